@@ -1,0 +1,94 @@
+/**
+ * The contract between a troubleshooting flow (a pure XState machine) and the runtime in src/.
+ * Flows speak in i18n keys and choice ids; they never format text for a channel.
+ * This file imports nothing but xstate types: dialogs/ stays free of I/O, clock and env.
+ */
+import type { AnyStateMachine, SnapshotFrom } from 'xstate';
+
+export type Locale = 'en' | 'uk';
+export const LOCALES: readonly Locale[] = ['en', 'uk'];
+
+/** One paragraph a person reads: an i18n key plus interpolation values. */
+export interface Line {
+  key: string;
+  params?: Record<string, string | number>;
+}
+
+/** One option the person can pick; `id` is what buttons carry and what free text is recognised to. */
+export interface Choice {
+  id: string;
+  labelKey: string;
+  params?: Record<string, string | number>;
+}
+
+export interface Link {
+  labelKey: string;
+  url: string;
+}
+
+export interface Fact {
+  labelKey: string;
+  /** A value shown as is (an order number, an email) or, when `valueKey` is set, translated. */
+  value?: string;
+  valueKey?: string;
+}
+
+export type OutcomeKind =
+  | 'resolved'
+  | 'redirected_admin'
+  | 'forwarded_to_owner'
+  | 'needs_case'
+  | 'case_opened';
+
+/** What the person sees at the current step, before translation. */
+export interface StepView {
+  /** The state the flow waits in, e.g. `orderLineStatus`. Buttons carry it so outdated presses are detected. */
+  step: string;
+  lines: Line[];
+  choices: Choice[];
+  links: Link[];
+  facts: Fact[];
+  /** The step waits for typed text (an order number, an email) rather than a choice. */
+  expects: 'choice' | 'text' | 'attachment';
+  /** Help text for this step: what it means and why it is asked. */
+  helpKey: string;
+  /** Set when the flow has reached a final state. */
+  outcome?: OutcomeKind;
+}
+
+/** Events every flow understands. The engine maps button presses, free text and commands to these. */
+export type FlowEvent =
+  | { type: 'CHOOSE'; choice: string }
+  | { type: 'TEXT'; text: string }
+  | { type: 'ATTACH'; files: AttachmentRef[] }
+  | { type: 'UNRECOGNISED'; text: string }
+  | { type: 'BACK' }
+  | { type: 'JUMP'; step: string }
+  | { type: 'RESTART' }
+  | { type: 'SUPPORT' };
+
+export interface AttachmentRef {
+  name: string;
+  contentType: string;
+  size?: number;
+  url: string;
+}
+
+/** What the runtime hands a flow when a conversation starts: no clock, no env, no I/O inside. */
+export interface FlowInput {
+  locale: Locale;
+  channel: string;
+  user: { id: string; name?: string; email?: string };
+  mode: 'self' | 'agent';
+  /** ISO time the conversation started, from the runtime's clock. */
+  startedAt: string;
+}
+
+export interface FlowDefinition<TMachine extends AnyStateMachine = AnyStateMachine> {
+  id: string;
+  /** Bump when a change makes stored snapshots of older versions unsafe to restore. */
+  version: number;
+  machine: TMachine;
+  view(snapshot: SnapshotFrom<TMachine>): StepView;
+  /** Recognition vocabulary per choice id lives in locales/<lng>/recognizer.json. */
+}

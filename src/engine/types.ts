@@ -1,0 +1,74 @@
+/**
+ * The engine's channel-neutral types. Channels map their wire format to an `Inbound` and render a
+ * `TurnResult`; nothing in here knows about Bot Framework, Webex or a terminal.
+ */
+import type { AttachmentRef, Locale, OutcomeKind } from '../../dialogs/flow';
+
+export type { Locale, OutcomeKind, AttachmentRef };
+
+export interface InboundUser {
+  id: string;
+  name?: string;
+  email?: string;
+  /** Ids an agent may be listed under (AAD object id, Webex email, web chat user id). */
+  agentIds?: string[];
+}
+
+export interface Inbound {
+  /** Channel id as the channel names itself: msteams, emulator, webex, directline, terminal. */
+  channel: string;
+  /** Conversation id within the channel; the store key is `${channel}:${conversationId}`. */
+  conversationId: string;
+  user: InboundUser;
+  /** The channel's id of this activity/notification; the same id twice is handled once. */
+  activityId?: string;
+  /** The channel's locale hint as sent (`uk-UA`, `en-us`); normalised by the engine. */
+  locale?: string;
+  /** A message: free text and/or a button press. */
+  text?: string;
+  choice?: { id: string; step?: string };
+  attachments?: AttachmentRef[];
+  /** `greeting`: the bot was added to a conversation (conversationUpdate); show the first step. */
+  kind?: 'message' | 'greeting';
+}
+
+export interface RenderedChoice {
+  id: string;
+  label: string;
+}
+
+export interface RenderedLink {
+  label: string;
+  url: string;
+}
+
+export interface RenderedFact {
+  label: string;
+  value: string;
+}
+
+/** One bot message, translated, still free of any channel format. */
+export interface RenderedMessage {
+  paragraphs: string[];
+  choices: RenderedChoice[];
+  links: RenderedLink[];
+  facts: RenderedFact[];
+  /** The flow step this message asks about; buttons carry it back so stale presses are detected. */
+  step?: string;
+  expects?: 'choice' | 'text' | 'attachment';
+}
+
+export interface TurnResult {
+  /** The same activity was already handled: channels send nothing. */
+  duplicate: boolean;
+  locale: Locale;
+  conversationKey: string;
+  messages: RenderedMessage[];
+  /** The step the conversation now waits in, and the outcome when the flow has finished. */
+  step: string;
+  outcome?: OutcomeKind;
+  /** When a button of `step` was pressed and accepted: what was chosen, for retiring the card. */
+  answered?: { step: string; choiceId: string; label: string };
+  /** The press came from an older card; it was not acted on. */
+  stale?: boolean;
+}

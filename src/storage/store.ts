@@ -1,0 +1,64 @@
+/**
+ * One storage interface for every backend (SQLite by default, PostgreSQL for several instances).
+ * A turn's writes are committed together by `commitTurn`, so a conversation never moves on without
+ * its transcript, its processed-activity mark, the cases it opened and its funnel events.
+ */
+import type { Locale } from '../engine/types';
+
+export interface ConversationState {
+  key: string;
+  channel: string;
+  flowId: string;
+  flowVersion: number;
+  /** XState `getPersistedSnapshot()`; validated by the engine before it is restored. */
+  snapshot: unknown;
+  locale: Locale;
+  /** How many turns this conversation has had (also used to tell outdated cards). */
+  turn: number;
+  userId: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface TranscriptEntry {
+  at: string;
+  from: 'user' | 'bot';
+  text: string;
+}
+
+/** A funnel event without personal data (issue 7 fills in the kinds). */
+export interface FunnelEvent {
+  at: string;
+  conversationKey: string;
+  channel: string;
+  locale: Locale;
+  mode: 'self' | 'agent';
+  kind: 'step_entered' | 'answer' | 'outcome';
+  step: string;
+  value?: string;
+}
+
+export interface TurnCommit {
+  conversation: ConversationState;
+  transcript: TranscriptEntry[];
+  /** `${channel}:${activityId}`: recorded so a re-delivery is recognised. */
+  activityKey?: string;
+  /** The person picked a language explicitly: remembered per user across conversations. */
+  userLocale?: { userKey: string; locale: Locale };
+  funnel?: FunnelEvent[];
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Opens connections and runs migrations. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /** Runs `fn` while no other turn of the same conversation runs (in this process or, for PostgreSQL, any). */
+  runExclusive<T>(conversationKey: string, fn: () => Promise<T>): Promise<T>;
+  isProcessed(activityKey: string): Promise<boolean>;
+  loadConversation(key: string): Promise<ConversationState | undefined>;
+  loadTranscript(key: string): Promise<TranscriptEntry[]>;
+  getUserLocale(userKey: string): Promise<Locale | undefined>;
+  /** Atomically: upsert the conversation, append transcript and funnel events, mark the activity. */
+  commitTurn(commit: TurnCommit): Promise<void>;
+}
