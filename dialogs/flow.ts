@@ -84,6 +84,18 @@ export interface FlowInput {
   startedAt: string;
 }
 
+/**
+ * What a flow's final state outputs (`output` in the machine config). `next` hands the conversation
+ * to another flow (e.g. the support-case intake) with the given input; the engine keeps this flow's
+ * snapshot so that BACK from the next flow's first step returns here. A next flow that ends with
+ * outcome `cancelled` resumes the parent with a BACK event.
+ */
+export interface FlowOutput {
+  outcome: OutcomeKind | 'cancelled';
+  next?: { flow: string; input: unknown };
+  [extra: string]: unknown;
+}
+
 export interface FlowDefinition<TMachine extends AnyStateMachine = AnyStateMachine> {
   id: string;
   /** Bump when a change makes stored snapshots of older versions unsafe to restore. */

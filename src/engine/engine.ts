@@ -156,6 +156,7 @@ export class Engine {
       locale,
       turn: (record?.turn ?? 0) + 1,
       userId: inbound.user.id,
+      parents: record?.parents ?? [],
       createdAt: record?.createdAt ?? now,
       updatedAt: now,
     };

@@ -13,6 +13,8 @@ export interface ConversationState {
   /** XState `getPersistedSnapshot()`; validated by the engine before it is restored. */
   snapshot: unknown;
   locale: Locale;
+  /** Flows this one was handed over from (outermost first), restored when the person goes back. */
+  parents: { flowId: string; flowVersion: number; snapshot: unknown }[];
   /** How many turns this conversation has had (also used to tell outdated cards). */
   turn: number;
   userId: string;
