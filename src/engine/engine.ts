@@ -1,19 +1,22 @@
 /**
  * Runs one turn of one conversation: lock, de-duplicate, restore the persisted snapshot, recognise
- * the input, send the event, wait for the flow's own actors, persist everything at once, render.
- * Channel-neutral: channels give an Inbound and render the TurnResult.
+ * the input, send the event, wait for the flow's own actors, hand over to a next flow when one
+ * finishes with `next`, persist everything at once, render. Channel-neutral: channels give an
+ * Inbound and render the TurnResult.
  */
 import { createActor, waitFor, type AnyActorLogic, type AnyActorRef, type AnyMachineSnapshot } from 'xstate';
 import { z } from 'zod';
-import type { FlowDefinition, FlowEvent, FlowInput, Line, Locale, StepView } from '../../dialogs/flow';
+import type { FlowDefinition, FlowEvent, FlowInput, FlowOutput, Line, Locale, StepView } from '../../dialogs/flow';
 import { normaliseLocale, type Translator } from '../i18n';
 import type { Logger } from '../log';
-import type { ConversationState, FunnelEvent, Store, TranscriptEntry } from '../storage/store';
+import type { ConversationState, FunnelEvent, Store, TranscriptEntry, TurnCommit } from '../storage/store';
 import { buildVocabulary, recogniseChoice, recogniseCommand, type Command, type Vocabulary } from './recognizer';
 import type { Inbound, RenderedMessage, TurnResult } from './types';
 
 /** How long a turn waits for a flow's own actor (opening a case) before answering anyway. */
 const BUSY_WAIT_MS = 5_000;
+/** Hand-offs followed in one turn at most (a flow that finishes at once hands over again). */
+const MAX_HANDOFFS = 3;
 
 const persistedSnapshot = z.looseObject({
   status: z.enum(['active', 'done']),
@@ -21,28 +24,53 @@ const persistedSnapshot = z.looseObject({
   context: z.record(z.string(), z.unknown()),
 });
 
+/** What runtime-provided actors and intents may see and add to during one turn. */
+export interface TurnScope {
+  conversationKey: string;
+  inbound: Inbound;
+  locale: Locale;
+  now: string;
+  /** Extra writes committed in the same transaction as the turn (e.g. a new case). */
+  commit: Partial<Omit<TurnCommit, 'conversation' | 'transcript'>>;
+}
+
+/**
+ * Answers a message before the flow sees it (e.g. "status of PCE-000123"). Returning lines means
+ * "handled": the flow does not move, the lines are shown above the current step.
+ */
+export type Intent = (text: string, scope: TurnScope) => Promise<Line[] | undefined>;
+
 export interface EngineOptions {
   store: Store;
+  /** The entry flow: every conversation starts here. */
   flow: FlowDefinition;
+  /** Flows the entry flow can hand over to (`FlowOutput.next.flow`). */
+  flows?: FlowDefinition[];
   translator: Translator;
   logger: Logger;
   clock?: () => Date;
-  /** Implementations of the actors the flow declares in setup() (e.g. openCase), provided at assembly. */
-  actors?: Record<string, AnyActorLogic>;
+  /** Implementations of the actors flows declare in setup() (e.g. openCase), built per turn. */
+  actors?: (scope: TurnScope) => Record<string, AnyActorLogic>;
+  intents?: Intent[];
   /** Ids of people who may run agent triage. */
   agentIds?: ReadonlySet<string>;
-  /** Called after every committed turn (metrics). */
+  /** Called after every turn (metrics). */
   onTurn?: (info: { channel: string; outcome?: string; ms: number; duplicate: boolean }) => void;
+}
+
+interface Running {
+  flow: FlowDefinition;
+  actor: AnyActorRef;
 }
 
 export class Engine {
   private readonly vocab: Vocabulary;
-  private readonly machine: FlowDefinition['machine'];
+  private readonly flows: Map<string, FlowDefinition>;
   private readonly clock: () => Date;
 
   constructor(private readonly opts: EngineOptions) {
     this.vocab = buildVocabulary(opts.translator.resources);
-    this.machine = opts.actors ? opts.flow.machine.provide({ actors: opts.actors }) : opts.flow.machine;
+    this.flows = new Map([opts.flow, ...(opts.flows ?? [])].map((f) => [f.id, f]));
     this.clock = opts.clock ?? (() => new Date());
   }
 
@@ -59,7 +87,7 @@ export class Engine {
   }
 
   private async turn(key: string, inbound: Inbound): Promise<TurnResult> {
-    const { store, flow, translator } = this.opts;
+    const { store, translator } = this.opts;
     const activityKey = inbound.activityId ? `${inbound.channel}:${inbound.activityId}` : undefined;
     if (activityKey && (await store.isProcessed(activityKey))) {
       const existing = await store.loadConversation(key);
@@ -70,15 +98,17 @@ export class Engine {
     const userKey = `${inbound.channel}:${inbound.user.id}`;
     const [record, chosenLocale] = await Promise.all([store.loadConversation(key), store.getUserLocale(userKey)]);
     let locale: Locale = chosenLocale ?? normaliseLocale(inbound.locale) ?? record?.locale ?? 'en';
-    let userLocale: { userKey: string; locale: Locale } | undefined;
+    const scope: TurnScope = { conversationKey: key, inbound, locale, now, commit: {} };
     const prefix: Line[] = [];
+    let parents = record?.parents ?? [];
 
-    let actor = record ? this.restore(record, prefix) : undefined;
-    const fresh = !actor;
-    if (!actor) actor = this.start(inbound, locale, now);
+    let running = record ? this.restore(record.flowId, record.flowVersion, record.snapshot, key, scope, prefix) : undefined;
+    if (record && !running) parents = [];
+    const fresh = !running;
+    if (!running) running = this.start(this.opts.flow, this.entryInput(inbound, locale, now), scope);
 
-    const before = actor.getSnapshot() as AnyMachineSnapshot;
-    const beforeView = flow.view(before as never);
+    const before = running.actor.getSnapshot() as AnyMachineSnapshot;
+    const beforeView = running.flow.view(before as never);
     const userText = inbound.text?.trim() ?? '';
     let event: FlowEvent | undefined;
     let answered: TurnResult['answered'];
@@ -106,69 +136,109 @@ export class Engine {
       if (!fresh) prefix.push({ key: 'common:welcomeBack' });
     } else if (userText || inbound.attachments?.length) {
       command = userText ? recogniseCommand(this.vocab, userText) : undefined;
-      if (!command) event = this.interpret(beforeView, userText, inbound, locale);
+      let handledByIntent = false;
+      if (!command && userText) {
+        for (const intent of this.opts.intents ?? []) {
+          const lines = await intent(userText, scope);
+          if (lines) {
+            prefix.push(...lines);
+            handledByIntent = true;
+            break;
+          }
+        }
+      }
+      if (!command && !handledByIntent) event = this.interpret(beforeView, userText, inbound, locale);
     } else if (!fresh) {
       // An empty message (a press with no usable value, an unsupported attachment): re-ask.
       prefix.push({ key: 'common:notUnderstood' });
     }
 
+    let userLocale: TurnCommit['userLocale'];
     if (command) {
       const outcome = this.command(command, locale, beforeView, prefix);
-      if (outcome.locale && outcome.locale !== locale) {
+      if (outcome.locale) {
         locale = outcome.locale;
-        userLocale = { userKey, locale };
-      } else if (outcome.locale) {
+        scope.locale = locale;
         userLocale = { userKey, locale };
       }
       if (outcome.restart) {
-        actor.stop();
-        actor = this.start(inbound, locale, now);
+        running.actor.stop();
+        parents = [];
+        running = this.start(this.opts.flow, this.entryInput(inbound, locale, now), scope);
       }
       event = outcome.event;
     }
 
     if (event && before.status === 'done' && event.type !== 'BACK') {
       // The flow already ended: anything but a command starts it again.
-      actor.stop();
-      actor = this.start(inbound, locale, now);
+      running.actor.stop();
+      parents = [];
+      running = this.start(this.opts.flow, this.entryInput(inbound, locale, now), scope);
       prefix.push({ key: 'common:startedAgain' });
-      event = event.type === 'CHOOSE' || event.type === 'UNRECOGNISED' || event.type === 'TEXT' ? undefined : event;
+      if (event.type === 'CHOOSE' || event.type === 'UNRECOGNISED' || event.type === 'TEXT') event = undefined;
     }
 
-    if (event) actor.send(event);
-    let snapshot = actor.getSnapshot() as AnyMachineSnapshot;
-    if (snapshot.hasTag('busy')) {
-      snapshot = (await waitFor(actor, (s) => !(s as AnyMachineSnapshot).hasTag('busy'), { timeout: BUSY_WAIT_MS }).catch(
-        () => actor!.getSnapshot(),
-      )) as AnyMachineSnapshot;
+    if (event) running.actor.send(event);
+    let snapshot = await this.settle(running.actor);
+
+    // Hand-offs: a finished flow with `next` starts the next flow; a cancelled one resumes its parent.
+    for (let hops = 0; snapshot.status === 'done' && hops < MAX_HANDOFFS; hops++) {
+      const output = snapshot.output as FlowOutput | undefined;
+      if (output?.next) {
+        const next = this.flows.get(output.next.flow);
+        if (!next) break; // no such flow configured: the finished view stands
+        parents = [...parents, { flowId: running.flow.id, flowVersion: running.flow.version, snapshot: running.actor.getPersistedSnapshot() }];
+        running.actor.stop();
+        running = this.start(next, output.next.input, scope);
+      } else if (output?.outcome === 'cancelled' && parents.length > 0) {
+        const parent = parents[parents.length - 1]!;
+        parents = parents.slice(0, -1);
+        running.actor.stop();
+        const resumed = this.restore(parent.flowId, parent.flowVersion, parent.snapshot, key, scope, prefix);
+        if (!resumed) {
+          parents = [];
+          running = this.start(this.opts.flow, this.entryInput(inbound, locale, now), scope);
+          break;
+        }
+        running = resumed;
+        running.actor.send({ type: 'BACK' } satisfies FlowEvent);
+      } else {
+        break;
+      }
+      snapshot = await this.settle(running.actor);
     }
-    const view = flow.view(snapshot as never);
+
+    const view = running.flow.view(snapshot as never);
     const message = this.render(locale, [...prefix, ...view.lines], view);
-    const persisted = actor.getPersistedSnapshot();
-    actor.stop();
-
     const conversation: ConversationState = {
       key,
       channel: inbound.channel,
-      flowId: flow.id,
-      flowVersion: flow.version,
-      snapshot: persisted,
+      flowId: running.flow.id,
+      flowVersion: running.flow.version,
+      snapshot: running.actor.getPersistedSnapshot(),
       locale,
+      parents,
       turn: (record?.turn ?? 0) + 1,
       userId: inbound.user.id,
-      parents: record?.parents ?? [],
       createdAt: record?.createdAt ?? now,
       updatedAt: now,
     };
+    running.actor.stop();
+
     const transcript: TranscriptEntry[] = [];
     if (userSaid) transcript.push({ at: now, from: 'user', text: userSaid });
     transcript.push({ at: now, from: 'bot', text: message.paragraphs.join('\n\n') });
+    const entered = fresh || view.step !== beforeView.step;
     await store.commitTurn({
+      ...scope.commit,
       conversation,
       transcript,
       activityKey,
       userLocale,
-      funnel: this.funnel(key, inbound, locale, snapshot, fresh || view.step !== beforeView.step, beforeView.step, view, event),
+      funnel: [
+        ...(scope.commit.funnel ?? []),
+        ...this.funnel(key, inbound, locale, snapshot, entered, beforeView.step, view, event),
+      ],
     });
 
     return {
@@ -183,43 +253,67 @@ export class Engine {
     };
   }
 
-  /** Restores a stored conversation, or returns undefined (with an apology line) when it cannot be. */
-  private restore(record: ConversationState, prefix: Line[]): AnyActorRef | undefined {
-    const { flow, logger } = this.opts;
-    if (record.flowId !== flow.id || record.flowVersion !== flow.version) {
+  /** Waits while the flow runs its own actors (states tagged `busy`), bounded by BUSY_WAIT_MS. */
+  private async settle(actor: AnyActorRef): Promise<AnyMachineSnapshot> {
+    const snapshot = actor.getSnapshot() as AnyMachineSnapshot;
+    if (!snapshot.hasTag('busy')) return snapshot;
+    return (await waitFor(actor, (s) => !(s as AnyMachineSnapshot).hasTag('busy'), { timeout: BUSY_WAIT_MS }).catch(
+      () => actor.getSnapshot(),
+    )) as AnyMachineSnapshot;
+  }
+
+  private machineFor(flow: FlowDefinition, scope: TurnScope) {
+    return this.opts.actors ? flow.machine.provide({ actors: this.opts.actors(scope) }) : flow.machine;
+  }
+
+  /** Restores a stored flow snapshot, or returns undefined (with an apology line) when it cannot be. */
+  private restore(
+    flowId: string,
+    flowVersion: number,
+    stored: unknown,
+    key: string,
+    scope: TurnScope,
+    prefix: Line[],
+  ): Running | undefined {
+    const { logger } = this.opts;
+    const flow = this.flows.get(flowId);
+    if (!flow || flow.version !== flowVersion) {
       prefix.push({ key: 'common:restartedAfterUpdate' });
       return undefined;
     }
-    const parsed = persistedSnapshot.safeParse(record.snapshot);
+    const parsed = persistedSnapshot.safeParse(stored);
     if (parsed.success) {
       try {
-        const actor = createActor(this.machine, { snapshot: record.snapshot as never }).start();
+        const actor = createActor(this.machineFor(flow, scope), { snapshot: stored as never }).start();
         flow.view(actor.getSnapshot() as never); // proves the stored state still exists in this flow
-        return actor;
+        return { flow, actor };
       } catch (err) {
-        logger.warn({ err, conversation: record.key }, 'stored snapshot could not be restored');
+        logger.warn({ err, conversation: key }, 'stored snapshot could not be restored');
       }
     } else {
-      logger.warn({ conversation: record.key, issues: parsed.error.issues.length }, 'stored snapshot failed validation');
+      logger.warn({ conversation: key, issues: parsed.error.issues.length }, 'stored snapshot failed validation');
     }
     prefix.push({ key: 'common:restartedAfterError' });
     return undefined;
   }
 
-  private start(inbound: Inbound, locale: Locale, now: string): AnyActorRef {
-    const input: FlowInput = {
+  private entryInput(inbound: Inbound, locale: Locale, now: string): FlowInput {
+    return {
       locale,
       channel: inbound.channel,
       user: { id: inbound.user.id, name: inbound.user.name, email: inbound.user.email },
       mode: 'self',
       startedAt: now,
     };
-    return createActor(this.machine, { input }).start();
+  }
+
+  private start(flow: FlowDefinition, input: unknown, scope: TurnScope): Running {
+    return { flow, actor: createActor(this.machineFor(flow, scope), { input }).start() };
   }
 
   private interpret(view: StepView, text: string, inbound: Inbound, locale: Locale): FlowEvent {
     if (view.expects === 'attachment' && inbound.attachments?.length) return { type: 'ATTACH', files: inbound.attachments };
-    if (view.choices.length) {
+    if (view.choices.length && text) {
       const { translator } = this.opts;
       const options = view.choices.map((c) => ({
         id: c.id,
@@ -261,6 +355,8 @@ export class Engine {
       case 'triage':
         prefix.push({ key: 'common:triageUnavailable' });
         return {};
+      default:
+        return {};
     }
   }
 
@@ -275,7 +371,7 @@ export class Engine {
     event: FlowEvent | undefined,
   ): FunnelEvent[] {
     const at = this.clock().toISOString();
-    const mode = ((snapshot.context as { mode?: 'self' | 'agent' }).mode ?? 'self') as 'self' | 'agent';
+    const mode = ((snapshot.context as { mode?: 'self' | 'agent' } | undefined)?.mode ?? 'self') as 'self' | 'agent';
     const base = { at, conversationKey: key, channel: inbound.channel, locale, mode };
     const out: FunnelEvent[] = [];
     if (event?.type === 'CHOOSE') out.push({ ...base, kind: 'answer', step: answeredStep, value: event.choice });
