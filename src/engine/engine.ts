@@ -105,6 +105,8 @@ export class Engine {
     let running = record ? this.restore(record.flowId, record.flowVersion, record.snapshot, key, scope, prefix) : undefined;
     if (record && !running) parents = [];
     const fresh = !running;
+    /** A new run of the entry flow began this turn (funnel reports count runs, not chat threads). */
+    let started = fresh;
     if (!running) running = this.start(this.opts.flow, this.entryInput(inbound, locale, now), scope);
 
     const before = running.actor.getSnapshot() as AnyMachineSnapshot;
@@ -165,6 +167,7 @@ export class Engine {
         running.actor.stop();
         parents = [];
         running = this.start(this.opts.flow, this.entryInput(inbound, locale, now), scope);
+        started = true;
       }
       event = outcome.event;
     }
@@ -174,6 +177,7 @@ export class Engine {
       running.actor.stop();
       parents = [];
       running = this.start(this.opts.flow, this.entryInput(inbound, locale, now), scope);
+      started = true;
       prefix.push({ key: 'common:startedAgain' });
       if (event.type === 'CHOOSE' || event.type === 'UNRECOGNISED' || event.type === 'TEXT') event = undefined;
     }
@@ -181,12 +185,14 @@ export class Engine {
     if (event) running.actor.send(event);
     let snapshot = await this.settle(running.actor);
 
+    const handedOver: { step: string; outcome: string }[] = [];
     // Hand-offs: a finished flow with `next` starts the next flow; a cancelled one resumes its parent.
     for (let hops = 0; snapshot.status === 'done' && hops < MAX_HANDOFFS; hops++) {
       const output = snapshot.output as FlowOutput | undefined;
       if (output?.next) {
         const next = this.flows.get(output.next.flow);
         if (!next) break; // no such flow configured: the finished view stands
+        handedOver.push({ step: running.flow.view(snapshot as never).step, outcome: output.outcome });
         parents = [...parents, { flowId: running.flow.id, flowVersion: running.flow.version, snapshot: running.actor.getPersistedSnapshot() }];
         running.actor.stop();
         running = this.start(next, output.next.input, scope);
@@ -228,7 +234,7 @@ export class Engine {
     const transcript: TranscriptEntry[] = [];
     if (userSaid) transcript.push({ at: now, from: 'user', text: userSaid });
     transcript.push({ at: now, from: 'bot', text: message.paragraphs.join('\n\n') });
-    const entered = fresh || view.step !== beforeView.step;
+    const entered = started || view.step !== beforeView.step;
     await store.commitTurn({
       ...scope.commit,
       conversation,
@@ -237,7 +243,7 @@ export class Engine {
       userLocale,
       funnel: [
         ...(scope.commit.funnel ?? []),
-        ...this.funnel(key, inbound, locale, snapshot, entered, beforeView.step, view, event),
+        ...this.funnel(key, inbound, locale, snapshot, { started, entered, answeredStep: beforeView.step, handedOver }, view, event),
       ],
     });
 
@@ -365,18 +371,23 @@ export class Engine {
     inbound: Inbound,
     locale: Locale,
     snapshot: AnyMachineSnapshot,
-    entered: boolean,
-    answeredStep: string,
+    turn: { started: boolean; entered: boolean; answeredStep: string; handedOver: { step: string; outcome: string }[] },
     view: StepView,
     event: FlowEvent | undefined,
   ): FunnelEvent[] {
+    const { started, entered, answeredStep, handedOver } = turn;
     const at = this.clock().toISOString();
     const mode = ((snapshot.context as { mode?: 'self' | 'agent' } | undefined)?.mode ?? 'self') as 'self' | 'agent';
     const base = { at, conversationKey: key, channel: inbound.channel, locale, mode };
     const out: FunnelEvent[] = [];
     if (event?.type === 'CHOOSE') out.push({ ...base, kind: 'answer', step: answeredStep, value: event.choice });
+    if (started) out.push({ ...base, kind: 'started', step: view.step });
+    // A flow that finished and handed over (needs_case -> support-case intake) ended too.
+    for (const h of handedOver) out.push({ ...base, kind: 'outcome', step: h.step, value: h.outcome });
     if (entered) out.push({ ...base, kind: 'step_entered', step: view.step });
     if (entered && view.outcome) out.push({ ...base, kind: 'outcome', step: view.step, value: view.outcome });
+    // One per committed turn: turn counts and the last activity (idle -> abandoned) come from these.
+    out.push({ ...base, kind: 'turn', step: view.step });
     return out;
   }
 

@@ -28,14 +28,18 @@ export interface TranscriptEntry {
   text: string;
 }
 
-/** A funnel event without personal data (issue 7 fills in the kinds). */
+/**
+ * A funnel event without personal data. `started`: a new run of the entry flow (first turn, start
+ * over); `turn`: one per committed turn; `answer`: the choice id picked at `step`; `outcome`: a flow
+ * ended at `step` with `value` = its OutcomeKind (also when it hands over to a next flow).
+ */
 export interface FunnelEvent {
   at: string;
   conversationKey: string;
   channel: string;
   locale: Locale;
   mode: 'self' | 'agent';
-  kind: 'step_entered' | 'answer' | 'outcome';
+  kind: 'started' | 'step_entered' | 'answer' | 'outcome' | 'turn';
   step: string;
   value?: string;
 }
