@@ -31,6 +31,24 @@ export const configSchema = z
     MicrosoftAppPassword: optionalString,
     MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
     MicrosoftAppTenantId: optionalString,
+
+    // Operators and analytics (issue 7).
+    /** Bearer token GET /metrics requires on the main server. */
+    METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    /** host:port of a separate metrics listener; when set, /metrics is not served on the main server. */
+    METRICS_BIND: optionalString.pipe(
+      z
+        .string()
+        .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464')
+        .optional(),
+    ),
+    /** A conversation idle this long without an outcome counts as abandoned in `npm run report`. */
+    FUNNEL_IDLE_MINUTES: z.coerce.number().positive().default(30),
+    /** Comma-separated ids allowed to run agent triage: Teams AAD object ids, Webex emails, web chat user ids. */
+    AGENT_IDS: z
+      .string()
+      .optional()
+      .transform((v) => new Set((v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) as ReadonlySet<string>),
   })
   .superRefine((c, ctx) => {
     if (c.MicrosoftAppId && c.MicrosoftAppType !== 'UserAssignedMSI' && !c.MicrosoftAppPassword) {
