@@ -32,6 +32,20 @@ export const configSchema = z
     MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
     MicrosoftAppTenantId: optionalString,
 
+    // Cisco Webex (issue 4). No token: the Webex channel is off.
+    /** The bot's access token from developer.webex.com (My Webex Apps > the bot). */
+    WEBEX_BOT_TOKEN: optionalString,
+    /** The secret both webhooks are registered with; every notification's X-Spark-Signature is checked against it. */
+    WEBEX_WEBHOOK_SECRET: optionalString,
+    WEBEX_API_URL: z
+      .url()
+      .default('https://webexapis.com/v1')
+      .transform((u) => u.replace(/\/+$/, '')),
+    /** Public base URL Webex reaches this server at; `npm run webex:webhooks` registers `<it>/api/webex`. */
+    WEBEX_PUBLIC_URL: optionalUrl,
+    /** Local experiments only: accept unsigned notifications when no WEBEX_WEBHOOK_SECRET is set. */
+    WEBEX_INSECURE_DEV: bool.default(false),
+
     // Operators and analytics (issue 7).
     /** Bearer token GET /metrics requires on the main server. */
     METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
@@ -51,6 +65,14 @@ export const configSchema = z
       .transform((v) => new Set((v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) as ReadonlySet<string>),
   })
   .superRefine((c, ctx) => {
+    if (c.WEBEX_BOT_TOKEN && !c.WEBEX_WEBHOOK_SECRET && !c.WEBEX_INSECURE_DEV) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WEBEX_WEBHOOK_SECRET'],
+        message:
+          'is required when WEBEX_BOT_TOKEN is set: without it anyone could post fake Webex notifications. Pick a random secret (npm run webex:webhooks registers it), or set WEBEX_INSECURE_DEV=true for a local experiment only',
+      });
+    }
     if (c.MicrosoftAppId && c.MicrosoftAppType !== 'UserAssignedMSI' && !c.MicrosoftAppPassword) {
       ctx.addIssue({ code: 'custom', path: ['MicrosoftAppPassword'], message: 'is required when MicrosoftAppId is set' });
     }
