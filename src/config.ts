@@ -63,6 +63,16 @@ export const configSchema = z
       .string()
       .optional()
       .transform((v) => new Set((v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) as ReadonlySet<string>),
+
+    // Web Chat page and local Direct Line endpoint (issue 6).
+    /** Serve the page at `/` and the Direct Line endpoint at `/directline`. */
+    WEBCHAT_ENABLED: bool.default(true),
+    /** Access token for browsers that are not on this machine (`/?token=…`); without it only loopback clients get in. */
+    WEBCHAT_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    /** Where files attached in the web chat are kept. */
+    WEBCHAT_UPLOAD_DIR: z.string().trim().min(1).default('./data/uploads'),
+    /** Larger uploads are answered 413. */
+    WEBCHAT_MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
   })
   .superRefine((c, ctx) => {
     if (c.WEBEX_BOT_TOKEN && !c.WEBEX_WEBHOOK_SECRET && !c.WEBEX_INSECURE_DEV) {
