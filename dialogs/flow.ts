@@ -87,8 +87,10 @@ export interface FlowInput {
 /**
  * What a flow's final state outputs (`output` in the machine config). `next` hands the conversation
  * to another flow (e.g. the support-case intake) with the given input; the engine keeps this flow's
- * snapshot so that BACK from the next flow's first step returns here. A next flow that ends with
- * outcome `cancelled` resumes the parent with a BACK event.
+ * snapshot from just before the answer that finished it. A next flow that ends with outcome
+ * `cancelled` (BACK from its first step) resumes the parent at that question.
+ * XState makes a final state's `output` the machine's output only through the machine's own
+ * `output`, so every flow declares `output: ({ event }) => event.output` at its root.
  */
 export interface FlowOutput {
   outcome: OutcomeKind | 'cancelled';

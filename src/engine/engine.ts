@@ -182,6 +182,8 @@ export class Engine {
       if (event.type === 'CHOOSE' || event.type === 'UNRECOGNISED' || event.type === 'TEXT') event = undefined;
     }
 
+    // Where the person stood before this event: a flow handed over from resumes here if they go back.
+    let resumePoint = running.actor.getPersistedSnapshot();
     if (event) running.actor.send(event);
     let snapshot = await this.settle(running.actor);
 
@@ -193,9 +195,10 @@ export class Engine {
         const next = this.flows.get(output.next.flow);
         if (!next) break; // no such flow configured: the finished view stands
         handedOver.push({ step: running.flow.view(snapshot as never).step, outcome: output.outcome });
-        parents = [...parents, { flowId: running.flow.id, flowVersion: running.flow.version, snapshot: running.actor.getPersistedSnapshot() }];
+        parents = [...parents, { flowId: running.flow.id, flowVersion: running.flow.version, snapshot: resumePoint }];
         running.actor.stop();
         running = this.start(next, output.next.input, scope);
+        resumePoint = running.actor.getPersistedSnapshot();
       } else if (output?.outcome === 'cancelled' && parents.length > 0) {
         const parent = parents[parents.length - 1]!;
         parents = parents.slice(0, -1);
@@ -207,7 +210,7 @@ export class Engine {
           break;
         }
         running = resumed;
-        running.actor.send({ type: 'BACK' } satisfies FlowEvent);
+        resumePoint = running.actor.getPersistedSnapshot();
       } else {
         break;
       }
@@ -290,8 +293,11 @@ export class Engine {
     const parsed = persistedSnapshot.safeParse(stored);
     if (parsed.success) {
       try {
-        const actor = createActor(this.machineFor(flow, scope), { snapshot: stored as never }).start();
-        flow.view(actor.getSnapshot() as never); // proves the stored state still exists in this flow
+        const actor = this.observed(createActor(this.machineFor(flow, scope), { snapshot: stored as never }), key);
+        actor.start();
+        const restored = actor.getSnapshot() as AnyMachineSnapshot;
+        if (restored.status === 'error') throw restored.error;
+        flow.view(restored as never); // proves the stored state still exists in this flow
         return { flow, actor };
       } catch (err) {
         logger.warn({ err, conversation: key }, 'stored snapshot could not be restored');
@@ -314,7 +320,15 @@ export class Engine {
   }
 
   private start(flow: FlowDefinition, input: unknown, scope: TurnScope): Running {
-    return { flow, actor: createActor(this.machineFor(flow, scope), { input }).start() };
+    const actor = this.observed(createActor(this.machineFor(flow, scope), { input }), scope.conversationKey);
+    actor.start();
+    return { flow, actor };
+  }
+
+  /** An actor error must never surface as an unhandled exception that takes the process down. */
+  private observed(actor: AnyActorRef, key: string): AnyActorRef {
+    actor.subscribe({ error: (err) => this.opts.logger.error({ err, conversation: key }, 'flow actor failed') });
+    return actor;
   }
 
   private interpret(view: StepView, text: string, inbound: Inbound, locale: Locale): FlowEvent {

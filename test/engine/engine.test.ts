@@ -1,0 +1,158 @@
+import { fromPromise } from 'xstate';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { Engine, type EngineOptions } from '../../src/engine/engine';
+import type { Inbound } from '../../src/engine/types';
+import { createTranslator, type Resources } from '../../src/i18n';
+import { createLogger } from '../../src/log';
+import { MemoryStore } from '../../src/storage/memory';
+import { entryFlow, fixtureResources, intakeFlow } from './fixture-flows';
+
+const translator = createTranslator(fixtureResources as unknown as Resources);
+let store: MemoryStore;
+let opened: string[];
+
+function engine(extra: Partial<EngineOptions> = {}): Engine {
+  return new Engine({
+    store,
+    flow: entryFlow,
+    flows: [intakeFlow],
+    translator,
+    logger: createLogger('silent'),
+    clock: () => new Date('2026-11-25T10:00:00Z'),
+    actors: (scope) => ({
+      openCase: fromPromise(async ({ input }: { input: { user: string } }) => {
+        opened.push(input.user);
+        scope.commit.funnel = [{ at: scope.now, conversationKey: scope.conversationKey, channel: 'test', locale: scope.locale, mode: 'self', kind: 'outcome', step: 'case', value: 'staged' }];
+        return { reference: `PCE-${String(opened.length).padStart(6, '0')}` };
+      }),
+    }),
+    ...extra,
+  });
+}
+
+const base = (conversationId = 'c1'): Inbound => ({ channel: 'test', conversationId, user: { id: 'u1' } });
+const say = (e: Engine, text: string, extra: Partial<Inbound> = {}) => e.handle({ ...base(), text, ...extra });
+const press = (e: Engine, id: string, step?: string, extra: Partial<Inbound> = {}) => e.handle({ ...base(), choice: { id, step }, ...extra });
+const shown = (r: Awaited<ReturnType<Engine['handle']>>) => r.messages.flatMap((m) => m.paragraphs);
+
+beforeEach(() => {
+  store = new MemoryStore();
+  opened = [];
+});
+
+describe('Engine', () => {
+  it('greets with the first step and its buttons', async () => {
+    const r = await engine().handle({ ...base(), kind: 'greeting' });
+    expect(shown(r)).toEqual(['Did it work?']);
+    expect(r.messages[0]!.choices).toEqual([{ id: 'yes', label: 'Yes' }, { id: 'no', label: 'No' }]);
+  });
+
+  it('understands a synonym, an option number and a label in the other language', async () => {
+    const e = engine();
+    expect((await say(e, 'yep')).outcome).toBe('resolved');
+    store = new MemoryStore();
+    expect((await engine().handle({ ...base(), text: '2' })).step).toBe('describe');
+    store = new MemoryStore();
+    expect((await engine().handle({ ...base(), text: 'Так' })).outcome).toBe('resolved');
+  });
+
+  it('hands a finished flow to the next flow and back again on BACK from its first step', async () => {
+    const e = engine();
+    const handed = await press(e, 'no', 'ask');
+    expect(handed.step).toBe('describe');
+    expect(shown(handed)).toEqual(['Describe the problem.']);
+    expect((await store.loadConversation('test:c1'))?.parents).toHaveLength(1);
+    const back = await say(e, 'back');
+    expect(back.step).toBe('ask');
+    expect(shown(back)).toEqual(['Did it work?']);
+    expect((await store.loadConversation('test:c1'))?.parents).toEqual([]);
+  });
+
+  it('runs the flow’s actor within the turn and commits what it staged with the turn', async () => {
+    const e = engine();
+    await press(e, 'no', 'ask');
+    const r = await say(e, 'The email went to a former employee');
+    expect(r.outcome).toBe('case_opened');
+    expect(shown(r)).toEqual(['Case PCE-000001 opened.']);
+    expect(store.funnel.some((f) => f.value === 'staged')).toBe(true);
+  });
+
+  it('acts once on the same activity delivered twice', async () => {
+    const e = engine();
+    await press(e, 'no', 'ask', { activityId: 'a1' });
+    await say(e, 'text', { activityId: 'a2' });
+    const again = await say(e, 'text', { activityId: 'a2' });
+    expect(again.duplicate).toBe(true);
+    expect(again.messages).toEqual([]);
+    expect(opened).toHaveLength(1);
+  });
+
+  it('answers a press from an older card without acting on it', async () => {
+    const e = engine();
+    await press(e, 'no', 'ask');
+    const r = await press(e, 'yes', 'ask');
+    expect(r.stale).toBe(true);
+    expect(r.step).toBe('describe');
+    expect(shown(r)).toEqual(['Stale press.', 'Describe the problem.']);
+  });
+
+  it('serialises turns of one conversation that arrive together', async () => {
+    const e = engine();
+    const [a, b] = await Promise.all([press(e, 'no', 'ask'), say(e, 'first description')]);
+    expect(a.step).toBe('describe');
+    expect(b.outcome).toBe('case_opened');
+    expect((await store.loadConversation('test:c1'))?.turn).toBe(2);
+  });
+
+  it('shows step help without moving, and switches language and remembers it for the person', async () => {
+    const e = engine();
+    const help = await say(e, 'help');
+    expect(shown(help)).toEqual(['Help for ask.', 'Did it work?']);
+    const uk = await say(e, 'ukrainian');
+    expect(uk.locale).toBe('uk');
+    expect(shown(uk)).toEqual(['Тепер українською.', 'Вдалося?']);
+    const other = await engine().handle({ ...base('c2'), kind: 'greeting', locale: 'en-US' });
+    expect(other.locale).toBe('uk');
+  });
+
+  it('takes the language from the channel until the person chooses one', async () => {
+    const r = await engine().handle({ ...base(), kind: 'greeting', locale: 'uk-UA' });
+    expect(r.locale).toBe('uk');
+    expect(shown(r)).toEqual(['Вдалося?']);
+  });
+
+  it('starts over politely when the stored snapshot is from an older flow version', async () => {
+    const e = engine();
+    await press(e, 'no', 'ask');
+    const record = (await store.loadConversation('test:c1'))!;
+    store.conversations.set('test:c1', { ...record, flowVersion: 0 });
+    const r = await say(e, 'anything');
+    expect(shown(r)[0]).toBe('Guide updated, starting again.');
+    expect(r.step).toBe('ask');
+  });
+
+  it('starts over politely when the stored snapshot is damaged', async () => {
+    const e = engine();
+    await say(e, 'help');
+    const record = (await store.loadConversation('test:c1'))!;
+    store.conversations.set('test:c1', { ...record, snapshot: { status: 'active', value: 'no-such-state', context: {} } });
+    const r = await say(e, 'yep');
+    expect(shown(r)[0]).toBe('Could not resume, starting again.');
+  });
+
+  it('lets an intent answer without moving the flow', async () => {
+    const e = engine({ intents: [async (text) => (text.includes('PCE-') ? [{ key: 'fixture:done' }] : undefined)] });
+    const r = await say(e, 'status of PCE-000001?');
+    expect(shown(r)).toEqual(['Great.', 'Did it work?']);
+    expect(r.step).toBe('ask');
+  });
+
+  it('records the person’s words and the bot’s answer in the transcript', async () => {
+    const e = engine();
+    await say(e, 'yep');
+    expect((await store.loadTranscript('test:c1')).map((t) => [t.from, t.text])).toEqual([
+      ['user', 'yep'],
+      ['bot', 'Great.'],
+    ]);
+  });
+});
