@@ -1,0 +1,142 @@
+/**
+ * Where GET /metrics is served and who may read it:
+ * - METRICS_BIND set: only on a separate listener at that host:port (a private interface), never on
+ *   the public server; METRICS_TOKEN, when also set, is required there too.
+ * - else METRICS_TOKEN set: on the main server, with `Authorization: Bearer <token>`.
+ * - else: on the main server for direct loopback clients only (no X-Forwarded-For, so a local reverse
+ *   proxy does not turn it public); everyone else gets 403.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Request, Response, Server } from 'restify';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import type { ServerPlugin } from '../server';
+import type { BotMetrics } from './metrics';
+
+export const METRICS_PATH = '/metrics';
+
+type Access = { allowed: true } | { allowed: false; status: 401 | 403 };
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Constant-time comparison of the bearer token (hashed first, so lengths do not leak either). */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer\s+(.+)$/i.exec(header?.trim() ?? '');
+  return !!match && timingSafeEqual(digest(match[1]!), digest(token));
+}
+
+function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+function access(req: IncomingMessage, token: string | undefined, loopbackOnly: boolean): Access {
+  if (token) return bearerMatches(req.headers.authorization, token) ? { allowed: true } : { allowed: false, status: 401 };
+  if (!loopbackOnly) return { allowed: true };
+  const direct = isLoopback(req.socket.remoteAddress) && req.headers['x-forwarded-for'] === undefined;
+  return direct ? { allowed: true } : { allowed: false, status: 403 };
+}
+
+async function answer(
+  metrics: BotMetrics,
+  req: IncomingMessage,
+  res: ServerResponse,
+  token: string | undefined,
+  loopbackOnly: boolean,
+  logger: Logger,
+): Promise<void> {
+  const verdict = access(req, token, loopbackOnly);
+  if (!verdict.allowed) {
+    if (verdict.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+    res.writeHead(verdict.status, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end(verdict.status === 401 ? 'Unauthorized\n' : 'Forbidden\n');
+    return;
+  }
+  try {
+    const { contentType, body } = await metrics.render();
+    res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
+    res.end(body);
+  } catch (err) {
+    logger.error({ err }, 'metrics could not be collected');
+    res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('Metrics could not be collected. It has been logged.\n');
+  }
+}
+
+/** GET /metrics on the main (restify) server, through `buildServer`'s plug-ins. */
+export function metricsPlugin(metrics: BotMetrics, opts: { token?: string; logger: Logger }): ServerPlugin {
+  return {
+    name: 'metrics',
+    register(server: Server) {
+      server.get(METRICS_PATH, async (req: Request, res: Response) => {
+        await answer(metrics, req, res, opts.token, true, opts.logger);
+      });
+    },
+  };
+}
+
+export interface MetricsListener {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Splits `host:port` (`[::1]:9464` for IPv6). */
+export function parseBind(bind: string): { host: string; port: number } {
+  const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(bind);
+  if (!match) throw new Error(`METRICS_BIND must be host:port, got "${bind}"`);
+  return { host: match[1]!, port: Number(match[2]) };
+}
+
+/** A separate, minimal HTTP listener that serves only GET /metrics. */
+export function startMetricsListener(
+  metrics: BotMetrics,
+  bind: string,
+  opts: { token?: string; logger: Logger },
+): Promise<MetricsListener> {
+  const { host, port } = parseBind(bind);
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== METRICS_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Not found\n');
+      return;
+    }
+    void answer(metrics, req, res, opts.token, false, opts.logger);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address() as AddressInfo;
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      opts.logger.info({ bind: `${shownHost}:${address.port}` }, 'metrics listener started');
+      resolve({
+        url: `http://${shownHost}:${address.port}${METRICS_PATH}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
+
+/**
+ * Decides from the config where /metrics lives. Returns the plug-in to pass to `buildServer` (when it
+ * is served on the main server) and a starter for the separate listener (when METRICS_BIND is set).
+ */
+export function metricsExposure(
+  config: Pick<Config, 'METRICS_BIND' | 'METRICS_TOKEN'>,
+  metrics: BotMetrics,
+  logger: Logger,
+): { plugin?: ServerPlugin; startListener?: () => Promise<MetricsListener> } {
+  const token = config.METRICS_TOKEN;
+  const bind = config.METRICS_BIND;
+  if (bind) return { startListener: () => startMetricsListener(metrics, bind, { token, logger }) };
+  return { plugin: metricsPlugin(metrics, { token, logger }) };
+}
