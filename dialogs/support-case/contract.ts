@@ -1,0 +1,44 @@
+/**
+ * What the intake flow receives from the flow that hands over to it, and what the runtime's actors
+ * (`openCase`, `caseStatus`) answer. The runtime implements the actors in src/cases/.
+ */
+import { z } from 'zod';
+import { caseDraft, openedCase, type CaseDraft } from '../provisioning-contact/case-draft';
+import type { FlowInput } from '../flow';
+
+export const SUPPORT_CASE_FLOW_ID = 'support-case';
+export const REQUEST_TYPE = 'Change Provisioning Contact Email' as const;
+/** The article's manual path: Support Case Manager. */
+export const SUPPORT_PORTAL_URL = 'https://www.cisco.com/go/cs';
+
+/** `FlowOutput.next.input` of a hand-off to the intake. */
+export interface SupportCaseInput {
+  flowInput: FlowInput;
+  draft: Partial<CaseDraft>;
+}
+
+export const openCaseInput = z.object({ draft: caseDraft });
+export type OpenCaseInput = z.infer<typeof openCaseInput>;
+
+/**
+ * `queued`: a backend will receive it (the external ticket id follows); `manual`: no backend is
+ * configured, the person opens it in Support Case Manager with the English `summary` to paste.
+ */
+export const openCaseOutput = openedCase.extend({
+  delivery: z.enum(['queued', 'manual']),
+  summary: z.string().optional(),
+});
+export type OpenCaseOutput = z.infer<typeof openCaseOutput>;
+
+export const deliveryStatus = z.enum(['pending', 'delivered', 'failed', 'manual']);
+export type DeliveryStatus = z.infer<typeof deliveryStatus>;
+
+export const caseStatusInput = z.object({ reference: z.string() });
+export type CaseStatusInput = z.infer<typeof caseStatusInput>;
+
+export const caseStatusOutput = z.object({
+  reference: z.string(),
+  status: deliveryStatus,
+  externalId: z.string().optional(),
+});
+export type CaseStatusOutput = z.infer<typeof caseStatusOutput>;
