@@ -1,0 +1,37 @@
+/**
+ * The schema's history, in order. Migrations run at open (Kysely Migrator, static provider) for
+ * SQLite and PostgreSQL alike; PostgreSQL takes a lock so several instances starting at once migrate
+ * once.
+ *
+ * To add one: create `NNNN-what-it-does.ts` next to this file (the next free number, never edit or
+ * renumber a migration that has shipped), export `const migration: StoreMigration = { async up(db, t) {…} }`
+ * using `t` for the column types that differ between the dialects, and add it to the list below.
+ * Declare its table types in your own repository file and reach them with
+ * `store.db.withTables<{ my_table: MyTable }>()`.
+ */
+import type { Migration, MigrationProvider } from 'kysely';
+import type { StoreMigration, StoreDialect } from './types';
+import { migration as initial } from './0001-initial';
+
+const ordered: [name: string, migration: StoreMigration][] = [
+  ['0001-initial', initial],
+];
+
+export type { StoreMigration, StoreDialect, ColumnTypes } from './types';
+
+/** A static provider, so migrations work from TypeScript sources and from a bundle alike. */
+export function migrationProvider(dialect: StoreDialect): MigrationProvider {
+  return {
+    async getMigrations() {
+      const all: Record<string, Migration> = {};
+      for (const [name, m] of ordered) all[name] = { up: (db) => m.up(db, columnTypes(dialect)) };
+      return all;
+    },
+  };
+}
+
+function columnTypes(dialect: StoreDialect) {
+  return dialect === 'postgres'
+    ? ({ dialect, timestamp: 'timestamptz', json: 'jsonb', bigId: 'bigint' } as const)
+    : ({ dialect, timestamp: 'text', json: 'text', bigId: 'integer' } as const);
+}

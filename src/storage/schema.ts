@@ -1,0 +1,78 @@
+/**
+ * Table types of the tables this folder's migrations create, and the small column helpers both
+ * dialects need (timestamps come back as Date from PostgreSQL and as text from SQLite; JSON comes
+ * back parsed from PostgreSQL jsonb and as text from SQLite).
+ *
+ * Another area's repository declares its own tables and widens the store's Kysely instance:
+ * `store.db.withTables<{ cases: CasesTable }>()`.
+ */
+import type { ColumnType, Generated } from 'kysely';
+
+/** Written as an ISO-8601 string; read as a Date (PostgreSQL timestamptz) or a string (SQLite). */
+export type Timestamp = ColumnType<Date | string, string, string>;
+/** Written as JSON text; read as a parsed value (PostgreSQL jsonb) or JSON text (SQLite). */
+export type Json = ColumnType<unknown, string, string>;
+
+export interface ConversationsTable {
+  key: string;
+  channel: string;
+  flow_id: string;
+  flow_version: number;
+  snapshot: Json;
+  parents: Json;
+  locale: string;
+  turn: number;
+  user_id: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface TranscriptEntriesTable {
+  id: Generated<number | string>;
+  conversation_key: string;
+  at: Timestamp;
+  sender: string;
+  text: string;
+}
+
+export interface ProcessedActivitiesTable {
+  key: string;
+  created_at: Timestamp;
+}
+
+export interface UserLocalesTable {
+  user_key: string;
+  locale: string;
+  updated_at: Timestamp;
+}
+
+/** Funnel events carry no personal data: no names, emails, free text or user ids. */
+export interface FunnelEventsTable {
+  id: Generated<number | string>;
+  at: Timestamp;
+  conversation_key: string;
+  channel: string;
+  locale: string;
+  mode: string;
+  kind: string;
+  step: string;
+  value: string | null;
+}
+
+export interface Database {
+  conversations: ConversationsTable;
+  transcript_entries: TranscriptEntriesTable;
+  processed_activities: ProcessedActivitiesTable;
+  user_locales: UserLocalesTable;
+  funnel_events: FunnelEventsTable;
+}
+
+/** A timestamp column value as an ISO-8601 string, whichever dialect produced it. */
+export function toIso(value: Date | string): string {
+  return value instanceof Date ? value.toISOString() : new Date(value).toISOString();
+}
+
+/** A JSON column value as a JS value, whichever dialect produced it. */
+export function fromJson(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}

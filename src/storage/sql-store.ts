@@ -1,0 +1,549 @@
+/**
+ * The one `Store` over Kysely, for SQLite (better-sqlite3, the default) and PostgreSQL (pg, for
+ * several instances). Queries are written once; only the connection, the conversation lock and a
+ * few column types differ between the dialects.
+ *
+ * Turn discipline:
+ * - SQLite: `runExclusive` is an in-process per-conversation mutex (one process owns the file).
+ * - PostgreSQL: the same mutex, then a session `pg_advisory_lock` on a connection of its own for the
+ *   whole turn, keyed by a stable 64-bit hash of the conversation key. The turn's queries run on that
+ *   very connection (through AsyncLocalStorage), so a turn needs one connection and, if the
+ *   connection dies, the lock and the uncommitted writes go with it. `commitTurn` also refuses to
+ *   overwrite a newer turn and to record an activity twice, as a second line of defence.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
+} from 'kysely';
+import pg from 'pg';
+import { z } from 'zod';
+import type { Locale } from '../engine/types';
+import type { Logger } from '../log';
+import {
+  ConcurrentTurnError,
+  DuplicateActivityError,
+  StorageError,
+  StorageUnavailableError,
+  isConnectionError,
+} from './errors';
+import { KeyedMutex } from './keyed-mutex';
+import { migrationProvider } from './migrations/index';
+import { fromJson, toIso, type Database } from './schema';
+import type { ConversationState, Store, TranscriptEntry, TurnCommit } from './store';
+import { turnWriters } from './turn-writers';
+import type { StoreTarget } from './url';
+
+export interface SqlStoreOptions {
+  /** PostgreSQL: connections per instance (DATABASE_POOL_SIZE). */
+  poolSize?: number;
+  /** PostgreSQL: the schema holding the tables (created if missing); `public` by default. */
+  schema?: string;
+  /** PostgreSQL: shown in pg_stat_activity. */
+  applicationName?: string;
+  /** PostgreSQL: how long to wait for a new connection before failing. */
+  connectTimeoutMs?: number;
+  /** PostgreSQL: server-side limit for one statement, including waiting for a conversation lock. */
+  statementTimeoutMs?: number;
+  /** SQLite: how long a writer waits for the file lock. */
+  busyTimeoutMs?: number;
+  /** Processed-activity marks older than this are pruned (re-deliveries come within minutes). */
+  processedRetentionMs?: number;
+  /** How often pruning runs while the store is open. */
+  pruneIntervalMs?: number;
+  clock?: () => Date;
+}
+
+const DEFAULTS = {
+  poolSize: 10,
+  schema: 'public',
+  applicationName: 'pce-support-bot',
+  connectTimeoutMs: 5_000,
+  statementTimeoutMs: 10_000,
+  busyTimeoutMs: 5_000,
+  processedRetentionMs: 7 * 24 * 3600_000,
+  pruneIntervalMs: 3600_000,
+} as const;
+
+const localeSchema = z.enum(['en', 'uk']);
+const timestampSchema = z.union([z.date(), z.string()]).transform(toIso);
+const parentsSchema = z.array(z.object({ flowId: z.string(), flowVersion: z.number().int(), snapshot: z.unknown() }));
+const conversationRow = z.object({
+  key: z.string(),
+  channel: z.string(),
+  flow_id: z.string(),
+  flow_version: z.coerce.number().int(),
+  snapshot: z.unknown(),
+  parents: z.unknown(),
+  locale: z.string(),
+  turn: z.coerce.number().int(),
+  user_id: z.string(),
+  created_at: timestampSchema,
+  updated_at: timestampSchema,
+});
+const transcriptRow = z.object({ at: timestampSchema, sender: z.enum(['user', 'bot']), text: z.string() });
+
+export class SqlStore implements Store {
+  readonly kind: 'sqlite' | 'postgres';
+  private root?: Kysely<Database>;
+  private pool?: pg.Pool;
+  private readonly local = new KeyedMutex();
+  private readonly turnScope = new AsyncLocalStorage<Kysely<Database>>();
+  private readonly opts: Required<Omit<SqlStoreOptions, 'clock'>> & { clock: () => Date };
+  private pruneTimer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly target: StoreTarget,
+    private readonly logger: Logger,
+    options: SqlStoreOptions = {},
+  ) {
+    this.kind = target.dialect;
+    const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    this.opts = { ...DEFAULTS, clock: () => new Date(), ...defined };
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(this.opts.schema)) {
+      throw new StorageError(`Invalid PostgreSQL schema name "${this.opts.schema}"`, 'Use lower-case letters, digits and _.');
+    }
+  }
+
+  /**
+   * The Kysely instance for this moment: the current turn's connection inside `runExclusive`, the
+   * shared pool otherwise. Repositories of other areas use it (widened with `withTables<…>()`).
+   */
+  get db(): Kysely<Database> {
+    return this.turnScope.getStore() ?? this.requireRoot();
+  }
+
+  /** PostgreSQL: the schema the tables live in. */
+  get schema(): string | undefined {
+    return this.kind === 'postgres' ? this.opts.schema : undefined;
+  }
+
+  /** Where the data lives, without credentials (for logs and /healthz). */
+  get description(): string {
+    return this.target.dialect === 'sqlite' ? `sqlite:${this.target.path}` : `${redactUrl(this.target.url)} (schema ${this.opts.schema})`;
+  }
+
+  async open(): Promise<void> {
+    if (this.root) return;
+    this.closed = false;
+    this.root = this.target.dialect === 'sqlite' ? this.openSqlite(this.target.path) : await this.openPostgres(this.target.url);
+    try {
+      await this.migrate();
+      await this.pruneProcessedActivities();
+    } catch (err) {
+      await this.close().catch(() => undefined);
+      throw err;
+    }
+    this.pruneTimer = setInterval(() => {
+      this.pruneProcessedActivities().catch((err) => this.logger.warn({ err }, 'pruning processed activities failed'));
+    }, this.opts.pruneIntervalMs);
+    this.pruneTimer.unref();
+    this.logger.info({ storage: this.description }, 'storage open');
+  }
+
+  async close(): Promise<void> {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.pruneTimer = undefined;
+    const root = this.root;
+    this.root = undefined;
+    this.pool = undefined;
+    this.closed = true;
+    await root?.destroy();
+  }
+
+  async runExclusive<T>(conversationKey: string, fn: () => Promise<T>): Promise<T> {
+    this.requireRoot();
+    return this.local.run(conversationKey, async () => {
+      if (this.kind === 'sqlite') return fn();
+      return this.withAdvisoryLock(conversationKey, fn);
+    });
+  }
+
+  async isProcessed(activityKey: string): Promise<boolean> {
+    return this.read('check a processed activity', async (db) => {
+      const row = await db.selectFrom('processed_activities').select('key').where('key', '=', activityKey).executeTakeFirst();
+      return row !== undefined;
+    });
+  }
+
+  async loadConversation(key: string): Promise<ConversationState | undefined> {
+    const row = await this.read('load a conversation', (db) =>
+      db.selectFrom('conversations').selectAll().where('key', '=', key).executeTakeFirst(),
+    );
+    if (!row) return undefined;
+    const r = conversationRow.parse(row);
+    const locale = localeSchema.safeParse(r.locale);
+    const parents = parentsSchema.safeParse(safeJson(r.parents));
+    if (!locale.success || !parents.success) this.logger.warn({ conversation: key }, 'stored conversation has an invalid locale or parents; using defaults');
+    return {
+      key: r.key,
+      channel: r.channel,
+      flowId: r.flow_id,
+      flowVersion: r.flow_version,
+      // An unreadable snapshot becomes null: the engine's validation restarts the conversation politely.
+      snapshot: safeJson(r.snapshot),
+      parents: parents.success ? parents.data : [],
+      locale: locale.success ? locale.data : 'en',
+      turn: r.turn,
+      userId: r.user_id,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    };
+  }
+
+  async loadTranscript(key: string): Promise<TranscriptEntry[]> {
+    const rows = await this.read('load a transcript', (db) =>
+      db
+        .selectFrom('transcript_entries')
+        .select(['at', 'sender', 'text'])
+        .where('conversation_key', '=', key)
+        .orderBy('id', 'asc')
+        .execute(),
+    );
+    return rows.map((row) => {
+      const r = transcriptRow.parse(row);
+      return { at: r.at, from: r.sender, text: r.text };
+    });
+  }
+
+  async getUserLocale(userKey: string): Promise<Locale | undefined> {
+    const row = await this.read('load a user language', (db) =>
+      db.selectFrom('user_locales').select('locale').where('user_key', '=', userKey).executeTakeFirst(),
+    );
+    const parsed = localeSchema.safeParse(row?.locale);
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  async commitTurn(commit: TurnCommit): Promise<void> {
+    const scoped = this.turnScope.getStore();
+    const attempt = async (db: Kysely<Database>): Promise<{ ok: true } | { ok: false; err: unknown; retryable: boolean }> => {
+      let bodyDone = false;
+      try {
+        await db.transaction().execute(async (trx) => {
+          await this.writeTurn(trx, commit);
+          bodyDone = true;
+        });
+        return { ok: true };
+      } catch (err) {
+        // Until COMMIT is sent nothing can have been written; after it, the outcome is unknown.
+        return { ok: false, err, retryable: !bodyDone && isConnectionError(err) };
+      }
+    };
+    let result = await attempt(scoped ?? this.requireRoot());
+    // Outside a turn the pool may hand out a connection the server has just closed: one retry on a
+    // fresh one. Inside a turn the lock lived on the lost connection, so the turn fails instead.
+    if (!result.ok && result.retryable && !scoped && this.kind === 'postgres') result = await attempt(this.requireRoot());
+    if (!result.ok) throw this.wrap('commit a turn', result.err);
+  }
+
+  /** Deletes processed-activity marks older than the retention; returns how many went. */
+  async pruneProcessedActivities(olderThan?: Date): Promise<number> {
+    const cutoff = olderThan ?? new Date(this.opts.clock().getTime() - this.opts.processedRetentionMs);
+    const result = await this.read('prune processed activities', (db) =>
+      db.deleteFrom('processed_activities').where('created_at', '<', cutoff.toISOString()).executeTakeFirst(),
+    );
+    return Number(result.numDeletedRows);
+  }
+
+  /** Names of the migrations applied to this database, in order. */
+  async appliedMigrations(): Promise<string[]> {
+    const infos = await this.migrator().getMigrations();
+    return infos.filter((m) => m.executedAt).map((m) => m.name);
+  }
+
+  // --- internals -----------------------------------------------------------------------------
+
+  private async writeTurn(trx: Kysely<Database>, commit: TurnCommit): Promise<void> {
+    const c = commit.conversation;
+    if (commit.activityKey) {
+      const marked = await trx
+        .insertInto('processed_activities')
+        .values({ key: commit.activityKey, created_at: this.opts.clock().toISOString() })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .executeTakeFirst();
+      if (marked.numInsertedOrUpdatedRows === 0n) throw new DuplicateActivityError(commit.activityKey);
+    }
+
+    const row = {
+      key: c.key,
+      channel: c.channel,
+      flow_id: c.flowId,
+      flow_version: c.flowVersion,
+      snapshot: JSON.stringify(c.snapshot ?? null),
+      parents: JSON.stringify(c.parents),
+      locale: c.locale,
+      turn: c.turn,
+      user_id: c.userId,
+      created_at: c.createdAt,
+      updated_at: c.updatedAt,
+    };
+    const saved = await trx
+      .insertInto('conversations')
+      .values(row)
+      .onConflict((oc) =>
+        oc
+          .column('key')
+          .doUpdateSet((eb) => ({
+            channel: eb.ref('excluded.channel'),
+            flow_id: eb.ref('excluded.flow_id'),
+            flow_version: eb.ref('excluded.flow_version'),
+            snapshot: eb.ref('excluded.snapshot'),
+            parents: eb.ref('excluded.parents'),
+            locale: eb.ref('excluded.locale'),
+            turn: eb.ref('excluded.turn'),
+            user_id: eb.ref('excluded.user_id'),
+            updated_at: eb.ref('excluded.updated_at'),
+          }))
+          .where('conversations.turn', '<', (eb) => eb.ref('excluded.turn')),
+      )
+      .executeTakeFirst();
+    if (saved.numInsertedOrUpdatedRows === 0n) throw new ConcurrentTurnError(c.key, c.turn);
+
+    if (commit.transcript.length) {
+      await trx
+        .insertInto('transcript_entries')
+        .values(commit.transcript.map((e) => ({ conversation_key: c.key, at: e.at, sender: e.from, text: e.text })))
+        .execute();
+    }
+    if (commit.userLocale) {
+      const now = this.opts.clock().toISOString();
+      await trx
+        .insertInto('user_locales')
+        .values({ user_key: commit.userLocale.userKey, locale: commit.userLocale.locale, updated_at: now })
+        .onConflict((oc) => oc.column('user_key').doUpdateSet((eb) => ({ locale: eb.ref('excluded.locale'), updated_at: eb.ref('excluded.updated_at') })))
+        .execute();
+    }
+    if (commit.funnel?.length) {
+      await trx
+        .insertInto('funnel_events')
+        .values(
+          commit.funnel.map((f) => ({
+            at: f.at,
+            conversation_key: f.conversationKey,
+            channel: f.channel,
+            locale: f.locale,
+            mode: f.mode,
+            kind: f.kind,
+            step: f.step,
+            value: f.value ?? null,
+          })),
+        )
+        .execute();
+    }
+    for (const write of turnWriters) await write(trx, commit, this.kind);
+  }
+
+  /** A read: inside a turn on the turn's connection; outside, retried once on a fresh connection. */
+  private async read<T>(op: string, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    const scoped = this.turnScope.getStore();
+    try {
+      return await fn(scoped ?? this.requireRoot());
+    } catch (err) {
+      if (!scoped && this.kind === 'postgres' && isConnectionError(err)) {
+        try {
+          return await fn(this.requireRoot());
+        } catch (again) {
+          throw this.wrap(op, again);
+        }
+      }
+      throw this.wrap(op, err);
+    }
+  }
+
+  private async withAdvisoryLock<T>(conversationKey: string, fn: () => Promise<T>): Promise<T> {
+    const lockId = advisoryLockId(`${this.opts.schema}:${conversationKey}`);
+    const client = await this.lockedClient(lockId);
+    const connection = new TurnConnection(client);
+    const turnDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: connection }) });
+    try {
+      return await this.turnScope.run(turnDb, fn);
+    } finally {
+      let broken: Error | undefined = connection.discarded ? new Error('connection discarded by Kysely') : undefined;
+      if (!broken) {
+        try {
+          const { rows } = await client.query<{ released: boolean }>('select pg_advisory_unlock($1::bigint) as released', [lockId]);
+          if (!rows[0]?.released) this.logger.warn({ conversation: conversationKey }, 'conversation lock was not held at the end of the turn');
+        } catch (err) {
+          broken = err as Error;
+        }
+      }
+      // A broken connection is closed rather than pooled: the server then drops any lock it held.
+      client.release(broken);
+      await turnDb.destroy().catch(() => undefined);
+    }
+  }
+
+  /** A pooled connection holding the conversation's advisory lock (one retry if the pool handed out a dead one). */
+  private async lockedClient(lockId: string): Promise<pg.PoolClient> {
+    for (let attempt = 1; ; attempt++) {
+      const pool = this.pool;
+      if (!pool) throw new StorageError('The store is closed.');
+      let client: pg.PoolClient | undefined;
+      try {
+        client = await pool.connect();
+        await client.query('select pg_advisory_lock($1::bigint)', [lockId]);
+        return client;
+      } catch (err) {
+        // Destroyed, never pooled: a lock granted after a client-side timeout must not linger.
+        client?.release(err instanceof Error ? err : new Error(String(err)));
+        if (attempt < 2 && isConnectionError(err)) continue;
+        throw this.wrap('lock the conversation', err);
+      }
+    }
+  }
+
+  private openSqlite(path: string): Kysely<Database> {
+    let database: BetterSqlite3.Database;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      database = new BetterSqlite3(path);
+      database.pragma('journal_mode = WAL');
+      database.pragma(`busy_timeout = ${Math.trunc(this.opts.busyTimeoutMs)}`);
+      database.pragma('synchronous = NORMAL');
+      database.pragma('foreign_keys = ON');
+    } catch (err) {
+      throw new StorageUnavailableError(
+        `Could not open the SQLite database at ${path}: ${(err as Error).message}`,
+        'Check that the directory is writable, or set DATABASE_URL=sqlite:/a/writable/path.sqlite.',
+        { cause: err },
+      );
+    }
+    return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  }
+
+  private async openPostgres(url: string): Promise<Kysely<Database>> {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: this.opts.poolSize,
+      connectionTimeoutMillis: this.opts.connectTimeoutMs,
+      idleTimeoutMillis: 30_000,
+      statement_timeout: this.opts.statementTimeoutMs,
+      // Client-side guard for a server that stops answering without closing the socket.
+      query_timeout: this.opts.statementTimeoutMs + 2_000,
+      application_name: this.opts.applicationName,
+      options: `-c search_path=${this.opts.schema}`,
+      keepAlive: true,
+    });
+    // Without these, a connection the server closes (restart, failover) would crash the process.
+    pool.on('error', (err) => this.logger.warn({ err: { message: err.message } }, 'idle PostgreSQL connection closed; the pool will reconnect'));
+    pool.on('connect', (client) => client.on('error', () => undefined));
+    try {
+      await pool.query(`create schema if not exists "${this.opts.schema}"`);
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      const where = describePg(url);
+      throw new StorageUnavailableError(
+        `Could not connect to PostgreSQL at ${where}: ${(err as Error).message}`,
+        `Is PostgreSQL running and reachable at ${where}, and may this user create schema "${this.opts.schema}"? Check DATABASE_URL (unset it to use the embedded SQLite file).`,
+        { cause: err },
+      );
+    }
+    this.pool = pool;
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  }
+
+  private migrator(): Migrator {
+    return new Migrator({
+      db: this.requireRoot(),
+      provider: migrationProvider(this.kind),
+      ...(this.kind === 'postgres' ? { migrationTableSchema: this.opts.schema } : {}),
+    });
+  }
+
+  private async migrate(): Promise<void> {
+    const { error, results } = await this.migrator().migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+      throw new StorageError(
+        `Database migration ${failed ?? ''} failed: ${(error as Error).message ?? String(error)}`.replace('  ', ' '),
+        'The database was left at the last migration that succeeded; fix the cause and start again.',
+        { cause: error },
+      );
+    }
+    const applied = results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? [];
+    if (applied.length) this.logger.info({ migrations: applied }, 'database migrated');
+  }
+
+  private requireRoot(): Kysely<Database> {
+    if (!this.root) throw new StorageError(this.closed ? 'The store is closed.' : 'The store is not open yet: call open() first.');
+    return this.root;
+  }
+
+  private wrap(op: string, err: unknown): StorageError {
+    if (err instanceof StorageError) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    if (isConnectionError(err)) {
+      return new StorageUnavailableError(`Could not ${op}: the database is unavailable (${message})`, undefined, { cause: err });
+    }
+    return new StorageError(`Could not ${op}: ${message}`, undefined, { cause: err });
+  }
+}
+
+/**
+ * The connection a PostgreSQL turn holds its lock on, as a one-connection Kysely pool: Kysely's
+ * queries and transactions take turns on it and never return it to the real pool.
+ */
+class TurnConnection implements PostgresPool {
+  discarded = false;
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(private readonly client: pg.PoolClient) {}
+
+  async connect(): Promise<PostgresPoolClient> {
+    const previous = this.idle;
+    let release!: () => void;
+    this.idle = new Promise((resolve) => (release = resolve));
+    await previous;
+    const client = this.client;
+    return {
+      query: ((sql: string, parameters: readonly unknown[]) => client.query(sql, [...parameters])) as unknown as PostgresPoolClient['query'],
+      release: (destroy?: boolean) => {
+        if (destroy) this.discarded = true;
+        release();
+      },
+    };
+  }
+
+  async end(): Promise<void> {}
+}
+
+/** A stable signed 64-bit id for pg_advisory_lock, the same in every instance and every version. */
+export function advisoryLockId(key: string): string {
+  return createHash('sha256').update(key).digest().readBigInt64BE(0).toString();
+}
+
+function safeJson(value: unknown): unknown {
+  try {
+    return fromJson(value);
+  } catch {
+    return null;
+  }
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable URL)';
+  }
+}
+
+function describePg(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname || 'localhost'}:${u.port || '5432'}/${decodeURIComponent(u.pathname.slice(1)) || '(default database)'}`;
+  } catch {
+    return redactUrl(url);
+  }
+}
