@@ -4,6 +4,7 @@
  * its transcript, its processed-activity mark, the cases it opened and its funnel events.
  */
 import type { Locale } from '../engine/types';
+import type { NewCase } from './cases-repository';
 
 export interface ConversationState {
   key: string;
@@ -52,6 +53,8 @@ export interface TurnCommit {
   /** The person picked a language explicitly: remembered per user across conversations. */
   userLocale?: { userKey: string; locale: Locale };
   funnel?: FunnelEvent[];
+  /** Support cases confirmed in this turn, with their outbox state (./cases-repository.ts). */
+  cases?: NewCase[];
 }
 
 export interface Store {

@@ -11,7 +11,8 @@ import type { Kysely } from 'kysely';
 import type { StoreDialect } from './migrations/index';
 import type { Database } from './schema';
 import type { TurnCommit } from './store';
+import { writeCases } from './cases-repository';
 
 export type TurnWriter = (trx: Kysely<Database>, commit: TurnCommit, dialect: StoreDialect) => Promise<void>;
 
-export const turnWriters: TurnWriter[] = [];
+export const turnWriters: TurnWriter[] = [writeCases];

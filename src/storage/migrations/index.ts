@@ -12,9 +12,11 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import type { StoreMigration, StoreDialect } from './types';
 import { migration as initial } from './0001-initial';
+import { migration as cases } from './0002-cases';
 
 const ordered: [name: string, migration: StoreMigration][] = [
   ['0001-initial', initial],
+  ['0002-cases', cases],
 ];
 
 export type { StoreMigration, StoreDialect, ColumnTypes } from './types';

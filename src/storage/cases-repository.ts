@@ -1,0 +1,247 @@
+/**
+ * Support cases in the store (migration 0002-cases): the row is the case and its outbox entry at
+ * once. New cases are written by `commitTurn` in the turn's transaction (`insertCases`); the
+ * delivery worker claims due rows (PostgreSQL `FOR UPDATE SKIP LOCKED`, a lease that expires if an
+ * instance dies), and records each attempt's result only while it still holds the claim.
+ */
+import type { ColumnType, Kysely } from 'kysely';
+import { z } from 'zod';
+import { caseRecord, type CaseRecord, type DeliveryStatus } from '../cases/schema';
+import { fromJson, toIso, type Json, type Timestamp } from './schema';
+import type { TurnWriter } from './turn-writers';
+
+export interface CasesTable {
+  reference: string;
+  conversation_key: string;
+  dedupe_key: string;
+  opened_by: string;
+  backend: string;
+  status: string;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp | null;
+  claimed_by: string | null;
+  claimed_until: Timestamp | null;
+  last_error: string | null;
+  external_id: string | null;
+  delivered_at: Timestamp | null;
+  record: Json;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface CaseCountersTable {
+  name: string;
+  value: ColumnType<number | string | bigint, number, number>;
+}
+
+export interface CasesDatabase {
+  cases: CasesTable;
+  case_counters: CaseCountersTable;
+}
+
+/** A case for `commitTurn`: written in the same transaction as the turn that confirmed it. */
+export interface NewCase {
+  record: CaseRecord;
+  dedupeKey: string;
+}
+
+/** The store as the repository needs it (`SqlStore` satisfies it). */
+export interface CaseStoreHandle {
+  readonly kind: 'sqlite' | 'postgres';
+  // The store's own table types are irrelevant here; the repository widens them with its own.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly db: Kysely<any>;
+}
+
+const nullableTime = z
+  .union([z.date(), z.string(), z.null()])
+  .transform((v) => (v === null ? undefined : toIso(v)));
+const caseRow = z.object({
+  reference: z.string(),
+  conversation_key: z.string(),
+  opened_by: z.string(),
+  backend: z.string(),
+  status: z.string(),
+  attempts: z.coerce.number().int(),
+  next_attempt_at: nullableTime,
+  last_error: z.string().nullable(),
+  external_id: z.string().nullable(),
+  delivered_at: nullableTime,
+  record: z.unknown(),
+});
+
+/** A stored case: the record with its delivery state read from the outbox columns. */
+export function rowToCase(row: unknown): CaseRecord {
+  const r = caseRow.parse(row);
+  const record = fromJson(r.record) as Record<string, unknown>;
+  return caseRecord.parse({
+    ...record,
+    delivery: {
+      backend: r.backend,
+      status: r.status,
+      attempts: r.attempts,
+      externalId: r.external_id ?? undefined,
+      lastError: r.last_error ?? undefined,
+      nextAttemptAt: r.next_attempt_at,
+      deliveredAt: r.delivered_at,
+    },
+  });
+}
+
+/** Inserts new cases inside `commitTurn`'s transaction (both dialects). */
+export async function insertCases(trx: Kysely<CasesDatabase>, cases: readonly NewCase[], now: string): Promise<void> {
+  if (!cases.length) return;
+  await trx
+    .insertInto('cases')
+    .values(
+      cases.map(({ record, dedupeKey }) => {
+        const checked = caseRecord.parse(record);
+        const { delivery, ...content } = checked;
+        return {
+          reference: checked.reference,
+          conversation_key: checked.conversationKey,
+          dedupe_key: dedupeKey,
+          opened_by: checked.openedBy.userKey,
+          backend: delivery.backend,
+          status: delivery.status,
+          attempts: delivery.attempts,
+          next_attempt_at: delivery.status === 'pending' ? (delivery.nextAttemptAt ?? checked.createdAt) : null,
+          claimed_by: null,
+          claimed_until: null,
+          last_error: delivery.lastError ?? null,
+          external_id: delivery.externalId ?? null,
+          delivered_at: null,
+          record: JSON.stringify(content),
+          created_at: checked.createdAt,
+          updated_at: now,
+        };
+      }),
+    )
+    .execute();
+}
+
+/** The turn writer for `TurnCommit.cases` (registered in ./turn-writers.ts). */
+export const writeCases: TurnWriter = async (trx, commit) => {
+  if (commit.cases?.length) await insertCases(trx as unknown as Kysely<CasesDatabase>, commit.cases, commit.conversation.updatedAt);
+};
+
+export class CaseRepository {
+  constructor(private readonly store: CaseStoreHandle) {}
+
+  private get db(): Kysely<CasesDatabase> {
+    return this.store.db as Kysely<CasesDatabase>;
+  }
+
+  /** The next case number from the store's counter (gaps are possible, repeats are not). */
+  async nextNumber(): Promise<number> {
+    const row = await this.db
+      .updateTable('case_counters')
+      .set((eb) => ({ value: eb('value', '+', 1) as never }))
+      .where('name', '=', 'case')
+      .returning('value')
+      .executeTakeFirstOrThrow();
+    return Number(row.value);
+  }
+
+  async findByReference(reference: string): Promise<CaseRecord | undefined> {
+    const row = await this.db.selectFrom('cases').selectAll().where('reference', '=', reference).executeTakeFirst();
+    return row ? rowToCase(row) : undefined;
+  }
+
+  async findByDedupeKey(dedupeKey: string): Promise<CaseRecord | undefined> {
+    const row = await this.db.selectFrom('cases').selectAll().where('dedupe_key', '=', dedupeKey).executeTakeFirst();
+    return row ? rowToCase(row) : undefined;
+  }
+
+  async countByStatus(status: DeliveryStatus): Promise<number> {
+    const row = await this.db
+      .selectFrom('cases')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('status', '=', status)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /**
+   * Claims up to `limit` pending cases that are due and not held by a live claim. PostgreSQL skips
+   * rows another instance is claiming at this moment; SQLite has one writer anyway.
+   */
+  async claimDue(opts: { workerId: string; now: Date; leaseMs: number; limit: number }): Promise<CaseRecord[]> {
+    const now = opts.now.toISOString();
+    const until = new Date(opts.now.getTime() + opts.leaseMs).toISOString();
+    const rows = await this.db
+      .updateTable('cases')
+      .set({ claimed_by: opts.workerId, claimed_until: until })
+      .where('reference', 'in', (eb) => {
+        let due = eb
+          .selectFrom('cases')
+          .select('reference')
+          .where('status', '=', 'pending')
+          .where('next_attempt_at', '<=', now)
+          .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', now)]))
+          .orderBy('next_attempt_at')
+          .limit(opts.limit);
+        if (this.store.kind === 'postgres') due = due.forUpdate().skipLocked();
+        return due;
+      })
+      .returningAll()
+      .execute();
+    return rows.map(rowToCase);
+  }
+
+  async markDelivered(reference: string, workerId: string, result: { externalId?: string; at: Date }): Promise<boolean> {
+    const at = result.at.toISOString();
+    const r = await this.db
+      .updateTable('cases')
+      .set((eb) => ({
+        status: 'delivered',
+        attempts: eb('attempts', '+', 1) as never,
+        external_id: result.externalId ?? null,
+        delivered_at: at,
+        next_attempt_at: null,
+        claimed_by: null,
+        claimed_until: null,
+        last_error: null,
+        updated_at: at,
+      }))
+      .where('reference', '=', reference)
+      .where('claimed_by', '=', workerId)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  async markRetry(reference: string, workerId: string, result: { error: string; nextAttemptAt: Date; at: Date }): Promise<boolean> {
+    const r = await this.db
+      .updateTable('cases')
+      .set((eb) => ({
+        attempts: eb('attempts', '+', 1) as never,
+        last_error: result.error,
+        next_attempt_at: result.nextAttemptAt.toISOString(),
+        claimed_by: null,
+        claimed_until: null,
+        updated_at: result.at.toISOString(),
+      }))
+      .where('reference', '=', reference)
+      .where('claimed_by', '=', workerId)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  async markFailed(reference: string, workerId: string, result: { error: string; at: Date }): Promise<boolean> {
+    const r = await this.db
+      .updateTable('cases')
+      .set((eb) => ({
+        status: 'failed',
+        attempts: eb('attempts', '+', 1) as never,
+        last_error: result.error,
+        next_attempt_at: null,
+        claimed_by: null,
+        claimed_until: null,
+        updated_at: result.at.toISOString(),
+      }))
+      .where('reference', '=', reference)
+      .where('claimed_by', '=', workerId)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+}
