@@ -1,0 +1,112 @@
+/**
+ * Assembles the running bot from a validated Config: storage, translator, metrics, engine, the
+ * channel plug-ins and the HTTP server. `src/index.ts` adds the process concerns (signals, exit);
+ * tests call `createApplication` directly and listen on port 0.
+ *
+ * Adding a channel: build its `ServerPlugin` in `channelPlugins()` below (one line per channel).
+ */
+import { provisioningContactFlow } from '../dialogs/provisioning-contact/machine';
+import { createBotFrameworkChannel } from './channels/botframework';
+import type { Config } from './config';
+import { Engine, type EngineOptions } from './engine/engine';
+import { createTranslator, type Translator } from './i18n';
+import { createLogger, type Logger } from './log';
+import { createMetrics, type BotMetrics } from './metrics/metrics';
+import { metricsExposure, type MetricsListener } from './metrics/http';
+import { buildServer, type App, type ServerPlugin } from './server';
+import { createStore } from './storage';
+import type { Store } from './storage/store';
+
+export interface ApplicationOptions {
+  logger?: Logger;
+  /** An already built store (tests); default: `createStore(config)`. Opened here either way. */
+  store?: Store;
+  translator?: Translator;
+  /** Extra engine options (a fixed clock in tests). */
+  engine?: Partial<Omit<EngineOptions, 'store' | 'translator' | 'logger'>>;
+  /** Extra plug-ins after the built-in channels (tests add fakes here). */
+  plugins?: ServerPlugin[];
+  /** Metrics without Node process collectors (tests building many apps in one process). */
+  processMetrics?: boolean;
+}
+
+export interface Application {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly store: Store;
+  readonly engine: Engine;
+  readonly translator: Translator;
+  readonly metrics: BotMetrics;
+  readonly http: App;
+  /** Listens on `port` (default config.PORT) and `host` (default config.HOST); starts a separate metrics listener when configured. */
+  listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
+  /** Graceful stop: no new requests, in-flight turns finish (up to `timeoutMs`), storage closes. True when all finished in time. */
+  close(timeoutMs?: number): Promise<boolean>;
+}
+
+interface ChannelContext {
+  config: Config;
+  engine: Engine;
+  translator: Translator;
+  logger: Logger;
+  store: Store;
+}
+
+function channelPlugins(ctx: ChannelContext): ServerPlugin[] {
+  return [createBotFrameworkChannel({ config: ctx.config, engine: ctx.engine, translator: ctx.translator, logger: ctx.logger })];
+}
+
+export async function createApplication(config: Config, options: ApplicationOptions = {}): Promise<Application> {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const store = options.store ?? createStore(config, logger);
+  await store.open();
+  try {
+    const translator = options.translator ?? createTranslator();
+    const metrics = createMetrics({ processMetrics: options.processMetrics ?? true });
+    const engine = new Engine({
+      flow: provisioningContactFlow,
+      agentIds: config.AGENT_IDS,
+      onTurn: (info) => metrics.observeTurn(info),
+      ...options.engine,
+      store,
+      translator,
+      logger,
+    });
+    const exposure = metricsExposure(config, metrics, logger);
+    const http = buildServer({
+      logger,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      health: () => ({ storage: store.kind }),
+      plugins: [
+        ...channelPlugins({ config, engine, translator, logger, store }),
+        ...(exposure.plugin ? [exposure.plugin] : []),
+        ...(options.plugins ?? []),
+      ],
+    });
+    let metricsListener: MetricsListener | undefined;
+
+    return {
+      config,
+      logger,
+      store,
+      engine,
+      translator,
+      metrics,
+      http,
+      async listen(port = config.PORT, host = config.HOST) {
+        const bound = await http.listen(port, host);
+        if (exposure.startListener) metricsListener = await exposure.startListener();
+        return bound;
+      },
+      async close(timeoutMs = config.SHUTDOWN_TIMEOUT_SECONDS * 1000) {
+        const inTime = await http.close(timeoutMs);
+        await metricsListener?.close();
+        await store.close();
+        return inTime;
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The edge between Bot Framework activities and the engine: zod schemas for what we read from an
+ * activity, and the mapping to a channel-neutral `Inbound`. Nothing here talks to the network.
+ */
+import { z } from 'zod';
+import type { AttachmentRef, Inbound } from '../../engine/types';
+
+const account = z.looseObject({
+  id: z.string().min(1).max(512),
+  name: z.string().max(512).optional().nullable(),
+  aadObjectId: z.string().max(128).optional().nullable(),
+});
+
+const attachment = z.looseObject({
+  contentType: z.string().max(256),
+  contentUrl: z.string().max(4096).optional().nullable(),
+  name: z.string().max(1024).optional().nullable(),
+  content: z.unknown().optional(),
+});
+
+/** The fields of an incoming activity the bot relies on; anything else passes through untouched. */
+export const incomingActivity = z.looseObject({
+  type: z.string().min(1).max(64),
+  id: z.string().max(512).optional().nullable(),
+  channelId: z.string().min(1).max(64),
+  serviceUrl: z.url({ protocol: /^https?$/ }),
+  conversation: z.looseObject({ id: z.string().min(1).max(1024) }),
+  from: account,
+  recipient: account,
+  locale: z.string().max(35).optional().nullable(),
+  text: z.string().max(10_000).optional().nullable(),
+  value: z.unknown().optional(),
+  replyToId: z.string().max(512).optional().nullable(),
+  deliveryMode: z.string().max(32).optional().nullable(),
+  attachments: z.array(attachment).max(20).optional().nullable(),
+  membersAdded: z.array(account).max(1000).optional().nullable(),
+  entities: z.array(z.looseObject({ type: z.string().optional() })).optional().nullable(),
+});
+export type IncomingActivity = z.infer<typeof incomingActivity>;
+
+/**
+ * What an `Action.Submit` of our cards carries back in `activity.value`. `prompt` is the question the
+ * card showed, so the card can be replaced by an answered version without storing it anywhere.
+ */
+export const cardSubmit = z.object({
+  choice: z.string().min(1).max(200),
+  step: z.string().max(200).optional(),
+  prompt: z.string().max(4000).optional(),
+});
+export type CardSubmit = z.infer<typeof cardSubmit>;
+
+/** Teams sends file uploads as `…file.download.info` with the URL inside `content`. */
+const teamsFile = z.looseObject({ downloadUrl: z.string().max(4096), fileType: z.string().max(64).optional() });
+
+/** Attachments that are files the person sent (not the HTML copy of the message, not our own cards). */
+export function toAttachmentRefs(attachments: IncomingActivity['attachments']): AttachmentRef[] {
+  const out: AttachmentRef[] = [];
+  for (const a of attachments ?? []) {
+    const type = a.contentType.toLowerCase();
+    if (type === 'text/html' || type.startsWith('application/vnd.microsoft.card.')) continue;
+    const file = teamsFile.safeParse(a.content);
+    const url = file.success ? file.data.downloadUrl : a.contentUrl;
+    if (!url) continue;
+    const size = z.looseObject({ size: z.number().int().nonnegative() }).safeParse(a.content);
+    out.push({
+      name: a.name ?? 'attachment',
+      contentType: file.success && type === 'application/vnd.microsoft.teams.file.download.info' && file.data.fileType
+        ? `${type};fileType=${file.data.fileType}`
+        : a.contentType,
+      ...(size.success ? { size: size.data.size } : {}),
+      url,
+    });
+  }
+  return out;
+}
+
+/** Removes `<at>Bot</at>` mentions Teams puts into messages addressed to the bot in a channel. */
+export function stripMentions(text: string): string {
+  return text.replace(/<at>[^<]*<\/at>/gi, ' ').replace(/\s+/g, ' ').trim();
+}
+
+function clientLocale(activity: IncomingActivity): string | undefined {
+  for (const e of activity.entities ?? []) {
+    if (e.type === 'clientInfo' && typeof e.locale === 'string') return e.locale;
+  }
+  return undefined;
+}
+
+/**
+ * Maps a validated activity to what the engine understands, or undefined when it is nothing the
+ * bot answers (typing, reactions, members leaving, a conversationUpdate that does not add the bot).
+ */
+export function toInbound(activity: IncomingActivity): Inbound | undefined {
+  const base = {
+    channel: activity.channelId,
+    conversationId: activity.conversation.id,
+    user: {
+      id: activity.from.id,
+      ...(activity.from.name ? { name: activity.from.name } : {}),
+      agentIds: [activity.from.id, ...(activity.from.aadObjectId ? [activity.from.aadObjectId] : [])],
+    },
+    ...(activity.id ? { activityId: activity.id } : {}),
+    locale: activity.locale ?? clientLocale(activity) ?? undefined,
+  };
+  if (activity.type === 'conversationUpdate') {
+    const botAdded = (activity.membersAdded ?? []).some((m) => m.id === activity.recipient.id);
+    return botAdded ? { ...base, kind: 'greeting' } : undefined;
+  }
+  if (activity.type !== 'message') return undefined;
+
+  const submit = cardSubmit.safeParse(activity.value);
+  const text = stripMentions(activity.text ?? '');
+  const attachments = toAttachmentRefs(activity.attachments);
+  return {
+    ...base,
+    kind: 'message',
+    ...(text ? { text } : {}),
+    ...(submit.success ? { choice: { id: submit.data.choice, ...(submit.data.step ? { step: submit.data.step } : {}) } } : {}),
+    ...(attachments.length ? { attachments } : {}),
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * Microsoft Teams and the Bot Framework Emulator: `POST /api/messages` through botbuilder's
+ * `CloudAdapter`. The only folder that imports botbuilder. A turn: validate the activity (zod),
+ * authenticate (when an app id is configured), map it to an `Inbound`, let the engine run the turn,
+ * retire the pressed card, send the rendered replies. One `onTurnError` is the error boundary.
+ */
+import {
+  ActivityTypes,
+  CardFactory,
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  ConfigurationServiceClientCredentialFactory,
+  DeliveryModes,
+  type Activity,
+  type TurnContext,
+} from 'botbuilder';
+import type { Request, Response, Server } from 'restify';
+import type { Config } from '../../config';
+import type { Engine } from '../../engine/engine';
+import type { Inbound, Locale, TurnResult } from '../../engine/types';
+import { normaliseLocale, type Translator } from '../../i18n';
+import type { Logger } from '../../log';
+import type { ServerPlugin } from '../../server';
+import { KeyedMutex } from '../../storage/keyed-mutex';
+import { cardSubmit, incomingActivity, toInbound, type IncomingActivity } from './activity';
+import { answeredCard, renderMessages, usesCards, type T } from './render';
+
+export type BotFrameworkAuthConfig = Pick<Config, 'MicrosoftAppId' | 'MicrosoftAppPassword' | 'MicrosoftAppType' | 'MicrosoftAppTenantId'>;
+
+export interface BotFrameworkChannelDeps {
+  config: BotFrameworkAuthConfig;
+  engine: Pick<Engine, 'handle'>;
+  translator: Translator;
+  logger: Logger;
+}
+
+export interface BotFrameworkChannel extends ServerPlugin {
+  readonly adapter: BotAdapter;
+}
+
+/** Where the turn keeps the conversation's language once the engine has told us, for onTurnError. */
+const LOCALE_KEY = Symbol('pce.locale');
+
+/**
+ * CloudAdapter with `processActivity` callable from our route: `process(req, res)` would write its
+ * own responses (error messages included, on the console), and we want 400/401/500 bodies that
+ * match the rest of the server and go to the structured log.
+ */
+export class BotAdapter extends CloudAdapter {
+  run(authorization: string, activity: Activity, logic: (context: TurnContext) => Promise<void>) {
+    return this.processActivity(authorization, activity, logic);
+  }
+}
+
+/** Bot Framework authentication from validated config. No app id: the adapter runs unauthenticated (local use). */
+export function createAdapter(config: BotFrameworkAuthConfig): BotAdapter {
+  const credentials = new ConfigurationServiceClientCredentialFactory({
+    MicrosoftAppId: config.MicrosoftAppId ?? '',
+    MicrosoftAppPassword: config.MicrosoftAppPassword ?? '',
+    MicrosoftAppType: config.MicrosoftAppType,
+    MicrosoftAppTenantId: config.MicrosoftAppTenantId ?? '',
+  });
+  const auth = new ConfigurationBotFrameworkAuthentication(
+    { MicrosoftAppId: config.MicrosoftAppId ?? '', MicrosoftAppTenantId: config.MicrosoftAppTenantId ?? '' },
+    credentials,
+  );
+  return new BotAdapter(auth);
+}
+
+function isAuthenticationFailure(err: unknown): boolean {
+  const status = (err as { statusCode?: unknown } | null)?.statusCode;
+  return status === 401 || status === 403;
+}
+
+/** Strings (timestamps) become Dates, as botbuilder's own request parsing does. */
+function asActivity(activity: IncomingActivity): Activity {
+  const out = { ...activity } as Record<string, unknown>;
+  for (const key of ['timestamp', 'localTimestamp', 'expiration']) {
+    if (typeof out[key] === 'string') out[key] = new Date(out[key] as string);
+  }
+  return out as unknown as Activity;
+}
+
+export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFrameworkChannel {
+  const { engine, translator, logger } = deps;
+  const adapter = createAdapter(deps.config);
+  // Replies of one conversation go out in the order its turns ran: the engine's lock covers the turn,
+  // this one also covers sending, so two quick messages never get interleaved answers.
+  const conversations = new KeyedMutex();
+
+  const tFor =
+    (locale: Locale): T =>
+    (key, params) =>
+      translator.t(locale, `botframework:${key}`, params);
+
+  adapter.onTurnError = async (context: TurnContext, error: Error) => {
+    const activity = context.activity;
+    logger.error(
+      {
+        err: error,
+        channel: activity.channelId,
+        conversation: activity.conversation?.id,
+        activity: activity.id,
+        type: activity.type,
+      },
+      'bot framework turn failed',
+    );
+    const locale: Locale = context.turnState.get(LOCALE_KEY) ?? normaliseLocale(activity.locale) ?? 'en';
+    try {
+      await context.sendActivity({ type: ActivityTypes.Message, text: tFor(locale)('error.apology') });
+    } catch (sendError) {
+      logger.warn({ err: sendError, conversation: activity.conversation?.id, activity: activity.id }, 'apology could not be sent');
+    }
+  };
+
+  /** Replaces a pressed card with its answered version (no buttons), so it cannot be pressed again. */
+  async function retirePressedCard(context: TurnContext, result: TurnResult, t: T): Promise<void> {
+    const { activity } = context;
+    const submit = cardSubmit.safeParse(activity.value);
+    if (!activity.replyToId || !submit.success) return;
+    if (activity.deliveryMode === DeliveryModes.ExpectReplies) return; // no connector to update through
+    const card = answeredCard(submit.data.prompt, result.answered?.label, t);
+    try {
+      await context.updateActivity({
+        type: ActivityTypes.Message,
+        id: activity.replyToId,
+        conversation: activity.conversation,
+        attachments: [CardFactory.adaptiveCard(card)],
+      });
+    } catch (err) {
+      // The answer still goes out; an old card that keeps its buttons is answered as outdated later.
+      logger.warn({ err, conversation: activity.conversation.id, card: activity.replyToId }, 'pressed card could not be updated');
+    }
+  }
+
+  async function onTurn(context: TurnContext, inbound: Inbound): Promise<void> {
+    const result = await engine.handle(inbound);
+    context.turnState.set(LOCALE_KEY, result.locale);
+    if (result.duplicate) return;
+    const t = tFor(result.locale);
+    if (usesCards(inbound.channel) && inbound.choice && (result.answered || result.stale)) {
+      await retirePressedCard(context, result, t);
+    }
+    const replies = renderMessages(inbound.channel, result.messages, t);
+    if (replies.length) await context.sendActivities(replies);
+  }
+
+  async function handleRequest(req: Request, res: Response): Promise<void> {
+    const parsed = incomingActivity.safeParse(req.body);
+    if (!parsed.success) {
+      res.send(400, { code: 'BadRequest', message: 'The body is not a Bot Framework activity.' });
+      return;
+    }
+    const activity = parsed.data;
+    const inbound = toInbound(activity);
+    const authorization = req.header('authorization') ?? '';
+    try {
+      const response = await adapter.run(authorization, asActivity(activity), async (context) => {
+        if (!inbound) return;
+        await conversations.run(`${inbound.channel}:${inbound.conversationId}`, () => onTurn(context, inbound));
+      });
+      if (response?.body !== undefined) res.send(response.status, response.body);
+      else res.send(response?.status ?? 200);
+    } catch (err) {
+      if (isAuthenticationFailure(err)) {
+        logger.info({ channel: activity.channelId, activity: activity.id }, 'bot framework request not authenticated');
+        res.send(401, { code: 'Unauthorized', message: 'A valid Bot Framework token is required.' });
+        return;
+      }
+      // onTurnError catches turn failures; this is the adapter itself failing (e.g. no connector).
+      logger.error({ err, channel: activity.channelId, conversation: activity.conversation.id, activity: activity.id }, 'bot framework request failed');
+      res.send(500, { code: 'InternalServer', message: 'The activity could not be processed. It has been logged.' });
+    }
+  }
+
+  return {
+    name: 'botframework',
+    adapter,
+    register(server: Server) {
+      server.post('/api/messages', handleRequest);
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * Renders the engine's translated messages for Bot Framework channels: an Adaptive Card 1.5 for
+ * Teams (buttons are `Action.Submit` carrying `{ choice, step, prompt }`), text with suggested
+ * actions everywhere else (the Emulator, Direct Line clients). Channels never decide content: every
+ * word here comes from the engine or from locales/<lng>/botframework.json.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ActionTypes, ActivityTypes, CardFactory, MessageFactory, type Activity, type Attachment, type CardAction } from 'botbuilder';
+import type { RenderedMessage } from '../../engine/types';
+import type { CardSubmit } from './activity';
+
+/** Translates a key of the `botframework` namespace in the conversation's language. */
+export type T = (key: string, params?: Record<string, unknown>) => string;
+
+type CardElement = Record<string, unknown>;
+interface AdaptiveCard {
+  type: 'AdaptiveCard';
+  version: string;
+  body: CardElement[];
+  actions: CardElement[];
+  [extra: string]: unknown;
+}
+
+const CARD_TEMPLATE: AdaptiveCard = JSON.parse(
+  readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'cards', 'step.json'), 'utf8'),
+) as AdaptiveCard;
+
+/** Longest question text a button carries back (Teams limits the size of a submit). */
+const MAX_PROMPT = 4000;
+
+/** Channels that get Adaptive Cards. Everything else gets text and suggested actions. */
+export function usesCards(channelId: string): boolean {
+  return channelId === 'msteams';
+}
+
+function newCard(): AdaptiveCard {
+  return structuredClone(CARD_TEMPLATE);
+}
+
+function textBlock(text: string, extra: CardElement = {}): CardElement {
+  return { type: 'TextBlock', text, wrap: true, ...extra };
+}
+
+/** A markdown link whose label cannot break out of the brackets. */
+function markdownLink(label: string, url: string): string {
+  return `[${label.replace(/[[\]\\]/g, (c) => `\\${c}`)}](${url.replace(/[()\s]/g, encodeURIComponent)})`;
+}
+
+function promptOf(message: RenderedMessage): string {
+  const text = message.paragraphs.join('\n\n');
+  return text.length > MAX_PROMPT ? `${text.slice(0, MAX_PROMPT - 1)}…` : text;
+}
+
+/** The card for one message: paragraphs, facts, links, and one submit button per choice. */
+export function stepCard(message: RenderedMessage, t: T): AdaptiveCard {
+  const card = newCard();
+  message.paragraphs.forEach((p, i) => card.body.push(textBlock(p, i === 0 ? {} : { spacing: 'Medium' })));
+  if (message.facts.length) {
+    card.body.push({ type: 'FactSet', facts: message.facts.map((f) => ({ title: f.label, value: f.value })) });
+  }
+  if (message.links.length) {
+    card.body.push(textBlock(t('card.links'), { weight: 'Bolder', spacing: 'Medium' }));
+    for (const link of message.links) card.body.push(textBlock(markdownLink(link.label, link.url), { spacing: 'Small' }));
+  }
+  const prompt = promptOf(message);
+  for (const choice of message.choices) {
+    const data: CardSubmit = { choice: choice.id, ...(message.step ? { step: message.step } : {}), prompt };
+    card.actions.push({ type: 'Action.Submit', title: choice.label, data });
+  }
+  return card;
+}
+
+/**
+ * The card that replaces a pressed one: the question, what was chosen (or, for a press on an
+ * outdated card, a pointer to the latest message), and no buttons.
+ */
+export function answeredCard(prompt: string | undefined, answer: string | undefined, t: T): AdaptiveCard {
+  const card = newCard();
+  for (const p of (prompt ?? '').split('\n\n').filter(Boolean)) card.body.push(textBlock(p, { isSubtle: true }));
+  card.body.push(
+    answer
+      ? textBlock(t('card.yourAnswer', { label: answer }), { weight: 'Bolder', spacing: 'Medium' })
+      : textBlock(t('card.answeredElsewhere'), { isSubtle: true, spacing: 'Medium' }),
+  );
+  return card;
+}
+
+/** Backslash-escapes what CommonMark would otherwise turn into emphasis, code or links. */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_[\]<>]/g, (c) => `\\${c}`);
+}
+
+/** Text with suggested actions: the Emulator and other non-card channels. */
+export function textMessage(message: RenderedMessage, t: T): Partial<Activity> {
+  const parts = message.paragraphs.map(escapeMarkdown);
+  if (message.facts.length) parts.push(message.facts.map((f) => `**${escapeMarkdown(f.label)}:** ${escapeMarkdown(f.value)}`).join('  \n'));
+  if (message.links.length) {
+    parts.push(`${escapeMarkdown(t('card.links'))}  \n${message.links.map((l) => markdownLink(l.label, l.url)).join('  \n')}`);
+  }
+  const text = parts.join('\n\n');
+  if (!message.choices.length) return { type: ActivityTypes.Message, text, textFormat: 'markdown' };
+  // imBack: the label is sent back as the person's own words, which the engine recognises in either language.
+  const actions: CardAction[] = message.choices.map((c) => ({ type: ActionTypes.ImBack, title: c.label, value: c.label }));
+  return { ...MessageFactory.suggestedActions(actions, text), textFormat: 'markdown' };
+}
+
+export function cardMessage(message: RenderedMessage, t: T): Partial<Activity> {
+  const attachment: Attachment = CardFactory.adaptiveCard(stepCard(message, t));
+  // `text` stays empty: Teams shows the card; the summary feeds notifications.
+  return { type: ActivityTypes.Message, attachments: [attachment], summary: message.paragraphs[0] ?? '' };
+}
+
+export function renderMessages(channelId: string, messages: RenderedMessage[], t: T): Partial<Activity>[] {
+  return messages.map((m) => (usesCards(channelId) ? cardMessage(m, t) : textMessage(m, t)));
+}

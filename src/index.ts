@@ -1,0 +1,82 @@
+/**
+ * Composition root of `npm start`: read `.env` when there is one, validate the config, assemble the
+ * application, listen, and stop gracefully on SIGTERM/SIGINT (no new requests, in-flight turns
+ * finish, storage closes; a forced exit when that takes longer than SHUTDOWN_TIMEOUT_SECONDS).
+ */
+import { existsSync } from 'node:fs';
+import { createApplication, type Application } from './app';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createLogger } from './log';
+
+/** Extra time the forced exit grants on top of the shutdown timeout, for storage to close. */
+const FORCE_EXIT_GRACE_MS = 2_000;
+
+function readConfig(): Config {
+  // Bot Framework projects keep MicrosoftAppId & co. in `.env`; a fresh clone has none and needs none.
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  let application: Application;
+  try {
+    application = await createApplication(config, { logger });
+  } catch (err) {
+    logger.fatal({ err }, 'the bot could not start');
+    process.exit(1);
+  }
+  const { url } = await application.listen();
+  logger.info(
+    {
+      url,
+      messagingEndpoint: `${url}/api/messages`,
+      storage: application.store.kind,
+      botFrameworkAuth: config.MicrosoftAppId ? `app ${config.MicrosoftAppType}` : 'off (local use, no MicrosoftAppId)',
+    },
+    'bot listening',
+  );
+
+  let stopping = false;
+  const stop = async (reason: string, code: number): Promise<void> => {
+    if (stopping) {
+      logger.warn({ reason }, 'asked again while stopping: exiting now');
+      process.exit(code || 1);
+    }
+    stopping = true;
+    const timeoutMs = config.SHUTDOWN_TIMEOUT_SECONDS * 1000;
+    logger.info({ reason, inFlight: application.http.inFlight(), timeoutMs }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error({ reason }, 'shutdown took too long: forced exit');
+      process.exit(1);
+    }, timeoutMs + FORCE_EXIT_GRACE_MS);
+    force.unref();
+    try {
+      const inTime = await application.close(timeoutMs);
+      if (!inTime) logger.warn('some in-flight work did not finish before the shutdown timeout');
+      logger.info('stopped');
+      process.exit(inTime ? code : 1);
+    } catch (err) {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM', 0));
+  process.on('SIGINT', () => void stop('SIGINT', 0));
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception');
+    void stop('uncaughtException', 1);
+  });
+}
+
+await main();
