@@ -75,6 +75,31 @@ export const configSchema = z
     WEBCHAT_UPLOAD_DIR: z.string().trim().min(1).default('./data/uploads'),
     /** Larger uploads are answered 413. */
     WEBCHAT_MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+
+    // Support cases (issue 5): where a confirmed case is delivered.
+    /** `local`: kept in the store, the person gets the manual Support Case Manager path; or a delivery backend. */
+    CASE_BACKEND: z.enum(['local', 'webhook', 'servicenow', 'email']).default('local'),
+    CASE_WEBHOOK_URL: optionalUrl,
+    /** HMAC-SHA256 key for the X-Signature-256 header over the request body. */
+    CASE_WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    /** e.g. https://example.service-now.com */
+    SERVICENOW_INSTANCE_URL: optionalUrl,
+    SERVICENOW_TABLE: z.string().regex(/^[a-z][a-z0-9_]*$/, 'a table name such as incident or sn_customerservice_case').default('incident'),
+    SERVICENOW_USERNAME: optionalString,
+    SERVICENOW_PASSWORD: optionalString,
+    /** nodemailer connection URL, e.g. smtps://user:pass@smtp.example.com:465 or smtp://host:587 */
+    CASE_SMTP_URL: optionalString.pipe(z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional()),
+    CASE_EMAIL_TO: optionalString.pipe(z.email().optional()),
+    CASE_EMAIL_FROM: optionalString.pipe(z.email().optional()),
+    /** Attempts before a delivery is recorded as failed. */
+    CASE_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+    /** First retry delay; doubles per attempt (with jitter) up to CASE_DELIVERY_MAX_DELAY_SECONDS. */
+    CASE_DELIVERY_RETRY_SECONDS: z.coerce.number().positive().default(10),
+    CASE_DELIVERY_MAX_DELAY_SECONDS: z.coerce.number().positive().default(3600),
+    /** How often the delivery worker looks for due cases. */
+    CASE_DELIVERY_POLL_SECONDS: z.coerce.number().positive().default(5),
+    /** A claimed case whose instance died is claimed again after this long. */
+    CASE_DELIVERY_LEASE_SECONDS: z.coerce.number().positive().default(120),
   })
   .superRefine((c, ctx) => {
     if (c.WEBEX_BOT_TOKEN && !c.WEBEX_WEBHOOK_SECRET && !c.WEBEX_INSECURE_DEV) {
@@ -84,6 +109,14 @@ export const configSchema = z
         message:
           'is required when WEBEX_BOT_TOKEN is set: without it anyone could post fake Webex notifications. Pick a random secret (npm run webex:webhooks registers it), or set WEBEX_INSECURE_DEV=true for a local experiment only',
       });
+    }
+    const requiredFor: Record<string, (keyof typeof c)[]> = {
+      webhook: ['CASE_WEBHOOK_URL', 'CASE_WEBHOOK_SECRET'],
+      servicenow: ['SERVICENOW_INSTANCE_URL', 'SERVICENOW_USERNAME', 'SERVICENOW_PASSWORD'],
+      email: ['CASE_SMTP_URL', 'CASE_EMAIL_TO', 'CASE_EMAIL_FROM'],
+    };
+    for (const name of requiredFor[c.CASE_BACKEND] ?? []) {
+      if (!c[name]) ctx.addIssue({ code: 'custom', path: [name], message: `is required when CASE_BACKEND=${c.CASE_BACKEND}` });
     }
     if (c.MicrosoftAppId && c.MicrosoftAppType !== 'UserAssignedMSI' && !c.MicrosoftAppPassword) {
       ctx.addIssue({ code: 'custom', path: ['MicrosoftAppPassword'], message: 'is required when MicrosoftAppId is set' });
