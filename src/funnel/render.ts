@@ -1,0 +1,62 @@
+/** The funnel report as plain text for a person, in their language (locales/<lng>/report.json). */
+import type { Locale } from '../../dialogs/flow';
+import type { Translator } from '../i18n';
+import { ENDINGS, type FunnelReport, type Segment, type StepCount } from './report';
+
+export interface RenderReportOptions {
+  /** Optional readable name of a step (e.g. the step's question); the step id is always shown. */
+  stepLabel?: (step: string) => string | undefined;
+}
+
+export function renderReport(report: FunnelReport, translator: Translator, locale: Locale, opts: RenderReportOptions = {}): string {
+  const t = (key: string, params?: Record<string, unknown>) => translator.t(locale, `report:${key}`, params);
+  const percent = new Intl.NumberFormat(locale === 'uk' ? 'uk-UA' : 'en-GB', { style: 'percent', maximumFractionDigits: 1 });
+  const number = new Intl.NumberFormat(locale === 'uk' ? 'uk-UA' : 'en-GB', { maximumFractionDigits: 1 });
+  const day = (iso: string) => iso.replace('T', ' ').replace(/:\d\d\.\d{3}Z$/, ' UTC');
+  const out: string[] = [];
+
+  const steps = (list: StepCount[]) => {
+    if (list.length === 0) return [`  ${t('none')}`];
+    const width = Math.max(...list.map((s) => s.step.length));
+    return list.map((s) => {
+      const label = opts.stepLabel?.(s.step);
+      return `  ${s.step.padEnd(width)}  ${String(s.conversations).padStart(5)}${label ? `  ${label}` : ''}`;
+    });
+  };
+
+  const section = (heading: string, s: Segment) => {
+    out.push('', `== ${heading}`, t('conversations', { count: s.conversations }));
+    out.push(
+      s.deflectionRate === null
+        ? t('deflectionNone')
+        : t('deflection', { rate: percent.format(s.deflectionRate), deflected: s.deflected, finished: s.finished }),
+    );
+    out.push(s.medianTurns === null ? t('medianTurnsNone') : t('medianTurns', { value: number.format(s.medianTurns) }));
+    out.push(t('endingsHeading'));
+    const labels = ENDINGS.map((e) => t(`ending.${e}`));
+    const width = Math.max(...labels.map((l) => l.length));
+    ENDINGS.forEach((e, i) => {
+      if (s.endings[e] > 0 || e !== 'other') out.push(`  ${labels[i]!.padEnd(width)}  ${String(s.endings[e]).padStart(5)}`);
+    });
+    out.push(t('reachedHeading'), ...steps(s.reached));
+    if (s.abandonedAt.length) out.push(t('abandonedHeading'), ...steps(s.abandonedAt));
+  };
+
+  out.push(t('title', { from: day(report.from), to: day(report.to) }));
+  out.push(t('generated', { at: day(report.generatedAt), minutes: number.format(report.idleMinutes) }));
+  if (report.total.conversations === 0) {
+    out.push('', t('noData'));
+    return out.join('\n') + '\n';
+  }
+  section(t('section.total'), report.total);
+  for (const [value, s] of Object.entries(report.byLocale)) {
+    const name = translator.has(locale, `report:localeName.${value}`) ? `${t(`localeName.${value}`)} (${value})` : value;
+    section(t('section.locale', { value: name }), s);
+  }
+  for (const [value, s] of Object.entries(report.byChannel)) section(t('section.channel', { value }), s);
+  for (const [value, s] of Object.entries(report.byMode)) {
+    const name = translator.has(locale, `report:modeName.${value}`) ? t(`modeName.${value}`) : value;
+    section(t('section.mode', { value: name }), s);
+  }
+  return out.join('\n') + '\n';
+}
