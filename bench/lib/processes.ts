@@ -1,0 +1,145 @@
+/**
+ * Child processes the bench measures: the product bot (the `npm start` equivalent, run as
+ * `node --import tsx src/index.ts` so the process we sample is the bot itself, not npm or a tsx
+ * launcher) and the reference echo bot. Each runs in its own process, so its RSS is its own.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+
+/** The environment a child starts with: ours (PATH, HOME) plus the bot's own settings. */
+export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra };
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Resident set size of a process in MiB, from /proc (Linux). */
+export function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
+}
+
+/** Polls `url` until it answers 200; resolves with the milliseconds since `since`. */
+export async function waitFor200(url: string, since: number, child: ChildProcess, timeoutMs = 60_000): Promise<number> {
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  for (;;) {
+    if (exited) throw new Error(`${url}: the process exited before it answered 200 (see its log)`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return performance.now() - since;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() - since > timeoutMs) throw new Error(`${url}: no 200 within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export interface Running {
+  name: string;
+  pid: number;
+  url: string;
+  startupMs: number;
+  rssMiB(): number;
+  stop(): Promise<number | null>;
+}
+
+async function stopChild(child: ChildProcess, graceMs = 20_000): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  const [code] = (await exited) as [number | null];
+  clearTimeout(timer);
+  return code;
+}
+
+export interface StartOptions {
+  name: string;
+  /** Script relative to the repository root. */
+  script: string;
+  args?: string[];
+  env?: Record<string, string>;
+  port: number;
+  logFile: string;
+  nodeFlags?: string[];
+  healthPath?: string;
+}
+
+/** Starts `node [flags] --import tsx <script>`, its stdout and stderr going to `logFile`. */
+export async function startNode(opts: StartOptions): Promise<Running> {
+  const log = createWriteStream(opts.logFile, { flags: 'a' });
+  await once(log, 'open');
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', opts.script, ...(opts.args ?? [])], {
+    cwd: REPO_ROOT,
+    env: childEnv(opts.env ?? {}),
+    stdio: ['ignore', log, log],
+  });
+  const url = `http://127.0.0.1:${opts.port}`;
+  try {
+    const startupMs = await waitFor200(`${url}${opts.healthPath ?? '/healthz'}`, t0, child);
+    return {
+      name: opts.name,
+      pid: child.pid!,
+      url,
+      startupMs,
+      rssMiB: () => rssMiB(child.pid!),
+      stop: async () => {
+        const code = await stopChild(child);
+        log.end();
+        return code;
+      },
+    };
+  } catch (err) {
+    await stopChild(child, 2000);
+    log.end();
+    throw err;
+  }
+}
+
+/**
+ * Start-up time of the literal `npm start` (npm, then tsx, then the bot) to the first 200 from
+ * /healthz. Runs in its own process group so the whole tree is stopped afterwards.
+ */
+export async function timeNpmStart(env: Record<string, string>, port: number, logFile: string): Promise<number> {
+  const log = createWriteStream(logFile, { flags: 'a' });
+  await once(log, 'open');
+  const t0 = performance.now();
+  const child = spawn('npm', ['start', '--silent'], { cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', log, log], detached: true });
+  try {
+    return await waitFor200(`http://127.0.0.1:${port}/healthz`, t0, child);
+  } finally {
+    const exited = child.exitCode === null ? once(child, 'exit') : Promise.resolve();
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, 20_000);
+    await exited;
+    clearTimeout(timer);
+    log.end();
+  }
+}

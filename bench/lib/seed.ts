@@ -1,0 +1,232 @@
+/**
+ * Grows the stored conversations to a target count by copying real ones. The templates are
+ * conversations the bot itself served through `POST /api/messages` (so every row was written by the
+ * store's own `commitTurn`); each copy is an INSERT … SELECT of those very rows with only the keys
+ * renamed (`bench-<run>-<n>` becomes `bench-<run>-c<copy>-<n>`), so the copies are identical rows,
+ * including transcripts, funnel events, processed-activity marks and per-user languages.
+ *
+ * Only the store's own tables (src/storage/schema.ts) are copied; other tables are listed in the
+ * report if they hold rows of the templates, so nothing is copied that could break a unique key.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import { statSync } from 'node:fs';
+import pg from 'pg';
+
+export const STORE_TABLES = ['conversations', 'transcript_entries', 'processed_activities', 'user_locales', 'funnel_events'] as const;
+
+export interface Column {
+  name: string;
+  kind: 'text' | 'json' | 'other';
+  /** Generated on insert (rowid alias, identity, serial): left out of the copy. */
+  generated: boolean;
+}
+
+export interface SeedTarget {
+  dialect: 'sqlite' | 'postgres';
+  /** SQLite file path or PostgreSQL URL. */
+  location: string;
+}
+
+export interface SeedProgress {
+  conversations: number;
+}
+
+function sqliteColumns(db: BetterSqlite3.Database, table: string): Column[] {
+  const rows = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string; type: string; pk: number }[];
+  return rows.map((r) => {
+    const type = r.type.toUpperCase();
+    return {
+      name: r.name,
+      kind: type.includes('JSON') ? 'json' : type === '' || type.includes('TEXT') || type.includes('CHAR') ? 'text' : 'other',
+      generated: r.pk === 1 && type === 'INTEGER' && rows.filter((x) => x.pk > 0).length === 1,
+    };
+  });
+}
+
+async function pgColumns(client: pg.Client, table: string): Promise<Column[]> {
+  const { rows } = await client.query<{ column_name: string; data_type: string; column_default: string | null; is_identity: string }>(
+    `SELECT column_name, data_type, column_default, is_identity FROM information_schema.columns
+      WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`,
+    [table],
+  );
+  return rows.map((r) => ({
+    name: r.column_name,
+    kind: r.data_type === 'jsonb' || r.data_type === 'json' ? 'json' : r.data_type === 'text' || r.data_type.includes('char') ? 'text' : 'other',
+    generated: r.is_identity === 'YES' || (r.column_default ?? '').startsWith('nextval('),
+  }));
+}
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** Builds `INSERT INTO t (...) SELECT ... FROM t, copies WHERE <row of a template>` for one table. */
+function copyStatement(dialect: 'sqlite' | 'postgres', table: string, columns: Column[], prefix: string): string {
+  const kept = columns.filter((c) => !c.generated);
+  const textual = kept.filter((c) => c.kind !== 'other');
+  const renamed = (c: Column) => {
+    const asText = dialect === 'postgres' && c.kind === 'json' ? `${quote(c.name)}::text` : quote(c.name);
+    const copyTag = dialect === 'sqlite' ? `'${prefix}c' || copies.i || '-'` : `'${prefix}c' || copies.i::text || '-'`;
+    const expr = `replace(${asText}, '${prefix}', ${copyTag})`;
+    return dialect === 'postgres' && c.kind === 'json' ? `(${expr})::jsonb` : expr;
+  };
+  const select = kept.map((c) => (c.kind === 'other' ? quote(c.name) : renamed(c))).join(', ');
+  // Template rows: the prefix followed by a digit (copies have `c` there).
+  const matches = textual.map((c) =>
+    dialect === 'sqlite' ? `${quote(c.name)} GLOB '*${prefix}[0-9]*'` : `${quote(c.name)}::text ~ '${prefix}[0-9]'`,
+  );
+  return `INSERT INTO ${quote(table)} (${kept.map((c) => quote(c.name)).join(', ')})
+    SELECT ${select} FROM ${quote(table)}, copies WHERE ${matches.join(' OR ')}`;
+}
+
+export interface SeedReport {
+  conversations: number;
+  copiesMade: number;
+  seconds: number;
+  skippedTables: string[];
+}
+
+/**
+ * Copies the template conversations (keys starting `prefix` + digit) until at least `target`
+ * conversations are stored. Copy numbers start after those already made (`copiesSoFar`).
+ */
+export async function replicateConversations(
+  target: SeedTarget,
+  prefix: string,
+  goal: number,
+  copiesSoFar: number,
+  onProgress: (p: SeedProgress) => void,
+): Promise<SeedReport> {
+  if (!/^[A-Za-z0-9-]+$/.test(prefix)) throw new Error(`unsafe prefix ${prefix}`);
+  const t0 = performance.now();
+  const batch = async (
+    countAll: () => Promise<number>,
+    countTemplates: () => Promise<number>,
+    copy: (from: number, to: number) => Promise<void>,
+  ): Promise<number> => {
+    const templates = await countTemplates();
+    if (templates === 0) throw new Error('no template conversations to copy');
+    let stored = await countAll();
+    let copies = copiesSoFar;
+    while (stored < goal) {
+      const needed = Math.ceil((goal - stored) / templates);
+      // About 50 000 conversations per statement: progress stays visible and transactions bounded.
+      const k = Math.max(1, Math.min(needed, Math.floor(50_000 / templates)));
+      await copy(copies + 1, copies + k);
+      copies += k;
+      stored = await countAll();
+      onProgress({ conversations: stored });
+    }
+    return copies;
+  };
+
+  const skippedTables: string[] = [];
+  let copies: number;
+  let conversations: number;
+  if (target.dialect === 'sqlite') {
+    const db = new BetterSqlite3(target.location);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = OFF');
+      db.pragma('cache_size = -262144');
+      const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as { name: string }[]).map((r) => r.name);
+      const statements = STORE_TABLES.filter((t) => tables.includes(t)).map((t) => copyStatement('sqlite', t, sqliteColumns(db, t), prefix));
+      for (const t of tables.filter((t) => !(STORE_TABLES as readonly string[]).includes(t))) {
+        const cols = sqliteColumns(db, t).filter((c) => c.kind !== 'other');
+        if (cols.length === 0) continue;
+        const hit = db.prepare(`SELECT 1 FROM ${quote(t)} WHERE ${cols.map((c) => `${quote(c.name)} GLOB '*${prefix}[0-9]*'`).join(' OR ')} LIMIT 1`).get();
+        if (hit) skippedTables.push(t);
+      }
+      const count = db.prepare('SELECT count(*) AS n FROM conversations');
+      const countTpl = db.prepare(`SELECT count(*) AS n FROM conversations WHERE key GLOB '*${prefix}[0-9]*'`);
+      copies = await batch(
+        async () => (count.get() as { n: number }).n,
+        async () => (countTpl.get() as { n: number }).n,
+        async (from, to) => {
+          const run = db.transaction(() => {
+            for (const s of statements) {
+              db.prepare(`WITH RECURSIVE copies(i) AS (SELECT ${from} UNION ALL SELECT i + 1 FROM copies WHERE i < ${to}) ${s}`).run();
+            }
+          });
+          run();
+          db.pragma('wal_checkpoint(TRUNCATE)');
+        },
+      );
+      conversations = (count.get() as { n: number }).n;
+      db.exec('ANALYZE');
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      db.close();
+    }
+  } else {
+    const client = new pg.Client({ connectionString: target.location });
+    await client.connect();
+    try {
+      await client.query('SET synchronous_commit = off');
+      const { rows } = await client.query<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`,
+      );
+      const tables = rows.map((r) => r.table_name);
+      const statements: string[] = [];
+      for (const t of STORE_TABLES.filter((x) => tables.includes(x))) statements.push(copyStatement('postgres', t, await pgColumns(client, t), prefix));
+      for (const t of tables.filter((x) => !(STORE_TABLES as readonly string[]).includes(x))) {
+        const cols = (await pgColumns(client, t)).filter((c) => c.kind !== 'other');
+        if (cols.length === 0) continue;
+        const hit = await client.query(
+          `SELECT 1 FROM ${quote(t)} WHERE ${cols.map((c) => `${quote(c.name)}::text ~ '${prefix}[0-9]'`).join(' OR ')} LIMIT 1`,
+        );
+        if (hit.rowCount) skippedTables.push(t);
+      }
+      const countAll = async () => Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM conversations')).rows[0]!.n);
+      copies = await batch(
+        countAll,
+        async () =>
+          Number(
+            (await client.query<{ n: string }>(`SELECT count(*) AS n FROM conversations WHERE key ~ '${prefix}[0-9]'`)).rows[0]!.n,
+          ),
+        async (from, to) => {
+          await client.query('BEGIN');
+          try {
+            for (const s of statements) await client.query(`WITH copies(i) AS (SELECT generate_series(${from}, ${to})) ${s}`);
+            await client.query('COMMIT');
+          } catch (err) {
+            await client.query('ROLLBACK');
+            throw err;
+          }
+        },
+      );
+      conversations = await countAll();
+      await client.query('VACUUM ANALYZE');
+    } finally {
+      await client.end();
+    }
+  }
+  return { conversations, copiesMade: copies, seconds: (performance.now() - t0) / 1000, skippedTables };
+}
+
+/** Bytes the store occupies: the SQLite file (after a checkpoint) or the PostgreSQL database. */
+export async function storedBytes(target: SeedTarget): Promise<{ bytes: number; conversations: number }> {
+  if (target.dialect === 'sqlite') {
+    const db = new BetterSqlite3(target.location);
+    try {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      const conversations = (db.prepare('SELECT count(*) AS n FROM conversations').get() as { n: number }).n;
+      const pages = db.pragma('page_count', { simple: true }) as number;
+      const free = db.pragma('freelist_count', { simple: true }) as number;
+      const size = db.pragma('page_size', { simple: true }) as number;
+      return { bytes: Math.max((pages - free) * size, 0) || statSync(target.location).size, conversations };
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: target.location });
+  await client.connect();
+  try {
+    const conversations = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM conversations')).rows[0]!.n);
+    const { rows } = await client.query<{ bytes: string }>(
+      `SELECT coalesce(sum(pg_total_relation_size(format('%I.%I', table_schema, table_name))), 0) AS bytes
+         FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`,
+    );
+    return { bytes: Number(rows[0]!.bytes), conversations };
+  } finally {
+    await client.end();
+  }
+}

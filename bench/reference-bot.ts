@@ -1,0 +1,58 @@
+/**
+ * The reference for `npm run bench`: a bare Bot Framework echo bot, the way the botbuilder samples
+ * write it (CloudAdapter + ActivityHandler on restify), with no state, no storage and no cards.
+ * It exists only to be measured beside the product bot on the same machine in the same run.
+ * Bench code is not product code, so it imports botbuilder directly.
+ *
+ * Usage: tsx bench/reference-bot.ts [--port 0] [--host 127.0.0.1]
+ * Prints one JSON line `{"listening":<port>}` on stdout once it accepts requests.
+ */
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { ActivityHandler, CloudAdapter, ConfigurationBotFrameworkAuthentication, type TurnContext } from 'botbuilder';
+import restify from 'restify';
+
+const { values } = parseArgs({
+  options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } },
+});
+
+// No app id: unauthenticated, as the Emulator and the product bot run locally.
+const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({}));
+adapter.onTurnError = async (context: TurnContext, error: unknown) => {
+  console.error('reference bot turn failed', error);
+  await context.sendActivity('The reference bot failed.');
+};
+
+class EchoBot extends ActivityHandler {
+  constructor() {
+    super();
+    this.onMessage(async (context, next) => {
+      await context.sendActivity(`Echo: ${context.activity.text ?? ''}`);
+      await next();
+    });
+    this.onMembersAdded(async (context, next) => {
+      await context.sendActivity('Hello and welcome!');
+      await next();
+    });
+  }
+}
+const bot = new EchoBot();
+
+const server = restify.createServer({ name: 'reference-echo-bot' });
+server.use(restify.plugins.bodyParser());
+server.get('/healthz', (_req, res, next) => {
+  res.send(200, { status: 'ok' });
+  next();
+});
+server.post('/api/messages', async (req, res) => {
+  await adapter.process(req, res, (context) => bot.run(context));
+});
+
+server.listen(Number(values.port), values.host, () => {
+  const { port } = server.server.address() as AddressInfo;
+  process.stdout.write(`${JSON.stringify({ listening: port })}\n`);
+});
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => server.close(() => process.exit(0)));
+}
