@@ -7,6 +7,8 @@
  */
 import { provisioningContactFlow } from '../dialogs/provisioning-contact/machine';
 import { createBotFrameworkChannel } from './channels/botframework';
+import { createDirectLineBridge } from './channels/botframework/directline-bridge';
+import { createWebChatPlugins } from './channels/directline';
 import type { Config } from './config';
 import { Engine, type EngineOptions } from './engine/engine';
 import { createTranslator, type Translator } from './i18n';
@@ -53,7 +55,15 @@ interface ChannelContext {
 }
 
 function channelPlugins(ctx: ChannelContext): ServerPlugin[] {
-  return [createBotFrameworkChannel({ config: ctx.config, engine: ctx.engine, translator: ctx.translator, logger: ctx.logger })];
+  return [
+    createBotFrameworkChannel({ config: ctx.config, engine: ctx.engine, translator: ctx.translator, logger: ctx.logger }),
+    ...createWebChatPlugins({
+      config: ctx.config,
+      bridge: createDirectLineBridge({ engine: ctx.engine, translator: ctx.translator, logger: ctx.logger }),
+      translator: ctx.translator,
+      logger: ctx.logger,
+    }),
+  ];
 }
 
 export async function createApplication(config: Config, options: ApplicationOptions = {}): Promise<Application> {

@@ -51,7 +51,7 @@ export function createDirectLineBridge(deps: DirectLineBridgeDeps): BotBridge {
   const { engine, translator, logger } = deps;
   // No app id: this adapter accepts the in-process activities without a token. It is not routed to
   // any HTTP path, so nothing outside the process reaches it.
-  const adapter = createAdapter({ MicrosoftAppType: 'MultiTenant' } as never);
+  const adapter = createAdapter({ MicrosoftAppId: undefined, MicrosoftAppPassword: undefined, MicrosoftAppType: 'MultiTenant', MicrosoftAppTenantId: undefined });
   const tFor =
     (locale: Locale): T =>
     (key, params) =>

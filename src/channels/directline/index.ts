@@ -1,0 +1,56 @@
+/**
+ * The web chat channel: the page at `/` (Microsoft's Web Chat) and the local Direct Line endpoint at
+ * `/directline`, as server plug-ins. Off when `WEBCHAT_ENABLED=false`.
+ */
+import type { Config } from '../../config';
+import type { Translator } from '../../i18n';
+import type { Logger } from '../../log';
+import type { ServerPlugin } from '../../server';
+import { isLoopbackAddress, SiteAccess } from './access';
+import { MemoryActivityLog, type ActivityLog } from './activity-log';
+import { DirectLineEndpoint, type BotBridge } from './channel';
+import { WebChatPage } from './page';
+import { UploadStore } from './uploads';
+
+export type WebChatConfig = Pick<Config, 'WEBCHAT_ENABLED' | 'WEBCHAT_TOKEN' | 'WEBCHAT_UPLOAD_DIR' | 'WEBCHAT_MAX_UPLOAD_BYTES' | 'HOST'>;
+
+export interface WebChatDeps {
+  config: WebChatConfig;
+  bridge: BotBridge;
+  translator: Translator;
+  logger: Logger;
+  /** Where Direct Line conversations and their activities are kept (the store's log in production). */
+  log?: ActivityLog;
+  clock?: () => Date;
+  pollingIntervalMs?: number;
+}
+
+/** The page and the endpoint as server plug-ins; none when the web chat is turned off. */
+export function createWebChatPlugins(deps: WebChatDeps): ServerPlugin[] {
+  const { config, logger } = deps;
+  if (!config.WEBCHAT_ENABLED) {
+    logger.info('web chat is off (WEBCHAT_ENABLED=false)');
+    return [];
+  }
+  const access = new SiteAccess(config.WEBCHAT_TOKEN);
+  if (!access.tokenConfigured && !isLoopbackHost(config.HOST)) {
+    logger.info({ host: config.HOST }, 'web chat answers only browsers on this machine; set WEBCHAT_TOKEN to let others in');
+  }
+  const endpoint = new DirectLineEndpoint({
+    bridge: deps.bridge,
+    log: deps.log ?? new MemoryActivityLog(),
+    uploads: new UploadStore(config.WEBCHAT_UPLOAD_DIR, config.WEBCHAT_MAX_UPLOAD_BYTES),
+    access,
+    logger,
+    clock: deps.clock,
+  });
+  const page = new WebChatPage({ translator: deps.translator, access, pollingIntervalMs: deps.pollingIntervalMs });
+  return [page.plugin(), endpoint.plugin()];
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || isLoopbackAddress(host);
+}
+
+export { DirectLineEndpoint, type BotBridge } from './channel';
+export { MemoryActivityLog, type ActivityLog } from './activity-log';

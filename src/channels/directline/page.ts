@@ -1,0 +1,191 @@
+/**
+ * The page at `/`: Microsoft's Web Chat (the browser bundle shipped in the `botframework-webchat` npm
+ * package, served from node_modules, never a CDN) over this server's Direct Line endpoint, with a uk/en
+ * switch and "start over". Every string on it comes from locales/<lng>/webchat.json.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import type { Request, Response, Server } from 'restify';
+import { LOCALES, type Locale } from '../../../dialogs/flow';
+import { normaliseLocale, type Translator } from '../../i18n';
+import type { ServerPlugin } from '../../server';
+import type { SiteAccess } from './access';
+import { PAGE_EVENTS } from './channel';
+
+const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'page');
+
+const PAGE_KEYS = [
+  'title',
+  'subtitle',
+  'language',
+  'startOver',
+  'startOverHint',
+  'connecting',
+  'connectFailed',
+  'chatLabel',
+  'botInitials',
+  'userInitials',
+] as const;
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  // Web Chat injects its styles at run time.
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob:",
+  "connect-src 'self' blob:",
+  "font-src 'self' data:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'none'",
+].join('; ');
+
+/** Finds the UMD bundle (`window.WebChat`) inside the installed package. */
+export function webChatBundlePath(): string {
+  const require = createRequire(import.meta.url);
+  // The package's exports hide package.json; its CommonJS entry is lib/index.js, beside dist/.
+  const entry = require.resolve('botframework-webchat');
+  return join(dirname(entry), '..', 'dist', 'webchat.js');
+}
+
+interface StaticAsset {
+  type: string;
+  body: Buffer;
+  gzip: Buffer;
+  etag: string;
+}
+
+function asset(type: string, body: Buffer, version: string): StaticAsset {
+  return { type, body, gzip: gzipSync(body), etag: `"${version}-${body.length}"` };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** JSON safe inside a <script type="application/json"> element. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+}
+
+function fill(template: string, values: Record<string, string>): string {
+  return template.replace(/%([A-Z_]+)%/g, (whole, name: string) => values[name] ?? whole);
+}
+
+export interface WebChatPageDeps {
+  translator: Translator;
+  access: SiteAccess;
+  /** Milliseconds between Web Chat's polls of the activity stream. */
+  pollingIntervalMs?: number;
+}
+
+export class WebChatPage {
+  private readonly pageTemplate = readFileSync(join(PAGE_DIR, 'index.html'), 'utf8');
+  private readonly accessTemplate = readFileSync(join(PAGE_DIR, 'access.html'), 'utf8');
+  private readonly assets = new Map<string, () => StaticAsset>();
+
+  constructor(private readonly deps: WebChatPageDeps) {
+    const lazy = (make: () => StaticAsset) => {
+      let made: StaticAsset | undefined;
+      return () => (made ??= make());
+    };
+    const version = Date.now().toString(36);
+    this.assets.set('app.js', lazy(() => asset('text/javascript; charset=utf-8', readFileSync(join(PAGE_DIR, 'app.js')), version)));
+    this.assets.set('app.css', lazy(() => asset('text/css; charset=utf-8', readFileSync(join(PAGE_DIR, 'app.css')), version)));
+    this.assets.set('webchat.js', lazy(() => asset('text/javascript; charset=utf-8', readFileSync(webChatBundlePath()), version)));
+  }
+
+  plugin(): ServerPlugin {
+    return { name: 'webchat-page', register: (server) => this.register(server) };
+  }
+
+  register(server: Server): void {
+    server.get('/', async (req: Request, res: Response) => this.page(req, res));
+    server.get('/webchat/:asset', async (req: Request, res: Response) => this.asset(req, res));
+  }
+
+  private strings(locale: Locale): Record<string, string> {
+    const { t } = this.deps.translator;
+    return Object.fromEntries(PAGE_KEYS.map((k) => [k, t(locale, `webchat:page.${k}`)]));
+  }
+
+  private page(req: Request, res: Response): void {
+    const query = (req.query ?? {}) as Record<string, unknown>;
+    const asked = typeof query.lang === 'string' ? normaliseLocale(query.lang) : undefined;
+    const locale: Locale = asked ?? normaliseLocale(String(req.headers['accept-language'] ?? '').split(',')[0]) ?? 'en';
+    const { t } = this.deps.translator;
+    const presented = typeof query.token === 'string' ? query.token : undefined;
+    const headers = {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': CSP,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cache-Control': 'no-store',
+      'Content-Language': locale,
+    };
+    if (!this.deps.access.allows(req.socket.remoteAddress, req.headers, presented)) {
+      const html = fill(this.accessTemplate, {
+        LANG: locale,
+        TITLE: escapeHtml(t(locale, 'webchat:access.title')),
+        TEXT: escapeHtml(t(locale, 'webchat:access.text')),
+      });
+      res.writeHead(403, headers);
+      res.end(html);
+      return;
+    }
+    const s = this.strings(locale);
+    const config = {
+      initialLocale: locale,
+      directLine: '/directline',
+      pollingInterval: this.deps.pollingIntervalMs ?? 500,
+      languageEvent: PAGE_EVENTS.setLanguage,
+      strings: Object.fromEntries(LOCALES.map((l) => [l, this.strings(l)])),
+    };
+    const html = fill(this.pageTemplate, {
+      LANG: locale,
+      TITLE: escapeHtml(s.title!),
+      SUBTITLE: escapeHtml(s.subtitle!),
+      LANGUAGE: escapeHtml(s.language!),
+      LANG_UK: escapeHtml(t(locale, 'webchat:language.uk')),
+      LANG_EN: escapeHtml(t(locale, 'webchat:language.en')),
+      START_OVER: escapeHtml(s.startOver!),
+      START_OVER_HINT: escapeHtml(s.startOverHint!),
+      CONNECTING: escapeHtml(s.connecting!),
+      CHAT_LABEL: escapeHtml(s.chatLabel!),
+      CONFIG: scriptJson(config),
+    });
+    res.writeHead(200, headers);
+    res.end(html);
+  }
+
+  private asset(req: Request, res: Response): void {
+    const make = this.assets.get(String(req.params?.asset ?? ''));
+    if (!make) {
+      res.send(404, { code: 'NotFound', message: 'No such file.' });
+      return;
+    }
+    const file = make();
+    if (req.headers['if-none-match'] === file.etag) {
+      res.writeHead(304, { ETag: file.etag });
+      res.end();
+      return;
+    }
+    const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    const body = gzip ? file.gzip : file.body;
+    res.writeHead(200, {
+      'Content-Type': file.type,
+      'Content-Length': body.length,
+      ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
+      Vary: 'Accept-Encoding',
+      ETag: file.etag,
+      'Cache-Control': 'no-cache',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    res.end(body);
+  }
+}

@@ -1,0 +1,195 @@
+// The web chat page: starts or resumes a Direct Line conversation on this server and renders
+// Microsoft's Web Chat (window.WebChat, served from the botframework-webchat package) over it.
+// The conversation id, its token, the user id and the chosen language are kept in localStorage,
+// so a reload continues the same conversation.
+(function () {
+  'use strict';
+
+  var config = JSON.parse(document.getElementById('webchat-config').textContent);
+  var STORAGE_KEY = 'pce.webchat.v1';
+  var SITE_TOKEN_KEY = 'pce.webchat.siteToken';
+  var WEBCHAT_LOCALES = { en: 'en-US', uk: 'uk-UA' };
+
+  var container = document.getElementById('webchat');
+  var statusLine = document.getElementById('status');
+  var startOverButton = document.getElementById('start-over');
+  var languageButtons = Array.prototype.slice.call(document.querySelectorAll('button[data-lang]'));
+
+  function readState() {
+    try {
+      return JSON.parse(localStorage.getItem(STORAGE_KEY) || '{}') || {};
+    } catch (e) {
+      return {};
+    }
+  }
+  function writeState(next) {
+    localStorage.setItem(STORAGE_KEY, JSON.stringify(next));
+  }
+  function randomId() {
+    var bytes = new Uint8Array(18);
+    crypto.getRandomValues(bytes);
+    var text = btoa(String.fromCharCode.apply(null, Array.prototype.slice.call(bytes)));
+    return text.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+
+  // The site token arrives once as ?token=…; keep it for this tab and take it out of the address bar.
+  var params = new URLSearchParams(location.search);
+  if (params.has('token')) {
+    sessionStorage.setItem(SITE_TOKEN_KEY, params.get('token') || '');
+    params.delete('token');
+    var query = params.toString();
+    history.replaceState(null, '', location.pathname + (query ? '?' + query : '') + location.hash);
+  }
+  var siteToken = sessionStorage.getItem(SITE_TOKEN_KEY) || '';
+
+  var state = readState();
+  if (!state.userId) state.userId = 'dl_' + randomId();
+  var askedLanguage = params.get('lang');
+  if (askedLanguage === 'en' || askedLanguage === 'uk') state.locale = askedLanguage;
+  if (state.locale !== 'en' && state.locale !== 'uk') state.locale = config.initialLocale;
+  writeState(state);
+
+  var session = null; // { directLine, store, conversationId, userId }
+
+  function strings() {
+    return config.strings[state.locale];
+  }
+
+  function showStatus(text, isError) {
+    statusLine.textContent = text || '';
+    statusLine.hidden = !text;
+    statusLine.className = isError ? 'error' : '';
+  }
+
+  function applyPageLanguage() {
+    var s = strings();
+    document.documentElement.lang = state.locale;
+    document.title = s.title;
+    document.getElementById('title').textContent = s.title;
+    document.getElementById('subtitle').textContent = s.subtitle;
+    document.getElementById('language-group').setAttribute('aria-label', s.language);
+    startOverButton.textContent = s.startOver;
+    startOverButton.title = s.startOverHint;
+    container.setAttribute('aria-label', s.chatLabel);
+    languageButtons.forEach(function (b) {
+      b.setAttribute('aria-pressed', String(b.getAttribute('data-lang') === state.locale));
+    });
+  }
+
+  function authHeaders(token) {
+    return token ? { Authorization: 'Bearer ' + token } : {};
+  }
+
+  function startConversation() {
+    return fetch(config.directLine + '/conversations', {
+      method: 'POST',
+      headers: Object.assign({ 'Content-Type': 'application/json' }, authHeaders(siteToken)),
+      body: JSON.stringify({ user: { id: state.userId }, locale: WEBCHAT_LOCALES[state.locale] }),
+    }).then(function (res) {
+      if (!res.ok) throw new Error('start conversation: HTTP ' + res.status);
+      return res.json();
+    });
+  }
+
+  // A stored conversation is resumed when the server still knows it and still accepts its token.
+  function resumeConversation() {
+    if (!state.conversationId || !state.token) return Promise.resolve(null);
+    return fetch(config.directLine + '/conversations/' + encodeURIComponent(state.conversationId), {
+      headers: authHeaders(state.token),
+    }).then(
+      function (res) {
+        return res.ok ? res.json() : null;
+      },
+      function () {
+        return null;
+      },
+    );
+  }
+
+  function render() {
+    var s = strings();
+    window.WebChat.renderWebChat(
+      {
+        directLine: session.directLine,
+        store: session.store,
+        userID: session.userId,
+        locale: WEBCHAT_LOCALES[state.locale],
+        styleOptions: {
+          botAvatarInitials: s.botInitials,
+          userAvatarInitials: s.userInitials,
+          suggestedActionLayout: 'stacked',
+          suggestedActionHeight: 'auto',
+          hideUploadButton: false,
+        },
+      },
+      container,
+    );
+  }
+
+  function connect(conversation) {
+    state.conversationId = conversation.conversationId;
+    state.token = conversation.token;
+    state.userId = conversation.userId || state.userId;
+    writeState(state);
+    var store = window.WebChat.createStore({}, function () {
+      return function (next) {
+        return function (action) {
+          if (action.type === 'DIRECT_LINE/CONNECT_FULFILLED') showStatus('');
+          if (action.type === 'DIRECT_LINE/CONNECT_REJECTED') showStatus(strings().connectFailed, true);
+          return next(action);
+        };
+      };
+    });
+    var directLine = window.WebChat.createDirectLine({
+      domain: config.directLine,
+      token: conversation.token,
+      conversationId: conversation.conversationId,
+      webSocket: false,
+      pollingInterval: config.pollingInterval,
+    });
+    session = { directLine: directLine, store: store, conversationId: conversation.conversationId, userId: state.userId };
+    // A fresh element for each conversation: Web Chat is not meant to swap its store under a mounted tree.
+    var fresh = container.cloneNode(false);
+    container.parentNode.replaceChild(fresh, container);
+    container = fresh;
+    render();
+  }
+
+  function begin(resumeFirst) {
+    showStatus(strings().connecting);
+    (resumeFirst ? resumeConversation() : Promise.resolve(null))
+      .then(function (resumed) {
+        return resumed || startConversation();
+      })
+      .then(connect)
+      .catch(function () {
+        showStatus(strings().connectFailed, true);
+      });
+  }
+
+  languageButtons.forEach(function (button) {
+    button.addEventListener('click', function () {
+      var next = button.getAttribute('data-lang');
+      if (next === state.locale) return;
+      state.locale = next;
+      writeState(state);
+      applyPageLanguage();
+      if (!session) return;
+      render();
+      // The bot remembers the choice for this person and repeats the current question in that language.
+      session.store.dispatch({ type: 'WEB_CHAT/SEND_EVENT', payload: { name: config.languageEvent, value: next } });
+    });
+  });
+
+  startOverButton.addEventListener('click', function () {
+    if (session) session.directLine.end();
+    session = null;
+    delete state.conversationId;
+    delete state.token;
+    writeState(state);
+    begin(false);
+  });
+
+  applyPageLanguage();
+  begin(true);
+})();

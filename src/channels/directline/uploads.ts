@@ -1,0 +1,99 @@
+/**
+ * Files attached in the web chat (a screenshot for a support case): kept on disk under
+ * `WEBCHAT_UPLOAD_DIR/<conversation>/<file id>` with a small JSON sidecar, and served back at
+ * `/directline/attachments/<conversation>/<file id>`. Both ids are random, so the URL is the capability:
+ * a browser can show the image and a case can link it without a secret in a header.
+ */
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { newId } from './access';
+
+const ID = /^[A-Za-z0-9_-]{8,64}$/;
+
+/** Types a browser may show inline; anything else is served as a download. SVG is not here: it can carry script. */
+const INLINE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'text/plain']);
+
+const storedMeta = z.object({
+  name: z.string(),
+  contentType: z.string(),
+  size: z.number().int().nonnegative(),
+  createdAt: z.string(),
+});
+export type StoredFileMeta = z.infer<typeof storedMeta>;
+
+export interface StoredFile {
+  conversationId: string;
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  /** Path below the server root, e.g. `/directline/attachments/abc/def`. */
+  path: string;
+}
+
+export class UploadTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`The upload is larger than ${limit} bytes`);
+    this.name = 'UploadTooLargeError';
+  }
+}
+
+export function sanitizeFileName(raw: string | undefined): string {
+  const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex
+  const clean = base.replace(/[\u0000-\u001f\u007f"<>|*?:]/g, '_').trim().slice(0, 200);
+  return clean && clean !== '.' && clean !== '..' ? clean : 'file';
+}
+
+/** A content type as declared, reduced to `type/subtype` and lowercased; garbage becomes octet-stream. */
+export function normaliseContentType(raw: string | undefined): string {
+  const t = (raw ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  return /^[a-z0-9.+-]+\/[a-z0-9.+-]+$/.test(t) ? t : 'application/octet-stream';
+}
+
+export function isInlineType(contentType: string): boolean {
+  return INLINE_TYPES.has(contentType);
+}
+
+export class UploadStore {
+  private readonly root: string;
+
+  constructor(dir: string, readonly maxBytes: number) {
+    this.root = resolve(dir);
+  }
+
+  async save(conversationId: string, file: { name?: string; contentType?: string; data: Uint8Array }, now: Date): Promise<StoredFile> {
+    if (!ID.test(conversationId)) throw new Error('invalid conversation id');
+    const id = newId(18);
+    const dir = join(this.root, conversationId);
+    await mkdir(dir, { recursive: true });
+    const meta: StoredFileMeta = {
+      name: sanitizeFileName(file.name),
+      contentType: normaliseContentType(file.contentType),
+      size: file.data.byteLength,
+      createdAt: now.toISOString(),
+    };
+    await writeFile(join(dir, `${id}.bin`), file.data, { flag: 'wx' });
+    await writeFile(join(dir, `${id}.json`), JSON.stringify(meta), { flag: 'wx' });
+    return { conversationId, id, ...meta, path: `/directline/attachments/${conversationId}/${id}` };
+  }
+
+  /** The stored file, or undefined when either id is malformed or unknown. */
+  async load(conversationId: string, id: string): Promise<{ meta: StoredFileMeta; data: Buffer } | undefined> {
+    if (!ID.test(conversationId) || !ID.test(id)) return undefined;
+    const dir = join(this.root, conversationId);
+    try {
+      const [metaText, data, info] = await Promise.all([
+        readFile(join(dir, `${id}.json`), 'utf8'),
+        readFile(join(dir, `${id}.bin`)),
+        stat(join(dir, `${id}.bin`)),
+      ]);
+      const meta = storedMeta.safeParse(JSON.parse(metaText));
+      if (!meta.success || info.size !== meta.data.size) return undefined;
+      return { meta: meta.data, data };
+    } catch {
+      return undefined;
+    }
+  }
+}
