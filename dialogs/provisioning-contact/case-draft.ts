@@ -43,6 +43,25 @@ export const caseDraft = z.object({
   reason: z.enum(['fixes_failed', 'requested', 'not_understood', 'verification_failed']),
 });
 export type CaseDraft = z.infer<typeof caseDraft>;
+export type TrailEntry = z.infer<typeof trailEntry>;
+export type CaseReason = CaseDraft['reason'];
+export type FixTried = CaseDraft['fixesTried'][number];
+
+/**
+ * What the troubleshooting flow's `needsCase` state hands to the support-case intake
+ * (`FlowOutput.next.input`): the runtime's input for this conversation and all that is known so far.
+ */
+export const caseIntakeInput = z.object({
+  flowInput: z.object({
+    locale: z.enum(['en', 'uk']),
+    channel: z.string(),
+    user: z.object({ id: z.string(), name: z.string().optional(), email: z.string().optional() }),
+    mode: z.enum(['self', 'agent']),
+    startedAt: z.string(),
+  }),
+  draft: caseDraft.partial(),
+});
+export type CaseIntakeInput = z.infer<typeof caseIntakeInput>;
 
 /** What `openCase` answers with; the flow shows the reference to the person. */
 export const openedCase = z.object({ reference: z.string() });

@@ -1,49 +1,582 @@
 /**
- * PLACEHOLDER (being replaced by the full N1-N9 flow): two steps so the runtime can be built
- * against the FlowDefinition contract.
+ * The provisioning-contact troubleshooting flow: the knowledge article's decision tree N1-N9
+ * (see shared/kb/provisioning-contact-email.md) as a pure XState v5 machine, plus its view.
+ *
+ * Every answer is appended to `trail`; everything the flow knows about the order (`answers`) is
+ * derived from the trail, so BACK is "drop the last answer and return to its step" and nothing
+ * else has to be undone.
  */
-import { assign, setup } from 'xstate';
-import type { FlowDefinition, FlowEvent, FlowInput, StepView } from '../flow';
+import { and, assign, setup } from 'xstate';
+import type { Choice, FlowDefinition, FlowEvent, FlowInput, FlowOutput, Line, Link, OutcomeKind, StepView, Fact } from '../flow';
+import { BROWSER_FIXES, deriveAnswers, type Answers, type BrowserFix } from './answers';
+import type { CaseIntakeInput, CaseReason, TrailEntry } from './case-draft';
+
+export const ADMIN_PORTAL_URL = 'https://admin.webex.com';
+export const SUPPORT_PORTAL_URL = 'https://www.cisco.com/go/cs';
+export const PROVISIONING_SENDER = 'webex_comm@webex.com';
+/** Cisco's policy as quoted by the article: days until an unprovisioned order line closes. */
+export const CLOSE_AFTER_DAYS = { aFlex: 7, other: 30 } as const;
+/** After this many unrecognised answers in a row, the step offers the hand-off to support. */
+export const MISSES_BEFORE_SUPPORT_OFFER = 3;
+
+/** Question steps, in the order of the decision tree. Each one answers BACK/SUPPORT/UNRECOGNISED. */
+export const QUESTION_STEPS = [
+  'entry',
+  'spamCheck',
+  'orderLineStatus',
+  'lineStatusHelp',
+  'editAccess',
+  'closedOrder',
+  'ponrCheck',
+  'ponrHelp',
+  'editSteps',
+  'closedEditSteps',
+  'browserFixes',
+  'retryEdit',
+  'verifyUpdate',
+] as const;
+export type QuestionStep = (typeof QUESTION_STEPS)[number];
+
+export const FINAL_STEPS = ['emailFound', 'changeConfirmed', 'adminPortal', 'forwardToOwner', 'needsCase'] as const;
+export type FinalStep = (typeof FINAL_STEPS)[number];
+
+export const OUTCOME_OF: Record<FinalStep, OutcomeKind> = {
+  emailFound: 'resolved',
+  changeConfirmed: 'resolved',
+  adminPortal: 'redirected_admin',
+  forwardToOwner: 'forwarded_to_owner',
+  needsCase: 'needs_case',
+};
+
+export interface ProvisioningContactContext {
+  input: FlowInput;
+  mode: 'self' | 'agent';
+  /** The question step the person is on (set on entry), for the trail and the re-prompt. */
+  step: QuestionStep;
+  trail: TrailEntry[];
+  answers: Answers;
+  /** Unrecognised answers in a row at the current step. */
+  misses: number;
+  /** A one-turn remark for the view: BACK had nothing to undo. */
+  notice?: 'nothingToUndo';
+  caseReason?: CaseReason;
+}
+
+const CMD_SUPPORT = 'cmd.support';
+const CMD_RESTART = 'cmd.restart';
+
+function initialContext(input: FlowInput): ProvisioningContactContext {
+  return { input, mode: input.mode, step: 'entry', trail: [], answers: deriveAnswers([]), misses: 0 };
+}
+
+export function caseIntakeFrom(context: ProvisioningContactContext): CaseIntakeInput {
+  const { input, answers, trail } = context;
+  return {
+    flowInput: input,
+    draft: {
+      requestType: 'Change Provisioning Contact Email',
+      locale: input.locale,
+      channel: input.channel,
+      mode: context.mode,
+      requester: { ...input.user },
+      ...(answers.orderLineStatus ? { orderLineStatus: answers.orderLineStatus } : {}),
+      ...(answers.canEditInCcw ? { canEditInCcw: answers.canEditInCcw } : {}),
+      ...(answers.ponrPassed ? { ponrPassed: answers.ponrPassed } : {}),
+      fixesTried: [...answers.fixesTried],
+      attachments: [],
+      trail: trail.map((e) => ({ ...e })),
+      reason: context.caseReason ?? 'requested',
+    },
+  };
+}
 
 export const provisioningContactMachine = setup({
   types: {
-    context: {} as { input: FlowInput; trail: { step: string; choice?: string }[]; misses: number; mode: 'self' | 'agent' },
+    context: {} as ProvisioningContactContext,
     events: {} as FlowEvent,
     input: {} as FlowInput,
+    output: {} as FlowOutput,
+  },
+  actions: {
+    enterStep: assign((_, params: { step: QuestionStep }) => ({ step: params.step, misses: 0 })),
+    clearNotice: assign({ notice: undefined }),
+    recordAnswer: assign(({ context, event }) => {
+      if (event.type !== 'CHOOSE') return {};
+      const trail = [...context.trail, { step: context.step, choice: event.choice }];
+      return { trail, answers: deriveAnswers(trail) };
+    }),
+    undoLastAnswer: assign(({ context }) => {
+      const trail = context.trail.slice(0, -1);
+      return { trail, answers: deriveAnswers(trail) };
+    }),
+    noteNothingToUndo: assign({ notice: 'nothingToUndo' as const }),
+    countMiss: assign({ misses: ({ context }) => context.misses + 1 }),
+    setCaseReason: assign((_, params: { reason: CaseReason }) => ({ caseReason: params.reason })),
+    /** The person asked for support: the trail shows where, the reason whether we had understood them. */
+    recordSupportRequest: assign(({ context }) => ({
+      trail: [...context.trail, { step: context.step, choice: CMD_SUPPORT }],
+      caseReason: context.misses >= MISSES_BEFORE_SUPPORT_OFFER ? ('not_understood' as const) : ('requested' as const),
+    })),
+    restart: assign(({ context }) => initialContext(context.input)),
+  },
+  guards: {
+    chose: ({ event }, params: { choice: string }) => event.type === 'CHOOSE' && event.choice === params.choice,
+    lastAnswerWasAt: ({ context }, params: { step: QuestionStep }) => context.trail.at(-1)?.step === params.step,
+    orderIsClosed: ({ context }) => context.answers.orderLineStatus === 'closed',
+    choseUntriedFix: ({ context, event }) =>
+      event.type === 'CHOOSE' &&
+      (BROWSER_FIXES as readonly string[]).includes(event.choice) &&
+      !context.answers.fixesTried.includes(event.choice as BrowserFix),
+    allFixesTried: ({ context }) => BROWSER_FIXES.every((f) => context.answers.fixesTried.includes(f)),
+    /** The person changed the contact in this conversation (rather than only coming to check). */
+    editedInThisConversation: ({ context }) => context.answers.fixesTried.includes('edit_steps'),
   },
 }).createMachine({
   id: 'provisioningContact',
-  context: ({ input }) => ({ input, trail: [], misses: 0, mode: input.mode }),
+  context: ({ input }) => initialContext(input),
+  // A top-level final state's output becomes the machine's output only through this (see dialogs/flow.ts).
+  output: ({ event }) => event.output as FlowOutput,
   initial: 'entry',
+  on: {
+    BACK: [
+      ...QUESTION_STEPS.map((step) => ({
+        guard: { type: 'lastAnswerWasAt' as const, params: { step } },
+        target: `.${step}`,
+        actions: ['clearNotice' as const, 'undoLastAnswer' as const],
+      })),
+      { actions: 'noteNothingToUndo' as const },
+    ],
+    RESTART: { target: '.entry', actions: 'restart' },
+    SUPPORT: { target: '.needsCase', actions: 'recordSupportRequest' },
+    UNRECOGNISED: { actions: ['clearNotice', 'countMiss'] },
+    CHOOSE: [
+      // Choices the view adds to any step; the engine usually turns them into commands first.
+      { guard: { type: 'chose', params: { choice: CMD_SUPPORT } }, target: '.needsCase', actions: 'recordSupportRequest' },
+      { guard: { type: 'chose', params: { choice: CMD_RESTART } }, target: '.entry', actions: 'restart' },
+      // A choice the step does not offer (an old button): treated as not understood.
+      { actions: ['clearNotice', 'countMiss'] },
+    ],
+  },
   states: {
+    // Entry: what brings the person here.
     entry: {
+      entry: [{ type: 'enterStep', params: { step: 'entry' } }],
+      exit: 'clearNotice',
       on: {
         CHOOSE: [
-          { guard: ({ event }) => event.choice === 'never_arrived', target: 'spamCheck', actions: assign({ trail: ({ context }) => [...context.trail, { step: 'entry', choice: 'never_arrived' }] }) },
+          { guard: { type: 'chose', params: { choice: 'never_arrived' } }, target: 'spamCheck', actions: 'recordAnswer' },
+          { guard: { type: 'chose', params: { choice: 'change_contact' } }, target: 'orderLineStatus', actions: 'recordAnswer' },
+          { guard: { type: 'chose', params: { choice: 'check_change' } }, target: 'verifyUpdate', actions: 'recordAnswer' },
         ],
-        UNRECOGNISED: { actions: assign({ misses: ({ context }) => context.misses + 1 }) },
       },
     },
+    // N1: spam, junk and filters; allow-list the sender.
     spamCheck: {
+      entry: [{ type: 'enterStep', params: { step: 'spamCheck' } }],
+      exit: 'clearNotice',
       on: {
-        CHOOSE: [{ guard: ({ event }) => event.choice === 'found', target: 'resolved' }],
-        BACK: 'entry',
+        CHOOSE: [
+          { guard: { type: 'chose', params: { choice: 'found' } }, target: 'emailFound', actions: 'recordAnswer' },
+          { guard: { type: 'chose', params: { choice: 'not_found' } }, target: 'orderLineStatus', actions: 'recordAnswer' },
+        ],
       },
     },
-    resolved: { type: 'final' },
+    // N2: the order line's status in CCW.
+    orderLineStatus: {
+      entry: [{ type: 'enterStep', params: { step: 'orderLineStatus' } }],
+      exit: 'clearNotice',
+      on: {
+        CHOOSE: [
+          { guard: { type: 'chose', params: { choice: 'awaiting' } }, target: 'editAccess', actions: 'recordAnswer' },
+          { guard: { type: 'chose', params: { choice: 'closed' } }, target: 'closedOrder', actions: 'recordAnswer' },
+          { guard: { type: 'chose', params: { choice: 'not_sure' } }, target: 'lineStatusHelp', actions: 'recordAnswer' },
+        ],
+      },
+    },
+    // N2, not sure: where the status is shown, then the same question again.
+    lineStatusHelp: {
+      entry: [{ type: 'enterStep', params: { step: 'lineStatusHelp' } }],
+      exit: 'clearNotice',
+      on: {
+        CHOOSE: [
+          { guard: { type: 'chose', params: { choice: 'awaiting' } }, target: 'editAccess', actions: 'recordAnswer' },
+          { guard: { type: 'chose', params: { choice: 'closed' } }, target: 'closedOrder', actions: 'recordAnswer' },
+          {
+            guard: { type: 'chose', params: { choice: 'cant_find' } },
+            target: 'needsCase',
+            actions: ['recordAnswer', { type: 'setCaseReason', params: { reason: 'requested' } }],
+          },
+        ],
+      },
+    },
+    // N3 (scenario 1): can the person edit the order in CCW?
+    editAccess: {
+      entry: [{ type: 'enterStep', params: { step: 'editAccess' } }],
+      exit: 'clearNotice',
+      on: {
+        CHOOSE: [
+          { guard: { type: 'chose', params: { choice: 'can_edit' } }, target: 'ponrCheck', actions: 'recordAnswer' },
+          { guard: { type: 'chose', params: { choice: 'cannot_edit' } }, target: 'forwardToOwner', actions: 'recordAnswer' },
+        ],
+      },
+    },
+    // N7 (scenario 2): why the line closed, where closed orders are edited, and edit access.
+    closedOrder: {
+      entry: [{ type: 'enterStep', params: { step: 'closedOrder' } }],
+      exit: 'clearNotice',
+      on: {
+        CHOOSE: [
+          { guard: { type: 'chose', params: { choice: 'can_edit' } }, target: 'ponrCheck', actions: 'recordAnswer' },
+          { guard: { type: 'chose', params: { choice: 'cannot_edit' } }, target: 'forwardToOwner', actions: 'recordAnswer' },
+        ],
+      },
+    },
+    // N4 (both scenarios): has the organization been onboarded to Control Hub (point of no return)?
+    ponrCheck: {
+      entry: [{ type: 'enterStep', params: { step: 'ponrCheck' } }],
+      exit: 'clearNotice',
+      on: {
+        CHOOSE: [
+          { guard: { type: 'chose', params: { choice: 'onboarded' } }, target: 'adminPortal', actions: 'recordAnswer' },
+          {
+            guard: and([{ type: 'chose', params: { choice: 'not_onboarded' } }, 'orderIsClosed']),
+            target: 'closedEditSteps',
+            actions: 'recordAnswer',
+          },
+          { guard: { type: 'chose', params: { choice: 'not_onboarded' } }, target: 'editSteps', actions: 'recordAnswer' },
+          { guard: { type: 'chose', params: { choice: 'not_sure' } }, target: 'ponrHelp', actions: 'recordAnswer' },
+        ],
+      },
+    },
+    // N4, not sure: how to tell; "still not sure" tries the edit (CCW refuses it after the PONR).
+    ponrHelp: {
+      entry: [{ type: 'enterStep', params: { step: 'ponrHelp' } }],
+      exit: 'clearNotice',
+      on: {
+        CHOOSE: [
+          { guard: { type: 'chose', params: { choice: 'onboarded' } }, target: 'adminPortal', actions: 'recordAnswer' },
+          {
+            guard: and([{ type: 'chose', params: { choice: 'not_onboarded' } }, 'orderIsClosed']),
+            target: 'closedEditSteps',
+            actions: 'recordAnswer',
+          },
+          { guard: { type: 'chose', params: { choice: 'not_onboarded' } }, target: 'editSteps', actions: 'recordAnswer' },
+          {
+            guard: and([{ type: 'chose', params: { choice: 'still_not_sure' } }, 'orderIsClosed']),
+            target: 'closedEditSteps',
+            actions: 'recordAnswer',
+          },
+          { guard: { type: 'chose', params: { choice: 'still_not_sure' } }, target: 'editSteps', actions: 'recordAnswer' },
+        ],
+      },
+    },
+    // N5: Edit, Save (optionally Apply to all lines), Done.
+    editSteps: {
+      entry: [{ type: 'enterStep', params: { step: 'editSteps' } }],
+      exit: 'clearNotice',
+      on: {
+        CHOOSE: [
+          { guard: { type: 'chose', params: { choice: 'worked' } }, target: 'verifyUpdate', actions: 'recordAnswer' },
+          { guard: { type: 'chose', params: { choice: 'failed' } }, target: 'browserFixes', actions: 'recordAnswer' },
+        ],
+      },
+    },
+    // N7, before the PONR: edit or resend on the Cloud/SaaS Subscription page; 2(a) the pop-up.
+    closedEditSteps: {
+      entry: [{ type: 'enterStep', params: { step: 'closedEditSteps' } }],
+      exit: 'clearNotice',
+      on: {
+        CHOOSE: [
+          { guard: { type: 'chose', params: { choice: 'worked' } }, target: 'verifyUpdate', actions: 'recordAnswer' },
+          { guard: { type: 'chose', params: { choice: 'popup_admin' } }, target: 'adminPortal', actions: 'recordAnswer' },
+          { guard: { type: 'chose', params: { choice: 'failed' } }, target: 'browserFixes', actions: 'recordAnswer' },
+        ],
+      },
+    },
+    // N8: browser fixes; each one tried is remembered and not offered again.
+    browserFixes: {
+      entry: [{ type: 'enterStep', params: { step: 'browserFixes' } }],
+      exit: 'clearNotice',
+      on: {
+        CHOOSE: [
+          { guard: 'choseUntriedFix', target: 'retryEdit', actions: 'recordAnswer' },
+          {
+            guard: { type: 'chose', params: { choice: 'none_helped' } },
+            target: 'needsCase',
+            actions: ['recordAnswer', { type: 'setCaseReason', params: { reason: 'fixes_failed' } }],
+          },
+        ],
+      },
+    },
+    // N8: did the edit work after that fix? Still failing after all three -> N9.
+    retryEdit: {
+      entry: [{ type: 'enterStep', params: { step: 'retryEdit' } }],
+      exit: 'clearNotice',
+      on: {
+        CHOOSE: [
+          { guard: { type: 'chose', params: { choice: 'worked' } }, target: 'verifyUpdate', actions: 'recordAnswer' },
+          {
+            guard: and([{ type: 'chose', params: { choice: 'failed' } }, 'allFixesTried']),
+            target: 'needsCase',
+            actions: ['recordAnswer', { type: 'setCaseReason', params: { reason: 'fixes_failed' } }],
+          },
+          { guard: { type: 'chose', params: { choice: 'failed' } }, target: 'browserFixes', actions: 'recordAnswer' },
+        ],
+      },
+    },
+    // N6: verify in Transaction Manager.
+    verifyUpdate: {
+      entry: [{ type: 'enterStep', params: { step: 'verifyUpdate' } }],
+      exit: 'clearNotice',
+      on: {
+        CHOOSE: [
+          { guard: { type: 'chose', params: { choice: 'updated' } }, target: 'changeConfirmed', actions: 'recordAnswer' },
+          {
+            guard: and([{ type: 'chose', params: { choice: 'not_updated' } }, 'editedInThisConversation']),
+            target: 'needsCase',
+            actions: ['recordAnswer', { type: 'setCaseReason', params: { reason: 'verification_failed' } }],
+          },
+          // Came only to check and the change is not there: make the change now.
+          { guard: { type: 'chose', params: { choice: 'not_updated' } }, target: 'orderLineStatus', actions: 'recordAnswer' },
+        ],
+      },
+    },
+
+    emailFound: { type: 'final', output: { outcome: 'resolved', resolution: 'email_found' } },
+    changeConfirmed: { type: 'final', output: { outcome: 'resolved', resolution: 'change_verified' } },
+    adminPortal: {
+      type: 'final',
+      output: ({ context }) => ({
+        outcome: 'redirected_admin',
+        via: context.answers.popupSeen ? 'registration_popup' : 'ponr_passed',
+      }),
+    },
+    forwardToOwner: {
+      type: 'final',
+      output: ({ context }) => ({ outcome: 'forwarded_to_owner', orderLineStatus: context.answers.orderLineStatus ?? 'unknown' }),
+    },
+    // N9: hand the conversation to the support-case intake with everything known so far.
+    needsCase: {
+      type: 'final',
+      output: ({ context }) => ({ outcome: 'needs_case', next: { flow: 'support-case', input: caseIntakeFrom(context) } }),
+    },
   },
 });
 
+// ---------------------------------------------------------------------------------------------
+// The view: pure, keys and choice ids only.
+
+const NS = 'provisioning-contact:';
+const k = (key: string): string => `${NS}${key}`;
+const line = (key: string, params?: Line['params']): Line => (params ? { key: k(key), params } : { key: k(key) });
+const choice = (step: string, id: string): Choice => ({ id, labelKey: k(`${step}.choices.${id}`) });
+const restartChoice: Choice = { id: CMD_RESTART, labelKey: k('common.choices.restart') };
+const supportChoice: Choice = { id: CMD_SUPPORT, labelKey: k('common.choices.support') };
+const adminLink: Link = { labelKey: k('links.adminPortal'), url: ADMIN_PORTAL_URL };
+const supportLink: Link = { labelKey: k('links.supportPortal'), url: SUPPORT_PORTAL_URL };
+
+interface StepContent {
+  lines: Line[];
+  choices: Choice[];
+  links?: Link[];
+  facts?: Fact[];
+}
+
+function questionContent(step: QuestionStep, c: ProvisioningContactContext): StepContent {
+  const a = c.answers;
+  const closed = a.orderLineStatus === 'closed';
+  switch (step) {
+    case 'entry':
+      return {
+        lines: [line('entry.greeting'), line('entry.prompt')],
+        choices: ['never_arrived', 'change_contact', 'check_change'].map((id) => choice(step, id)),
+      };
+    case 'spamCheck':
+      return {
+        lines: [line('spamCheck.folders'), line('spamCheck.allowList', { sender: PROVISIONING_SENDER }), line('spamCheck.prompt')],
+        choices: ['found', 'not_found'].map((id) => choice(step, id)),
+      };
+    case 'orderLineStatus':
+      return {
+        lines: [
+          ...(a.fixesTried.includes('spam_check') ? [line('orderLineStatus.afterSpamCheck')] : []),
+          ...(c.trail.at(-1)?.step === 'verifyUpdate' ? [line('orderLineStatus.afterVerification')] : []),
+          line('orderLineStatus.prompt'),
+        ],
+        choices: ['awaiting', 'closed', 'not_sure'].map((id) => choice(step, id)),
+      };
+    case 'lineStatusHelp':
+      return {
+        lines: [line('lineStatusHelp.where'), line('lineStatusHelp.statuses'), line('lineStatusHelp.prompt')],
+        choices: ['awaiting', 'closed', 'cant_find'].map((id) => choice(step, id)),
+      };
+    case 'editAccess':
+      return {
+        lines: [line('editAccess.context'), line('editAccess.prompt')],
+        choices: ['can_edit', 'cannot_edit'].map((id) => choice(step, id)),
+      };
+    case 'closedOrder':
+      return {
+        lines: [
+          line('closedOrder.whyClosed', { aFlexDays: CLOSE_AFTER_DAYS.aFlex, otherDays: CLOSE_AFTER_DAYS.other }),
+          line('closedOrder.where'),
+          line('closedOrder.prompt'),
+        ],
+        choices: ['can_edit', 'cannot_edit'].map((id) => choice(step, id)),
+      };
+    case 'ponrCheck':
+      return {
+        lines: [line('ponrCheck.explain'), line('ponrCheck.prompt')],
+        choices: ['onboarded', 'not_onboarded', 'not_sure'].map((id) => choice(step, id)),
+      };
+    case 'ponrHelp':
+      return {
+        lines: [line('ponrHelp.signs'), line('ponrHelp.customer', { url: ADMIN_PORTAL_URL }), line('ponrHelp.prompt')],
+        choices: ['onboarded', 'not_onboarded', 'still_not_sure'].map((id) => choice(step, id)),
+        links: [adminLink],
+      };
+    case 'editSteps':
+      return {
+        lines: [
+          line('editSteps.intro'),
+          line('editSteps.steps'),
+          ...(a.ponrPassed === 'unknown' ? [line('editSteps.ifLocked', { url: ADMIN_PORTAL_URL })] : []),
+          line('editSteps.prompt'),
+        ],
+        choices: ['worked', 'failed'].map((id) => choice(step, id)),
+      };
+    case 'closedEditSteps':
+      return {
+        lines: [line('closedEditSteps.intro'), line('closedEditSteps.steps'), line('closedEditSteps.popup', { url: ADMIN_PORTAL_URL }), line('closedEditSteps.prompt')],
+        choices: ['worked', 'popup_admin', 'failed'].map((id) => choice(step, id)),
+      };
+    case 'browserFixes': {
+      const untried = BROWSER_FIXES.filter((f) => !a.fixesTried.includes(f));
+      const tried = BROWSER_FIXES.length - untried.length;
+      return {
+        lines: [
+          tried === 0 ? line('browserFixes.intro') : line('browserFixes.triedSoFar', { count: tried }),
+          line('browserFixes.prompt'),
+        ],
+        choices: [...untried.map((id) => choice(step, id)), choice(step, 'none_helped')],
+      };
+    }
+    case 'retryEdit':
+      return {
+        lines: [
+          line(`retryEdit.after.${a.lastFix ?? 'cache_cookies'}`),
+          line(closed ? 'retryEdit.retryClosed' : 'retryEdit.retryAwaiting'),
+          line('retryEdit.prompt'),
+        ],
+        choices: ['worked', 'failed'].map((id) => choice(step, id)),
+      };
+    case 'verifyUpdate':
+      return {
+        lines: [
+          line(a.fixesTried.includes('edit_steps') ? 'verifyUpdate.afterEdit' : 'verifyUpdate.intro'),
+          line('verifyUpdate.steps'),
+          line('verifyUpdate.partners'),
+          line('verifyUpdate.prompt'),
+        ],
+        choices: ['updated', 'not_updated'].map((id) => choice(step, id)),
+      };
+  }
+}
+
+function caseFacts(c: ProvisioningContactContext): Fact[] {
+  const a = c.answers;
+  const facts: Fact[] = [];
+  if (a.orderLineStatus) facts.push({ labelKey: k('facts.orderLineStatus'), valueKey: k(`facts.status.${a.orderLineStatus}`) });
+  if (a.canEditInCcw) facts.push({ labelKey: k('facts.canEditInCcw'), valueKey: k(`facts.yesNoUnknown.${a.canEditInCcw}`) });
+  if (a.ponrPassed) facts.push({ labelKey: k('facts.ponrPassed'), valueKey: k(`facts.yesNoUnknown.${a.ponrPassed}`) });
+  const fixes = a.fixesTried.filter((f): f is BrowserFix => (BROWSER_FIXES as readonly string[]).includes(f));
+  if (fixes.length) facts.push({ labelKey: k('facts.fixesTried'), value: String(fixes.length) });
+  return facts;
+}
+
+function finalContent(step: FinalStep, c: ProvisioningContactContext): StepContent {
+  const a = c.answers;
+  switch (step) {
+    case 'emailFound':
+      return { lines: [line('emailFound.text'), line('emailFound.allowListReminder', { sender: PROVISIONING_SENDER })], choices: [restartChoice] };
+    case 'changeConfirmed':
+      return { lines: [line('changeConfirmed.text'), line('changeConfirmed.next')], choices: [restartChoice] };
+    case 'adminPortal':
+      return {
+        lines: [line(a.popupSeen ? 'adminPortal.popup' : 'adminPortal.ponrPassed'), line('adminPortal.signIn', { url: ADMIN_PORTAL_URL })],
+        choices: [restartChoice, supportChoice],
+        links: [adminLink],
+      };
+    case 'forwardToOwner':
+      return {
+        lines: [
+          line('forwardToOwner.intro'),
+          line(a.orderLineStatus === 'closed' ? 'forwardToOwner.messageClosed' : 'forwardToOwner.messageAwaiting'),
+          line('forwardToOwner.after'),
+        ],
+        choices: [restartChoice, supportChoice],
+      };
+    case 'needsCase':
+      return {
+        lines: [
+          line(`needsCase.reason.${c.caseReason ?? 'requested'}`),
+          line('needsCase.whatNext'),
+          line('needsCase.manual', { url: SUPPORT_PORTAL_URL }),
+        ],
+        choices: [restartChoice],
+        links: [supportLink],
+        facts: caseFacts(c),
+      };
+  }
+}
+
+function isQuestionStep(step: string): step is QuestionStep {
+  return (QUESTION_STEPS as readonly string[]).includes(step);
+}
+
+export function viewOf(snapshot: { value: unknown; context: ProvisioningContactContext; status: string }): StepView {
+  const step = String(snapshot.value);
+  const c = snapshot.context;
+  if (isQuestionStep(step)) {
+    const content = questionContent(step, c);
+    const prefix: Line[] = [];
+    if (c.notice === 'nothingToUndo') prefix.push(line('common.nothingToUndo'));
+    const choices = [...content.choices];
+    if (c.misses > 0) {
+      prefix.push(line(c.misses >= MISSES_BEFORE_SUPPORT_OFFER ? 'common.repromptOfferSupport' : 'common.reprompt', { count: choices.length }));
+      if (c.misses >= MISSES_BEFORE_SUPPORT_OFFER) choices.push(supportChoice);
+    }
+    return {
+      step,
+      lines: [...prefix, ...content.lines],
+      choices,
+      links: content.links ?? [],
+      facts: content.facts ?? [],
+      expects: 'choice',
+      helpKey: k(`${step}.help`),
+    };
+  }
+  if ((FINAL_STEPS as readonly string[]).includes(step)) {
+    const finalStep = step as FinalStep;
+    const content = finalContent(finalStep, c);
+    return {
+      step,
+      lines: content.lines,
+      choices: content.choices,
+      links: content.links ?? [],
+      facts: content.facts ?? [],
+      expects: 'choice',
+      helpKey: k(`${step}.help`),
+      outcome: OUTCOME_OF[finalStep],
+    };
+  }
+  // The engine calls view() on restored snapshots to prove their state still exists.
+  throw new Error(`provisioning-contact: unknown step "${step}"`);
+}
+
 export const provisioningContactFlow: FlowDefinition<typeof provisioningContactMachine> = {
   id: 'provisioning-contact',
-  version: 1,
+  version: 2,
   machine: provisioningContactMachine,
-  view(snapshot): StepView {
-    const step = String(snapshot.value);
-    const ns = 'provisioning-contact:';
-    const base = { step, links: [], facts: [], expects: 'choice' as const, helpKey: `${ns}${step}.help` };
-    if (step === 'entry') return { ...base, lines: [{ key: `${ns}entry.prompt` }], choices: [{ id: 'never_arrived', labelKey: `${ns}entry.never_arrived` }] };
-    if (step === 'spamCheck') return { ...base, lines: [{ key: `${ns}spamCheck.prompt` }], choices: [{ id: 'found', labelKey: `${ns}spamCheck.found` }] };
-    return { ...base, lines: [{ key: `${ns}resolved.text` }], choices: [], outcome: 'resolved' };
-  },
+  view: (snapshot) => viewOf(snapshot),
 };
