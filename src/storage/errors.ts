@@ -61,3 +61,17 @@ export function isConnectionError(err: unknown): boolean {
   if (typeof code === 'string' && (CONNECTION_CODES.has(code) || code.startsWith('08'))) return true;
   return /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection ended/i.test(err.message);
 }
+
+const STALE_CODES = new Set(['ECONNRESET', 'EPIPE', '57P01', '57P02']);
+
+/**
+ * True when an established (pooled) connection turned out dead: the server closed it (restart,
+ * failover, pg_terminate_backend). Another pooled or new connection may well work; a failure to open
+ * a new connection is not stale, it means the database is away.
+ */
+export function isStaleConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && STALE_CODES.has(code)) return true;
+  return /Connection terminated unexpectedly|not queryable/i.test(err.message);
+}

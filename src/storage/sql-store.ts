@@ -34,6 +34,7 @@ import {
   StorageError,
   StorageUnavailableError,
   isConnectionError,
+  isStaleConnectionError,
 } from './errors';
 import { KeyedMutex } from './keyed-mutex';
 import { migrationProvider } from './migrations/index';
@@ -235,13 +236,15 @@ export class SqlStore implements Store {
         return { ok: true };
       } catch (err) {
         // Until COMMIT is sent nothing can have been written; after it, the outcome is unknown.
-        return { ok: false, err, retryable: !bodyDone && isConnectionError(err) };
+        return { ok: false, err, retryable: !bodyDone && isStaleConnectionError(err) };
       }
     };
     let result = await attempt(scoped ?? this.requireRoot());
-    // Outside a turn the pool may hand out a connection the server has just closed: one retry on a
-    // fresh one. Inside a turn the lock lived on the lost connection, so the turn fails instead.
-    if (!result.ok && result.retryable && !scoped && this.kind === 'postgres') result = await attempt(this.requireRoot());
+    // Outside a turn the pool may hand out connections the server has just closed: retry on the next
+    // one. Inside a turn the lock lived on the lost connection, so the turn fails instead.
+    for (let n = 1; !result.ok && result.retryable && !scoped && n <= this.staleRetries; n++) {
+      result = await attempt(this.requireRoot());
+    }
     if (!result.ok) throw this.wrap('commit a turn', result.err);
   }
 
@@ -342,21 +345,24 @@ export class SqlStore implements Store {
     for (const write of turnWriters) await write(trx, commit, this.kind);
   }
 
-  /** A read: inside a turn on the turn's connection; outside, retried once on a fresh connection. */
+  /** A read: inside a turn on the turn's connection; outside, retried on the next connection when a pooled one was dead. */
   private async read<T>(op: string, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
     const scoped = this.turnScope.getStore();
-    try {
-      return await fn(scoped ?? this.requireRoot());
-    } catch (err) {
-      if (!scoped && this.kind === 'postgres' && isConnectionError(err)) {
-        try {
-          return await fn(this.requireRoot());
-        } catch (again) {
-          throw this.wrap(op, again);
-        }
+    for (let n = 0; ; n++) {
+      try {
+        return await fn(scoped ?? this.requireRoot());
+      } catch (err) {
+        if (scoped || n >= this.staleRetries || !isStaleConnectionError(err)) throw this.wrap(op, err);
       }
-      throw this.wrap(op, err);
     }
+  }
+
+  /**
+   * After a database restart every idle pooled connection is dead and each fails fast once; this many
+   * retries always reach a fresh one. SQLite has no such connections.
+   */
+  private get staleRetries(): number {
+    return this.kind === 'postgres' ? this.opts.poolSize : 0;
   }
 
   private async withAdvisoryLock<T>(conversationKey: string, fn: () => Promise<T>): Promise<T> {
@@ -382,9 +388,9 @@ export class SqlStore implements Store {
     }
   }
 
-  /** A pooled connection holding the conversation's advisory lock (one retry if the pool handed out a dead one). */
+  /** A pooled connection holding the conversation's advisory lock (skipping pooled connections the server closed). */
   private async lockedClient(lockId: string): Promise<pg.PoolClient> {
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 0; ; attempt++) {
       const pool = this.pool;
       if (!pool) throw new StorageError('The store is closed.');
       let client: pg.PoolClient | undefined;
@@ -395,7 +401,7 @@ export class SqlStore implements Store {
       } catch (err) {
         // Destroyed, never pooled: a lock granted after a client-side timeout must not linger.
         client?.release(err instanceof Error ? err : new Error(String(err)));
-        if (attempt < 2 && isConnectionError(err)) continue;
+        if (attempt < this.staleRetries && isStaleConnectionError(err)) continue;
         throw this.wrap('lock the conversation', err);
       }
     }

@@ -1,0 +1,275 @@
+/**
+ * The storage contract every backend passes: run by sqlite-store.test.ts and postgres-store.test.ts
+ * against real databases.
+ */
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConcurrentTurnError, DuplicateActivityError, StorageError, type SqlStore } from '../../src/storage/index';
+import { turnWriters, type TurnWriter } from '../../src/storage/turn-writers';
+import type { FunnelEvent } from '../../src/storage/store';
+import { conversation, deferred, nextIso, turnCommit, uniqueName, type StoreHarness } from './harness';
+
+export function storeContract(makeHarness: () => StoreHarness): void {
+  let harness: StoreHarness;
+  let store: SqlStore;
+
+  beforeAll(async () => {
+    harness = makeHarness();
+    store = await harness.open();
+  });
+  afterAll(async () => {
+    await harness?.cleanup();
+  });
+
+  const key = (what: string) => `test:${uniqueName(what)}`;
+
+  describe('conversations', () => {
+    it('returns nothing for a conversation never stored', async () => {
+      expect(await store.loadConversation(key('none'))).toBeUndefined();
+      expect(await store.loadTranscript(key('none'))).toEqual([]);
+    });
+
+    it('loads a committed conversation exactly as it was saved', async () => {
+      const k = key('roundtrip');
+      const saved = conversation(k, 1, {
+        parents: [{ flowId: 'provisioning-contact', flowVersion: 3, snapshot: { status: 'done', value: 'N9', context: { a: [1, 'два'] } } }],
+        locale: 'en',
+        userId: 'aad-object-id',
+      });
+      await store.commitTurn({ conversation: saved, transcript: [] });
+      expect(await store.loadConversation(k)).toEqual(saved);
+    });
+
+    it('replaces the conversation with the next turn', async () => {
+      const k = key('next');
+      await store.commitTurn(turnCommit(k, 1));
+      const second = conversation(k, 2, { snapshot: { status: 'active', value: 'N3', context: {} }, locale: 'en' });
+      await store.commitTurn({ conversation: second, transcript: [] });
+      const loaded = await store.loadConversation(k);
+      expect(loaded?.turn).toBe(2);
+      expect(loaded?.snapshot).toEqual(second.snapshot);
+      expect(loaded?.locale).toBe('en');
+    });
+
+    it('refuses a commit that does not move the conversation past its stored turn, and writes nothing of it', async () => {
+      const k = key('stale');
+      await store.commitTurn(turnCommit(k, 2));
+      const before = await store.loadConversation(k);
+      await expect(store.commitTurn(turnCommit(k, 2, { activityKey: `${k}:a2` }))).rejects.toBeInstanceOf(ConcurrentTurnError);
+      await expect(store.commitTurn(turnCommit(k, 1))).rejects.toBeInstanceOf(ConcurrentTurnError);
+      expect(await store.loadConversation(k)).toEqual(before);
+      expect(await store.loadTranscript(k)).toHaveLength(2);
+      expect(await store.isProcessed(`${k}:a2`)).toBe(false);
+    });
+  });
+
+  describe('transcript', () => {
+    it('keeps entries in the order they were committed, across turns', async () => {
+      const k = key('transcript');
+      const at = nextIso();
+      await store.commitTurn({
+        conversation: conversation(k, 1),
+        transcript: [
+          { at, from: 'user', text: 'Лист не прийшов' },
+          { at, from: 'bot', text: 'Open **Awaiting Provisioning Details** and press Edit.' },
+        ],
+      });
+      await store.commitTurn({ conversation: conversation(k, 2), transcript: [{ at, from: 'user', text: 'Done' }] });
+      await store.commitTurn({ conversation: conversation(k, 3), transcript: [{ at, from: 'bot', text: 'Дякую!' }] });
+      const entries = await store.loadTranscript(k);
+      expect(entries.map((e) => `${e.from}: ${e.text}`)).toEqual([
+        'user: Лист не прийшов',
+        'bot: Open **Awaiting Provisioning Details** and press Edit.',
+        'user: Done',
+        'bot: Дякую!',
+      ]);
+      expect(entries[0]?.at).toBe(at);
+    });
+
+    it('keeps each conversation to its own transcript', async () => {
+      const a = key('own-a');
+      const b = key('own-b');
+      await store.commitTurn(turnCommit(a, 1));
+      await store.commitTurn(turnCommit(b, 1));
+      await store.commitTurn(turnCommit(a, 2));
+      expect((await store.loadTranscript(a)).map((e) => e.text)).toEqual(['user turn 1', 'bot turn 1', 'user turn 2', 'bot turn 2']);
+      expect(await store.loadTranscript(b)).toHaveLength(2);
+    });
+  });
+
+  describe('processed activities', () => {
+    it('records the activity of a committed turn', async () => {
+      const k = key('processed');
+      expect(await store.isProcessed(`${k}:act-1`)).toBe(false);
+      await store.commitTurn(turnCommit(k, 1, { activityKey: `${k}:act-1` }));
+      expect(await store.isProcessed(`${k}:act-1`)).toBe(true);
+      expect(await store.isProcessed(`${k}:act-2`)).toBe(false);
+    });
+
+    it('refuses to commit the same activity twice and leaves the first commit alone', async () => {
+      const k = key('dup');
+      await store.commitTurn(turnCommit(k, 1, { activityKey: `${k}:act` }));
+      await expect(store.commitTurn(turnCommit(k, 2, { activityKey: `${k}:act` }))).rejects.toBeInstanceOf(DuplicateActivityError);
+      expect((await store.loadConversation(k))?.turn).toBe(1);
+      expect(await store.loadTranscript(k)).toHaveLength(2);
+    });
+
+    it('prunes marks older than the cut-off and keeps newer ones', async () => {
+      const now = new Date('2030-01-10T00:00:00.000Z');
+      const clocked = await harness.open({ clock: () => now });
+      const k = key('prune');
+      await clocked.commitTurn(turnCommit(k, 1, { activityKey: `${k}:old` }));
+      expect(await clocked.pruneProcessedActivities(new Date(now.getTime() - 1))).toBe(0);
+      expect(await clocked.isProcessed(`${k}:old`)).toBe(true);
+      expect(await clocked.pruneProcessedActivities(new Date(now.getTime() + 1))).toBeGreaterThanOrEqual(1);
+      expect(await clocked.isProcessed(`${k}:old`)).toBe(false);
+      await clocked.close();
+    });
+  });
+
+  describe('user language', () => {
+    it('remembers the last language a person chose, per person', async () => {
+      const u1 = key('user');
+      const u2 = key('user');
+      expect(await store.getUserLocale(u1)).toBeUndefined();
+      await store.commitTurn(turnCommit(key('c'), 1, { userLocale: { userKey: u1, locale: 'uk' } }));
+      await store.commitTurn(turnCommit(key('c'), 1, { userLocale: { userKey: u2, locale: 'en' } }));
+      await store.commitTurn(turnCommit(key('c'), 1, { userLocale: { userKey: u1, locale: 'en' } }));
+      expect(await store.getUserLocale(u1)).toBe('en');
+      expect(await store.getUserLocale(u2)).toBe('en');
+      await store.commitTurn(turnCommit(key('c'), 1, { userLocale: { userKey: u2, locale: 'uk' } }));
+      expect(await store.getUserLocale(u2)).toBe('uk');
+    });
+  });
+
+  describe('funnel events', () => {
+    it('stores the funnel events of a turn, without personal data columns', async () => {
+      const k = key('funnel');
+      const at = nextIso();
+      const base = { at, conversationKey: k, channel: 'msteams', locale: 'uk', mode: 'self' } as const;
+      const events: FunnelEvent[] = [
+        { ...base, kind: 'started', step: 'N1' },
+        { ...base, kind: 'answer', step: 'N1', value: 'no_email' },
+        { ...base, kind: 'turn', step: 'N2' },
+      ];
+      await store.commitTurn(turnCommit(k, 1, { funnel: events }));
+      const rows = await store.db.selectFrom('funnel_events').selectAll().where('conversation_key', '=', k).orderBy('id').execute();
+      expect(rows.map((r) => [r.kind, r.step, r.value])).toEqual([
+        ['started', 'N1', null],
+        ['answer', 'N1', 'no_email'],
+        ['turn', 'N2', null],
+      ]);
+      expect(Object.keys(rows[0] ?? {}).sort()).toEqual(['at', 'channel', 'conversation_key', 'id', 'kind', 'locale', 'mode', 'step', 'value']);
+    });
+  });
+
+  describe('commitTurn is one transaction', () => {
+    it('leaves nothing behind when a part of a first commit fails', async () => {
+      const k = key('atomic');
+      const u = key('atomic-user');
+      const bad = { at: nextIso(), conversationKey: k, channel: 'msteams', locale: 'en', mode: 'self', kind: null, step: 'N1' } as unknown as FunnelEvent;
+      await expect(
+        store.commitTurn(turnCommit(k, 1, { activityKey: `${k}:a`, userLocale: { userKey: u, locale: 'uk' }, funnel: [bad] })),
+      ).rejects.toBeInstanceOf(StorageError);
+      expect(await store.loadConversation(k)).toBeUndefined();
+      expect(await store.loadTranscript(k)).toEqual([]);
+      expect(await store.isProcessed(`${k}:a`)).toBe(false);
+      expect(await store.getUserLocale(u)).toBeUndefined();
+    });
+
+    it('keeps the previous turn when the next one fails in a turn writer', async () => {
+      const k = key('writer');
+      await store.commitTurn(turnCommit(k, 1));
+      const failing: TurnWriter = async (trx, commit) => {
+        // Runs inside the transaction: sees this turn's own uncommitted conversation row.
+        const row = await trx.selectFrom('conversations').select('turn').where('key', '=', commit.conversation.key).executeTakeFirst();
+        expect(row?.turn).toBe(2);
+        throw new Error('case backend refused');
+      };
+      turnWriters.push(failing);
+      try {
+        await expect(store.commitTurn(turnCommit(k, 2, { activityKey: `${k}:a2` }))).rejects.toThrow(/case backend refused/);
+      } finally {
+        turnWriters.splice(turnWriters.indexOf(failing), 1);
+      }
+      expect((await store.loadConversation(k))?.turn).toBe(1);
+      expect(await store.loadTranscript(k)).toHaveLength(2);
+      expect(await store.isProcessed(`${k}:a2`)).toBe(false);
+    });
+  });
+
+  describe('runExclusive', () => {
+    it('runs the turns of one conversation one after the other, in arrival order', async () => {
+      const k = key('serial');
+      let inside = 0;
+      let maxInside = 0;
+      const order: number[] = [];
+      const turns = Array.from({ length: 8 }, (_, i) =>
+        store.runExclusive(k, async () => {
+          inside++;
+          maxInside = Math.max(maxInside, inside);
+          const current = await store.loadConversation(k);
+          // A real round trip between read and write: an interleaving turn would read the same turn number.
+          await sql`select 1`.execute(store.db);
+          await store.commitTurn(turnCommit(k, (current?.turn ?? 0) + 1));
+          order.push(i);
+          inside--;
+        }),
+      );
+      await Promise.all(turns);
+      expect(maxInside).toBe(1);
+      expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      expect((await store.loadConversation(k))?.turn).toBe(8);
+      expect(await store.loadTranscript(k)).toHaveLength(16);
+    });
+
+    it('does not hold up other conversations', async () => {
+      const gate = deferred();
+      const held = store.runExclusive(key('held'), () => gate.promise);
+      const other = await store.runExclusive(key('other'), async () => 'ran');
+      expect(other).toBe('ran');
+      gate.resolve();
+      await held;
+    });
+
+    it('passes on the error of a failed turn and lets the next turn run', async () => {
+      const k = key('fails');
+      await expect(store.runExclusive(k, async () => Promise.reject(new Error('flow blew up')))).rejects.toThrow('flow blew up');
+      await store.runExclusive(k, () => store.commitTurn(turnCommit(k, 1)));
+      expect((await store.loadConversation(k))?.turn).toBe(1);
+    });
+  });
+
+  describe('open and close', () => {
+    it('keeps acknowledged data across a restart (close, open a new store)', async () => {
+      const k = key('restart');
+      const first = await harness.open();
+      await first.commitTurn(turnCommit(k, 1, { activityKey: `${k}:a1`, userLocale: { userKey: `${k}:u`, locale: 'uk' } }));
+      await first.close();
+      const second = await harness.open();
+      expect((await second.loadConversation(k))?.turn).toBe(1);
+      expect(await second.loadTranscript(k)).toHaveLength(2);
+      expect(await second.isProcessed(`${k}:a1`)).toBe(true);
+      expect(await second.getUserLocale(`${k}:u`)).toBe('uk');
+      await second.close();
+    });
+
+    it('runs each migration once, however often the store is opened', async () => {
+      const applied = await store.appliedMigrations();
+      expect(applied).toContain('0001-initial');
+      const again = await harness.open();
+      const reopened = await harness.open();
+      expect(await reopened.appliedMigrations()).toEqual(applied);
+      const { rows } = await sql<{ n: number | string }>`select count(*) as n from kysely_migration`.execute(reopened.db);
+      expect(Number(rows[0]?.n)).toBe(applied.length);
+      await again.close();
+      await reopened.close();
+    });
+
+    it('refuses to work once closed, with a named error', async () => {
+      const closing = await harness.open();
+      await closing.close();
+      await expect(closing.loadConversation(key('closed'))).rejects.toThrow(/closed/);
+    });
+  });
+}
