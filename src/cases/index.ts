@@ -1,0 +1,86 @@
+/**
+ * Support cases, assembled: the intake flow to register with the engine, the per-turn actors it
+ * needs, the status intent, and the delivery worker for the configured backend (none for `local`).
+ * `src/index.ts` starts the worker and stops it on shutdown.
+ */
+import { supportCaseFlow } from '../../dialogs/support-case/index';
+import type { Config } from '../config';
+import type { TurnScope } from '../engine/engine';
+import type { Translator } from '../i18n';
+import type { Logger } from '../log';
+import { CaseRepository, type CaseStoreHandle } from '../storage/cases-repository';
+import type { Store } from '../storage/store';
+import { createCaseBackend, type CaseBackend, type CaseBackendConfig } from './backends/index';
+import { caseActors } from './open-case';
+import { CaseOutbox, type CaseOutboxOptions } from './outbox';
+import { createCaseStatusIntent } from './status-intent';
+
+export type CasesConfig = CaseBackendConfig &
+  Pick<
+    Config,
+    | 'AGENT_IDS'
+    | 'CASE_DELIVERY_MAX_ATTEMPTS'
+    | 'CASE_DELIVERY_RETRY_SECONDS'
+    | 'CASE_DELIVERY_MAX_DELAY_SECONDS'
+    | 'CASE_DELIVERY_POLL_SECONDS'
+    | 'CASE_DELIVERY_LEASE_SECONDS'
+  >;
+
+export interface CasesDeps {
+  config: CasesConfig;
+  store: Store & CaseStoreHandle;
+  translator: Translator;
+  logger: Logger;
+  /** Overrides the backend CASE_BACKEND names (tests). */
+  backend?: CaseBackend;
+  /** Metrics hook: case deliveries by result. */
+  onAttempt?: CaseOutboxOptions['onAttempt'];
+  onDelivered?: CaseOutboxOptions['onDelivered'];
+  outbox?: Partial<Pick<CaseOutboxOptions, 'clock' | 'random' | 'workerId'>>;
+}
+
+export function createCases(deps: CasesDeps) {
+  const { config, store, translator, logger } = deps;
+  const repository = new CaseRepository(store);
+  const backend = deps.backend ?? createCaseBackend(config, translator);
+  const outbox = backend
+    ? new CaseOutbox({
+        repository,
+        backend,
+        translator,
+        logger,
+        maxAttempts: config.CASE_DELIVERY_MAX_ATTEMPTS,
+        retryBaseMs: config.CASE_DELIVERY_RETRY_SECONDS * 1000,
+        retryMaxMs: config.CASE_DELIVERY_MAX_DELAY_SECONDS * 1000,
+        pollMs: config.CASE_DELIVERY_POLL_SECONDS * 1000,
+        leaseMs: config.CASE_DELIVERY_LEASE_SECONDS * 1000,
+        onAttempt: deps.onAttempt,
+        onDelivered: deps.onDelivered,
+        ...deps.outbox,
+      })
+    : undefined;
+  const actors = caseActors({
+    repository,
+    store,
+    translator,
+    logger,
+    backend: backend?.name ?? 'local',
+    agentIds: config.AGENT_IDS,
+  });
+  return {
+    repository,
+    outbox,
+    flow: supportCaseFlow,
+    /** For EngineOptions.actors (merge with other areas' actors if there are any). */
+    actors: (scope: TurnScope) => actors(scope),
+    intent: createCaseStatusIntent({ repository, agentIds: config.AGENT_IDS }),
+    /** For the pending-outbox gauge. */
+    pendingCount: () => repository.countByStatus('pending'),
+  };
+}
+
+export type Cases = ReturnType<typeof createCases>;
+export { CaseOutbox, retryDelayMs } from './outbox';
+export { buildCaseSummary } from './summary';
+export { caseRecord, formatReference, type CaseRecord } from './schema';
+export { createCaseStatusIntent, parseStatusQuestion } from './status-intent';

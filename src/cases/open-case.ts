@@ -1,0 +1,144 @@
+/**
+ * The runtime side of the intake flow's actors, built per turn: `openCase` turns a confirmed draft
+ * into a case record added to the turn's commit (so the case and the conversation move together),
+ * `caseStatus` reads a case back for the person who opened it.
+ */
+import { createHash } from 'node:crypto';
+import { fromPromise } from 'xstate';
+import {
+  caseStatusInput,
+  openCaseInput,
+  type CaseStatusOutput,
+  type OpenCaseOutput,
+} from '../../dialogs/support-case/contract';
+import type { TurnScope } from '../engine/engine';
+import type { Translator } from '../i18n';
+import type { Logger } from '../log';
+import type { CaseRepository } from '../storage/cases-repository';
+import type { Store } from '../storage/store';
+import type { Inbound } from '../engine/types';
+import { formatReference, type CaseBackendName, type CaseRecord } from './schema';
+import { buildCaseSummary } from './summary';
+
+export interface CaseRuntimeDeps {
+  repository: CaseRepository;
+  store: Pick<Store, 'loadTranscript'>;
+  translator: Translator;
+  logger: Logger;
+  backend: CaseBackendName;
+  agentIds: ReadonlySet<string>;
+}
+
+export class CaseIncompleteError extends Error {
+  constructor(readonly missing: string[]) {
+    super(`The case cannot be opened without: ${missing.join(', ')}`);
+    this.name = 'CaseIncompleteError';
+  }
+}
+
+export class CaseNotVisibleError extends Error {
+  constructor(reference: string) {
+    super(`Case ${reference} does not exist or belongs to someone else`);
+    this.name = 'CaseNotVisibleError';
+  }
+}
+
+/** One conversation confirming the same content twice (double press, re-sent activity, retry) is one case. */
+export function dedupeKey(conversationKey: string, c: Pick<CaseRecord, 'orderNumber' | 'subscriptionId' | 'currentContactEmail' | 'newContactEmail' | 'attachments'>): string {
+  const canonical = JSON.stringify([
+    conversationKey,
+    c.orderNumber,
+    c.subscriptionId.toLowerCase(),
+    c.currentContactEmail.toLowerCase(),
+    c.newContactEmail.toLowerCase(),
+    c.attachments.map((a) => a.url),
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+export function userKeyOf(inbound: Pick<Inbound, 'channel' | 'user'>): string {
+  return `${inbound.channel}:${inbound.user.id}`;
+}
+
+export function isAgent(inbound: Pick<Inbound, 'user'>, agentIds: ReadonlySet<string>): boolean {
+  return agentIds.has(inbound.user.id) || (inbound.user.agentIds ?? []).some((id) => agentIds.has(id));
+}
+
+/** May this person read the case? The one who opened it, or an agent. */
+export function canSee(record: CaseRecord, inbound: Pick<Inbound, 'channel' | 'user'>, agentIds: ReadonlySet<string>): boolean {
+  return record.openedBy.userKey === userKeyOf(inbound) || isAgent(inbound, agentIds);
+}
+
+function opened(record: CaseRecord, deps: CaseRuntimeDeps): OpenCaseOutput {
+  const manual = record.delivery.status === 'manual';
+  return {
+    reference: record.reference,
+    delivery: manual ? 'manual' : 'queued',
+    summary: manual ? buildCaseSummary(record, deps.translator) : undefined,
+  };
+}
+
+export function caseActors(deps: CaseRuntimeDeps) {
+  return (scope: TurnScope) => ({
+    openCase: fromPromise<OpenCaseOutput, unknown>(async ({ input }) => {
+      const { draft } = openCaseInput.parse(input);
+      const missing = (['orderNumber', 'subscriptionId', 'currentContactEmail', 'newContactEmail'] as const).filter((k) => !draft[k]);
+      if (missing.length) throw new CaseIncompleteError(missing);
+      const fields = {
+        orderNumber: draft.orderNumber!,
+        subscriptionId: draft.subscriptionId!,
+        currentContactEmail: draft.currentContactEmail!,
+        newContactEmail: draft.newContactEmail!,
+        attachments: draft.attachments,
+      };
+      const key = dedupeKey(scope.conversationKey, fields);
+      const already = scope.commit.cases?.find((c) => c.dedupeKey === key)?.record ?? (await deps.repository.findByDedupeKey(key));
+      if (already) {
+        deps.logger.info({ case: already.reference, conversation: scope.conversationKey }, 'case already opened for this confirmation');
+        return opened(already, deps);
+      }
+
+      const [number, transcript] = await Promise.all([deps.repository.nextNumber(), deps.store.loadTranscript(scope.conversationKey)]);
+      const user = scope.inbound.user;
+      const record: CaseRecord = {
+        reference: formatReference(number),
+        requestType: draft.requestType,
+        conversationKey: scope.conversationKey,
+        locale: scope.locale,
+        channel: draft.channel,
+        openedBy: {
+          kind: draft.mode === 'agent' ? 'agent' : 'person',
+          userKey: userKeyOf(scope.inbound),
+          name: draft.requester.name ?? user.name,
+          email: draft.requester.email ?? user.email,
+        },
+        customer: draft.customer,
+        ...fields,
+        orderLineStatus: draft.orderLineStatus,
+        canEditInCcw: draft.canEditInCcw,
+        ponrPassed: draft.ponrPassed,
+        fixesTried: draft.fixesTried,
+        reason: draft.reason,
+        trail: draft.trail,
+        transcript,
+        createdAt: scope.now,
+        delivery: {
+          backend: deps.backend,
+          status: deps.backend === 'local' ? 'manual' : 'pending',
+          attempts: 0,
+          nextAttemptAt: deps.backend === 'local' ? undefined : scope.now,
+        },
+      };
+      scope.commit.cases = [...(scope.commit.cases ?? []), { record, dedupeKey: key }];
+      deps.logger.info({ case: record.reference, conversation: scope.conversationKey, backend: deps.backend }, 'case opened');
+      return opened(record, deps);
+    }),
+
+    caseStatus: fromPromise<CaseStatusOutput, unknown>(async ({ input }) => {
+      const { reference } = caseStatusInput.parse(input);
+      const record = await deps.repository.findByReference(reference);
+      if (!record || !canSee(record, scope.inbound, deps.agentIds)) throw new CaseNotVisibleError(reference);
+      return { reference, status: record.delivery.status, externalId: record.delivery.externalId };
+    }),
+  });
+}

@@ -1,0 +1,32 @@
+/**
+ * "What is the status of PCE-000123" / "який статус PCE-000123": answered from the store, only to
+ * the person who opened the case or an agent. Anyone else hears the same "not found" as for a
+ * reference that does not exist, so references cannot be probed.
+ */
+import type { Line } from '../../dialogs/flow';
+import type { Intent } from '../engine/engine';
+import type { CaseRepository } from '../storage/cases-repository';
+import { canSee } from './open-case';
+import { formatReference } from './schema';
+
+const REFERENCE = /\bPCE[\s-]?(\d{1,9})\b/i;
+/** A reference alone, or with a word asking about it, in either language. */
+const ASKING = /^\s*PCE[\s-]?\d{1,9}\s*\??\s*$|status|state|progress|where|ticket|статус|стан|де\b|що з|як там|заявк|звернен/i;
+
+export function parseStatusQuestion(text: string): string | undefined {
+  const match = REFERENCE.exec(text);
+  if (!match || !ASKING.test(text)) return undefined;
+  return formatReference(Number(match[1]));
+}
+
+export function createCaseStatusIntent(deps: { repository: CaseRepository; agentIds: ReadonlySet<string> }): Intent {
+  return async (text, scope): Promise<Line[] | undefined> => {
+    const reference = parseStatusQuestion(text);
+    if (!reference) return undefined;
+    const record = await deps.repository.findByReference(reference);
+    if (!record || !canSee(record, scope.inbound, deps.agentIds)) return [{ key: 'cases:status.notFound', params: { reference } }];
+    const { status, externalId } = record.delivery;
+    if (status === 'delivered' && externalId) return [{ key: 'cases:status.deliveredWithTicket', params: { reference, externalId } }];
+    return [{ key: `cases:status.${status}`, params: { reference } }];
+  };
+}
