@@ -59,7 +59,7 @@ export interface DirectLineDeps {
 const MAX_ACTIVITIES_PER_GET = 100;
 /** What multipart framing and the `activity` part may add on top of the file limit. */
 const UPLOAD_OVERHEAD_BYTES = 64 * 1024;
-const USER_ID = /^dl_[A-Za-z0-9_-]{16,64}$/;
+const USER_ID = /^wc_[A-Za-z0-9_-]{16,64}$/;
 const CONVERSATION_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
 type ConversationAuth =
@@ -136,7 +136,7 @@ export class DirectLineEndpoint {
       secretHash: '',
       // A user id the browser made up itself (random, kept in the browser) is kept, so the language a
       // person picked follows them into their next conversation; anything else gets a fresh id.
-      userId: proposedUser && USER_ID.test(proposedUser) ? proposedUser : `dl_${newId(18)}`,
+      userId: proposedUser && USER_ID.test(proposedUser) ? proposedUser : `wc_${newId(18)}`,
       locale: body.data?.locale,
       createdAt: this.clock().toISOString(),
     };

@@ -43,7 +43,7 @@
   var siteToken = sessionStorage.getItem(SITE_TOKEN_KEY) || '';
 
   var state = readState();
-  if (!state.userId) state.userId = 'dl_' + randomId();
+  if (!state.userId) state.userId = 'wc_' + randomId();
   var askedLanguage = params.get('lang');
   if (askedLanguage === 'en' || askedLanguage === 'uk') state.locale = askedLanguage;
   if (state.locale !== 'en' && state.locale !== 'uk') state.locale = config.initialLocale;

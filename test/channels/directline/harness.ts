@@ -1,0 +1,84 @@
+/** Starts the whole bot (real SQLite store in a temp dir, real engine and bridge) on a random loopback port. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApplication, type Application } from '../../../src/app';
+import { loadConfig } from '../../../src/config';
+import { createLogger } from '../../../src/log';
+
+export interface RunningBot {
+  app: Application;
+  url: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export async function startBot(env: Record<string, string> = {}): Promise<RunningBot> {
+  const dir = mkdtempSync(join(tmpdir(), 'webchat-'));
+  const config = loadConfig({
+    DATABASE_URL: `sqlite:${join(dir, 'bot.sqlite')}`,
+    WEBCHAT_UPLOAD_DIR: join(dir, 'uploads'),
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const app = await createApplication(config, { logger: createLogger('silent'), processMetrics: false });
+  const { url } = await app.listen(0, '127.0.0.1');
+  return {
+    app,
+    url,
+    dir,
+    async stop() {
+      await app.close(5_000);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface StartedConversation {
+  conversationId: string;
+  token: string;
+  userId: string;
+}
+
+export interface ActivitySet {
+  activities: Array<Record<string, unknown> & { id: string; type: string; timestamp: string; from: { id: string; role?: string } }>;
+  watermark: string;
+}
+
+export class DirectLineTestClient {
+  constructor(readonly base: string) {}
+
+  async start(headers: Record<string, string> = {}, body: unknown = {}): Promise<Response> {
+    return fetch(`${this.base}/directline/conversations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+  }
+
+  async startOk(body: unknown = {}): Promise<StartedConversation> {
+    const res = await this.start({}, body);
+    if (res.status !== 201) throw new Error(`start conversation: ${res.status}`);
+    return (await res.json()) as StartedConversation;
+  }
+
+  post(c: Pick<StartedConversation, 'conversationId' | 'token'>, activity: unknown): Promise<Response> {
+    return fetch(`${this.base}/directline/conversations/${c.conversationId}/activities`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}` },
+      body: JSON.stringify(activity),
+    });
+  }
+
+  get(c: Pick<StartedConversation, 'conversationId' | 'token'>, watermark = ''): Promise<Response> {
+    return fetch(`${this.base}/directline/conversations/${c.conversationId}/activities?watermark=${watermark}`, {
+      headers: { authorization: `Bearer ${c.token}` },
+    });
+  }
+
+  async getOk(c: Pick<StartedConversation, 'conversationId' | 'token'>, watermark = ''): Promise<ActivitySet> {
+    const res = await this.get(c, watermark);
+    if (res.status !== 200) throw new Error(`get activities: ${res.status}`);
+    return (await res.json()) as ActivitySet;
+  }
+}
