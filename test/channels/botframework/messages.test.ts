@@ -1,0 +1,206 @@
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTranslator } from '../../../src/i18n';
+import { FakeConnector } from './fake-connector';
+import { Person, startBot, storedView, tempDir, type BotUnderTest, type Reply } from './harness';
+
+const t = createTranslator();
+const dir = tempDir();
+const connector = new FakeConnector();
+let bot: BotUnderTest;
+
+beforeAll(async () => {
+  await connector.start();
+  bot = await startBot(join(dir.path, 'bot.sqlite'));
+});
+afterAll(async () => {
+  await bot.close();
+  await connector.close();
+  dir.remove();
+});
+
+function firstChoice(reply: Reply) {
+  const choice = reply.choices[0];
+  expect(choice, 'the bot offers at least one answer').toBeDefined();
+  return choice!;
+}
+
+describe('POST /api/messages as Microsoft Teams', () => {
+  it('greets with an Adaptive Card 1.5 whose buttons carry the choice and the step', async () => {
+    const person = new Person(bot.url, { channelId: 'msteams', locale: 'en-US', connector });
+    const { status, replies } = await person.join();
+    expect(status).toBe(200);
+    expect(replies).toHaveLength(1);
+    const card = replies[0]!.card!;
+    expect(card.version).toBe('1.5');
+    expect(card.actions.length).toBeGreaterThan(0);
+    const view = await storedView(bot.application, person.key);
+    for (const action of card.actions) {
+      expect(action.type).toBe('Action.Submit');
+      expect(action.data).toMatchObject({ step: view.step });
+    }
+    expect(card.actions.map((a) => (a.data as { choice: string }).choice)).toEqual(view.choices.map((c) => c.id));
+  });
+
+  it('acts on a press (empty text, data in value), replaces the pressed card with the answer and no buttons', async () => {
+    const person = new Person(bot.url, { channelId: 'msteams', locale: 'en-US', connector });
+    await person.join();
+    const card = person.last;
+    const before = await storedView(bot.application, person.key);
+    const choice = firstChoice(card);
+
+    const { replies } = await person.pressOn(card, choice);
+
+    const after = await storedView(bot.application, person.key);
+    expect(after.step).not.toBe(before.step);
+    expect(replies.length).toBeGreaterThan(0);
+    const updates = connector.updatesIn(person.conversationId);
+    expect(updates).toHaveLength(1);
+    expect(updates[0]!.id).toBe(card.id);
+    const retired = updates[0]!.activity as { attachments: { content: { body: { text: string }[]; actions: unknown[] } }[] };
+    const content = retired.attachments[0]!.content;
+    expect(content.actions).toEqual([]);
+    expect(content.body.map((b) => b.text)).toContain(t.t('en', 'botframework:card.yourAnswer', { label: choice.label }));
+    // The update went out before the next question, so the old buttons are gone when it appears.
+    const nextSent = connector.sentTo(person.conversationId).at(-1)!;
+    expect(updates[0]!.seq).toBeLessThan(nextSent.seq);
+  });
+
+  it('answers a press on an outdated card politely and does not act on it', async () => {
+    const person = new Person(bot.url, { channelId: 'msteams', locale: 'en-US', connector });
+    await person.join();
+    const oldCard = person.last;
+    await person.pressOn(oldCard, firstChoice(oldCard));
+    const where = await storedView(bot.application, person.key);
+
+    const { replies } = await person.pressOn(oldCard, firstChoice(oldCard));
+
+    expect((await storedView(bot.application, person.key)).step).toBe(where.step);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.text).toContain(t.t('en', 'common:stale'));
+    expect(replies[0]!.choices.map((c) => c.data?.choice)).toEqual(where.choices.map((c) => c.id));
+  });
+
+  it('handles the same activity delivered twice once', async () => {
+    const person = new Person(bot.url, { channelId: 'msteams', locale: 'en-US', connector });
+    await person.join();
+    const card = person.last;
+    const press = person.activity({ text: '', value: firstChoice(card).data, replyToId: card.id });
+
+    const first = await person.post(press);
+    const again = await person.post(press);
+
+    expect(first.status).toBe(200);
+    expect(first.replies.length).toBeGreaterThan(0);
+    expect(again.status).toBe(200);
+    expect(again.replies).toEqual([]);
+    expect(connector.updatesIn(person.conversationId)).toHaveLength(1);
+    const record = await bot.application.store.loadConversation(person.key);
+    expect(record?.turn).toBe(2);
+  });
+
+  it('serialises two presses of one conversation that arrive together: one acts, the other is outdated', async () => {
+    const person = new Person(bot.url, { channelId: 'msteams', locale: 'en-US', connector });
+    await person.join();
+    const card = person.last;
+    expect(card.choices.length).toBeGreaterThanOrEqual(1);
+    const a = person.activity({ text: '', value: card.choices[0]!.data, replyToId: card.id });
+    const b = person.activity({ text: '', value: (card.choices[1] ?? card.choices[0])!.data, replyToId: card.id });
+
+    // The first reply is held at the connector until another one arrives (or a moment has passed):
+    // if turns were not serialised up to their last send, the second turn's reply would overtake it.
+    let arrived = 0;
+    let wakeFirst!: () => void;
+    const secondArrived = new Promise<void>((resolve) => (wakeFirst = resolve));
+    connector.beforePost = async (conversationId) => {
+      if (conversationId !== person.conversationId) return;
+      arrived += 1;
+      if (arrived === 1) await Promise.race([secondArrived, new Promise((r) => setTimeout(r, 300))]);
+      else wakeFirst();
+    };
+
+    const results = await Promise.all([person.post(a), person.post(b)]);
+
+    expect(results.map((r) => r.status)).toEqual([200, 200]);
+    const stale = t.t('en', 'common:stale');
+    const sent = connector.sentTo(person.conversationId).slice(1).map((s) => parseText(s.activity));
+    expect(sent).toHaveLength(2);
+    // Whichever ran first moved the flow; the second saw the new step and was not acted on.
+    expect(sent.filter((text) => text.includes(stale))).toHaveLength(1);
+    expect(sent[1]).toContain(stale);
+    const record = await bot.application.store.loadConversation(person.key);
+    expect(record?.turn).toBe(3);
+  });
+
+  it('speaks Ukrainian when Teams says uk-UA, however it is cased', async () => {
+    const person = new Person(bot.url, { channelId: 'msteams', locale: 'uk-ua', connector });
+    await person.join();
+    const view = await storedView(bot.application, person.key);
+    expect(person.last.choices.map((c) => c.label)).toEqual(view.choices.map((c) => t.t('uk', c.labelKey, c.params)));
+  });
+});
+
+describe('POST /api/messages as the Bot Framework Emulator (expectReplies)', () => {
+  it('answers in the HTTP body with text and suggested actions', async () => {
+    const person = new Person(bot.url, { channelId: 'emulator', locale: 'en-US' });
+    const { status, replies } = await person.join();
+    expect(status).toBe(200);
+    expect(replies).toHaveLength(1);
+    const view = await storedView(bot.application, person.key);
+    expect(replies[0]!.card).toBeUndefined();
+    expect(replies[0]!.choices.map((c) => c.label)).toEqual(view.choices.map((c) => t.t('en', c.labelKey, c.params)));
+    expect(replies[0]!.choices.every((c) => c.value === c.label)).toBe(true);
+  });
+
+  it('moves on when the person types an offered answer as free text', async () => {
+    const person = new Person(bot.url, { channelId: 'emulator', locale: 'en-US' });
+    await person.join();
+    const before = await storedView(bot.application, person.key);
+    await person.say(firstChoice(person.last).label.toLowerCase());
+    expect((await storedView(bot.application, person.key)).step).not.toBe(before.step);
+  });
+
+  it('remembers an explicit language switch for the person, over the locale the client sends', async () => {
+    const userId = `user-${Date.now()}`;
+    const person = new Person(bot.url, { channelId: 'emulator', locale: 'uk-UA', userId });
+    await person.join();
+    await person.say('english');
+    expect(person.last.text).toContain(t.t('en', 'common:languageSwitched'));
+
+    const nextConversation = new Person(bot.url, { channelId: 'emulator', locale: 'uk-UA', userId });
+    await nextConversation.join();
+    const view = await storedView(bot.application, nextConversation.key);
+    expect(nextConversation.last.choices.map((c) => c.label)).toEqual(view.choices.map((c) => t.t('en', c.labelKey, c.params)));
+  });
+});
+
+describe('requests that are not activities', () => {
+  it('answers malformed JSON with 400 and keeps serving', async () => {
+    const res = await fetch(`${bot.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type": "message",' });
+    expect(res.status).toBe(400);
+    expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+  });
+
+  it('answers JSON that is not an activity with 400', async () => {
+    const res = await fetch(`${bot.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type": "message", "text": "hi"}' });
+    expect(res.status).toBe(400);
+  });
+
+  it('answers a body over MAX_BODY_BYTES with 413', async () => {
+    const person = new Person(bot.url, { channelId: 'emulator' });
+    const huge = person.activity({ text: 'x'.repeat(bot.application.config.MAX_BODY_BYTES + 10) });
+    const res = await fetch(`${bot.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(huge) });
+    expect(res.status).toBe(413);
+    expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+  });
+});
+
+function parseText(activity: Record<string, unknown>): string {
+  const card = (activity.attachments as { content: { body: { text?: string }[] } }[] | undefined)?.[0]?.content;
+  return card ? card.body.map((b) => b.text ?? '').join('\n\n') : String(activity.text ?? '');
+}
+
+afterEach(() => {
+  connector.failUpdates = false;
+  connector.beforePost = undefined;
+});
