@@ -136,6 +136,11 @@ export class FakeWebex {
     for (let i = 0; i < (options.count ?? 1); i++) this.failures.push({ method, path, status, retryAfter: options.retryAfter });
   }
 
+  /** True while the fake is delivering notifications. */
+  get busy(): boolean {
+    return this.inFlight.size > 0;
+  }
+
   /** Waits until every notification the fake is delivering has been answered. */
   async idle(): Promise<void> {
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);

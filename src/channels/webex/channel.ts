@@ -138,6 +138,11 @@ export class WebexChannel implements ServerPlugin {
     });
   }
 
+  /** True while notifications are waiting or being handled. */
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+
   /** Resolves when every notification received so far has been handled (graceful shutdown, tests). */
   async drain(): Promise<void> {
     while (this.pending.size) await Promise.allSettled([...this.pending]);

@@ -1,0 +1,326 @@
+/**
+ * The Webex channel end to end: the assembled bot on a random port, SQLite in a temp dir, and a fake
+ * Webex API on loopback that delivers signed notifications and records what the bot does.
+ */
+import { createHmac } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WEBEX_ROUTE } from '../../../src/channels/webex/channel';
+import { MARKDOWN_MAX_BYTES } from '../../../src/channels/webex/render';
+import { createTranslator, loadResources } from '../../../src/i18n';
+import { FakeWebex, type FakeRoom } from '../../fakes/webex-api';
+import { lastCard, markdownSince, offeredChoices, press, say, SECRET, startBot, tempDir, typeChoice, type RunningBot } from './harness';
+
+const CYRILLIC = /\p{Script=Cyrillic}/u;
+const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
+let fake: FakeWebex;
+const tmp = tempDir();
+let dbCounter = 0;
+const freshDb = () => `${tmp.dir}/bot-${++dbCounter}.sqlite`;
+const running: RunningBot[] = [];
+
+async function bot(options: Parameters<typeof startBot>[2] = {}, db = freshDb()): Promise<RunningBot> {
+  const b = await startBot(fake, db, options);
+  running.push(b);
+  return b;
+}
+
+beforeAll(async () => {
+  fake = await FakeWebex.start();
+});
+afterEach(async () => {
+  for (const b of running.splice(0)) await b.stop();
+  fake.webhooks.clear(); // each test registers its own bot's webhooks
+});
+afterAll(async () => {
+  await fake.close();
+  tmp.remove();
+});
+
+function botRequests(path: RegExp, method?: string) {
+  return fake.requests.filter((r) => path.test(r.path) && (!method || r.method === method));
+}
+
+describe('a full conversation', () => {
+  it('in English: free text and card presses reach an outcome, each pressed card is retired', async () => {
+    const b = await bot();
+    const room = fake.room('direct');
+    const person = fake.person('Mary Major', 'mary@example.com');
+
+    await say(b, fake, room, person, 'Hello');
+    expect(offeredChoices(fake, room).map((c) => c.id)).toContain('never_arrived');
+    await typeChoice(b, fake, room, person, 'never_arrived'); // typed, not pressed
+    const spamCard = lastCard(fake, room).message.id;
+    expect(offeredChoices(fake, room).map((c) => c.id)).toContain('found');
+
+    await press(b, fake, room, person, 'found');
+
+    const last = b.results.at(-1)!;
+    expect(last.outcome).toBe('resolved');
+    expect(last.locale).toBe('en');
+    // The pressed card was deleted and replaced by what was chosen.
+    expect(fake.deleted).toContain(spamCard);
+    const answeredLabel = last.answered!.label;
+    expect(fake.visible(room.id).some((m) => m.markdown === `You chose: ${answeredLabel}`)).toBe(true);
+    // Every message kept to Webex's rules (the fake rejects anything else with 400).
+    expect(botRequests(/^\/v1\/messages$/, 'POST').every((r) => r.status === 200)).toBe(true);
+    // The conversation is the room, the user the person, with the email from the message.
+    expect(b.inbounds[0]).toMatchObject({ channel: 'webex', conversationId: room.id, user: { id: person.id, email: 'mary@example.com' } });
+    const stored = await b.app.store.loadConversation(`webex:${room.id}`);
+    expect(stored?.userId).toBe(person.id);
+  });
+
+  it('in Ukrainian: Cyrillic text sets the language, presses and typed Ukrainian labels reach an outcome', async () => {
+    const b = await bot();
+    const room = fake.room('direct');
+    const person = fake.person('Олена Коваль', 'olena@example.com');
+
+    await say(b, fake, room, person, 'Добрий день');
+    expect(b.inbounds[0]!.locale).toBe('uk');
+    expect(b.results[0]!.locale).toBe('uk');
+    const first = lastCard(fake, room);
+    expect(offeredChoices(fake, room).every((c) => CYRILLIC.test(c.label))).toBe(true);
+    expect(first.message.markdown).toMatch(CYRILLIC);
+
+    await press(b, fake, room, person, 'never_arrived');
+    expect(fake.deleted).toContain(first.message.id);
+    expect(fake.visible(room.id).some((m) => m.markdown?.startsWith('Ви обрали:'))).toBe(true);
+
+    await typeChoice(b, fake, room, person, 'found'); // the Ukrainian label, typed
+    const last = b.results.at(-1)!;
+    expect(last.outcome).toBe('resolved');
+    expect(last.locale).toBe('uk');
+    expect(markdownSince(fake, room, 0)).not.toMatch(/You chose/);
+  });
+
+  it('keeps the language of the conversation when a Ukrainian speaker types Latin text', async () => {
+    const b = await bot();
+    const room = fake.room('direct');
+    const person = fake.person('Тарас', 'taras@example.com');
+    await say(b, fake, room, person, 'Привіт');
+    await say(b, fake, room, person, 'CCW');
+    expect(b.inbounds[1]!.locale).toBeUndefined();
+    expect(b.results[1]!.locale).toBe('uk');
+  });
+
+  it('survives a restart of the bot: the same SQLite file continues the conversation and remembers handled notifications', async () => {
+    const db = freshDb();
+    const first = await startBot(fake, db);
+    const room = fake.room('direct');
+    const person = fake.person('Ivan', 'ivan@example.com');
+    await say(first, fake, room, person, 'hi');
+    await press(first, fake, room, person, 'never_arrived');
+    const spamCard = lastCard(fake, room);
+    const handled = fake.deliveries.filter((d) => d.body.toString('utf8').includes('"resource":"attachmentActions"')).at(-1)!;
+    await first.stop();
+    fake.webhooks.clear();
+
+    const second = await bot({}, db);
+    const postedBefore = fake.posted.length;
+    // A re-delivery of a notification handled before the restart is not answered again.
+    const hook = [...fake.webhooks.values()].find((w) => w.resource === 'attachmentActions')!;
+    await fake.deliver(hook, handled.body, createHmac('sha1', SECRET).update(handled.body).digest('hex'));
+    await second.settle();
+    expect(fake.posted.length).toBe(postedBefore);
+
+    // The card shown before the restart still works: the step was restored, not restarted.
+    await fake.userSubmits(room, person, spamCard.message.id, { ...spamCard.actions.find((a) => a.data?.choice === 'found')!.data });
+    await second.settle();
+    const result = second.results.at(-1)!;
+    expect(result.stale).toBeFalsy();
+    expect(result.outcome).toBe('resolved');
+  });
+});
+
+describe('signatures', () => {
+  async function signedNotification(room: FakeRoom) {
+    const person = fake.person('Eve', 'eve@example.com');
+    // A real message exists, so a wrongly accepted notification would be processed and answered.
+    const { message } = await fake.userSays(room, person, 'hello', { mention: false });
+    return Buffer.from(
+      JSON.stringify({ id: 'hook', resource: 'messages', event: 'created', data: { id: message.id, roomId: room.id, personId: person.id, roomType: 'direct' } }),
+    );
+  }
+
+  async function post(url: string, body: Buffer, signature?: string) {
+    const res = await fetch(`${url}${WEBEX_ROUTE}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(signature ? { 'x-spark-signature': signature } : {}) },
+      body: new Uint8Array(body),
+    });
+    return res.status;
+  }
+
+  it('rejects a missing, wrong or replayed-onto-another-body signature with 401 and processes nothing', async () => {
+    const b = await bot({ registerWebhooks: false });
+    const room = fake.room('direct');
+    const body = await signedNotification(room);
+    const requestsBefore = fake.requests.length;
+
+    expect(await post(b.url, body)).toBe(401);
+    expect(await post(b.url, body, createHmac('sha1', 'not-the-secret').update(body).digest('hex'))).toBe(401);
+    expect(await post(b.url, body, 'zz-not-hex')).toBe(401);
+    // A signature captured from one genuine notification, replayed with a different body.
+    const genuine = createHmac('sha1', SECRET).update(body).digest('hex');
+    const tampered = Buffer.from(body.toString('utf8').replace('"hello"', '"x"').replace(room.id, fake.room('direct').id));
+    expect(await post(b.url, tampered, genuine)).toBe(401);
+    // Re-serialising (what JSON.stringify(req.body)-based checks do) changes bytes: also refused.
+    const reformatted = Buffer.from(JSON.stringify(JSON.parse(body.toString('utf8')), null, 2));
+    expect(await post(b.url, reformatted, genuine)).toBe(401);
+
+    await b.settle();
+    expect(b.inbounds).toHaveLength(0);
+    expect(fake.requests.slice(requestsBefore)).toEqual([]); // no GET of the message, no reply
+    expect(await b.app.store.loadConversation(`webex:${room.id}`)).toBeUndefined();
+
+    // The same bytes with the right signature are accepted.
+    expect(await post(b.url, body, genuine)).toBe(200);
+    await b.settle();
+    expect(b.inbounds).toHaveLength(1);
+  });
+
+  it('verifies over the raw bytes, so a body that is not valid UTF-8 but correctly signed is accepted', async () => {
+    const b = await bot({ registerWebhooks: false });
+    const room = fake.room('direct');
+    const json = (await signedNotification(room)).toString('utf8');
+    // An invalid UTF-8 byte inside a string field: decoding and re-encoding would change the bytes.
+    const body = Buffer.concat([Buffer.from(json.slice(0, -1)), Buffer.from(',"note":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    expect(await post(b.url, body, createHmac('sha1', SECRET).update(body).digest('hex'))).toBe(200);
+    await b.settle();
+    expect(b.inbounds).toHaveLength(1);
+  });
+
+  it('answers a signed body that is not a notification with 400, an oversized one with 413', async () => {
+    const b = await bot({ registerWebhooks: false, maxBodyBytes: 2048 });
+    const junk = Buffer.from('{"hello":"world"}');
+    expect(await post(b.url, junk, createHmac('sha1', SECRET).update(junk).digest('hex'))).toBe(400);
+    const big = Buffer.from(JSON.stringify({ resource: 'messages', event: 'created', data: { id: 'x'.repeat(4096) } }));
+    expect(await post(b.url, big, createHmac('sha1', SECRET).update(big).digest('hex'))).toBe(413);
+    await b.settle();
+    expect(b.inbounds).toHaveLength(0);
+  });
+});
+
+describe('delivery discipline', () => {
+  it("ignores the bot's own messages without fetching them", async () => {
+    const b = await bot();
+    const room = fake.room('direct');
+    const person = fake.person('Ann', 'ann@example.com');
+    await say(b, fake, room, person, 'hi');
+    await typeChoice(b, fake, room, person, 'never_arrived');
+
+    const own = fake.posted.filter((m) => m.roomId === room.id).map((m) => m.id);
+    expect(own.length).toBeGreaterThan(1);
+    // The fake notified the bot about each of its own messages (as Webex does) …
+    const echoed = fake.deliveries.filter((d) => own.some((id) => d.body.toString('utf8').includes(id)));
+    expect(echoed.length).toBe(own.length);
+    expect(echoed.every((d) => d.status === 200)).toBe(true);
+    // … and none of them was fetched or answered.
+    for (const id of own) expect(botRequests(new RegExp(`/v1/messages/${id}$`), 'GET')).toEqual([]);
+    expect(b.inbounds).toHaveLength(2);
+  });
+
+  it('answers a duplicated notification once, whether it arrives at the same time or later', async () => {
+    const b = await bot();
+    const room = fake.room('direct');
+    const person = fake.person('Dup', 'dup@example.com');
+    await say(b, fake, room, person, 'hi');
+    const before = fake.posted.length;
+
+    const { message } = await fake.userSays(room, person, 'hello again', { mention: false });
+    const hook = [...fake.webhooks.values()].find((w) => w.resource === 'messages')!;
+    const body = Buffer.from(JSON.stringify({ id: hook.id, resource: 'messages', event: 'created', data: { id: message.id, roomId: room.id, personId: person.id } }));
+    const sig = createHmac('sha1', SECRET).update(body).digest('hex');
+    const statuses = await Promise.all([fake.deliver(hook, body, sig), fake.deliver(hook, body, sig)]);
+    expect(statuses.map((d) => d.status)).toEqual([200, 200]);
+    await b.settle();
+    await fake.deliver(hook, body, sig);
+    await b.settle();
+
+    const replies = fake.posted.slice(before);
+    expect(replies).toHaveLength(1);
+    // Re-deliveries are recognised from the store before the message is even fetched again.
+    expect(botRequests(new RegExp(`/v1/messages/${message.id}$`), 'GET')).toHaveLength(1);
+  });
+
+  it('waits out a 429 with Retry-After and the reply still arrives', async () => {
+    const b = await bot();
+    const room = fake.room('direct');
+    const person = fake.person('Rate', 'rate@example.com');
+    fake.failNext('POST', /^\/v1\/messages$/, 429, { retryAfter: '1' });
+    const start = fake.requests.length;
+    await say(b, fake, room, person, 'hi');
+
+    const posts = fake.requests.slice(start).filter((r) => r.method === 'POST' && r.path === '/v1/messages');
+    expect(posts.map((r) => r.status)).toEqual([429, 200]);
+    expect(fake.visible(room.id)).toHaveLength(1);
+    expect(offeredChoices(fake, room).length).toBeGreaterThan(0);
+  });
+
+  it('retries a 5xx with backoff and the reply still arrives', async () => {
+    const b = await bot();
+    const room = fake.room('direct');
+    const person = fake.person('Flaky', 'flaky@example.com');
+    fake.failNext('GET', /^\/v1\/messages\//, 503, { count: 2 });
+    await say(b, fake, room, person, 'hi');
+    expect(fake.visible(room.id)).toHaveLength(1);
+  });
+
+  it('apologises in the room when Webex keeps failing to give the message', async () => {
+    const b = await bot();
+    const room = fake.room('direct');
+    const person = fake.person('Unlucky', 'unlucky@example.com');
+    // One attempt and three retries, all failing: the bounded retry gives up.
+    fake.failNext('GET', /^\/v1\/messages\//, 500, { count: 4 });
+    await say(b, fake, room, person, 'hi');
+    const visible = fake.visible(room.id);
+    expect(visible).toHaveLength(1);
+    expect(visible[0]!.markdown).toBe(b.app.translator.t('en', 'webex:error').replace(/[\\`*_~[\]<>#|]/g, (c) => `\\${c}`));
+    expect(b.inbounds).toHaveLength(0);
+  });
+});
+
+describe('group spaces', () => {
+  it('strips the mention of the bot before the text is understood', async () => {
+    const b = await bot();
+    const room = fake.room('group');
+    const person = fake.person('Grace', 'grace@example.com');
+    await say(b, fake, room, person, 'hi');
+    expect(b.inbounds[0]!.text).toBe('hi');
+    await typeChoice(b, fake, room, person, 'never_arrived');
+    expect(b.results.at(-1)!.step).not.toBe(b.results[0]!.step);
+  });
+});
+
+describe('replies', () => {
+  it('splits a reply longer than the markdown limit into several messages without losing a word', async () => {
+    const resources = loadResources();
+    // Make every text of the flow long: the first reply is then far over 7439 bytes, in Ukrainian.
+    const inflate = (node: Record<string, unknown>) => {
+      for (const [k, v] of Object.entries(node)) {
+        if (typeof v === 'string') node[k] = `${v} ${Array.from({ length: 500 }, (_, i) => `слово${i}`).join(' ')}`;
+        else if (v && typeof v === 'object') inflate(v as Record<string, unknown>);
+      }
+    };
+    inflate(resources.uk['provisioning-contact'] as Record<string, unknown>);
+    const b = await bot({ translator: createTranslator(resources) });
+    const room = fake.room('direct');
+    const person = fake.person('Long', 'long@example.com');
+    await say(b, fake, room, person, 'Привіт');
+
+    const messages = fake.visible(room.id);
+    expect(messages.length).toBeGreaterThan(1);
+    for (const m of messages) expect(bytes(m.markdown!)).toBeLessThanOrEqual(MARKDOWN_MAX_BYTES);
+    // Only the last one carries the card; all of the text arrived, in order.
+    expect(messages.slice(0, -1).every((m) => !m.attachments)).toBe(true);
+    expect(messages.at(-1)!.attachments).toHaveLength(1);
+    const all = messages.map((m) => m.markdown).join(' ');
+    const words = b.results[0]!.messages[0]!.paragraphs.join(' ').split(/\s+/);
+    let from = 0;
+    for (const word of words) {
+      const at = all.indexOf(word.replace(/[\\`*_~[\]<>#|]/g, (c) => `\\${c}`), from);
+      expect(at, `"${word}" is missing or out of order`).toBeGreaterThanOrEqual(0);
+      from = at;
+    }
+  });
+});

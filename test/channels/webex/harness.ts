@@ -1,0 +1,145 @@
+/**
+ * Starts the assembled bot (createApplication: real engine, flows, SQLite file) with a Webex channel
+ * pointed at a fake Webex API, registers the webhooks through the same code `npm run webex:webhooks`
+ * uses, and offers helpers that read the bot's replies the way a person would: the last card's
+ * buttons, its markdown.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApplication, type Application } from '../../../src/app';
+import { WebexApi } from '../../../src/channels/webex/api';
+import { WebexChannel } from '../../../src/channels/webex/channel';
+import { ensureWebhooks } from '../../../src/channels/webex/webhooks';
+import { loadConfig } from '../../../src/config';
+import type { Inbound, TurnResult } from '../../../src/engine/types';
+import type { Translator } from '../../../src/i18n';
+import { createLogger } from '../../../src/log';
+import type { FakeMessage, FakePerson, FakeRoom, FakeWebex } from '../../fakes/webex-api';
+
+export const SECRET = 'test-webhook-secret-0123456789';
+
+export interface RunningBot {
+  app: Application;
+  channel: WebexChannel;
+  url: string;
+  inbounds: Inbound[];
+  results: TurnResult[];
+  /** Waits until the fake has delivered everything and the bot has handled all of it. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function tempDir(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'webex-test-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function startBot(
+  fake: FakeWebex,
+  dbFile: string,
+  options: { translator?: Translator; secret?: string; maxBodyBytes?: number; registerWebhooks?: boolean } = {},
+): Promise<RunningBot> {
+  const logger = createLogger('silent');
+  // No WEBEX_BOT_TOKEN here: the test builds its own channel (to wait for it); app.test.ts covers the wiring.
+  const config = loadConfig({ DATABASE_URL: `sqlite:${dbFile}`, LOG_LEVEL: 'silent', MAX_BODY_BYTES: String(options.maxBodyBytes ?? 262144) });
+  const inbounds: Inbound[] = [];
+  const results: TurnResult[] = [];
+  let app: Application | undefined;
+  const api = new WebexApi({ baseUrl: fake.url, token: fake.token, logger, backoffMs: 20 });
+  const channel = new WebexChannel({
+    api,
+    engine: {
+      handle: async (inbound) => {
+        inbounds.push(inbound);
+        const result = await app!.engine.handle(inbound);
+        results.push(result);
+        return result;
+      },
+    },
+    get store() {
+      return app!.store;
+    },
+    get translator() {
+      return app!.translator;
+    },
+    logger,
+    secret: options.secret ?? SECRET,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+  });
+  app = await createApplication(config, { logger, plugins: [channel], processMetrics: false, translator: options.translator });
+  const { url } = await app.listen(0, '127.0.0.1');
+  if (options.registerWebhooks !== false) await ensureWebhooks(api, { publicUrl: url, secret: options.secret ?? SECRET });
+  const settle = async () => {
+    for (let round = 0; round < 100; round++) {
+      await fake.idle();
+      await channel.drain();
+      if (!fake.busy && !channel.busy) return;
+    }
+    throw new Error('the bot and the fake Webex never settled');
+  };
+  return {
+    app,
+    channel,
+    url,
+    inbounds,
+    results,
+    settle,
+    stop: async () => {
+      await settle();
+      await app!.close(5_000);
+    },
+  };
+}
+
+export interface CardAction {
+  type: string;
+  title: string;
+  data?: { choice?: string; step?: string };
+  url?: string;
+}
+
+/** The bot's latest message in the room that carries a card, with its actions. */
+export function lastCard(fake: FakeWebex, room: FakeRoom): { message: FakeMessage; actions: CardAction[]; body: unknown[] } {
+  const message = fake.visible(room.id).filter((m) => m.attachments?.length).pop();
+  if (!message) throw new Error('the bot has not shown a card in this room');
+  const content = message.attachments![0]!.content as { actions?: CardAction[]; body?: unknown[] };
+  return { message, actions: content.actions ?? [], body: content.body ?? [] };
+}
+
+export function offeredChoices(fake: FakeWebex, room: FakeRoom): { id: string; label: string; step?: string }[] {
+  return lastCard(fake, room)
+    .actions.filter((a) => a.type === 'Action.Submit' && a.data?.choice)
+    .map((a) => ({ id: a.data!.choice!, label: a.title, step: a.data!.step }));
+}
+
+/** Presses the button for `choiceId` on the latest card, as a person in Webex would. */
+export async function press(bot: RunningBot, fake: FakeWebex, room: FakeRoom, person: FakePerson, choiceId: string): Promise<string> {
+  const card = lastCard(fake, room);
+  const action = card.actions.find((a) => a.data?.choice === choiceId);
+  if (!action) throw new Error(`no button "${choiceId}" on the card; offered: ${card.actions.map((a) => a.data?.choice ?? a.title).join(', ')}`);
+  await fake.userSubmits(room, person, card.message.id, { ...action.data });
+  await bot.settle();
+  return card.message.id;
+}
+
+/** Types the label of `choiceId` (as shown on the latest card) instead of pressing it. */
+export async function typeChoice(bot: RunningBot, fake: FakeWebex, room: FakeRoom, person: FakePerson, choiceId: string): Promise<void> {
+  const choice = offeredChoices(fake, room).find((c) => c.id === choiceId);
+  if (!choice) throw new Error(`"${choiceId}" is not offered; offered: ${offeredChoices(fake, room).map((c) => c.id).join(', ')}`);
+  await fake.userSays(room, person, choice.label);
+  await bot.settle();
+}
+
+export async function say(bot: RunningBot, fake: FakeWebex, room: FakeRoom, person: FakePerson, text: string): Promise<void> {
+  await fake.userSays(room, person, text);
+  await bot.settle();
+}
+
+export function markdownSince(fake: FakeWebex, room: FakeRoom, index: number): string {
+  return fake.posted
+    .filter((m) => m.roomId === room.id)
+    .slice(index)
+    .map((m) => m.markdown ?? '')
+    .join('\n\n');
+}
