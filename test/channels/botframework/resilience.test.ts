@@ -1,0 +1,131 @@
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTranslator } from '../../../src/i18n';
+import { createLogger } from '../../../src/log';
+import { createStore } from '../../../src/storage';
+import type { Store } from '../../../src/storage/store';
+import { FakeConnector } from './fake-connector';
+import { Person, startBot, storedView, tempDir, type BotUnderTest } from './harness';
+
+const t = createTranslator();
+const connector = new FakeConnector();
+let dir: ReturnType<typeof tempDir>;
+const running: BotUnderTest[] = [];
+
+async function start(...args: Parameters<typeof startBot>): Promise<BotUnderTest> {
+  const bot = await startBot(...args);
+  running.push(bot);
+  return bot;
+}
+
+beforeAll(async () => {
+  await connector.start();
+});
+afterAll(async () => {
+  await connector.close();
+});
+afterEach(async () => {
+  for (const bot of running.splice(0)) await bot.close();
+  dir?.remove();
+});
+
+describe('a restart in the middle of a conversation', () => {
+  it('continues at the same step: the card sent before the restart is still the current one', async () => {
+    dir = tempDir();
+    const db = join(dir.path, 'bot.sqlite');
+    const first = await start(db);
+    const person = new Person(first.url, { channelId: 'msteams', locale: 'uk-UA', connector });
+    await person.join();
+    await person.pressOn(person.last, person.last.choices[0]!);
+    const before = await storedView(first.application, person.key);
+    const cardBeforeRestart = person.last;
+    await first.close();
+    running.splice(running.indexOf(first), 1);
+
+    const second = await start(db);
+    person.reconnect(second.url);
+    expect((await storedView(second.application, person.key)).step).toBe(before.step);
+    const choice = cardBeforeRestart.choices[0]!;
+    const { replies } = await person.pressOn(cardBeforeRestart, choice);
+
+    const after = await storedView(second.application, person.key);
+    expect(after.step).not.toBe(before.step);
+    expect(replies[0]!.text).not.toContain(t.t('uk', 'common:stale'));
+    const retired = connector.updatesIn(person.conversationId).at(-1)!;
+    expect(retired.id).toBe(cardBeforeRestart.id);
+    expect(JSON.stringify(retired.activity)).toContain(t.t('uk', 'botframework:card.yourAnswer', { label: choice.label }));
+    const record = await second.application.store.loadConversation(person.key);
+    expect(record?.turn).toBe(3);
+  });
+});
+
+describe('with MicrosoftAppId configured', () => {
+  it('refuses an activity without a Bot Framework token with 401 and does not run the turn', async () => {
+    dir = tempDir();
+    const bot = await start(join(dir.path, 'bot.sqlite'), {
+      MicrosoftAppId: '3f1c1a52-5b8e-4a59-9f55-0a7a5d0c4b11',
+      MicrosoftAppPassword: 'not-a-real-secret',
+    });
+    for (const channelId of ['msteams', 'emulator'] as const) {
+      const person = new Person(bot.url, { channelId, connector });
+      const { status, replies } = await person.say('hello');
+      expect(status).toBe(401);
+      expect(replies).toEqual([]);
+      expect(await bot.application.store.loadConversation(person.key)).toBeUndefined();
+    }
+  });
+});
+
+describe('the error boundary (onTurnError)', () => {
+  function capture() {
+    const lines: Record<string, unknown>[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    return { lines, logger: createLogger('info', stream) };
+  }
+
+  /** A real SQLite store that fails when one conversation is loaded, as a broken disk would. */
+  function failingFor(store: Store, conversationKey: string): Store {
+    return new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'loadConversation') {
+          return async (key: string) => {
+            if (key === conversationKey) throw new Error('disk I/O error while reading for olena.partner@example.com');
+            return target.loadConversation(key);
+          };
+        }
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  it('logs the failure with conversation and activity ids (emails redacted) and apologises in the person’s language', async () => {
+    dir = tempDir();
+    const { lines, logger } = capture();
+    const person = new Person('http://unused', { channelId: 'emulator', locale: 'uk-UA' });
+    const store = failingFor(createStore({ DATABASE_URL: `sqlite:${join(dir.path, 'bot.sqlite')}`, DATABASE_POOL_SIZE: 1 }, logger), person.key);
+    const bot = await start(join(dir.path, 'unused.sqlite'), {}, { store, logger });
+    person.reconnect(bot.url);
+
+    const { status, replies, sent } = await person.say('привіт');
+
+    expect(status).toBe(200);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.text).toBe(t.t('uk', 'botframework:error.apology'));
+    const record = lines.find((l) => l.msg === 'bot framework turn failed');
+    expect(record).toMatchObject({ conversation: person.conversationId, activity: sent.id, channel: 'emulator' });
+    const all = JSON.stringify(lines);
+    expect(all).not.toContain('olena.partner@example.com');
+    expect(all).toContain('[email]');
+
+    const other = new Person(bot.url, { channelId: 'emulator', locale: 'en-US' });
+    const next = await other.join();
+    expect(next.replies[0]!.choices.length).toBeGreaterThan(0);
+  });
+});
