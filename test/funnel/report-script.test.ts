@@ -1,0 +1,61 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine';
+import { createTranslator, type Resources } from '../../src/i18n';
+import { createLogger } from '../../src/log';
+import { createStore } from '../../src/storage/index';
+import { entryFlow, fixtureResources } from '../engine/fixture-flows';
+
+const run = promisify(execFile);
+let dir: string;
+let databaseUrl: string;
+
+async function report(...args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/report.ts', ...args], {
+    cwd: process.cwd(),
+    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' },
+  });
+  return stdout;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'report-script-'));
+  databaseUrl = `sqlite:${join(dir, 'bot.sqlite')}`;
+  const store = createStore(databaseUrl, createLogger('silent'));
+  await store.open();
+  const engine = new Engine({ store, flow: entryFlow, translator: createTranslator(fixtureResources as unknown as Resources), logger: createLogger('silent') });
+  await engine.handle({ channel: 'emulator', conversationId: 'one', user: { id: 'u1' }, kind: 'greeting' });
+  await engine.handle({ channel: 'emulator', conversationId: 'one', user: { id: 'u1' }, text: 'yes' });
+  await engine.handle({ channel: 'emulator', conversationId: 'two', user: { id: 'u2' }, locale: 'uk', kind: 'greeting' });
+  await store.close();
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('npm run report', () => {
+  it('prints the window as JSON with --json', async () => {
+    const json = JSON.parse(await report('--days', '1', '--json', '--idle-minutes', '60'));
+    expect(json.total.conversations).toBe(2);
+    expect(json.total.endings.resolved_edit).toBe(1);
+    expect(json.total.endings.in_progress).toBe(1);
+    expect(json.total.deflectionRate).toBe(1);
+    expect(Object.keys(json.byLocale)).toEqual(['en', 'uk']);
+    expect(Object.keys(json.byChannel)).toEqual(['emulator']);
+  });
+
+  it('prints a readable report in Ukrainian', async () => {
+    const text = await report('--days', '1', '--lang', 'uk');
+    expect(text).toContain('Усі розмови');
+    expect(text).toContain('Канал: emulator');
+    expect(text).not.toMatch(/report:|\{\{/);
+  });
+
+  it('an explicit window that holds nothing says so', async () => {
+    const text = await report('--from', '2020-01-01', '--to', '2020-01-02');
+    expect(text).toContain('No conversations started in this window.');
+  });
+});
