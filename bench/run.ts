@@ -11,13 +11,13 @@
  *   startup     `npm start` (and the bot process alone) to the first 200 from /healthz.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startFakeConnector, type FakeConnector } from './lib/connector';
 import { runLoad, type LoadResult } from './lib/load';
 import { createBenchDatabase, type BenchDatabase } from './lib/postgres';
-import { freePort, REPO_ROOT, startNode, timeNpmStart, type Running } from './lib/processes';
+import { cpuMs, freePort, REPO_ROOT, startNode, timeNpmStart, type Running } from './lib/processes';
 import { replicateConversations, storedBytes, type SeedTarget } from './lib/seed';
 import { median, round } from './lib/stats';
 import type { ConversationOptions } from './lib/walker';
@@ -132,6 +132,8 @@ interface Storage {
   kind: StoreKind;
   databaseUrl: string;
   seed: SeedTarget;
+  /** PostgreSQL: the server processes serving this database. */
+  backendPids?: () => Promise<number[]>;
 }
 
 let storageCount = 0;
@@ -144,7 +146,7 @@ async function newStorage(kind: StoreKind, label: string): Promise<Storage> {
   const db: BenchDatabase = await createBenchDatabase(settings.pgUrl, label);
   if (!settings.keep) cleanups.push(() => db.drop());
   progress(`created PostgreSQL database ${db.name}`);
-  return { kind, databaseUrl: db.url, seed: { dialect: 'postgres', location: db.url } };
+  return { kind, databaseUrl: db.url, seed: { dialect: 'postgres', location: db.url }, backendPids: () => db.backendPids() };
 }
 
 let botCount = 0;
@@ -201,11 +203,24 @@ const conversationOptions = (overrides: Partial<ConversationOptions> = {}): Conv
   ...overrides,
 });
 
+interface Measured extends LoadResult {
+  /** CPU time of the bot process per turn (ms): what a turn costs, and less noisy than turns/s on a shared machine. */
+  cpuMsPerTurn: number;
+  /** PostgreSQL server CPU per turn (ms), for the PostgreSQL store. */
+  dbCpuMsPerTurn?: number;
+  /** 1-minute load average when the round started (other work on the machine shows here). */
+  loadAverage: number;
+}
+
 async function load(
   target: Running,
-  what: { seconds?: number; conversations?: number; reference?: boolean; maxTurns?: number },
-): Promise<LoadResult> {
+  what: { seconds?: number; conversations?: number; reference?: boolean; maxTurns?: number; storage?: Storage },
+): Promise<Measured> {
   const before = connector.calls();
+  const loadAverage = loadavg()[0]!;
+  const cpuBefore = target.cpuMs();
+  const dbPids = (await what.storage?.backendPids?.()) ?? [];
+  const dbBefore = new Map(dbPids.map((pid) => [pid, cpuMs(pid)]));
   const result = await runLoad({
     url: target.url,
     connections: settings.connections,
@@ -223,12 +238,18 @@ async function load(
       : undefined,
   });
   nextConversation = result.nextConversation;
+  const cpuMsPerTurn = (target.cpuMs() - cpuBefore) / Math.max(1, result.turns);
+  let dbCpuMsPerTurn: number | undefined;
+  if (what.storage?.backendPids) {
+    const pids = await what.storage.backendPids();
+    dbCpuMsPerTurn = pids.reduce((sum, pid) => sum + cpuMs(pid) - (dbBefore.get(pid) ?? 0), 0) / Math.max(1, result.turns);
+  }
   const outbound = connector.calls() - before;
   if (result.non2xx || result.errors || result.emptyReplies) {
     progress(`  ${target.name}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.emptyReplies} empty replies; first: ${result.firstErrors.join(' | ')}`);
   }
   if (outbound) progress(`  ${target.name}: ${outbound} outbound connector calls during expectReplies turns`);
-  return result;
+  return { ...result, cpuMsPerTurn, ...(dbCpuMsPerTurn !== undefined ? { dbCpuMsPerTurn } : {}), loadAverage };
 }
 
 interface Summary {
@@ -236,16 +257,23 @@ interface Summary {
   p50: number;
   p95: number;
   p99: number;
-  rounds: { turnsPerSecond: number; p50: number; p95: number; p99: number; turns: number; errors: number }[];
+  cpuMsPerTurn: number;
+  dbCpuMsPerTurn?: number;
+  rounds: { turnsPerSecond: number; p50: number; p95: number; p99: number; turns: number; errors: number; cpuMsPerTurn: number; loadAverage: number }[];
 }
 
-function summarise(results: LoadResult[]): Summary {
+function summarise(results: Measured[]): Summary {
+  const db = results.map((r) => r.dbCpuMsPerTurn).filter((v): v is number => v !== undefined);
   return {
     turnsPerSecond: round(median(results.map((r) => r.turnsPerSecond))),
     p50: round(median(results.map((r) => r.latencyMs.p50)), 2),
     p95: round(median(results.map((r) => r.latencyMs.p95)), 2),
     p99: round(median(results.map((r) => r.latencyMs.p99)), 2),
+    cpuMsPerTurn: round(median(results.map((r) => r.cpuMsPerTurn)), 3),
+    ...(db.length ? { dbCpuMsPerTurn: round(median(db), 3) } : {}),
     rounds: results.map((r) => ({
+      cpuMsPerTurn: round(r.cpuMsPerTurn, 3),
+      loadAverage: round(r.loadAverage, 2),
       turnsPerSecond: round(r.turnsPerSecond),
       p50: round(r.latencyMs.p50, 2),
       p95: round(r.latencyMs.p95, 2),
@@ -259,35 +287,39 @@ function summarise(results: LoadResult[]): Summary {
 // --- phases -----------------------------------------------------------------------------------------
 const report: Record<string, unknown> = {
   startedAt: new Date(started).toISOString(),
-  machine: { node: process.version, cpus: (await import('node:os')).cpus().length, platform: process.platform },
+  machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, platform: process.platform },
   settings,
+  loadAverageAtStart: loadavg().map((v) => round(v, 2)),
 };
+if (loadavg()[0]! > 0.5 * cpus().length) {
+  progress(`note: the machine is busy (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs); turns/s will be low, CPU ms/turn stays comparable`);
+}
 
 async function throughputPhase(): Promise<void> {
   progress(`throughput: ${settings.connections} concurrent conversations, ${settings.rounds} round(s) × ${settings.seconds} s per target`);
   const reference = await startReference();
-  const bots: { label: string; bot: Running }[] = [];
+  const bots: { label: string; bot: Running; storage?: Storage }[] = [];
   for (const kind of settings.stores) {
     const storage = await newStorage(kind, `throughput-${kind}`);
-    bots.push({ label: `bot-${kind}`, bot: await startBot(storage, `bot-${kind}`) });
+    bots.push({ label: `bot-${kind}`, bot: await startBot(storage, `bot-${kind}`), storage });
   }
-  const targets = [{ label: 'reference', bot: reference }, ...bots];
-  const results = new Map<string, LoadResult[]>(targets.map((t) => [t.label, []]));
-  const paths = new Map<string, { distinct: number; examples: string[] }>();
+  const targets: { label: string; bot: Running; storage?: Storage }[] = [{ label: 'reference', bot: reference }, ...bots];
+  const results = new Map<string, Measured[]>(targets.map((t) => [t.label, []]));
+  const paths = new Map<string, { distinct: number; examples: string[]; endings: Record<string, number> }>();
 
   for (const t of targets) {
     progress(`  warm-up ${t.label} (${settings.warmup} s)`);
-    await load(t.bot, { seconds: settings.warmup, reference: t.label === 'reference' });
+    await load(t.bot, { seconds: settings.warmup, reference: t.label === 'reference', storage: t.storage });
   }
   for (let r = 0; r < settings.rounds; r++) {
     // Rotate the order so no target always runs first (or right after the heaviest one).
     const order = targets.map((_, i) => targets[(i + r) % targets.length]!);
     for (const t of order) {
-      const res = await load(t.bot, { seconds: settings.seconds, reference: t.label === 'reference' });
+      const res = await load(t.bot, { seconds: settings.seconds, reference: t.label === 'reference', storage: t.storage });
       results.get(t.label)!.push(res);
-      if (t.label !== 'reference') paths.set(t.label, { distinct: res.distinctPaths, examples: res.examplePaths });
+      if (t.label !== 'reference') paths.set(t.label, { distinct: res.distinctPaths, examples: res.examplePaths, endings: res.endings });
       progress(
-        `  round ${r + 1}/${settings.rounds} ${t.label.padEnd(12)} ${res.turnsPerSecond.toFixed(0).padStart(6)} turns/s  p50 ${res.latencyMs.p50.toFixed(1)}  p95 ${res.latencyMs.p95.toFixed(1)}  p99 ${res.latencyMs.p99.toFixed(1)} ms  (${res.turns} turns, ${res.conversationsFinished} conversations finished)`,
+        `  round ${r + 1}/${settings.rounds} ${t.label.padEnd(12)} ${res.turnsPerSecond.toFixed(0).padStart(6)} turns/s  p50 ${res.latencyMs.p50.toFixed(1)}  p95 ${res.latencyMs.p95.toFixed(1)}  p99 ${res.latencyMs.p99.toFixed(1)} ms  cpu ${res.cpuMsPerTurn.toFixed(2)}${res.dbCpuMsPerTurn !== undefined ? ` + db ${res.dbCpuMsPerTurn.toFixed(2)}` : ''} ms/turn  load ${res.loadAverage.toFixed(1)}  (${res.turns} turns, ${res.conversationsFinished} conversations)`,
       );
     }
   }
@@ -297,7 +329,9 @@ async function throughputPhase(): Promise<void> {
     const s = summarise(results.get(b.label)!);
     // Paired per round: each bot round against the reference round run next to it.
     const ratios = results.get(b.label)!.map((res, i) => res.turnsPerSecond / results.get('reference')![i]!.turnsPerSecond);
-    rows.push({ target: b.label, ...s, ratio: round(median(ratios), 2), paths: paths.get(b.label) });
+    // CPU per turn: the reference's cost over the bot's (process CPU; for PostgreSQL also the server's).
+    const cpuRatio = ref.cpuMsPerTurn / (s.cpuMsPerTurn + (s.dbCpuMsPerTurn ?? 0));
+    rows.push({ target: b.label, ...s, ratio: round(median(ratios), 2), cpuRatio: round(cpuRatio, 2), paths: paths.get(b.label) });
   }
   report.throughput = { connections: settings.connections, rounds: settings.rounds, secondsPerRound: settings.seconds, rows };
   for (const b of bots) await stopBot(b.bot);
@@ -327,10 +361,10 @@ async function scalePhase(): Promise<void> {
     }
     const size = await storedBytes(storage.seed);
     const bot = await startBot(storage, `scale-${settings.scaleStore}`);
-    await load(bot, { seconds: settings.warmup });
-    const results: LoadResult[] = [];
+    await load(bot, { seconds: settings.warmup, storage });
+    const results: Measured[] = [];
     for (let r = 0; r < settings.rounds; r++) {
-      const res = await load(bot, { seconds: settings.seconds });
+      const res = await load(bot, { seconds: settings.seconds, storage });
       results.push(res);
       progress(`  ${size.conversations} stored, round ${r + 1}: ${res.turnsPerSecond.toFixed(0)} turns/s  p99 ${res.latencyMs.p99.toFixed(1)} ms`);
     }
@@ -422,10 +456,26 @@ function table(headers: string[], rows: (string | number)[][]): string {
 
 function render(): string {
   const out: string[] = [];
-  const t = report.throughput as { connections: number; rounds: number; secondsPerRound: number; rows: (Summary & { target: string; ratio: number })[] } | undefined;
+  const t = report.throughput as
+    | { connections: number; rounds: number; secondsPerRound: number; rows: (Summary & { target: string; ratio: number; cpuRatio?: number })[] }
+    | undefined;
   if (t) {
     out.push(`Throughput, ${t.connections} concurrent conversations, POST /api/messages with expectReplies (median of ${t.rounds} round(s) × ${t.secondsPerRound} s)`);
-    out.push(table(['target', 'turns/s', 'p50 ms', 'p95 ms', 'p99 ms', 'ratio'], t.rows.map((r) => [r.target, r.turnsPerSecond, r.p50, r.p95, r.p99, r.ratio])));
+    out.push(
+      table(
+        ['target', 'turns/s', 'p50 ms', 'p95 ms', 'p99 ms', 'ratio', 'CPU ms/turn', 'CPU ratio'],
+        t.rows.map((r) => [
+          r.target,
+          r.turnsPerSecond,
+          r.p50,
+          r.p95,
+          r.p99,
+          r.ratio,
+          r.dbCpuMsPerTurn !== undefined ? `${r.cpuMsPerTurn} + db ${r.dbCpuMsPerTurn}` : r.cpuMsPerTurn,
+          r.cpuRatio ?? 1,
+        ]),
+      ),
+    );
   }
   const s = report.scale as { store: string; rows: (Summary & { level: number; storedAtStart: number; bytesPerConversation: number; storeBytes: number; relativeToFirst: number })[] } | undefined;
   if (s) {

@@ -38,6 +38,8 @@ export interface LoadResult {
   /** Distinct sequences of offers pressed among finished conversations. */
   distinctPaths: number;
   examplePaths: string[];
+  /** How finished conversations ended: the start of the last reply's text (an outcome), or `max turns`. */
+  endings: Record<string, number>;
   firstErrors: string[];
   /** The next free conversation number. */
   nextConversation: number;
@@ -57,6 +59,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   let empty = 0;
   let non2xx = 0;
   const paths = new Map<string, number>();
+  const endings = new Map<string, number>();
   const firstErrors: string[] = [];
   const latencies: number[] = [];
 
@@ -64,6 +67,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     finished += 1;
     const key = c.path.join(' > ');
     paths.set(key, (paths.get(key) ?? 0) + 1);
+    const ending = c.done ? 'error or empty reply' : c.turns >= opts.conversation.maxTurns ? 'max turns' : (c.last?.text ?? '').replace(/\s+/g, ' ').slice(0, 70);
+    endings.set(ending, (endings.get(ending) ?? 0) + 1);
     if (opts.conversations && finished >= opts.conversations) instance?.stop();
   };
 
@@ -148,6 +153,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     conversationsFinished: finished,
     distinctPaths: paths.size,
     examplePaths: examples,
+    endings: Object.fromEntries([...endings].sort((a, b) => b[1] - a[1]).slice(0, 12)),
     firstErrors,
     nextConversation: n,
   };

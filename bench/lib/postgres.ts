@@ -4,6 +4,8 @@ import pg from 'pg';
 export interface BenchDatabase {
   name: string;
   url: string;
+  /** Process ids of the server backends currently connected to this database (their CPU is the store's cost). */
+  backendPids(): Promise<number[]>;
   drop(): Promise<void>;
 }
 
@@ -21,6 +23,16 @@ export async function createBenchDatabase(adminUrl: string, label: string): Prom
   return {
     name,
     url: url.toString(),
+    async backendPids() {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      try {
+        const { rows } = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name]);
+        return rows.map((r) => r.pid);
+      } finally {
+        await c.end();
+      }
+    },
     async drop() {
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();

@@ -32,6 +32,18 @@ export function rssMiB(pid: number): number {
   return kb / 1024;
 }
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux, 100 ticks/s). */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0; // the process is gone
+  }
+}
+
 /** Polls `url` until it answers 200; resolves with the milliseconds since `since`. */
 export async function waitFor200(url: string, since: number, child: ChildProcess, timeoutMs = 60_000): Promise<number> {
   let exited = false;
@@ -56,6 +68,7 @@ export interface Running {
   url: string;
   startupMs: number;
   rssMiB(): number;
+  cpuMs(): number;
   stop(): Promise<number | null>;
 }
 
@@ -100,6 +113,7 @@ export async function startNode(opts: StartOptions): Promise<Running> {
       url,
       startupMs,
       rssMiB: () => rssMiB(child.pid!),
+      cpuMs: () => cpuMs(child.pid!),
       stop: async () => {
         const code = await stopChild(child);
         log.end();
