@@ -8,6 +8,7 @@
 import { provisioningContactFlow } from '../dialogs/provisioning-contact/machine';
 import { createBotFrameworkChannel } from './channels/botframework';
 import { createDirectLineBridge } from './channels/botframework/directline-bridge';
+import { createWebexChannel } from './channels/webex';
 import { createWebChatPlugins } from './channels/directline';
 import type { Config } from './config';
 import { Engine, type EngineOptions } from './engine/engine';
@@ -63,6 +64,10 @@ function channelPlugins(ctx: ChannelContext): ServerPlugin[] {
       translator: ctx.translator,
       logger: ctx.logger,
     }),
+    // Webex: only when WEBEX_BOT_TOKEN is set (config refuses a token without a webhook secret).
+    ...[createWebexChannel(ctx.config, { engine: ctx.engine, store: ctx.store, translator: ctx.translator, logger: ctx.logger })].filter(
+      (p) => p !== undefined,
+    ),
   ];
 }
 
