@@ -3,6 +3,15 @@
  * either language (locales/<lng>/recognizer.json), with small typos forgiven.
  * Not `recognizeChoices` from botbuilder-dialogs: that would tie the engine to the archived SDK,
  * which only src/channels/botframework/ may import, and it has no Ukrainian model anyway.
+ *
+ * How a choice is picked, best first:
+ *   1. an option number ("2", "2.", "option 2", "варіант 2");
+ *   2. the whole message equals a label or synonym;
+ *   3. the whole message equals one with a typo or two ("closd");
+ *   4. a label or synonym appears inside the message ("I think it's closed"), word by word with the
+ *      same typo tolerance; the longest such phrase wins, so "not found" beats "found". A phrase
+ *      right after a negation ("not", "не") does not count unless the phrase itself is negative.
+ * Two options matching equally well is no answer: the step asks again.
  */
 import { distance } from 'fastest-levenshtein';
 import type { Locale } from '../../dialogs/flow';
@@ -16,12 +25,19 @@ export interface Vocabulary {
   commands: Map<Command, string[]>;
 }
 
+/** Words that turn the phrase after them around ("not found", "не працює"). */
+const NEGATIONS = new Set([
+  'not', 'no', 'never', 'nothing', "don't", 'dont', "didn't", 'didnt', "doesn't", 'doesnt', "isn't", 'isnt', "wasn't",
+  "haven't", 'havent', "hasn't", "can't", 'cant', 'cannot', "won't", 'не', 'ні', 'нема', 'немає', 'ніяк',
+]);
+
 export function normalise(text: string): string {
   return text
     .toLowerCase()
     .normalize('NFC')
     .replace(/[’ʼ`']/g, "'")
     .replace(/[^\p{L}\p{N}' ]+/gu, ' ')
+    .replace(/(^|\s)'+|'+(?=\s|$)/g, '$1')
     .replace(/\s+/g, ' ')
     .trim();
 }
@@ -34,15 +50,18 @@ export function buildVocabulary(resources: Resources): Vocabulary {
       | { choices?: Record<string, string[]>; commands?: Record<string, string[]> }
       | undefined;
     for (const [id, phrases] of Object.entries(rec?.choices ?? {})) {
-      choices.set(id, [...(choices.get(id) ?? []), ...phrases.map(normalise)]);
+      choices.set(id, [...(choices.get(id) ?? []), ...phrases.map(normalise).filter(Boolean)]);
     }
     for (const [id, phrases] of Object.entries(rec?.commands ?? {})) {
-      commands.set(id as Command, [...(commands.get(id as Command) ?? []), ...phrases.map(normalise)]);
+      // "?" normalises to nothing: kept as is so that a lone question mark still asks for help.
+      const kept = phrases.map((p) => normalise(p) || p.trim()).filter(Boolean);
+      commands.set(id as Command, [...(commands.get(id as Command) ?? []), ...kept]);
     }
   }
   return { choices, commands };
 }
 
+/** Words of 4+ letters may carry one typo, of 8+ letters two; shorter words must be exact. */
 function fuzzyEqual(a: string, b: string): boolean {
   if (a === b) return true;
   const len = Math.max(a.length, b.length);
@@ -50,23 +69,60 @@ function fuzzyEqual(a: string, b: string): boolean {
   return distance(a, b) <= (len >= 8 ? 2 : 1);
 }
 
-/** How well `text` matches `phrase`: 3 exact, 2 typo-tolerant exact, 1 phrase contained in text. */
-function score(text: string, phrase: string): number {
+const isNegative = (words: string[]) => words.some((w) => NEGATIONS.has(w));
+
+/**
+ * Where the phrase occurs in the message (word by word, typo-tolerant) other than right after a
+ * negation; returns how many characters it covers (exact matches count a little more), or 0.
+ */
+function containedScore(textWords: string[], phrase: string): number {
+  const words = phrase.split(' ');
+  const phraseNegative = isNegative(words);
+  let best = 0;
+  for (let i = 0; i + words.length <= textWords.length; i++) {
+    let exact = true;
+    let ok = true;
+    for (let j = 0; j < words.length; j++) {
+      const t = textWords[i + j]!;
+      const p = words[j]!;
+      if (t === p) continue;
+      if (!fuzzyEqual(t, p)) {
+        ok = false;
+        break;
+      }
+      exact = false;
+    }
+    if (!ok) continue;
+    const before = textWords[i - 1];
+    if (!phraseNegative && before !== undefined && NEGATIONS.has(before)) continue;
+    best = Math.max(best, phrase.length * 2 + (exact ? 1 : 0));
+  }
+  return best;
+}
+
+/** How well the normalised `text` matches `phrase`; higher is better, 0 is no match. */
+function score(text: string, textWords: string[], phrase: string): number {
   if (!phrase) return 0;
-  if (text === phrase) return 3;
-  if (fuzzyEqual(text, phrase)) return 2;
-  if (` ${text} `.includes(` ${phrase} `)) return 1;
-  return 0;
+  if (text === phrase) return 3_000_000;
+  if (fuzzyEqual(text, phrase)) return 2_000_000;
+  return containedScore(textWords, phrase);
 }
 
 export function recogniseCommand(vocab: Vocabulary, text: string): Command | undefined {
-  const n = normalise(text);
+  const n = normalise(text) || text.trim();
   if (!n) return undefined;
   for (const [cmd, phrases] of vocab.commands) {
-    if (phrases.some((p) => p === n || fuzzyEqual(n, p))) return cmd;
+    if (phrases.some((p) => p === n)) return cmd;
+  }
+  // A typo'd command only when the words are not an answer someone could mean ("resent" is not "reset").
+  if ([...vocab.choices.values()].some((phrases) => phrases.includes(n))) return undefined;
+  for (const [cmd, phrases] of vocab.commands) {
+    if (phrases.some((p) => fuzzyEqual(n, p))) return cmd;
   }
   return undefined;
 }
+
+const OPTION_NUMBER = /^(?:option|number|варіант|номер)?\s*(\d{1,2})$/;
 
 /**
  * Maps free text to one of `options` (choice ids, in display order), given their translated labels.
@@ -77,15 +133,16 @@ export function recogniseChoice(
   text: string,
   options: { id: string; labels: string[] }[],
 ): string | undefined {
-  const n = normalise(text);
+  const n = normalise(text.replace(/№/g, ' номер '));
   if (!n) return undefined;
-  const num = /^(\d{1,2})$/.exec(n);
+  const num = OPTION_NUMBER.exec(n);
   if (num) return options[Number(num[1]) - 1]?.id;
+  const words = n.split(' ');
   let best: { id: string; score: number } | undefined;
   let tie = false;
   for (const option of options) {
     const phrases = [...option.labels.map(normalise), ...(vocab.choices.get(option.id) ?? [])];
-    const s = Math.max(0, ...phrases.map((p) => score(n, p)));
+    const s = Math.max(0, ...phrases.map((p) => score(n, words, p)));
     if (s === 0) continue;
     if (!best || s > best.score) {
       best = { id: option.id, score: s };
