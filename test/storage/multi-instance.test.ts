@@ -1,0 +1,186 @@
+/**
+ * Issue 8: two bot servers (the whole application, over real HTTP) on one PostgreSQL schema, as two
+ * instances behind a load balancer would run. Activities are posted as the Bot Framework Emulator
+ * does, with `deliveryMode: expectReplies`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { createApplication, type Application } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { createTranslator } from '../../src/i18n';
+import { createLogger } from '../../src/log';
+import { createStore, type SqlStoreOptions } from '../../src/storage/index';
+import { Person, storedView, type Exchange } from '../channels/botframework/harness';
+import { deferred, TEST_DATABASE_URL, uniqueName } from './harness';
+
+const t = createTranslator();
+const schema = uniqueName('multi_instance');
+const logger = createLogger('silent');
+
+interface Instance {
+  application: Application;
+  url: string;
+  applicationName: string;
+}
+
+async function startInstance(name: string, storeOptions: SqlStoreOptions = {}): Promise<Instance> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_SCHEMA: schema,
+    DATABASE_POOL_SIZE: '4',
+    WEBCHAT_ENABLED: 'false',
+  });
+  const applicationName = `${schema}_${name}`;
+  const store = createStore(config, logger, { applicationName, ...storeOptions });
+  const application = await createApplication(config, { logger, store, processMetrics: false });
+  const { url } = await application.listen(0, '127.0.0.1');
+  return { application, url, applicationName };
+}
+
+let a: Instance;
+let b: Instance;
+let admin: pg.Client;
+
+beforeAll(async () => {
+  admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  // Both start at once on an empty schema: migrations must run once, not collide.
+  [a, b] = await Promise.all([startInstance('a'), startInstance('b')]);
+});
+afterAll(async () => {
+  await Promise.all([a?.application.close(5_000), b?.application.close(5_000)]);
+  await admin.query(`drop schema if exists "${schema}" cascade`);
+  await admin.end();
+});
+
+/** The first suggested action of the latest reply, typed back as the Emulator does. */
+function firstOffered(person: Person): string {
+  const choice = person.last.choices[0];
+  expect(choice, 'the bot offers an answer').toBeDefined();
+  return choice!.value ?? choice!.label;
+}
+
+function apology(exchange: Exchange): boolean {
+  return exchange.replies.some((r) => r.text.includes(t.t('en', 'botframework:error.apology')));
+}
+
+describe('two bot servers on one PostgreSQL database', () => {
+  it('migrated the shared schema once although both started together', async () => {
+    const { rows } = await admin.query<{ name: string }>(`select name from "${schema}".kysely_migration order by name`);
+    expect(rows.map((r) => r.name)).toContain('0001-initial');
+    expect(new Set(rows.map((r) => r.name)).size).toBe(rows.length);
+  });
+
+  it('keeps a conversation whole when its turns alternate between the servers', async () => {
+    const person = new Person(a.url, { channelId: 'emulator', locale: 'en-US' });
+    const greeting = await person.join();
+    expect(greeting.replies.length).toBeGreaterThan(0);
+    const said: string[] = [];
+    let posts = 1;
+    for (let i = 0; i < 5 && person.last.choices.length > 0; i++) {
+      person.reconnect(i % 2 === 0 ? b.url : a.url);
+      const answer = firstOffered(person);
+      const before = await storedView(a.application, person.key);
+      const exchange = await person.say(answer);
+      posts++;
+      said.push(answer);
+      expect(exchange.status).toBe(200);
+      expect(apology(exchange)).toBe(false);
+      // The other server sees the step this one moved to.
+      const after = await storedView(i % 2 === 0 ? a.application : b.application, person.key);
+      expect(after.step).not.toBe(before.step);
+    }
+    expect(said.length).toBeGreaterThanOrEqual(2);
+    const record = await b.application.store.loadConversation(person.key);
+    expect(record?.turn).toBe(posts);
+    const transcript = await a.application.store.loadTranscript(person.key);
+    expect(transcript.filter((e) => e.from === 'user').map((e) => e.text)).toEqual(said);
+    expect(transcript.filter((e) => e.from === 'bot')).toHaveLength(posts);
+  });
+
+  it('serialises concurrent posts of one conversation to both servers: every message is one whole turn', async () => {
+    const person = new Person(a.url, { channelId: 'emulator', locale: 'en-US' });
+    await person.join();
+    const texts = Array.from({ length: 8 }, (_, i) => `message number ${i + 1}`);
+    const exchanges = await Promise.all(
+      texts.map((text, i) =>
+        fetch(`${i % 2 === 0 ? a.url : b.url}/api/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(person.activity({ text })),
+        }).then(async (res) => ({ status: res.status, body: (await res.json()) as { activities?: { text?: string }[] } })),
+      ),
+    );
+    for (const e of exchanges) {
+      expect(e.status).toBe(200);
+      expect(e.body.activities?.length).toBeGreaterThan(0);
+      expect(e.body.activities?.some((x) => x.text?.includes(t.t('en', 'botframework:error.apology')))).toBe(false);
+    }
+    const record = await a.application.store.loadConversation(person.key);
+    expect(record?.turn).toBe(1 + texts.length);
+    const userLines = (await b.application.store.loadTranscript(person.key)).filter((e) => e.from === 'user').map((e) => e.text);
+    expect([...userLines].sort()).toEqual([...texts].sort());
+  });
+
+  it('answers an activity delivered to both servers once', async () => {
+    const person = new Person(a.url, { channelId: 'emulator', locale: 'en-US' });
+    await person.join();
+    const activity = person.activity({ text: firstOffered(person) });
+    const [viaA, viaB] = await Promise.all([person.post(activity), new Person(b.url, { channelId: 'emulator' }).post(activity)]);
+    expect([viaA.replies.length > 0, viaB.replies.length > 0].filter(Boolean)).toHaveLength(1);
+    expect((await a.application.store.loadConversation(person.key))?.turn).toBe(2);
+  });
+
+  it('loses nothing acknowledged when the database drops every connection mid-conversation, and carries on', async () => {
+    const person = new Person(a.url, { channelId: 'emulator', locale: 'en-US' });
+    await person.join();
+    await person.say(firstOffered(person));
+    const acknowledged = await storedView(a.application, person.key);
+    const turn = (await a.application.store.loadConversation(person.key))?.turn;
+
+    const { rows } = await admin.query<{ terminated: boolean }>(
+      'select pg_terminate_backend(pid) as terminated from pg_stat_activity where application_name in ($1, $2)',
+      [a.applicationName, b.applicationName],
+    );
+    expect(rows.filter((r) => r.terminated).length).toBeGreaterThan(0);
+
+    expect((await storedView(b.application, person.key)).step).toBe(acknowledged.step);
+    person.reconnect(b.url);
+    const next = await person.say(firstOffered(person));
+    expect(next.status).toBe(200);
+    expect(apology(next)).toBe(false);
+    expect((await a.application.store.loadConversation(person.key))?.turn).toBe((turn ?? 0) + 1);
+  });
+
+  it('answers politely, without hanging, when the database cannot serve a turn in time, and the next turn works', async () => {
+    const impatient = await startInstance('c', { statementTimeoutMs: 400 });
+    try {
+      const person = new Person(impatient.url, { channelId: 'emulator', locale: 'en-US' });
+      await person.join();
+      const where = await storedView(a.application, person.key);
+      const answer = firstOffered(person);
+      const gate = deferred();
+      let held = false;
+      // Another instance holds the conversation (a stuck turn): this instance's lock wait times out.
+      const holder = a.application.store.runExclusive(person.key, async () => {
+        held = true;
+        await gate.promise;
+      });
+      while (!held) await new Promise((r) => setImmediate(r));
+      const failed = await person.say(answer);
+      gate.resolve();
+      await holder;
+
+      expect(failed.status).toBe(200);
+      expect(apology(failed)).toBe(true);
+      expect((await storedView(a.application, person.key)).step).toBe(where.step);
+      const retried = await person.say(answer);
+      expect(apology(retried)).toBe(false);
+      expect((await storedView(b.application, person.key)).step).not.toBe(where.step);
+    } finally {
+      await impatient.application.close(5_000);
+    }
+  });
+});
