@@ -1,0 +1,103 @@
+/**
+ * `npm start` on a fresh checkout: no .env, no DATABASE_URL. The real entry point runs as a child
+ * process in an empty directory, answers an activity, and stops cleanly on SIGTERM.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../channels/botframework/harness';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+let child: ChildProcess | undefined;
+let dir: ReturnType<typeof tempDir> | undefined;
+
+afterEach(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  dir?.remove();
+});
+
+/** Env of this process minus everything the bot reads, so the child sees a machine with no configuration. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const key of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[key]) env[key] = process.env[key];
+  return { ...env, ...extra };
+}
+
+function startEntryPoint(cwd: string) {
+  const proc = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'index.ts')], {
+    cwd,
+    env: cleanEnv({ PORT: '0', HOST: '127.0.0.1' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const records: Record<string, unknown>[] = [];
+  let buffered = '';
+  let stderr = '';
+  const listening = new Promise<string>((resolve, reject) => {
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines.filter(Boolean)) {
+        const record = JSON.parse(line) as Record<string, unknown>;
+        records.push(record);
+        if (record.msg === 'bot listening') resolve(String(record.url));
+      }
+    });
+    proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    proc.once('exit', (code) => reject(new Error(`exited with ${code} before listening:\n${stderr}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  return { proc, records, listening, exited };
+}
+
+describe('npm start (src/index.ts) on a fresh checkout', () => {
+  it('starts on SQLite under ./data without .env, answers an activity, and exits 0 on SIGTERM', async () => {
+    dir = tempDir('pce-start-');
+    const run = startEntryPoint(dir.path);
+    child = run.proc;
+    const url = await run.listening;
+
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok', storage: 'sqlite' });
+    const res = await fetch(`${url}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        type: 'message',
+        id: 'first-activity',
+        channelId: 'emulator',
+        serviceUrl: 'http://127.0.0.1:9/',
+        conversation: { id: 'fresh-clone' },
+        from: { id: 'user-1' },
+        recipient: { id: 'bot' },
+        text: 'hello',
+        deliveryMode: 'expectReplies',
+      }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { activities: { type: string; text: string }[] };
+    expect(body.activities.length).toBeGreaterThan(0);
+    expect(body.activities[0]!.text.length).toBeGreaterThan(0);
+    expect(existsSync(join(dir.path, 'data', 'bot.sqlite'))).toBe(true);
+
+    run.proc.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.records.map((r) => r.msg)).toEqual(expect.arrayContaining(['shutting down', 'stopped']));
+  });
+
+  it('refuses to start with a readable list when the configuration is wrong', async () => {
+    dir = tempDir('pce-start-');
+    const proc = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'index.ts')], {
+      cwd: dir.path,
+      env: cleanEnv({ MicrosoftAppId: 'some-app-id' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = proc;
+    let stderr = '';
+    proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+    expect(code).toBe(78);
+    expect(stderr).toContain('MicrosoftAppPassword: is required when MicrosoftAppId is set');
+  });
+});
