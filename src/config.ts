@@ -33,6 +33,11 @@ export const configSchema = z
     MicrosoftAppPassword: optionalString,
     MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
     MicrosoftAppTenantId: optionalString,
+    /** Teams app package (`npm run teams:package`): who publishes it and where people read about it. */
+    TEAMS_DEVELOPER_NAME: z.string().trim().min(1).max(32).default('Partner Support'),
+    TEAMS_DEVELOPER_URL: z.url({ protocol: /^https$/ }).default('https://www.cisco.com/go/cs'),
+    TEAMS_PRIVACY_URL: optionalString.pipe(z.url({ protocol: /^https$/ }).optional()),
+    TEAMS_TERMS_URL: optionalString.pipe(z.url({ protocol: /^https$/ }).optional()),
 
     // Cisco Webex (issue 4). No token: the Webex channel is off.
     /** The bot's access token from developer.webex.com (My Webex Apps > the bot). */
