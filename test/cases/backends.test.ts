@@ -1,0 +1,153 @@
+/**
+ * Each delivery backend against a real local receiver: an HTTP server that checks the signature or
+ * the credentials and the body, and an SMTP server on loopback. Cases come from a real SQLite store.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createCaseBackend, createEmailBackend, createServiceNowBackend, createWebhookBackend } from '../../src/cases/backends/index';
+import { CaseOutbox } from '../../src/cases/outbox';
+import { buildCaseSummary } from '../../src/cases/summary';
+import { loadConfig } from '../../src/config';
+import { CaseRepository } from '../../src/storage/cases-repository';
+import type { SqlStore } from '../../src/storage/index';
+import type { CaseBackend } from '../../src/cases/backends/types';
+import { fixtureTranslator } from '../dialogs/support-case/fixture-entry';
+import { silentLogger, sqliteHarness, type StoreHarness } from '../storage/harness';
+import { CREATED_AT, httpReceiver, json, mimePart, seedCase, smtpReceiver, webhookReceiver, type HttpReceiver } from './helpers';
+
+const translator = fixtureTranslator();
+let harness: StoreHarness;
+let store: SqlStore;
+let repo: CaseRepository;
+const closers: (() => Promise<void>)[] = [];
+
+beforeEach(async () => {
+  harness = sqliteHarness();
+  store = await harness.open();
+  repo = new CaseRepository(store);
+});
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+  await harness.cleanup();
+});
+
+function outbox(backend: CaseBackend): CaseOutbox {
+  const o = new CaseOutbox({ repository: repo, backend, translator, logger: silentLogger, clock: () => new Date(CREATED_AT), random: () => 0 });
+  closers.push(() => o.stop());
+  return o;
+}
+
+describe('webhook backend', () => {
+  it('is refused by the receiver when signed with another secret, and that refusal is permanent', async () => {
+    const { receiver, accepted } = await webhookReceiver('the-receivers-own-secret');
+    closers.push(() => receiver.stop());
+    const seeded = await seedCase(store);
+    const result = await outbox(createWebhookBackend({ url: receiver.url, secret: 'some-other-secret-value' })).runOnce();
+    expect(result.failed).toBe(1);
+    expect(accepted.size).toBe(0);
+    expect((await repo.findByReference(seeded.reference))!.delivery.lastError).toBe('The case webhook answered HTTP 401');
+  });
+});
+
+describe('servicenow backend', () => {
+  const auth = `Basic ${Buffer.from('svc.bot:s3cret').toString('base64')}`;
+  let records: { sys_id: string; number: string; fields: Record<string, string> }[];
+  let sn: HttpReceiver;
+
+  beforeEach(async () => {
+    records = [];
+    // The Table API as far as the bot uses it: query by correlation_id, create a record.
+    sn = await httpReceiver((req, res) => {
+      if (req.headers.authorization !== auth) return json(res, 401, { error: { message: 'User Not Authenticated' } });
+      const url = new URL(req.url, 'http://x');
+      if (url.pathname !== '/api/now/table/sn_customerservice_case') return json(res, 404, { error: { message: 'Invalid table' } });
+      if (req.method === 'GET') {
+        const query = url.searchParams.get('sysparm_query') ?? '';
+        const ref = /correlation_id=([^^]+)/.exec(query)?.[1];
+        return json(res, 200, { result: records.filter((r) => r.fields.correlation_id === ref).map(({ sys_id, number }) => ({ sys_id, number })) });
+      }
+      if (req.method === 'POST' && req.headers['content-type'] === 'application/json') {
+        const fields = JSON.parse(req.body) as Record<string, string>;
+        const record = { sys_id: `sys${records.length + 1}`.padEnd(32, '0'), number: `CS00${1001 + records.length}`, fields };
+        records.push(record);
+        return json(res, 201, { result: { sys_id: record.sys_id, number: record.number } });
+      }
+      json(res, 400, { error: { message: 'bad request' } });
+    });
+    closers.push(() => sn.stop());
+  });
+
+  const backend = (password = 's3cret') =>
+    createServiceNowBackend({ instanceUrl: `${sn.url}/`, table: 'sn_customerservice_case', username: 'svc.bot', password });
+
+  it('creates one record with the fields mapped and keeps its number as the external ticket id', async () => {
+    const seeded = await seedCase(store);
+    expect((await outbox(backend()).runOnce()).delivered).toBe(1);
+    expect(records).toHaveLength(1);
+    const f = records[0]!.fields;
+    expect(f.short_description).toBe(`Change Provisioning Contact Email: order 104857391, subscription Sub123456 (${seeded.reference})`);
+    expect(f.correlation_id).toBe(seeded.reference);
+    expect(f.correlation_display).toBe('pce-support-bot');
+    expect(f.description).toContain('New Provisioning Contact Email: new@customer.example');
+    expect(f.description).toContain('Conversation language: Ukrainian');
+    expect((await repo.findByReference(seeded.reference))!.delivery).toMatchObject({ status: 'delivered', externalId: 'CS001001' });
+  });
+
+  it('finds the record it already created instead of filing a second one', async () => {
+    const seeded = await seedCase(store);
+    const payload = { case: (await repo.findByReference(seeded.reference))!, summary: 's' };
+    const first = await backend().deliver(payload);
+    const again = await backend().deliver(payload);
+    expect(again).toEqual(first);
+    expect(records).toHaveLength(1);
+  });
+
+  it('records wrong credentials as a permanent failure', async () => {
+    const seeded = await seedCase(store);
+    expect((await outbox(backend('wrong')).runOnce()).failed).toBe(1);
+    expect((await repo.findByReference(seeded.reference))!.delivery).toMatchObject({ status: 'failed', lastError: 'ServiceNow answered HTTP 401' });
+  });
+});
+
+describe('email backend', () => {
+  it('sends the English summary in the body and the case JSON as an attachment, authenticated', async () => {
+    const smtp = await smtpReceiver('bot', 'mail-pass');
+    closers.push(() => smtp.close());
+    const config = loadConfig({
+      CASE_BACKEND: 'email',
+      CASE_SMTP_URL: `smtp://bot:mail-pass@127.0.0.1:${smtp.port}`,
+      CASE_EMAIL_TO: 'support@partner.example',
+      CASE_EMAIL_FROM: 'bot@partner.example',
+    });
+    const seeded = await seedCase(store);
+    expect((await outbox(createCaseBackend(config, translator)!).runOnce()).delivered).toBe(1);
+
+    expect(smtp.messages).toHaveLength(1);
+    const m = smtp.messages[0]!;
+    expect(m.user).toBe('bot');
+    expect(m.from).toBe('bot@partner.example');
+    expect(m.to).toEqual(['support@partner.example']);
+    expect(m.raw).toContain(`Subject: [${seeded.reference}] Change Provisioning Contact Email, order 104857391`);
+    expect(m.raw).toContain(`Message-ID: <${seeded.reference.toLowerCase()}.case@partner.example>`);
+    const attached = JSON.parse(mimePart(m.raw, `${seeded.reference}.json`) ?? 'null');
+    expect(attached).toMatchObject({ reference: seeded.reference, subscriptionId: 'Sub123456', currentContactEmail: 'old@customer.example' });
+    const record = (await repo.findByReference(seeded.reference))!;
+    expect(record.delivery.status).toBe('delivered');
+    // The body starts with the same English summary the other backends send.
+    const summaryTitle = buildCaseSummary(record, translator).split('\n')[0]!;
+    expect(m.raw).toContain(summaryTitle);
+  });
+
+  it('records a 5xx refusal as permanent and keeps a case pending while the server is unreachable', async () => {
+    const smtp = await smtpReceiver('bot', 'mail-pass', 550);
+    const refusing = createEmailBackend({ smtpUrl: `smtp://bot:mail-pass@127.0.0.1:${smtp.port}`, to: 'support@partner.example', from: 'bot@partner.example', translator });
+    const first = await seedCase(store);
+    expect((await outbox(refusing).runOnce()).failed).toBe(1);
+    expect((await repo.findByReference(first.reference))!.delivery.status).toBe('failed');
+    await smtp.close();
+
+    const second = await seedCase(store);
+    const down = createEmailBackend({ smtpUrl: `smtp://bot:mail-pass@127.0.0.1:${smtp.port}`, to: 'support@partner.example', from: 'bot@partner.example', translator });
+    expect((await outbox(down).runOnce()).retrying).toBe(1);
+    expect((await repo.findByReference(second.reference))!.delivery).toMatchObject({ status: 'pending', attempts: 1 });
+  });
+});
