@@ -442,16 +442,30 @@ export class SqlStore implements Store {
     // Without these, a connection the server closes (restart, failover) would crash the process.
     pool.on('error', (err) => this.logger.warn({ err: { message: err.message } }, 'idle PostgreSQL connection closed; the pool will reconnect'));
     pool.on('connect', (client) => client.on('error', () => undefined));
+    const where = describePg(url);
+    try {
+      await pool.query('select 1');
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw new StorageUnavailableError(
+        `Could not connect to PostgreSQL at ${where}: ${(err as Error).message}`,
+        `Is PostgreSQL running and reachable at ${where}, and do the user, password and database in DATABASE_URL exist? Unset DATABASE_URL to use the embedded SQLite file instead.`,
+        { cause: err },
+      );
+    }
     try {
       await pool.query(`create schema if not exists "${this.opts.schema}"`);
     } catch (err) {
-      await pool.end().catch(() => undefined);
-      const where = describePg(url);
-      throw new StorageUnavailableError(
-        `Could not connect to PostgreSQL at ${where}: ${(err as Error).message}`,
-        `Is PostgreSQL running and reachable at ${where}, and may this user create schema "${this.opts.schema}"? Check DATABASE_URL (unset it to use the embedded SQLite file).`,
-        { cause: err },
-      );
+      // Instances starting together race on "if not exists": losing that race is fine.
+      const code = (err as { code?: string }).code;
+      if (code !== '23505' && code !== '42P06') {
+        await pool.end().catch(() => undefined);
+        throw new StorageError(
+          `Could not create schema "${this.opts.schema}" in PostgreSQL at ${where}: ${(err as Error).message}`,
+          `Create it once as an owner (create schema "${this.opts.schema}" authorization <bot user>) or set DATABASE_SCHEMA to one the bot user may use.`,
+          { cause: err },
+        );
+      }
     }
     this.pool = pool;
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
