@@ -292,6 +292,19 @@ describe('group spaces', () => {
   });
 });
 
+describe('files', () => {
+  it('passes files on a message to the engine as attachments with name, type and size', async () => {
+    const b = await bot();
+    const room = fake.room('direct');
+    const person = fake.person('Shot', 'shot@example.com');
+    await fake.userSays(room, person, 'here is the status page', {
+      files: [{ name: 'status.png', contentType: 'image/png', content: Buffer.alloc(2048, 7) }],
+    });
+    await b.settle();
+    expect(b.inbounds[0]!.attachments).toEqual([{ name: 'status.png', contentType: 'image/png', size: 2048, url: expect.stringMatching(/\/v1\/contents\//) }]);
+  });
+});
+
 describe('replies', () => {
   it('splits a reply longer than the markdown limit into several messages without losing a word', async () => {
     const resources = loadResources();
