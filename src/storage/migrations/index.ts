@@ -13,10 +13,12 @@ import type { Migration, MigrationProvider } from 'kysely';
 import type { StoreMigration, StoreDialect } from './types';
 import { migration as initial } from './0001-initial';
 import { migration as cases } from './0002-cases';
+import { migration as directline } from './0003-directline';
 
 const ordered: [name: string, migration: StoreMigration][] = [
   ['0001-initial', initial],
   ['0002-cases', cases],
+  ['0003-directline', directline],
 ];
 
 export type { StoreMigration, StoreDialect, ColumnTypes } from './types';
