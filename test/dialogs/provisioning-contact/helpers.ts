@@ -1,0 +1,116 @@
+/** Shared by the provisioning-contact flow tests: the flow's input, its choice events, paths, an engine. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createActor, type SnapshotFrom } from 'xstate';
+import { getShortestPaths } from 'xstate/graph';
+import type { FlowEvent, FlowInput, Locale } from '../../../dialogs/flow';
+import { provisioningContactFlow, provisioningContactMachine } from '../../../dialogs/provisioning-contact/machine';
+import { Engine } from '../../../src/engine/engine';
+import type { Inbound, TurnResult } from '../../../src/engine/types';
+import { createTranslator } from '../../../src/i18n';
+import { createLogger } from '../../../src/log';
+import { createStore } from '../../../src/storage';
+import type { Store } from '../../../src/storage/store';
+
+export type Snapshot = SnapshotFrom<typeof provisioningContactMachine>;
+
+export const flowInput = (locale: Locale = 'en'): FlowInput => ({
+  locale,
+  channel: 'test',
+  user: { id: 'person-1', name: 'Olena', email: 'olena@example.com' },
+  mode: 'self',
+  startedAt: '2026-11-25T10:00:00.000Z',
+});
+
+/** What a person can do at a step: press one of the offered options (commands aside). */
+export const choiceEvents = (s: Snapshot): FlowEvent[] =>
+  s.status === 'done'
+    ? []
+    : provisioningContactFlow
+        .view(s)
+        .choices.filter((c) => !c.id.startsWith('cmd.'))
+        .map((c) => ({ type: 'CHOOSE', choice: c.id }));
+
+/**
+ * Every path from the start: the vertex key includes the decision trail, so the state graph is a
+ * tree and the shortest path to each vertex is the one and only path to it. The paths ending in a
+ * final state are therefore every path from the start to every final state.
+ */
+export function everyPath() {
+  return getShortestPaths(provisioningContactMachine, {
+    input: flowInput(),
+    events: choiceEvents,
+    serializeState: (s) => `${String(s.value)}|${s.context.trail.map((e) => `${e.step}:${e.choice}`).join('>')}`,
+  });
+}
+
+/**
+ * The shortest path to each state of the machine. Vertices are state plus what the flow knows
+ * (the same question means different things for an awaiting and a closed order line).
+ */
+export function pathToEachState() {
+  const paths = getShortestPaths(provisioningContactMachine, {
+    input: flowInput(),
+    events: choiceEvents,
+    serializeState: (s) => `${String(s.value)}|${JSON.stringify(s.context.answers)}`,
+  });
+  const shortest = new Map<string, (typeof paths)[number]>();
+  for (const p of paths) {
+    const key = String(p.state.value);
+    const known = shortest.get(key);
+    if (!known || p.steps.length < known.steps.length) shortest.set(key, p);
+  }
+  return [...shortest.values()];
+}
+
+export const choicesOf = (path: { steps: { event: { type: string } }[] }): string[] =>
+  path.steps.flatMap((s) => (s.event.type === 'CHOOSE' ? [(s.event as { choice: string }).choice] : []));
+
+/** Runs the pure machine through events and returns the snapshot. */
+export function run(events: FlowEvent[], input = flowInput()): Snapshot {
+  const actor = createActor(provisioningContactMachine, { input }).start();
+  for (const e of events) actor.send(e);
+  const s = actor.getSnapshot();
+  actor.stop();
+  return s;
+}
+export const choose = (...ids: string[]): FlowEvent[] => ids.map((choice) => ({ type: 'CHOOSE', choice }));
+
+export const translator = createTranslator();
+
+/** The real engine over a real SQLite file in a temp dir. */
+export async function sqliteEngine(): Promise<{ engine: Engine; store: Store; close: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'pc-flow-'));
+  const logger = createLogger('silent');
+  const store = createStore(`sqlite:${join(dir, 'bot.sqlite')}`, logger);
+  await store.open();
+  const engine = new Engine({ store, flow: provisioningContactFlow, translator, logger, clock: () => new Date('2026-11-25T10:00:00Z') });
+  return {
+    engine,
+    store,
+    close: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let seq = 0;
+/** One conversation through the engine, as a person in `locale` would have it. */
+export function conversation(engine: Engine, locale: Locale) {
+  const id = `conv-${process.pid}-${++seq}`;
+  const base: Inbound = { channel: 'test', conversationId: id, user: { id: `user-${id}` }, locale };
+  let last: TurnResult | undefined;
+  const remember = (r: TurnResult) => (last = r);
+  return {
+    greet: async () => remember(await engine.handle({ ...base, kind: 'greeting' })),
+    say: async (text: string) => remember(await engine.handle({ ...base, text })),
+    press: async (id: string) => remember(await engine.handle({ ...base, choice: { id, step: last?.step } })),
+    get last() {
+      return last;
+    },
+  };
+}
+
+export const text = (r: TurnResult | undefined): string => (r?.messages ?? []).flatMap((m) => m.paragraphs).join('\n\n');
