@@ -63,6 +63,7 @@ function channelPlugins(ctx: ChannelContext): ServerPlugin[] {
       bridge: createDirectLineBridge({ engine: ctx.engine, translator: ctx.translator, logger: ctx.logger }),
       translator: ctx.translator,
       logger: ctx.logger,
+      store: ctx.store,
     }),
     // Webex: only when WEBEX_BOT_TOKEN is set (config refuses a token without a webhook secret).
     ...[createWebexChannel(ctx.config, { engine: ctx.engine, store: ctx.store, translator: ctx.translator, logger: ctx.logger })].filter(

@@ -64,8 +64,8 @@ export function pathToEachState() {
   return [...shortest.values()];
 }
 
-export const choicesOf = (path: { steps: { event: { type: string } }[] }): string[] =>
-  path.steps.flatMap((s) => (s.event.type === 'CHOOSE' ? [(s.event as { choice: string }).choice] : []));
+export const choicesOf = (path: { steps: { event: FlowEvent }[] }): string[] =>
+  path.steps.flatMap((s) => (s.event.type === 'CHOOSE' ? [s.event.choice] : []));
 
 /** Runs the pure machine through events and returns the snapshot. */
 export function run(events: FlowEvent[], input = flowInput()): Snapshot {
