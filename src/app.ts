@@ -17,6 +17,8 @@ import { createLogger, type Logger } from './log';
 import { createMetrics, type BotMetrics } from './metrics/metrics';
 import { metricsExposure, type MetricsListener } from './metrics/http';
 import { buildServer, type App, type ServerPlugin } from './server';
+import { createCases, type Cases } from './cases/index';
+import type { CaseStoreHandle } from './storage/cases-repository';
 import { createStore } from './storage';
 import type { Store } from './storage/store';
 
@@ -40,6 +42,8 @@ export interface Application {
   readonly engine: Engine;
   readonly translator: Translator;
   readonly metrics: BotMetrics;
+  /** Support cases: repository and delivery worker (undefined on a store without SQL, i.e. in-memory tests). */
+  readonly cases?: Cases;
   readonly http: App;
   /** Listens on `port` (default config.PORT) and `host` (default config.HOST); starts a separate metrics listener when configured. */
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
@@ -79,10 +83,23 @@ export async function createApplication(config: Config, options: ApplicationOpti
   try {
     const translator = options.translator ?? createTranslator();
     const metrics = createMetrics({ processMetrics: options.processMetrics ?? true });
+    // Support cases (issue 5) need the SQL store's Kysely handle; an in-memory test store has none.
+    const cases: Cases | undefined =
+      'db' in store
+        ? createCases({
+            config,
+            store: store as Store & CaseStoreHandle,
+            translator,
+            logger,
+            onAttempt: (backend, result) => metrics.recordCaseDelivery(backend, result),
+          })
+        : undefined;
+    if (cases) metrics.setPendingOutboxSource(cases.pendingCount);
     const engine = new Engine({
       flow: provisioningContactFlow,
       agentIds: config.AGENT_IDS,
       onTurn: (info) => metrics.observeTurn(info),
+      ...(cases ? { flows: [cases.flow], actors: cases.actors, intents: [cases.intent] } : {}),
       ...options.engine,
       store,
       translator,
@@ -108,15 +125,19 @@ export async function createApplication(config: Config, options: ApplicationOpti
       engine,
       translator,
       metrics,
+      cases,
       http,
       async listen(port = config.PORT, host = config.HOST) {
         const bound = await http.listen(port, host);
         if (exposure.startListener) metricsListener = await exposure.startListener();
+        // The case delivery worker: resumes pending deliveries of earlier runs at once.
+        cases?.outbox?.start();
         return bound;
       },
       async close(timeoutMs = config.SHUTDOWN_TIMEOUT_SECONDS * 1000) {
         const inTime = await http.close(timeoutMs);
         await metricsListener?.close();
+        await cases?.outbox?.stop();
         await store.close();
         return inTime;
       },

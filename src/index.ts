@@ -42,6 +42,7 @@ async function main(): Promise<void> {
       messagingEndpoint: `${url}/api/messages`,
       storage: application.store.kind,
       botFrameworkAuth: config.MicrosoftAppId ? `app ${config.MicrosoftAppType}` : 'off (local use, no MicrosoftAppId)',
+      caseBackend: config.CASE_BACKEND,
       webex: config.WEBEX_BOT_TOKEN ? `${url}/api/webex${config.WEBEX_WEBHOOK_SECRET ? '' : ' (UNSIGNED: WEBEX_INSECURE_DEV)'}` : 'off (no WEBEX_BOT_TOKEN)',
     },
     'bot listening',
