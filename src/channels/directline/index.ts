@@ -10,6 +10,7 @@ import { isLoopbackAddress, SiteAccess } from './access';
 import { MemoryActivityLog, type ActivityLog } from './activity-log';
 import { DirectLineEndpoint, type BotBridge } from './channel';
 import { WebChatPage } from './page';
+import { SqlActivityLog, type SqlStoreHandle } from './sql-activity-log';
 import { UploadStore } from './uploads';
 
 export type WebChatConfig = Pick<Config, 'WEBCHAT_ENABLED' | 'WEBCHAT_TOKEN' | 'WEBCHAT_UPLOAD_DIR' | 'WEBCHAT_MAX_UPLOAD_BYTES' | 'HOST'>;
@@ -19,7 +20,9 @@ export interface WebChatDeps {
   bridge: BotBridge;
   translator: Translator;
   logger: Logger;
-  /** Where Direct Line conversations and their activities are kept (the store's log in production). */
+  /** The bot's store: with a SQL store, Direct Line conversations and activities are kept in it. */
+  store?: object;
+  /** Overrides where Direct Line conversations and their activities are kept (default: the store, else memory). */
   log?: ActivityLog;
   clock?: () => Date;
   pollingIntervalMs?: number;
@@ -38,7 +41,7 @@ export function createWebChatPlugins(deps: WebChatDeps): ServerPlugin[] {
   }
   const endpoint = new DirectLineEndpoint({
     bridge: deps.bridge,
-    log: deps.log ?? new MemoryActivityLog(),
+    log: deps.log ?? (isSqlStore(deps.store) ? new SqlActivityLog(deps.store) : new MemoryActivityLog()),
     uploads: new UploadStore(config.WEBCHAT_UPLOAD_DIR, config.WEBCHAT_MAX_UPLOAD_BYTES),
     access,
     logger,
@@ -48,9 +51,15 @@ export function createWebChatPlugins(deps: WebChatDeps): ServerPlugin[] {
   return [page.plugin(), endpoint.plugin()];
 }
 
+function isSqlStore(store: object | undefined): store is SqlStoreHandle {
+  const s = store as Partial<SqlStoreHandle> | undefined;
+  return (s?.kind === 'sqlite' || s?.kind === 'postgres') && typeof s.db === 'object' && s.db !== null;
+}
+
 function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || isLoopbackAddress(host);
 }
 
 export { DirectLineEndpoint, type BotBridge } from './channel';
 export { MemoryActivityLog, type ActivityLog } from './activity-log';
+export { SqlActivityLog } from './sql-activity-log';

@@ -221,6 +221,35 @@ describe('Direct Line endpoint (loopback, no token configured)', () => {
   });
 });
 
+describe('Direct Line conversations in the store', () => {
+  it('continues a conversation after the server restarts: history, token and the next turn', async () => {
+    const first = await startBot();
+    const dl1 = new DirectLineTestClient(first.url);
+    const c = await dl1.startOk({ locale: 'en-US' });
+    await dl1.post(c, { type: 'message', text: 'help', channelData: { clientActivityID: 'before-restart' } });
+    const before = await dl1.getOk(c);
+    await first.stop(true);
+
+    const second = await startBot({}, first.dir);
+    try {
+      const dl2 = new DirectLineTestClient(second.url);
+      const after = await dl2.getOk(c);
+      expect(after).toEqual(before);
+      const res = await dl2.post(c, { type: 'message', text: 'help', channelData: { clientActivityID: 'after-restart' } });
+      expect(res.status).toBe(200);
+      const { id } = (await res.json()) as { id: string };
+      const next = await dl2.getOk(c, before.watermark);
+      expect(next.activities[0]!.id).toBe(id);
+      expect(Number(next.watermark)).toBeGreaterThan(Number(before.watermark));
+      // The retry rule holds across the restart too.
+      const again = await dl2.post(c, { type: 'message', text: 'help', channelData: { clientActivityID: 'before-restart' } });
+      expect(((await again.json()) as { id: string }).id).toBe(before.activities.find((a) => a.from.role === 'user')!.id);
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
 describe('Direct Line token rule', () => {
   const SITE_TOKEN = 'site-token-0123456789abcdef';
   const REMOTE = { 'x-forwarded-for': '203.0.113.7' };

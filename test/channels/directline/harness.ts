@@ -10,11 +10,12 @@ export interface RunningBot {
   app: Application;
   url: string;
   dir: string;
-  stop(): Promise<void>;
+  /** Stops the server; the temp dir (SQLite file, uploads) is removed unless `keepData`. */
+  stop(keepData?: boolean): Promise<void>;
 }
 
-export async function startBot(env: Record<string, string> = {}): Promise<RunningBot> {
-  const dir = mkdtempSync(join(tmpdir(), 'webchat-'));
+export async function startBot(env: Record<string, string> = {}, existingDir?: string): Promise<RunningBot> {
+  const dir = existingDir ?? mkdtempSync(join(tmpdir(), 'webchat-'));
   const config = loadConfig({
     DATABASE_URL: `sqlite:${join(dir, 'bot.sqlite')}`,
     WEBCHAT_UPLOAD_DIR: join(dir, 'uploads'),
@@ -27,9 +28,9 @@ export async function startBot(env: Record<string, string> = {}): Promise<Runnin
     app,
     url,
     dir,
-    async stop() {
+    async stop(keepData = false) {
       await app.close(5_000);
-      rmSync(dir, { recursive: true, force: true });
+      if (!keepData) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
