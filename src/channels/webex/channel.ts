@@ -92,6 +92,10 @@ export class WebexChannel implements ServerPlugin {
   }
 
   register(server: Server): void {
+    // Learn who we are now, so a wrong token shows in the start-up log rather than at the first message.
+    this.start().catch((err: unknown) =>
+      this.opts.logger.warn({ err }, 'Webex: GET /people/me failed; the bot identity is fetched again with the first notification'),
+    );
     // Before routing (and so before the shared body parser) read the exact bytes: the signature is
     // over them, and restify's reader keeps only a UTF-8 decoded string. The signature is checked
     // here too, so an unsigned or forged request is answered 401 before anything parses its body.

@@ -155,6 +155,7 @@ describe('signatures', () => {
     const b = await bot({ registerWebhooks: false });
     const room = fake.room('direct');
     const body = await signedNotification(room);
+    await b.channel.start(); // the start-up identity check is done before we count requests
     const requestsBefore = fake.requests.length;
 
     expect(await post(b.url, body)).toBe(401);
