@@ -11,7 +11,8 @@ import { formatReference } from './schema';
 
 const REFERENCE = /\bPCE[\s-]?(\d{1,9})\b/i;
 /** A reference alone, or with a word asking about it, in either language. */
-const ASKING = /^\s*PCE[\s-]?\d{1,9}\s*\??\s*$|status|state|progress|where|ticket|статус|стан|де\b|що з|як там|заявк|звернен/i;
+// (\b does not work next to Cyrillic letters in JS regular expressions, hence the explicit spaces.)
+const ASKING = /^\s*PCE[\s-]?\d{1,9}\s*\??\s*$|status|state|progress|where|ticket|статус|стан|(?:^|\s)де(?:\s|$)|що з|як там|заявк|звернен/i;
 
 export function parseStatusQuestion(text: string): string | undefined {
   const match = REFERENCE.exec(text);
