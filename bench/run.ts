@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { startFakeConnector, type FakeConnector } from './lib/connector';
 import { runLoad, type LoadResult } from './lib/load';
 import { createBenchDatabase, type BenchDatabase } from './lib/postgres';
-import { cpuMs, freePort, REPO_ROOT, startNode, timeNpmStart, type Running } from './lib/processes';
+import { cpuMs, freePort, heapFromMetrics, REPO_ROOT, startNode, timeNpmStart, type Running } from './lib/processes';
 import { replicateConversations, storedBytes, type SeedTarget } from './lib/seed';
 import { median, round } from './lib/stats';
 import type { ConversationOptions } from './lib/walker';
@@ -39,7 +39,8 @@ const HELP = `npm run bench -- [options]
   --log-level LEVEL        LOG_LEVEL of the bot (default info, as in production)
   --profile                run the bot with node --cpu-prof; profiles go to bench-results/profiles/
   --seed N                 seed of the random walk (default 42)
-  --keep                   keep the temporary SQLite files and PostgreSQL databases`;
+  --keep                   keep the temporary SQLite files and PostgreSQL databases
+  --bot-root DIR           run the bot from another checkout (a git worktree), e.g. to compare before/after a fix`;
 
 const { values: args } = parseArgs({
   options: {
@@ -60,6 +61,7 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     seed: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'bot-root': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -88,6 +90,7 @@ const settings = {
   profile: args.profile,
   seed: num(args.seed, 42),
   keep: args.keep,
+  botRoot: args['bot-root'] ?? REPO_ROOT,
   quick,
 };
 for (const [k, v] of Object.entries(settings)) {
@@ -153,9 +156,12 @@ let botCount = 0;
 async function startBot(storage: Storage, label: string): Promise<Running> {
   botCount += 1;
   const port = await freePort();
-  const nodeFlags = settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${label}-${runId}-${botCount}.cpuprofile`] : [];
+  // One directory per bot process: the main thread and tsx's loader thread each write a profile.
+  const profileDir = join(PROFILE_DIR, `${runId}-${label}-${botCount}`);
+  const nodeFlags = settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const bot = await startNode({
     name: label,
+    root: settings.botRoot,
     script: 'src/index.ts',
     port,
     logFile: join(LOG_DIR, `${label}-${runId}.log`),
@@ -208,6 +214,8 @@ interface Measured extends LoadResult {
   cpuMsPerTurn: number;
   /** PostgreSQL server CPU per turn (ms), for the PostgreSQL store. */
   dbCpuMsPerTurn?: number;
+  /** CPU time of the bench process itself (autocannon and the walker) per turn (ms). */
+  clientCpuMsPerTurn: number;
   /** 1-minute load average when the round started (other work on the machine shows here). */
   loadAverage: number;
 }
@@ -219,6 +227,7 @@ async function load(
   const before = connector.calls();
   const loadAverage = loadavg()[0]!;
   const cpuBefore = target.cpuMs();
+  const clientBefore = process.cpuUsage();
   const dbPids = (await what.storage?.backendPids?.()) ?? [];
   const dbBefore = new Map(dbPids.map((pid) => [pid, cpuMs(pid)]));
   const result = await runLoad({
@@ -239,6 +248,8 @@ async function load(
   });
   nextConversation = result.nextConversation;
   const cpuMsPerTurn = (target.cpuMs() - cpuBefore) / Math.max(1, result.turns);
+  const client = process.cpuUsage(clientBefore);
+  const clientCpuMsPerTurn = (client.user + client.system) / 1000 / Math.max(1, result.turns);
   let dbCpuMsPerTurn: number | undefined;
   if (what.storage?.backendPids) {
     const pids = await what.storage.backendPids();
@@ -249,7 +260,7 @@ async function load(
     progress(`  ${target.name}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.emptyReplies} empty replies; first: ${result.firstErrors.join(' | ')}`);
   }
   if (outbound) progress(`  ${target.name}: ${outbound} outbound connector calls during expectReplies turns`);
-  return { ...result, cpuMsPerTurn, ...(dbCpuMsPerTurn !== undefined ? { dbCpuMsPerTurn } : {}), loadAverage };
+  return { ...result, cpuMsPerTurn, clientCpuMsPerTurn, ...(dbCpuMsPerTurn !== undefined ? { dbCpuMsPerTurn } : {}), loadAverage };
 }
 
 interface Summary {
@@ -259,6 +270,7 @@ interface Summary {
   p99: number;
   cpuMsPerTurn: number;
   dbCpuMsPerTurn?: number;
+  clientCpuMsPerTurn: number;
   rounds: { turnsPerSecond: number; p50: number; p95: number; p99: number; turns: number; errors: number; cpuMsPerTurn: number; loadAverage: number }[];
 }
 
@@ -270,6 +282,7 @@ function summarise(results: Measured[]): Summary {
     p95: round(median(results.map((r) => r.latencyMs.p95)), 2),
     p99: round(median(results.map((r) => r.latencyMs.p99)), 2),
     cpuMsPerTurn: round(median(results.map((r) => r.cpuMsPerTurn)), 3),
+    clientCpuMsPerTurn: round(median(results.map((r) => r.clientCpuMsPerTurn)), 3),
     ...(db.length ? { dbCpuMsPerTurn: round(median(db), 3) } : {}),
     rounds: results.map((r) => ({
       cpuMsPerTurn: round(r.cpuMsPerTurn, 3),
@@ -389,12 +402,14 @@ async function memoryPhase(): Promise<void> {
   const bot = await startBot(storage, 'memory-sqlite');
   await new Promise((r) => setTimeout(r, 2000));
   const idleCold = bot.rssMiB();
+  const heapCold = await heapFromMetrics(bot.url);
   progress(`memory: RSS idle after start ${idleCold.toFixed(1)} MiB; warming up with 1000 conversations`);
   await load(bot, { conversations: 1000, maxTurns: settings.memoryTurns });
   await new Promise((r) => setTimeout(r, 3000));
   const idleWarm = bot.rssMiB();
+  const heapWarm = await heapFromMetrics(bot.url);
   progress(`memory: RSS idle after warm-up ${idleWarm.toFixed(1)} MiB; serving ${settings.memoryConversations} conversations`);
-  const samples: { conversations: number; rssMiB: number }[] = [];
+  const samples: { conversations: number; rssMiB: number; heapUsedMiB?: number; heapTotalMiB?: number }[] = [];
   const chunk = Math.max(1000, Math.round(settings.memoryConversations / 10));
   let served = 0;
   let peak = idleWarm;
@@ -404,12 +419,14 @@ async function memoryPhase(): Promise<void> {
     served += res.conversationsFinished;
     const rss = bot.rssMiB();
     peak = Math.max(peak, rss);
-    samples.push({ conversations: served, rssMiB: round(rss, 1) });
-    progress(`  ${served} conversations served: RSS ${rss.toFixed(1)} MiB (${res.turnsPerSecond.toFixed(0)} turns/s)`);
+    const heap = await heapFromMetrics(bot.url);
+    samples.push({ conversations: served, rssMiB: round(rss, 1), ...(heap ? { heapUsedMiB: round(heap.heapUsedMiB, 1), heapTotalMiB: round(heap.heapTotalMiB, 1) } : {}) });
+    progress(`  ${served} conversations served: RSS ${rss.toFixed(1)} MiB, heap used ${heap?.heapUsedMiB.toFixed(1) ?? '?'} of ${heap?.heapTotalMiB.toFixed(1) ?? '?'} MiB (${res.turnsPerSecond.toFixed(0)} turns/s)`);
   }
   const rightAfter = bot.rssMiB();
   await new Promise((r) => setTimeout(r, 5000));
   const settled = bot.rssMiB();
+  const heapSettled = await heapFromMetrics(bot.url);
   await stopBot(bot);
   report.memory = {
     turnsPerConversation: settings.memoryTurns,
@@ -420,6 +437,7 @@ async function memoryPhase(): Promise<void> {
     peakMiB: round(peak, 1),
     conversationsServed: served,
     growthOverWarmIdleMiB: round(settled - idleWarm, 1),
+    heap: { afterStart: heapCold, afterWarmup: heapWarm, afterServedSettled: heapSettled },
     samples,
   };
 }
@@ -487,13 +505,14 @@ function render(): string {
       ),
     );
   }
-  const m = report.memory as Record<string, number> | undefined;
+  const m = report.memory as (Record<string, number> & { heap?: Record<string, { heapUsedMiB: number } | undefined> }) | undefined;
   if (m) {
-    out.push('', 'Memory of the bot process (RSS, MiB)');
+    const heap = (k: string) => (m.heap?.[k] ? round(m.heap[k]!.heapUsedMiB, 1) : '?');
+    out.push('', 'Memory of the bot process, MiB (RSS; V8 heap used in brackets, from its /metrics)');
     out.push(
       table(
-        ['idle after start', 'idle after warm-up', `after ${m.conversationsServed} conversations`, '… 5 s later', 'growth'],
-        [[m.idleAfterStartMiB!, m.idleAfterWarmupMiB!, m.afterServedMiB!, m.afterServedSettledMiB!, m.growthOverWarmIdleMiB!]],
+        ['idle after start', 'idle after warm-up', `after ${m.conversationsServed} conversations (+5 s)`, 'RSS growth'],
+        [[`${m.idleAfterStartMiB} (${heap('afterStart')})`, `${m.idleAfterWarmupMiB} (${heap('afterWarmup')})`, `${m.afterServedSettledMiB} (${heap('afterServedSettled')})`, m.growthOverWarmIdleMiB!]],
       ),
     );
   }
@@ -518,7 +537,7 @@ try {
   }
   report.finishedAt = new Date().toISOString();
   report.seconds = Math.round((Date.now() - started) / 1000);
-  if (settings.profile) report.profiles = readdirSync(PROFILE_DIR).filter((f) => f.includes(runId));
+  if (settings.profile) report.profiles = readdirSync(PROFILE_DIR).filter((f) => f.startsWith(runId)).map((d) => join(PROFILE_DIR, d));
   const text = render();
   report.table = text;
   const file = join(RESULTS_DIR, `bench-${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`);

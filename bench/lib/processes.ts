@@ -84,6 +84,8 @@ async function stopChild(child: ChildProcess, graceMs = 20_000): Promise<number 
 
 export interface StartOptions {
   name: string;
+  /** The checkout to run from (default: this one); lets the bench compare two versions of the bot. */
+  root?: string;
   /** Script relative to the repository root. */
   script: string;
   args?: string[];
@@ -100,7 +102,7 @@ export async function startNode(opts: StartOptions): Promise<Running> {
   await once(log, 'open');
   const t0 = performance.now();
   const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', opts.script, ...(opts.args ?? [])], {
-    cwd: REPO_ROOT,
+    cwd: opts.root ?? REPO_ROOT,
     env: childEnv(opts.env ?? {}),
     stdio: ['ignore', log, log],
   });
@@ -155,5 +157,18 @@ export async function timeNpmStart(env: Record<string, string>, port: number, lo
     await exited;
     clearTimeout(timer);
     log.end();
+  }
+}
+
+/** Heap figures from the bot's own Prometheus /metrics (prom-client's default Node.js collectors), in MiB. */
+export async function heapFromMetrics(baseUrl: string): Promise<{ heapUsedMiB: number; heapTotalMiB: number; externalMiB: number } | undefined> {
+  try {
+    const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+    if (res.status !== 200) return undefined;
+    const text = await res.text();
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? Number.NaN) / 1048576;
+    return { heapUsedMiB: value('nodejs_heap_size_used_bytes'), heapTotalMiB: value('nodejs_heap_size_total_bytes'), externalMiB: value('nodejs_external_memory_bytes') };
+  } catch {
+    return undefined;
   }
 }
