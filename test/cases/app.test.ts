@@ -39,7 +39,8 @@ describe('support cases in the assembled app', () => {
       CASE_WEBHOOK_SECRET: SECRET,
       CASE_DELIVERY_POLL_SECONDS: '0.05',
     });
-    app = await createApplication(config, { logger: createLogger('silent'), processMetrics: false });
+    const logs: string[] = [];
+    app = await createApplication(config, { logger: createLogger('debug', { write: (line: string) => void logs.push(line) }), processMetrics: false });
     const user = { id: 'aad-1', name: 'Iryna', email: 'iryna@partner.example' };
     const send = (extra: Partial<Inbound>) => app!.engine.handle({ channel: 'msteams', conversationId: 'teams-conv-1', user, locale: 'en-US', ...extra });
 
@@ -79,6 +80,11 @@ describe('support cases in the assembled app', () => {
 
     r = await send({ text: 'any news?' });
     expect(r.messages[0]!.paragraphs.join(' ')).toContain('Cisco support has it as ticket TCK-PCE-000001.');
+    // Emails are in the case, never in the logs.
+    const logText = logs.join('');
+    expect(logText).toContain('case opened');
+    expect(logText).toContain('case delivered');
+    expect(logText).not.toMatch(/[\w.]+@(customer|partner)\.example/);
     const metrics = await app.metrics.render();
     expect(metrics.body).toMatch(/case_deliveries_total\{[^}]*backend="webhook"[^}]*result="delivered"[^}]*\} 1/);
   });
