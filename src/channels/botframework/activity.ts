@@ -50,7 +50,26 @@ export const cardSubmit = z.object({
 export type CardSubmit = z.infer<typeof cardSubmit>;
 
 /** Teams sends file uploads as `…file.download.info` with the URL inside `content`. */
+const TEAMS_FILE = 'application/vnd.microsoft.teams.file.download.info';
 const teamsFile = z.looseObject({ downloadUrl: z.string().max(4096), fileType: z.string().max(64).optional() });
+
+/** Media types of the file types Teams reports, so a case shows `image/png` rather than Teams' wrapper type. */
+const MEDIA_TYPES: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  bmp: 'image/bmp',
+  webp: 'image/webp',
+  pdf: 'application/pdf',
+  txt: 'text/plain',
+  log: 'text/plain',
+  csv: 'text/csv',
+  json: 'application/json',
+  zip: 'application/zip',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
 
 /** Attachments that are files the person sent (not the HTML copy of the message, not our own cards). */
 export function toAttachmentRefs(attachments: IncomingActivity['attachments']): AttachmentRef[] {
@@ -58,18 +77,13 @@ export function toAttachmentRefs(attachments: IncomingActivity['attachments']): 
   for (const a of attachments ?? []) {
     const type = a.contentType.toLowerCase();
     if (type === 'text/html' || type.startsWith('application/vnd.microsoft.card.')) continue;
-    const file = teamsFile.safeParse(a.content);
-    const url = file.success ? file.data.downloadUrl : a.contentUrl;
+    const file = type === TEAMS_FILE ? teamsFile.safeParse(a.content) : undefined;
+    if (file && !file.success) continue;
+    const url = file ? file.data.downloadUrl : a.contentUrl;
     if (!url) continue;
+    const contentType = file ? (MEDIA_TYPES[(file.data.fileType ?? '').toLowerCase()] ?? 'application/octet-stream') : a.contentType;
     const size = z.looseObject({ size: z.number().int().nonnegative() }).safeParse(a.content);
-    out.push({
-      name: a.name ?? 'attachment',
-      contentType: file.success && type === 'application/vnd.microsoft.teams.file.download.info' && file.data.fileType
-        ? `${type};fileType=${file.data.fileType}`
-        : a.contentType,
-      ...(size.success ? { size: size.data.size } : {}),
-      url,
-    });
+    out.push({ name: a.name ?? 'attachment', contentType, ...(size.success ? { size: size.data.size } : {}), url });
   }
   return out;
 }

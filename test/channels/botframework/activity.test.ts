@@ -69,7 +69,7 @@ describe('toInbound', () => {
     expect(inbound?.attachments).toEqual([
       {
         name: 'ccw-error.png',
-        contentType: 'application/vnd.microsoft.teams.file.download.info;fileType=png',
+        contentType: 'image/png',
         url: 'https://tenant.sharepoint.com/download/ccw-error.png',
       },
       { name: 'paste.png', contentType: 'image/png', url: 'https://smba.trafficmanager.net/emea/v3/attachments/x/views/original' },
