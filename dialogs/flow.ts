@@ -82,6 +82,15 @@ export interface FlowInput {
   mode: 'self' | 'agent';
   /** ISO time the conversation started, from the runtime's clock. */
   startedAt: string;
+  /** Agent mode: the customer the agent triages for (`user` is the agent). */
+  customer?: CustomerRef;
+}
+
+/** The customer of an agent triage, as the agent entered them. */
+export interface CustomerRef {
+  name?: string;
+  email?: string;
+  orderNumber?: string;
 }
 
 /**
@@ -93,8 +102,14 @@ export interface FlowInput {
  * `output`, so every flow declares `output: ({ event }) => event.output` at its root.
  */
 export interface FlowOutput {
-  outcome: OutcomeKind | 'cancelled';
+  /** `handed_over`: an intake flow (e.g. agent triage's customer details) that only leads to `next`. */
+  outcome: OutcomeKind | 'cancelled' | 'handed_over';
   next?: { flow: string; input: unknown };
+  /**
+   * A hand-off still on offer after this flow ended: when the person asks for support (SUPPORT,
+   * `cmd.support`) at the final step, the engine starts this flow instead of starting over.
+   */
+  onSupport?: { flow: string; input: unknown };
   [extra: string]: unknown;
 }
 

@@ -5,6 +5,7 @@
  *
  * Adding a channel: build its `ServerPlugin` in `channelPlugins()` below (one line per channel).
  */
+import { agentTriageFlow } from '../dialogs/agent-triage/machine';
 import { provisioningContactFlow } from '../dialogs/provisioning-contact/machine';
 import { createBotFrameworkChannel } from './channels/botframework';
 import { createDirectLineBridge } from './channels/botframework/directline-bridge';
@@ -99,7 +100,9 @@ export async function createApplication(config: Config, options: ApplicationOpti
       flow: provisioningContactFlow,
       agentIds: config.AGENT_IDS,
       onTurn: (info) => metrics.observeTurn(info),
-      ...(cases ? { flows: [cases.flow], actors: cases.actors, intents: [cases.intent] } : {}),
+      // "triage" / "тріаж" starts the agent intake for people in AGENT_IDS (issue 7).
+      flows: [agentTriageFlow, ...(cases ? [cases.flow] : [])],
+      ...(cases ? { actors: cases.actors, intents: [cases.intent] } : {}),
       ...options.engine,
       store,
       translator,

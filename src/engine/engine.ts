@@ -54,6 +54,8 @@ export interface EngineOptions {
   intents?: Intent[];
   /** Ids of people who may run agent triage. */
   agentIds?: ReadonlySet<string>;
+  /** The flow "triage" starts for an agent (default `agent-triage`, when it is among `flows`). */
+  triageFlow?: string;
   /** Called after every turn (metrics). */
   onTurn?: (info: { channel: string; outcome?: string; ms: number; duplicate: boolean }) => void;
 }
@@ -110,6 +112,7 @@ export class Engine {
     if (!running) running = this.start(this.opts.flow, this.entryInput(inbound, locale, now), scope);
 
     const before = running.actor.getSnapshot() as AnyMachineSnapshot;
+    const beforeActor = running.actor;
     const beforeView = running.flow.view(before as never);
     const userText = inbound.text?.trim() ?? '';
     let event: FlowEvent | undefined;
@@ -157,7 +160,7 @@ export class Engine {
 
     let userLocale: TurnCommit['userLocale'];
     if (command) {
-      const outcome = this.command(command, locale, beforeView, prefix);
+      const outcome = this.command(command, locale, beforeView, prefix, inbound);
       if (outcome.locale) {
         locale = outcome.locale;
         scope.locale = locale;
@@ -169,7 +172,24 @@ export class Engine {
         running = this.start(this.opts.flow, this.entryInput(inbound, locale, now), scope);
         started = true;
       }
+      if (outcome.triage) {
+        // An agent starts a triage for a customer: a new run in agent mode.
+        running.actor.stop();
+        parents = [];
+        running = this.start(outcome.triage, { ...this.entryInput(inbound, locale, now), mode: 'agent' }, scope);
+        started = true;
+      }
       event = outcome.event;
+    }
+
+    const offered = before.status === 'done' ? (before.output as FlowOutput | undefined)?.onSupport : undefined;
+    const offeredFlow = offered && this.flows.get(offered.flow);
+    if (event?.type === 'SUPPORT' && offered && offeredFlow && running.actor === beforeActor) {
+      // Asking for support after an ending takes the hand-off the ended flow offered (agent: open the case).
+      parents = [...parents, { flowId: running.flow.id, flowVersion: running.flow.version, snapshot: running.actor.getPersistedSnapshot() }];
+      running.actor.stop();
+      running = this.start(offeredFlow, offered.input, scope);
+      event = undefined;
     }
 
     if (event && before.status === 'done' && event.type !== 'BACK') {
@@ -331,6 +351,14 @@ export class Engine {
     return actor;
   }
 
+  /** An agent is listed by any id the channel knows them by (AAD object id, Webex email, user id). */
+  private isAgent(inbound: Inbound): boolean {
+    const ids = this.opts.agentIds;
+    if (!ids?.size) return false;
+    const { user } = inbound;
+    return [user.id, user.email, ...(user.agentIds ?? [])].some((id) => !!id && ids.has(id));
+  }
+
   private interpret(view: StepView, text: string, inbound: Inbound, locale: Locale): FlowEvent {
     if (view.expects === 'attachment' && inbound.attachments?.length) return { type: 'ATTACH', files: inbound.attachments };
     if (view.choices.length && text) {
@@ -353,7 +381,8 @@ export class Engine {
     locale: Locale,
     view: StepView,
     prefix: Line[],
-  ): { event?: FlowEvent; restart?: boolean; locale?: Locale } {
+    inbound: Inbound,
+  ): { event?: FlowEvent; restart?: boolean; locale?: Locale; triage?: FlowDefinition } {
     switch (command) {
       case 'back':
         return { event: { type: 'BACK' } };
@@ -372,9 +401,18 @@ export class Engine {
         prefix.push({ key: 'common:languageSwitched' });
         return { locale: next };
       }
-      case 'triage':
-        prefix.push({ key: 'common:triageUnavailable' });
-        return {};
+      case 'triage': {
+        const flow = this.flows.get(this.opts.triageFlow ?? 'agent-triage');
+        if (!flow) {
+          prefix.push({ key: 'common:triageUnavailable' });
+          return {};
+        }
+        if (!this.isAgent(inbound)) {
+          prefix.push({ key: 'agent:notAgent' });
+          return {};
+        }
+        return { triage: flow };
+      }
       default:
         return {};
     }

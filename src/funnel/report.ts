@@ -123,17 +123,16 @@ function classify(events: readonly FunnelEvent[], opts: ReportOptions): { ending
   if (lastOutcomeIndex >= 0) {
     const outcome = events[lastOutcomeIndex]!;
     const value = outcome.value ?? '';
-    if (value === 'resolved') {
+    const handedOn = events.slice(lastOutcomeIndex + 1).some((e) => e.kind === 'step_entered');
+    if (value === 'resolved' && !handedOn) {
       const byStep = (opts.resolutionByStep ?? RESOLUTION_BY_STEP)[outcome.step];
       if (byStep) return { ending: byStep, endStep: outcome.step };
       const answeredAt = events.slice(0, lastOutcomeIndex).findLast((e) => e.kind === 'answer')?.step ?? '';
       return { ending: /spam/i.test(answeredAt) ? 'resolved_spam_check' : 'resolved_edit', endStep: outcome.step };
     }
-    const enteredAfter = events.slice(lastOutcomeIndex + 1).some((e) => e.kind === 'step_entered');
-    // needs_case followed by steps: the case intake is still under way (or was left there).
-    if (!(value === 'needs_case' && enteredAfter)) {
-      return { ending: TERMINAL_OUTCOMES[value] ?? 'other', endStep: outcome.step };
-    }
+    // An outcome followed by more steps was a hand-off (needs_case -> the case intake; agent details
+    // -> the guide; an ending -> "open the case for the customer"): the run is still under way there.
+    if (!handedOn) return { ending: TERMINAL_OUTCOMES[value] ?? 'other', endStep: outcome.step };
   }
   const idle = opts.now.getTime() - Date.parse(last.at) >= opts.idleMs;
   return { ending: idle ? 'abandoned' : 'in_progress', endStep: last.step };
