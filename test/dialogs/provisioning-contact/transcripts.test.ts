@@ -1,0 +1,170 @@
+/**
+ * Conversations as a person has them: `[person says, bot answers]` through the real engine, the
+ * real translator and a real SQLite store. `null` is the bot greeting a new conversation.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Locale } from '../../../dialogs/flow';
+import { QUESTION_STEPS } from '../../../dialogs/provisioning-contact/machine';
+import type { Engine } from '../../../src/engine/engine';
+import { choicesOf, conversation, pathToEachState, sqliteEngine, text, translator } from './helpers';
+
+type Transcript = [says: string | null, answers: string][];
+
+const transcripts: Record<Locale, Record<'resolved' | 'redirected_admin' | 'forwarded_to_owner' | 'needs_case', Transcript>> = {
+  en: {
+    resolved: [
+      [null, 'What do you need?'],
+      ['my provisioning email never arrived', 'Did they find the email?'],
+      ['yes, in spam', 'Great! The provisioning contact can now follow the email to set up the service.'],
+    ],
+    redirected_admin: [
+      [null, 'What do you need?'],
+      ['2', 'What is the status of the order line in CCW?'],
+      ['pending', 'Can you edit this order in CCW?'],
+      ['yes', 'Has the organization already been onboarded to Control Hub?'],
+      ["yes, it's onboarded", 'signs in at https://admin.webex.com and completes the setup there'],
+    ],
+    forwarded_to_owner: [
+      [null, 'What do you need?'],
+      ['I need to change the contact', 'What is the status of the order line in CCW?'],
+      ["it's closd", 'after 7 days for A-Flex and A-Flex-3, after 30 days for other collaboration offers'],
+      ["I don't have access", 'could you please update the Provisioning Contact Email on our Webex order'],
+    ],
+    needs_case: [
+      [null, 'What do you need?'],
+      ['change the contact', 'What is the status of the order line in CCW?'],
+      ['awaiting provisioning details', 'Can you edit this order in CCW?'],
+      ['yes', 'Has the organization already been onboarded to Control Hub?'],
+      ['no', 'tick “Apply to all lines”'],
+      ["it didn't work", 'Which fix are you trying now?'],
+      ['I cleared the cache', 'Did it work this time?'],
+      ['no', "That's 1 fix tried and the edit still fails."],
+      ['another browser', 'Open CCW in a different browser'],
+      ['no', "That's 2 fixes tried and the edit still fails."],
+      ['incognito', 'Open a private (incognito) window'],
+      ['still fails', 'The edit still fails after the browser fixes, so this needs a support engineer.'],
+    ],
+  },
+  uk: {
+    resolved: [
+      [null, 'Що саме сталося?'],
+      ['лист так і не прийшов', 'Лист знайшовся?'],
+      ['так, був у спамі', 'Чудово! Тепер контактна особа може перейти за листом і налаштувати послугу.'],
+    ],
+    redirected_admin: [
+      [null, 'Що саме сталося?'],
+      ['2', 'Який статус у рядка замовлення в CCW?'],
+      ['очікує', 'Ви можете редагувати це замовлення в CCW?'],
+      ['так', 'Організацію вже підключено до Control Hub?'],
+      ['так, вже підключено', 'входить на https://admin.webex.com і завершує налаштування там'],
+    ],
+    forwarded_to_owner: [
+      [null, 'Що саме сталося?'],
+      ['треба змінити контакт', 'Який статус у рядка замовлення в CCW?'],
+      ['закрите', 'через 7 днів для A-Flex і A-Flex-3 та через 30 днів'],
+      ['не маю доступу', 'Прошу оновити «Provisioning Contact Email» у нашому замовленні Webex'],
+    ],
+    needs_case: [
+      [null, 'Що саме сталося?'],
+      ['змінити адресу', 'Який статус у рядка замовлення в CCW?'],
+      ['очікує', 'Ви можете редагувати це замовлення в CCW?'],
+      ['так', 'Організацію вже підключено до Control Hub?'],
+      ['ні', 'позначте «Apply to all lines»'],
+      ['не вийшло', 'Який спосіб пробуєте зараз?'],
+      ['почистив кеш', 'Цього разу вийшло?'],
+      ['ні', 'Ви вже спробували 1 спосіб, а зміна досі не зберігається.'],
+      ['інший браузер', 'Відкрийте CCW в іншому браузері'],
+      ['ні', 'Ви вже спробували 2 способи, а зміна досі не зберігається.'],
+      ['інкогніто', 'Відкрийте вікно в режимі інкогніто'],
+      ['знову не зберігається', 'тут потрібен інженер підтримки'],
+    ],
+  },
+};
+
+let env: Awaited<ReturnType<typeof sqliteEngine>>;
+let engine: Engine;
+beforeAll(async () => {
+  env = await sqliteEngine();
+  engine = env.engine;
+});
+afterAll(async () => env.close());
+
+describe('transcripts', () => {
+  for (const locale of ['en', 'uk'] as const) {
+    for (const [outcome, transcript] of Object.entries(transcripts[locale])) {
+      it(`${locale}: ${outcome}`, async () => {
+        const c = conversation(engine, locale);
+        for (const [says, answers] of transcript) {
+          const r = says === null ? await c.greet() : await c.say(says);
+          expect(text(r), `after "${says}"`).toContain(answers);
+          expect(r.locale).toBe(locale);
+        }
+        expect(c.last!.outcome).toBe(outcome);
+      });
+    }
+  }
+
+  it('en: the case hand-off shows what is known so far as facts', async () => {
+    const c = conversation(engine, 'en');
+    await c.greet();
+    for (const [says] of transcripts.en.needs_case.slice(1)) await c.say(says!);
+    expect(c.last!.messages[0]!.facts).toEqual([
+      { label: 'Order line status', value: 'Awaiting Provisioning Details' },
+      { label: 'Can edit the order in CCW', value: 'Yes' },
+      { label: 'Organization onboarded (PONR passed)', value: 'No' },
+      { label: 'Browser fixes tried', value: '3' },
+    ]);
+    expect(c.last!.messages[0]!.links).toEqual([{ label: 'Cisco Support Case Manager', url: 'https://www.cisco.com/go/cs' }]);
+  });
+});
+
+describe('global commands from every question state, in both languages', () => {
+  const paths = pathToEachState();
+  const words = {
+    en: { back: 'back', restart: 'start over', help: 'help', language: 'language', support: 'talk to support' },
+    uk: { back: 'назад', restart: 'почати спочатку', help: 'допомога', language: 'мова', support: 'підтримка' },
+  };
+
+  for (const locale of ['en', 'uk'] as const) {
+    const other = locale === 'en' ? 'uk' : 'en';
+    it.each(QUESTION_STEPS.map((s) => [s]))(`${locale}: %s`, async (step) => {
+      const ids = choicesOf(paths.find((p) => p.state.value === step)!);
+      const at = async () => {
+        const c = conversation(engine, locale);
+        await c.greet();
+        for (const id of ids) await c.press(id);
+        expect(c.last!.step).toBe(step);
+        return c;
+      };
+
+      const back = await (await at()).say(words[locale].back);
+      if (ids.length === 0) {
+        expect(back.step).toBe('entry');
+        expect(text(back)).toContain(translator.t(locale, 'provisioning-contact:common.nothingToUndo'));
+      } else {
+        const previous = conversation(engine, locale);
+        await previous.greet();
+        for (const id of ids.slice(0, -1)) await previous.press(id);
+        expect(back.step).toBe(previous.last!.step);
+        expect(text(back)).toBe(text(previous.last));
+      }
+
+      const restart = await (await at()).say(words[locale].restart);
+      expect(restart.step).toBe('entry');
+      expect(text(restart)).toContain(translator.t(locale, 'common:startedAgain'));
+
+      const help = await (await at()).say(words[locale].help);
+      expect(help.step).toBe(step);
+      expect(text(help)).toContain(translator.t(locale, `provisioning-contact:${step}.help`));
+
+      const switched = await (await at()).say(words[locale].language);
+      expect(switched.step).toBe(step);
+      expect(switched.locale).toBe(other);
+      expect(text(switched)).toContain(translator.t(other, 'common:languageSwitched'));
+
+      const support = await (await at()).say(words[locale].support);
+      expect(support.step).toBe('needsCase');
+      expect(support.outcome).toBe('needs_case');
+    });
+  }
+});
