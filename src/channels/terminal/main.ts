@@ -30,7 +30,10 @@ async function main(): Promise<number> {
       options: { lang: { type: 'string', short: 'l' }, verbose: { type: 'boolean', short: 'v' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
     });
-    args = argsSchema.parse({ ...values, lang: values.lang === undefined ? undefined : (normaliseLocale(values.lang) === 'uk' ? 'uk' : values.lang) });
+    // `uk`, `ua`, `uk-UA`, `en-GB` are understood; anything else is refused with the usage.
+    const lang = values.lang?.trim().toLowerCase().replace('_', '-');
+    const known = lang && /^(uk|ua)(-|$)/.test(lang) ? 'uk' : lang && /^en(-|$)/.test(lang) ? 'en' : lang;
+    args = argsSchema.parse({ ...values, lang: known });
   } catch {
     process.stderr.write(`${USAGE}\n`);
     return 64; // EX_USAGE
