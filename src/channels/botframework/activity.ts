@@ -40,12 +40,14 @@ export type IncomingActivity = z.infer<typeof incomingActivity>;
 
 /**
  * What an `Action.Submit` of our cards carries back in `activity.value`. `prompt` is the question the
- * card showed, so the card can be replaced by an answered version without storing it anywhere.
+ * card showed and `label` the button's title, so the card can be replaced by an answered version
+ * without storing it anywhere.
  */
 export const cardSubmit = z.object({
   choice: z.string().min(1).max(200),
   step: z.string().max(200).optional(),
   prompt: z.string().max(4000).optional(),
+  label: z.string().max(400).optional(),
 });
 export type CardSubmit = z.infer<typeof cardSubmit>;
 

@@ -113,13 +113,20 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
     }
   };
 
-  /** Replaces a pressed card with its answered version (no buttons), so it cannot be pressed again. */
+  /**
+   * Replaces a pressed card with its answered version (no buttons), so it cannot be pressed again:
+   * after an accepted answer, after a command button that moved the conversation (start over,
+   * talk to support), and after a press on an outdated card.
+   */
   async function retirePressedCard(context: TurnContext, result: TurnResult, t: T): Promise<void> {
     const { activity } = context;
     const submit = cardSubmit.safeParse(activity.value);
     if (!activity.replyToId || !submit.success) return;
     if (activity.deliveryMode === DeliveryModes.ExpectReplies) return; // no connector to update through
-    const card = answeredCard(submit.data.prompt, result.answered?.label, t);
+    const moved = submit.data.step !== undefined && result.step !== submit.data.step;
+    if (!result.answered && !result.stale && !moved) return; // e.g. help: the question is still open
+    const answer = result.stale ? undefined : (result.answered?.label ?? submit.data.label);
+    const card = answeredCard(submit.data.prompt, answer, t);
     try {
       await context.updateActivity({
         type: ActivityTypes.Message,
@@ -138,9 +145,7 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
     context.turnState.set(LOCALE_KEY, result.locale);
     if (result.duplicate) return;
     const t = tFor(result.locale);
-    if (usesCards(inbound.channel) && inbound.choice && (result.answered || result.stale)) {
-      await retirePressedCard(context, result, t);
-    }
+    if (usesCards(inbound.channel) && inbound.choice) await retirePressedCard(context, result, t);
     const replies = renderMessages(inbound.channel, result.messages, t);
     if (replies.length) await context.sendActivities(replies);
   }

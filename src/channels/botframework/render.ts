@@ -1,6 +1,6 @@
 /**
  * Renders the engine's translated messages for Bot Framework channels: an Adaptive Card 1.5 for
- * Teams (buttons are `Action.Submit` carrying `{ choice, step, prompt }`), text with suggested
+ * Teams (buttons are `Action.Submit` carrying `{ choice, step, prompt, label }`), text with suggested
  * actions everywhere else (the Emulator, Direct Line clients). Channels never decide content: every
  * word here comes from the engine or from locales/<lng>/botframework.json.
  */
@@ -66,7 +66,7 @@ export function stepCard(message: RenderedMessage, t: T): AdaptiveCard {
   }
   const prompt = promptOf(message);
   for (const choice of message.choices) {
-    const data: CardSubmit = { choice: choice.id, ...(message.step ? { step: message.step } : {}), prompt };
+    const data: CardSubmit = { choice: choice.id, ...(message.step ? { step: message.step } : {}), prompt, label: choice.label };
     card.actions.push({ type: 'Action.Submit', title: choice.label, data });
   }
   return card;

@@ -25,8 +25,8 @@ describe('stepCard (Teams)', () => {
 
   it('has one Action.Submit per choice carrying the choice id, the step and the question', () => {
     expect(card.actions).toEqual([
-      { type: 'Action.Submit', title: 'Awaiting Provisioning Details', data: { choice: 'awaiting', step: 'orderLineStatus', prompt: message.paragraphs.join('\n\n') } },
-      { type: 'Action.Submit', title: 'Closed', data: { choice: 'closed', step: 'orderLineStatus', prompt: message.paragraphs.join('\n\n') } },
+      { type: 'Action.Submit', title: 'Awaiting Provisioning Details', data: { choice: 'awaiting', step: 'orderLineStatus', prompt: message.paragraphs.join('\n\n'), label: 'Awaiting Provisioning Details' } },
+      { type: 'Action.Submit', title: 'Closed', data: { choice: 'closed', step: 'orderLineStatus', prompt: message.paragraphs.join('\n\n'), label: 'Closed' } },
     ]);
   });
 
