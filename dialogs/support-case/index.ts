@@ -30,9 +30,10 @@ function summaryFacts(c: SupportCaseContext): Fact[] {
   if (d.orderLineStatus) facts.push({ labelKey: `${NS}field.orderLineStatus`, valueKey: `${NS}value.lineStatus.${d.orderLineStatus}` });
   if (d.canEditInCcw) facts.push({ labelKey: `${NS}field.canEditInCcw`, valueKey: `${NS}value.${d.canEditInCcw}` });
   if (d.ponrPassed) facts.push({ labelKey: `${NS}field.ponrPassed`, valueKey: `${NS}value.${d.ponrPassed}` });
-  if (d.fixesTried.length) {
-    facts.push({ labelKey: `${NS}field.fixesTried`, value: d.fixesTried.join(', ') });
-  }
+  // One translated fact per fix: a fact carries a single value key.
+  for (const fix of d.fixesTried) facts.push({ labelKey: `${NS}field.fixesTried`, valueKey: `${NS}value.fix.${fix}` });
+  const who = [d.requester.name, d.requester.email].filter(Boolean).join(', ');
+  if (who) facts.push({ labelKey: `${NS}field.requester`, value: who });
   return facts;
 }
 

@@ -1,0 +1,166 @@
+/** The intake machine on its own: field rules, every state's view translated in both languages, edits and failures. */
+import { createActor, fromPromise, waitFor } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import type { FlowEvent, FlowInput, StepView } from '../../../dialogs/flow';
+import {
+  readEmail,
+  readOrderNumber,
+  readSubscriptionId,
+  supportCaseFlow,
+  supportCaseMachine,
+  type CaseStatusOutput,
+  type OpenCaseOutput,
+  type SupportCaseInput,
+} from '../../../dialogs/support-case/index';
+import { createTranslator } from '../../../src/i18n';
+
+const translator = createTranslator();
+const flowInput: FlowInput = { locale: 'en', channel: 'webex', user: { id: 'u1', name: 'Ann', email: 'ann@partner.example' }, mode: 'self', startedAt: '2026-11-25T10:00:00Z' };
+const input: SupportCaseInput = { flowInput, draft: { fixesTried: ['incognito'], orderLineStatus: 'unknown' } };
+
+interface Fakes {
+  open?: () => Promise<OpenCaseOutput>;
+  status?: () => Promise<CaseStatusOutput>;
+}
+
+async function run(events: FlowEvent[], fakes: Fakes = {}) {
+  const machine = supportCaseMachine.provide({
+    actors: {
+      openCase: fromPromise(fakes.open ?? (async () => ({ reference: 'PCE-000009', delivery: 'queued' as const }))),
+      caseStatus: fromPromise(fakes.status ?? (async () => ({ reference: 'PCE-000009', status: 'pending' as const }))),
+    },
+  });
+  const actor = createActor(machine, { input }).start();
+  for (const e of events) {
+    actor.send(e);
+    await waitFor(actor, (s) => !s.hasTag('busy'));
+  }
+  return actor.getSnapshot();
+}
+
+const view = (s: Awaited<ReturnType<typeof run>>) => supportCaseFlow.view(s);
+const text = (t: string): FlowEvent => ({ type: 'TEXT', text: t });
+const choose = (choice: string): FlowEvent => ({ type: 'CHOOSE', choice });
+const toSummary: FlowEvent[] = [text('104857391'), text('Sub123456'), text('a@customer.example'), text('b@customer.example'), choose('attachments_done')];
+
+/** Every key a view names exists in English and in Ukrainian. */
+function expectTranslated(v: StepView): void {
+  const keys = [
+    v.helpKey,
+    ...v.lines.map((l) => l.key),
+    ...v.choices.map((c) => c.labelKey),
+    ...v.links.map((l) => l.labelKey),
+    ...v.facts.flatMap((f) => [f.labelKey, ...(f.valueKey ? [f.valueKey] : [])]),
+  ];
+  for (const key of keys) for (const lng of ['en', 'uk'] as const) expect(translator.has(lng, key), `${lng} ${key}`).toBe(true);
+}
+
+describe('field rules', () => {
+  it.each([
+    ['104857391', '104857391'],
+    ['SO 104857391', '104857391'],
+    ['Web order #98765432', '98765432'],
+    ['sales order number: 1048 5739 1', '104857391'],
+  ])('reads the order number %s as %s', (given, value) => expect(readOrderNumber(given)).toEqual({ ok: true, value }));
+
+  it.each([
+    ['Sub123456', 'Sub123456'],
+    ['sub-123456', 'Sub123456'],
+    ['SUB 00123456', 'Sub00123456'],
+  ])('reads the subscription id %s as %s', (given, value) => expect(readSubscriptionId(given)).toEqual({ ok: true, value }));
+
+  it('reads emails written with mailto: or brackets and refuses the same address in other letter case', () => {
+    expect(readEmail('mailto:New@Customer.example')).toEqual({ ok: true, value: 'New@Customer.example' });
+    expect(readEmail('<new@customer.example>')).toEqual({ ok: true, value: 'new@customer.example' });
+    expect(readEmail('NEW@customer.example', 'new@customer.example')).toEqual({ ok: false, hint: 'support-case:email.hintSame' });
+    expect(readEmail('new@customer')).toEqual({ ok: false, hint: 'support-case:email.hintInvalid' });
+  });
+});
+
+describe('support-case machine', () => {
+  it('names only translated keys in every state it can show', async () => {
+    const walks: FlowEvent[][] = [
+      [],
+      [text('x')],
+      [text('12')],
+      [text('Sub123456')],
+      [text('a@b.example')],
+      [{ type: 'UNRECOGNISED', text: '' }],
+      [{ type: 'SUPPORT' }],
+      [text('104857391'), text('123')],
+      [text('104857391'), text('Subx')],
+      [text('104857391'), text('zzz')],
+      [text('104857391'), text('Sub123456'), text('nope')],
+      [text('104857391'), text('Sub123456'), text('a@customer.example'), text('a@customer.example')],
+      [text('104857391'), text('Sub123456'), text('a@customer.example'), text('b@customer.example')],
+      [text('104857391'), text('Sub123456'), text('a@customer.example'), text('b@customer.example'), text('hello')],
+      [text('104857391'), text('Sub123456'), text('a@customer.example'), text('b@customer.example'), { type: 'ATTACH', files: [{ name: 'a.png', contentType: 'image/png', url: 'https://f/a' }] }],
+      toSummary,
+      [...toSummary, text('hm')],
+      [...toSummary, choose('edit_subscriptionId')],
+      [...toSummary, choose('edit_attachments')],
+      [...toSummary, choose('confirm')],
+      [...toSummary, choose('confirm'), choose('refresh_status')],
+      [{ type: 'BACK' }],
+    ];
+    for (const events of walks) expectTranslated(view(await run(events)));
+    const variants: Fakes[] = [
+      { open: async () => Promise.reject(new Error('db down')) },
+      { open: async () => ({ reference: 'PCE-000009', delivery: 'manual', summary: 'S' }) },
+      { status: async () => ({ reference: 'PCE-000009', status: 'delivered', externalId: 'INC0010001' }) },
+      { status: async () => ({ reference: 'PCE-000009', status: 'failed' }) },
+      { status: async () => Promise.reject(new Error('not visible')) },
+    ];
+    for (const fakes of variants) expectTranslated(view(await run([...toSummary, choose('confirm'), choose('refresh_status')], fakes)));
+  });
+
+  it('summarises what it was given as well as what it asked, with translated values', async () => {
+    const v = view(await run(toSummary));
+    expect(v.facts).toContainEqual({ labelKey: 'support-case:field.fixesTried', valueKey: 'support-case:value.fix.incognito' });
+    expect(v.facts).toContainEqual({ labelKey: 'support-case:field.orderLineStatus', valueKey: 'support-case:value.lineStatus.unknown' });
+    expect(v.facts).toContainEqual({ labelKey: 'support-case:field.requester', value: 'Ann, ann@partner.example' });
+  });
+
+  it('keeps a value when the person changes their mind about editing it', async () => {
+    const s = await run([...toSummary, choose('edit_orderNumber'), choose('keep')]);
+    expect(s.value).toBe('summary');
+    expect(s.context.draft.orderNumber).toBe('104857391');
+  });
+
+  it('replaces screenshots from the summary and returns there', async () => {
+    const file = { name: 'b.png', contentType: 'image/png', size: 10, url: 'https://f/b' };
+    const s = await run([...toSummary, choose('edit_attachments'), { type: 'ATTACH', files: [file] }, choose('attachments_done')]);
+    expect(s.value).toBe('summary');
+    expect(s.context.draft.attachments).toEqual([file]);
+    const cleared = await run([...toSummary, choose('edit_attachments'), { type: 'ATTACH', files: [file] }, choose('attachments_clear'), choose('attachments_done')]);
+    expect(cleared.context.draft.attachments).toEqual([]);
+  });
+
+  it('shows a failure the person can retry, and the reference once it works', async () => {
+    let calls = 0;
+    const open = async (): Promise<OpenCaseOutput> => {
+      calls++;
+      if (calls === 1) throw new Error('db down');
+      return { reference: 'PCE-000010', delivery: 'queued' };
+    };
+    const failed = await run([...toSummary, choose('confirm')], { open });
+    expect(failed.value).toBe('openFailed');
+    calls = 0;
+    const retried = await run([...toSummary, choose('confirm'), choose('retry')], { open });
+    expect(retried.value).toBe('opened');
+    expect(view(retried).lines[0]).toEqual({ key: 'support-case:opened.reference', params: { reference: 'PCE-000010' } });
+  });
+
+  it('cannot be taken back once opened, and shows the external ticket id when the status has one', async () => {
+    const status = async (): Promise<CaseStatusOutput> => ({ reference: 'PCE-000009', status: 'delivered', externalId: 'INC0010001' });
+    const s = await run([...toSummary, choose('confirm'), { type: 'BACK' }, choose('refresh_status')], { status });
+    expect(s.value).toBe('opened');
+    expect(view(s).lines).toContainEqual({ key: 'support-case:opened.externalId', params: { externalId: 'INC0010001' } });
+  });
+
+  it('ends cancelled when the person goes back from the first question', async () => {
+    const s = await run([{ type: 'BACK' }]);
+    expect(s.status).toBe('done');
+    expect(s.output).toEqual({ outcome: 'cancelled' });
+  });
+});
