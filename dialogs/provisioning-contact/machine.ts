@@ -9,6 +9,7 @@
 import { and, assign, setup } from 'xstate';
 import type { Choice, FlowDefinition, FlowEvent, FlowInput, FlowOutput, Line, Link, OutcomeKind, StepView, Fact } from '../flow';
 import { BROWSER_FIXES, deriveAnswers, type Answers, type BrowserFix } from './answers';
+import { agentQuestionLines, caseNotes, customerFacts, jumpChoices, JUMP_PREFIX, openCaseForCustomerChoice } from './agent-view';
 import type { CaseIntakeInput, CaseReason, TrailEntry } from './case-draft';
 
 export const ADMIN_PORTAL_URL = 'https://admin.webex.com';
@@ -79,6 +80,9 @@ export function caseIntakeFrom(context: ProvisioningContactContext): CaseIntakeI
       channel: input.channel,
       mode: context.mode,
       requester: { ...input.user },
+      // Agent triage: the customer the agent entered; the order number needs no second asking.
+      ...(context.mode === 'agent' && input.customer ? { customer: { name: input.customer.name, email: input.customer.email } } : {}),
+      ...(input.customer?.orderNumber ? { orderNumber: input.customer.orderNumber } : {}),
       ...(answers.orderLineStatus ? { orderLineStatus: answers.orderLineStatus } : {}),
       ...(answers.canEditInCcw ? { canEditInCcw: answers.canEditInCcw } : {}),
       ...(answers.ponrPassed ? { ponrPassed: answers.ponrPassed } : {}),
@@ -88,6 +92,21 @@ export function caseIntakeFrom(context: ProvisioningContactContext): CaseIntakeI
       reason: context.caseReason ?? 'requested',
     },
   };
+}
+
+/**
+ * Agent mode: every ending offers to open the case on the customer's behalf (the engine takes this
+ * hand-off when the agent asks for support at the ending), so the agent first gets the case notes.
+ */
+function agentCaseOffer(context: ProvisioningContactContext): Pick<FlowOutput, 'onSupport'> {
+  return context.mode === 'agent' ? { onSupport: { flow: 'support-case', input: caseIntakeFrom(context) } } : {};
+}
+
+/** The step a jump (the JUMP event or a `jump.<step>` button) asks for. */
+function jumpTarget(event: FlowEvent): string | undefined {
+  if (event.type === 'JUMP') return event.step;
+  if (event.type === 'CHOOSE' && event.choice.startsWith(JUMP_PREFIX)) return event.choice.slice(JUMP_PREFIX.length);
+  return undefined;
 }
 
 export const provisioningContactMachine = setup({
@@ -110,6 +129,12 @@ export const provisioningContactMachine = setup({
       return { trail, answers: deriveAnswers(trail) };
     }),
     noteNothingToUndo: assign({ notice: 'nothingToUndo' as const }),
+    /** Jump back to an earlier question: its answer and every later one are discarded. */
+    jumpTo: assign(({ context }, params: { step: QuestionStep }) => {
+      const at = context.trail.findLastIndex((e) => e.step === params.step);
+      const trail = at >= 0 ? context.trail.slice(0, at) : context.trail;
+      return { trail, answers: deriveAnswers(trail) };
+    }),
     countMiss: assign({ misses: ({ context }) => context.misses + 1 }),
     setCaseReason: assign((_, params: { reason: CaseReason }) => ({ caseReason: params.reason })),
     /** The person asked for support: the trail shows where, the reason whether we had understood them. */
@@ -122,6 +147,8 @@ export const provisioningContactMachine = setup({
   guards: {
     chose: ({ event }, params: { choice: string }) => event.type === 'CHOOSE' && event.choice === params.choice,
     lastAnswerWasAt: ({ context }, params: { step: QuestionStep }) => context.trail.at(-1)?.step === params.step,
+    jumpsTo: ({ context, event }, params: { step: QuestionStep }) =>
+      jumpTarget(event) === params.step && context.trail.some((e) => e.step === params.step),
     orderIsClosed: ({ context }) => context.answers.orderLineStatus === 'closed',
     choseUntriedFix: ({ context, event }) =>
       event.type === 'CHOOSE' &&
@@ -146,11 +173,21 @@ export const provisioningContactMachine = setup({
       })),
       { actions: 'noteNothingToUndo' as const },
     ],
+    JUMP: QUESTION_STEPS.map((step) => ({
+      guard: { type: 'jumpsTo' as const, params: { step } },
+      target: `.${step}`,
+      actions: ['clearNotice' as const, { type: 'jumpTo' as const, params: { step } }],
+    })),
     RESTART: { target: '.entry', actions: 'restart' },
     SUPPORT: { target: '.needsCase', actions: 'recordSupportRequest' },
     UNRECOGNISED: { actions: ['clearNotice', 'countMiss'] },
     CHOOSE: [
       // Choices the view adds to any step; the engine usually turns them into commands first.
+      ...QUESTION_STEPS.map((step) => ({
+        guard: { type: 'jumpsTo' as const, params: { step } },
+        target: `.${step}`,
+        actions: ['clearNotice' as const, { type: 'jumpTo' as const, params: { step } }],
+      })),
       { guard: { type: 'chose', params: { choice: CMD_SUPPORT } }, target: '.needsCase', actions: 'recordSupportRequest' },
       { guard: { type: 'chose', params: { choice: CMD_RESTART } }, target: '.entry', actions: 'restart' },
       // A choice the step does not offer (an old button): treated as not understood.
@@ -342,23 +379,28 @@ export const provisioningContactMachine = setup({
       },
     },
 
-    emailFound: { type: 'final', output: { outcome: 'resolved', resolution: 'email_found' } },
-    changeConfirmed: { type: 'final', output: { outcome: 'resolved', resolution: 'change_verified' } },
+    emailFound: { type: 'final', output: ({ context }) => ({ outcome: 'resolved', resolution: 'email_found', ...agentCaseOffer(context) }) },
+    changeConfirmed: { type: 'final', output: ({ context }) => ({ outcome: 'resolved', resolution: 'change_verified', ...agentCaseOffer(context) }) },
     adminPortal: {
       type: 'final',
       output: ({ context }) => ({
         outcome: 'redirected_admin',
         via: context.answers.popupSeen ? 'registration_popup' : 'ponr_passed',
+        ...agentCaseOffer(context),
       }),
     },
     forwardToOwner: {
       type: 'final',
-      output: ({ context }) => ({ outcome: 'forwarded_to_owner', orderLineStatus: context.answers.orderLineStatus ?? 'unknown' }),
+      output: ({ context }) => ({ outcome: 'forwarded_to_owner', orderLineStatus: context.answers.orderLineStatus ?? 'unknown', ...agentCaseOffer(context) }),
     },
     // N9: hand the conversation to the support-case intake with everything known so far.
     needsCase: {
       type: 'final',
-      output: ({ context }) => ({ outcome: 'needs_case', next: { flow: 'support-case', input: caseIntakeFrom(context) } }),
+      // An agent first gets the case notes, then opens the case for the customer (agentCaseOffer).
+      output: ({ context }) =>
+        context.mode === 'agent'
+          ? { outcome: 'needs_case', ...agentCaseOffer(context) }
+          : { outcome: 'needs_case', next: { flow: 'support-case', input: caseIntakeFrom(context) } },
     },
   },
 });
@@ -546,12 +588,13 @@ export function viewOf(snapshot: { value: unknown; context: ProvisioningContactC
       prefix.push(line(c.misses >= MISSES_BEFORE_SUPPORT_OFFER ? 'common.repromptOfferSupport' : 'common.reprompt', { count: choices.length }));
       if (c.misses >= MISSES_BEFORE_SUPPORT_OFFER) choices.push(supportChoice);
     }
+    const agent = c.mode === 'agent';
     return {
       step,
-      lines: [...prefix, ...content.lines],
-      choices,
+      lines: [...prefix, ...(agent ? agentQuestionLines(step, { sender: PROVISIONING_SENDER }) : content.lines)],
+      choices: agent ? [...choices, ...jumpChoices(c)] : choices,
       links: content.links ?? [],
-      facts: content.facts ?? [],
+      facts: agent ? [...customerFacts(c), ...(content.facts ?? [])] : (content.facts ?? []),
       expects: 'choice',
       helpKey: k(`${step}.help`),
     };
@@ -559,12 +602,14 @@ export function viewOf(snapshot: { value: unknown; context: ProvisioningContactC
   if ((FINAL_STEPS as readonly string[]).includes(step)) {
     const finalStep = step as FinalStep;
     const content = finalContent(finalStep, c);
+    const agent = c.mode === 'agent';
+    const facts = agent ? [...customerFacts(c), ...caseFacts(c)] : (content.facts ?? []);
     return {
       step,
-      lines: content.lines,
-      choices: content.choices,
+      lines: agent ? [...content.lines, ...caseNotes(c, caseFacts(c), finalStep)] : content.lines,
+      choices: agent ? [openCaseForCustomerChoice, restartChoice] : content.choices,
       links: content.links ?? [],
-      facts: content.facts ?? [],
+      facts,
       expects: 'choice',
       helpKey: k(`${step}.help`),
       outcome: OUTCOME_OF[finalStep],
