@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WEBEX_ROUTE } from '../../../src/channels/webex/channel';
 import { MARKDOWN_MAX_BYTES } from '../../../src/channels/webex/render';
 import { createTranslator, loadResources } from '../../../src/i18n';
-import { FakeWebex, type FakeRoom } from '../../fakes/webex-api';
+import { FakeWebex, type FakePerson, type FakeRoom } from '../../fakes/webex-api';
 import { lastCard, markdownSince, offeredChoices, press, say, SECRET, startBot, tempDir, typeChoice, type RunningBot } from './harness';
 
 const CYRILLIC = /\p{Script=Cyrillic}/u;
@@ -37,40 +37,66 @@ afterAll(async () => {
   tmp.remove();
 });
 
+/** Fills the latest card's text input and presses its Send button. */
+async function submitText(b: RunningBot, room: FakeRoom, person: FakePerson, text: string): Promise<void> {
+  const card = lastCard(fake, room);
+  const send = card.actions.find((a) => a.type === 'Action.Submit' && !a.data?.choice);
+  if (!send) throw new Error('the latest card has no text input to send');
+  await fake.userSubmits(room, person, card.message.id, { ...send.data, text });
+  await b.settle();
+}
+
 function botRequests(path: RegExp, method?: string) {
   return fake.requests.filter((r) => path.test(r.path) && (!method || r.method === method));
 }
 
 describe('a full conversation', () => {
-  it('in English: free text and card presses reach an outcome, each pressed card is retired', async () => {
+  it('in English: typed answers and card presses walk N2-N6 to a verified change, each pressed card retired', async () => {
     const b = await bot();
     const room = fake.room('direct');
     const person = fake.person('Mary Major', 'mary@example.com');
 
     await say(b, fake, room, person, 'Hello');
-    expect(offeredChoices(fake, room).map((c) => c.id)).toContain('never_arrived');
-    await typeChoice(b, fake, room, person, 'never_arrived'); // typed, not pressed
-    const spamCard = lastCard(fake, room).message.id;
-    expect(offeredChoices(fake, room).map((c) => c.id)).toContain('found');
-
-    await press(b, fake, room, person, 'found');
+    await typeChoice(b, fake, room, person, 'change_contact'); // typed, not pressed
+    const statusCard = lastCard(fake, room).message.id;
+    await press(b, fake, room, person, 'awaiting');
+    expect(fake.deleted).toContain(statusCard);
+    expect(fake.visible(room.id).some((m) => m.markdown === 'You chose: Awaiting Provisioning Details')).toBe(true);
+    await typeChoice(b, fake, room, person, 'can_edit');
+    await press(b, fake, room, person, 'not_onboarded');
+    await press(b, fake, room, person, 'worked');
+    await typeChoice(b, fake, room, person, 'updated');
 
     const last = b.results.at(-1)!;
+    expect(b.results.map((r) => r.step)).toEqual(['entry', 'orderLineStatus', 'editAccess', 'ponrCheck', 'editSteps', 'verifyUpdate', 'changeConfirmed']);
     expect(last.outcome).toBe('resolved');
     expect(last.locale).toBe('en');
-    // The pressed card was deleted and replaced by what was chosen.
-    expect(fake.deleted).toContain(spamCard);
-    const answeredLabel = last.answered!.label;
-    expect(fake.visible(room.id).some((m) => m.markdown === `You chose: ${answeredLabel}`)).toBe(true);
-    // Every message kept to Webex's rules (the fake rejects anything else with 400).
+    // Three presses, three retired cards, and no other message deleted.
+    expect(fake.deleted.filter((id) => fake.posted.some((m) => m.id === id && m.roomId === room.id))).toHaveLength(3);
+    // Every message kept to Webex's rules (the fake answers anything else with 400).
     expect(botRequests(/^\/v1\/messages$/, 'POST').every((r) => r.status === 200)).toBe(true);
     // The conversation is the room, the user the person, with the email from the message.
     expect(b.inbounds[0]).toMatchObject({ channel: 'webex', conversationId: room.id, user: { id: person.id, email: 'mary@example.com' } });
-    const stored = await b.app.store.loadConversation(`webex:${room.id}`);
-    expect(stored?.userId).toBe(person.id);
+    expect((await b.app.store.loadConversation(`webex:${room.id}`))?.userId).toBe(person.id);
   });
 
-  it('in Ukrainian: Cyrillic text sets the language, presses and typed Ukrainian labels reach an outcome', async () => {
+  it('in English: after the point of no return the person is sent to the admin portal with a real link', async () => {
+    const b = await bot();
+    const room = fake.room('direct');
+    const person = fake.person('Pat', 'pat@example.com');
+    await say(b, fake, room, person, 'hi');
+    await press(b, fake, room, person, 'change_contact');
+    await press(b, fake, room, person, 'awaiting');
+    await press(b, fake, room, person, 'can_edit');
+    await press(b, fake, room, person, 'onboarded');
+
+    expect(b.results.at(-1)!.outcome).toBe('redirected_admin');
+    const card = lastCard(fake, room);
+    expect(card.actions).toContainEqual(expect.objectContaining({ type: 'Action.OpenUrl', url: 'https://admin.webex.com' }));
+    expect(card.message.markdown).toContain('](https://admin.webex.com)');
+  });
+
+  it('in Ukrainian: from Cyrillic text through N1, N7 and N8 to a support case, with card text inputs and a file', async () => {
     const b = await bot();
     const room = fake.room('direct');
     const person = fake.person('Олена Коваль', 'olena@example.com');
@@ -85,12 +111,40 @@ describe('a full conversation', () => {
     await press(b, fake, room, person, 'never_arrived');
     expect(fake.deleted).toContain(first.message.id);
     expect(fake.visible(room.id).some((m) => m.markdown?.startsWith('Ви обрали:'))).toBe(true);
+    await typeChoice(b, fake, room, person, 'not_found'); // the Ukrainian label, typed
+    await press(b, fake, room, person, 'closed');
+    await press(b, fake, room, person, 'can_edit');
+    await press(b, fake, room, person, 'not_onboarded');
+    await press(b, fake, room, person, 'failed');
+    await press(b, fake, room, person, 'none_helped');
+    // Handed over to the case intake: it asks for typed text, so the card has an input and Send.
+    expect(b.results.at(-1)!.messages[0]!.expects).toBe('text');
+    await submitText(b, room, person, 'SO 12345678'); // through the card's Input.Text
+    await say(b, fake, room, person, 'Sub123456'); // or simply typed
+    await submitText(b, room, person, 'old.contact@example.com');
+    await say(b, fake, room, person, 'new.contact@example.com');
+    expect(b.results.at(-1)!.messages[0]!.expects).toBe('attachment');
+    await fake.userSays(room, person, 'ось знімок екрана', {
+      files: [{ name: 'ccw-line.png', contentType: 'image/png', content: Buffer.alloc(4096, 3) }],
+    });
+    await b.settle();
+    await press(b, fake, room, person, 'attachments_done');
+    expect(b.results.at(-1)!.step).toBe('summary');
+    const summary = lastCard(fake, room);
+    expect(JSON.stringify(summary.body)).toContain('12345678');
+    expect(JSON.stringify(summary.body)).toContain('ccw-line.png');
+    await press(b, fake, room, person, 'confirm');
 
-    await typeChoice(b, fake, room, person, 'found'); // the Ukrainian label, typed
     const last = b.results.at(-1)!;
-    expect(last.outcome).toBe('resolved');
+    expect(b.results.map((r) => r.step)).toEqual([
+      'entry', 'spamCheck', 'orderLineStatus', 'closedOrder', 'ponrCheck', 'closedEditSteps', 'browserFixes',
+      'orderNumber', 'subscriptionId', 'currentEmail', 'newEmail', 'attachments', 'attachments', 'summary', 'opened',
+    ]);
+    expect(b.inbounds.find((i) => i.attachments)?.attachments?.[0]).toMatchObject({ name: 'ccw-line.png', contentType: 'image/png', size: 4096 });
+    expect(last.outcome).toBe('case_opened');
     expect(last.locale).toBe('uk');
     expect(markdownSince(fake, room, 0)).not.toMatch(/You chose/);
+    expect(fake.visible(room.id).at(-1)!.markdown).toMatch(CYRILLIC);
   });
 
   it('keeps the language of the conversation when a Ukrainian speaker types Latin text', async () => {
