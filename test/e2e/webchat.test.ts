@@ -202,6 +202,11 @@ async function walk(w: Walk): Promise<{ chat: ChatPage; outcome: string }> {
   return { chat, outcome: end.outcome! };
 }
 
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
+
 describe('Web Chat in the browser', () => {
   it('walks to a verified change in Ukrainian by pressing and typing, survives a reload, and starts over', async () => {
     const { chat, outcome } = await walk({
@@ -240,5 +245,74 @@ describe('Web Chat in the browser', () => {
     await chat.showLatest();
     await page.screenshot({ path: `${RESULTS_DIR}/webchat-en.png` });
     await page.context().close();
+  }, 180_000);
+
+  it('opens a support case with an attached screenshot, confirming the summary on an Adaptive Card', async () => {
+    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 1300 } });
+    const page = await context.newPage();
+    const chat = new ChatPage(page);
+    const t = (key: string, params?: Record<string, unknown>) => translator.t('en', key, params);
+    const start = new ShadowFlow('en');
+    await page.goto(`${bot.url}/?lang=en`);
+    await chat.expectStep(start.lines(), start.labels());
+
+    // "talk to support" is understood at any question and hands over to the case intake.
+    const answers: [string, string][] = [
+      ['talk to support', 'support-case:orderNumber.prompt'],
+      ['104857391', 'support-case:subscriptionId.prompt'],
+      ['Sub123456', 'support-case:currentEmail.prompt'],
+      ['old.contact@example.com', 'support-case:attachments.prompt'],
+    ];
+    // The new-email prompt names the current one; the attachments prompt follows it.
+    answers.splice(3, 0, ['old.contact@example.com', 'support-case:newEmail.prompt']);
+    answers[4] = ['new.contact@example.com', 'support-case:attachments.prompt'];
+    for (const [typed, next] of answers) {
+      const before = await chat.botCount();
+      await chat.type(typed);
+      await expect.poll(() => chat.botCount(), { timeout: 15_000 }).toBeGreaterThan(before);
+      const expected = next === 'support-case:newEmail.prompt' ? t(next, { current: 'old.contact@example.com' }) : t(next);
+      await expect.poll(() => chat.lastBotText(), { timeout: 15_000 }).toContain(normalise(expected));
+    }
+
+    // The paper clip: Web Chat uploads the file to /directline/.../upload; the page shows it as sent.
+    const before = await chat.botCount();
+    await page.locator('#webchat input[type=file]').setInputFiles({ name: 'ccw-error.png', mimeType: 'image/png', buffer: PNG });
+    await expect.poll(() => chat.botCount(), { timeout: 15_000 }).toBeGreaterThan(before);
+    await expect.poll(() => chat.lastBotText(), { timeout: 15_000 }).toContain('ccw-error.png');
+    const shown = page.locator(`#webchat .webchat__stacked-layout--from-user img[src*="/directline/attachments/"]`);
+    await expect.poll(() => shown.count(), { timeout: 15_000 }).toBe(1);
+
+    await chat.press(t('support-case:attachments.done'));
+    // The summary has facts, so Web Chat gets it as an Adaptive Card with a FactSet and submit buttons.
+    const card = page.locator('#webchat .ac-adaptiveCard').last();
+    await expect.poll(() => card.count(), { timeout: 15_000 }).toBe(1);
+    await expect.poll(async () => normalise(await card.innerText())).toContain(normalise(t('support-case:summary.prompt')));
+    await card.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${RESULTS_DIR}/webchat-case-summary-en.png` });
+    const cardText = normalise(await card.innerText());
+    for (const value of ['104857391', 'Sub123456', 'new.contact@example.com']) expect(cardText).toContain(value);
+
+    const beforeConfirm = await chat.botCount();
+    await card.getByRole('button', { name: t('support-case:summary.confirm'), exact: true }).click();
+    await expect.poll(() => chat.botCount(), { timeout: 15_000 }).toBeGreaterThan(beforeConfirm);
+    const [lead] = t('support-case:opened.reference', { reference: '\u0000' }).split('\u0000');
+    await expect.poll(() => chat.lastBotText(), { timeout: 15_000 }).toContain(normalise(lead!));
+    const reference = /([A-Z]{2,}[-\w]*\d+)/.exec((await chat.lastBotText()).slice(normalise(lead!).length))?.[1];
+    expect(reference, 'the page shows a case reference').toBeDefined();
+
+    // The case in the store carries the screenshot's URL, and that URL serves the file.
+    const db = (bot.app.store as unknown as { db: import('kysely').Kysely<any> }).db;
+    const rows = await db.selectFrom('cases').select(['reference', 'record']).execute();
+    const row = rows.find((r: { reference: string }) => r.reference === reference);
+    expect(row, `case ${reference} is in the store`).toBeDefined();
+    const record = JSON.parse(String(row.record)) as { attachments: { name: string; url: string; contentType: string }[] };
+    expect(record.attachments).toHaveLength(1);
+    expect(record.attachments[0]).toMatchObject({ name: 'ccw-error.png', contentType: 'image/png' });
+    const file = await fetch(record.attachments[0]!.url);
+    expect(Buffer.from(await file.arrayBuffer()).equals(PNG)).toBe(true);
+
+    await chat.showLatest();
+    await page.screenshot({ path: `${RESULTS_DIR}/webchat-case-en.png` });
+    await context.close();
   }, 180_000);
 });

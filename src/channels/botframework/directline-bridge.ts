@@ -44,7 +44,11 @@ export function fromPageEvent(activity: DirectLineActivity): DirectLineActivity 
 
 /** Web Chat renders Adaptive Cards: a message with facts (a case summary) is clearer as a card. */
 export function renderForWebChat(message: RenderedMessage, t: T): Partial<Activity> {
-  return message.facts.length ? cardMessage(message, t) : textMessage(message, t);
+  if (message.facts.length) return cardMessage(message, t);
+  // Web Chat renders markdown, where a single newline is no break: keep the lines of a paragraph
+  // (a case summary to paste) as the person should see them.
+  const paragraphs = message.paragraphs.map((p) => p.replace(/[ \t]*\n/g, '  \n'));
+  return textMessage({ ...message, paragraphs }, t);
 }
 
 export function createDirectLineBridge(deps: DirectLineBridgeDeps): BotBridge {

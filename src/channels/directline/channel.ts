@@ -231,6 +231,8 @@ export class DirectLineEndpoint {
         contentType: f.contentType,
         contentUrl: `${base}${f.path}`,
         name: f.name,
+        // Web Chat shows the person's own image as a picture only when it has a thumbnail.
+        ...(f.contentType.startsWith('image/') && isInlineType(f.contentType) ? { thumbnailUrl: `${base}${f.path}` } : {}),
       }));
       const [echo] = (await this.deps.log.append(conversation.id, 1, (seq) => ({
         type: inbound.type,
@@ -250,6 +252,7 @@ export class DirectLineEndpoint {
         channelData: {
           ...(clientActivityId ? { clientActivityID: clientActivityId } : {}),
           ...(inbound.channelData?.clientTimestamp ? { clientTimestamp: inbound.channelData.clientTimestamp } : {}),
+          ...(files.length ? { attachmentSizes: files.map((f) => f.size) } : {}),
         },
       }))) as [LoggedActivity];
       if (inbound.type === 'message' || inbound.type === 'event') {

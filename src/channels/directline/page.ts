@@ -33,6 +33,8 @@ const PAGE_KEYS = [
 const CSP = [
   "default-src 'self'",
   "script-src 'self'",
+  // Web Chat makes thumbnails of attached images in a worker built from a blob.
+  "worker-src 'self' blob:",
   // Web Chat injects its styles at run time.
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",

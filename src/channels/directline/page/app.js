@@ -120,6 +120,8 @@
           suggestedActionLayout: 'stacked',
           suggestedActionHeight: 'auto',
           hideUploadButton: false,
+          // A chosen file goes out at once: the bot's attachment step answers it straight away.
+          sendAttachmentOn: 'attach',
         },
       },
       container,
