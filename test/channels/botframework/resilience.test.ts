@@ -60,6 +60,47 @@ describe('a restart in the middle of a conversation', () => {
   });
 });
 
+describe('graceful shutdown', () => {
+  it('stops accepting, lets the in-flight turn finish and deliver its reply, then closes storage', async () => {
+    dir = tempDir();
+    const bot = await start(join(dir.path, 'bot.sqlite'));
+    const person = new Person(bot.url, { channelId: 'msteams', locale: 'en-US', connector });
+    await person.join();
+    // Hold the next reply at the connector: the turn is in flight until it is released.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let replyReached!: () => void;
+    const reached = new Promise<void>((resolve) => (replyReached = resolve));
+    connector.beforePost = async (conversationId) => {
+      if (conversationId !== person.conversationId) return;
+      replyReached();
+      await held;
+    };
+    const card = person.last;
+    const pending = person.pressOn(card, card.choices[0]!);
+    await reached;
+
+    let closed = false;
+    const closing = bot.application.close(10_000).then((inTime) => {
+      closed = true;
+      return inTime;
+    });
+    await expect(fetch(`${bot.url}/healthz`)).rejects.toThrow();
+    expect(closed).toBe(false);
+
+    release();
+    const { status, replies } = await pending;
+    expect(status).toBe(200);
+    expect(replies).toHaveLength(1);
+    expect(await closing).toBe(true);
+    running.splice(running.indexOf(bot), 1);
+    connector.beforePost = undefined;
+    // Storage is closed only after the turn committed: a new store on the file sees the answer.
+    const reopened = await start(join(dir.path, 'bot.sqlite'));
+    expect((await reopened.application.store.loadConversation(person.key))?.turn).toBe(2);
+  });
+});
+
 describe('with MicrosoftAppId configured', () => {
   it('refuses an activity without a Bot Framework token with 401 and does not run the turn', async () => {
     dir = tempDir();
