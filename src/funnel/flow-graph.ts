@@ -138,11 +138,13 @@ export function flowGraph(flow: FlowDefinition, translator: Translator, locale: 
 
   const transitionsOf = (node: AnyStateNode, from: string, source: AnyStateNode | undefined) => {
     for (const [eventType, list] of node.transitions) {
-      // "One step back" reaches every earlier step: it is part of the any-step note, not an edge.
-      if (eventType === 'BACK') continue;
+      // "One step back" and "jump back" reach every earlier step: part of the any-step note, not edges.
+      if (eventType === 'BACK' || eventType === 'JUMP') continue;
       for (const transition of list) {
         for (const target of transition.target ?? []) {
           const { choices, names } = guardParts(transition.guard);
+          // At the root, only the commands every step offers (start over, talk to support) are drawn.
+          if (!source && eventType === 'CHOOSE' && !choices.some((ch) => ch.startsWith('cmd.'))) continue;
           const conditions = names.map((n) => (translator.has(locale, `diagram:guard.${n}`) ? t(`diagram:guard.${n}`) : n));
           const what = eventType === 'CHOOSE' && choices.length ? choices.map((c) => choiceLabel(source, c)) : [eventLabel(eventType)];
           addEdge(from, target.path.join('.'), [...what, ...conditions].join(' + '));

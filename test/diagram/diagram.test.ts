@@ -91,3 +91,17 @@ describe('the flow diagram', () => {
     }
   });
 });
+
+describe('the committed picture', () => {
+  it.each(['en', 'uk'] as const)('docs/flow.%s.{mmd,svg} and the README hold every state of the machine (regenerate with npm run diagram)', (locale) => {
+    const mermaid = readFileSync(join('docs', `flow.${locale}.mmd`), 'utf8');
+    const svg = readFileSync(join('docs', `flow.${locale}.svg`), 'utf8');
+    const readme = readFileSync('README.md', 'utf8');
+    for (const state of machineStates()) {
+      expect(mermaid).toContain(`s_${state.replace(/\W/g, '_')}`);
+      expect(svg).toContain(`<title>${state}</title>`);
+      if (locale === 'en') expect(readme).toContain(`s_${state.replace(/\W/g, '_')}`);
+    }
+    expect(readme).toContain(`docs/flow.${locale}.svg`);
+  });
+});
