@@ -40,7 +40,8 @@ const HELP = `npm run bench -- [options]
   --profile                run the bot with node --cpu-prof; profiles go to bench-results/profiles/
   --seed N                 seed of the random walk (default 42)
   --keep                   keep the temporary SQLite files and PostgreSQL databases
-  --bot-root DIR           run the bot from another checkout (a git worktree), e.g. to compare before/after a fix`;
+  --bot-root DIR           run the bot from another checkout (a git worktree), e.g. to compare before/after a fix
+  --compare-root DIR       throughput phase: also run a SQLite bot from DIR in the same alternating rounds`;
 
 const { values: args } = parseArgs({
   options: {
@@ -62,6 +63,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'bot-root': { type: 'string' },
+    'compare-root': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -91,6 +93,7 @@ const settings = {
   seed: num(args.seed, 42),
   keep: args.keep,
   botRoot: args['bot-root'] ?? REPO_ROOT,
+  compareRoot: args['compare-root'],
   quick,
 };
 for (const [k, v] of Object.entries(settings)) {
@@ -153,7 +156,7 @@ async function newStorage(kind: StoreKind, label: string): Promise<Storage> {
 }
 
 let botCount = 0;
-async function startBot(storage: Storage, label: string): Promise<Running> {
+async function startBot(storage: Storage, label: string, root = settings.botRoot): Promise<Running> {
   botCount += 1;
   const port = await freePort();
   // One directory per bot process: the main thread and tsx's loader thread each write a profile.
@@ -161,7 +164,7 @@ async function startBot(storage: Storage, label: string): Promise<Running> {
   const nodeFlags = settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const bot = await startNode({
     name: label,
-    root: settings.botRoot,
+    root,
     script: 'src/index.ts',
     port,
     logFile: join(LOG_DIR, `${label}-${runId}.log`),
@@ -315,6 +318,10 @@ async function throughputPhase(): Promise<void> {
   for (const kind of settings.stores) {
     const storage = await newStorage(kind, `throughput-${kind}`);
     bots.push({ label: `bot-${kind}`, bot: await startBot(storage, `bot-${kind}`), storage });
+  }
+  if (settings.compareRoot) {
+    const storage = await newStorage('sqlite', 'throughput-compare');
+    bots.push({ label: 'bot-sqlite@compare', bot: await startBot(storage, 'bot-sqlite-compare', settings.compareRoot), storage });
   }
   const targets: { label: string; bot: Running; storage?: Storage }[] = [{ label: 'reference', bot: reference }, ...bots];
   const results = new Map<string, Measured[]>(targets.map((t) => [t.label, []]));

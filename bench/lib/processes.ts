@@ -166,7 +166,8 @@ export async function heapFromMetrics(baseUrl: string): Promise<{ heapUsedMiB: n
     const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
     if (res.status !== 200) return undefined;
     const text = await res.text();
-    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? Number.NaN) / 1048576;
+    // Any prefix (the bot names them pce_bot_nodejs_…).
+    const value = (name: string) => Number(new RegExp(`^(?:\\w*_)?${name}(?:\\{[^}]*\\})? ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? Number.NaN) / 1048576;
     return { heapUsedMiB: value('nodejs_heap_size_used_bytes'), heapTotalMiB: value('nodejs_heap_size_total_bytes'), externalMiB: value('nodejs_external_memory_bytes') };
   } catch {
     return undefined;
