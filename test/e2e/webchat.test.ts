@@ -7,12 +7,14 @@
  * the test follows the flow's wording instead of copying it.
  */
 import { mkdirSync } from 'node:fs';
+import type { Kysely } from 'kysely';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActor, type AnyActorRef } from 'xstate';
 import type { FlowInput, Locale, StepView } from '../../dialogs/flow';
 import { provisioningContactFlow as flow } from '../../dialogs/provisioning-contact/machine';
 import { createTranslator } from '../../src/i18n';
+import { fromJson } from '../../src/storage';
 import { startBot, type RunningBot } from '../channels/directline/harness';
 
 const CHROMIUM_ARGS = [
@@ -301,11 +303,10 @@ describe('Web Chat in the browser', () => {
     expect(reference, 'the page shows a case reference').toBeDefined();
 
     // The case in the store carries the screenshot's URL, and that URL serves the file.
-    const db = (bot.app.store as unknown as { db: import('kysely').Kysely<any> }).db;
-    const rows = await db.selectFrom('cases').select(['reference', 'record']).execute();
-    const row = rows.find((r: { reference: string }) => r.reference === reference);
+    const db = (bot.app.store as unknown as { db: Kysely<{ cases: { reference: string; record: unknown } }> }).db;
+    const row = await db.selectFrom('cases').select(['reference', 'record']).where('reference', '=', reference!).executeTakeFirst();
     expect(row, `case ${reference} is in the store`).toBeDefined();
-    const record = JSON.parse(String(row.record)) as { attachments: { name: string; url: string; contentType: string }[] };
+    const record = fromJson(row!.record) as { attachments: { name: string; url: string; contentType: string }[] };
     expect(record.attachments).toHaveLength(1);
     expect(record.attachments[0]).toMatchObject({ name: 'ccw-error.png', contentType: 'image/png' });
     const file = await fetch(record.attachments[0]!.url);
