@@ -143,7 +143,8 @@ export function summariseRun(events: readonly FunnelEvent[], opts: ReportOptions
   const last = events[events.length - 1]!;
   const steps: string[] = [];
   for (const e of events) {
-    if ((e.kind === 'step_entered' || e.kind === 'started') && !steps.includes(e.step)) steps.push(e.step);
+    // A step a flow finished at and handed over from (needsCase) is reached without being shown.
+    if ((e.kind === 'step_entered' || e.kind === 'started' || e.kind === 'outcome') && !steps.includes(e.step)) steps.push(e.step);
   }
   return {
     channel: first.channel,
