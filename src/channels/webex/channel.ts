@@ -3,19 +3,19 @@
  * the turn afterwards, in arrival order per space.
  *
  * Why a thin adapter of our own rather than a package from npm (evaluated for issue 4):
- * - `botbuilder-adapter-webex` (botkit 4, howdyai/botkit): checks X-Spark-Signature over
- *   `JSON.stringify(req.body)` — a re-serialised body, which differs from what Webex signed as soon
- *   as key order, escaping or number formatting differ — and compares with `!==` (not constant
- *   time); it answers 200 before it verifies, so a forged request is never told 401. It depends on
- *   `botbuilder` + `botkit` (only src/channels/botframework/ may import botbuilder here) and on the
- *   full `webex` JS SDK; botkit has had no meaningful maintenance for years.
- * - `webex-node-bot-framework` (WebexCommunity): the same `JSON.stringify` + `!==` check, invalid
- *   signatures are silently dropped after a 200, and it brings its own storage (mongodb 3), the
- *   `webex` SDK pinned to an old major, moment and lodash; it owns the conversation model, which
- *   would fight our engine (one store, one turn discipline, card retirement, dedupe on data.id).
- * What we need from Webex is six REST calls and an HMAC check, so `api.ts` + `signature.ts` + this
- * file, all tested against a local fake that speaks the same protocol, are smaller than either
- * dependency and do exactly what the issue asks.
+ * - `botbuilder-adapter-webex` (1.0.x, from howdyai/botkit; needs `botkit` ^4.15, the last botkit
+ *   release, and `botbuilder`): answers 200 first and then checks X-Spark-Signature against
+ *   `JSON.stringify(req.body)` — a re-serialised body, not the bytes Webex signed — with `!==`
+ *   (not constant time), so a forgery is never told 401. It fetches the bot's own messages before
+ *   noticing they are its own, passes `attachmentActions` on as a bare event without reading the
+ *   inputs, and would bring botbuilder outside src/channels/botframework/ plus the whole `webex` SDK.
+ * - `webex-node-bot-framework` (2.3.x, WebexCommunity): the same `JSON.stringify` + `!==` check,
+ *   invalid signatures silently dropped after a 200; it pins the `webex` SDK 2.4.2 and mongodb 3,
+ *   keeps its own per-space bot objects and storage, and would own the conversation model that our
+ *   engine already owns (one store, one turn discipline, dedupe on data.id, card retirement).
+ * What the bot needs from Webex is a handful of REST calls and one HMAC check: `api.ts`,
+ * `signature.ts` and this file, tested against a local fake speaking the same protocol, are
+ * smaller than either dependency and verify the signature the way Webex documents it.
  */
 import type { Request, Response, Server } from 'restify';
 import { z } from 'zod';
