@@ -223,6 +223,11 @@ describe('signatures', () => {
     const reformatted = Buffer.from(JSON.stringify(JSON.parse(body.toString('utf8')), null, 2));
     expect(await post(b.url, reformatted, genuine)).toBe(401);
 
+    // Variants of the path the router may also match are checked just the same.
+    for (const path of [`${WEBEX_ROUTE}/`, WEBEX_ROUTE.toUpperCase(), `${WEBEX_ROUTE}?x=1`, `/api//webex`]) {
+      const res = await fetch(`${b.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array(body) });
+      expect([401, 404, 405], path).toContain(res.status);
+    }
     await b.settle();
     expect(b.inbounds).toHaveLength(0);
     expect(fake.requests.slice(requestsBefore)).toEqual([]); // no GET of the message, no reply
