@@ -157,6 +157,22 @@ describe('a full conversation', () => {
     expect(b.results[1]!.locale).toBe('uk');
   });
 
+  it('an explicit language choice outlives the Cyrillic hint, for that person in every space', async () => {
+    const b = await bot();
+    const room = fake.room('direct');
+    const person = fake.person('Bilingual', 'bi@example.com');
+    await say(b, fake, room, person, 'Привіт');
+    expect(b.results.at(-1)!.locale).toBe('uk');
+    await say(b, fake, room, person, 'english');
+    expect(b.results.at(-1)!.locale).toBe('en');
+    await say(b, fake, room, person, 'не знаю');
+    expect(b.inbounds.at(-1)!.locale).toBe('uk'); // the hint is still sent …
+    expect(b.results.at(-1)!.locale).toBe('en'); // … but the person's choice wins
+    const group = fake.room('group');
+    await say(b, fake, group, person, 'Добрий день');
+    expect(b.results.at(-1)!.locale).toBe('en');
+  });
+
   it('survives a restart of the bot: the same SQLite file continues the conversation and remembers handled notifications', async () => {
     const db = freshDb();
     const first = await startBot(fake, db);
