@@ -252,9 +252,14 @@ export class WebexChannel implements ServerPlugin {
     const roomId = inbound.conversationId;
     if (result.answered && pressedCardId) {
       // A message with a card cannot be edited: retire it by deleting it and saying what was chosen.
-      await api.deleteMessage(pressedCardId);
-      const note = translator.t(result.locale, 'webex:answered', { label: result.answered.label });
-      await api.createMessage({ roomId, ...renderNote(note) });
+      // Best effort: a card that cannot be deleted must not keep the answer from the person.
+      try {
+        await api.deleteMessage(pressedCardId);
+        const note = translator.t(result.locale, 'webex:answered', { label: result.answered.label });
+        await api.createMessage({ roomId, ...renderNote(note) });
+      } catch (err) {
+        this.opts.logger.warn({ err, room: roomId }, 'Webex: the pressed card could not be retired');
+      }
     }
     for (const message of result.messages) {
       for (const out of renderMessage(message, result.locale, translator)) await api.createMessage({ roomId, ...out });

@@ -342,6 +342,19 @@ describe('delivery discipline', () => {
     expect(fake.visible(room.id)).toHaveLength(1);
   });
 
+  it('still answers when the pressed card cannot be deleted', async () => {
+    const b = await bot();
+    const room = fake.room('direct');
+    const person = fake.person('Sticky', 'sticky@example.com');
+    await say(b, fake, room, person, 'hi');
+    const card = lastCard(fake, room).message.id;
+    fake.failNext('DELETE', /^\/v1\/messages\//, 403);
+    await press(b, fake, room, person, 'never_arrived');
+    expect(fake.deleted).not.toContain(card);
+    expect(b.results.at(-1)!.step).toBe('spamCheck');
+    expect(offeredChoices(fake, room).map((c) => c.id)).toContain('found');
+  });
+
   it('apologises in the room when Webex keeps failing to give the message', async () => {
     const b = await bot();
     const room = fake.room('direct');
