@@ -95,11 +95,12 @@ export function caseIntakeFrom(context: ProvisioningContactContext): CaseIntakeI
 }
 
 /**
- * Agent mode: every ending offers to open the case on the customer's behalf (the engine takes this
- * hand-off when the agent asks for support at the ending), so the agent first gets the case notes.
+ * Every ending keeps the case hand-off on offer: "talk to support" after it (the engine takes the
+ * offered hand-off) reaches the intake with everything known instead of a fresh start. An agent
+ * first gets the case notes at needsCase and opens the case for the customer from there.
  */
-function agentCaseOffer(context: ProvisioningContactContext): Pick<FlowOutput, 'onSupport'> {
-  return context.mode === 'agent' ? { onSupport: { flow: 'support-case', input: caseIntakeFrom(context) } } : {};
+function caseOffer(context: ProvisioningContactContext): Pick<FlowOutput, 'onSupport'> {
+  return { onSupport: { flow: 'support-case', input: caseIntakeFrom(context) } };
 }
 
 /** The step a jump (the JUMP event or a `jump.<step>` button) asks for. */
@@ -379,27 +380,27 @@ export const provisioningContactMachine = setup({
       },
     },
 
-    emailFound: { type: 'final', output: ({ context }) => ({ outcome: 'resolved', resolution: 'email_found', ...agentCaseOffer(context) }) },
-    changeConfirmed: { type: 'final', output: ({ context }) => ({ outcome: 'resolved', resolution: 'change_verified', ...agentCaseOffer(context) }) },
+    emailFound: { type: 'final', output: ({ context }) => ({ outcome: 'resolved', resolution: 'email_found', ...caseOffer(context) }) },
+    changeConfirmed: { type: 'final', output: ({ context }) => ({ outcome: 'resolved', resolution: 'change_verified', ...caseOffer(context) }) },
     adminPortal: {
       type: 'final',
       output: ({ context }) => ({
         outcome: 'redirected_admin',
         via: context.answers.popupSeen ? 'registration_popup' : 'ponr_passed',
-        ...agentCaseOffer(context),
+        ...caseOffer(context),
       }),
     },
     forwardToOwner: {
       type: 'final',
-      output: ({ context }) => ({ outcome: 'forwarded_to_owner', orderLineStatus: context.answers.orderLineStatus ?? 'unknown', ...agentCaseOffer(context) }),
+      output: ({ context }) => ({ outcome: 'forwarded_to_owner', orderLineStatus: context.answers.orderLineStatus ?? 'unknown', ...caseOffer(context) }),
     },
     // N9: hand the conversation to the support-case intake with everything known so far.
     needsCase: {
       type: 'final',
-      // An agent first gets the case notes, then opens the case for the customer (agentCaseOffer).
+      // An agent first gets the case notes, then opens the case for the customer (caseOffer).
       output: ({ context }) =>
         context.mode === 'agent'
-          ? { outcome: 'needs_case', ...agentCaseOffer(context) }
+          ? { outcome: 'needs_case', ...caseOffer(context) }
           : { outcome: 'needs_case', next: { flow: 'support-case', input: caseIntakeFrom(context) } },
     },
   },

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createActor, type SnapshotFrom } from 'xstate';
 import { getShortestPaths } from 'xstate/graph';
-import type { FlowEvent, FlowInput, Locale } from '../../../dialogs/flow';
+import type { FlowDefinition, FlowEvent, FlowInput, Locale } from '../../../dialogs/flow';
 import { provisioningContactFlow, provisioningContactMachine } from '../../../dialogs/provisioning-contact/machine';
 import { Engine } from '../../../src/engine/engine';
 import type { Inbound, TurnResult } from '../../../src/engine/types';
@@ -80,12 +80,12 @@ export const choose = (...ids: string[]): FlowEvent[] => ids.map((choice) => ({ 
 export const translator = createTranslator();
 
 /** The real engine over a real SQLite file in a temp dir. */
-export async function sqliteEngine(): Promise<{ engine: Engine; store: Store; close: () => Promise<void> }> {
+export async function sqliteEngine(flows: FlowDefinition[] = []): Promise<{ engine: Engine; store: Store; close: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'pc-flow-'));
   const logger = createLogger('silent');
   const store = createStore(`sqlite:${join(dir, 'bot.sqlite')}`, logger);
   await store.open();
-  const engine = new Engine({ store, flow: provisioningContactFlow, translator, logger, clock: () => new Date('2026-11-25T10:00:00Z') });
+  const engine = new Engine({ store, flow: provisioningContactFlow, flows, translator, logger, clock: () => new Date('2026-11-25T10:00:00Z') });
   return {
     engine,
     store,

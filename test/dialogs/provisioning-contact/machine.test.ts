@@ -91,6 +91,14 @@ describe('provisioning-contact flow: the graph', () => {
     }
   });
 
+  it('keeps the case hand-off on offer at every other ending, with what was known there', () => {
+    for (const p of complete.filter((x) => x.state.value !== 'needsCase')) {
+      const offer = p.state.output!.onSupport as { flow: string; input: unknown };
+      expect(offer.flow).toBe('support-case');
+      expect(caseIntakeInput.parse(offer.input).draft.trail).toEqual(p.state.context.trail);
+    }
+  });
+
   it('offers "start over" at every final state and "talk to support" where a case still makes sense', () => {
     for (const p of complete) {
       const ids = view(p.state).choices.map((c) => c.id);
@@ -104,7 +112,7 @@ describe('provisioning-contact flow: the decision tree', () => {
   it('N1 found in spam resolves', () => {
     const s = run(choose('never_arrived', 'found'));
     expect(s.value).toBe('emailFound');
-    expect(s.output).toEqual({ outcome: 'resolved', resolution: 'email_found' });
+    expect(s.output).toMatchObject({ outcome: 'resolved', resolution: 'email_found' });
   });
 
   it('N2 "not sure" explains where the status is, then asks again', () => {
@@ -116,7 +124,7 @@ describe('provisioning-contact flow: the decision tree', () => {
 
   it('case 1.1 forwards a ready message with the N5 steps for an awaiting line, and the Cloud/SaaS steps for a closed one', () => {
     const awaiting = run(choose('change_contact', 'awaiting', 'cannot_edit'));
-    expect(awaiting.output).toEqual({ outcome: 'forwarded_to_owner', orderLineStatus: 'awaiting' });
+    expect(awaiting.output).toMatchObject({ outcome: 'forwarded_to_owner', orderLineStatus: 'awaiting' });
     const message = translator.t('en', view(awaiting).lines[1]!.key);
     for (const label of ['“Edit”', '“Provisioning Contact Email”', '“Save”', '“Apply to all lines”', '“Done”']) expect(message).toContain(label);
     const closed = view(run(choose('change_contact', 'closed', 'cannot_edit')));
@@ -125,7 +133,7 @@ describe('provisioning-contact flow: the decision tree', () => {
 
   it('N4 onboarded redirects to admin.webex.com with a link', () => {
     const s = run(choose('change_contact', 'awaiting', 'can_edit', 'onboarded'));
-    expect(s.output).toEqual({ outcome: 'redirected_admin', via: 'ponr_passed' });
+    expect(s.output).toMatchObject({ outcome: 'redirected_admin', via: 'ponr_passed' });
     expect(view(s).links).toEqual([{ labelKey: 'provisioning-contact:links.adminPortal', url: 'https://admin.webex.com' }]);
   });
 
@@ -140,13 +148,13 @@ describe('provisioning-contact flow: the decision tree', () => {
     const steps = run(choose('change_contact', 'closed', 'can_edit', 'not_onboarded'));
     expect(steps.value).toBe('closedEditSteps');
     const popup = run(choose('change_contact', 'closed', 'can_edit', 'not_onboarded', 'popup_admin'));
-    expect(popup.output).toEqual({ outcome: 'redirected_admin', via: 'registration_popup' });
+    expect(popup.output).toMatchObject({ outcome: 'redirected_admin', via: 'registration_popup' });
     expect(view(popup).lines[0]!.key).toBe('provisioning-contact:adminPortal.popup');
   });
 
   it('N5 -> N6 verified in Transaction Manager resolves', () => {
     const s = run(choose('change_contact', 'awaiting', 'can_edit', 'not_onboarded', 'worked', 'updated'));
-    expect(s.output).toEqual({ outcome: 'resolved', resolution: 'change_verified' });
+    expect(s.output).toMatchObject({ outcome: 'resolved', resolution: 'change_verified' });
   });
 
   it('N8 remembers the fixes tried, offers only the others, and hands over after the last one', () => {

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locale } from '../../../dialogs/flow';
 import { QUESTION_STEPS } from '../../../dialogs/provisioning-contact/machine';
+import { supportCaseFlow } from '../../../dialogs/support-case';
 import type { Engine } from '../../../src/engine/engine';
 import { choicesOf, conversation, pathToEachState, sqliteEngine, text, translator } from './helpers';
 
@@ -115,6 +116,25 @@ describe('transcripts', () => {
       { label: 'Browser fixes tried', value: '3' },
     ]);
     expect(c.last!.messages[0]!.links).toEqual([{ label: 'Cisco Support Case Manager', url: 'https://www.cisco.com/go/cs' }]);
+  });
+});
+
+describe('talk to support after an ending', () => {
+  it('uk: hands over to the support-case intake with what was known, instead of starting over', async () => {
+    const intake = await sqliteEngine([supportCaseFlow]);
+    try {
+      const c = conversation(intake.engine, 'uk');
+      await c.greet();
+      for (const says of ['змінити контакт', 'очікує', 'не маю доступу']) await c.say(says);
+      expect(c.last!.outcome).toBe('forwarded_to_owner');
+      const r = await c.press('cmd.support');
+      expect(text(r)).not.toContain(translator.t('uk', 'common:startedAgain'));
+      const stored = await intake.store.loadConversation(r.conversationKey);
+      expect(stored!.flowId).toBe('support-case');
+      expect(JSON.stringify(stored!.snapshot)).toContain('"canEditInCcw":"no"');
+    } finally {
+      await intake.close();
+    }
   });
 });
 
