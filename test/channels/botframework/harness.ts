@@ -160,7 +160,7 @@ export class Person {
     });
     const text = await res.text();
     let replies: Reply[] = [];
-    if (this.opts.connector) {
+    if (activity.deliveryMode !== 'expectReplies' && this.opts.connector) {
       replies = this.opts.connector.sentTo(this.conversationId).slice(before).map((s) => parseReply(s.activity, s.id));
     } else if (res.status === 200 && text) {
       const body = JSON.parse(text) as { activities?: Record<string, unknown>[] };

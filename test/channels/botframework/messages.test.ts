@@ -132,6 +132,25 @@ describe('POST /api/messages as Microsoft Teams', () => {
     expect(record?.turn).toBe(3);
   });
 
+  it('with deliveryMode expectReplies returns the cards in the HTTP body and sends nothing to the connector', async () => {
+    const person = new Person(bot.url, { channelId: 'msteams', locale: 'en-US', connector });
+    const join = await person.post(person.activity({ type: 'conversationUpdate', membersAdded: [{ id: '28:bot-app-id' }], deliveryMode: 'expectReplies' }));
+    const card = join.replies[0]!;
+    expect(card.card?.version).toBe('1.5');
+    const before = await storedView(bot.application, person.key);
+
+    const press = await person.post(
+      person.activity({ text: '', value: firstChoice(card).data, replyToId: 'card-in-a-test-client', deliveryMode: 'expectReplies' }),
+    );
+
+    expect(press.status).toBe(200);
+    expect((await storedView(bot.application, person.key)).step).not.toBe(before.step);
+    expect(press.replies).toHaveLength(1);
+    expect(press.replies[0]!.card?.actions.length).toBeGreaterThan(0);
+    expect(connector.sentTo(person.conversationId)).toEqual([]);
+    expect(connector.updatesIn(person.conversationId)).toEqual([]);
+  });
+
   it('speaks Ukrainian when Teams says uk-UA, however it is cased', async () => {
     const person = new Person(bot.url, { channelId: 'msteams', locale: 'uk-ua', connector });
     await person.join();
