@@ -98,7 +98,7 @@ describe('npm run chat', () => {
   it('speaks Ukrainian with --lang uk, understands Ukrainian answers and switches language on request', async () => {
     const { code, stdout } = await piped(['--lang', 'uk'], ['1', 'ні', 'мова', 'не знаю', 'вихід', '1']);
     expect(code).toBe(0);
-    expect(stdout).toContain('Що саме сталося?');
+    expect(stdout).toContain('Чим можу допомогти?');
     expect(stdout).toContain('Лист знайшовся?');
     expect(stdout).toContain('Який статус у рядка замовлення в CCW?');
     expect(stdout).toContain('Switched to English.');
