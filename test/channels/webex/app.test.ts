@@ -45,7 +45,7 @@ describe('configuration', () => {
   });
 
   it('npm start exits with a clear message when the secret is missing', async () => {
-    const failure = await run('npx', ['tsx', 'src/index.ts'], {
+    const failure = await run('node_modules/.bin/tsx', ['src/index.ts'], {
       cwd: process.cwd(),
       env: { ...process.env, WEBEX_BOT_TOKEN: 'token', WEBEX_WEBHOOK_SECRET: '', WEBEX_INSECURE_DEV: '', PORT: '0', DATABASE_URL: `sqlite:${tmp.dir}/refused.sqlite` },
     }).then(

@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 function script(env: Record<string, string>) {
-  return run('npx', ['tsx', 'scripts/webex-webhooks.ts'], {
+  return run('node_modules/.bin/tsx', ['scripts/webex-webhooks.ts'], {
     cwd: process.cwd(),
     env: { ...process.env, LOG_LEVEL: 'silent', WEBEX_API_URL: fake.url, ...env },
   });
