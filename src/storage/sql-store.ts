@@ -38,6 +38,7 @@ import {
 } from './errors';
 import { KeyedMutex } from './keyed-mutex';
 import { migrationProvider } from './migrations/index';
+import { migrationDatabase } from './pg-migration-db';
 import { fromJson, toIso, type Database } from './schema';
 import type { ConversationState, Store, TranscriptEntry, TurnCommit } from './store';
 import { turnWriters } from './turn-writers';
@@ -74,6 +75,9 @@ const DEFAULTS = {
   pruneIntervalMs: 3600_000,
 } as const;
 
+/** Upper bound for one migration statement, including waiting for another instance's migration. */
+const MIGRATION_TIMEOUT_MS = 5 * 60_000;
+
 const localeSchema = z.enum(['en', 'uk']);
 const timestampSchema = z.union([z.date(), z.string()]).transform(toIso);
 const parentsSchema = z.array(z.object({ flowId: z.string(), flowVersion: z.number().int(), snapshot: z.unknown() }));
@@ -97,7 +101,7 @@ export class SqlStore implements Store {
   private root?: Kysely<Database>;
   private pool?: pg.Pool;
   private readonly local = new KeyedMutex();
-  private readonly turnScope = new AsyncLocalStorage<Kysely<Database>>();
+  private readonly turnScope = new AsyncLocalStorage<TurnScope>();
   private readonly opts: Required<Omit<SqlStoreOptions, 'clock'>> & { clock: () => Date };
   private pruneTimer?: NodeJS.Timeout;
   private closed = false;
@@ -118,9 +122,11 @@ export class SqlStore implements Store {
   /**
    * The Kysely instance for this moment: the current turn's connection inside `runExclusive`, the
    * shared pool otherwise. Repositories of other areas use it (widened with `withTables<…>()`).
+   * Inside a transaction use its `trx`, not `db`: on PostgreSQL a turn has one connection, and the
+   * transaction holds it until it ends.
    */
   get db(): Kysely<Database> {
-    return this.turnScope.getStore() ?? this.requireRoot();
+    return this.currentTurn() ?? this.requireRoot();
   }
 
   /** PostgreSQL: the schema the tables live in. */
@@ -225,7 +231,7 @@ export class SqlStore implements Store {
   }
 
   async commitTurn(commit: TurnCommit): Promise<void> {
-    const scoped = this.turnScope.getStore();
+    const scoped = this.currentTurn();
     const attempt = async (db: Kysely<Database>): Promise<{ ok: true } | { ok: false; err: unknown; retryable: boolean }> => {
       let bodyDone = false;
       try {
@@ -347,7 +353,7 @@ export class SqlStore implements Store {
 
   /** A read: inside a turn on the turn's connection; outside, retried on the next connection when a pooled one was dead. */
   private async read<T>(op: string, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-    const scoped = this.turnScope.getStore();
+    const scoped = this.currentTurn();
     for (let n = 0; ; n++) {
       try {
         return await fn(scoped ?? this.requireRoot());
@@ -370,9 +376,12 @@ export class SqlStore implements Store {
     const client = await this.lockedClient(lockId);
     const connection = new TurnConnection(client);
     const turnDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: connection }) });
+    const scope: TurnScope = { db: turnDb, ended: false };
     try {
-      return await this.turnScope.run(turnDb, fn);
+      return await this.turnScope.run(scope, fn);
     } finally {
+      scope.ended = true;
+      connection.ended = true;
       let broken: Error | undefined = connection.discarded ? new Error('connection discarded by Kysely') : undefined;
       if (!broken) {
         try {
@@ -428,16 +437,12 @@ export class SqlStore implements Store {
 
   private async openPostgres(url: string): Promise<Kysely<Database>> {
     const pool = new pg.Pool({
-      connectionString: url,
+      ...this.pgConnection(url),
       max: this.opts.poolSize,
-      connectionTimeoutMillis: this.opts.connectTimeoutMs,
       idleTimeoutMillis: 30_000,
       statement_timeout: this.opts.statementTimeoutMs,
       // Client-side guard for a server that stops answering without closing the socket.
       query_timeout: this.opts.statementTimeoutMs + 2_000,
-      application_name: this.opts.applicationName,
-      options: `-c search_path=${this.opts.schema}`,
-      keepAlive: true,
     });
     // Without these, a connection the server closes (restart, failover) would crash the process.
     pool.on('error', (err) => this.logger.warn({ err: { message: err.message } }, 'idle PostgreSQL connection closed; the pool will reconnect'));
@@ -471,16 +476,33 @@ export class SqlStore implements Store {
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
 
-  private migrator(): Migrator {
+  private pgConnection(url: string): pg.PoolConfig {
+    return {
+      connectionString: url,
+      connectionTimeoutMillis: this.opts.connectTimeoutMs,
+      application_name: this.opts.applicationName,
+      options: `-c search_path=${this.opts.schema}`,
+      keepAlive: true,
+    };
+  }
+
+  private migrator(pool = this.pool): Migrator {
+    const root = this.requireRoot();
     return new Migrator({
-      db: this.requireRoot(),
+      db: pool ? migrationDatabase(pool, this.opts.schema) : root,
       provider: migrationProvider(this.kind),
       ...(this.kind === 'postgres' ? { migrationTableSchema: this.opts.schema } : {}),
     });
   }
 
   private async migrate(): Promise<void> {
-    const { error, results } = await this.migrator().migrateToLatest();
+    // PostgreSQL: a connection of its own without the turn's statement timeout, since DDL and the
+    // migration lock (held by whichever instance migrates first) may take longer than a turn.
+    const pool = this.target.dialect === 'postgres' ? new pg.Pool({ ...this.pgConnection(this.target.url), max: 1, statement_timeout: MIGRATION_TIMEOUT_MS }) : undefined;
+    pool?.on('error', () => undefined).on('connect', (client) => client.on('error', () => undefined));
+    const { error, results } = await this.migrator(pool)
+      .migrateToLatest()
+      .finally(() => pool?.end());
     if (error) {
       const failed = results?.find((r) => r.status === 'Error')?.migrationName;
       throw new StorageError(
@@ -491,6 +513,15 @@ export class SqlStore implements Store {
     }
     const applied = results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? [];
     if (applied.length) this.logger.info({ migrations: applied }, 'database migrated');
+  }
+
+  /**
+   * The running turn's connection. Work a turn started that outlives it (an actor still busy when
+   * the turn answered) inherits the async context; once the turn has ended it gets the pool.
+   */
+  private currentTurn(): Kysely<Database> | undefined {
+    const scope = this.turnScope.getStore();
+    return scope && !scope.ended ? scope.db : undefined;
   }
 
   private requireRoot(): Kysely<Database> {
@@ -512,8 +543,15 @@ export class SqlStore implements Store {
  * The connection a PostgreSQL turn holds its lock on, as a one-connection Kysely pool: Kysely's
  * queries and transactions take turns on it and never return it to the real pool.
  */
+interface TurnScope {
+  db: Kysely<Database>;
+  ended: boolean;
+}
+
 class TurnConnection implements PostgresPool {
   discarded = false;
+  /** Set when the turn is over: the client is back in the pool and may serve another turn. */
+  ended = false;
   private idle: Promise<void> = Promise.resolve();
 
   constructor(private readonly client: pg.PoolClient) {}
@@ -523,6 +561,10 @@ class TurnConnection implements PostgresPool {
     let release!: () => void;
     this.idle = new Promise((resolve) => (release = resolve));
     await previous;
+    if (this.ended) {
+      release();
+      throw new StorageError('This turn has ended; its connection went back to the pool.');
+    }
     const client = this.client;
     return {
       query: ((sql: string, parameters: readonly unknown[]) => client.query(sql, [...parameters])) as unknown as PostgresPoolClient['query'],

@@ -232,6 +232,19 @@ export function storeContract(makeHarness: () => StoreHarness): void {
       await held;
     });
 
+    it('lets work that a turn started and that outlives it reach the database after the turn', async () => {
+      const k = key('late');
+      await store.commitTurn(turnCommit(k, 1));
+      const gate = deferred();
+      let late: Promise<number | undefined> | undefined;
+      await store.runExclusive(k, async () => {
+        late = gate.promise.then(async () => (await store.loadConversation(k))?.turn);
+      });
+      await store.runExclusive(k, () => store.commitTurn(turnCommit(k, 2)));
+      gate.resolve();
+      expect(await late).toBe(2);
+    });
+
     it('passes on the error of a failed turn and lets the next turn run', async () => {
       const k = key('fails');
       await expect(store.runExclusive(k, async () => Promise.reject(new Error('flow blew up')))).rejects.toThrow('flow blew up');
