@@ -69,6 +69,13 @@ export function buildServer(deps: ServerDeps): App {
   server.pre((req: Request, res: Response, next: restify.Next) => {
     // During shutdown, keep-alive connections are told to go away after this response.
     if (closing) res.setHeader('Connection', 'close');
+    // The body limit counts bytes on the wire; a compressed body could inflate far past it. No
+    // client of ours compresses requests (Bot Framework, Webex and browsers send identity).
+    const encoding = req.headers['content-encoding'];
+    if (encoding && encoding.trim().toLowerCase() !== 'identity') {
+      res.send(415, { code: 'UnsupportedMediaType', message: 'Compressed request bodies are not accepted.' });
+      return next(false);
+    }
     next();
   });
   server.use(restify.plugins.queryParser({ mapParams: false }));

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Request, Response, Server } from 'restify';
 import { buildServer, type App, type ServerPlugin } from '../../src/server';
@@ -55,6 +56,15 @@ describe('buildServer', () => {
     const body = JSON.stringify({ text: 'x'.repeat(2048) });
     const res = await fetch(`${url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(res.status).toBe(413);
+  });
+
+  it('refuses compressed bodies, which could inflate past the limit, with 415', async () => {
+    app = buildServer({ logger, maxBodyBytes: 1024, plugins: [echoPlugin()] });
+    const { url } = await app.listen(0);
+    const body = gzipSync(JSON.stringify({ text: ' '.repeat(100_000) }));
+    expect(body.length).toBeLessThan(1024);
+    const res = await fetch(`${url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body });
+    expect(res.status).toBe(415);
   });
 
   it('turns a failing handler into a 500 that does not leak internals, and keeps serving', async () => {
