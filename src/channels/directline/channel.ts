@@ -220,6 +220,8 @@ export class DirectLineEndpoint {
    * A retried post (same clientActivityID) is answered with the first one's id and not run again.
    */
   private accept(conversation: DirectLineConversation, inbound: InboundActivity, files: StoredFile[], base = ''): Promise<string> {
+    // Typing indicators are acknowledged but neither kept nor sent to the bot: they would only grow the log.
+    if (inbound.type === 'typing') return Promise.resolve(`${conversation.id}|typing-${newId(6)}`);
     return this.serial(conversation.id, async () => {
       const clientActivityId = inbound.channelData?.clientActivityID;
       if (clientActivityId) {

@@ -112,6 +112,14 @@ describe('Direct Line endpoint (loopback, no token configured)', () => {
     expect(idle).toEqual({ activities: [], watermark });
   });
 
+  it('acknowledges typing indicators without keeping them or running the bot', async () => {
+    const c = await dl.startOk();
+    const { watermark } = await dl.getOk(c);
+    const res = await dl.post(c, { type: 'typing' });
+    expect(res.status).toBe(200);
+    expect(await dl.getOk(c, watermark)).toEqual({ activities: [], watermark });
+  });
+
   it('rejects a watermark it never handed out', async () => {
     const c = await dl.startOk();
     expect((await dl.get(c, 'abc')).status).toBe(400);
