@@ -58,6 +58,7 @@ export const caseIntakeInput = z.object({
     user: z.object({ id: z.string(), name: z.string().optional(), email: z.string().optional() }),
     mode: z.enum(['self', 'agent']),
     startedAt: z.string(),
+    customer: z.object({ name: z.string().optional(), email: z.string().optional(), orderNumber: z.string().optional() }).optional(),
   }),
   draft: caseDraft.partial(),
 });
