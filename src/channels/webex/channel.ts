@@ -72,6 +72,7 @@ const submitInputs = z.looseObject({
 
 const CYRILLIC = /\p{Script=Cyrillic}/u;
 const MAX_FILES = 5;
+const MAX_REMEMBERED_EMAILS = 10_000;
 
 export class WebexChannel implements ServerPlugin {
   readonly name = 'webex';
@@ -202,7 +203,7 @@ export class WebexChannel implements ServerPlugin {
     if (await store.isProcessed(`${WEBEX_CHANNEL_ID}:${n.data.id}`)) return;
     const msg = await api.getMessage(n.data.id);
     if (sameId(msg.personId, bot.id)) return;
-    if (msg.personEmail) this.emails.set(msg.personId, msg.personEmail);
+    if (msg.personEmail) this.rememberEmail(msg.personId, msg.personEmail);
     const text = stripBotMention(msg, bot);
     const attachments = await this.fileRefs(msg.files);
     await this.turn(
@@ -239,6 +240,12 @@ export class WebexChannel implements ServerPlugin {
       },
       action.messageId,
     );
+  }
+
+  private rememberEmail(personId: string, email: string): void {
+    this.emails.delete(personId); // re-insert: the map's order is the recency order
+    this.emails.set(personId, email);
+    if (this.emails.size > MAX_REMEMBERED_EMAILS) this.emails.delete(this.emails.keys().next().value!);
   }
 
   private user(id: string, email: string | undefined): Inbound['user'] {

@@ -77,6 +77,10 @@ describe('a full conversation', () => {
     expect(botRequests(/^\/v1\/messages$/, 'POST').every((r) => r.status === 200)).toBe(true);
     // The conversation is the room, the user the person, with the email from the message.
     expect(b.inbounds[0]).toMatchObject({ channel: 'webex', conversationId: room.id, user: { id: person.id, email: 'mary@example.com' } });
+    // Card submissions carry no email; the one seen on the person's messages is used (agent ids).
+    const presses = b.inbounds.filter((i) => i.choice);
+    expect(presses).toHaveLength(3);
+    for (const i of presses) expect(i.user).toEqual({ id: person.id, email: 'mary@example.com', agentIds: ['mary@example.com'] });
     expect((await b.app.store.loadConversation(`webex:${room.id}`))?.userId).toBe(person.id);
   });
 
