@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     {
       url,
       messagingEndpoint: `${url}/api/messages`,
+      webChat: config.WEBCHAT_ENABLED ? `${url}/` : 'off (WEBCHAT_ENABLED=false)',
       storage: application.store.kind,
       botFrameworkAuth: config.MicrosoftAppId ? `app ${config.MicrosoftAppType}` : 'off (local use, no MicrosoftAppId)',
       caseBackend: config.CASE_BACKEND,
