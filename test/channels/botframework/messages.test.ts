@@ -66,6 +66,20 @@ describe('POST /api/messages as Microsoft Teams', () => {
     expect(updates[0]!.seq).toBeLessThan(nextSent.seq);
   });
 
+  it('still answers when the pressed card can no longer be updated (deleted in Teams)', async () => {
+    const person = new Person(bot.url, { channelId: 'msteams', locale: 'en-US', connector });
+    await person.join();
+    const before = await storedView(bot.application, person.key);
+    connector.failUpdates = true;
+
+    const { status, replies } = await person.pressOn(person.last, firstChoice(person.last));
+
+    expect(status).toBe(200);
+    expect(replies).toHaveLength(1);
+    expect(connector.updatesIn(person.conversationId)).toEqual([]);
+    expect((await storedView(bot.application, person.key)).step).not.toBe(before.step);
+  });
+
   it('answers a press on an outdated card politely and does not act on it', async () => {
     const person = new Person(bot.url, { channelId: 'msteams', locale: 'en-US', connector });
     await person.join();
