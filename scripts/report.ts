@@ -5,9 +5,11 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { agentTriageFlow } from '../dialogs/agent-triage/machine';
 import { provisioningContactFlow } from '../dialogs/provisioning-contact/machine';
+import { supportCaseFlow } from '../dialogs/support-case/index';
 import { loadConfig } from '../src/config';
-import { flowGraph } from '../src/funnel/flow-graph';
+import { flowGraph, sampleFlowInput } from '../src/funnel/flow-graph';
 import { loadFunnelEvents } from '../src/funnel/query';
 import { renderReport } from '../src/funnel/render';
 import { buildReport } from '../src/funnel/report';
@@ -60,7 +62,13 @@ try {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   } else {
     const translator = createTranslator();
-    const labels = new Map(flowGraph(provisioningContactFlow, translator, args.lang).nodes.map((n) => [n.id, n.label]));
+    // Step names from every flow a conversation can pass through (the guide's own win on a clash).
+    const graphs = [
+      flowGraph(supportCaseFlow, translator, args.lang, { input: { flowInput: sampleFlowInput(args.lang), draft: {} } }),
+      flowGraph(agentTriageFlow, translator, args.lang),
+      flowGraph(provisioningContactFlow, translator, args.lang),
+    ];
+    const labels = new Map(graphs.flatMap((g) => g.nodes.map((n) => [n.id, n.label] as const)));
     process.stdout.write(renderReport(report, translator, args.lang, { stepLabel: (step) => labels.get(step) }));
   }
 } finally {
