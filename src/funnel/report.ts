@@ -193,7 +193,12 @@ export function segment(runs: readonly Run[]): Segment {
 
 function splitBy(runs: readonly Run[], key: (r: Run) => string): Record<string, Segment> {
   const groups = new Map<string, Run[]>();
-  for (const r of runs) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
+  for (const r of runs) {
+    const k = key(r);
+    const list = groups.get(k);
+    if (list) list.push(r);
+    else groups.set(k, [r]);
+  }
   return Object.fromEntries([...groups].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, segment(v)]));
 }
 
