@@ -29,6 +29,8 @@ export interface TerminalChatOptions {
   echo?: boolean;
   /** Show a prompt before reading (interactive use). */
   prompt?: boolean;
+  /** Ends the chat as end of input would (Ctrl+C). */
+  signal?: AbortSignal;
 }
 
 /** Renders one bot message as plain text: paragraphs, links, facts, then the numbered options. */
@@ -71,6 +73,7 @@ export async function runTerminalChat(opts: TerminalChatOptions): Promise<{ turn
   await send({ kind: 'greeting' });
 
   const rl = createInterface({ input, terminal: false, crlfDelay: Infinity });
+  opts.signal?.addEventListener('abort', () => rl.close(), { once: true });
   const ask = () => {
     if (opts.prompt) output.write('> ');
   };

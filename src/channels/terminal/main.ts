@@ -61,6 +61,9 @@ async function main(): Promise<number> {
   try {
     const systemLocale = normaliseLocale(Intl.DateTimeFormat().resolvedOptions().locale) ?? 'en';
     const interactive = Boolean(process.stdin.isTTY);
+    // Ctrl+C ends the chat like Ctrl+D: storage is closed properly on the way out.
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
     await runTerminalChat({
       engine: app.engine,
       translator: app.translator,
@@ -69,6 +72,7 @@ async function main(): Promise<number> {
       locale: args.lang ?? systemLocale,
       echo: !interactive,
       prompt: interactive,
+      signal: stop.signal,
     });
   } finally {
     await app.close(5_000);

@@ -57,7 +57,8 @@ async function typed(args: string[], lines: string[]) {
 
 const script = ['2', "it's closd", 'back', 'pending', 'help', "I don't have access"];
 
-describe('npm run chat', () => {
+// Each case starts the real entry point (tsx compiles the app first): generous time, no timing asserted.
+describe('npm run chat', { timeout: 90_000 }, () => {
   it('walks a scripted conversation from piped stdin and ends cleanly at end of input', async () => {
     const { code, stdout, stderr } = await piped(['--lang', 'en'], script);
     expect(code).toBe(0);
@@ -113,6 +114,15 @@ describe('npm run chat', () => {
     expect(stdout).toContain('Great! The provisioning contact can now follow the email');
     expect(stdout.split('What do you need?').length - 1).toBe(2);
     expect(stdout).toContain("Let's start over.");
+  });
+
+  it('ends cleanly on Ctrl+C (SIGINT), closing storage on the way out', async () => {
+    const p = start(['--lang', 'en']);
+    while (hintCount(p.out()) < 1) await new Promise((r) => p.child.stdout.once('data', r));
+    p.child.kill('SIGINT');
+    await p.exited;
+    expect(p.out().trimEnd().endsWith('Bye! Type npm run chat to start again.')).toBe(true);
+    expect(p.err()).toBe('');
   });
 
   it('refuses an unknown --lang with the usage and exit code 64', async () => {
