@@ -14,11 +14,13 @@ import type { StoreMigration, StoreDialect } from './types';
 import { migration as initial } from './0001-initial';
 import { migration as cases } from './0002-cases';
 import { migration as directline } from './0003-directline';
+import { migration as funnelReportIndexes } from './0004-funnel-report-indexes';
 
 const ordered: [name: string, migration: StoreMigration][] = [
   ['0001-initial', initial],
   ['0002-cases', cases],
   ['0003-directline', directline],
+  ['0004-funnel-report-indexes', funnelReportIndexes],
 ];
 
 export type { StoreMigration, StoreDialect, ColumnTypes } from './types';
