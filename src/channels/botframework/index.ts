@@ -32,6 +32,8 @@ export interface BotFrameworkChannelDeps {
   engine: Pick<Engine, 'handle'>;
   translator: Translator;
   logger: Logger;
+  /** A turn still running after this long shows "typing…" (opening a case can take seconds). Default 1500. */
+  typingAfterMs?: number;
 }
 
 export interface BotFrameworkChannel extends ServerPlugin {
@@ -140,8 +142,34 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
     }
   }
 
+  /** Sends a typing indicator if the turn is still running after `typingAfterMs`; resolves once it is sent (or not). */
+  function typingWhileSlow(context: TurnContext): { stop(): Promise<void> } {
+    if (context.activity.deliveryMode === DeliveryModes.ExpectReplies || context.activity.type !== ActivityTypes.Message) {
+      return { stop: async () => undefined };
+    }
+    let sent: Promise<void> | undefined;
+    const timer = setTimeout(() => {
+      sent = context.sendActivity({ type: ActivityTypes.Typing }).then(
+        () => undefined,
+        (err: unknown) => logger.debug({ err, conversation: context.activity.conversation.id }, 'typing indicator not sent'),
+      );
+    }, deps.typingAfterMs ?? 1500);
+    return {
+      async stop() {
+        clearTimeout(timer);
+        await sent; // the indicator must not arrive after the answer
+      },
+    };
+  }
+
   async function onTurn(context: TurnContext, inbound: Inbound): Promise<void> {
-    const result = await engine.handle(inbound);
+    const typing = typingWhileSlow(context);
+    let result: TurnResult;
+    try {
+      result = await engine.handle(inbound);
+    } finally {
+      await typing.stop();
+    }
     context.turnState.set(LOCALE_KEY, result.locale);
     if (result.duplicate) return;
     const t = tFor(result.locale);

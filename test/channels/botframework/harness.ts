@@ -161,7 +161,12 @@ export class Person {
     const text = await res.text();
     let replies: Reply[] = [];
     if (activity.deliveryMode !== 'expectReplies' && this.opts.connector) {
-      replies = this.opts.connector.sentTo(this.conversationId).slice(before).map((s) => parseReply(s.activity, s.id));
+      // A slow turn may show "typing…" first; that is not a reply.
+      replies = this.opts.connector
+        .sentTo(this.conversationId)
+        .slice(before)
+        .filter((s) => s.activity.type !== 'typing')
+        .map((s) => parseReply(s.activity, s.id));
     } else if (res.status === 200 && text) {
       const body = JSON.parse(text) as { activities?: Record<string, unknown>[] };
       replies = (body.activities ?? []).map((a) => parseReply(a, a.id as string | undefined));

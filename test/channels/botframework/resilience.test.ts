@@ -71,8 +71,8 @@ describe('graceful shutdown', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     let replyReached!: () => void;
     const reached = new Promise<void>((resolve) => (replyReached = resolve));
-    connector.beforePost = async (conversationId) => {
-      if (conversationId !== person.conversationId) return;
+    connector.beforePost = async (conversationId, activity) => {
+      if (conversationId !== person.conversationId || activity.type === 'typing') return;
       replyReached();
       await held;
     };
