@@ -5,7 +5,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WEBEX_ROUTE } from '../../../src/channels/webex/channel';
-import { MARKDOWN_MAX_BYTES } from '../../../src/channels/webex/render';
+import { escapeMarkdown, MARKDOWN_MAX_BYTES } from '../../../src/channels/webex/render';
 import { createTranslator, loadResources } from '../../../src/i18n';
 import { FakeWebex, type FakePerson, type FakeRoom } from '../../fakes/webex-api';
 import { lastCard, markdownSince, offeredChoices, press, say, SECRET, startBot, tempDir, typeChoice, type RunningBot } from './harness';
@@ -368,7 +368,7 @@ describe('delivery discipline', () => {
     await say(b, fake, room, person, 'hi');
     const visible = fake.visible(room.id);
     expect(visible).toHaveLength(1);
-    expect(visible[0]!.markdown).toBe(b.app.translator.t('en', 'webex:error').replace(/[\\`*_~[\]<>#|]/g, (c) => `\\${c}`));
+    expect(visible[0]!.markdown).toBe(escapeMarkdown(b.app.translator.t('en', 'webex:error')));
     expect(b.inbounds).toHaveLength(0);
   });
 });
@@ -424,7 +424,7 @@ describe('replies', () => {
     const words = b.results[0]!.messages[0]!.paragraphs.join(' ').split(/\s+/);
     let from = 0;
     for (const word of words) {
-      const at = all.indexOf(word.replace(/[\\`*_~[\]<>#|]/g, (c) => `\\${c}`), from);
+      const at = all.indexOf(escapeMarkdown(word), from);
       expect(at, `"${word}" is missing or out of order`).toBeGreaterThanOrEqual(0);
       from = at;
     }
