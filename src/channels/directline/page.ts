@@ -4,10 +4,12 @@
  * switch and "start over". Every string on it comes from locales/<lng>/webchat.json.
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
 import type { Request, Response, Server } from 'restify';
 import { LOCALES, type Locale } from '../../../dialogs/flow';
 import { normaliseLocale, type Translator } from '../../i18n';
@@ -62,8 +64,12 @@ interface StaticAsset {
   etag: string;
 }
 
-function asset(type: string, body: Buffer, version: string): StaticAsset {
-  return { type, body, gzip: gzipSync(body), etag: `"${version}-${body.length}"` };
+const gzip = promisify(gzipCallback);
+
+/** Compressed off the event loop's critical path: the Web Chat bundle is a few megabytes. */
+async function asset(type: string, path: string, version: string): Promise<StaticAsset> {
+  const body = await readFile(path);
+  return { type, body, gzip: await gzip(body), etag: `"${version}-${body.length}"` };
 }
 
 function escapeHtml(text: string): string {
@@ -89,17 +95,23 @@ export interface WebChatPageDeps {
 export class WebChatPage {
   private readonly pageTemplate = readFileSync(join(PAGE_DIR, 'index.html'), 'utf8');
   private readonly accessTemplate = readFileSync(join(PAGE_DIR, 'access.html'), 'utf8');
-  private readonly assets = new Map<string, () => StaticAsset>();
+  private readonly assets = new Map<string, () => Promise<StaticAsset>>();
 
   constructor(private readonly deps: WebChatPageDeps) {
-    const lazy = (make: () => StaticAsset) => {
-      let made: StaticAsset | undefined;
-      return () => (made ??= make());
+    const lazy = (make: () => Promise<StaticAsset>) => {
+      let made: Promise<StaticAsset> | undefined;
+      return () => {
+        made ??= make().catch((err: unknown) => {
+          made = undefined;
+          throw err;
+        });
+        return made;
+      };
     };
     const version = Date.now().toString(36);
-    this.assets.set('app.js', lazy(() => asset('text/javascript; charset=utf-8', readFileSync(join(PAGE_DIR, 'app.js')), version)));
-    this.assets.set('app.css', lazy(() => asset('text/css; charset=utf-8', readFileSync(join(PAGE_DIR, 'app.css')), version)));
-    this.assets.set('webchat.js', lazy(() => asset('text/javascript; charset=utf-8', readFileSync(webChatBundlePath()), version)));
+    this.assets.set('app.js', lazy(() => asset('text/javascript; charset=utf-8', join(PAGE_DIR, 'app.js'), version)));
+    this.assets.set('app.css', lazy(() => asset('text/css; charset=utf-8', join(PAGE_DIR, 'app.css'), version)));
+    this.assets.set('webchat.js', lazy(() => asset('text/javascript; charset=utf-8', webChatBundlePath(), version)));
   }
 
   plugin(): ServerPlugin {
@@ -109,6 +121,8 @@ export class WebChatPage {
   register(server: Server): void {
     server.get('/', async (req: Request, res: Response) => this.page(req, res));
     server.get('/webchat/:asset', async (req: Request, res: Response) => this.asset(req, res));
+    // Warm the bundle up so the first visitor does not wait for its compression.
+    void this.assets.get('webchat.js')?.().catch(() => undefined);
   }
 
   private strings(locale: Locale): Record<string, string> {
@@ -165,13 +179,13 @@ export class WebChatPage {
     res.end(html);
   }
 
-  private asset(req: Request, res: Response): void {
+  private async asset(req: Request, res: Response): Promise<void> {
     const make = this.assets.get(String(req.params?.asset ?? ''));
     if (!make) {
       res.send(404, { code: 'NotFound', message: 'No such file.' });
       return;
     }
-    const file = make();
+    const file = await make();
     if (req.headers['if-none-match'] === file.etag) {
       res.writeHead(304, { ETag: file.etag });
       res.end();

@@ -226,6 +226,10 @@ describe('Direct Line endpoint (loopback, no token configured)', () => {
     const bundle = await fetch(`${bot.url}/webchat/webchat.js`);
     expect(bundle.status).toBe(200);
     expect(await bundle.text()).toContain('renderWebChat');
+    const etag = bundle.headers.get('etag');
+    expect(etag).toBeTruthy();
+    expect((await fetch(`${bot.url}/webchat/webchat.js`, { headers: { 'if-none-match': etag! } })).status).toBe(304);
+    expect((await fetch(`${bot.url}/webchat/nope.js`)).status).toBe(404);
   });
 });
 
