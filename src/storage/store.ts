@@ -68,6 +68,11 @@ export interface Store {
   loadConversation(key: string): Promise<ConversationState | undefined>;
   loadTranscript(key: string): Promise<TranscriptEntry[]>;
   getUserLocale(userKey: string): Promise<Locale | undefined>;
-  /** Atomically: upsert the conversation, append transcript and funnel events, mark the activity. */
+  /**
+   * Atomically: upsert the conversation, append transcript and funnel events, mark the activity (and
+   * whatever the turn writers in ./turn-writers.ts add). All or nothing. The SQL store refuses, with
+   * nothing written, an activity already marked (`DuplicateActivityError`) and a conversation turn
+   * not newer than the stored one (`ConcurrentTurnError`); a database failure is a `StorageError`.
+   */
   commitTurn(commit: TurnCommit): Promise<void>;
 }
