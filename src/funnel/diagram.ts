@@ -87,9 +87,10 @@ function wrap(text: string, width = 28): string {
 
 export function toDot(graph: FlowGraph, translator: Translator, locale: Locale): string {
   const t = (key: string) => translator.t(locale, `diagram:${key}`);
+  const title = translator.has(locale, `diagram:titles.${graph.flowId}`) ? t(`titles.${graph.flowId}`) : t('title');
   const out = [
     'digraph flow {',
-    `  graph [rankdir=TB, fontname="DejaVu Sans", fontsize=16, labelloc=t, label=${dotString(t('title'))}, nodesep=0.35, ranksep=0.45];`,
+    `  graph [rankdir=TB, fontname="DejaVu Sans", fontsize=16, labelloc=t, label=${dotString(title)}, nodesep=0.35, ranksep=0.45];`,
     '  node [shape=box, style="rounded,filled", fontname="DejaVu Sans", fontsize=11, margin="0.15,0.07"];',
     '  edge [fontname="DejaVu Sans", fontsize=9, color="#64748b", fontcolor="#334155"];',
     `  start [shape=circle, label=${dotString(t('start'))}, fillcolor="#0f172a", fontcolor="#ffffff", fontsize=9, width=0.6, fixedsize=true];`,

@@ -139,7 +139,7 @@ export function flowGraph(flow: FlowDefinition, translator: Translator, locale: 
   const transitionsOf = (node: AnyStateNode, from: string, source: AnyStateNode | undefined) => {
     for (const [eventType, list] of node.transitions) {
       // "One step back" and "jump back" reach every earlier step: part of the any-step note, not edges.
-      if (eventType === 'BACK' || eventType === 'JUMP') continue;
+      if (!source && (eventType === 'BACK' || eventType === 'JUMP')) continue;
       for (const transition of list) {
         for (const target of transition.target ?? []) {
           const { choices, names } = guardParts(transition.guard);
@@ -152,7 +152,9 @@ export function flowGraph(flow: FlowDefinition, translator: Translator, locale: 
       }
     }
     for (const transition of node.always ?? []) {
-      for (const target of transition.target ?? []) addEdge(from, target.path.join('.'), eventLabel('always'));
+      const { names } = guardParts(transition.guard);
+      const conditions = names.map((n) => (translator.has(locale, `diagram:guard.${n}`) ? t(`diagram:guard.${n}`) : n));
+      for (const target of transition.target ?? []) addEdge(from, target.path.join('.'), conditions.length ? conditions.join(' + ') : eventLabel('always'));
     }
   };
 

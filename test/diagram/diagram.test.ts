@@ -47,8 +47,7 @@ describe('the flow diagram', () => {
     const expected = new Set<string>();
     const walk = (node: AnyStateNode) => {
       for (const child of Object.values(node.states) as AnyStateNode[]) {
-        for (const [eventType, list] of child.transitions) {
-          if (eventType === 'BACK') continue;
+        for (const [, list] of child.transitions) {
           for (const tr of list) for (const target of tr.target ?? []) expected.add(`${child.path.join('.')}->${target.path.join('.')}`);
         }
         walk(child);
@@ -103,5 +102,33 @@ describe('the committed picture', () => {
       if (locale === 'en') expect(readme).toContain(`s_${state.replace(/\W/g, '_')}`);
     }
     expect(readme).toContain(`docs/flow.${locale}.svg`);
+  });
+});
+
+describe('pictures of the other flows', () => {
+  it.each(['support-case', 'agent-triage'] as const)('npm run diagram --flow %s holds every state of that machine', async (flowId) => {
+    const { agentTriageFlow } = await import('../../dialogs/agent-triage/machine');
+    const { supportCaseFlow } = await import('../../dialogs/support-case/index');
+    const flow = flowId === 'support-case' ? supportCaseFlow : agentTriageFlow;
+    const states: string[] = [];
+    const walk = (node: AnyStateNode) => {
+      for (const child of Object.values(node.states) as AnyStateNode[]) {
+        states.push(child.path.join('.'));
+        walk(child);
+      }
+    };
+    walk(flow.machine.root as AnyStateNode);
+    const out = mkdtempSync(join(tmpdir(), 'diagram-flow-'));
+    try {
+      await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/diagram.ts', '--flow', flowId, '--lang', 'en', '--out', out]);
+      const svg = readFileSync(join(out, `${flowId}.en.svg`), 'utf8');
+      const mermaid = readFileSync(join(out, `${flowId}.en.mmd`), 'utf8');
+      for (const state of states) {
+        expect(svg).toContain(`<title>${state}</title>`);
+        expect(mermaid).toContain(`s_${state.replace(/\W/g, '_')}`);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
