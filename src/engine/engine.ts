@@ -4,7 +4,8 @@
  * finishes with `next`, persist everything at once, render. Channel-neutral: channels give an
  * Inbound and render the TurnResult.
  */
-import { createActor, waitFor, type AnyActorLogic, type AnyActorRef, type AnyMachineSnapshot } from 'xstate';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createActor, waitFor, type AnyActorLogic, type AnyActorRef, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import { z } from 'zod';
 import type { FlowDefinition, FlowEvent, FlowInput, FlowOutput, Line, Locale, StepView } from '../../dialogs/flow';
 import { normaliseLocale, type Translator } from '../i18n';
@@ -65,10 +66,19 @@ interface Running {
   actor: AnyActorRef;
 }
 
+/** The turn an actor belongs to: its scope, and the actor implementations built for it (lazily). */
+interface TurnActors {
+  scope?: TurnScope;
+  built?: Record<string, AnyActorLogic>;
+}
+
 export class Engine {
   private readonly vocab: Vocabulary;
   private readonly flows: Map<string, FlowDefinition>;
   private readonly clock: () => Date;
+  /** Each flow's machine with its actors provided once (building a machine is costly; see machineFor). */
+  private readonly provided = new Map<FlowDefinition, AnyStateMachine>();
+  private readonly turnActors = new AsyncLocalStorage<TurnActors>();
 
   constructor(private readonly opts: EngineOptions) {
     this.vocab = buildVocabulary(opts.translator.resources);
@@ -83,7 +93,7 @@ export class Engine {
   async handle(inbound: Inbound): Promise<TurnResult> {
     const started = performance.now();
     const key = Engine.conversationKey(inbound);
-    const result = await this.opts.store.runExclusive(key, () => this.turn(key, inbound));
+    const result = await this.opts.store.runExclusive(key, () => this.turnActors.run({}, () => this.turn(key, inbound)));
     this.opts.onTurn?.({ channel: inbound.channel, outcome: result.outcome, ms: performance.now() - started, duplicate: result.duplicate });
     return result;
   }
@@ -101,6 +111,8 @@ export class Engine {
     const [record, chosenLocale] = await Promise.all([store.loadConversation(key), store.getUserLocale(userKey)]);
     let locale: Locale = chosenLocale ?? normaliseLocale(inbound.locale) ?? record?.locale ?? 'en';
     const scope: TurnScope = { conversationKey: key, inbound, locale, now, commit: {} };
+    const turnActors = this.turnActors.getStore();
+    if (turnActors) turnActors.scope = scope;
     const prefix: Line[] = [];
     let parents = record?.parents ?? [];
 
@@ -291,8 +303,49 @@ export class Engine {
     )) as AnyMachineSnapshot;
   }
 
-  private machineFor(flow: FlowDefinition, scope: TurnScope) {
-    return this.opts.actors ? flow.machine.provide({ actors: this.opts.actors(scope) }) : flow.machine;
+  /**
+   * The flow's machine with the runtime's actors. `provide()` builds a whole new machine (every state
+   * node), which cost about a tenth of a turn's CPU when done per turn (bench/README "Performance"),
+   * so each flow is provided once, with actor logic that forwards to the implementations built for
+   * the turn it runs in (`opts.actors(scope)`, found through AsyncLocalStorage; promise callbacks of
+   * an actor started in a turn stay in that turn).
+   */
+  private machineFor(flow: FlowDefinition, scope: TurnScope): AnyStateMachine {
+    const build = this.opts.actors;
+    if (!build) return flow.machine;
+    let machine = this.provided.get(flow);
+    if (!machine) {
+      const names = new Set([...Object.keys(flow.machine.implementations.actors), ...Object.keys(build(scope))]);
+      const declared = flow.machine.implementations.actors as Record<string, AnyActorLogic | undefined>;
+      machine = flow.machine.provide({
+        actors: Object.fromEntries([...names].map((name) => [name, this.turnActor(name, build, declared[name])])),
+      });
+      this.provided.set(flow, machine);
+    }
+    return machine;
+  }
+
+  /** Actor logic that behaves as the implementation `name` built for the current turn. */
+  private turnActor(name: string, build: (scope: TurnScope) => Record<string, AnyActorLogic>, declared?: AnyActorLogic): AnyActorLogic {
+    const current = (): AnyActorLogic => {
+      const turn = this.turnActors.getStore();
+      if (!turn?.scope) throw new Error(`actor ${name} used outside a turn`);
+      turn.built ??= build(turn.scope);
+      const logic = turn.built[name] ?? declared;
+      if (!logic) throw new Error(`no implementation of actor ${name} for this turn`);
+      return logic;
+    };
+    const logic: AnyActorLogic = {
+      transition: (snapshot, event, actorScope) => current().transition(snapshot, event, actorScope),
+      getInitialSnapshot: (actorScope, input) => current().getInitialSnapshot(actorScope, input),
+      getPersistedSnapshot: (snapshot, options) => current().getPersistedSnapshot(snapshot, options),
+      restoreSnapshot: (snapshot, actorScope) => {
+        const impl = current();
+        return impl.restoreSnapshot ? impl.restoreSnapshot(snapshot, actorScope) : snapshot;
+      },
+      start: (snapshot, actorScope) => current().start?.(snapshot, actorScope),
+    };
+    return logic;
   }
 
   /** Restores a stored flow snapshot, or returns undefined (with an apology line) when it cannot be. */
