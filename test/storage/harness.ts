@@ -71,10 +71,12 @@ export function postgresHarness(): StoreHarness & { schema: string; admin: () =>
     },
     async cleanup() {
       for (const s of opened) await s.close();
-      if (admin) {
-        await admin.query(`drop schema if exists "${schema}" cascade`);
-        await admin.end();
+      if (!admin) {
+        admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+        await admin.connect();
       }
+      await admin.query(`drop schema if exists "${schema}" cascade`);
+      await admin.end();
     },
   };
 }

@@ -3,7 +3,7 @@
  * (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test), each suite in its own schema.
  * These never skip: without PostgreSQL they fail, loudly.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -196,6 +196,35 @@ describe('PostgreSQL: connections lost and databases away', () => {
     expect((await store.loadConversation(k))?.turn).toBe(2);
   });
 
+  it('fails turns quickly while the database is away and serves them again when it is back', async () => {
+    const target = new URL(TEST_DATABASE_URL);
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    const port = await proxy.up();
+    const viaProxy = new URL(TEST_DATABASE_URL);
+    viaProxy.port = String(port);
+    const store = createStore(viaProxy.toString(), silentLogger, { schema: harness.schema, applicationName: uniqueName('proxy') });
+    try {
+      await store.open();
+      const k = `msteams:${uniqueName('conv')}`;
+      await store.runExclusive(k, () => store.commitTurn(turnCommit(k, 1)));
+
+      await proxy.down();
+      await expect(store.runExclusive(k, () => store.commitTurn(turnCommit(k, 2)))).rejects.toBeInstanceOf(StorageUnavailableError);
+      await expect(store.loadConversation(k)).rejects.toBeInstanceOf(StorageUnavailableError);
+
+      await proxy.up(port);
+      await store.runExclusive(k, async () => {
+        const current = await store.loadConversation(k);
+        await store.commitTurn(turnCommit(k, (current?.turn ?? 0) + 1));
+      });
+      expect((await store.loadConversation(k))?.turn).toBe(2);
+      expect(await store.loadTranscript(k)).toHaveLength(4);
+    } finally {
+      await store.close();
+      await proxy.down();
+    }
+  });
+
   it('stops start-up with a named error and a hint when PostgreSQL is not there', async () => {
     const port = await closedPort();
     const store = createStore({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/test`, DATABASE_POOL_SIZE: 2 }, silentLogger);
@@ -260,4 +289,39 @@ async function silentServer(): Promise<{ port: number; close: () => Promise<void
       await new Promise((r) => server.close(r));
     },
   };
+}
+
+/** A loopback TCP proxy in front of PostgreSQL that can be taken down (every connection cut) and brought back. */
+class TcpProxy {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+  ) {}
+
+  async up(port = 0): Promise<number> {
+    const server = createServer((client) => {
+      const upstream = connect(this.port, this.host);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => this.sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    this.server = server;
+    return (server.address() as { port: number }).port;
+  }
+
+  async down(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise((r) => server.close(r));
+  }
 }
