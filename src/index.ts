@@ -35,7 +35,16 @@ async function main(): Promise<void> {
     logger.fatal({ err }, 'the bot could not start');
     process.exit(1);
   }
-  const { url } = await application.listen();
+  let url: string;
+  try {
+    ({ url } = await application.listen());
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const hint = code === 'EADDRINUSE' ? 'another process uses this port: stop it or set PORT' : code === 'EACCES' ? 'ports below 1024 need privileges: set PORT' : undefined;
+    logger.fatal({ err, host: config.HOST, port: config.PORT, hint }, 'the bot could not listen');
+    await application.close(0).catch(() => undefined);
+    process.exit(1);
+  }
   logger.info(
     {
       url,

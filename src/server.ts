@@ -124,9 +124,11 @@ export function buildServer(deps: ServerDeps): App {
     inFlight: () => inFlight,
     listen(port = 0, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
-        server.server.once('error', reject);
+        // restify re-emits the http server's 'error' on itself: listen there, or EADDRINUSE throws.
+        server.once('error', reject);
         server.listen(port, host, () => {
-          server.server.off('error', reject);
+          server.off('error', reject);
+          server.on('error', (err: Error) => logger.error({ err }, 'http server error'));
           const bound = (server.server.address() as AddressInfo).port;
           const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
           resolve({ port: bound, url: `http://${shownHost}:${bound}` });

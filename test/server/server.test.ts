@@ -35,6 +35,14 @@ describe('buildServer', () => {
     expect(await res.json()).toEqual({ status: 'ok', storage: 'sqlite' });
   });
 
+  it('rejects listen on a port in use instead of throwing', async () => {
+    app = buildServer({ logger, maxBodyBytes: 1024 });
+    const { port } = await app.listen(0);
+    const second = buildServer({ logger, maxBodyBytes: 1024 });
+    await expect(second.listen(port)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await second.close(100);
+  });
+
   it('serves the routes a plug-in registers, with the parsed body and the raw text', async () => {
     app = buildServer({ logger, maxBodyBytes: 1024, plugins: [echoPlugin()] });
     const { url } = await app.listen(0);
