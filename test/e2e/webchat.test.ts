@@ -295,8 +295,17 @@ describe('Web Chat in the browser', () => {
     for (const value of ['104857391', 'Sub123456', 'new.contact@example.com']) expect(cardText).toContain(value);
 
     const beforeConfirm = await chat.botCount();
+    const cards = page.locator('#webchat .ac-adaptiveCard');
+    const cardsBefore = await cards.count();
     await card.getByRole('button', { name: t('support-case:summary.confirm'), exact: true }).click();
     await expect.poll(() => chat.botCount(), { timeout: 15_000 }).toBeGreaterThan(beforeConfirm);
+    // The pressed card is swapped in place for its answered version, without buttons (as in Teams).
+    const answered = normalise(translator.t('en', 'botframework:card.yourAnswer', { label: t('support-case:summary.confirm') }));
+    await expect.poll(async () => normalise(await cards.last().innerText()), { timeout: 15_000 }).toContain(answered);
+    expect(await cards.count()).toBe(cardsBefore);
+    expect(await cards.last().locator('button').count()).toBe(0);
+    const bubbles = await page.locator(BOT_MESSAGES).allInnerTexts();
+    expect(normalise(bubbles.at(-2) ?? '')).toContain(answered);
     const [lead] = t('support-case:opened.reference', { reference: '\u0000' }).split('\u0000');
     await expect.poll(() => chat.lastBotText(), { timeout: 15_000 }).toContain(normalise(lead!));
     const reference = /([A-Z]{2,}[-\w]*\d+)/.exec((await chat.lastBotText()).slice(normalise(lead!).length))?.[1];

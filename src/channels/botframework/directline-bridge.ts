@@ -8,17 +8,17 @@
  * Mapping and rendering are the Bot Framework channel's own (`toInbound`, `textMessage`/`cardMessage`):
  * the web chat gets text with suggested actions, and an Adaptive Card where a message has facts to show.
  */
-import { ActivityTypes, DeliveryModes, type Activity, type TurnContext } from 'botbuilder';
+import { ActivityTypes, CardFactory, DeliveryModes, type Activity, type TurnContext } from 'botbuilder';
 import type { Engine } from '../../engine/engine';
 import type { Locale, RenderedMessage } from '../../engine/types';
 import { normaliseLocale, type Translator } from '../../i18n';
 import type { Logger } from '../../log';
 import type { BotBridge } from '../directline/channel';
-import { PAGE_EVENTS } from '../directline/channel';
+import { PAGE_EVENTS, REPLACES_CARD } from '../directline/channel';
 import type { DirectLineActivity } from '../directline/protocol';
-import { incomingActivity, toInbound } from './activity';
+import { cardSubmit, incomingActivity, toInbound } from './activity';
 import { createAdapter } from './index';
-import { cardMessage, textMessage, type T } from './render';
+import { answeredCard, cardMessage, textMessage, type T } from './render';
 
 export interface DirectLineBridgeDeps {
   engine: Pick<Engine, 'handle'>;
@@ -84,7 +84,16 @@ export function createDirectLineBridge(deps: DirectLineBridgeDeps): BotBridge {
         context.turnState.set(LOCALE_KEY, result.locale);
         if (result.duplicate) return;
         const t = tFor(result.locale);
-        const replies = result.messages.map((m) => ({ ...renderForWebChat(m, t), locale: result.locale }));
+        const replies: Partial<Activity>[] = result.messages.map((m) => ({ ...renderForWebChat(m, t), locale: result.locale }));
+        // A pressed card is retired as in Teams: the endpoint swaps it for its answered version (no buttons).
+        const submit = cardSubmit.safeParse(parsed.data.value);
+        if (submit.success && submit.data.prompt && (result.answered || result.stale)) {
+          replies.unshift({
+            type: ActivityTypes.Message,
+            attachments: [CardFactory.adaptiveCard(answeredCard(submit.data.prompt, result.answered?.label, t))],
+            channelData: { [REPLACES_CARD]: { step: submit.data.step, prompt: submit.data.prompt } },
+          });
+        }
         if (replies.length) await context.sendActivities(replies);
       });
       const body = response?.body as { activities?: unknown[] } | undefined;

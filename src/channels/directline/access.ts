@@ -49,8 +49,12 @@ export function newSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/**
+ * A random id for URLs (conversations, files). Hex, not base64url: an `_` in a URL that ends up in
+ * markdown (a case summary) gets escaped and breaks the link.
+ */
 export function newId(bytes = 16): string {
-  return randomBytes(bytes).toString('base64url');
+  return randomBytes(bytes).toString('hex');
 }
 
 export class SiteAccess {

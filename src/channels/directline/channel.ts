@@ -12,6 +12,8 @@
  * The person's activity is echoed into the stream with the id we gave it and its
  * `channelData.clientActivityID` (Web Chat marks it sent only then), before the bot's answers. One
  * conversation's activities are handled one after another; the engine's own lock serialises turns too.
+ * The watermark hands out every activity once; the one deliberate exception is a pressed card, which
+ * comes again under its own id and timestamp in its answered form, and Web Chat replaces it in place.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Request, Response, Server } from 'restify';
@@ -22,6 +24,7 @@ import type { ActivityLog, DirectLineConversation, LoggedActivity } from './acti
 import {
   botActivity,
   errorBody,
+  type BotActivity,
   inboundActivity,
   startConversationBody,
   watermarkQuery,
@@ -33,6 +36,13 @@ import { isInlineType, UploadTooLargeError, type StoredFile, type UploadStore } 
 
 export const DIRECT_LINE_CHANNEL_ID = 'directline';
 export const BOT_ACCOUNT = { id: 'pce-support-bot', name: 'Support bot', role: 'bot' as const };
+
+/**
+ * A bot reply whose channelData carries this key (`{ step, prompt }` of a pressed card's submit data)
+ * is not a new message: it replaces the bot's latest card that carried that submit data, under the
+ * same id and timestamp, so Web Chat swaps the card in place (as Teams' updateActivity does).
+ */
+export const REPLACES_CARD = 'pce:replacesCard';
 
 /** Names of the events the page sends; the bot side turns them into the engine's commands. */
 export const PAGE_EVENTS = { setLanguage: 'webchat/setLanguage' } as const;
@@ -278,10 +288,13 @@ export class DirectLineEndpoint {
       if (!parsed.success) this.deps.logger.warn({ conversation: conversation.id }, 'bot answered with an invalid activity; dropped');
       return parsed.success ? [parsed.data] : [];
     });
-    if (!valid.length) return;
+    const updates = await this.cardUpdates(conversation.id, valid.filter(isCardReplacement));
+    const fresh = valid.filter((r) => !isCardReplacement(r));
+    if (updates.length) await this.deps.log.append(conversation.id, updates.length, (_seq, i) => updates[i]!);
+    if (!fresh.length) return;
     const now = this.clock().toISOString();
-    await this.deps.log.append(conversation.id, valid.length, (seq, i) => {
-      const reply = valid[i]!;
+    await this.deps.log.append(conversation.id, fresh.length, (seq, i) => {
+      const reply = fresh[i]!;
       return {
         ...pick(reply, REPLY_FIELDS),
         type: reply.type,
@@ -294,6 +307,20 @@ export class DirectLineEndpoint {
         replyToId: activity.id,
       };
     });
+  }
+
+  /** The replaced versions of pressed cards: same id, timestamp and place; content from the bot. */
+  private async cardUpdates(conversationId: string, replacements: BotActivity[]): Promise<DirectLineActivity[]> {
+    if (!replacements.length) return [];
+    const history = await this.deps.log.since(conversationId, 0, MAX_HISTORY_SCAN);
+    const out: DirectLineActivity[] = [];
+    for (const replacement of replacements) {
+      const target = replacementTarget(replacement);
+      const original = [...history].reverse().find((e) => e.activity.from.role === 'bot' && cardCarries(e.activity, target))?.activity;
+      if (!original) continue;
+      out.push({ ...original, attachments: replacement.attachments as DirectLineAttachment[] | undefined, suggestedActions: undefined });
+    }
+    return out;
   }
 
   // --- uploads -------------------------------------------------------------------------------
@@ -444,6 +471,31 @@ function readLimited(req: IncomingMessage, limit: number, fileLimit: number): Pr
     });
     req.once('end', () => resolve(Buffer.concat(chunks)));
     req.once('error', reject);
+  });
+}
+
+const MAX_HISTORY_SCAN = 1000;
+
+function isCardReplacement(reply: BotActivity): boolean {
+  return reply.channelData?.[REPLACES_CARD] !== undefined;
+}
+
+function replacementTarget(reply: BotActivity): { step?: unknown; prompt?: unknown } {
+  const target = reply.channelData?.[REPLACES_CARD];
+  return typeof target === 'object' && target !== null ? (target as { step?: unknown; prompt?: unknown }) : {};
+}
+
+/** Does one of the activity's Adaptive Cards have a submit button carrying this step and prompt? */
+function cardCarries(activity: DirectLineActivity, target: { step?: unknown; prompt?: unknown }): boolean {
+  return (activity.attachments ?? []).some((a) => {
+    const actions = (a.content as { actions?: unknown } | undefined)?.actions;
+    return (
+      a.contentType === 'application/vnd.microsoft.card.adaptive' &&
+      Array.isArray(actions) &&
+      actions.some((action: { type?: unknown; data?: { step?: unknown; prompt?: unknown } }) => {
+        return action?.type === 'Action.Submit' && action.data?.step === target.step && action.data?.prompt === target.prompt;
+      })
+    );
   });
 }
 

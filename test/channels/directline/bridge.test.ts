@@ -89,6 +89,33 @@ describe('Direct Line bridge (in-process CloudAdapter)', () => {
   });
 });
 
+describe('pressed cards in Web Chat', () => {
+  it('swaps a pressed card for its answered version under the same id and timestamp', async () => {
+    const dl = await serve(async (inbound) => {
+      const base = result(inbound, []);
+      if (inbound.kind === 'greeting') {
+        return { ...base, step: 'summary', messages: [{ paragraphs: ['Check it'], choices: [{ id: 'confirm', label: 'Confirm' }], links: [], facts: [{ label: 'Order', value: '104857391' }], step: 'summary' }] };
+      }
+      return { ...base, step: 'opened', messages: [{ paragraphs: ['Opened'], choices: [], links: [], facts: [] }], answered: { step: 'summary', choiceId: 'confirm', label: 'Confirm' } };
+    });
+    const c = await dl.startOk();
+    const first = await dl.getOk(c);
+    const card = first.activities[0]!;
+    const submit = (card.attachments as Array<{ content: { actions: Array<{ data: unknown }> } }>)[0]!.content.actions[0]!.data;
+    expect(submit).toMatchObject({ choice: 'confirm', step: 'summary' });
+
+    await dl.post(c, { type: 'message', value: submit, channelData: { clientActivityID: 'press-1' } });
+    const after = await dl.getOk(c, first.watermark);
+    const [echo, replaced, opened] = after.activities;
+    expect(echo!.from.role).toBe('user');
+    expect(replaced).toMatchObject({ id: card.id, timestamp: card.timestamp });
+    const content = (replaced!.attachments as Array<{ content: { actions: unknown[]; body: Array<{ text?: string }> } }>)[0]!.content;
+    expect(content.actions).toEqual([]);
+    expect(content.body.map((b) => b.text)).toContain(translator.t('uk', 'botframework:card.yourAnswer', { label: 'Confirm' }));
+    expect(opened!.text).toBe('Opened');
+  });
+});
+
 describe('Web Chat rendering', () => {
   const t = (key: string) => translator.t('en', `botframework:${key}`);
 
