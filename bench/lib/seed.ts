@@ -58,10 +58,21 @@ async function pgColumns(client: pg.Client, table: string): Promise<Column[]> {
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-/** Builds `INSERT INTO t (...) SELECT ... FROM t, copies WHERE <row of a template>` for one table. */
-function copyStatement(dialect: 'sqlite' | 'postgres', table: string, columns: Column[], prefix: string): string {
+/** The template rows of a table: the prefix followed by a digit in a text column (copies have `c` there). */
+function templateFilter(dialect: 'sqlite' | 'postgres', columns: Column[], prefix: string): string {
+  return columns
+    .filter((c) => c.kind !== 'other')
+    .map((c) => (dialect === 'sqlite' ? `${quote(c.name)} GLOB '*${prefix}[0-9]*'` : `${quote(c.name)}::text ~ '${prefix}[0-9]'`))
+    .join(' OR ');
+}
+
+/**
+ * Statements for one table: keep its template rows in a temporary table once (so each batch reads
+ * only those, not the whole growing table), then `INSERT INTO t (...) SELECT <renamed> FROM tpl, copies`.
+ */
+function copyStatements(dialect: 'sqlite' | 'postgres', table: string, columns: Column[], prefix: string): { keep: string; copy: string } {
   const kept = columns.filter((c) => !c.generated);
-  const textual = kept.filter((c) => c.kind !== 'other');
+  const tpl = quote(`tpl_${table}`);
   const renamed = (c: Column) => {
     const asText = dialect === 'postgres' && c.kind === 'json' ? `${quote(c.name)}::text` : quote(c.name);
     const copyTag = dialect === 'sqlite' ? `'${prefix}c' || copies.i || '-'` : `'${prefix}c' || copies.i::text || '-'`;
@@ -69,12 +80,11 @@ function copyStatement(dialect: 'sqlite' | 'postgres', table: string, columns: C
     return dialect === 'postgres' && c.kind === 'json' ? `(${expr})::jsonb` : expr;
   };
   const select = kept.map((c) => (c.kind === 'other' ? quote(c.name) : renamed(c))).join(', ');
-  // Template rows: the prefix followed by a digit (copies have `c` there).
-  const matches = textual.map((c) =>
-    dialect === 'sqlite' ? `${quote(c.name)} GLOB '*${prefix}[0-9]*'` : `${quote(c.name)}::text ~ '${prefix}[0-9]'`,
-  );
-  return `INSERT INTO ${quote(table)} (${kept.map((c) => quote(c.name)).join(', ')})
-    SELECT ${select} FROM ${quote(table)}, copies WHERE ${matches.join(' OR ')}`;
+  const names = kept.map((c) => quote(c.name)).join(', ');
+  return {
+    keep: `CREATE TEMP TABLE ${tpl} AS SELECT ${names} FROM ${quote(table)} WHERE ${templateFilter(dialect, columns, prefix)}`,
+    copy: `INSERT INTO ${quote(table)} (${names}) SELECT ${select} FROM ${tpl}, copies`,
+  };
 }
 
 export interface SeedReport {
@@ -128,15 +138,18 @@ export async function replicateConversations(
       db.pragma('synchronous = OFF');
       db.pragma('cache_size = -262144');
       const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as { name: string }[]).map((r) => r.name);
-      const statements = STORE_TABLES.filter((t) => tables.includes(t)).map((t) => copyStatement('sqlite', t, sqliteColumns(db, t), prefix));
+      db.pragma('temp_store = MEMORY');
+      const plans = STORE_TABLES.filter((t) => tables.includes(t)).map((t) => copyStatements('sqlite', t, sqliteColumns(db, t), prefix));
+      for (const p of plans) db.exec(p.keep);
+      const statements = plans.map((p) => p.copy);
       for (const t of tables.filter((t) => !(STORE_TABLES as readonly string[]).includes(t))) {
         const cols = sqliteColumns(db, t).filter((c) => c.kind !== 'other');
         if (cols.length === 0) continue;
-        const hit = db.prepare(`SELECT 1 FROM ${quote(t)} WHERE ${cols.map((c) => `${quote(c.name)} GLOB '*${prefix}[0-9]*'`).join(' OR ')} LIMIT 1`).get();
+        const hit = db.prepare(`SELECT 1 FROM ${quote(t)} WHERE ${templateFilter('sqlite', cols, prefix)} LIMIT 1`).get();
         if (hit) skippedTables.push(t);
       }
       const count = db.prepare('SELECT count(*) AS n FROM conversations');
-      const countTpl = db.prepare(`SELECT count(*) AS n FROM conversations WHERE key GLOB '*${prefix}[0-9]*'`);
+      const countTpl = db.prepare('SELECT count(*) AS n FROM temp.tpl_conversations');
       copies = await batch(
         async () => (count.get() as { n: number }).n,
         async () => (countTpl.get() as { n: number }).n,
@@ -166,12 +179,16 @@ export async function replicateConversations(
       );
       const tables = rows.map((r) => r.table_name);
       const statements: string[] = [];
-      for (const t of STORE_TABLES.filter((x) => tables.includes(x))) statements.push(copyStatement('postgres', t, await pgColumns(client, t), prefix));
+      for (const t of STORE_TABLES.filter((x) => tables.includes(x))) {
+        const plan = copyStatements('postgres', t, await pgColumns(client, t), prefix);
+        await client.query(plan.keep);
+        statements.push(plan.copy);
+      }
       for (const t of tables.filter((x) => !(STORE_TABLES as readonly string[]).includes(x))) {
         const cols = (await pgColumns(client, t)).filter((c) => c.kind !== 'other');
         if (cols.length === 0) continue;
         const hit = await client.query(
-          `SELECT 1 FROM ${quote(t)} WHERE ${cols.map((c) => `${quote(c.name)}::text ~ '${prefix}[0-9]'`).join(' OR ')} LIMIT 1`,
+          `SELECT 1 FROM ${quote(t)} WHERE ${templateFilter('postgres', cols, prefix)} LIMIT 1`,
         );
         if (hit.rowCount) skippedTables.push(t);
       }
@@ -180,7 +197,7 @@ export async function replicateConversations(
         countAll,
         async () =>
           Number(
-            (await client.query<{ n: string }>(`SELECT count(*) AS n FROM conversations WHERE key ~ '${prefix}[0-9]'`)).rows[0]!.n,
+            (await client.query<{ n: string }>('SELECT count(*) AS n FROM tpl_conversations')).rows[0]!.n,
           ),
         async (from, to) => {
           await client.query('BEGIN');
