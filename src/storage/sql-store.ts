@@ -506,7 +506,7 @@ export class SqlStore implements Store {
     if (error) {
       const failed = results?.find((r) => r.status === 'Error')?.migrationName;
       throw new StorageError(
-        `Database migration ${failed ?? ''} failed: ${(error as Error).message ?? String(error)}`.replace('  ', ' '),
+        `Database migration${failed ? ` ${failed}` : ''} failed: ${error instanceof Error ? error.message : String(error)}`,
         'The database was left at the last migration that succeeded; fix the cause and start again.',
         { cause: error },
       );
