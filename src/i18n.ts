@@ -30,6 +30,9 @@ export interface Translator {
   readonly resources: Resources;
 }
 
+/** Parameterless translations kept per translator (far more than the locales hold). */
+const PLAIN_CACHE_LIMIT = 20_000;
+
 export function createTranslator(resources: Resources = loadResources()): Translator {
   const instance: i18n = i18next.createInstance();
   void instance.init({
@@ -47,10 +50,22 @@ export function createTranslator(resources: Resources = loadResources()): Transl
     returnNull: false,
   });
   const fixed = new Map<Locale, TFunction>(LOCALES.map((l) => [l, instance.getFixedT(l)]));
+  // Most lookups (button labels, fixed paragraphs) have no parameters and always give the same text;
+  // i18next's lookup was a visible share of a turn's CPU (README "Performance"). Bounded, since a
+  // caller may build keys from data.
+  const plain = new Map<string, string>();
   return {
     resources,
     t(locale, key, params) {
-      return String((fixed.get(locale) as TFunction)(key, params as never));
+      const translate = fixed.get(locale) as TFunction;
+      if (params !== undefined && Object.keys(params).length > 0) return String(translate(key, params as never));
+      const cacheKey = `${locale}:${key}`;
+      let text = plain.get(cacheKey);
+      if (text === undefined) {
+        text = String(translate(key));
+        if (plain.size < PLAIN_CACHE_LIMIT) plain.set(cacheKey, text);
+      }
+      return text;
     },
     has(locale, key) {
       return instance.exists(key, { lng: locale, fallbackLng: false } as never);
