@@ -37,6 +37,7 @@ import {
   isStaleConnectionError,
 } from './errors';
 import { KeyedMutex } from './keyed-mutex';
+import { withStatementCache } from './statement-cache';
 import { migrationProvider } from './migrations/index';
 import { migrationDatabase } from './pg-migration-db';
 import { fromJson, toIso, type Database } from './schema';
@@ -432,7 +433,8 @@ export class SqlStore implements Store {
         { cause: err },
       );
     }
-    return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    // Prepared statements are kept: Kysely prepares every query it runs (README "Performance").
+    return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   }
 
   private async openPostgres(url: string): Promise<Kysely<Database>> {
