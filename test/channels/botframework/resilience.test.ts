@@ -60,6 +60,29 @@ describe('a restart in the middle of a conversation', () => {
   });
 });
 
+describe('a stored conversation the current flow cannot continue', () => {
+  it.each([
+    { name: 'saved by an older flow version', change: { flowVersion: 0 }, key: 'common:restartedAfterUpdate' },
+    { name: 'whose snapshot fails validation', change: { snapshot: { status: 'active', value: 42 } }, key: 'common:restartedAfterError' },
+  ])('restarts politely when it was $name', async ({ change, key }) => {
+    dir = tempDir();
+    const bot = await start(join(dir.path, 'bot.sqlite'));
+    const person = new Person(bot.url, { channelId: 'msteams', locale: 'uk-UA', connector });
+    await person.join();
+    await person.pressOn(person.last, person.last.choices[0]!);
+    const record = (await bot.application.store.loadConversation(person.key))!;
+    await bot.application.store.commitTurn({ conversation: { ...record, ...change, turn: record.turn + 1 }, transcript: [] });
+
+    const { status, replies } = await person.say('привіт');
+
+    expect(status).toBe(200);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.text).toContain(t.t('uk', key));
+    expect(replies[0]!.choices.length).toBeGreaterThan(0);
+    expect((await bot.application.store.loadConversation(person.key))?.flowVersion).toBe(record.flowVersion);
+  });
+});
+
 describe('graceful shutdown', () => {
   it('stops accepting, lets the in-flight turn finish and deliver its reply, then closes storage', async () => {
     dir = tempDir();
