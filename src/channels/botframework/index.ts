@@ -34,6 +34,15 @@ export interface BotFrameworkChannelDeps {
   logger: Logger;
   /** A turn still running after this long shows "typing…" (opening a case can take seconds). Default 1500. */
   typingAfterMs?: number;
+  /** Where channel tokens are verified: Bot Framework's public cloud unless given (a sovereign cloud, a test). */
+  authEndpoints?: BotFrameworkAuthEndpoints;
+}
+
+export interface BotFrameworkAuthEndpoints {
+  /** OpenID metadata whose `jwks_uri` lists the keys channel tokens are signed with. */
+  openIdMetadataUrl?: string;
+  /** The `iss` of channel tokens. */
+  tokenIssuer?: string;
 }
 
 export interface BotFrameworkChannel extends ServerPlugin {
@@ -55,7 +64,7 @@ export class BotAdapter extends CloudAdapter {
 }
 
 /** Bot Framework authentication from validated config. No app id: the adapter runs unauthenticated (local use). */
-export function createAdapter(config: BotFrameworkAuthConfig): BotAdapter {
+export function createAdapter(config: BotFrameworkAuthConfig, endpoints: BotFrameworkAuthEndpoints = {}): BotAdapter {
   const credentials = new ConfigurationServiceClientCredentialFactory({
     MicrosoftAppId: config.MicrosoftAppId ?? '',
     MicrosoftAppPassword: config.MicrosoftAppPassword ?? '',
@@ -63,15 +72,23 @@ export function createAdapter(config: BotFrameworkAuthConfig): BotAdapter {
     MicrosoftAppTenantId: config.MicrosoftAppTenantId ?? '',
   });
   const auth = new ConfigurationBotFrameworkAuthentication(
-    { MicrosoftAppId: config.MicrosoftAppId ?? '', MicrosoftAppTenantId: config.MicrosoftAppTenantId ?? '' },
+    {
+      MicrosoftAppId: config.MicrosoftAppId ?? '',
+      MicrosoftAppTenantId: config.MicrosoftAppTenantId ?? '',
+      ...(endpoints.openIdMetadataUrl ? { ToBotFromChannelOpenIdMetadataUrl: endpoints.openIdMetadataUrl } : {}),
+      ...(endpoints.tokenIssuer ? { ToBotFromChannelTokenIssuer: endpoints.tokenIssuer } : {}),
+    },
     credentials,
   );
   return new BotAdapter(auth);
 }
 
+/** jsonwebtoken's errors, which botframework-connector lets through for a badly signed or malformed token. */
+const TOKEN_ERRORS = new Set(['JsonWebTokenError', 'NotBeforeError', 'TokenExpiredError']);
+
 function isAuthenticationFailure(err: unknown): boolean {
-  const status = (err as { statusCode?: unknown } | null)?.statusCode;
-  return status === 401 || status === 403;
+  const e = err as { statusCode?: unknown; name?: unknown } | null;
+  return e?.statusCode === 401 || e?.statusCode === 403 || (typeof e?.name === 'string' && TOKEN_ERRORS.has(e.name));
 }
 
 /** Strings (timestamps) become Dates, as botbuilder's own request parsing does. */
@@ -85,7 +102,7 @@ function asActivity(activity: IncomingActivity): Activity {
 
 export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFrameworkChannel {
   const { engine, translator, logger } = deps;
-  const adapter = createAdapter(deps.config);
+  const adapter = createAdapter(deps.config, deps.authEndpoints);
   // Replies of one conversation go out in the order its turns ran: the engine's lock covers the turn,
   // this one also covers sending, so two quick messages never get interleaved answers.
   const conversations = new KeyedMutex();
