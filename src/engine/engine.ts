@@ -93,7 +93,14 @@ export class Engine {
   async handle(inbound: Inbound): Promise<TurnResult> {
     const started = performance.now();
     const key = Engine.conversationKey(inbound);
-    const result = await this.opts.store.runExclusive(key, () => this.turnActors.run({}, () => this.turn(key, inbound)));
+    let result: TurnResult;
+    try {
+      result = await this.opts.store.runExclusive(key, () => this.turnActors.run({}, () => this.turn(key, inbound)));
+    } catch (err) {
+      // A failed turn (storage down, a bug) still counts for operators, as outcome `error`.
+      this.opts.onTurn?.({ channel: inbound.channel, outcome: 'error', ms: performance.now() - started, duplicate: false });
+      throw err;
+    }
     this.opts.onTurn?.({ channel: inbound.channel, outcome: result.outcome, ms: performance.now() - started, duplicate: result.duplicate });
     return result;
   }

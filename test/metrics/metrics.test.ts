@@ -168,3 +168,18 @@ describe('GET /metrics', () => {
     expect(sample(text, 'pce_bot_turns_total', { channel: 'terminal' })).toBeUndefined();
   });
 });
+
+describe('failed turns', () => {
+  it('are counted with outcome "error" and the error still reaches the channel', async () => {
+    const m = createMetrics({ processMetrics: false });
+    const store = new MemoryStore();
+    store.commitTurn = async () => {
+      throw new Error('database unavailable');
+    };
+    const engine = new Engine({ store, flow: entryFlow, translator, logger, onTurn: m.observeTurn });
+    await expect(engine.handle({ channel: 'webex', conversationId: 'x', user: { id: 'u' }, kind: 'greeting' })).rejects.toThrow('database unavailable');
+    const text = (await m.render()).body;
+    expect(sample(text, 'pce_bot_turns_total', { channel: 'webex', outcome: 'error' })).toBe(1);
+    expect(histogramCount(text, 'pce_bot_turn_duration_seconds', { channel: 'webex' })).toBe(1);
+  });
+});
