@@ -45,7 +45,7 @@ export function createMetrics(opts: MetricsOptions = {}): BotMetrics {
 
   const turns = new Counter({
     name: `${prefix}turns_total`,
-    help: 'Conversation turns handled, by channel and the outcome the conversation is at after the turn (in_progress while no outcome; duplicate for re-delivered activities).',
+    help: 'Conversation turns handled, by channel and the outcome the conversation is at after the turn (in_progress while no outcome; duplicate for re-delivered activities; error for failed turns).',
     labelNames: ['channel', 'outcome'] as const,
     registers: [registry],
   });
