@@ -395,6 +395,8 @@ async function scalePhase(): Promise<void> {
       storedAtStart: size.conversations,
       storeBytes: size.bytes,
       bytesPerConversation: Math.round(marginal),
+      // Where a stored conversation's bytes go (tables with their indexes), per conversation.
+      bytesPerConversationByTable: Object.fromEntries(Object.entries(size.byTable).map(([t, b]) => [t, Math.round(b / Math.max(1, size.conversations))])),
       ...summarise(results),
     });
     previous = size;
@@ -431,7 +433,13 @@ async function memoryPhase(): Promise<void> {
     progress(`  ${served} conversations served: RSS ${rss.toFixed(1)} MiB, heap used ${heap?.heapUsedMiB.toFixed(1) ?? '?'} of ${heap?.heapTotalMiB.toFixed(1) ?? '?'} MiB (${res.turnsPerSecond.toFixed(0)} turns/s)`);
   }
   const rightAfter = bot.rssMiB();
-  await new Promise((r) => setTimeout(r, 5000));
+  // V8 gives memory back only once the process has been idle a while (its memory reducer), so the
+  // "after" reading is taken after 30 s without traffic, as an operator would see it.
+  const settleSamples: { afterSeconds: number; rssMiB: number }[] = [];
+  for (let s = 5; s <= 30; s += 5) {
+    await new Promise((r) => setTimeout(r, 5000));
+    settleSamples.push({ afterSeconds: s, rssMiB: round(bot.rssMiB(), 1) });
+  }
   const settled = bot.rssMiB();
   const heapSettled = await heapFromMetrics(bot.url);
   await stopBot(bot);
@@ -445,6 +453,7 @@ async function memoryPhase(): Promise<void> {
     conversationsServed: served,
     growthOverWarmIdleMiB: round(settled - idleWarm, 1),
     heap: { afterStart: heapCold, afterWarmup: heapWarm, afterServedSettled: heapSettled },
+    settleSamples,
     samples,
   };
 }
@@ -518,7 +527,7 @@ function render(): string {
     out.push('', 'Memory of the bot process, MiB (RSS; V8 heap used in brackets, from its /metrics)');
     out.push(
       table(
-        ['idle after start', 'idle after warm-up', `after ${m.conversationsServed} conversations (+5 s)`, 'RSS growth'],
+        ['idle after start', 'idle after warm-up', `after ${m.conversationsServed} conversations, 30 s idle`, 'RSS growth'],
         [[`${m.idleAfterStartMiB} (${heap('afterStart')})`, `${m.idleAfterWarmupMiB} (${heap('afterWarmup')})`, `${m.afterServedSettledMiB} (${heap('afterServedSettled')})`, m.growthOverWarmIdleMiB!]],
       ),
     );

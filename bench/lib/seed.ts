@@ -220,7 +220,7 @@ export async function replicateConversations(
 }
 
 /** Bytes the store occupies: the SQLite file (after a checkpoint) or the PostgreSQL database. */
-export async function storedBytes(target: SeedTarget): Promise<{ bytes: number; conversations: number }> {
+export async function storedBytes(target: SeedTarget): Promise<{ bytes: number; conversations: number; byTable: Record<string, number> }> {
   if (target.dialect === 'sqlite') {
     const db = new BetterSqlite3(target.location);
     try {
@@ -229,7 +229,11 @@ export async function storedBytes(target: SeedTarget): Promise<{ bytes: number; 
       const pages = db.pragma('page_count', { simple: true }) as number;
       const free = db.pragma('freelist_count', { simple: true }) as number;
       const size = db.pragma('page_size', { simple: true }) as number;
-      return { bytes: Math.max((pages - free) * size, 0) || statSync(target.location).size, conversations };
+      // Tables and their indexes (dbstat names each b-tree; indexes are attributed to their table).
+      const byTable: Record<string, number> = {};
+      const trees = db.prepare(`SELECT s.name AS name, coalesce(m.tbl_name, s.name) AS tbl, sum(s.pgsize) AS bytes FROM dbstat s LEFT JOIN sqlite_master m ON m.name = s.name GROUP BY s.name`).all() as { tbl: string; bytes: number }[];
+      for (const t of trees) byTable[t.tbl] = (byTable[t.tbl] ?? 0) + t.bytes;
+      return { bytes: Math.max((pages - free) * size, 0) || statSync(target.location).size, conversations, byTable };
     } finally {
       db.close();
     }
@@ -238,11 +242,12 @@ export async function storedBytes(target: SeedTarget): Promise<{ bytes: number; 
   await client.connect();
   try {
     const conversations = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM conversations')).rows[0]!.n);
-    const { rows } = await client.query<{ bytes: string }>(
-      `SELECT coalesce(sum(pg_total_relation_size(format('%I.%I', table_schema, table_name))), 0) AS bytes
+    const { rows } = await client.query<{ table_name: string; bytes: string }>(
+      `SELECT table_name, pg_total_relation_size(format('%I.%I', table_schema, table_name)) AS bytes
          FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`,
     );
-    return { bytes: Number(rows[0]!.bytes), conversations };
+    const byTable = Object.fromEntries(rows.map((r) => [r.table_name, Number(r.bytes)]));
+    return { bytes: rows.reduce((sum, r) => sum + Number(r.bytes), 0), conversations, byTable };
   } finally {
     await client.end();
   }
