@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { FlowDefinition, FlowEvent, FlowInput, FlowOutput, Line, Locale, StepView } from '../../dialogs/flow';
 import { normaliseLocale, type Translator } from '../i18n';
 import type { Logger } from '../log';
+import { DuplicateActivityError } from '../storage/errors';
 import type { ConversationState, FunnelEvent, Store, TranscriptEntry, TurnCommit } from '../storage/store';
 import { buildVocabulary, recogniseChoice, recogniseCommand, type Command, type Vocabulary } from './recognizer';
 import type { Inbound, RenderedMessage, TurnResult } from './types';
@@ -97,6 +98,12 @@ export class Engine {
     try {
       result = await this.opts.store.runExclusive(key, () => this.turnActors.run({}, () => this.turn(key, inbound)));
     } catch (err) {
+      if (err instanceof DuplicateActivityError) {
+        // Another instance committed the same activity first: handled once, nothing more to say.
+        const duplicate: TurnResult = { duplicate: true, locale: 'en', conversationKey: key, messages: [], step: '' };
+        this.opts.onTurn?.({ channel: inbound.channel, outcome: undefined, ms: performance.now() - started, duplicate: true });
+        return duplicate;
+      }
       // A failed turn (storage down, a bug) still counts for operators, as outcome `error`.
       this.opts.onTurn?.({ channel: inbound.channel, outcome: 'error', ms: performance.now() - started, duplicate: false });
       throw err;
@@ -221,6 +228,18 @@ export class Engine {
       if (event.type === 'CHOOSE' || event.type === 'UNRECOGNISED' || event.type === 'TEXT') event = undefined;
     }
 
+    if (event?.type === 'BACK' && before.status === 'done' && running.flow === this.opts.flow && running.actor === beforeActor && parents.length > 0) {
+      // Back from an ending: the question answered last, kept when the ending was reached.
+      const parent = parents[parents.length - 1]!;
+      const resumed = this.restore(parent.flowId, parent.flowVersion, parent.snapshot, key, scope, prefix);
+      if (resumed) {
+        parents = parents.slice(0, -1);
+        running.actor.stop();
+        running = resumed;
+        event = undefined;
+      }
+    }
+
     // Where the person stood before this event: a flow handed over from resumes here if they go back.
     let resumePoint = running.actor.getPersistedSnapshot();
     if (event) running.actor.send(event);
@@ -254,6 +273,11 @@ export class Engine {
         break;
       }
       snapshot = await this.settle(running.actor);
+    }
+
+    if (snapshot.status === 'done' && running.flow === this.opts.flow && (resumePoint as { status?: string }).status === 'active') {
+      // The guide reached an ending this turn: keep the question before it so BACK can return there.
+      parents = [...parents, { flowId: running.flow.id, flowVersion: running.flow.version, snapshot: resumePoint }];
     }
 
     const view = running.flow.view(snapshot as never);

@@ -77,6 +77,16 @@ describe('Engine', () => {
     expect(store.funnel.some((f) => f.value === 'staged')).toBe(true);
   });
 
+  it('goes back from an ending to the question answered last', async () => {
+    const e = engine();
+    expect((await say(e, 'yep')).outcome).toBe('resolved');
+    const back = await say(e, 'back');
+    expect(back.step).toBe('ask');
+    expect(back.outcome).toBeUndefined();
+    expect(shown(back)).toEqual(['Did it work?']);
+    expect((await say(e, 'nope')).step).toBe('describe');
+  });
+
   it('acts once on the same activity delivered twice', async () => {
     const e = engine();
     await press(e, 'no', 'ask', { activityId: 'a1' });
