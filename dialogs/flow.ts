@@ -12,6 +12,8 @@ export const LOCALES: readonly Locale[] = ['en', 'uk'];
 export interface Line {
   key: string;
   params?: Record<string, string | number>;
+  /** The runtime appends the step's options to this paragraph, numbered (a re-prompt that lists them again). */
+  listChoices?: boolean;
 }
 
 /** One option the person can pick; `id` is what buttons carry and what free text is recognised to. */

@@ -586,8 +586,11 @@ export function viewOf(snapshot: { value: unknown; context: ProvisioningContactC
     if (c.notice === 'nothingToUndo') prefix.push(line('common.nothingToUndo'));
     const choices = [...content.choices];
     if (c.misses > 0) {
-      prefix.push(line(c.misses >= MISSES_BEFORE_SUPPORT_OFFER ? 'common.repromptOfferSupport' : 'common.reprompt', { count: choices.length }));
       if (c.misses >= MISSES_BEFORE_SUPPORT_OFFER) choices.push(supportChoice);
+      prefix.push({
+        ...line(c.misses >= MISSES_BEFORE_SUPPORT_OFFER ? 'common.repromptOfferSupport' : 'common.reprompt', { count: choices.length }),
+        listChoices: true,
+      });
     }
     const agent = c.mode === 'agent';
     return {

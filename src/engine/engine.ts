@@ -529,9 +529,16 @@ export class Engine {
 
   render(locale: Locale, lines: Line[], view: StepView): RenderedMessage {
     const { t } = this.opts.translator;
+    const choices = view.choices.map((c) => ({ id: c.id, label: t(locale, c.labelKey, c.params) }));
+    const listed = choices.map((c, i) => t(locale, 'common:listedOption', { n: i + 1, label: c.label })).join(t(locale, 'common:listedOptionSeparator'));
     return {
-      paragraphs: lines.map((l) => t(locale, l.key, l.params)).filter((p) => p.length > 0),
-      choices: view.choices.map((c) => ({ id: c.id, label: t(locale, c.labelKey, c.params) })),
+      paragraphs: lines
+        .map((l) => {
+          const text = t(locale, l.key, l.params);
+          return l.listChoices && choices.length ? `${text} ${listed}` : text;
+        })
+        .filter((p) => p.length > 0),
+      choices,
       links: view.links.map((l) => ({ label: t(locale, l.labelKey), url: l.url })),
       facts: view.facts.map((f) => ({ label: t(locale, f.labelKey), value: f.valueKey ? t(locale, f.valueKey) : (f.value ?? '') })),
       step: view.step,

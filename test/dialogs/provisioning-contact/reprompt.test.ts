@@ -1,0 +1,34 @@
+/** Unrecognised answers: the re-prompt lists the options again, and the third miss offers support. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Engine } from '../../../src/engine/engine';
+import { conversation, sqliteEngine, text } from './helpers';
+
+let engine: Engine;
+let close: () => Promise<void>;
+beforeAll(async () => ({ engine, close } = await sqliteEngine()));
+afterAll(async () => close());
+
+describe('re-prompt after an answer the bot does not understand', () => {
+  it('lists the options of the step again, numbered, in English', async () => {
+    const c = conversation(engine, 'en');
+    await c.greet();
+    const labels = c.last!.messages[0]!.choices.map((ch) => ch.label);
+    const r = await c.say('purple elephants');
+    const reprompt = text(r).split('\n\n')[0]!;
+    expect(reprompt).toContain("Sorry, I didn't catch that.");
+    labels.forEach((label, i) => expect(reprompt).toContain(`${i + 1}) ${label}`));
+  });
+
+  it('lists them in Ukrainian and adds “talk to support” on the third miss', async () => {
+    const c = conversation(engine, 'uk');
+    await c.greet();
+    await c.say('фіолетові слони');
+    await c.say('ще раз слони');
+    const r = await c.say('і знову');
+    const reprompt = text(r).split('\n\n')[0]!;
+    expect(reprompt).toContain('Вибачте, досі не можу розібрати відповідь.');
+    const choices = r.messages[0]!.choices;
+    expect(choices.at(-1)!.label).toBe('Звернутися в підтримку');
+    choices.forEach((ch, i) => expect(reprompt).toContain(`${i + 1}) ${ch.label}`));
+  });
+});
