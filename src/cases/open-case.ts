@@ -60,8 +60,14 @@ export function userKeyOf(inbound: Pick<Inbound, 'channel' | 'user'>): string {
   return `${inbound.channel}:${inbound.user.id}`;
 }
 
+/** An agent is listed by any id the channel knows them by: user id, channel agent ids, or email (AGENT_IDS lists Webex agents by email). */
 export function isAgent(inbound: Pick<Inbound, 'user'>, agentIds: ReadonlySet<string>): boolean {
-  return agentIds.has(inbound.user.id) || (inbound.user.agentIds ?? []).some((id) => agentIds.has(id));
+  const { user } = inbound;
+  const ids = [user.id, user.email, ...(user.agentIds ?? [])].filter((id): id is string => !!id);
+  if (ids.some((id) => agentIds.has(id))) return true;
+  // Emails are listed as someone typed them; channels may report another capitalisation.
+  const emails = new Set(ids.filter((id) => id.includes('@')).map((id) => id.toLowerCase()));
+  return emails.size > 0 && [...agentIds].some((id) => emails.has(id.toLowerCase()));
 }
 
 /** May this person read the case? The one who opened it, or an agent. */
