@@ -12,7 +12,8 @@ import type { StoreDialect } from './migrations/index';
 import type { Database } from './schema';
 import type { TurnCommit } from './store';
 import { writeCases } from './cases-repository';
+import { markWebexNotificationTurned } from './webex-repository';
 
 export type TurnWriter = (trx: Kysely<Database>, commit: TurnCommit, dialect: StoreDialect) => Promise<void>;
 
-export const turnWriters: TurnWriter[] = [writeCases];
+export const turnWriters: TurnWriter[] = [writeCases, markWebexNotificationTurned];

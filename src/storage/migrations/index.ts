@@ -15,12 +15,16 @@ import { migration as initial } from './0001-initial';
 import { migration as cases } from './0002-cases';
 import { migration as directline } from './0003-directline';
 import { migration as funnelReportIndexes } from './0004-funnel-report-indexes';
+import { migration as webexInbox } from './0005-webex-inbox';
+import { migration as retentionIndexes } from './0006-retention-indexes';
 
 const ordered: [name: string, migration: StoreMigration][] = [
   ['0001-initial', initial],
   ['0002-cases', cases],
   ['0003-directline', directline],
   ['0004-funnel-report-indexes', funnelReportIndexes],
+  ['0005-webex-inbox', webexInbox],
+  ['0006-retention-indexes', retentionIndexes],
 ];
 
 export type { StoreMigration, StoreDialect, ColumnTypes } from './types';
