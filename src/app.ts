@@ -21,6 +21,8 @@ import { buildServer, type App, type ServerPlugin } from './server';
 import { createCases, type Cases } from './cases/index';
 import type { CaseStoreHandle } from './storage/cases-repository';
 import { createStore } from './storage';
+import { RetentionJob, type RetentionOptions } from './retention/retention-job';
+import { UploadStore } from './channels/directline/uploads';
 import type { Store } from './storage/store';
 
 export interface ApplicationOptions {
@@ -34,6 +36,8 @@ export interface ApplicationOptions {
   plugins?: ServerPlugin[];
   /** Metrics without Node process collectors (tests building many apps in one process). */
   processMetrics?: boolean;
+  /** Retention job overrides (a fixed clock in tests). */
+  retention?: Partial<Pick<RetentionOptions, 'clock' | 'batchSize'>>;
 }
 
 export interface Application {
@@ -45,6 +49,8 @@ export interface Application {
   readonly metrics: BotMetrics;
   /** Support cases: repository and delivery worker (undefined on a store without SQL, i.e. in-memory tests). */
   readonly cases?: Cases;
+  /** Deletes idle conversations' personal data (undefined on a store without SQL); runs while listening. */
+  readonly retention?: RetentionJob;
   readonly http: App;
   /** Listens on `port` (default config.PORT) and `host` (default config.HOST); starts a separate metrics listener when configured. */
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
@@ -120,6 +126,17 @@ export async function createApplication(config: Config, options: ApplicationOpti
       ],
     });
     let metricsListener: MetricsListener | undefined;
+    const retention =
+      'db' in store
+        ? new RetentionJob({
+            store: store as Store & CaseStoreHandle,
+            uploads: new UploadStore(config.WEBCHAT_UPLOAD_DIR, config.WEBCHAT_MAX_UPLOAD_BYTES),
+            retentionDays: config.RETENTION_DAYS,
+            intervalMs: config.RETENTION_INTERVAL_MINUTES * 60_000,
+            logger,
+            ...options.retention,
+          })
+        : undefined;
 
     return {
       config,
@@ -129,18 +146,21 @@ export async function createApplication(config: Config, options: ApplicationOpti
       translator,
       metrics,
       cases,
+      retention,
       http,
       async listen(port = config.PORT, host = config.HOST) {
         const bound = await http.listen(port, host);
         if (exposure.startListener) metricsListener = await exposure.startListener();
         // The case delivery worker: resumes pending deliveries of earlier runs at once.
         cases?.outbox?.start();
+        retention?.start();
         return bound;
       },
       async close(timeoutMs = config.SHUTDOWN_TIMEOUT_SECONDS * 1000) {
         const inTime = await http.close(timeoutMs);
         await metricsListener?.close();
         await cases?.outbox?.stop();
+        await retention?.stop();
         await store.close();
         return inTime;
       },

@@ -80,6 +80,27 @@ export const configSchema = z
     WEBCHAT_UPLOAD_DIR: z.string().trim().min(1).default('./data/uploads'),
     /** Larger uploads are answered 413. */
     WEBCHAT_MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+    /** Files one web chat conversation may upload per WEBCHAT_UPLOAD_WINDOW_HOURS; more are answered 429. */
+    WEBCHAT_MAX_UPLOADS_PER_CONVERSATION: z.coerce.number().int().min(1).default(10),
+    /** Bytes one web chat conversation may upload per WEBCHAT_UPLOAD_WINDOW_HOURS; more are answered 429. */
+    WEBCHAT_MAX_UPLOAD_BYTES_PER_CONVERSATION: z.coerce.number().int().positive().default(20 * 1024 * 1024),
+    WEBCHAT_UPLOAD_WINDOW_HOURS: z.coerce.number().positive().default(24),
+
+    // Abuse limits and retention of personal data (issue 8).
+    /** POSTs to /directline/* (messages, uploads, conversations) per client IP per minute; 0 turns the limit off. */
+    DIRECTLINE_POSTS_PER_MINUTE: z.coerce.number().min(0).default(60),
+    /** New or resumed web chat conversations (POST /directline/conversations) per client IP per hour; 0: off. */
+    DIRECTLINE_CONVERSATIONS_PER_HOUR: z.coerce.number().min(0).default(30),
+    /** Comma-separated addresses of reverse proxies in front of the bot; their X-Forwarded-For names the client. */
+    TRUSTED_PROXIES: z
+      .string()
+      .optional()
+      .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.union([z.ipv4(), z.ipv6()], { error: 'must be IP addresses' }))),
+    /** Conversations idle longer than this are deleted with their transcript, web chat activities and uploads. Cases and funnel events stay. */
+    RETENTION_DAYS: z.coerce.number().positive().default(90),
+    /** How often the retention job runs. */
+    RETENTION_INTERVAL_MINUTES: z.coerce.number().positive().default(60),
 
     // Support cases (issue 5): where a confirmed case is delivered.
     /** `local`: kept in the store, the person gets the manual Support Case Manager path; or a delivery backend. */

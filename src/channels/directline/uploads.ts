@@ -4,7 +4,7 @@
  * `/directline/attachments/<conversation>/<file id>`. Both ids are random, so the URL is the capability:
  * a browser can show the image and a case can link it without a secret in a header.
  */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { newId } from './access';
@@ -79,6 +79,53 @@ export class UploadStore {
     return { conversationId, id, ...meta, path: `/directline/attachments/${conversationId}/${id}` };
   }
 
+  /** The files kept for a conversation (unreadable sidecars are skipped); none for a malformed id. */
+  async list(conversationId: string): Promise<StoredFileMeta[]> {
+    if (!ID.test(conversationId)) return [];
+    const dir = join(this.root, conversationId);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const metas = await Promise.all(
+      names
+        .filter((n) => n.endsWith('.json'))
+        .map(async (n) => {
+          const meta = storedMeta.safeParse(safeJson(await readFile(join(dir, n), 'utf8').catch(() => '')));
+          return meta.success ? meta.data : undefined;
+        }),
+    );
+    return metas.filter((m): m is StoredFileMeta => m !== undefined);
+  }
+
+  /** Ids of the conversations that have a folder here (retention sweeps them). */
+  async conversationIds(): Promise<string[]> {
+    const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
+    return entries.filter((e) => e.isDirectory() && ID.test(e.name)).map((e) => e.name);
+  }
+
+  /** When anything in the conversation's folder last changed; undefined when there is no folder. */
+  async lastModified(conversationId: string): Promise<Date | undefined> {
+    if (!ID.test(conversationId)) return undefined;
+    const dir = join(this.root, conversationId);
+    try {
+      const names = await readdir(dir);
+      const times = await Promise.all([dir, ...names.map((n) => join(dir, n))].map(async (p) => (await stat(p)).mtimeMs));
+      return new Date(Math.max(...times));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Deletes every file of a conversation (retention); true when there was a folder. */
+  async remove(conversationId: string): Promise<boolean> {
+    if (!ID.test(conversationId)) return false;
+    const dir = join(this.root, conversationId);
+    const existed = await stat(dir).then(
+      () => true,
+      () => false,
+    );
+    await rm(dir, { recursive: true, force: true });
+    return existed;
+  }
+
   /** The stored file, or undefined when either id is malformed or unknown. */
   async load(conversationId: string, id: string): Promise<{ meta: StoredFileMeta; data: Buffer } | undefined> {
     if (!ID.test(conversationId) || !ID.test(id)) return undefined;
@@ -95,5 +142,13 @@ export class UploadStore {
     } catch {
       return undefined;
     }
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
