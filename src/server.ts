@@ -22,6 +22,8 @@ export interface ServerPlugin {
   readonly name: string;
   /** Adds the plug-in's routes. Called once, after the shared middleware is installed. */
   register(server: Server): void;
+  /** Stops background work that would start new jobs (pollers); called by `close()` before `drain()`. */
+  stop?(): Promise<void>;
   /** Resolves when the plug-in's background work has finished; called by `close()`. */
   drain?(): Promise<void>;
 }
@@ -148,6 +150,7 @@ export function buildServer(deps: ServerDeps): App {
         timer.unref();
       });
       const finished = (async () => {
+        await Promise.all(plugins.map((p) => p.stop?.() ?? Promise.resolve()));
         await whenIdle();
         await Promise.all(plugins.map((p) => p.drain?.() ?? Promise.resolve()));
         return true as const;

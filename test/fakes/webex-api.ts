@@ -91,6 +91,7 @@ export class FakeWebex {
   readonly webhooks = new Map<string, FakeWebhook>();
   readonly deliveries: Delivery[] = [];
   private readonly actions = new Map<string, Record<string, unknown>>();
+  private readonly people = new Map<string, FakePerson>();
   private readonly rooms = new Map<string, FakeRoom>();
   private readonly files = new Map<string, FakeFile>();
   private readonly failures: ScriptedFailure[] = [];
@@ -121,8 +122,11 @@ export class FakeWebex {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** A person Webex knows (GET /v1/people/{id} answers with their email). */
   person(displayName: string, email: string): FakePerson {
-    return { id: webexId('PEOPLE'), email, displayName };
+    const person = { id: webexId('PEOPLE'), email, displayName };
+    this.people.set(person.id, person);
+    return person;
   }
 
   room(type: 'direct' | 'group' = 'direct'): FakeRoom {
@@ -284,6 +288,11 @@ export class FakeWebex {
     let m: RegExpExecArray | null;
     if (method === 'GET' && path === '/v1/people/me') {
       return send(200, { id: this.bot.id, emails: [this.bot.email], displayName: this.bot.displayName, nickName: this.bot.displayName, type: 'bot' });
+    }
+    if (method === 'GET' && (m = /^\/v1\/people\/([^/]+)$/.exec(path))) {
+      const person = this.people.get(decodeURIComponent(m[1]!));
+      if (!person) return error(404, 'Person not found');
+      return send(200, { id: person.id, emails: [person.email], displayName: person.displayName, type: 'person' });
     }
     if ((m = /^\/v1\/messages\/([^/]+)$/.exec(path))) {
       const message = this.messages.get(decodeURIComponent(m[1]!));

@@ -139,6 +139,11 @@ export class WebexApi {
     return webexPerson.parse(await this.json('GET', '/people/me'));
   }
 
+  /** A person's details (`emails`), as the bot may see them: card submissions carry only the person id. */
+  async getPerson(id: string): Promise<WebexPerson> {
+    return webexPerson.parse(await this.json('GET', `/people/${encodeURIComponent(id)}`));
+  }
+
   async getMessage(id: string): Promise<WebexMessage> {
     return webexMessage.parse(await this.json('GET', `/messages/${encodeURIComponent(id)}`));
   }

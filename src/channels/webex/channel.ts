@@ -1,6 +1,9 @@
 /**
- * The Webex channel: `POST /api/webex` receives webhook notifications, answers 2xx at once and runs
- * the turn afterwards, in arrival order per space.
+ * The Webex channel: `POST /api/webex` receives webhook notifications, keeps each verified one in
+ * the store's inbox, answers 2xx at once and runs the turn afterwards, in arrival order per space.
+ * A notification acknowledged but not finished (the process died) is resumed at the next start, or
+ * by another instance once its claim's lease runs out; the turn marks it in its own transaction, so
+ * it is answered once.
  *
  * Why a thin adapter of our own rather than a package from npm (evaluated for issue 4):
  * - `botbuilder-adapter-webex` (1.0.x, from howdyai/botkit; needs `botkit` ^4.15, the last botkit
@@ -17,6 +20,7 @@
  * `signature.ts` and this file, tested against a local fake speaking the same protocol, are
  * smaller than either dependency and verify the signature the way Webex documents it.
  */
+import { randomUUID } from 'node:crypto';
 import type { Request, Response, Server } from 'restify';
 import { z } from 'zod';
 import type { Inbound, Locale, TurnResult } from '../../engine/types';
@@ -24,6 +28,7 @@ import type { Translator } from '../../i18n';
 import type { Logger } from '../../log';
 import type { ServerPlugin } from '../../server';
 import type { Store } from '../../storage/store';
+import { WebexRepository, type LiveCard, type WebexStoreHandle } from '../../storage/webex-repository';
 import type { AttachmentRef } from '../../../dialogs/flow';
 import { WebexApi, type WebexMessage, type WebexPerson } from './api';
 import { renderMessage, renderNote } from './render';
@@ -37,6 +42,19 @@ export interface TurnHandler {
   handle(inbound: Inbound): Promise<TurnResult>;
 }
 
+export interface WebexInboxOptions {
+  /** How often unfinished notifications (of an instance that died, or of an earlier run) are looked for. */
+  pollMs?: number;
+  /** How long a claim on a notification holds before another instance may take it over. */
+  leaseMs?: number;
+  /** Claims of one notification before it is given up as failed. */
+  maxAttempts?: number;
+  /** Finished notifications are kept this long (re-deliveries are recognised meanwhile), then pruned. */
+  retentionMs?: number;
+  /** Identifies this instance's claims; random by default. */
+  workerId?: string;
+}
+
 export interface WebexChannelOptions {
   api: WebexApi;
   engine: TurnHandler;
@@ -47,12 +65,16 @@ export interface WebexChannelOptions {
   secret?: string;
   insecureDev?: boolean;
   maxBodyBytes: number;
+  inbox?: WebexInboxOptions;
+  clock?: () => Date;
 }
 
 const notificationSchema = z.looseObject({
   id: z.string().optional(),
   resource: z.string(),
   event: z.string(),
+  /** Who caused the event (for a membership: who added the bot). */
+  actorId: z.string().optional(),
   data: z.looseObject({
     id: z.string().min(1),
     roomId: z.string().optional(),
@@ -63,6 +85,12 @@ const notificationSchema = z.looseObject({
 });
 type Notification = z.infer<typeof notificationSchema>;
 
+/** A notification to handle; `turned`: its turn committed before, but the replies may not have gone out. */
+interface Job {
+  n: Notification;
+  status: 'pending' | 'turned';
+}
+
 /** Card inputs: Action.Submit data `{ choice, step }` merged with Input.* values (`text`). */
 const submitInputs = z.looseObject({
   choice: z.string().min(1).max(200).optional(),
@@ -70,26 +98,45 @@ const submitInputs = z.looseObject({
   text: z.string().max(4000).optional(),
 });
 
+const HANDLED_RESOURCES = new Set(['messages', 'attachmentActions', 'memberships']);
 const CYRILLIC = /\p{Script=Cyrillic}/u;
 const MAX_FILES = 5;
 const MAX_REMEMBERED_EMAILS = 10_000;
+const INBOX_DEFAULTS = { pollMs: 10_000, leaseMs: 5 * 60_000, maxAttempts: 5, retentionMs: 7 * 24 * 3600_000 } as const;
+const PRUNE_EVERY_MS = 3600_000;
+const CLAIM_BATCH = 50;
 
 export class WebexChannel implements ServerPlugin {
   readonly name = 'webex';
+  readonly workerId: string;
   private readonly verifier?: WebexWebhookVerifier;
   /** Raw request bytes captured before restify's body parser turns them into a string. */
   private readonly rawBodies = new WeakMap<Request, Buffer>();
   /** Per-space chain: notifications of one space are handled (and answered) in arrival order. */
   private readonly queues = new Map<string, Promise<void>>();
   private readonly pending = new Set<Promise<void>>();
-  /** Person id -> email from messages seen (card submissions carry no email). */
+  /** Notification ids waiting or being handled here, so a sweep never queues one twice. */
+  private readonly queued = new Set<string>();
+  /** Person id -> email, most recently used last (messages carry it; presses are looked up). */
   private readonly emails = new Map<string, string>();
+  private readonly inboxOptions: Required<Omit<WebexInboxOptions, 'workerId'>>;
+  private readonly clock: () => Date;
+  private repository?: WebexRepository | null;
   private botPromise?: Promise<WebexPerson>;
+  private me?: WebexPerson;
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeping?: Promise<unknown>;
+  private stopped = false;
+  private lastPrune = 0;
 
   constructor(private readonly opts: WebexChannelOptions) {
     if (opts.secret) this.verifier = new WebexWebhookVerifier(opts.secret);
     else if (!opts.insecureDev) throw new Error('The Webex channel needs a webhook secret (WEBEX_WEBHOOK_SECRET) unless WEBEX_INSECURE_DEV is on');
     else opts.logger.warn('Webex: WEBEX_INSECURE_DEV is on and no secret is set: notifications are NOT verified');
+    const defined = Object.fromEntries(Object.entries(opts.inbox ?? {}).filter(([, v]) => v !== undefined));
+    this.inboxOptions = { ...INBOX_DEFAULTS, ...defined };
+    this.workerId = opts.inbox?.workerId ?? `webex-${randomUUID()}`;
+    this.clock = opts.clock ?? (() => new Date());
   }
 
   register(server: Server): void {
@@ -97,6 +144,8 @@ export class WebexChannel implements ServerPlugin {
     this.start().catch((err: unknown) =>
       this.opts.logger.warn({ err }, 'Webex: GET /people/me failed; the bot identity is fetched again with the first notification'),
     );
+    // Resume what an earlier run (or a dead instance) acknowledged but did not finish, then keep looking.
+    this.scheduleSweep(0);
     // Before routing (and so before the shared body parser) read the exact bytes: the signature is
     // over them, and restify's reader keeps only a UTF-8 decoded string. The signature is checked
     // here too, so an unsigned or forged request is answered 401 before anything parses its body.
@@ -137,9 +186,31 @@ export class WebexChannel implements ServerPlugin {
         res.send(400, { code: 'BadRequest', message: 'Not a Webex webhook notification' });
         return;
       }
-      // Webex disables webhooks that answer slowly or fail: acknowledge first, work afterwards.
+      const n = parsed.data;
+      if (!this.worthKeeping(n)) {
+        res.send(200, { received: true });
+        return;
+      }
+      // Webex disables webhooks that answer slowly or fail: acknowledge at once, work afterwards. But
+      // first keep the notification, so a crash after the 2xx cannot lose it.
+      const repository = this.inbox();
+      let fresh = true;
+      if (repository) {
+        try {
+          fresh = await repository.receive(
+            { notificationId: n.data.id, roomId: n.data.roomId, resource: n.resource, notification: n },
+            { workerId: this.workerId, now: this.clock(), leaseMs: this.inboxOptions.leaseMs },
+          );
+        } catch (err) {
+          // Not kept, so not acknowledged: Webex may deliver it again.
+          this.opts.logger.error({ err, notification: n.data.id }, 'Webex notification could not be stored; answered 503');
+          res.send(503, { code: 'ServiceUnavailable', message: 'The notification could not be stored; try again later.' });
+          return;
+        }
+      }
       res.send(200, { received: true });
-      this.enqueue(parsed.data);
+      // A re-delivery of a kept notification: its first delivery is (or was) handled.
+      if (fresh) this.enqueue({ n, status: 'pending' });
     });
   }
 
@@ -150,7 +221,18 @@ export class WebexChannel implements ServerPlugin {
 
   /** Resolves when every notification received so far has been handled (graceful shutdown, tests). */
   async drain(): Promise<void> {
-    while (this.pending.size) await Promise.allSettled([...this.pending]);
+    while (this.pending.size || this.sweeping) {
+      await this.sweeping?.catch(() => undefined);
+      await Promise.allSettled([...this.pending]);
+    }
+  }
+
+  /** Stops looking for unfinished notifications (shutdown); what is queued is finished by drain(). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+    await this.sweeping?.catch(() => undefined);
   }
 
   /** Learns the bot's own identity (to ignore its own messages); logs who we are at start-up. */
@@ -160,38 +242,129 @@ export class WebexChannel implements ServerPlugin {
     return me;
   }
 
-  private bot(): Promise<WebexPerson> {
-    this.botPromise ??= this.opts.api.me().catch((err: unknown) => {
-      this.botPromise = undefined; // try again with the next notification
-      throw err;
+  /**
+   * One pass over the inbox: claims notifications that were acknowledged but not finished (their
+   * instance died, or this process was stopped) and queues them. Returns how many were claimed.
+   */
+  async resumeUnfinished(): Promise<number> {
+    const repository = this.inbox();
+    if (!repository) return 0;
+    const { logger } = this.opts;
+    const now = this.clock();
+    const claimed = await repository.claimDue({
+      workerId: this.workerId,
+      now,
+      leaseMs: this.inboxOptions.leaseMs,
+      limit: CLAIM_BATCH,
+      // One process owns a SQLite file: a claim by anyone else belongs to a process that is gone.
+      takeOverOtherWorkers: this.opts.store.kind === 'sqlite',
     });
+    for (const entry of claimed) {
+      if (this.queued.has(entry.notificationId)) continue;
+      const parsed = notificationSchema.safeParse(entry.notification);
+      if (!parsed.success) {
+        await repository.markFailed(entry.notificationId, 'the stored notification is not valid', now);
+        continue;
+      }
+      if (entry.attempts > this.inboxOptions.maxAttempts) {
+        logger.error({ notification: entry.notificationId, attempts: entry.attempts - 1 }, 'Webex notification given up after repeated attempts');
+        await repository.markFailed(entry.notificationId, `gave up after ${entry.attempts - 1} attempts`, now);
+        continue;
+      }
+      logger.info({ notification: entry.notificationId, status: entry.status, room: entry.roomId }, 'Webex: resuming a notification acknowledged earlier');
+      this.enqueue({ n: parsed.data, status: entry.status === 'turned' ? 'turned' : 'pending' });
+    }
+    if (now.getTime() - this.lastPrune >= PRUNE_EVERY_MS) {
+      this.lastPrune = now.getTime();
+      await repository.pruneFinished(new Date(now.getTime() - this.inboxOptions.retentionMs));
+    }
+    return claimed.length;
+  }
+
+  private scheduleSweep(ms: number): void {
+    if (this.stopped) return;
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = undefined;
+      const pass = this.resumeUnfinished().catch((err: unknown) => {
+        this.opts.logger.warn({ err }, 'Webex: looking for unfinished notifications failed; will try again');
+        return 0;
+      });
+      this.sweeping = pass;
+      void pass.then((claimed) => {
+        this.sweeping = undefined;
+        this.scheduleSweep(claimed >= CLAIM_BATCH ? 0 : this.inboxOptions.pollMs);
+      });
+    }, ms);
+    this.sweepTimer.unref?.();
+  }
+
+  /** The inbox, when the store is a SQL store (an in-memory test store has none: notifications are then kept in memory only). */
+  private inbox(): WebexRepository | undefined {
+    if (this.repository === undefined) {
+      const store = this.opts.store as Store & Partial<WebexStoreHandle>;
+      this.repository = store.db ? new WebexRepository(store as Store & WebexStoreHandle) : null;
+    }
+    return this.repository ?? undefined;
+  }
+
+  /** Notifications that can never lead to an answer are acknowledged without being kept. */
+  private worthKeeping(n: Notification): boolean {
+    if (n.event !== 'created' || !HANDLED_RESOURCES.has(n.resource)) return false;
+    const me = this.me;
+    if (!me) return true; // identity not known yet: decided when handled
+    const fromBot = !!n.data.personId && sameId(n.data.personId, me.id);
+    if (n.resource === 'messages') return !fromBot; // our own replies echo back
+    if (n.resource === 'memberships') return fromBot; // someone else joined a space
+    return true;
+  }
+
+  private bot(): Promise<WebexPerson> {
+    this.botPromise ??= this.opts.api.me().then(
+      (me) => (this.me = me),
+      (err: unknown) => {
+        this.botPromise = undefined; // try again with the next notification
+        throw err;
+      },
+    );
     return this.botPromise;
   }
 
-  private enqueue(n: Notification): void {
-    const room = n.data.roomId ?? `notification:${n.data.id}`;
+  private enqueue(job: Job): void {
+    const id = job.n.data.id;
+    if (this.queued.has(id)) return;
+    this.queued.add(id);
+    const room = job.n.data.roomId ?? `notification:${id}`;
     const previous = this.queues.get(room) ?? Promise.resolve();
-    const job = previous.then(() => this.process(n));
-    this.queues.set(room, job);
-    this.pending.add(job);
-    void job.finally(() => {
-      this.pending.delete(job);
-      if (this.queues.get(room) === job) this.queues.delete(room);
+    const task = previous.then(() => this.process(job));
+    this.queues.set(room, task);
+    this.pending.add(task);
+    void task.finally(() => {
+      this.queued.delete(id);
+      this.pending.delete(task);
+      if (this.queues.get(room) === task) this.queues.delete(room);
     });
   }
 
-  private async process(n: Notification): Promise<void> {
+  private async process({ n, status }: Job): Promise<void> {
     const { logger } = this.opts;
     const ctx = { resource: n.resource, event: n.event, notification: n.data.id, room: n.data.roomId };
     try {
-      if (n.event !== 'created') return;
-      if (n.resource === 'messages') await this.onMessage(n);
-      else if (n.resource === 'attachmentActions') await this.onCardSubmit(n);
+      if (status === 'turned') await this.showCurrentStep(n);
+      else if (n.event === 'created' && n.resource === 'messages') await this.onMessage(n);
+      else if (n.event === 'created' && n.resource === 'attachmentActions') await this.onCardSubmit(n);
+      else if (n.event === 'created' && n.resource === 'memberships') await this.onMembership(n);
       else logger.debug(ctx, 'Webex notification for a resource we do not handle');
     } catch (err) {
       logger.error({ ...ctx, err }, 'Webex notification could not be handled');
       await this.apologise(n.data.roomId).catch((e: unknown) => logger.error({ ...ctx, err: e }, 'Webex apology could not be sent'));
+      await this.inbox()
+        ?.markFailed(n.data.id, err instanceof Error ? err.message : String(err), this.clock())
+        .catch((e: unknown) => logger.warn({ ...ctx, err: e }, 'Webex notification could not be marked failed; it will be resumed'));
+      return;
     }
+    await this.inbox()
+      ?.markHandled(n.data.id, this.clock())
+      .catch((err: unknown) => logger.warn({ ...ctx, err }, 'Webex notification could not be marked handled; it will be resumed'));
   }
 
   private async onMessage(n: Notification): Promise<void> {
@@ -233,13 +406,68 @@ export class WebexChannel implements ServerPlugin {
       {
         channel: WEBEX_CHANNEL_ID,
         conversationId: action.roomId,
-        user: this.user(action.personId, this.emails.get(action.personId)),
+        user: this.user(action.personId, await this.emailOf(action.personId)),
         activityId: n.data.id,
         ...(choice ? { choice: { id: choice, step } } : typed ? { text: typed, locale: localeHint(typed) } : {}),
         kind: 'message',
       },
       action.messageId,
     );
+  }
+
+  /** The bot was added to a space: greet with the first step (only for the bot's own membership). */
+  private async onMembership(n: Notification): Promise<void> {
+    const bot = await this.bot();
+    const roomId = n.data.roomId;
+    if (!roomId || !n.data.personId || !sameId(n.data.personId, bot.id)) return;
+    // The conversation's person is whoever added the bot (their language and email carry over).
+    const actor = n.actorId && !sameId(n.actorId, bot.id) ? n.actorId : undefined;
+    if (!actor) {
+      this.opts.logger.debug({ room: roomId }, 'Webex: added to a space by an unknown actor; waiting for the first message');
+      return;
+    }
+    await this.turn(
+      {
+        channel: WEBEX_CHANNEL_ID,
+        conversationId: roomId,
+        user: this.user(actor, await this.emailOf(actor)),
+        activityId: n.data.id,
+        kind: 'greeting',
+      },
+      undefined,
+    );
+  }
+
+  /**
+   * The turn of this notification committed but the process stopped before its replies were
+   * (surely) posted: show where the conversation stands, so the person is not left without an answer.
+   */
+  private async showCurrentStep(n: Notification): Promise<void> {
+    const roomId = n.data.roomId;
+    if (!roomId) return;
+    const record = await this.opts.store.loadConversation(`${WEBEX_CHANNEL_ID}:${roomId}`);
+    if (!record) return;
+    await this.turn(
+      { channel: WEBEX_CHANNEL_ID, conversationId: roomId, user: this.user(record.userId, await this.emailOf(record.userId)), kind: 'greeting' },
+      undefined,
+    );
+  }
+
+  /** The person's email: remembered from their messages, else looked up (GET /people/{id}) and remembered. */
+  private async emailOf(personId: string): Promise<string | undefined> {
+    const known = this.emails.get(personId);
+    if (known) {
+      this.rememberEmail(personId, known);
+      return known;
+    }
+    try {
+      const email = (await this.opts.api.getPerson(personId)).emails?.[0];
+      if (email) this.rememberEmail(personId, email);
+      return email;
+    } catch (err) {
+      this.opts.logger.warn({ err }, 'Webex: the person could not be looked up; the turn goes on without their email');
+      return undefined;
+    }
   }
 
   private rememberEmail(personId: string, email: string): void {
@@ -253,10 +481,18 @@ export class WebexChannel implements ServerPlugin {
   }
 
   private async turn(inbound: Inbound, pressedCardId: string | undefined): Promise<void> {
-    const { api, engine, translator } = this.opts;
-    const result = await engine.handle(inbound);
+    const result = await this.opts.engine.handle(inbound);
     if (result.duplicate) return;
-    const roomId = inbound.conversationId;
+    await this.reply(inbound.conversationId, result, pressedCardId);
+  }
+
+  private async reply(roomId: string, result: TurnResult, pressedCardId: string | undefined): Promise<void> {
+    const { api, translator, logger } = this.opts;
+    const repository = this.inbox();
+    const live = await repository?.liveCard(roomId).catch((err: unknown) => {
+      logger.warn({ err, room: roomId }, 'Webex: the live card could not be read');
+      return undefined;
+    });
     if (result.answered && pressedCardId) {
       // A message with a card cannot be edited: retire it by deleting it and saying what was chosen.
       // Best effort: a card that cannot be deleted must not keep the answer from the person.
@@ -265,11 +501,33 @@ export class WebexChannel implements ServerPlugin {
         const note = translator.t(result.locale, 'webex:answered', { label: result.answered.label });
         await api.createMessage({ roomId, ...renderNote(note) });
       } catch (err) {
-        this.opts.logger.warn({ err, room: roomId }, 'Webex: the pressed card could not be retired');
+        logger.warn({ err, room: roomId }, 'Webex: the pressed card could not be retired');
       }
     }
-    for (const message of result.messages) {
-      for (const out of renderMessage(message, result.locale, translator)) await api.createMessage({ roomId, ...out });
+    const outgoing = result.messages.flatMap((message) => renderMessage(message, result.locale, translator).map((out) => ({ out, step: message.step })));
+    const postsCard = outgoing.some(({ out }) => !!out.attachments?.length);
+    // The card still live in the space was answered by typing, or a new card takes its place: its
+    // buttons would act on a question that is gone, so it goes (the pressed card went above).
+    let retired = false;
+    if (live && live.messageId !== pressedCardId && (postsCard || live.step !== result.step)) {
+      try {
+        await api.deleteMessage(live.messageId);
+        retired = true;
+      } catch (err) {
+        logger.warn({ err, room: roomId }, 'Webex: the earlier card could not be retired');
+      }
+    }
+    let newCard: LiveCard | undefined;
+    for (const { out, step } of outgoing) {
+      const posted = await api.createMessage({ roomId, ...out });
+      if (out.attachments?.length) newCard = { roomId, messageId: posted.id, step };
+    }
+    if (!repository) return;
+    try {
+      if (newCard) await repository.setLiveCard(newCard, this.clock());
+      else if (live && (retired || (result.answered && live.messageId === pressedCardId))) await repository.clearLiveCard(roomId, live.messageId);
+    } catch (err) {
+      logger.warn({ err, room: roomId }, 'Webex: the live card could not be recorded');
     }
   }
 

@@ -51,7 +51,7 @@ function botRequests(path: RegExp, method?: string) {
 }
 
 describe('a full conversation', () => {
-  it('in English: typed answers and card presses walk N2-N6 to a verified change, each pressed card retired', async () => {
+  it('in English: typed answers and card presses walk N2-N6 to a verified change, each answered card retired', async () => {
     const b = await bot();
     const room = fake.room('direct');
     const person = fake.person('Mary Major', 'mary@example.com');
@@ -71,8 +71,11 @@ describe('a full conversation', () => {
     expect(b.results.map((r) => r.step)).toEqual(['entry', 'orderLineStatus', 'editAccess', 'ponrCheck', 'editSteps', 'verifyUpdate', 'changeConfirmed']);
     expect(last.outcome).toBe('resolved');
     expect(last.locale).toBe('en');
-    // Three presses, three retired cards, and no other message deleted.
-    expect(fake.deleted.filter((id) => fake.posted.some((m) => m.id === id && m.roomId === room.id))).toHaveLength(3);
+    // Every card answered, pressed or typed, was retired; only the last one is live, and no plain message was deleted.
+    const cards = fake.posted.filter((m) => m.roomId === room.id && m.attachments?.length).map((m) => m.id);
+    expect(cards.length).toBe(7);
+    expect(fake.deleted.filter((id) => fake.posted.some((m) => m.id === id && m.roomId === room.id)).sort()).toEqual(cards.slice(0, -1).sort());
+    expect(fake.visible(room.id).filter((m) => m.attachments?.length).map((m) => m.id)).toEqual([cards.at(-1)]);
     // Every message kept to Webex's rules (the fake answers anything else with 400).
     expect(botRequests(/^\/v1\/messages$/, 'POST').every((r) => r.status === 200)).toBe(true);
     // The conversation is the room, the user the person, with the email from the message.
