@@ -1,5 +1,5 @@
 /**
- * `npm run webex:webhooks`: creates or updates the bot's two Webex webhooks so they deliver to
+ * `npm run webex:webhooks`: creates or updates the bot's three Webex webhooks so they deliver to
  * `$WEBEX_PUBLIC_URL/api/webex` signed with `$WEBEX_WEBHOOK_SECRET`, reactivates disabled ones, and
  * lists every webhook the bot has. Needs WEBEX_BOT_TOKEN, WEBEX_WEBHOOK_SECRET and WEBEX_PUBLIC_URL.
  */

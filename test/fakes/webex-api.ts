@@ -201,8 +201,33 @@ export class FakeWebex {
     return { actionId: id, deliveries };
   }
 
+  /**
+   * `actor` adds the bot to a space: Webex creates the bot's membership and notifies the
+   * `memberships` webhooks (data: the membership, whose person is the bot; actorId: who added it).
+   */
+  async addBot(room: FakeRoom, actor: FakePerson): Promise<{ membershipId: string; deliveries: Delivery[] }> {
+    return this.addMember(room, actor, this.bot);
+  }
+
+  /** `actor` adds `member` to a space (memberships/created). */
+  async addMember(room: FakeRoom, actor: FakePerson, member: FakePerson): Promise<{ membershipId: string; deliveries: Delivery[] }> {
+    const membershipId = webexId('MEMBERSHIP');
+    const data = {
+      id: membershipId,
+      roomId: room.id,
+      roomType: room.type,
+      personId: member.id,
+      personEmail: member.email,
+      personDisplayName: member.displayName,
+      isModerator: false,
+      isMonitor: false,
+      created: new Date().toISOString(),
+    };
+    return { membershipId, deliveries: await this.notify('memberships', data, actor.id) };
+  }
+
   /** Sends a `created` notification for `resource` to every active webhook registered for it. */
-  async notify(resource: string, data: Record<string, unknown>): Promise<Delivery[]> {
+  async notify(resource: string, data: Record<string, unknown>, actorId: unknown = data.personId): Promise<Delivery[]> {
     const hooks = [...this.webhooks.values()].filter((w) => w.resource === resource && w.event === 'created' && w.status === 'active');
     return Promise.all(
       hooks.map((hook) => {
@@ -219,7 +244,7 @@ export class FakeWebex {
             ownedBy: 'creator',
             status: 'active',
             created: hook.created,
-            actorId: data.personId,
+            actorId,
             data,
           }),
         );

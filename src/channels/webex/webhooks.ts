@@ -1,12 +1,13 @@
 /**
- * Keeps the bot's two Webex webhooks (`messages`/`created`, `attachmentActions`/`created`) pointing
- * at `<public url>/api/webex` with our secret, and active: Webex disables a webhook after repeated
+ * Keeps the bot's three Webex webhooks (`messages`/`created`, `attachmentActions`/`created`, and
+ * `memberships`/`created` for the greeting when the bot is added to a space) pointing at
+ * `<public url>/api/webex` with our secret, and active: Webex disables a webhook after repeated
  * failed deliveries, and `PUT` with `status: active` brings it back.
  */
 import type { WebexApi, WebexWebhook } from './api';
 import { WEBEX_ROUTE } from './channel';
 
-export const WEBHOOK_RESOURCES = ['messages', 'attachmentActions'] as const;
+export const WEBHOOK_RESOURCES = ['messages', 'attachmentActions', 'memberships'] as const;
 
 export interface WebhookChange {
   resource: string;

@@ -30,37 +30,51 @@ function script(env: Record<string, string>) {
 }
 
 describe('ensureWebhooks', () => {
-  it('creates both webhooks with the secret, then leaves them alone', async () => {
+  it('creates the three webhooks (messages, card presses, the bot added to a space) with the secret, then leaves them alone', async () => {
     const first = await ensureWebhooks(api, { publicUrl, secret });
     expect(first.map((c) => [c.resource, c.action])).toEqual([
       ['messages', 'created'],
       ['attachmentActions', 'created'],
+      ['memberships', 'created'],
     ]);
     const hooks = [...fake.webhooks.values()];
-    expect(hooks.map((h) => `${h.resource}/${h.event}`).sort()).toEqual(['attachmentActions/created', 'messages/created']);
+    expect(hooks.map((h) => `${h.resource}/${h.event}`).sort()).toEqual(['attachmentActions/created', 'memberships/created', 'messages/created']);
     expect(hooks.every((h) => h.targetUrl === `${publicUrl}/api/webex` && h.secret === secret)).toBe(true);
 
     const again = await ensureWebhooks(api, { publicUrl, secret });
-    expect(again.map((c) => c.action)).toEqual(['unchanged', 'unchanged']);
-    expect(fake.webhooks.size).toBe(2);
+    expect(again.map((c) => c.action)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    expect(fake.webhooks.size).toBe(3);
+  });
+
+  it('adds the memberships webhook to a bot registered before it existed', async () => {
+    await api.createWebhook({ name: 'pce-support-bot messages', targetUrl: `${publicUrl}/api/webex`, resource: 'messages', event: 'created', secret });
+    await api.createWebhook({ name: 'pce-support-bot attachmentActions', targetUrl: `${publicUrl}/api/webex`, resource: 'attachmentActions', event: 'created', secret });
+    const changes = await ensureWebhooks(api, { publicUrl, secret });
+    expect(changes.map((c) => [c.resource, c.action])).toEqual([
+      ['messages', 'unchanged'],
+      ['attachmentActions', 'unchanged'],
+      ['memberships', 'created'],
+    ]);
   });
 
   it('reactivates a disabled webhook and moves one to a new URL and secret', async () => {
     await ensureWebhooks(api, { publicUrl, secret });
-    const [messages, actions] = [...fake.webhooks.values()].sort((a, b) => a.resource.localeCompare(b.resource)).reverse();
+    const byResource = (r: string) => [...fake.webhooks.values()].find((h) => h.resource === r);
+    const [messages, actions] = [byResource('messages'), byResource('attachmentActions')];
     messages!.status = 'disabled'; // what Webex does after repeated failed deliveries
 
     const changes = await ensureWebhooks(api, { publicUrl: 'https://new.example.com/', secret: 'rotated-secret-000000' });
     expect(changes.map((c) => [c.resource, c.action])).toEqual([
       ['messages', 'reactivated'],
       ['attachmentActions', 'updated'],
+      ['memberships', 'updated'],
     ]);
     expect(messages!.status).toBe('active');
     for (const hook of [messages!, actions!]) {
       expect(hook.targetUrl).toBe('https://new.example.com/api/webex');
       expect(hook.secret).toBe('rotated-secret-000000');
     }
-    expect(fake.webhooks.size).toBe(2);
+    expect(fake.webhooks.size).toBe(3);
   });
 });
 
@@ -70,9 +84,10 @@ describe('npm run webex:webhooks', () => {
     expect(stdout).toContain(`Bot: ${fake.bot.displayName}`);
     expect(stdout).toMatch(/created\s+messages -> https:\/\/bot\.example\.com\/api\/webex/);
     expect(stdout).toMatch(/created\s+attachmentActions -> https:\/\/bot\.example\.com\/api\/webex/);
+    expect(stdout).toMatch(/created\s+memberships -> https:\/\/bot\.example\.com\/api\/webex/);
     expect(stdout).toMatch(/Registered webhooks:\n\s+active\s+messages\/created/);
     expect(stdout).not.toContain(secret);
-    expect(fake.webhooks.size).toBe(2);
+    expect(fake.webhooks.size).toBe(3);
   });
 
   it('says what is missing and exits 2 without the public URL', async () => {
