@@ -95,6 +95,9 @@ export class FakeWebex {
   private readonly rooms = new Map<string, FakeRoom>();
   private readonly files = new Map<string, FakeFile>();
   private readonly failures: ScriptedFailure[] = [];
+  private readonly stalls: { method: string; path: RegExp }[] = [];
+  /** Requests the fake is holding without an answer (see `stallNext`). */
+  readonly stalled: { method: string; path: string }[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
   private server!: Server;
   private origin = '';
@@ -138,6 +141,14 @@ export class FakeWebex {
   /** The next `count` requests matching method + path are answered with `status` (e.g. 429 with Retry-After). */
   failNext(method: string, path: RegExp, status: number, options: { count?: number; retryAfter?: string } = {}): void {
     for (let i = 0; i < (options.count ?? 1); i++) this.failures.push({ method, path, status, retryAfter: options.retryAfter });
+  }
+
+  /**
+   * The next request matching method + path is never answered: the fake holds it until the client
+   * goes away (a process killed while it waits), as a Webex that stopped responding would.
+   */
+  stallNext(method: string, path: RegExp): void {
+    this.stalls.push({ method, path });
   }
 
   /** True while the fake is delivering notifications. */
@@ -296,6 +307,13 @@ export class FakeWebex {
     const error = (status: number, message: string) => send(status, { message, errors: [{ description: message }] });
 
     if (req.headers.authorization !== `Bearer ${this.token}`) return error(401, 'The request requires a valid access token set in the Authorization request header.');
+    const stall = this.stalls.findIndex((f) => f.method === method && f.path.test(path));
+    if (stall >= 0) {
+      this.stalls.splice(stall, 1);
+      this.stalled.push({ method, path });
+      await new Promise<void>((resolve) => (req.socket.destroyed ? resolve() : req.socket.once('close', () => resolve())));
+      return;
+    }
     const failure = this.failures.findIndex((f) => f.method === method && f.path.test(path));
     if (failure >= 0) {
       const [f] = this.failures.splice(failure, 1);

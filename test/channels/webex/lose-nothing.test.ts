@@ -1,0 +1,296 @@
+/**
+ * The Webex channel loses nothing: a notification acknowledged with 2xx survives the bot process
+ * being killed (SIGKILL of a real `npm start` process) before or after its turn, and the next bot on
+ * the same SQLite file answers it once; presses carry the person's email after a restart (looked up,
+ * not remembered); a card answered by typing is retired, also after a restart; the bot greets a
+ * space it is added to.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebexApi } from '../../../src/channels/webex/api';
+import { ensureWebhooks } from '../../../src/channels/webex/webhooks';
+import { createLogger } from '../../../src/log';
+import type { SqlStore } from '../../../src/storage/index';
+import { WebexRepository } from '../../../src/storage/webex-repository';
+import { FakeWebex, type FakePerson, type FakeRoom } from '../../fakes/webex-api';
+import { lastCard, offeredChoices, press, say, SECRET, startBot, tempDir, typeChoice, type RunningBot } from './harness';
+
+const logger = createLogger('silent');
+let fake: FakeWebex;
+const tmp = tempDir();
+let dbCounter = 0;
+const freshDb = () => `${tmp.dir}/lose-nothing-${++dbCounter}.sqlite`;
+const running: RunningBot[] = [];
+const children: ChildProcess[] = [];
+
+async function bot(db = freshDb()): Promise<RunningBot> {
+  const b = await startBot(fake, db);
+  running.push(b);
+  return b;
+}
+
+beforeAll(async () => {
+  fake = await FakeWebex.start();
+});
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const b of running.splice(0)) await b.stop();
+  fake.webhooks.clear();
+});
+afterAll(async () => {
+  await fake.close();
+  tmp.remove();
+});
+
+/** Waits (without asserting on time) until `check` holds; fails with `what` after many tries. */
+async function eventually(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+/** `npm start` as its own process (tsx src/index.ts) with the Webex channel on the fake; resolves with its URL. */
+async function startProcess(db: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn('node_modules/.bin/tsx', ['src/index.ts'], {
+    cwd: process.cwd(),
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: `sqlite:${db}`,
+      WEBEX_BOT_TOKEN: fake.token,
+      WEBEX_WEBHOOK_SECRET: SECRET,
+      WEBEX_API_URL: fake.url,
+      WEBEX_INSECURE_DEV: '',
+      CASE_BACKEND: 'local',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const url = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      try {
+        const record = JSON.parse(line) as { msg?: string; url?: string };
+        if (record.msg === 'bot listening' && record.url) resolve(record.url);
+      } catch {
+        // not a log record
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the bot process exited with ${code} before listening`)));
+  });
+  return { child, url };
+}
+
+function killed(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+function inboxOf(b: RunningBot): WebexRepository {
+  return new WebexRepository(b.app.store as SqlStore);
+}
+
+describe('a notification acknowledged before the process died', () => {
+  it('killed before its turn (Webex stalls the message read): the next bot on the same file answers it once', async () => {
+    const db = freshDb();
+    const { child, url } = await startProcess(db);
+    const api = new WebexApi({ baseUrl: fake.url, token: fake.token, logger });
+    await ensureWebhooks(api, { publicUrl: url, secret: SECRET });
+    const room = fake.room('direct');
+    const person = fake.person('Kira', 'kira@example.com');
+
+    fake.stallNext('GET', /^\/v1\/messages\//);
+    const { message, deliveries } = await fake.userSays(room, person, 'hello');
+    expect(deliveries.map((d) => d.status)).toEqual([200]); // acknowledged …
+    await eventually('the bot process is reading the message', () => fake.stalled.length === 1);
+    await killed(child); // … and the process dies before it could answer
+    expect(fake.visible(room.id)).toEqual([]);
+    fake.webhooks.clear();
+
+    const next = await bot(db);
+    await eventually('the next bot answers the acknowledged notification', () => fake.visible(room.id).length > 0);
+    await next.settle();
+    const replies = fake.visible(room.id);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.attachments?.length).toBe(1);
+    expect(next.inbounds).toHaveLength(1);
+    expect(next.inbounds[0]).toMatchObject({ activityId: message.id, text: 'hello', user: { id: person.id, email: 'kira@example.com' } });
+    expect((await inboxOf(next).find(message.id))?.status).toBe('handled');
+
+    // Resuming again (a later sweep, another start) finds nothing left to do.
+    expect(await next.channel.resumeUnfinished()).toBe(0);
+    await next.settle();
+    expect(fake.visible(room.id)).toHaveLength(1);
+  });
+
+  it('killed after its turn committed but before the reply went out: the next bot shows the current step once', async () => {
+    const db = freshDb();
+    const { child, url } = await startProcess(db);
+    await ensureWebhooks(new WebexApi({ baseUrl: fake.url, token: fake.token, logger }), { publicUrl: url, secret: SECRET });
+    const room = fake.room('direct');
+    const person = fake.person('Lev', 'lev@example.com');
+
+    fake.stallNext('POST', /^\/v1\/messages$/);
+    const { message, deliveries } = await fake.userSays(room, person, 'hello');
+    expect(deliveries.map((d) => d.status)).toEqual([200]);
+    await eventually('the bot process is posting its reply', () => fake.stalled.length === 1);
+    await killed(child);
+    expect(fake.posted.filter((m) => m.roomId === room.id)).toEqual([]);
+    fake.webhooks.clear();
+
+    const next = await bot(db);
+    await eventually('the next bot answers', () => fake.visible(room.id).length > 0);
+    await next.settle();
+    // The turn is not run twice (it committed before the kill); the person gets where it stands.
+    expect(next.inbounds).toHaveLength(1);
+    expect(next.inbounds[0]).toMatchObject({ kind: 'greeting', user: { id: person.id } });
+    expect(next.results[0]!.step).toBe('entry');
+    const replies = fake.visible(room.id);
+    expect(replies).toHaveLength(1);
+    expect(offeredChoices(fake, room).map((c) => c.id)).toContain('never_arrived');
+    expect((await next.app.store.loadConversation(`webex:${room.id}`))?.turn).toBe(2);
+    expect((await inboxOf(next).find(message.id))?.status).toBe('handled');
+  });
+});
+
+describe('card presses after a restart', () => {
+  /** Fills the latest card's text input and presses its Send button. */
+  async function submitText(b: RunningBot, room: FakeRoom, person: FakePerson, text: string): Promise<void> {
+    const card = lastCard(fake, room);
+    const send = card.actions.find((a) => a.type === 'Action.Submit' && !a.data?.choice)!;
+    await fake.userSubmits(room, person, card.message.id, { ...send.data, text });
+    await b.settle();
+  }
+
+  it("carry the person's email, looked up once, so the case records the requester's email", async () => {
+    const db = freshDb();
+    const first = await startBot(fake, db);
+    const room = fake.room('direct');
+    const person = fake.person('Marta', 'marta@partner.example');
+    await say(first, fake, room, person, 'hi');
+    await press(first, fake, room, person, 'never_arrived');
+    await press(first, fake, room, person, 'found');
+    await first.stop();
+    fake.webhooks.clear();
+
+    const second = await bot(db);
+    const lookupsBefore = fake.requests.filter((r) => r.path === `/v1/people/${person.id}`).length;
+    // From the ending, "start over" by pressing: a new run that only ever saw presses.
+    await press(second, fake, room, person, 'cmd.restart');
+    for (const choice of ['never_arrived', 'not_found', 'closed', 'can_edit', 'not_onboarded', 'failed', 'none_helped']) {
+      await press(second, fake, room, person, choice);
+    }
+    await submitText(second, room, person, '104857391');
+    await submitText(second, room, person, 'Sub123456');
+    await submitText(second, room, person, 'old.contact@customer.example');
+    await submitText(second, room, person, 'new.contact@customer.example');
+    await press(second, fake, room, person, 'attachments_done');
+    await press(second, fake, room, person, 'confirm');
+    expect(second.results.at(-1)!.outcome).toBe('case_opened');
+
+    expect(second.inbounds.every((i) => i.user.email === 'marta@partner.example')).toBe(true);
+    const lookups = fake.requests.filter((r) => r.path === `/v1/people/${person.id}`).slice(lookupsBefore);
+    expect(lookups).toEqual([{ method: 'GET', path: `/v1/people/${person.id}`, status: 200 }]);
+    const cases = await (second.app.store as SqlStore).db.withTables<{ cases: { record: string; conversation_key: string } }>()
+      .selectFrom('cases')
+      .select('record')
+      .where('conversation_key', '=', `webex:${room.id}`)
+      .execute();
+    expect(cases).toHaveLength(1);
+    expect(JSON.parse(cases[0]!.record).openedBy).toMatchObject({ userKey: `webex:${person.id}`, email: 'marta@partner.example' });
+  });
+
+  it('go on without an email when the person cannot be looked up', async () => {
+    const b = await bot();
+    const room = fake.room('direct');
+    const person = fake.person('Nobody', 'nobody@example.com');
+    await say(b, fake, room, person, 'hi');
+    await b.stop();
+    running.splice(running.indexOf(b), 1);
+    fake.webhooks.clear();
+    const again = await bot(b.app.config.DATABASE_URL!.slice('sqlite:'.length));
+    fake.failNext('GET', new RegExp(`^/v1/people/${person.id}$`), 404);
+    await press(again, fake, room, person, 'never_arrived');
+    expect(again.inbounds[0]!.user).toEqual({ id: person.id, email: undefined, agentIds: undefined });
+    expect(again.results[0]!.step).toBe('spamCheck');
+  });
+});
+
+describe('cards answered by typing', () => {
+  it('are retired once the step moved on, also when the card was shown before a restart', async () => {
+    const db = freshDb();
+    const first = await startBot(fake, db);
+    const room = fake.room('direct');
+    const person = fake.person('Ola', 'ola@example.com');
+    await say(first, fake, room, person, 'hi');
+    const entryCard = lastCard(fake, room).message.id;
+    await first.stop();
+    fake.webhooks.clear();
+
+    const second = await bot(db);
+    await typeChoice(second, fake, room, person, 'never_arrived');
+    expect(second.results.at(-1)!.step).toBe('spamCheck');
+    expect(fake.deleted).toContain(entryCard);
+    const cards = fake.visible(room.id).filter((m) => m.attachments?.length);
+    expect(cards.map((m) => m.id)).toEqual([lastCard(fake, room).message.id]);
+    expect(cards[0]!.id).not.toBe(entryCard);
+  });
+
+  it('a press on the live card is retired as before and is not deleted twice', async () => {
+    const b = await bot();
+    const room = fake.room('direct');
+    const person = fake.person('Petro', 'petro@example.com');
+    await say(b, fake, room, person, 'hi');
+    const card = await press(b, fake, room, person, 'never_arrived');
+    const deletes = fake.requests.filter((r) => r.method === 'DELETE' && r.path === `/v1/messages/${card}`);
+    expect(deletes).toEqual([{ method: 'DELETE', path: `/v1/messages/${card}`, status: 204 }]);
+    expect(fake.visible(room.id).filter((m) => m.attachments?.length)).toHaveLength(1);
+  });
+});
+
+describe('added to a space', () => {
+  it('greets with the first step when the bot is the new member, once per membership', async () => {
+    const b = await bot();
+    const room = fake.room('group');
+    const person = fake.person('Roman', 'roman@example.com');
+    const { membershipId, deliveries } = await fake.addBot(room, person);
+    expect(deliveries.map((d) => d.status)).toEqual([200]);
+    await b.settle();
+
+    expect(b.inbounds).toEqual([
+      { channel: 'webex', conversationId: room.id, user: { id: person.id, email: 'roman@example.com', agentIds: ['roman@example.com'] }, activityId: membershipId, kind: 'greeting' },
+    ]);
+    expect(b.results[0]!.step).toBe('entry');
+    expect(fake.visible(room.id)).toHaveLength(1);
+    expect(offeredChoices(fake, room).map((c) => c.id)).toContain('change_contact');
+
+    // Webex re-delivers the same membership notification: no second greeting.
+    const hook = [...fake.webhooks.values()].find((w) => w.resource === 'memberships')!;
+    const body = deliveries[0]!.body;
+    await fake.deliver(hook, body, deliveries[0]!.signature);
+    await b.settle();
+    expect(fake.visible(room.id)).toHaveLength(1);
+  });
+
+  it('stays quiet when someone else joins a space the bot is in', async () => {
+    const b = await bot();
+    const room = fake.room('group');
+    const person = fake.person('Sofia', 'sofia@example.com');
+    await b.channel.start(); // the bot knows who it is
+    const { membershipId, deliveries } = await fake.addMember(room, person, fake.person('Taras', 'taras@example.com'));
+    expect(deliveries.map((d) => d.status)).toEqual([200]);
+    await b.settle();
+    expect(b.inbounds).toEqual([]);
+    expect(fake.posted.filter((m) => m.roomId === room.id)).toEqual([]);
+    // Acknowledged without being kept: nothing could come of it.
+    expect(await inboxOf(b).find(membershipId)).toBeUndefined();
+  });
+});
