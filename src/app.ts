@@ -24,6 +24,12 @@ import { createStore } from './storage';
 import { RetentionJob, type RetentionOptions } from './retention/retention-job';
 import { UploadStore } from './channels/directline/uploads';
 import type { Store } from './storage/store';
+import { Notifiers } from './channels/notify';
+import { createWebexNotifier } from './channels/webex/notify';
+import { DirectLineNotifier } from './channels/directline/notify';
+import { SqlActivityLog } from './channels/directline/sql-activity-log';
+import { TicketNotice } from './cases/ticket-notice';
+import { BotConversationsRepository } from './storage/bot-conversations-repository';
 
 export interface ApplicationOptions {
   logger?: Logger;
@@ -64,11 +70,13 @@ interface ChannelContext {
   translator: Translator;
   logger: Logger;
   store: Store;
+  /** Proactive messages: each channel that can reach a conversation on its own registers here. */
+  notifiers: Notifiers;
 }
 
 function channelPlugins(ctx: ChannelContext): ServerPlugin[] {
   return [
-    createBotFrameworkChannel({ config: ctx.config, engine: ctx.engine, translator: ctx.translator, logger: ctx.logger }),
+    botFrameworkChannel(ctx),
     ...createWebChatPlugins({
       config: ctx.config,
       bridge: createDirectLineBridge({ engine: ctx.engine, translator: ctx.translator, logger: ctx.logger }),
@@ -83,6 +91,17 @@ function channelPlugins(ctx: ChannelContext): ServerPlugin[] {
   ];
 }
 
+/** Teams and the Emulator; with a SQL store it keeps conversation references (proactive messages) and undelivered replies. */
+function botFrameworkChannel(ctx: ChannelContext): ServerPlugin {
+  const botConversations = 'db' in ctx.store ? new BotConversationsRepository(ctx.store as Store & CaseStoreHandle) : undefined;
+  const channel = createBotFrameworkChannel({ config: ctx.config, engine: ctx.engine, translator: ctx.translator, logger: ctx.logger, botConversations });
+  if (channel.notifier) ctx.notifiers.registerFallback(channel.notifier);
+  const webex = createWebexNotifier(ctx.config, ctx.logger);
+  if (webex) ctx.notifiers.register('webex', webex);
+  if (ctx.config.WEBCHAT_ENABLED && 'db' in ctx.store) ctx.notifiers.register('directline', new DirectLineNotifier(new SqlActivityLog(ctx.store as Store & CaseStoreHandle)));
+  return channel;
+}
+
 export async function createApplication(config: Config, options: ApplicationOptions = {}): Promise<Application> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const store = options.store ?? createStore(config, logger);
@@ -90,6 +109,9 @@ export async function createApplication(config: Config, options: ApplicationOpti
   try {
     const translator = options.translator ?? createTranslator();
     const metrics = createMetrics({ processMetrics: options.processMetrics ?? true });
+    // The case's external ticket id, told to the person as soon as the backend returns it.
+    const notifiers = new Notifiers();
+    const ticketNotice = new TicketNotice({ notifier: notifiers, store, translator, logger });
     // Support cases (issue 5) need the SQL store's Kysely handle; an in-memory test store has none.
     const cases: Cases | undefined =
       'db' in store
@@ -99,6 +121,7 @@ export async function createApplication(config: Config, options: ApplicationOpti
             translator,
             logger,
             onAttempt: (backend, result) => metrics.recordCaseDelivery(backend, result),
+            onDelivered: ticketNotice.onDelivered,
           })
         : undefined;
     if (cases) metrics.setPendingOutboxSource(cases.pendingCount);
@@ -120,7 +143,7 @@ export async function createApplication(config: Config, options: ApplicationOpti
       maxBodyBytes: config.MAX_BODY_BYTES,
       health: () => ({ storage: store.kind }),
       plugins: [
-        ...channelPlugins({ config, engine, translator, logger, store }),
+        ...channelPlugins({ config, engine, translator, logger, store, notifiers }),
         ...(exposure.plugin ? [exposure.plugin] : []),
         ...(options.plugins ?? []),
       ],
@@ -160,6 +183,7 @@ export async function createApplication(config: Config, options: ApplicationOpti
         const inTime = await http.close(timeoutMs);
         await metricsListener?.close();
         await cases?.outbox?.stop();
+        await ticketNotice.drain();
         await retention?.stop();
         await store.close();
         return inTime;

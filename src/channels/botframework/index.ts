@@ -21,8 +21,13 @@ import type { Inbound, Locale, TurnResult } from '../../engine/types';
 import { normaliseLocale, type Translator } from '../../i18n';
 import type { Logger } from '../../log';
 import type { ServerPlugin } from '../../server';
+import type { BotConversationsRepository } from '../../storage/bot-conversations-repository';
 import { KeyedMutex } from '../../storage/keyed-mutex';
+import type { ChannelNotifier } from '../notify';
 import { cardSubmit, incomingActivity, toInbound, type IncomingActivity } from './activity';
+import { noteActivity, ReplyDelivery } from './delivery';
+import { TeamsMemberDirectory, type KnownPerson } from './members';
+import { BotFrameworkNotifier, ConversationReferences } from './proactive';
 import { answeredCard, renderMessages, usesCards, type T } from './render';
 
 export type BotFrameworkAuthConfig = Pick<Config, 'MicrosoftAppId' | 'MicrosoftAppPassword' | 'MicrosoftAppType' | 'MicrosoftAppTenantId'>;
@@ -36,6 +41,14 @@ export interface BotFrameworkChannelDeps {
   typingAfterMs?: number;
   /** Where channel tokens are verified: Bot Framework's public cloud unless given (a sovereign cloud, a test). */
   authEndpoints?: BotFrameworkAuthEndpoints;
+  /**
+   * Conversation references (proactive messages) and replies the connector did not take, kept for
+   * the next turn. Without it (an in-memory store) neither is kept.
+   */
+  botConversations?: BotConversationsRepository;
+  /** Teams member look-ups for the person's email; default: a directory with its defaults. */
+  members?: TeamsMemberDirectory;
+  clock?: () => Date;
 }
 
 export interface BotFrameworkAuthEndpoints {
@@ -47,6 +60,16 @@ export interface BotFrameworkAuthEndpoints {
 
 export interface BotFrameworkChannel extends ServerPlugin {
   readonly adapter: BotAdapter;
+  /** Proactive messages to conversations seen on /api/messages (none without `botConversations`). */
+  readonly notifier?: ChannelNotifier;
+}
+
+/** The person as Teams knows them: the email a case needs, the name when the activity had none. */
+function withPerson(inbound: Inbound, person: KnownPerson | undefined): Inbound {
+  if (!person?.email && !person?.name) return inbound;
+  const name = inbound.user.name ?? person.name;
+  const email = person.email ?? inbound.user.email;
+  return { ...inbound, user: { ...inbound.user, ...(name ? { name } : {}), ...(email ? { email } : {}) } };
 }
 
 /** Where the turn keeps the conversation's language once the engine has told us, for onTurnError. */
@@ -106,6 +129,13 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
   // Replies of one conversation go out in the order its turns ran: the engine's lock covers the turn,
   // this one also covers sending, so two quick messages never get interleaved answers.
   const conversations = new KeyedMutex();
+  const repository = deps.botConversations;
+  const members = deps.members ?? new TeamsMemberDirectory({ logger });
+  const delivery = new ReplyDelivery({ logger, repository, clock: deps.clock });
+  const references = repository ? new ConversationReferences({ repository, logger, clock: deps.clock }) : undefined;
+  const notifier = repository
+    ? new BotFrameworkNotifier({ adapter, appId: deps.config.MicrosoftAppId ?? '', repository, conversations, logger, clock: deps.clock })
+    : undefined;
 
   const tFor =
     (locale: Locale): T =>
@@ -179,7 +209,19 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
     };
   }
 
-  async function onTurn(context: TurnContext, inbound: Inbound): Promise<void> {
+  async function onTurn(context: TurnContext, received: Inbound): Promise<void> {
+    const key = `${received.channel}:${received.conversationId}`;
+    // expectReplies: the caller takes the replies from the HTTP body; the bot makes no connector
+    // calls then (no look-up, no reference to reach it later, nothing that could fail to send).
+    const live = context.activity.deliveryMode !== DeliveryModes.ExpectReplies;
+    let inbound = received;
+    if (live) {
+      const [person] = await Promise.all([
+        received.channel === 'msteams' ? members.find(context) : undefined,
+        references?.remember(key, context.activity),
+      ]);
+      inbound = withPerson(received, person);
+    }
     const typing = typingWhileSlow(context);
     let result: TurnResult;
     try {
@@ -192,7 +234,12 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
     const t = tFor(result.locale);
     if (usesCards(inbound.channel) && inbound.choice) await retirePressedCard(context, result, t);
     const replies = renderMessages(inbound.channel, result.messages, t);
-    if (replies.length) await context.sendActivities(replies);
+    if (!live) {
+      if (replies.length) await context.sendActivities(replies);
+      return;
+    }
+    // Kept replies of earlier turns go first; what the connector does not take now is kept in turn.
+    await delivery.send(context, key, replies, () => noteActivity(translator.t(result.locale, 'proactive:undeliveredNote'), result.locale));
   }
 
   async function handleRequest(req: Request, res: Response): Promise<void> {
@@ -226,6 +273,7 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
   return {
     name: 'botframework',
     adapter,
+    notifier,
     register(server: Server) {
       server.post('/api/messages', handleRequest);
     },

@@ -17,6 +17,7 @@ import { migration as directline } from './0003-directline';
 import { migration as funnelReportIndexes } from './0004-funnel-report-indexes';
 import { migration as webexInbox } from './0005-webex-inbox';
 import { migration as retentionIndexes } from './0006-retention-indexes';
+import { migration as botConversations } from './0007-bot-conversations';
 
 const ordered: [name: string, migration: StoreMigration][] = [
   ['0001-initial', initial],
@@ -25,6 +26,7 @@ const ordered: [name: string, migration: StoreMigration][] = [
   ['0004-funnel-report-indexes', funnelReportIndexes],
   ['0005-webex-inbox', webexInbox],
   ['0006-retention-indexes', retentionIndexes],
+  ['0007-bot-conversations', botConversations],
 ];
 
 export type { StoreMigration, StoreDialect, ColumnTypes } from './types';

@@ -30,6 +30,17 @@ export class FakeConnector {
   failUpdates = false;
   /** Runs before a POSTed activity is recorded and answered (tests slow one reply down with it). */
   beforePost?: (conversationId: string, activity: Record<string, unknown>) => Promise<void>;
+  /** The next this-many POSTed activities are answered with `failStatus` and not recorded (a connector outage). */
+  failPosts = 0;
+  failStatus = 503;
+  /** Every POST that reached the connector, failed ones included (to count the bot's attempts). */
+  readonly postAttempts: { conversationId: string; status: number }[] = [];
+  /** Conversation members by user id, as `GET /v3/conversations/{id}/members/{userId}` returns them (Teams: email, userPrincipalName). */
+  readonly members = new Map<string, Record<string, unknown>>();
+  /** Answer member look-ups with this status instead (e.g. 500, 403). */
+  failMembers?: number;
+  /** Every member look-up: which user of which conversation. */
+  readonly memberLookups: { conversationId: string; userId: string }[] = [];
   private server?: Server;
   private seq = 0;
   url = '';
@@ -72,11 +83,25 @@ export class FakeConnector {
     const text = Buffer.concat(chunks).toString('utf8');
     const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
     const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const member = /^\/v3\/conversations\/([^/]+)\/members\/([^/]+)$/.exec(path);
+    if (member && req.method === 'GET') {
+      const lookup = { conversationId: decodeURIComponent(member[1]!), userId: decodeURIComponent(member[2]!) };
+      this.memberLookups.push(lookup);
+      if (this.failMembers) return { status: this.failMembers, body: { error: { code: 'ServiceError', message: 'unavailable' } } };
+      const found = this.members.get(lookup.userId);
+      return found ? { status: 200, body: found } : { status: 404, body: { error: { code: 'MemberNotFoundInConversation', message: 'not a member' } } };
+    }
     const match = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/.exec(path);
     if (!match) return { status: 404, body: { error: { code: 'NotFound', message: path } } };
     const conversationId = decodeURIComponent(match[1]!);
     const activityId = match[2] ? decodeURIComponent(match[2]) : undefined;
     if (req.method === 'POST') {
+      if (this.failPosts > 0) {
+        this.failPosts -= 1;
+        this.postAttempts.push({ conversationId, status: this.failStatus });
+        return { status: this.failStatus, body: { error: { code: 'ServiceUnavailable', message: 'try again later' } } };
+      }
+      this.postAttempts.push({ conversationId, status: 200 });
       await this.beforePost?.(conversationId, body);
       const id = `bot-activity-${this.sent.length + 1}`;
       this.sent.push({ id, conversationId, ...(activityId ? { inReplyTo: activityId } : {}), activity: body, seq: ++this.seq });

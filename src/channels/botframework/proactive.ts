@@ -1,0 +1,107 @@
+/**
+ * Proactive messages for Bot Framework conversations (Teams, the Emulator): the conversation
+ * reference of the latest turn is stored per conversation, and a message goes out through
+ * `adapter.continueConversationAsync` with it, from any instance. A message the connector does not
+ * take (after its own retries) is kept and shown first on the conversation's next turn.
+ */
+import { ActivityTypes, TurnContext, type Activity, type ConversationReference } from 'botbuilder';
+import type { Locale } from '../../engine/types';
+import type { Logger } from '../../log';
+import type { BotConversationsRepository } from '../../storage/bot-conversations-repository';
+import type { KeyedMutex } from '../../storage/keyed-mutex';
+import type { ChannelNotifier, NotifyResult } from '../notify';
+import { isTransientSendError } from './delivery';
+import type { BotAdapter } from './index';
+import { escapeMarkdown } from './render';
+
+/** The reference to keep: without the activity id, so a proactive message is a new message, not a reply. */
+export function referenceOf(activity: Partial<Activity>): Record<string, unknown> {
+  const { activityId: _activityId, ...reference } = TurnContext.getConversationReference(activity);
+  return reference as Record<string, unknown>;
+}
+
+/** What makes a stored reference stale: the route to the conversation, not the message it came with. */
+function routeOf(reference: Record<string, unknown>): string {
+  const r = reference as Partial<ConversationReference>;
+  return JSON.stringify([r.serviceUrl, r.channelId, r.conversation?.id, r.bot?.id, r.user?.id, r.locale]);
+}
+
+export interface ConversationReferencesDeps {
+  repository: BotConversationsRepository;
+  logger: Logger;
+  clock?: () => Date;
+  /** Conversations whose reference this process knows is stored (bounded). Default 10000. */
+  maxRemembered?: number;
+}
+
+/** Writes a conversation's reference when it is new to this process or its route changed; a failure never fails the turn. */
+export class ConversationReferences {
+  private readonly stored = new Map<string, string>();
+
+  constructor(private readonly deps: ConversationReferencesDeps) {}
+
+  async remember(conversationKey: string, activity: Partial<Activity>): Promise<void> {
+    const reference = referenceOf(activity);
+    const route = routeOf(reference);
+    if (this.stored.get(conversationKey) === route) return;
+    try {
+      await this.deps.repository.saveReference(conversationKey, String(activity.channelId), reference, (this.deps.clock ?? (() => new Date()))());
+      this.stored.delete(conversationKey);
+      this.stored.set(conversationKey, route);
+      while (this.stored.size > (this.deps.maxRemembered ?? 10_000)) this.stored.delete(this.stored.keys().next().value!);
+    } catch (err) {
+      this.deps.logger.warn({ err, conversation: activity.conversation?.id }, 'conversation reference could not be stored');
+    }
+  }
+}
+
+export interface BotFrameworkNotifierDeps {
+  adapter: BotAdapter;
+  /** MicrosoftAppId ('' without one: local, unauthenticated). */
+  appId: string;
+  repository: BotConversationsRepository;
+  /** The channel's per-conversation lock, so a proactive message never lands inside a turn's replies. */
+  conversations: KeyedMutex;
+  logger: Logger;
+  clock?: () => Date;
+}
+
+export class BotFrameworkNotifier implements ChannelNotifier {
+  constructor(private readonly deps: BotFrameworkNotifierDeps) {}
+
+  async notify(conversationKey: string, lines: string[], locale: Locale): Promise<NotifyResult> {
+    const { adapter, appId, repository, conversations, logger } = this.deps;
+    const reference = await repository.findReference(conversationKey);
+    if (!reference) return 'unreachable';
+    const activity: Partial<Activity> = {
+      type: ActivityTypes.Message,
+      text: lines.map(escapeMarkdown).join('\n\n'),
+      textFormat: 'markdown',
+      locale,
+    };
+    return conversations.run(conversationKey, async () => {
+      let failure: unknown;
+      await adapter.continueConversationAsync(appId, reference as Partial<ConversationReference>, async (context) => {
+        // The continuation activity's id is made up by the SDK: without it the message is posted to the
+        // conversation (POST …/activities), not as a reply to an activity that never existed.
+        context.activity.id = undefined;
+        // Caught here: an error thrown from the logic would reach onTurnError and its apology.
+        try {
+          await context.sendActivity(activity);
+        } catch (err) {
+          failure = err;
+        }
+      });
+      if (failure === undefined) return 'sent';
+      const e = failure as { statusCode?: unknown; code?: unknown };
+      const ids = { conversation: (reference as Partial<ConversationReference>).conversation?.id, status: e.statusCode, code: e.code };
+      if (!isTransientSendError(failure)) {
+        logger.error(ids, 'proactive message refused by the connector');
+        throw failure;
+      }
+      await repository.keepUndelivered(conversationKey, [activity as Record<string, unknown>], (this.deps.clock ?? (() => new Date()))());
+      logger.warn(ids, 'proactive message could not be sent after retries; kept for the next turn');
+      return 'kept';
+    });
+  }
+}

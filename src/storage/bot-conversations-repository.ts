@@ -1,0 +1,101 @@
+/**
+ * Per-conversation state of the Bot Framework channel (migration 0007-bot-conversations): the
+ * conversation reference a proactive message is sent with, and replies the connector did not take
+ * (kept so the conversation's next turn shows them first). Neither belongs to the engine's turn
+ * transaction: the reference is written when it is new or has changed, the undelivered replies
+ * after a send failed, which is after the turn was committed.
+ */
+import type { Generated, Kysely } from 'kysely';
+import { z } from 'zod';
+import { fromJson, type Json, type Timestamp } from './schema';
+
+export interface ConversationReferencesTable {
+  conversation_key: string;
+  channel: string;
+  reference: Json;
+  updated_at: Timestamp;
+}
+
+export interface UndeliveredRepliesTable {
+  id: Generated<number | string>;
+  conversation_key: string;
+  activity: Json;
+  created_at: Timestamp;
+}
+
+export interface BotConversationsDatabase {
+  conversation_references: ConversationReferencesTable;
+  undelivered_replies: UndeliveredRepliesTable;
+}
+
+/** The store as this repository needs it (`SqlStore` satisfies it). */
+export interface BotConversationsStoreHandle {
+  readonly kind: 'sqlite' | 'postgres';
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly db: Kysely<any>;
+}
+
+/** A kept reply: its row id (to remove it once it went out) and the activity as it was to be sent. */
+export interface UndeliveredReply {
+  id: string;
+  activity: Record<string, unknown>;
+}
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+export class BotConversationsRepository {
+  constructor(private readonly store: BotConversationsStoreHandle) {}
+
+  private get db(): Kysely<BotConversationsDatabase> {
+    return this.store.db as Kysely<BotConversationsDatabase>;
+  }
+
+  /** Stores (or replaces) the conversation's reference. */
+  async saveReference(conversationKey: string, channel: string, reference: Record<string, unknown>, at: Date): Promise<void> {
+    const row = { conversation_key: conversationKey, channel, reference: JSON.stringify(reference), updated_at: at.toISOString() };
+    await this.db
+      .insertInto('conversation_references')
+      .values(row)
+      .onConflict((oc) => oc.column('conversation_key').doUpdateSet({ channel: row.channel, reference: row.reference, updated_at: row.updated_at }))
+      .execute();
+  }
+
+  async findReference(conversationKey: string): Promise<Record<string, unknown> | undefined> {
+    const row = await this.db
+      .selectFrom('conversation_references')
+      .select('reference')
+      .where('conversation_key', '=', conversationKey)
+      .executeTakeFirst();
+    return row ? jsonObject.parse(fromJson(row.reference)) : undefined;
+  }
+
+  /** Keeps replies that could not be sent, in order, after any kept earlier. */
+  async keepUndelivered(conversationKey: string, activities: Record<string, unknown>[], at: Date): Promise<void> {
+    if (!activities.length) return;
+    await this.db
+      .insertInto('undelivered_replies')
+      .values(activities.map((a) => ({ conversation_key: conversationKey, activity: JSON.stringify(a), created_at: at.toISOString() })))
+      .execute();
+  }
+
+  /** The conversation's kept replies, oldest first (at most `limit`). */
+  async undelivered(conversationKey: string, limit = 50): Promise<UndeliveredReply[]> {
+    const rows = await this.db
+      .selectFrom('undelivered_replies')
+      .select(['id', 'activity'])
+      .where('conversation_key', '=', conversationKey)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: String(r.id), activity: jsonObject.parse(fromJson(r.activity)) }));
+  }
+
+  /** Forgets kept replies that have now been sent. */
+  async removeUndelivered(ids: readonly string[]): Promise<void> {
+    if (!ids.length) return;
+    await this.db
+      .deleteFrom('undelivered_replies')
+      .where('id', 'in', ids.map((id) => (this.store.kind === 'sqlite' ? Number(id) : id)))
+      .execute();
+  }
+}

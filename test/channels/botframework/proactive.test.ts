@@ -1,0 +1,122 @@
+/**
+ * Teams, over real HTTP with the fake connector: the person's email looked up from the connector
+ * (`GET /v3/conversations/{id}/members/{userId}`) reaches the case, and the external ticket id that a
+ * local signed-webhook case receiver returns is sent to the conversation proactively, in its language,
+ * without the person writing again.
+ */
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BotConversationsRepository } from '../../../src/storage/bot-conversations-repository';
+import type { SqlStore } from '../../../src/storage';
+import { createTranslator } from '../../../src/i18n';
+import { webhookReceiver } from '../../cases/helpers';
+import { FakeConnector } from './fake-connector';
+import { Person, startBot, tempDir, type BotUnderTest } from './harness';
+
+const t = createTranslator();
+const SECRET = 'proactive-test-webhook-secret';
+const connector = new FakeConnector();
+let receiver: Awaited<ReturnType<typeof webhookReceiver>>;
+let dir: ReturnType<typeof tempDir>;
+let bot: BotUnderTest | undefined;
+
+beforeAll(async () => {
+  await connector.start();
+  receiver = await webhookReceiver(SECRET);
+});
+afterAll(async () => {
+  await receiver.receiver.stop();
+  await connector.close();
+});
+afterEach(async () => {
+  await bot?.close();
+  bot = undefined;
+  dir.remove();
+  connector.failMembers = undefined;
+});
+
+async function start(): Promise<BotUnderTest> {
+  dir = tempDir();
+  bot = await startBot(join(dir.path, 'bot.sqlite'), {
+    CASE_BACKEND: 'webhook',
+    CASE_WEBHOOK_URL: `${receiver.receiver.url}/cases`,
+    CASE_WEBHOOK_SECRET: SECRET,
+    CASE_DELIVERY_POLL_SECONDS: '0.05',
+  });
+  return bot;
+}
+
+/** Walks the real flow to a confirmed case, as Teams card presses and typed answers. */
+async function openCase(person: Person): Promise<void> {
+  await person.join();
+  for (const id of ['change_contact', 'awaiting', 'can_edit', 'not_onboarded', 'failed', 'none_helped']) await person.choose(id);
+  for (const answer of ['SO 12345678', 'Sub204060', 'old.contact@customer.example', 'new.contact@customer.example']) await person.say(answer);
+  await person.choose('attachments_done');
+  await person.choose('confirm');
+}
+
+describe('Teams: who the person is, and the ticket id without asking', () => {
+  it.each([
+    { locale: 'uk' as const, clientLocale: 'uk-UA' },
+    { locale: 'en' as const, clientLocale: 'en-US' },
+  ])('($locale) the case carries the looked-up email, and the ticket id arrives proactively', async ({ locale, clientLocale }) => {
+    const app = (await start()).application;
+    const person = new Person(bot!.url, { channelId: 'msteams', locale: clientLocale, connector });
+    connector.members.set(person.userId, {
+      id: person.userId,
+      name: 'Olena Partner',
+      givenName: 'Olena',
+      email: 'olena@partner.example',
+      userPrincipalName: 'olena@partner.example',
+      tenantId: 'tenant-1',
+    });
+
+    await openCase(person);
+
+    const stored = (await app.cases!.repository.findByReference('PCE-000001'))!;
+    expect(stored.openedBy).toMatchObject({ kind: 'person', name: 'Olena Partner', email: 'olena@partner.example' });
+    // One look-up for the whole conversation: the directory remembers the person.
+    expect(connector.memberLookups.filter((l) => l.userId === person.userId)).toHaveLength(1);
+
+    const expected = t.t(locale, 'proactive:ticket', { reference: 'PCE-000001', externalId: 'TCK-PCE-000001' });
+    const answered = connector.sentTo(person.conversationId).length;
+    await vi.waitFor(() => expect(connector.sentTo(person.conversationId).length).toBeGreaterThan(answered), { timeout: 10_000, interval: 20 });
+    const notice = connector.sentTo(person.conversationId).at(-1)!;
+    expect(notice.inReplyTo).toBeUndefined(); // a new message, not a reply to the last activity
+    expect(String(notice.activity.text)).toBe(expected.replace(/[\\`*_[\]<>]/g, (c) => `\\${c}`));
+    expect(notice.activity.conversation).toMatchObject({ id: person.conversationId });
+    expect(notice.activity.recipient).toMatchObject({ id: person.userId });
+    expect(receiver.accepted.has('PCE-000001')).toBe(true);
+  });
+
+  it('a failing member look-up does not stop the turn, and is not repeated on every message', async () => {
+    await start();
+    connector.failMembers = 403;
+    const person = new Person(bot!.url, { channelId: 'msteams', locale: 'en-US', connector });
+
+    const joined = await person.join();
+    expect(joined.status).toBe(200);
+    expect(joined.replies).toHaveLength(1);
+    const pressed = await person.choose('change_contact');
+    expect(pressed.replies).toHaveLength(1);
+
+    expect(connector.memberLookups.filter((l) => l.userId === person.userId)).toHaveLength(1);
+  });
+
+  it('stores the conversation reference of a live turn, and none for expectReplies', async () => {
+    const app = (await start()).application;
+    const live = new Person(bot!.url, { channelId: 'msteams', locale: 'en-US', connector });
+    const inBody = new Person(bot!.url, { channelId: 'emulator', locale: 'en-US' });
+    await live.join();
+    await inBody.join();
+
+    const repository = new BotConversationsRepository(app.store as SqlStore);
+    expect(await repository.findReference(live.key)).toMatchObject({
+      channelId: 'msteams',
+      serviceUrl: connector.url,
+      conversation: { id: live.conversationId },
+      user: { id: live.userId },
+    });
+    expect(await repository.findReference(inBody.key)).toBeUndefined();
+  });
+});
