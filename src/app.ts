@@ -23,6 +23,7 @@ import type { CaseStoreHandle } from './storage/cases-repository';
 import { createStore } from './storage';
 import { RetentionJob, type RetentionOptions } from './retention/retention-job';
 import { UploadStore } from './channels/directline/uploads';
+import { createDirectLineLimits } from './limits/directline-limits';
 import type { Store } from './storage/store';
 import { Notifiers } from './channels/notify';
 import { createWebexNotifier } from './channels/webex/notify';
@@ -75,7 +76,10 @@ interface ChannelContext {
 }
 
 function channelPlugins(ctx: ChannelContext): ServerPlugin[] {
+  const limits = ctx.config.WEBCHAT_ENABLED ? createDirectLineLimits({ config: ctx.config, logger: ctx.logger }) : undefined;
   return [
+    // Per-client limits on the public /directline/* routes only (Teams and Webex are authenticated).
+    ...(limits ? [limits] : []),
     botFrameworkChannel(ctx),
     ...createWebChatPlugins({
       config: ctx.config,

@@ -144,6 +144,9 @@ export const configSchema = z
     for (const name of requiredFor[c.CASE_BACKEND] ?? []) {
       if (!c[name]) ctx.addIssue({ code: 'custom', path: [name], message: `is required when CASE_BACKEND=${c.CASE_BACKEND}` });
     }
+    if (c.WEBCHAT_MAX_UPLOAD_BYTES_PER_CONVERSATION < c.WEBCHAT_MAX_UPLOAD_BYTES) {
+      ctx.addIssue({ code: 'custom', path: ['WEBCHAT_MAX_UPLOAD_BYTES_PER_CONVERSATION'], message: 'must be at least WEBCHAT_MAX_UPLOAD_BYTES' });
+    }
     if (c.MicrosoftAppId && c.MicrosoftAppType !== 'UserAssignedMSI' && !c.MicrosoftAppPassword) {
       ctx.addIssue({ code: 'custom', path: ['MicrosoftAppPassword'], message: 'is required when MicrosoftAppId is set' });
     }

@@ -64,6 +64,10 @@ export interface DirectLineDeps {
   clock?: () => Date;
   /** Seconds we tell the client its token lasts; the client refreshes well before. */
   tokenTtlSeconds?: number;
+  /** Per-conversation upload limits (src/limits/upload-quota.ts); without it only the per-upload size limit applies. */
+  uploadQuota?: {
+    check(conversationId: string, incoming: readonly number[], now: Date): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
+  };
 }
 
 const MAX_ACTIVITIES_PER_GET = 100;
@@ -368,6 +372,13 @@ export class DirectLineEndpoint {
       return;
     }
     const now = this.clock();
+    const quota = await this.deps.uploadQuota?.check(auth.conversation.id, files.map((f) => f.size), now);
+    if (quota && !quota.allowed) {
+      this.deps.logger.info({ conversation: auth.conversation.id, retryAfterSeconds: quota.retryAfterSeconds }, 'web chat upload refused: conversation upload limit');
+      res.setHeader('Retry-After', String(quota.retryAfterSeconds));
+      res.send(429, errorBody('TooManyRequests', 'This conversation has uploaded as much as it may for now; try again after Retry-After seconds.'));
+      return;
+    }
     const stored: StoredFile[] = [];
     for (const file of files) {
       stored.push(

@@ -12,8 +12,19 @@ import { DirectLineEndpoint, type BotBridge } from './channel';
 import { WebChatPage } from './page';
 import { SqlActivityLog, type SqlStoreHandle } from './sql-activity-log';
 import { UploadStore } from './uploads';
+import { UploadQuota } from '../../limits/upload-quota';
 
-export type WebChatConfig = Pick<Config, 'WEBCHAT_ENABLED' | 'WEBCHAT_TOKEN' | 'WEBCHAT_UPLOAD_DIR' | 'WEBCHAT_MAX_UPLOAD_BYTES' | 'HOST'>;
+export type WebChatConfig = Pick<
+  Config,
+  | 'WEBCHAT_ENABLED'
+  | 'WEBCHAT_TOKEN'
+  | 'WEBCHAT_UPLOAD_DIR'
+  | 'WEBCHAT_MAX_UPLOAD_BYTES'
+  | 'WEBCHAT_MAX_UPLOADS_PER_CONVERSATION'
+  | 'WEBCHAT_MAX_UPLOAD_BYTES_PER_CONVERSATION'
+  | 'WEBCHAT_UPLOAD_WINDOW_HOURS'
+  | 'HOST'
+>;
 
 export interface WebChatDeps {
   config: WebChatConfig;
@@ -39,10 +50,16 @@ export function createWebChatPlugins(deps: WebChatDeps): ServerPlugin[] {
   if (!access.tokenConfigured && !isLoopbackHost(config.HOST)) {
     logger.info({ host: config.HOST }, 'web chat answers only browsers on this machine; set WEBCHAT_TOKEN to let others in');
   }
+  const uploads = new UploadStore(config.WEBCHAT_UPLOAD_DIR, config.WEBCHAT_MAX_UPLOAD_BYTES);
   const endpoint = new DirectLineEndpoint({
     bridge: deps.bridge,
     log: deps.log ?? (isSqlStore(deps.store) ? new SqlActivityLog(deps.store) : new MemoryActivityLog()),
-    uploads: new UploadStore(config.WEBCHAT_UPLOAD_DIR, config.WEBCHAT_MAX_UPLOAD_BYTES),
+    uploads,
+    uploadQuota: new UploadQuota(uploads, {
+      maxFiles: config.WEBCHAT_MAX_UPLOADS_PER_CONVERSATION,
+      maxBytes: config.WEBCHAT_MAX_UPLOAD_BYTES_PER_CONVERSATION,
+      windowMs: config.WEBCHAT_UPLOAD_WINDOW_HOURS * 3600_000,
+    }),
     access,
     logger,
     clock: deps.clock,
