@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApplication, type Application } from '../../../src/app';
 import { WebexApi } from '../../../src/channels/webex/api';
-import { WebexChannel } from '../../../src/channels/webex/channel';
+import { WebexChannel, type WebexInboxOptions } from '../../../src/channels/webex/channel';
 import { ensureWebhooks } from '../../../src/channels/webex/webhooks';
 import { loadConfig } from '../../../src/config';
 import type { Inbound, TurnResult } from '../../../src/engine/types';
@@ -38,11 +38,25 @@ export function tempDir(): { dir: string; remove(): void } {
 export async function startBot(
   fake: FakeWebex,
   dbFile: string,
-  options: { translator?: Translator; secret?: string; maxBodyBytes?: number; registerWebhooks?: boolean } = {},
+  options: {
+    translator?: Translator;
+    secret?: string;
+    maxBodyBytes?: number;
+    registerWebhooks?: boolean;
+    /** Another database than the SQLite file (PostgreSQL for several instances), and its schema. */
+    databaseUrl?: string;
+    databaseSchema?: string;
+    inbox?: WebexInboxOptions;
+  } = {},
 ): Promise<RunningBot> {
   const logger = createLogger('silent');
   // No WEBEX_BOT_TOKEN here: the test builds its own channel (to wait for it); app.test.ts covers the wiring.
-  const config = loadConfig({ DATABASE_URL: `sqlite:${dbFile}`, LOG_LEVEL: 'silent', MAX_BODY_BYTES: String(options.maxBodyBytes ?? 262144) });
+  const config = loadConfig({
+    DATABASE_URL: options.databaseUrl ?? `sqlite:${dbFile}`,
+    ...(options.databaseSchema ? { DATABASE_SCHEMA: options.databaseSchema } : {}),
+    LOG_LEVEL: 'silent',
+    MAX_BODY_BYTES: String(options.maxBodyBytes ?? 262144),
+  });
   const inbounds: Inbound[] = [];
   const results: TurnResult[] = [];
   let app: Application | undefined;
@@ -66,6 +80,7 @@ export async function startBot(
     logger,
     secret: options.secret ?? SECRET,
     maxBodyBytes: config.MAX_BODY_BYTES,
+    inbox: options.inbox,
   });
   app = await createApplication(config, { logger, plugins: [channel], processMetrics: false, translator: options.translator });
   const { url } = await app.listen(0, '127.0.0.1');

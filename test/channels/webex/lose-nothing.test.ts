@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebexApi } from '../../../src/channels/webex/api';
 import { ensureWebhooks } from '../../../src/channels/webex/webhooks';
@@ -14,6 +15,7 @@ import { createLogger } from '../../../src/log';
 import type { SqlStore } from '../../../src/storage/index';
 import { WebexRepository } from '../../../src/storage/webex-repository';
 import { FakeWebex, type FakePerson, type FakeRoom } from '../../fakes/webex-api';
+import { TEST_DATABASE_URL, uniqueName } from '../../storage/harness';
 import { lastCard, offeredChoices, press, say, SECRET, startBot, tempDir, typeChoice, type RunningBot } from './harness';
 
 const logger = createLogger('silent');
@@ -292,5 +294,47 @@ describe('added to a space', () => {
     expect(fake.posted.filter((m) => m.roomId === room.id)).toEqual([]);
     // Acknowledged without being kept: nothing could come of it.
     expect(await inboxOf(b).find(membershipId)).toBeUndefined();
+  });
+});
+
+describe('several instances on PostgreSQL', () => {
+  const schema = uniqueName('webex_inbox');
+  afterAll(async () => {
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`drop schema if exists "${schema}" cascade`);
+    await admin.end();
+  });
+
+  async function instance(): Promise<RunningBot> {
+    // Webhooks are not registered: the notification below is put in the inbox as an instance that died left it.
+    const b = await startBot(fake, freshDb(), { databaseUrl: TEST_DATABASE_URL, databaseSchema: schema, registerWebhooks: false, inbox: { pollMs: 3_600_000, leaseMs: 60_000 } });
+    running.push(b);
+    return b;
+  }
+
+  it('a notification left by a dead instance is resumed by exactly one of the others, a live claim by none', async () => {
+    const a = await instance();
+    const room = fake.room('direct');
+    const person = fake.person('Uliana', 'uliana@example.com');
+    const { message } = await fake.userSays(room, person, 'hello'); // no webhooks: only the inbox knows
+    const { message: held } = await fake.userSays(room, person, 'still being handled');
+    const notification = (id: string) => ({ resource: 'messages', event: 'created', data: { id, roomId: room.id, personId: person.id, roomType: 'direct' } });
+    const inbox = inboxOf(a);
+    // Received by an instance that died long ago (its lease ran out) …
+    await inbox.receive({ notificationId: message.id, roomId: room.id, resource: 'messages', notification: notification(message.id) }, { workerId: 'dead-instance', now: new Date(Date.now() - 3_600_000), leaseMs: 1_000 });
+    // … and one a live instance is handling right now.
+    await inbox.receive({ notificationId: held.id, roomId: room.id, resource: 'messages', notification: notification(held.id) }, { workerId: 'live-instance', now: new Date(), leaseMs: 3_600_000 });
+
+    // Another instance starts (its start-up pass races the others), and both look again at once.
+    const b = await instance();
+    await Promise.all([a.channel.resumeUnfinished(), b.channel.resumeUnfinished(), a.channel.resumeUnfinished(), b.channel.resumeUnfinished()]);
+    await a.settle();
+    await b.settle();
+
+    expect([...a.inbounds, ...b.inbounds].map((i) => i.activityId)).toEqual([message.id]);
+    expect(fake.visible(room.id)).toHaveLength(1);
+    expect((await inbox.find(message.id))?.status).toBe('handled');
+    expect(await inbox.find(held.id)).toMatchObject({ status: 'pending', claimedBy: 'live-instance' });
   });
 });
