@@ -10,7 +10,7 @@
  *   memory      the bot's RSS idle, then after 100k conversations served.
  *   startup     `npm start` (and the bot process alone) to the first 200 from /healthz.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -156,18 +156,28 @@ async function newStorage(kind: StoreKind, label: string): Promise<Storage> {
 }
 
 let botCount = 0;
-async function startBot(storage: Storage, label: string, root = settings.botRoot): Promise<Running> {
+const botLogFile = (label: string) => join(LOG_DIR, `${label}-${runId}.log`);
+
+/**
+ * Live heap after each full GC, from `--trace-gc` lines in the bot's log
+ * (`… ms: Mark-Compact 180.2 (210.5) -> 75.3 (200.1) MB, …`): what the process really keeps.
+ */
+function liveHeapAfterFullGcs(logFile: string): number[] {
+  const text = readFileSync(logFile, 'utf8');
+  return [...text.matchAll(/Mark-Compact[^\n]*?-> ([0-9.]+) \(/g)].map((m) => Number(m[1]));
+}
+async function startBot(storage: Storage, label: string, root = settings.botRoot, extraFlags: string[] = []): Promise<Running> {
   botCount += 1;
   const port = await freePort();
   // One directory per bot process: the main thread and tsx's loader thread each write a profile.
   const profileDir = join(PROFILE_DIR, `${runId}-${label}-${botCount}`);
-  const nodeFlags = settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const nodeFlags = [...(settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...extraFlags];
   const bot = await startNode({
     name: label,
     root,
     script: 'src/index.ts',
     port,
-    logFile: join(LOG_DIR, `${label}-${runId}.log`),
+    logFile: botLogFile(label),
     nodeFlags,
     env: {
       NODE_ENV: 'production',
@@ -408,7 +418,8 @@ async function scalePhase(): Promise<void> {
 
 async function memoryPhase(): Promise<void> {
   const storage = await newStorage('sqlite', 'memory');
-  const bot = await startBot(storage, 'memory-sqlite');
+  // --trace-gc: the log then shows the live heap after every full GC (no GC can be forced from outside).
+  const bot = await startBot(storage, 'memory-sqlite', settings.botRoot, ['--trace-gc']);
   await new Promise((r) => setTimeout(r, 2000));
   const idleCold = bot.rssMiB();
   const heapCold = await heapFromMetrics(bot.url);
@@ -443,6 +454,17 @@ async function memoryPhase(): Promise<void> {
   const settled = bot.rssMiB();
   const heapSettled = await heapFromMetrics(bot.url);
   await stopBot(bot);
+  const live = liveHeapAfterFullGcs(botLogFile('memory-sqlite'));
+  const quarter = Math.max(1, Math.floor(live.length / 4));
+  const liveHeap = live.length
+    ? {
+        fullGcs: live.length,
+        firstQuarterMaxMB: Math.max(...live.slice(0, quarter)),
+        lastQuarterMaxMB: Math.max(...live.slice(-quarter)),
+        lastMB: live.at(-1),
+      }
+    : undefined;
+  if (liveHeap) progress(`memory: live heap after full GCs: first quarter max ${liveHeap.firstQuarterMaxMB} MB, last quarter max ${liveHeap.lastQuarterMaxMB} MB (${live.length} full GCs)`);
   report.memory = {
     turnsPerConversation: settings.memoryTurns,
     idleAfterStartMiB: round(idleCold, 1),
@@ -454,6 +476,7 @@ async function memoryPhase(): Promise<void> {
     growthOverWarmIdleMiB: round(settled - idleWarm, 1),
     heap: { afterStart: heapCold, afterWarmup: heapWarm, afterServedSettled: heapSettled },
     settleSamples,
+    liveHeapAfterFullGc: liveHeap,
     samples,
   };
 }
