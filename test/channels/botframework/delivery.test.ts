@@ -1,0 +1,104 @@
+/**
+ * A turn is committed before its replies go out, so a reply the connector does not take must not be
+ * lost: the connector client retries 5xx with backoff, and what still fails is kept in the store
+ * and shown first (after a short note) on the conversation's next turn, also after a restart. The
+ * fake connector answers the first N sends with 503.
+ */
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTranslator } from '../../../src/i18n';
+import type { SqlStore } from '../../../src/storage';
+import { BotConversationsRepository } from '../../../src/storage/bot-conversations-repository';
+import { FakeConnector } from './fake-connector';
+import { Person, startBot, tempDir, type BotUnderTest } from './harness';
+
+const t = createTranslator();
+/** One send and the connector client's own retries (3). */
+const ATTEMPTS_PER_SEND = 4;
+const connector = new FakeConnector();
+let dir: ReturnType<typeof tempDir>;
+let bot: BotUnderTest | undefined;
+
+beforeAll(async () => {
+  await connector.start();
+});
+afterAll(async () => {
+  await connector.close();
+});
+afterEach(async () => {
+  connector.failPosts = 0;
+  connector.failStatus = 503;
+  await bot?.close();
+  bot = undefined;
+  dir.remove();
+});
+
+async function start(): Promise<BotUnderTest> {
+  bot = await startBot(join(dir.path, 'bot.sqlite'));
+  return bot;
+}
+
+function kept(b: BotUnderTest, key: string) {
+  return new BotConversationsRepository(b.application.store as SqlStore).undelivered(key);
+}
+
+describe('replies that survive a connector outage', () => {
+  it('a reply refused twice with 503 is retried and arrives once', async () => {
+    dir = tempDir();
+    await start();
+    const person = new Person(bot!.url, { channelId: 'msteams', locale: 'en-US', connector });
+    connector.failPosts = 2;
+
+    const { status, replies } = await person.join();
+
+    expect(status).toBe(200);
+    expect(replies).toHaveLength(1);
+    expect(connector.postAttempts.filter((a) => a.conversationId === person.conversationId).map((a) => a.status)).toEqual([503, 503, 200]);
+    expect(await kept(bot!, person.key)).toEqual([]);
+  });
+
+  it('a reply that still fails is kept, and the next turn (after a restart) shows it first, after a note', async () => {
+    dir = tempDir();
+    await start();
+    const person = new Person(bot!.url, { channelId: 'msteams', locale: 'uk-UA', connector });
+    connector.failPosts = ATTEMPTS_PER_SEND;
+
+    const lost = await person.join();
+
+    // The turn is answered 200 (it was committed); no apology either, since nothing failed but the send.
+    expect(lost.status).toBe(200);
+    expect(lost.replies).toEqual([]);
+    expect(connector.postAttempts.filter((a) => a.conversationId === person.conversationId)).toHaveLength(ATTEMPTS_PER_SEND);
+    const stored = await kept(bot!, person.key);
+    expect(stored).toHaveLength(1);
+    const greeting = stored[0]!.activity;
+
+    await bot!.close();
+    bot = await start();
+    person.reconnect(bot.url);
+    const next = await person.say('допомога');
+
+    expect(next.replies.map((r) => r.text)).toHaveLength(3);
+    expect(next.replies[0]!.text).toBe(t.t('uk', 'proactive:undeliveredNote'));
+    expect(next.replies[1]!.raw.attachments).toEqual(greeting.attachments);
+    expect(next.replies[2]!.card).toBeDefined();
+    expect(await kept(bot, person.key)).toEqual([]);
+  });
+
+  it('a reply the connector refuses as invalid (400) is not kept', async () => {
+    dir = tempDir();
+    await start();
+    const person = new Person(bot!.url, { channelId: 'emulator', locale: 'en-US', connector });
+    connector.failPosts = 1;
+    connector.failStatus = 400;
+
+    const { status, replies } = await person.join();
+
+    expect(status).toBe(200);
+    expect(replies).toEqual([]);
+    expect(connector.postAttempts.filter((a) => a.conversationId === person.conversationId)).toHaveLength(1);
+    expect(await kept(bot!, person.key)).toEqual([]);
+    const next = await person.say('help');
+    expect(next.replies).toHaveLength(1);
+  });
+});
