@@ -301,8 +301,8 @@ export class WebexChannel implements ServerPlugin {
   /** The inbox, when the store is a SQL store (an in-memory test store has none: notifications are then kept in memory only). */
   private inbox(): WebexRepository | undefined {
     if (this.repository === undefined) {
-      const store = this.opts.store as Store & Partial<WebexStoreHandle>;
-      this.repository = store.db ? new WebexRepository(store as Store & WebexStoreHandle) : null;
+      const store = this.opts.store;
+      this.repository = 'db' in store ? new WebexRepository(store as Store & WebexStoreHandle) : null;
     }
     return this.repository ?? undefined;
   }

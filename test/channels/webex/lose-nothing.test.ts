@@ -338,3 +338,18 @@ describe('several instances on PostgreSQL', () => {
     expect(await inbox.find(held.id)).toMatchObject({ status: 'pending', claimedBy: 'live-instance' });
   });
 });
+
+describe('a notification that cannot be kept', () => {
+  it('is answered 503, not acknowledged, and not handled', async () => {
+    const b = await bot();
+    await b.channel.start();
+    const room = fake.room('direct');
+    const person = fake.person('Vira', 'vira@example.com');
+    await b.app.store.close(); // the database is gone
+    const { deliveries } = await fake.userSays(room, person, 'hello');
+    expect(deliveries.map((d) => d.status)).toEqual([503]);
+    await b.settle();
+    expect(b.inbounds).toEqual([]);
+    expect(fake.posted.filter((m) => m.roomId === room.id)).toEqual([]);
+  });
+});
