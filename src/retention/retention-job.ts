@@ -90,6 +90,11 @@ export class RetentionJob {
     tick();
   }
 
+  /** Resolves when the run in progress (if any) has finished; the schedule goes on. */
+  async settled(): Promise<void> {
+    await this.running;
+  }
+
   /** No new runs; waits for a run in progress to stop at its next batch. */
   async stop(): Promise<void> {
     this.stopping = true;
