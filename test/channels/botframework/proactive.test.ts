@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { BotConversationsRepository } from '../../../src/storage/bot-conversations-repository';
 import type { SqlStore } from '../../../src/storage';
 import { createTranslator } from '../../../src/i18n';
-import { webhookReceiver } from '../../cases/helpers';
+import { seedCase, webhookReceiver } from '../../cases/helpers';
 import { FakeConnector } from './fake-connector';
 import { Person, startBot, tempDir, type BotUnderTest } from './harness';
 
@@ -33,6 +33,7 @@ afterEach(async () => {
   bot = undefined;
   dir.remove();
   connector.failMembers = undefined;
+  connector.failPosts = 0;
 });
 
 async function start(): Promise<BotUnderTest> {
@@ -118,5 +119,25 @@ describe('Teams: who the person is, and the ticket id without asking', () => {
       user: { id: live.userId },
     });
     expect(await repository.findReference(inBody.key)).toBeUndefined();
+  });
+
+  it('a notice the connector does not take is kept and shown first on the next turn', async () => {
+    const app = (await start()).application;
+    const person = new Person(bot!.url, { channelId: 'msteams', locale: 'en-US', connector });
+    await person.join();
+    const attemptsBefore = connector.postAttempts.length;
+    connector.failPosts = 4; // the send and the connector client's three retries
+
+    const record = await seedCase(app.store as SqlStore, { conversationKey: person.key, channel: 'msteams', locale: 'en' });
+    await vi.waitFor(() => expect(connector.postAttempts.length - attemptsBefore).toBe(4), { timeout: 15_000, interval: 50 });
+    const repository = new BotConversationsRepository(app.store as SqlStore);
+    await vi.waitFor(async () => expect(await repository.undelivered(person.key)).toHaveLength(1), { timeout: 5_000, interval: 20 });
+
+    const next = await person.say('help');
+    const notice = t.t('en', 'proactive:ticket', { reference: record.reference, externalId: `TCK-${record.reference}` });
+    expect(next.replies[0]!.text).toBe(t.t('en', 'proactive:undeliveredNote'));
+    expect(next.replies[1]!.text.replace(/\\(.)/g, '$1')).toBe(notice);
+    expect(next.replies).toHaveLength(3);
+    expect(await repository.undelivered(person.key)).toEqual([]);
   });
 });
