@@ -55,8 +55,8 @@ export function createDirectLineLimits(deps: DirectLineLimitsDeps): ServerPlugin
         for (const limiter of limiters) {
           const decision = limiter.take(client);
           if (decision.allowed) continue;
-          // The address is not personal data we keep; it is logged at debug level only, to tune limits.
-          logger.debug({ path, retryAfterSeconds: decision.retryAfterSeconds, client }, 'web chat request rate-limited');
+          // No client address in the log: it is personal data, and the count is what tuning needs.
+          logger.debug({ path, retryAfterSeconds: decision.retryAfterSeconds }, 'web chat request rate-limited');
           res.setHeader('Retry-After', String(decision.retryAfterSeconds));
           res.setHeader('Cache-Control', 'no-store');
           res.send(429, errorBody('TooManyRequests', 'Too many requests from this address; try again after Retry-After seconds.'));
