@@ -215,16 +215,16 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
     // calls then (no look-up, no reference to reach it later, nothing that could fail to send).
     const live = context.activity.deliveryMode !== DeliveryModes.ExpectReplies;
     let inbound = received;
-    if (live) {
-      const [person] = await Promise.all([
-        received.channel === 'msteams' ? members.find(context) : undefined,
-        references?.remember(key, context.activity),
-      ]);
-      inbound = withPerson(received, person);
-    }
     const typing = typingWhileSlow(context);
     let result: TurnResult;
     try {
+      if (live) {
+        const [person] = await Promise.all([
+          received.channel === 'msteams' ? members.find(context) : undefined,
+          references?.remember(key, context.activity),
+        ]);
+        inbound = withPerson(received, person);
+      }
       result = await engine.handle(inbound);
     } finally {
       await typing.stop();
