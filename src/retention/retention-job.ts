@@ -156,6 +156,9 @@ export class RetentionJob {
             const gone = await trx.deleteFrom('conversations').where('key', '=', key).where('updated_at', '<', before).returning('key').execute();
             if (!gone.length) return;
             const entries = await trx.deleteFrom('transcript_entries').where('conversation_key', '=', key).executeTakeFirst();
+            // The Bot Framework channel's reference (the person's name and ids) and replies never delivered.
+            await trx.deleteFrom('conversation_references').where('conversation_key', '=', key).execute();
+            await trx.deleteFrom('undelivered_replies').where('conversation_key', '=', key).execute();
             report.conversations += 1;
             report.transcriptEntries += Number(entries.numDeletedRows);
           });
@@ -246,6 +249,8 @@ export class RetentionJob {
 interface RetentionDatabase {
   conversations: { key: string; updated_at: string };
   transcript_entries: { conversation_key: string };
+  conversation_references: { conversation_key: string };
+  undelivered_replies: { conversation_key: string };
   directline_conversations: { id: string; created_at: string };
   directline_activities: { conversation_id: string; seq: number; created_at: string };
   user_locales: { user_key: string; updated_at: string };

@@ -1,0 +1,54 @@
+/**
+ * Retention also forgets what the Bot Framework channel kept for an idle conversation (its reference,
+ * with the person's name and ids, and replies never delivered); a recent conversation keeps both.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log';
+import { RetentionJob } from '../../src/retention/retention-job';
+import { createStore, type SqlStore } from '../../src/storage';
+import { BotConversationsRepository } from '../../src/storage/bot-conversations-repository';
+
+const DAY = 24 * 3600_000;
+const NOW = new Date('2026-11-25T12:00:00.000Z');
+let dir: string;
+let store: SqlStore;
+
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function conversation(key: string, updatedAt: Date): Promise<void> {
+  const at = updatedAt.toISOString();
+  await store.commitTurn({
+    conversation: { key, channel: 'msteams', flowId: 'provisioning-contact', flowVersion: 1, snapshot: null, locale: 'en', parents: [], turn: 1, userId: 'u', createdAt: at, updatedAt: at },
+    transcript: [],
+  });
+}
+
+describe('retention of Bot Framework conversation data', () => {
+  it('deletes the reference and undelivered replies of an idle conversation, keeps a recent one', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bf-retention-'));
+    store = createStore(`sqlite:${join(dir, 'bot.sqlite')}`, createLogger('silent'));
+    await store.open();
+    const repo = new BotConversationsRepository(store);
+    const old = 'msteams:a:old';
+    const recent = 'msteams:a:recent';
+    await conversation(old, new Date(NOW.getTime() - 40 * DAY));
+    await conversation(recent, new Date(NOW.getTime() - DAY));
+    for (const key of [old, recent]) {
+      await repo.saveReference(key, 'msteams', { conversation: { id: key }, user: { id: 'u', name: 'Olena Partner' } }, NOW);
+      await repo.keepUndelivered(key, [{ type: 'message', text: 'summary with old@customer.example' }], NOW);
+    }
+
+    await new RetentionJob({ store, retentionDays: 30, intervalMs: 60_000, logger: createLogger('silent'), clock: () => NOW }).runOnce();
+
+    expect(await repo.findReference(old)).toBeUndefined();
+    expect(await repo.undelivered(old)).toEqual([]);
+    expect(await repo.findReference(recent)).toBeDefined();
+    expect(await repo.undelivered(recent)).toHaveLength(1);
+  });
+});
