@@ -198,7 +198,7 @@ export class WebexChannel implements ServerPlugin {
       if (repository) {
         try {
           fresh = await repository.receive(
-            { notificationId: n.data.id, roomId: n.data.roomId, resource: n.resource, notification: n },
+            { notificationId: n.data.id, roomId: n.data.roomId, resource: n.resource, notification: storable(n) },
             { workerId: this.workerId, now: this.clock(), leaseMs: this.inboxOptions.leaseMs },
           );
         } catch (err) {
@@ -568,6 +568,12 @@ export class WebexChannel implements ServerPlugin {
       req.once('aborted', () => reject(new Error('request aborted')));
     });
   }
+}
+
+/** What the inbox keeps of a notification: the ids it is handled by, not the email Webex also sends. */
+function storable(n: Notification): Notification {
+  const { id, roomId, roomType, personId, messageId } = n.data;
+  return { resource: n.resource, event: n.event, actorId: n.actorId, data: { id, roomId, roomType, personId, messageId } };
 }
 
 /** Cyrillic means Ukrainian; otherwise no hint, so the conversation keeps its language. */

@@ -353,3 +353,16 @@ describe('a notification that cannot be kept', () => {
     expect(fake.posted.filter((m) => m.roomId === room.id)).toEqual([]);
   });
 });
+
+describe('what the inbox keeps', () => {
+  it('the ids a notification is handled by, not the email Webex sends with it', async () => {
+    const b = await bot();
+    const room = fake.room('direct');
+    const person = fake.person('Yana', 'yana@example.com');
+    const { message } = await fake.userSays(room, person, 'hi');
+    await b.settle();
+    const kept = await inboxOf(b).find(message.id);
+    expect(kept?.notification).toEqual({ resource: 'messages', event: 'created', actorId: person.id, data: { id: message.id, roomId: room.id, roomType: 'direct', personId: person.id } });
+    expect(JSON.stringify(kept)).not.toContain('yana@example.com');
+  });
+});
