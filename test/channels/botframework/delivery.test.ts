@@ -101,4 +101,22 @@ describe('replies that survive a connector outage', () => {
     const next = await person.say('help');
     expect(next.replies).toHaveLength(1);
   });
+
+  it('a connector that cannot be reached at all (connection refused) keeps the reply until it is back', async () => {
+    dir = tempDir();
+    await start();
+    const gone = new FakeConnector();
+    const goneUrl = await gone.start();
+    await gone.close(); // nothing listens there any more
+    const person = new Person(bot!.url, { channelId: 'emulator', locale: 'en-US', connector });
+
+    const lost = await person.post(person.activity({ type: 'conversationUpdate', membersAdded: [{ id: person.userId }, { id: 'bot' }], serviceUrl: goneUrl }));
+
+    expect(lost.status).toBe(200);
+    expect(await kept(bot!, person.key)).toHaveLength(1);
+    const next = await person.say('help');
+    expect(next.replies.map((r) => r.text)[0]).toBe(t.t('en', 'proactive:undeliveredNote'));
+    expect(next.replies).toHaveLength(3);
+    expect(await kept(bot!, person.key)).toEqual([]);
+  });
 });
