@@ -415,11 +415,14 @@ export class WebexChannel implements ServerPlugin {
     );
   }
 
-  /** The bot was added to a space: greet with the first step (only for the bot's own membership). */
+  /** The bot was added to a group space: greet with the first step (only for the bot's own membership). */
   private async onMembership(n: Notification): Promise<void> {
     const bot = await this.bot();
     const roomId = n.data.roomId;
     if (!roomId || !n.data.personId || !sameId(n.data.personId, bot.id)) return;
+    // A 1:1 space with the bot is created by the person's first message, which starts the
+    // conversation itself; a greeting racing it would answer "hi" with "not understood".
+    if (n.data.roomType === 'direct') return;
     // The conversation's person is whoever added the bot (their language and email carry over).
     const actor = n.actorId && !sameId(n.actorId, bot.id) ? n.actorId : undefined;
     if (!actor) {

@@ -282,6 +282,17 @@ describe('added to a space', () => {
     expect(fake.visible(room.id)).toHaveLength(1);
   });
 
+  it("does not greet a 1:1 space: the person's first message starts the conversation there", async () => {
+    const b = await bot();
+    const room = fake.room('direct');
+    const person = fake.person('Zoryana', 'zoryana@example.com');
+    await fake.addBot(room, person);
+    await say(b, fake, room, person, 'hi');
+    expect(b.inbounds.map((i) => i.kind)).toEqual(['message']);
+    expect(b.results[0]!.step).toBe('entry');
+    expect(fake.visible(room.id)).toHaveLength(1);
+  });
+
   it('stays quiet when someone else joins a space the bot is in', async () => {
     const b = await bot();
     const room = fake.room('group');
