@@ -52,6 +52,10 @@ export const configSchema = z
     WEBEX_PUBLIC_URL: optionalUrl,
     /** Local experiments only: accept unsigned notifications when no WEBEX_WEBHOOK_SECRET is set. */
     WEBEX_INSECURE_DEV: bool.default(false),
+    /** How long an instance's claim on a received notification holds; after it, another instance (PostgreSQL) resumes it. */
+    WEBEX_INBOX_LEASE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+    /** How often unfinished notifications (of an instance that died) are looked for. */
+    WEBEX_INBOX_POLL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(10),
 
     // Operators and analytics (issue 7).
     /** Bearer token GET /metrics requires on the main server. */

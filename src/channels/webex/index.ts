@@ -19,7 +19,13 @@ export interface WebexChannelDeps {
 
 type WebexConfig = Pick<
   Config,
-  'WEBEX_BOT_TOKEN' | 'WEBEX_WEBHOOK_SECRET' | 'WEBEX_API_URL' | 'WEBEX_INSECURE_DEV' | 'MAX_BODY_BYTES'
+  | 'WEBEX_BOT_TOKEN'
+  | 'WEBEX_WEBHOOK_SECRET'
+  | 'WEBEX_API_URL'
+  | 'WEBEX_INSECURE_DEV'
+  | 'WEBEX_INBOX_LEASE_SECONDS'
+  | 'WEBEX_INBOX_POLL_SECONDS'
+  | 'MAX_BODY_BYTES'
 >;
 
 /** Undefined when WEBEX_BOT_TOKEN is not set: the channel is off and /api/webex does not exist. */
@@ -34,5 +40,6 @@ export function createWebexChannel(config: WebexConfig, deps: WebexChannelDeps):
     secret: config.WEBEX_WEBHOOK_SECRET,
     insecureDev: config.WEBEX_INSECURE_DEV,
     maxBodyBytes: config.MAX_BODY_BYTES,
+    inbox: { leaseMs: config.WEBEX_INBOX_LEASE_SECONDS * 1000, pollMs: config.WEBEX_INBOX_POLL_SECONDS * 1000 },
   });
 }

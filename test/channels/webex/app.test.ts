@@ -44,6 +44,12 @@ describe('configuration', () => {
     expect(loadConfig({}).WEBEX_API_URL).toBe('https://webexapis.com/v1');
   });
 
+  it('takes the inbox lease and poll interval, with defaults, and refuses nonsense', () => {
+    expect(loadConfig({})).toMatchObject({ WEBEX_INBOX_LEASE_SECONDS: 300, WEBEX_INBOX_POLL_SECONDS: 10 });
+    expect(loadConfig({ WEBEX_INBOX_LEASE_SECONDS: '60', WEBEX_INBOX_POLL_SECONDS: '2' })).toMatchObject({ WEBEX_INBOX_LEASE_SECONDS: 60, WEBEX_INBOX_POLL_SECONDS: 2 });
+    expect(() => loadConfig({ WEBEX_INBOX_LEASE_SECONDS: '0' })).toThrow(/WEBEX_INBOX_LEASE_SECONDS/);
+  });
+
   it('npm start exits with a clear message when the secret is missing', async () => {
     const failure = await run('node_modules/.bin/tsx', ['src/index.ts'], {
       cwd: process.cwd(),
