@@ -63,7 +63,14 @@ export class ReplyDelivery {
    */
   async send(context: TurnContext, conversationKey: string, replies: Partial<Activity>[], note: () => Partial<Activity>): Promise<DeliveryReport> {
     const { repository, logger } = this.deps;
-    const kept = repository ? await repository.undelivered(conversationKey) : [];
+    const ids = { conversation: context.activity.conversation?.id, activity: context.activity.id };
+    // The turn is committed: a store that cannot be read now must not cost its replies.
+    const kept = repository
+      ? await repository.undelivered(conversationKey).catch((err: unknown) => {
+          logger.warn({ ...ids, err }, 'undelivered replies could not be read; sent with the next turn');
+          return [];
+        })
+      : [];
     const queue: Outgoing[] = [
       ...(kept.length ? [{ activity: note(), note: true }] : []),
       ...kept.map((k) => ({ activity: k.activity as Partial<Activity>, keptId: k.id })),
@@ -71,7 +78,6 @@ export class ReplyDelivery {
     ];
     const done: string[] = [];
     const report: DeliveryReport = { sent: 0, kept: 0, resent: 0 };
-    const ids = { conversation: context.activity.conversation?.id, activity: context.activity.id };
     for (let i = 0; i < queue.length; i += 1) {
       const item = queue[i]!;
       try {
@@ -104,7 +110,10 @@ export class ReplyDelivery {
         break;
       }
     }
-    if (repository && done.length) await repository.removeUndelivered(done);
+    if (repository && done.length) {
+      // Not forgotten: sent again (a duplicate) with the next turn rather than lost.
+      await repository.removeUndelivered(done).catch((err: unknown) => logger.warn({ ...ids, err }, 'sent replies could not be marked sent'));
+    }
     return report;
   }
 }

@@ -9,6 +9,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTranslator } from '../../../src/i18n';
 import type { SqlStore } from '../../../src/storage';
 import { BotConversationsRepository } from '../../../src/storage/bot-conversations-repository';
+import { provisioningContactFlow } from '../../../dialogs/provisioning-contact/machine';
+import { createBotFrameworkChannel } from '../../../src/channels/botframework';
+import { loadConfig } from '../../../src/config';
+import { Engine } from '../../../src/engine/engine';
+import { createLogger } from '../../../src/log';
+import { buildServer } from '../../../src/server';
+import { createStore } from '../../../src/storage';
 import { FakeConnector } from './fake-connector';
 import { Person, startBot, tempDir, type BotUnderTest } from './harness';
 
@@ -118,5 +125,30 @@ describe('replies that survive a connector outage', () => {
     expect(next.replies.map((r) => r.text)[0]).toBe(t.t('en', 'proactive:undeliveredNote'));
     expect(next.replies).toHaveLength(3);
     expect(await kept(bot!, person.key)).toEqual([]);
+  });
+
+  it('a store that cannot read the kept replies does not cost the turn its answer', async () => {
+    dir = tempDir();
+    const logger = createLogger('silent');
+    const store = createStore(`sqlite:${join(dir.path, 'bot.sqlite')}`, logger);
+    await store.open();
+    class Unreadable extends BotConversationsRepository {
+      override async undelivered(): Promise<never> {
+        throw new Error('database is locked');
+      }
+    }
+    const engine = new Engine({ store, flow: provisioningContactFlow, translator: t, logger });
+    const channel = createBotFrameworkChannel({ config: loadConfig({}), engine, translator: t, logger, botConversations: new Unreadable(store) });
+    const server = buildServer({ logger, maxBodyBytes: 262144, plugins: [channel] });
+    const { url } = await server.listen(0);
+    try {
+      const person = new Person(url, { channelId: 'msteams', locale: 'en-US', connector });
+      const { replies } = await person.join();
+      expect(replies).toHaveLength(1);
+      expect(replies[0]!.text).not.toContain(t.t('en', 'botframework:error.apology'));
+    } finally {
+      await server.close(2_000);
+      await store.close();
+    }
   });
 });
