@@ -164,7 +164,12 @@ const botLogFile = (label: string) => join(LOG_DIR, `${label}-${runId}.log`);
  */
 function liveHeapAfterFullGcs(logFile: string): number[] {
   const text = readFileSync(logFile, 'utf8');
-  return [...text.matchAll(/Mark-Compact[^\n]*?-> ([0-9.]+) \(/g)].map((m) => Number(m[1]));
+  // Lines start with [pid:isolate]; tsx's loader thread has an isolate of its own, with a tiny heap.
+  const byIsolate = new Map<string, number[]>();
+  for (const m of text.matchAll(/\[\d+:(0x[0-9a-f]+)\][^\n]*?Mark-Compact[^\n]*?-> ([0-9.]+) \(/g)) {
+    byIsolate.set(m[1]!, [...(byIsolate.get(m[1]!) ?? []), Number(m[2])]);
+  }
+  return [...byIsolate.values()].sort((a, b) => Math.max(...b) - Math.max(...a))[0] ?? [];
 }
 async function startBot(storage: Storage, label: string, root = settings.botRoot, extraFlags: string[] = []): Promise<Running> {
   botCount += 1;
