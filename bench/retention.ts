@@ -3,7 +3,7 @@
  * web chat conversations (3 activities and an uploaded file each) into a fresh store, then times one
  * `RetentionJob.runOnce()`.
  *
- *   npx tsx bench/retention.ts [--dialect sqlite|postgres] [--conversations 5000] [--pg-url URL]
+ *   npx tsx bench/retention.ts [--dialect sqlite|postgres] [--conversations 5000] [--web-chats 1000] [--pg-url URL]
  *
  * PostgreSQL: `--pg-url` (default postgres://postgres@127.0.0.1:5432/test) is the admin connection; the
  * run works in a database of its own, dropped afterwards.
@@ -22,6 +22,8 @@ const { values } = parseArgs({
   options: {
     dialect: { type: 'string', default: 'sqlite' },
     conversations: { type: 'string', default: '5000' },
+    /** Idle web chat conversations (default: a fifth of --conversations). */
+    'web-chats': { type: 'string' },
     'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
   },
 });
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
       await db.insertInto('conversations').values(keys.map((key) => ({ key, channel: 'teams', flow_id: 'f', flow_version: 1, snapshot: '{}', parents: '[]', locale: 'en', turn: 1, user_id: 'u', created_at: OLD, updated_at: OLD }))).execute();
       await db.insertInto('transcript_entries').values(keys.flatMap((k) => [0, 1, 2, 3, 4, 5].map((n) => ({ conversation_key: k, at: OLD, sender: n % 2 ? 'bot' : 'user', text: `text ${n}` })))).execute();
     }
-    const webChats = Math.ceil(N / 5);
+    const webChats = values['web-chats'] !== undefined ? Number(values['web-chats']) : Math.ceil(N / 5);
     for (let i = 0; i < webChats; i += 1) {
       const id = `${i.toString(16).padStart(16, '0')}deadbeef`;
       await db.insertInto('directline_conversations').values({ id, secret_hash: 'x', user_id: 'wc_x', locale: null, created_at: OLD }).execute();

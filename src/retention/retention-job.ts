@@ -5,16 +5,17 @@
  * forgotten. Cases are kept (they are the record) and so are funnel events (no personal data).
  * Processed-activity marks are pruned by the store itself after a week.
  *
- * Several instances on PostgreSQL: each conversation is deleted under the conversation lock the
- * engine uses for turns (`pg_advisory_lock`; a conversation in the middle of a turn is deleted after
- * the turn, and only if it is still idle then), in one transaction with its transcript. Deletes are
- * conditional and idempotent: two instances running at once delete each row once, and a run cut short
- * is finished by the next one. Only one connection per instance is used at a time. Uploads live on each instance's own disk: every instance sweeps its own folder and
- * deletes the files of web chat conversations that are no longer in the database and have not changed
- * for the retention period.
+ * Locking: a conversation is deleted only while no turn of it runs. SQLite: under the engine's
+ * in-process conversation lock, one at a time. PostgreSQL: in batches, each row only if its turn lock
+ * (the engine's `pg_advisory_lock` id) can be taken as a transaction lock, so a conversation in a turn
+ * is skipped until the next run. Deletes are conditional and idempotent: several instances running at
+ * once delete each row once, and a run cut short is finished by the next one. Uploads live on each
+ * instance's own disk: every instance sweeps its own folder and deletes the files of web chat
+ * conversations that are no longer in the database and have not changed for the retention period.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Logger } from '../log';
+import { advisoryLockId } from '../storage/sql-store';
 import type { Store } from '../storage/store';
 
 /** What the job needs of the store (`SqlStore` has it). */
@@ -22,6 +23,8 @@ export type RetentionStore = Pick<Store, 'kind' | 'runExclusive'> & {
   // The job declares the columns it touches; the store's own table types do not matter here.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly db: Kysely<any>;
+  /** PostgreSQL: the schema of the tables, part of the conversation lock's id (`SqlStore.schema`). */
+  readonly schema?: string;
 };
 
 /** What the job needs of the web chat's file store (`UploadStore` has it). */
@@ -147,6 +150,11 @@ export class RetentionJob {
       ).map((r) => r.key);
       if (!keys.length) return;
       after = keys.at(-1)!;
+      const schema = this.opts.store.schema;
+      if (this.opts.store.kind === 'postgres' && schema) {
+        await this.deletePostgresBatch(keys, before, schema, report);
+        continue;
+      }
       for (const key of keys) {
         if (this.stopping) return;
         await this.opts.store.runExclusive(key, async () => {
@@ -155,16 +163,44 @@ export class RetentionJob {
           await db.transaction().execute(async (trx) => {
             const gone = await trx.deleteFrom('conversations').where('key', '=', key).where('updated_at', '<', before).returning('key').execute();
             if (!gone.length) return;
-            const entries = await trx.deleteFrom('transcript_entries').where('conversation_key', '=', key).executeTakeFirst();
-            // The Bot Framework channel's reference (the person's name and ids) and replies never delivered.
-            await trx.deleteFrom('conversation_references').where('conversation_key', '=', key).execute();
-            await trx.deleteFrom('undelivered_replies').where('conversation_key', '=', key).execute();
             report.conversations += 1;
-            report.transcriptEntries += Number(entries.numDeletedRows);
+            report.transcriptEntries += await this.deleteDependents(trx, [key]);
           });
         });
       }
     }
+  }
+
+  /**
+   * PostgreSQL, a batch in one transaction: each conversation is deleted only if its turn lock (the
+   * engine's session `pg_advisory_lock` on the same id) is free, taken as a transaction lock until
+   * commit. A conversation in a turn is skipped (it is not idle), and a turn waiting for the lock
+   * finds it gone and starts afresh. About ten times faster than one lock round trip per conversation.
+   */
+  private async deletePostgresBatch(keys: string[], before: string, schema: string, report: RetentionReport): Promise<void> {
+    const lockIds = keys.map((k) => advisoryLockId(`${schema}:${k}`));
+    await this.db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ key: string }>`
+        delete from conversations as c
+        using unnest(${keys}::text[], ${lockIds}::bigint[]) as t(key, lock_id)
+        where c.key = t.key and c.updated_at < ${before}::timestamptz and pg_try_advisory_xact_lock(t.lock_id)
+        returning c.key`.execute(trx);
+      if (!rows.length) return;
+      report.conversations += rows.length;
+      report.transcriptEntries += await this.deleteDependents(
+        trx,
+        rows.map((r) => r.key),
+      );
+    });
+  }
+
+  /** What belongs to deleted conversations; returns the number of transcript entries deleted. */
+  private async deleteDependents(trx: Kysely<RetentionDatabase>, keys: string[]): Promise<number> {
+    const entries = await trx.deleteFrom('transcript_entries').where('conversation_key', 'in', keys).executeTakeFirst();
+    // The Bot Framework channel's reference (the person's name and ids) and replies never delivered.
+    await trx.deleteFrom('conversation_references').where('conversation_key', 'in', keys).execute();
+    await trx.deleteFrom('undelivered_replies').where('conversation_key', 'in', keys).execute();
+    return Number(entries.numDeletedRows);
   }
 
   /**
@@ -184,35 +220,50 @@ export class RetentionJob {
       if (ids) q = q.where('dc.id', 'in', ids);
       return q;
     };
+    /** Deletes those of `ids` still idle, with everything of theirs; returns the ids deleted. */
+    const deleteIdle = async (trx: Kysely<RetentionDatabase>, ids: string[], schema: string | undefined): Promise<string[]> => {
+      let candidates = ids;
+      if (schema) {
+        // Appenders lock the conversation row first: wait for any in progress, keep new ones out.
+        await trx.selectFrom('directline_conversations').select('id').where('id', 'in', ids).forUpdate().execute();
+        // Skip those in a turn: their engine lock is held (taken here as a transaction lock).
+        const lockIds = ids.map((id) => advisoryLockId(`${schema}:${DIRECTLINE_KEY_PREFIX}${id}`));
+        const { rows } = await sql<{ id: string }>`
+          select t.id from unnest(${ids}::text[], ${lockIds}::bigint[]) as t(id, lock_id)
+          where pg_try_advisory_xact_lock(t.lock_id)`.execute(trx);
+        candidates = rows.map((r) => r.id);
+        if (!candidates.length) return [];
+      }
+      // Looked at again under the locks: an activity that arrived since the first look keeps it.
+      const gone = (await idle(trx, candidates).execute()).map((r) => r.id);
+      if (!gone.length) return [];
+      const keys = gone.map((id) => `${DIRECTLINE_KEY_PREFIX}${id}`);
+      const activities = await trx.deleteFrom('directline_activities').where('conversation_id', 'in', gone).executeTakeFirst();
+      await trx.deleteFrom('directline_conversations').where('id', 'in', gone).execute();
+      const conversations = await trx.deleteFrom('conversations').where('key', 'in', keys).executeTakeFirst();
+      report.webChatConversations += gone.length;
+      report.webChatActivities += Number(activities.numDeletedRows);
+      report.conversations += Number(conversations.numDeletedRows);
+      report.transcriptEntries += await this.deleteDependents(trx, keys);
+      return gone;
+    };
     let after = '';
     while (!this.stopping) {
       const ids = (await idle(this.db).where('dc.id', '>', after).orderBy('dc.id').limit(this.batchSize).execute()).map((r) => r.id);
       if (!ids.length) return;
       after = ids.at(-1)!;
+      const schema = this.opts.store.schema;
+      if (this.opts.store.kind === 'postgres' && schema) {
+        removed.push(...(await this.db.transaction().execute((trx) => deleteIdle(trx, ids, schema))));
+        continue;
+      }
       for (const id of ids) {
         if (this.stopping) return;
         // The engine's conversation lock for this web chat conversation: no turn of it runs meanwhile.
-        await this.opts.store.runExclusive(`${DIRECTLINE_KEY_PREFIX}${id}`, async () => {
-          const db = this.db;
-          await db.transaction().execute(async (trx) => {
-            // PostgreSQL: appenders lock the conversation row first; take it too, then look again.
-            if (this.opts.store.kind === 'postgres') {
-              await trx.selectFrom('directline_conversations').select('id').where('id', '=', id).forUpdate().execute();
-            }
-            const still = await idle(trx, [id]).execute();
-            if (!still.length) return;
-            const activities = await trx.deleteFrom('directline_activities').where('conversation_id', '=', id).executeTakeFirst();
-            await trx.deleteFrom('directline_conversations').where('id', '=', id).execute();
-            const key = `${DIRECTLINE_KEY_PREFIX}${id}`;
-            const conversation = await trx.deleteFrom('conversations').where('key', '=', key).executeTakeFirst();
-            const entries = await trx.deleteFrom('transcript_entries').where('conversation_key', '=', key).executeTakeFirst();
-            report.webChatConversations += 1;
-            report.webChatActivities += Number(activities.numDeletedRows);
-            report.conversations += Number(conversation.numDeletedRows);
-            report.transcriptEntries += Number(entries.numDeletedRows);
-          });
-        });
-        removed.push(id);
+        const gone = await this.opts.store.runExclusive(`${DIRECTLINE_KEY_PREFIX}${id}`, () =>
+          this.db.transaction().execute((trx) => deleteIdle(trx, [id], undefined)),
+        );
+        removed.push(...gone);
       }
     }
   }

@@ -190,6 +190,29 @@ describe.each(dialects)('retention on %s', (_name, makeHarness) => {
     expect((await store.loadTranscript('teams:busy')).map((e) => e.text)).toEqual(['busy@example.com', 'back again']);
   });
 
+  it('keeps an idle web chat conversation, and its files, that a turn in progress brings back', async () => {
+    const id = await webChat(OLD, daysAgo(100));
+    const inTurn = deferred();
+    const release = deferred();
+    const turn = store.runExclusive(`directline:${id}`, async () => {
+      inTurn.resolve();
+      await release.promise;
+      await store.db
+        .withTables<{ directline_activities: { conversation_id: string; seq: number; client_activity_id: string | null; activity: string; created_at: string } }>()
+        .insertInto('directline_activities')
+        .values({ conversation_id: id, seq: 2, client_activity_id: null, activity: JSON.stringify({ id: `${id}|0000002`, type: 'message', timestamp: NOW.toISOString() }), created_at: NOW.toISOString() })
+        .execute();
+    });
+    await inTurn.promise;
+    const run = job().runOnce();
+    release.resolve();
+    const [, report] = await Promise.all([turn, run]);
+    expect(report.webChatConversations).toBe(0);
+    expect(await log.getConversation(id)).toBeDefined();
+    expect(await log.since(id, 0, 10)).toHaveLength(2);
+    expect(await uploads.list(id)).toHaveLength(1);
+  });
+
   it('is idempotent: a second run finds nothing more to delete', async () => {
     await commitAt('teams:once', OLD, 'once');
     await webChat(OLD, daysAgo(100));
