@@ -32,22 +32,26 @@ export interface ConversationReferencesDeps {
   clock?: () => Date;
   /** Conversations whose reference this process knows is stored (bounded). Default 10000. */
   maxRemembered?: number;
+  /** Written again after this long even if unchanged (retention may have deleted it meanwhile). Default 24 h. */
+  rewriteAfterMs?: number;
 }
 
 /** Writes a conversation's reference when it is new to this process or its route changed; a failure never fails the turn. */
 export class ConversationReferences {
-  private readonly stored = new Map<string, string>();
+  private readonly stored = new Map<string, { route: string; at: number }>();
 
   constructor(private readonly deps: ConversationReferencesDeps) {}
 
   async remember(conversationKey: string, activity: Partial<Activity>): Promise<void> {
     const reference = referenceOf(activity);
     const route = routeOf(reference);
-    if (this.stored.get(conversationKey) === route) return;
+    const now = (this.deps.clock ?? (() => new Date()))();
+    const known = this.stored.get(conversationKey);
+    if (known?.route === route && now.getTime() - known.at < (this.deps.rewriteAfterMs ?? 24 * 3_600_000)) return;
     try {
-      await this.deps.repository.saveReference(conversationKey, String(activity.channelId), reference, (this.deps.clock ?? (() => new Date()))());
+      await this.deps.repository.saveReference(conversationKey, String(activity.channelId), reference, now);
       this.stored.delete(conversationKey);
-      this.stored.set(conversationKey, route);
+      this.stored.set(conversationKey, { route, at: now.getTime() });
       while (this.stored.size > (this.deps.maxRemembered ?? 10_000)) this.stored.delete(this.stored.keys().next().value!);
     } catch (err) {
       this.deps.logger.warn({ err, conversation: activity.conversation?.id }, 'conversation reference could not be stored');
