@@ -27,6 +27,7 @@ const PAGE_KEYS = [
   'startOverHint',
   'connecting',
   'connectFailed',
+  'tooManyRequests',
   'chatLabel',
   'botInitials',
   'userInitials',

@@ -86,6 +86,8 @@
       headers: Object.assign({ 'Content-Type': 'application/json' }, authHeaders(siteToken)),
       body: JSON.stringify({ user: { id: state.userId }, locale: WEBCHAT_LOCALES[state.locale] }),
     }).then(function (res) {
+      // 429: this network started too many conversations (the server's per-client limit).
+      if (res.status === 429) throw Object.assign(new Error('start conversation: HTTP 429'), { tooMany: true });
       if (!res.ok) throw new Error('start conversation: HTTP ' + res.status);
       return res.json();
     });
@@ -164,8 +166,8 @@
         return resumed || startConversation();
       })
       .then(connect)
-      .catch(function () {
-        showStatus(strings().connectFailed, true);
+      .catch(function (err) {
+        showStatus(err && err.tooMany ? strings().tooManyRequests : strings().connectFailed, true);
       });
   }
 
