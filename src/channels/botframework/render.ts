@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ActionTypes, ActivityTypes, CardFactory, MessageFactory, type Activity, type Attachment, type CardAction } from 'botbuilder';
+import { ActionTypes, ActivityTypes, CardFactory, InputHints, MessageFactory, type Activity, type Attachment, type CardAction } from 'botbuilder';
 import type { RenderedMessage } from '../../engine/types';
 import type { CardSubmit } from './activity';
 
@@ -109,7 +109,17 @@ export function textMessage(message: RenderedMessage, t: T): Partial<Activity> {
 export function cardMessage(message: RenderedMessage, t: T): Partial<Activity> {
   const attachment: Attachment = CardFactory.adaptiveCard(stepCard(message, t));
   // `text` stays empty: Teams shows the card; the summary feeds notifications.
-  return { type: ActivityTypes.Message, attachments: [attachment], summary: message.paragraphs[0] ?? '' };
+  return {
+    type: ActivityTypes.Message,
+    attachments: [attachment],
+    summary: message.paragraphs[0] ?? '',
+    // A step that waits for typed text (or a file) says so: a card without buttons is otherwise indistinguishable from an ending.
+    ...(expectsTyping(message) ? { inputHint: InputHints.ExpectingInput } : {}),
+  };
+}
+
+function expectsTyping(message: RenderedMessage): boolean {
+  return message.expects === 'text' || message.expects === 'attachment';
 }
 
 export function renderMessages(channelId: string, messages: RenderedMessage[], t: T): Partial<Activity>[] {

@@ -86,3 +86,16 @@ describe('renderMessages', () => {
     expect(renderMessages('directline', [message], t)[0]!.text).toContain('Which status');
   });
 });
+
+describe('inputHint on Teams cards', () => {
+  it('says expectingInput for a step that waits for typed text or a file, and nothing for a choice or an ending', () => {
+    const text: RenderedMessage = { ...message, choices: [], expects: 'text', step: 'caseDescription' };
+    const file: RenderedMessage = { ...text, expects: 'attachment' };
+    const ending: RenderedMessage = { ...message, choices: [], expects: undefined, step: 'done' };
+    const [typed, attached, chosen, ended] = renderMessages('msteams', [text, file, message, ending], t);
+    expect(typed!.inputHint).toBe('expectingInput');
+    expect(attached!.inputHint).toBe('expectingInput');
+    expect(chosen!.inputHint).toBeUndefined();
+    expect(ended!.inputHint).toBeUndefined();
+  });
+});
