@@ -20,15 +20,15 @@ afterEach(async () => {
   dir.remove();
 });
 
-function activity(serviceUrl: string, id: string) {
+function activity(serviceUrl: string, id: string): Parameters<ConversationReferences['remember']>[1] {
   return {
     id,
     type: 'message',
     channelId: 'msteams',
     serviceUrl,
-    conversation: { id: 'a:1conv' },
+    conversation: { id: 'a:1conv', isGroup: false, conversationType: 'personal', name: '' },
     from: { id: '29:1user', name: 'Olena Partner' },
-    recipient: { id: '28:bot' },
+    recipient: { id: '28:bot', name: 'PCE Support' },
     locale: 'uk-UA',
   };
 }
