@@ -115,14 +115,16 @@ export class Engine {
   private async turn(key: string, inbound: Inbound): Promise<TurnResult> {
     const { store, translator } = this.opts;
     const activityKey = inbound.activityId ? `${inbound.channel}:${inbound.activityId}` : undefined;
-    if (activityKey && (await store.isProcessed(activityKey))) {
-      const existing = await store.loadConversation(key);
-      return { duplicate: true, locale: existing?.locale ?? 'en', conversationKey: key, messages: [], step: '' };
+    const userKey = `${inbound.channel}:${inbound.user.id}`;
+    // One round trip: the processed check, the conversation and the user's language.
+    const loaded = await store.loadTurn({ conversationKey: key, userKey, activityKey });
+    if (loaded.processed) {
+      return { duplicate: true, locale: loaded.conversation?.locale ?? 'en', conversationKey: key, messages: [], step: '' };
     }
 
     const now = this.clock().toISOString();
-    const userKey = `${inbound.channel}:${inbound.user.id}`;
-    const [record, chosenLocale] = await Promise.all([store.loadConversation(key), store.getUserLocale(userKey)]);
+    const record = loaded.conversation;
+    const chosenLocale = loaded.userLocale;
     let locale: Locale = chosenLocale ?? normaliseLocale(inbound.locale) ?? record?.locale ?? 'en';
     const scope: TurnScope = { conversationKey: key, inbound, locale, now, commit: {} };
     const turnActors = this.turnActors.getStore();

@@ -1,6 +1,6 @@
 /** In-process store for unit tests of the engine only; the product runs on SQLite or PostgreSQL. */
 import type { Locale } from '../engine/types';
-import type { ConversationState, FunnelEvent, Store, TranscriptEntry, TurnCommit } from './store';
+import type { ConversationState, FunnelEvent, Store, TranscriptEntry, TurnCommit, TurnLoad } from './store';
 
 export class MemoryStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -36,6 +36,13 @@ export class MemoryStore implements Store {
   }
   async getUserLocale(userKey: string): Promise<Locale | undefined> {
     return this.userLocales.get(userKey);
+  }
+  async loadTurn(input: { conversationKey: string; userKey: string; activityKey?: string }): Promise<TurnLoad> {
+    return {
+      processed: input.activityKey !== undefined && this.processed.has(input.activityKey),
+      conversation: await this.loadConversation(input.conversationKey),
+      userLocale: this.userLocales.get(input.userKey),
+    };
   }
   async commitTurn(c: TurnCommit): Promise<void> {
     this.conversations.set(c.conversation.key, structuredClone(c.conversation));

@@ -17,6 +17,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import {
+  CompiledQuery,
   Kysely,
   Migrator,
   PostgresDialect,
@@ -41,7 +42,7 @@ import { withStatementCache } from './statement-cache';
 import { migrationProvider } from './migrations/index';
 import { migrationDatabase } from './pg-migration-db';
 import { fromJson, toIso, type Database } from './schema';
-import type { ConversationState, Store, TranscriptEntry, TurnCommit } from './store';
+import type { ConversationState, Store, TranscriptEntry, TurnCommit, TurnLoad } from './store';
 import { turnWriters } from './turn-writers';
 import type { StoreTarget } from './url';
 
@@ -187,7 +188,29 @@ export class SqlStore implements Store {
     const row = await this.read('load a conversation', (db) =>
       db.selectFrom('conversations').selectAll().where('key', '=', key).executeTakeFirst(),
     );
-    if (!row) return undefined;
+    return row ? this.toConversation(key, row) : undefined;
+  }
+
+  async loadTurn(input: { conversationKey: string; userKey: string; activityKey?: string }): Promise<TurnLoad> {
+    // One fixed statement, compiled by hand (no Kysely query building on the hot path).
+    const query = CompiledQuery.raw(this.kind === 'postgres' ? LOAD_TURN_PG : LOAD_TURN_SQLITE, [
+      input.activityKey ?? null,
+      input.userKey,
+      input.conversationKey,
+    ]);
+    const { rows } = await this.read('load a turn', (db) => db.executeQuery<Record<string, unknown>>(query));
+    const row = rows[0];
+    if (!row) throw new StorageError('Could not load a turn: the database returned no row.');
+    const { processed, user_locale, ...conversation } = row;
+    const locale = localeSchema.safeParse(user_locale);
+    return {
+      processed: processed !== null && processed !== undefined,
+      conversation: conversation.key === null || conversation.key === undefined ? undefined : this.toConversation(input.conversationKey, conversation),
+      userLocale: locale.success ? locale.data : undefined,
+    };
+  }
+
+  private toConversation(key: string, row: unknown): ConversationState {
     const r = conversationRow.parse(row);
     const locale = localeSchema.safeParse(r.locale);
     const parents = parentsSchema.safeParse(safeJson(r.parents));
@@ -540,6 +563,18 @@ export class SqlStore implements Store {
     return new StorageError(`Could not ${op}: ${message}`, undefined, { cause: err });
   }
 }
+
+/** The processed check, the user's language and the conversation (all columns) in one row. */
+const LOAD_TURN_SQLITE = `select
+  (select 1 from processed_activities where key = ?) as processed,
+  (select locale from user_locales where user_key = ?) as user_locale,
+  c.*
+from (select 1) as one left join conversations as c on c.key = ?`;
+const LOAD_TURN_PG = `select
+  (select 1 from processed_activities where key = $1) as processed,
+  (select locale from user_locales where user_key = $2) as user_locale,
+  c.*
+from (select 1) as one left join conversations as c on c.key = $3`;
 
 /**
  * The connection a PostgreSQL turn holds its lock on, as a one-connection Kysely pool: Kysely's

@@ -57,6 +57,12 @@ export interface TurnCommit {
   cases?: NewCase[];
 }
 
+export interface TurnLoad {
+  processed: boolean;
+  conversation?: ConversationState;
+  userLocale?: Locale;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Opens connections and runs migrations. */
@@ -68,6 +74,11 @@ export interface Store {
   loadConversation(key: string): Promise<ConversationState | undefined>;
   loadTranscript(key: string): Promise<TranscriptEntry[]>;
   getUserLocale(userKey: string): Promise<Locale | undefined>;
+  /**
+   * What a turn reads before it runs, in one round trip: whether the activity was already
+   * processed, the stored conversation and the user's chosen language (README "Performance").
+   */
+  loadTurn(input: { conversationKey: string; userKey: string; activityKey?: string }): Promise<TurnLoad>;
   /**
    * Atomically: upsert the conversation, append transcript and funnel events, mark the activity (and
    * whatever the turn writers in ./turn-writers.ts add). All or nothing. The SQL store refuses, with

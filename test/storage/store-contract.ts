@@ -142,6 +142,42 @@ export function storeContract(makeHarness: () => StoreHarness): void {
     });
   });
 
+  describe('loading a turn in one round trip', () => {
+    it('returns nothing stored for a new conversation, user and activity', async () => {
+      const k = key('turnload');
+      expect(await store.loadTurn({ conversationKey: k, userKey: key('u'), activityKey: `${k}:a1` })).toEqual({
+        processed: false,
+        conversation: undefined,
+        userLocale: undefined,
+      });
+    });
+
+    it('returns the stored conversation, the chosen language and whether the activity was processed, as the single reads do', async () => {
+      const k = key('turnload');
+      const u = key('u');
+      const other = key('u');
+      await store.commitTurn(turnCommit(k, 1, { activityKey: `${k}:a1`, userLocale: { userKey: u, locale: 'uk' } }));
+      await store.commitTurn(turnCommit(key('c'), 1, { userLocale: { userKey: other, locale: 'en' } }));
+      const seen = await store.loadTurn({ conversationKey: k, userKey: u, activityKey: `${k}:a1` });
+      expect(seen).toEqual({ processed: true, conversation: await store.loadConversation(k), userLocale: 'uk' });
+      expect(seen.conversation?.turn).toBe(1);
+      const next = await store.loadTurn({ conversationKey: k, userKey: other, activityKey: `${k}:a2` });
+      expect(next.processed).toBe(false);
+      expect(next.userLocale).toBe('en');
+      expect(next.conversation?.key).toBe(k);
+      const noActivity = await store.loadTurn({ conversationKey: k, userKey: key('u') });
+      expect(noActivity.processed).toBe(false);
+      expect(noActivity.userLocale).toBeUndefined();
+    });
+
+    it('runs inside a turn on the turn connection', async () => {
+      const k = key('turnload');
+      await store.commitTurn(turnCommit(k, 1));
+      const loaded = await store.runExclusive(k, () => store.loadTurn({ conversationKey: k, userKey: key('u') }));
+      expect(loaded.conversation?.turn).toBe(1);
+    });
+  });
+
   describe('funnel events', () => {
     it('stores the funnel events of a turn, without personal data columns', async () => {
       const k = key('funnel');
