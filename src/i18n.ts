@@ -25,8 +25,11 @@ export function loadResources(dir = LOCALES_DIR): Resources {
 
 export interface Translator {
   t(locale: Locale, key: string, params?: Record<string, unknown>): string;
-  /** True when the key exists in that language (tests use it to prove no key is missing). */
-  has(locale: Locale, key: string): boolean;
+  /**
+   * True when the key exists in that language (tests use it to prove no key is missing). With a
+   * `count` in `params`, a plural key (`key_one`, `key_few`, …) counts as existing.
+   */
+  has(locale: Locale, key: string, params?: Record<string, unknown>): boolean;
   readonly resources: Resources;
 }
 
@@ -67,8 +70,8 @@ export function createTranslator(resources: Resources = loadResources()): Transl
       }
       return text;
     },
-    has(locale, key) {
-      return instance.exists(key, { lng: locale, fallbackLng: false } as never);
+    has(locale, key, params) {
+      return instance.exists(key, { ...params, lng: locale, fallbackLng: false } as never);
     },
   };
 }

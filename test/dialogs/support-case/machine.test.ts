@@ -45,9 +45,9 @@ const toSummary: FlowEvent[] = [text('104857391'), text('Sub123456'), text('a@cu
 
 /** Every key a view names exists in English and in Ukrainian. */
 function expectTranslated(v: StepView): void {
+  for (const l of v.lines) for (const lng of ['en', 'uk'] as const) expect(translator.has(lng, l.key, l.params), `${lng} ${l.key}`).toBe(true);
   const keys = [
     v.helpKey,
-    ...v.lines.map((l) => l.key),
     ...v.choices.map((c) => c.labelKey),
     ...v.links.map((l) => l.labelKey),
     ...v.facts.flatMap((f) => [f.labelKey, ...(f.valueKey ? [f.valueKey] : [])]),
