@@ -38,6 +38,7 @@ import {
   isStaleConnectionError,
 } from './errors';
 import { KeyedMutex } from './keyed-mutex';
+import { SqliteCheckpointer } from './sqlite-checkpointer';
 import { withStatementCache } from './statement-cache';
 import { migrationProvider } from './migrations/index';
 import { migrationDatabase } from './pg-migration-db';
@@ -63,6 +64,8 @@ export interface SqlStoreOptions {
   processedRetentionMs?: number;
   /** How often pruning runs while the store is open. */
   pruneIntervalMs?: number;
+  /** SQLite: how often a worker thread checkpoints the WAL (0: SQLite checkpoints on commit, on the event loop). */
+  checkpointIntervalMs?: number;
   clock?: () => Date;
 }
 
@@ -75,7 +78,11 @@ const DEFAULTS = {
   busyTimeoutMs: 5_000,
   processedRetentionMs: 7 * 24 * 3600_000,
   pruneIntervalMs: 3600_000,
+  checkpointIntervalMs: 200,
 } as const;
+
+/** SQLite's own checkpoint-on-commit, kept as a safety net behind the worker (pages; default 1000). */
+const SQLITE_SAFETY_AUTOCHECKPOINT = 10_000;
 
 /** Upper bound for one migration statement, including waiting for another instance's migration. */
 const MIGRATION_TIMEOUT_MS = 5 * 60_000;
@@ -106,6 +113,7 @@ export class SqlStore implements Store {
   private readonly turnScope = new AsyncLocalStorage<TurnScope>();
   private readonly opts: Required<Omit<SqlStoreOptions, 'clock'>> & { clock: () => Date };
   private pruneTimer?: NodeJS.Timeout;
+  private checkpointer?: SqliteCheckpointer;
   private closed = false;
 
   constructor(
@@ -162,6 +170,8 @@ export class SqlStore implements Store {
   async close(): Promise<void> {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.pruneTimer = undefined;
+    await this.checkpointer?.stop();
+    this.checkpointer = undefined;
     const root = this.root;
     this.root = undefined;
     this.pool = undefined;
@@ -285,6 +295,11 @@ export class SqlStore implements Store {
       db.deleteFrom('processed_activities').where('created_at', '<', cutoff.toISOString()).executeTakeFirst(),
     );
     return Number(result.numDeletedRows);
+  }
+
+  /** SQLite: what the background checkpointer has done (undefined when it is not running). */
+  get checkpoints(): SqliteCheckpointer['stats'] | undefined {
+    return this.checkpointer?.stats;
   }
 
   /** Names of the migrations applied to this database, in order. */
@@ -442,6 +457,10 @@ export class SqlStore implements Store {
       database.pragma(`busy_timeout = ${Math.trunc(this.opts.busyTimeoutMs)}`);
       database.pragma('synchronous = NORMAL');
       database.pragma('foreign_keys = ON');
+      if (path !== ':memory:' && this.opts.checkpointIntervalMs > 0) {
+        database.pragma(`wal_autocheckpoint = ${SQLITE_SAFETY_AUTOCHECKPOINT}`);
+        this.checkpointer = new SqliteCheckpointer(path, this.opts.checkpointIntervalMs, this.logger);
+      }
     } catch (err) {
       throw new StorageUnavailableError(
         `Could not open the SQLite database at ${path}: ${(err as Error).message}`,
