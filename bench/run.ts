@@ -41,6 +41,7 @@ const HELP = `npm run bench -- [options]
   --seed N                 seed of the random walk (default 42)
   --keep                   keep the temporary SQLite files and PostgreSQL databases
   --bot-root DIR           run the bot from another checkout (a git worktree), e.g. to compare before/after a fix
+  --node-flags "FLAGS"     extra node flags for every bot process, e.g. "--max-old-space-size=160"
   --compare-root DIR       throughput phase: also run a SQLite bot from DIR in the same alternating rounds`;
 
 const { values: args } = parseArgs({
@@ -64,6 +65,7 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     'bot-root': { type: 'string' },
     'compare-root': { type: 'string' },
+    'node-flags': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -93,6 +95,7 @@ const settings = {
   seed: num(args.seed, 42),
   keep: args.keep,
   botRoot: args['bot-root'] ?? REPO_ROOT,
+  nodeFlags: list(args['node-flags']?.replace(/\s+/g, ','), ''),
   compareRoot: args['compare-root'],
   quick,
 };
@@ -176,7 +179,7 @@ async function startBot(storage: Storage, label: string, root = settings.botRoot
   const port = await freePort();
   // One directory per bot process: the main thread and tsx's loader thread each write a profile.
   const profileDir = join(PROFILE_DIR, `${runId}-${label}-${botCount}`);
-  const nodeFlags = [...(settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...extraFlags];
+  const nodeFlags = [...(settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...settings.nodeFlags, ...extraFlags];
   const bot = await startNode({
     name: label,
     root,
