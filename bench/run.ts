@@ -41,7 +41,7 @@ const HELP = `npm run bench -- [options]
   --seed N                 seed of the random walk (default 42)
   --keep                   keep the temporary SQLite files and PostgreSQL databases
   --bot-root DIR           run the bot from another checkout (a git worktree), e.g. to compare before/after a fix
-  --node-flags "FLAGS"     extra node flags for every bot process, e.g. "--max-old-space-size=160"
+  --node-flags="FLAGS"     extra node flags for every bot process, e.g. --node-flags=--max-old-space-size=160
   --compare-root DIR       throughput phase: also run a SQLite bot from DIR in the same alternating rounds`;
 
 const { values: args } = parseArgs({
