@@ -163,6 +163,13 @@ describe('the error boundary (onTurnError)', () => {
             return target.loadConversation(key);
           };
         }
+        if (prop === 'loadTurn') {
+          // The engine reads a turn's state in one call (Store.loadTurn).
+          return async (input: Parameters<Store['loadTurn']>[0]) => {
+            if (input.conversationKey === conversationKey) throw new Error('disk I/O error while reading for olena.partner@example.com');
+            return target.loadTurn(input);
+          };
+        }
         const value = Reflect.get(target, prop, receiver) as unknown;
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
