@@ -191,53 +191,48 @@ export class CaseRepository {
 
   async markDelivered(reference: string, workerId: string, result: { externalId?: string; at: Date }): Promise<boolean> {
     const at = result.at.toISOString();
-    const r = await this.db
-      .updateTable('cases')
-      .set((eb) => ({
-        status: 'delivered',
-        attempts: eb('attempts', '+', 1) as never,
-        external_id: result.externalId ?? null,
-        delivered_at: at,
-        next_attempt_at: null,
-        claimed_by: null,
-        claimed_until: null,
-        last_error: null,
-        updated_at: at,
-      }))
-      .where('reference', '=', reference)
-      .where('claimed_by', '=', workerId)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return this.releaseClaim(reference, workerId, at, {
+      status: 'delivered',
+      external_id: result.externalId ?? null,
+      delivered_at: at,
+      next_attempt_at: null,
+      last_error: null,
+    });
   }
 
   async markRetry(reference: string, workerId: string, result: { error: string; nextAttemptAt: Date; at: Date }): Promise<boolean> {
-    const r = await this.db
-      .updateTable('cases')
-      .set((eb) => ({
-        attempts: eb('attempts', '+', 1) as never,
-        last_error: result.error,
-        next_attempt_at: result.nextAttemptAt.toISOString(),
-        claimed_by: null,
-        claimed_until: null,
-        updated_at: result.at.toISOString(),
-      }))
-      .where('reference', '=', reference)
-      .where('claimed_by', '=', workerId)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return this.releaseClaim(reference, workerId, result.at.toISOString(), {
+      last_error: result.error,
+      next_attempt_at: result.nextAttemptAt.toISOString(),
+    });
   }
 
   async markFailed(reference: string, workerId: string, result: { error: string; at: Date }): Promise<boolean> {
+    return this.releaseClaim(reference, workerId, result.at.toISOString(), {
+      status: 'failed',
+      last_error: result.error,
+      next_attempt_at: null,
+    });
+  }
+
+  /**
+   * Ends one delivery attempt: counts it, drops the claim and writes `fields`, but only while
+   * `workerId` still holds the claim (a claimant whose lease expired must not overwrite the new one).
+   */
+  private async releaseClaim(
+    reference: string,
+    workerId: string,
+    at: string,
+    fields: { status?: 'delivered' | 'failed'; external_id?: string | null; delivered_at?: string; next_attempt_at: string | null; last_error: string | null },
+  ): Promise<boolean> {
     const r = await this.db
       .updateTable('cases')
       .set((eb) => ({
-        status: 'failed',
+        ...fields,
         attempts: eb('attempts', '+', 1) as never,
-        last_error: result.error,
-        next_attempt_at: null,
         claimed_by: null,
         claimed_until: null,
-        updated_at: result.at.toISOString(),
+        updated_at: at,
       }))
       .where('reference', '=', reference)
       .where('claimed_by', '=', workerId)
