@@ -181,6 +181,8 @@ export class Engine {
         }
       }
       if (!command && !handledByIntent) event = this.interpret(beforeView, userText, inbound, locale);
+      // A first message that answers nothing ("hi") is a greeting, not a miss.
+      if (fresh && event?.type === 'UNRECOGNISED') event = undefined;
     } else if (!fresh) {
       // An empty message (a press with no usable value, an unsupported attachment): re-ask.
       prefix.push({ key: 'common:notUnderstood' });

@@ -9,6 +9,20 @@ beforeAll(async () => ({ engine, close } = await sqliteEngine()));
 afterAll(async () => close());
 
 describe('re-prompt after an answer the bot does not understand', () => {
+  it('takes a first message that answers nothing ("hi") as a greeting, not as a miss', async () => {
+    const c = conversation(engine, 'en');
+    const r = await c.say('hi');
+    expect(text(r)).not.toContain("didn't catch that");
+    expect(r.step).toBe('entry');
+    const greeted = conversation(engine, 'en');
+    expect(text(r)).toBe(text(await greeted.greet()));
+  });
+
+  it('still understands a first message that answers the first question', async () => {
+    const r = await conversation(engine, 'uk').say('лист так і не прийшов');
+    expect(r.step).toBe('spamCheck');
+  });
+
   it('lists the options of the step again, numbered, in English', async () => {
     const c = conversation(engine, 'en');
     await c.greet();
