@@ -37,6 +37,23 @@ import { isInlineType, UploadTooLargeError, type StoredFile, type UploadStore } 
 export const DIRECT_LINE_CHANNEL_ID = 'directline';
 export const BOT_ACCOUNT = { id: 'pce-support-bot', name: 'Support bot', role: 'bot' as const };
 
+/** An activity's id in its conversation's stream: the conversation and a zero-padded sequence number. */
+export function streamActivityId(conversationId: string, seq: number): string {
+  return `${conversationId}|${String(seq).padStart(7, '0')}`;
+}
+
+/** Who and where of a bot message appended to a conversation's stream (replies and proactive notices). */
+export function botActivityEnvelope(conversation: { id: string; userId: string }, seq: number, timestamp: string) {
+  return {
+    id: streamActivityId(conversation.id, seq),
+    timestamp,
+    channelId: DIRECT_LINE_CHANNEL_ID,
+    conversation: { id: conversation.id },
+    from: { ...BOT_ACCOUNT },
+    recipient: { id: conversation.userId, role: 'user' as const },
+  };
+}
+
 /**
  * A bot reply whose channelData carries this key (`{ step, prompt }` of a pressed card's submit data)
  * is not a new message: it replaces the bot's latest card that carried that submit data, under the
@@ -252,7 +269,7 @@ export class DirectLineEndpoint {
       }));
       const [echo] = (await this.deps.log.append(conversation.id, 1, (seq) => ({
         type: inbound.type,
-        id: `${conversation.id}|${String(seq).padStart(7, '0')}`,
+        id: streamActivityId(conversation.id, seq),
         timestamp: now,
         channelId: DIRECT_LINE_CHANNEL_ID,
         conversation: { id: conversation.id },
@@ -302,12 +319,7 @@ export class DirectLineEndpoint {
       return {
         ...pick(reply, REPLY_FIELDS),
         type: reply.type,
-        id: `${conversation.id}|${String(seq).padStart(7, '0')}`,
-        timestamp: now,
-        channelId: DIRECT_LINE_CHANNEL_ID,
-        conversation: { id: conversation.id },
-        from: { ...BOT_ACCOUNT },
-        recipient: { id: conversation.userId, role: 'user' },
+        ...botActivityEnvelope(conversation, seq, now),
         replyToId: activity.id,
       };
     });

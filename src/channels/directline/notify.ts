@@ -6,7 +6,7 @@
 import type { Locale } from '../../engine/types';
 import { conversationIdOf, type ChannelNotifier, type NotifyResult } from '../notify';
 import type { ActivityLog } from './activity-log';
-import { BOT_ACCOUNT, DIRECT_LINE_CHANNEL_ID } from './channel';
+import { botActivityEnvelope } from './channel';
 
 export class DirectLineNotifier implements ChannelNotifier {
   constructor(
@@ -20,12 +20,7 @@ export class DirectLineNotifier implements ChannelNotifier {
     const now = this.clock().toISOString();
     await this.log.append(conversation.id, 1, (seq) => ({
       type: 'message',
-      id: `${conversation.id}|${String(seq).padStart(7, '0')}`,
-      timestamp: now,
-      channelId: DIRECT_LINE_CHANNEL_ID,
-      conversation: { id: conversation.id },
-      from: { ...BOT_ACCOUNT },
-      recipient: { id: conversation.userId, role: 'user' },
+      ...botActivityEnvelope(conversation, seq, now),
       text: lines.join('\n\n'),
       textFormat: 'plain',
       locale,
