@@ -138,6 +138,13 @@ export class Engine {
     /** A new run of the entry flow began this turn (funnel reports count runs, not chat threads). */
     let started = fresh;
     if (!running) running = this.start(this.opts.flow, this.entryInput(inbound, locale, now), scope);
+    /** Ends what runs and begins a new run (of the guide, unless told) with nothing to go back to. */
+    const beginRun = (flow: FlowDefinition = this.opts.flow, input: unknown = this.entryInput(inbound, locale, now)) => {
+      running!.actor.stop();
+      parents = [];
+      running = this.start(flow, input, scope);
+      started = true;
+    };
 
     const before = running.actor.getSnapshot() as AnyMachineSnapshot;
     const beforeActor = running.actor;
@@ -196,19 +203,9 @@ export class Engine {
         scope.locale = locale;
         userLocale = { userKey, locale };
       }
-      if (outcome.restart) {
-        running.actor.stop();
-        parents = [];
-        running = this.start(this.opts.flow, this.entryInput(inbound, locale, now), scope);
-        started = true;
-      }
-      if (outcome.triage) {
-        // An agent starts a triage for a customer: a new run in agent mode.
-        running.actor.stop();
-        parents = [];
-        running = this.start(outcome.triage, { ...this.entryInput(inbound, locale, now), mode: 'agent' }, scope);
-        started = true;
-      }
+      if (outcome.restart) beginRun();
+      // An agent starts a triage for a customer: a new run in agent mode.
+      if (outcome.triage) beginRun(outcome.triage, { ...this.entryInput(inbound, locale, now), mode: 'agent' });
       event = outcome.event;
     }
 
@@ -224,10 +221,7 @@ export class Engine {
 
     if (event && before.status === 'done' && event.type !== 'BACK') {
       // The flow already ended: anything but a command starts it again.
-      running.actor.stop();
-      parents = [];
-      running = this.start(this.opts.flow, this.entryInput(inbound, locale, now), scope);
-      started = true;
+      beginRun();
       prefix.push({ key: 'common:startedAgain' });
       if (event.type === 'CHOOSE' || event.type === 'UNRECOGNISED' || event.type === 'TEXT') event = undefined;
     }
