@@ -528,12 +528,13 @@ export class Engine {
   render(locale: Locale, lines: Line[], view: StepView): RenderedMessage {
     const { t } = this.opts.translator;
     const choices = view.choices.map((c) => ({ id: c.id, label: t(locale, c.labelKey, c.params) }));
-    const listed = choices.map((c, i) => t(locale, 'common:listedOption', { n: i + 1, label: c.label })).join(t(locale, 'common:listedOptionSeparator'));
+    // Only a re-prompt lists the options in its text: built on demand, not on every turn.
+    const listed = () => choices.map((c, i) => t(locale, 'common:listedOption', { n: i + 1, label: c.label })).join(t(locale, 'common:listedOptionSeparator'));
     return {
       paragraphs: lines
         .map((l) => {
           const text = t(locale, l.key, l.params);
-          return l.listChoices && choices.length ? `${text} ${listed}` : text;
+          return l.listChoices && choices.length ? `${text} ${listed()}` : text;
         })
         .filter((p) => p.length > 0),
       choices,
