@@ -121,8 +121,11 @@ export async function insertCases(trx: Kysely<CasesDatabase>, cases: readonly Ne
 }
 
 /** The turn writer for `TurnCommit.cases` (registered in ./turn-writers.ts). */
-export const writeCases: TurnWriter = async (trx, commit) => {
-  if (commit.cases?.length) await insertCases(trx as unknown as Kysely<CasesDatabase>, commit.cases, commit.conversation.updatedAt);
+export const writeCases: TurnWriter = {
+  applies: (commit) => (commit.cases?.length ?? 0) > 0,
+  async write(trx, commit) {
+    if (commit.cases?.length) await insertCases(trx as unknown as Kysely<CasesDatabase>, commit.cases, commit.conversation.updatedAt);
+  },
 };
 
 export class CaseRepository {

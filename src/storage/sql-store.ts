@@ -39,6 +39,7 @@ import {
 } from './errors';
 import { KeyedMutex } from './keyed-mutex';
 import { SqliteCheckpointer } from './sqlite-checkpointer';
+import { SqliteGroupCommit } from './sqlite-group-commit';
 import { withStatementCache } from './statement-cache';
 import { migrationProvider } from './migrations/index';
 import { migrationDatabase } from './pg-migration-db';
@@ -114,6 +115,8 @@ export class SqlStore implements Store {
   private readonly opts: Required<Omit<SqlStoreOptions, 'clock'>> & { clock: () => Date };
   private pruneTimer?: NodeJS.Timeout;
   private checkpointer?: SqliteCheckpointer;
+  private sqlite?: BetterSqlite3.Database;
+  private groupCommit?: SqliteGroupCommit;
   private closed = false;
 
   constructor(
@@ -155,6 +158,11 @@ export class SqlStore implements Store {
     this.root = this.target.dialect === 'sqlite' ? this.openSqlite(this.target.path) : await this.openPostgres(this.target.url);
     try {
       await this.migrate();
+      if (this.sqlite) {
+        const root = this.root;
+        // Prepared after the migrations: the statements need the tables.
+        this.groupCommit = new SqliteGroupCommit(this.sqlite, (fn) => root.connection().execute(async () => fn()));
+      }
       await this.pruneProcessedActivities();
     } catch (err) {
       await this.close().catch(() => undefined);
@@ -175,6 +183,8 @@ export class SqlStore implements Store {
     const root = this.root;
     this.root = undefined;
     this.pool = undefined;
+    this.sqlite = undefined;
+    this.groupCommit = undefined;
     this.closed = true;
     await root?.destroy();
   }
@@ -265,6 +275,13 @@ export class SqlStore implements Store {
   }
 
   async commitTurn(commit: TurnCommit): Promise<void> {
+    if (this.groupCommit && !turnWriters.some((w) => w.applies(commit))) {
+      try {
+        return await this.groupCommit.commit(commit, this.opts.clock().toISOString());
+      } catch (err) {
+        throw this.wrap('commit a turn', err);
+      }
+    }
     const scoped = this.currentTurn();
     const attempt = async (db: Kysely<Database>): Promise<{ ok: true } | { ok: false; err: unknown; retryable: boolean }> => {
       let bodyDone = false;
@@ -295,6 +312,11 @@ export class SqlStore implements Store {
       db.deleteFrom('processed_activities').where('created_at', '<', cutoff.toISOString()).executeTakeFirst(),
     );
     return Number(result.numDeletedRows);
+  }
+
+  /** SQLite: how turns were group-committed (undefined on PostgreSQL). */
+  get groupCommits(): SqliteGroupCommit['stats'] | undefined {
+    return this.groupCommit?.stats;
   }
 
   /** SQLite: what the background checkpointer has done (undefined when it is not running). */
@@ -380,7 +402,7 @@ export class SqlStore implements Store {
         );
       }
     }
-    for (const write of turnWriters) await write(trx, commit, this.kind);
+    for (const writer of turnWriters) if (writer.applies(commit)) await writer.write(trx, commit, this.kind);
   }
 
   /** A read: inside a turn on the turn's connection; outside, retried on the next connection when a pooled one was dead. */
@@ -468,6 +490,7 @@ export class SqlStore implements Store {
         { cause: err },
       );
     }
+    this.sqlite = database;
     // Prepared statements are kept: Kysely prepares every query it runs (README "Performance").
     return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   }

@@ -99,15 +99,18 @@ const WEBEX_ACTIVITY_PREFIX = 'webex:';
  * The turn writer: a turn for a Webex notification marks its inbox row `turned` in the same
  * transaction, so the row and the conversation never disagree about whether the turn happened.
  */
-export const markWebexNotificationTurned: TurnWriter = async (trx, commit) => {
-  const key = commit.activityKey;
-  if (!key?.startsWith(WEBEX_ACTIVITY_PREFIX)) return;
-  await (trx as unknown as Kysely<WebexDatabase>)
-    .updateTable('webex_inbox')
-    .set({ status: 'turned' })
-    .where('notification_id', '=', key.slice(WEBEX_ACTIVITY_PREFIX.length))
-    .where('status', '=', 'pending')
-    .execute();
+export const markWebexNotificationTurned: TurnWriter = {
+  applies: (commit) => commit.activityKey?.startsWith(WEBEX_ACTIVITY_PREFIX) === true,
+  async write(trx, commit) {
+    const key = commit.activityKey;
+    if (!key?.startsWith(WEBEX_ACTIVITY_PREFIX)) return;
+    await (trx as unknown as Kysely<WebexDatabase>)
+      .updateTable('webex_inbox')
+      .set({ status: 'turned' })
+      .where('notification_id', '=', key.slice(WEBEX_ACTIVITY_PREFIX.length))
+      .where('status', '=', 'pending')
+      .execute();
+  },
 };
 
 export class WebexRepository {

@@ -216,11 +216,14 @@ export function storeContract(makeHarness: () => StoreHarness): void {
     it('keeps the previous turn when the next one fails in a turn writer', async () => {
       const k = key('writer');
       await store.commitTurn(turnCommit(k, 1));
-      const failing: TurnWriter = async (trx, commit) => {
-        // Runs inside the transaction: sees this turn's own uncommitted conversation row.
-        const row = await trx.selectFrom('conversations').select('turn').where('key', '=', commit.conversation.key).executeTakeFirst();
-        expect(row?.turn).toBe(2);
-        throw new Error('case backend refused');
+      const failing: TurnWriter = {
+        applies: (commit) => commit.conversation.key === k,
+        async write(trx, commit) {
+          // Runs inside the transaction: sees this turn's own uncommitted conversation row.
+          const row = await trx.selectFrom('conversations').select('turn').where('key', '=', commit.conversation.key).executeTakeFirst();
+          expect(row?.turn).toBe(2);
+          throw new Error('case backend refused');
+        },
       };
       turnWriters.push(failing);
       try {
