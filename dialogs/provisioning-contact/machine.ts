@@ -110,7 +110,7 @@ function jumpTarget(event: FlowEvent): string | undefined {
   return undefined;
 }
 
-export const provisioningContactMachine = setup({
+const flowSetup = setup({
   types: {
     context: {} as ProvisioningContactContext,
     events: {} as FlowEvent,
@@ -159,7 +159,42 @@ export const provisioningContactMachine = setup({
     /** The person changed the contact in this conversation (rather than only coming to check). */
     editedInThisConversation: ({ context }) => context.answers.fixesTried.includes('edit_steps'),
   },
-}).createMachine({
+});
+
+type QuestionConfig = Parameters<typeof flowSetup.createStateConfig>[0];
+/** One CHOOSE transition of a question state, checked against the guards and actions above. */
+type Answer = Exclude<Extract<NonNullable<NonNullable<QuestionConfig['on']>['CHOOSE']>, readonly unknown[]>[number], string | undefined>;
+
+/**
+ * A question state of the diagram: entering it makes it the current step (misses start again),
+ * leaving it drops the one-turn notice, and its answers are tried in order.
+ */
+function question(step: QuestionStep, answers: Answer[]) {
+  return flowSetup.createStateConfig({
+    entry: [{ type: 'enterStep', params: { step } }],
+    exit: 'clearNotice',
+    on: { CHOOSE: answers },
+  });
+}
+
+/**
+ * Choosing `choice` (and, with `when`, that guard also holding) records the answer and goes to
+ * `target`; `caseReason` says why, where the answer ends in a case.
+ */
+function answer(
+  choice: string,
+  target: QuestionStep | FinalStep,
+  also: { when?: 'orderIsClosed' | 'allFixesTried' | 'editedInThisConversation'; caseReason?: CaseReason } = {},
+): Answer {
+  const chose = { type: 'chose', params: { choice } } as const;
+  return {
+    guard: also.when ? and([chose, also.when]) : chose,
+    target,
+    actions: also.caseReason ? ['recordAnswer', { type: 'setCaseReason', params: { reason: also.caseReason } }] : 'recordAnswer',
+  };
+}
+
+export const provisioningContactMachine = flowSetup.createMachine({
   id: 'provisioningContact',
   context: ({ input }) => initialContext(input),
   // A top-level final state's output becomes the machine's output only through this (see dialogs/flow.ts).
@@ -197,188 +232,70 @@ export const provisioningContactMachine = setup({
   },
   states: {
     // Entry: what brings the person here.
-    entry: {
-      entry: [{ type: 'enterStep', params: { step: 'entry' } }],
-      exit: 'clearNotice',
-      on: {
-        CHOOSE: [
-          { guard: { type: 'chose', params: { choice: 'never_arrived' } }, target: 'spamCheck', actions: 'recordAnswer' },
-          { guard: { type: 'chose', params: { choice: 'change_contact' } }, target: 'orderLineStatus', actions: 'recordAnswer' },
-          { guard: { type: 'chose', params: { choice: 'check_change' } }, target: 'verifyUpdate', actions: 'recordAnswer' },
-        ],
-      },
-    },
+    entry: question('entry', [
+      answer('never_arrived', 'spamCheck'),
+      answer('change_contact', 'orderLineStatus'),
+      answer('check_change', 'verifyUpdate'),
+    ]),
     // N1: spam, junk and filters; allow-list the sender.
-    spamCheck: {
-      entry: [{ type: 'enterStep', params: { step: 'spamCheck' } }],
-      exit: 'clearNotice',
-      on: {
-        CHOOSE: [
-          { guard: { type: 'chose', params: { choice: 'found' } }, target: 'emailFound', actions: 'recordAnswer' },
-          { guard: { type: 'chose', params: { choice: 'not_found' } }, target: 'orderLineStatus', actions: 'recordAnswer' },
-        ],
-      },
-    },
+    spamCheck: question('spamCheck', [answer('found', 'emailFound'), answer('not_found', 'orderLineStatus')]),
     // N2: the order line's status in CCW.
-    orderLineStatus: {
-      entry: [{ type: 'enterStep', params: { step: 'orderLineStatus' } }],
-      exit: 'clearNotice',
-      on: {
-        CHOOSE: [
-          { guard: { type: 'chose', params: { choice: 'awaiting' } }, target: 'editAccess', actions: 'recordAnswer' },
-          { guard: { type: 'chose', params: { choice: 'closed' } }, target: 'closedOrder', actions: 'recordAnswer' },
-          { guard: { type: 'chose', params: { choice: 'not_sure' } }, target: 'lineStatusHelp', actions: 'recordAnswer' },
-        ],
-      },
-    },
+    orderLineStatus: question('orderLineStatus', [
+      answer('awaiting', 'editAccess'),
+      answer('closed', 'closedOrder'),
+      answer('not_sure', 'lineStatusHelp'),
+    ]),
     // N2, not sure: where the status is shown, then the same question again.
-    lineStatusHelp: {
-      entry: [{ type: 'enterStep', params: { step: 'lineStatusHelp' } }],
-      exit: 'clearNotice',
-      on: {
-        CHOOSE: [
-          { guard: { type: 'chose', params: { choice: 'awaiting' } }, target: 'editAccess', actions: 'recordAnswer' },
-          { guard: { type: 'chose', params: { choice: 'closed' } }, target: 'closedOrder', actions: 'recordAnswer' },
-          {
-            guard: { type: 'chose', params: { choice: 'cant_find' } },
-            target: 'needsCase',
-            actions: ['recordAnswer', { type: 'setCaseReason', params: { reason: 'requested' } }],
-          },
-        ],
-      },
-    },
+    lineStatusHelp: question('lineStatusHelp', [
+      answer('awaiting', 'editAccess'),
+      answer('closed', 'closedOrder'),
+      answer('cant_find', 'needsCase', { caseReason: 'requested' }),
+    ]),
     // N3 (scenario 1): can the person edit the order in CCW?
-    editAccess: {
-      entry: [{ type: 'enterStep', params: { step: 'editAccess' } }],
-      exit: 'clearNotice',
-      on: {
-        CHOOSE: [
-          { guard: { type: 'chose', params: { choice: 'can_edit' } }, target: 'ponrCheck', actions: 'recordAnswer' },
-          { guard: { type: 'chose', params: { choice: 'cannot_edit' } }, target: 'forwardToOwner', actions: 'recordAnswer' },
-        ],
-      },
-    },
+    editAccess: question('editAccess', [answer('can_edit', 'ponrCheck'), answer('cannot_edit', 'forwardToOwner')]),
     // N7 (scenario 2): why the line closed, where closed orders are edited, and edit access.
-    closedOrder: {
-      entry: [{ type: 'enterStep', params: { step: 'closedOrder' } }],
-      exit: 'clearNotice',
-      on: {
-        CHOOSE: [
-          { guard: { type: 'chose', params: { choice: 'can_edit' } }, target: 'ponrCheck', actions: 'recordAnswer' },
-          { guard: { type: 'chose', params: { choice: 'cannot_edit' } }, target: 'forwardToOwner', actions: 'recordAnswer' },
-        ],
-      },
-    },
+    closedOrder: question('closedOrder', [answer('can_edit', 'ponrCheck'), answer('cannot_edit', 'forwardToOwner')]),
     // N4 (both scenarios): has the organization been onboarded to Control Hub (point of no return)?
-    ponrCheck: {
-      entry: [{ type: 'enterStep', params: { step: 'ponrCheck' } }],
-      exit: 'clearNotice',
-      on: {
-        CHOOSE: [
-          { guard: { type: 'chose', params: { choice: 'onboarded' } }, target: 'adminPortal', actions: 'recordAnswer' },
-          {
-            guard: and([{ type: 'chose', params: { choice: 'not_onboarded' } }, 'orderIsClosed']),
-            target: 'closedEditSteps',
-            actions: 'recordAnswer',
-          },
-          { guard: { type: 'chose', params: { choice: 'not_onboarded' } }, target: 'editSteps', actions: 'recordAnswer' },
-          { guard: { type: 'chose', params: { choice: 'not_sure' } }, target: 'ponrHelp', actions: 'recordAnswer' },
-        ],
-      },
-    },
+    ponrCheck: question('ponrCheck', [
+      answer('onboarded', 'adminPortal'),
+      answer('not_onboarded', 'closedEditSteps', { when: 'orderIsClosed' }),
+      answer('not_onboarded', 'editSteps'),
+      answer('not_sure', 'ponrHelp'),
+    ]),
     // N4, not sure: how to tell; "still not sure" tries the edit (CCW refuses it after the PONR).
-    ponrHelp: {
-      entry: [{ type: 'enterStep', params: { step: 'ponrHelp' } }],
-      exit: 'clearNotice',
-      on: {
-        CHOOSE: [
-          { guard: { type: 'chose', params: { choice: 'onboarded' } }, target: 'adminPortal', actions: 'recordAnswer' },
-          {
-            guard: and([{ type: 'chose', params: { choice: 'not_onboarded' } }, 'orderIsClosed']),
-            target: 'closedEditSteps',
-            actions: 'recordAnswer',
-          },
-          { guard: { type: 'chose', params: { choice: 'not_onboarded' } }, target: 'editSteps', actions: 'recordAnswer' },
-          {
-            guard: and([{ type: 'chose', params: { choice: 'still_not_sure' } }, 'orderIsClosed']),
-            target: 'closedEditSteps',
-            actions: 'recordAnswer',
-          },
-          { guard: { type: 'chose', params: { choice: 'still_not_sure' } }, target: 'editSteps', actions: 'recordAnswer' },
-        ],
-      },
-    },
+    ponrHelp: question('ponrHelp', [
+      answer('onboarded', 'adminPortal'),
+      answer('not_onboarded', 'closedEditSteps', { when: 'orderIsClosed' }),
+      answer('not_onboarded', 'editSteps'),
+      answer('still_not_sure', 'closedEditSteps', { when: 'orderIsClosed' }),
+      answer('still_not_sure', 'editSteps'),
+    ]),
     // N5: Edit, Save (optionally Apply to all lines), Done.
-    editSteps: {
-      entry: [{ type: 'enterStep', params: { step: 'editSteps' } }],
-      exit: 'clearNotice',
-      on: {
-        CHOOSE: [
-          { guard: { type: 'chose', params: { choice: 'worked' } }, target: 'verifyUpdate', actions: 'recordAnswer' },
-          { guard: { type: 'chose', params: { choice: 'failed' } }, target: 'browserFixes', actions: 'recordAnswer' },
-        ],
-      },
-    },
+    editSteps: question('editSteps', [answer('worked', 'verifyUpdate'), answer('failed', 'browserFixes')]),
     // N7, before the PONR: edit or resend on the Cloud/SaaS Subscription page; 2(a) the pop-up.
-    closedEditSteps: {
-      entry: [{ type: 'enterStep', params: { step: 'closedEditSteps' } }],
-      exit: 'clearNotice',
-      on: {
-        CHOOSE: [
-          { guard: { type: 'chose', params: { choice: 'worked' } }, target: 'verifyUpdate', actions: 'recordAnswer' },
-          { guard: { type: 'chose', params: { choice: 'popup_admin' } }, target: 'adminPortal', actions: 'recordAnswer' },
-          { guard: { type: 'chose', params: { choice: 'failed' } }, target: 'browserFixes', actions: 'recordAnswer' },
-        ],
-      },
-    },
+    closedEditSteps: question('closedEditSteps', [
+      answer('worked', 'verifyUpdate'),
+      answer('popup_admin', 'adminPortal'),
+      answer('failed', 'browserFixes'),
+    ]),
     // N8: browser fixes; each one tried is remembered and not offered again.
-    browserFixes: {
-      entry: [{ type: 'enterStep', params: { step: 'browserFixes' } }],
-      exit: 'clearNotice',
-      on: {
-        CHOOSE: [
-          { guard: 'choseUntriedFix', target: 'retryEdit', actions: 'recordAnswer' },
-          {
-            guard: { type: 'chose', params: { choice: 'none_helped' } },
-            target: 'needsCase',
-            actions: ['recordAnswer', { type: 'setCaseReason', params: { reason: 'fixes_failed' } }],
-          },
-        ],
-      },
-    },
+    browserFixes: question('browserFixes', [
+      { guard: 'choseUntriedFix', target: 'retryEdit', actions: 'recordAnswer' },
+      answer('none_helped', 'needsCase', { caseReason: 'fixes_failed' }),
+    ]),
     // N8: did the edit work after that fix? Still failing after all three -> N9.
-    retryEdit: {
-      entry: [{ type: 'enterStep', params: { step: 'retryEdit' } }],
-      exit: 'clearNotice',
-      on: {
-        CHOOSE: [
-          { guard: { type: 'chose', params: { choice: 'worked' } }, target: 'verifyUpdate', actions: 'recordAnswer' },
-          {
-            guard: and([{ type: 'chose', params: { choice: 'failed' } }, 'allFixesTried']),
-            target: 'needsCase',
-            actions: ['recordAnswer', { type: 'setCaseReason', params: { reason: 'fixes_failed' } }],
-          },
-          { guard: { type: 'chose', params: { choice: 'failed' } }, target: 'browserFixes', actions: 'recordAnswer' },
-        ],
-      },
-    },
+    retryEdit: question('retryEdit', [
+      answer('worked', 'verifyUpdate'),
+      answer('failed', 'needsCase', { when: 'allFixesTried', caseReason: 'fixes_failed' }),
+      answer('failed', 'browserFixes'),
+    ]),
     // N6: verify in Transaction Manager.
-    verifyUpdate: {
-      entry: [{ type: 'enterStep', params: { step: 'verifyUpdate' } }],
-      exit: 'clearNotice',
-      on: {
-        CHOOSE: [
-          { guard: { type: 'chose', params: { choice: 'updated' } }, target: 'changeConfirmed', actions: 'recordAnswer' },
-          {
-            guard: and([{ type: 'chose', params: { choice: 'not_updated' } }, 'editedInThisConversation']),
-            target: 'needsCase',
-            actions: ['recordAnswer', { type: 'setCaseReason', params: { reason: 'verification_failed' } }],
-          },
-          // Came only to check and the change is not there: make the change now.
-          { guard: { type: 'chose', params: { choice: 'not_updated' } }, target: 'orderLineStatus', actions: 'recordAnswer' },
-        ],
-      },
-    },
+    verifyUpdate: question('verifyUpdate', [
+      answer('updated', 'changeConfirmed'),
+      answer('not_updated', 'needsCase', { when: 'editedInThisConversation', caseReason: 'verification_failed' }),
+      // Came only to check and the change is not there: make the change now.
+      answer('not_updated', 'orderLineStatus'),
+    ]),
 
     emailFound: { type: 'final', output: ({ context }) => ({ outcome: 'resolved', resolution: 'email_found', ...caseOffer(context) }) },
     changeConfirmed: { type: 'final', output: ({ context }) => ({ outcome: 'resolved', resolution: 'change_verified', ...caseOffer(context) }) },
