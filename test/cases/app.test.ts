@@ -3,46 +3,19 @@
  * over (N9) to the intake, the case is stored, the running app's delivery worker posts it to a real
  * signed-webhook receiver, and the person's next message shows the external ticket id.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createApplication, type Application } from '../../src/app';
-import { loadConfig } from '../../src/config';
+import { describe, expect, it, vi } from 'vitest';
 import type { Inbound } from '../../src/engine/types';
 import { createLogger } from '../../src/log';
-import { webhookReceiver } from './helpers';
+import { useWebhookApp, WEBHOOK_PATH } from './webhook-app';
 
-const SECRET = 'app-test-webhook-secret-0123';
-let dir: string;
-let app: Application | undefined;
-let receiver: Awaited<ReturnType<typeof webhookReceiver>>;
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cases-app-'));
-  receiver = await webhookReceiver(SECRET);
-});
-afterEach(async () => {
-  await app?.close(2_000);
-  app = undefined;
-  await receiver.receiver.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const env = useWebhookApp('app-test-webhook-secret-0123', 'cases-app-');
 
 describe('support cases in the assembled app', () => {
   it('walks the real flow to N9, opens the case, delivers it, and tells the person the ticket id on the next turn', async () => {
-    const config = loadConfig({
-      DATABASE_URL: `sqlite:${join(dir, 'bot.sqlite')}`,
-      LOG_LEVEL: 'silent',
-      CASE_BACKEND: 'webhook',
-      CASE_WEBHOOK_URL: `${receiver.receiver.url}/hooks/cases`,
-      CASE_WEBHOOK_SECRET: SECRET,
-      CASE_DELIVERY_POLL_SECONDS: '0.05',
-    });
     const logs: string[] = [];
-    app = await createApplication(config, { logger: createLogger('debug', { write: (line: string) => void logs.push(line) }), processMetrics: false });
+    const app = await env.start({}, createLogger('debug', { write: (line: string) => void logs.push(line) }));
     const user = { id: 'aad-1', name: 'Iryna', email: 'iryna@partner.example' };
-    const send = (extra: Partial<Inbound>) => app!.engine.handle({ channel: 'msteams', conversationId: 'teams-conv-1', user, locale: 'en-US', ...extra });
+    const send = (extra: Partial<Inbound>) => app.engine.handle({ channel: 'msteams', conversationId: 'teams-conv-1', user, locale: 'en-US', ...extra });
 
     await send({ kind: 'greeting' });
     for (const id of ['change_contact', 'awaiting', 'can_edit', 'not_onboarded', 'failed', 'incognito', 'failed', 'cache_cookies', 'failed']) {
@@ -72,11 +45,11 @@ describe('support cases in the assembled app', () => {
 
     // The running app's worker delivers it.
     await app.listen(0, '127.0.0.1');
-    await vi.waitFor(async () => expect((await app!.cases!.repository.findByReference('PCE-000001'))!.delivery.status).toBe('delivered'), {
+    await vi.waitFor(async () => expect((await app.cases!.repository.findByReference('PCE-000001'))!.delivery.status).toBe('delivered'), {
       timeout: 10_000,
     });
-    expect(receiver.accepted.size).toBe(1);
-    expect(receiver.receiver.requests[0]!.url).toBe('/hooks/cases');
+    expect(env.receiver.accepted.size).toBe(1);
+    expect(env.receiver.receiver.requests[0]!.url).toBe(WEBHOOK_PATH);
 
     r = await send({ text: 'any news?' });
     expect(r.messages[0]!.paragraphs.join(' ')).toContain('Cisco support has it as ticket TCK-PCE-000001.');

@@ -5,57 +5,28 @@
  * without writing again: a post to the Webex room (fake Webex API on loopback), a bot message in
  * the Direct Line stream (read back over HTTP as Web Chat polls it).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createApplication, type Application } from '../../src/app';
-import { loadConfig } from '../../src/config';
+import { describe, expect, it, vi } from 'vitest';
 import { createTranslator } from '../../src/i18n';
 import { createLogger } from '../../src/log';
 import type { SqlStore } from '../../src/storage';
 import { FakeWebex } from '../fakes/webex-api';
 import { DirectLineTestClient } from '../channels/directline/harness';
-import { seedCase, webhookReceiver } from './helpers';
+import { seedCase } from './helpers';
+import { useWebhookApp } from './webhook-app';
 
 const t = createTranslator();
-const SECRET = 'ticket-notice-webhook-secret';
-let dir: string;
-let app: Application | undefined;
-let receiver: Awaited<ReturnType<typeof webhookReceiver>>;
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ticket-notice-'));
-  receiver = await webhookReceiver(SECRET);
-});
-afterEach(async () => {
-  await app?.close(2_000);
-  app = undefined;
-  await receiver.receiver.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function config(extra: Record<string, string>) {
-  return loadConfig({
-    DATABASE_URL: `sqlite:${join(dir, 'bot.sqlite')}`,
-    LOG_LEVEL: 'silent',
-    CASE_BACKEND: 'webhook',
-    CASE_WEBHOOK_URL: `${receiver.receiver.url}/cases`,
-    CASE_WEBHOOK_SECRET: SECRET,
-    CASE_DELIVERY_POLL_SECONDS: '0.05',
-    WEBCHAT_UPLOAD_DIR: join(dir, 'uploads'),
-    ...extra,
-  });
-}
+const env = useWebhookApp('ticket-notice-webhook-secret', 'ticket-notice-');
 
 describe('the ticket id, told without being asked', () => {
   it('Webex: posted to the room in the conversation language', async () => {
     const fake = await FakeWebex.start();
     try {
-      app = await createApplication(
-        config({ WEBEX_BOT_TOKEN: fake.token, WEBEX_WEBHOOK_SECRET: 'webex-secret-0123456789', WEBEX_API_URL: fake.url, WEBCHAT_ENABLED: 'false' }),
-        { logger: createLogger('silent'), processMetrics: false },
-      );
+      const app = await env.start({
+        WEBEX_BOT_TOKEN: fake.token,
+        WEBEX_WEBHOOK_SECRET: 'webex-secret-0123456789',
+        WEBEX_API_URL: fake.url,
+        WEBCHAT_ENABLED: 'false',
+      });
       const room = fake.room('direct');
       const record = await seedCase(app.store as SqlStore, { conversationKey: `webex:${room.id}`, channel: 'webex', locale: 'uk' });
       await app.listen(0, '127.0.0.1');
@@ -66,14 +37,13 @@ describe('the ticket id, told without being asked', () => {
       // Markdown-escaped as every Webex note; the words are the locale's.
       expect(String(posted.markdown).replace(/\\(.)/g, '$1')).toBe(expected);
     } finally {
-      await app?.close(2_000);
-      app = undefined;
+      await env.close();
       await fake.close();
     }
   });
 
   it('Web Chat: appended to the Direct Line stream the browser polls', async () => {
-    app = await createApplication(config({ WEBCHAT_ENABLED: 'true' }), { logger: createLogger('silent'), processMetrics: false });
+    const app = await env.start({ WEBCHAT_ENABLED: 'true' });
     const { url } = await app.listen(0, '127.0.0.1');
     const client = new DirectLineTestClient(url);
     const conversation = await client.startOk();
@@ -94,18 +64,14 @@ describe('the ticket id, told without being asked', () => {
 
   it('a conversation no channel can reach (no stored reference) is logged as unreachable: the next message shows the id', async () => {
     const logs: string[] = [];
-    app = await createApplication(config({ WEBCHAT_ENABLED: 'false' }), {
-      logger: createLogger('info', { write: (line: string) => void logs.push(line) }),
-      processMetrics: false,
-    });
+    const app = await env.start({ WEBCHAT_ENABLED: 'false' }, createLogger('info', { write: (line: string) => void logs.push(line) }));
     const record = await seedCase(app.store as SqlStore, { conversationKey: 'msteams:a:never-seen', channel: 'msteams', locale: 'en' });
     await app.listen(0, '127.0.0.1');
-    await vi.waitFor(async () => expect((await app!.cases!.repository.findByReference(record.reference))!.delivery.status).toBe('delivered'), {
+    await vi.waitFor(async () => expect((await app.cases!.repository.findByReference(record.reference))!.delivery.status).toBe('delivered'), {
       timeout: 10_000,
       interval: 20,
     });
-    await app.close(2_000);
-    app = undefined;
+    await env.close();
     const notice = logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'ticket id notice');
     expect(notice).toMatchObject({ case: record.reference, result: 'unreachable' });
   });

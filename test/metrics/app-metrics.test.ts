@@ -2,33 +2,13 @@
  * /metrics on the assembled application: real turns through the real flow, a case delivered by the
  * running app's worker to a real signed-webhook receiver, scraped over HTTP with the token.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createApplication, type Application } from '../../src/app';
-import { loadConfig } from '../../src/config';
+import { describe, expect, it, vi } from 'vitest';
 import type { Inbound } from '../../src/engine/types';
-import { createLogger } from '../../src/log';
-import { webhookReceiver } from '../cases/helpers';
+import { useWebhookApp } from '../cases/webhook-app';
 
-const SECRET = 'metrics-test-webhook-secret-01';
 const TOKEN = 'metrics-app-token-0123456789';
-let dir: string;
-let app: Application | undefined;
-let receiver: Awaited<ReturnType<typeof webhookReceiver>>;
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'metrics-app-'));
-  receiver = await webhookReceiver(SECRET);
-});
-afterEach(async () => {
-  await app?.close(2_000);
-  app = undefined;
-  await receiver.receiver.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const env = useWebhookApp('metrics-test-webhook-secret-01', 'metrics-app-');
 
 function value(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
   const family = parsePrometheusTextFormat(text).find((f) => f.name === name);
@@ -38,18 +18,9 @@ function value(text: string, name: string, labels: Record<string, string> = {}):
 
 describe('GET /metrics of the assembled app', () => {
   it('moves with real turns and case deliveries, behind the token', async () => {
-    const config = loadConfig({
-      DATABASE_URL: `sqlite:${join(dir, 'bot.sqlite')}`,
-      LOG_LEVEL: 'silent',
-      METRICS_TOKEN: TOKEN,
-      CASE_BACKEND: 'webhook',
-      CASE_WEBHOOK_URL: `${receiver.receiver.url}/hooks/cases`,
-      CASE_WEBHOOK_SECRET: SECRET,
-      CASE_DELIVERY_POLL_SECONDS: '0.05',
-    });
-    app = await createApplication(config, { logger: createLogger('silent'), processMetrics: false });
+    const app = await env.start({ METRICS_TOKEN: TOKEN });
     const send = (extra: Partial<Inbound>) =>
-      app!.engine.handle({ channel: 'msteams', conversationId: 'metrics-1', user: { id: 'aad-m' }, locale: 'en-US', ...extra });
+      app.engine.handle({ channel: 'msteams', conversationId: 'metrics-1', user: { id: 'aad-m' }, locale: 'en-US', ...extra });
 
     await send({ kind: 'greeting' });
     for (const id of ['change_contact', 'awaiting', 'can_edit', 'not_onboarded', 'failed', 'none_helped']) await send({ choice: { id } });
@@ -64,7 +35,7 @@ describe('GET /metrics of the assembled app', () => {
     expect(value(before, 'pce_bot_turns_total', { channel: 'msteams', outcome: 'case_opened' })).toBe(1);
 
     const { url } = await app.listen(0, '127.0.0.1');
-    await vi.waitFor(() => expect(receiver.accepted.size).toBe(1), { timeout: 10_000 });
+    await vi.waitFor(() => expect(env.receiver.accepted.size).toBe(1), { timeout: 10_000 });
     expect((await fetch(`${url}/metrics`)).status).toBe(401);
     await vi.waitFor(
       async () => {

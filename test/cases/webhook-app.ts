@@ -1,0 +1,70 @@
+/**
+ * The assembled application with its case backend pointed at a real signed-webhook receiver, in a
+ * fresh temp dir per test. Apart from helpers.ts so that tests which only need a receiver or a seeded
+ * case do not load the whole application.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
+import { createApplication, type Application } from '../../src/app';
+import { loadConfig, type Config } from '../../src/config';
+import { createLogger, type Logger } from '../../src/log';
+import { webhookReceiver } from './helpers';
+
+/** Where the app posts its cases on the receiver. */
+export const WEBHOOK_PATH = '/hooks/cases';
+
+/**
+ * Call at the top of a test file: before each test a temp dir and a webhook receiver checking
+ * `secret` are made; after it the app (if started and not closed) is closed, the receiver stopped
+ * and the dir removed.
+ */
+export function useWebhookApp(secret: string, dirPrefix: string) {
+  let dir = '';
+  let receiver: Awaited<ReturnType<typeof webhookReceiver>> | undefined;
+  let app: Application | undefined;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), dirPrefix));
+    receiver = await webhookReceiver(secret);
+  });
+  afterEach(async () => {
+    await close();
+    await receiver?.receiver.stop();
+    receiver = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function close(): Promise<void> {
+    await app?.close(2_000);
+    app = undefined;
+  }
+
+  /** SQLite and uploads in the temp dir, cases delivered to the receiver every 50 ms; `extra` adds settings. */
+  function config(extra: Record<string, string> = {}): Config {
+    return loadConfig({
+      DATABASE_URL: `sqlite:${join(dir, 'bot.sqlite')}`,
+      LOG_LEVEL: 'silent',
+      CASE_BACKEND: 'webhook',
+      CASE_WEBHOOK_URL: `${receiver!.receiver.url}${WEBHOOK_PATH}`,
+      CASE_WEBHOOK_SECRET: secret,
+      CASE_DELIVERY_POLL_SECONDS: '0.05',
+      WEBCHAT_UPLOAD_DIR: join(dir, 'uploads'),
+      ...extra,
+    });
+  }
+
+  return {
+    get receiver() {
+      return receiver!;
+    },
+    /** Creates the app (not yet listening) with `config(extra)`; the after-hook closes it. */
+    async start(extra: Record<string, string> = {}, logger: Logger = createLogger('silent')): Promise<Application> {
+      app = await createApplication(config(extra), { logger, processMetrics: false });
+      return app;
+    },
+    /** Closes the app now, e.g. to read what it logged while stopping. */
+    close,
+  };
+}
