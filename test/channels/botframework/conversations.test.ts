@@ -5,31 +5,17 @@
  * Paths are written as choice ids; what is shown and typed is read from the bot's own replies and
  * the flow's view of the stored conversation, never hard-coded text.
  */
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OutcomeKind } from '../../../dialogs/flow';
 import { provisioningContactFlow } from '../../../dialogs/provisioning-contact/machine';
 import { supportCaseFlow } from '../../../dialogs/support-case';
 import { escapeMarkdown } from '../../../src/channels/botframework/render';
 import { createTranslator } from '../../../src/i18n';
-import { FakeConnector } from './fake-connector';
-import { Person, startBot, storedView, tempDir, type BotUnderTest } from './harness';
+import { Person, storedView, useBotWithConnector } from './harness';
 
 const t = createTranslator();
 const FLOWS = [provisioningContactFlow, supportCaseFlow];
-const dir = tempDir();
-const connector = new FakeConnector();
-let bot: BotUnderTest;
-
-beforeAll(async () => {
-  await connector.start();
-  bot = await startBot(join(dir.path, 'bot.sqlite'));
-});
-afterAll(async () => {
-  await bot.close();
-  await connector.close();
-  dir.remove();
-});
+const { bot, connector } = useBotWithConnector();
 
 interface Path {
   name: string;

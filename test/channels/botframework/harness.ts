@@ -7,13 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { FlowDefinition, StepView } from '../../../dialogs/flow';
 import { provisioningContactFlow } from '../../../dialogs/provisioning-contact/machine';
 import { createApplication, type Application, type ApplicationOptions } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
 import { createLogger } from '../../../src/log';
-import type { FakeConnector } from './fake-connector';
+import { FakeConnector } from './fake-connector';
 
 export function tempDir(prefix = 'pce-bf-'): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -36,6 +36,36 @@ export async function startBot(
   const application = await createApplication(config, { logger: createLogger('silent'), processMetrics: false, ...options });
   const { url } = await application.listen(0, '127.0.0.1');
   return { application, url, close: async () => void (await application.close(5_000)) };
+}
+
+/**
+ * One bot for all the tests of a file, replying through a fake connector: both start before the
+ * first test; after the last the bot and the connector close and the bot's temp dir is removed.
+ */
+export function useBotWithConnector(): { bot: BotUnderTest; connector: FakeConnector } {
+  const connector = new FakeConnector();
+  let dir: ReturnType<typeof tempDir> | undefined;
+  let started: BotUnderTest | undefined;
+  beforeAll(async () => {
+    dir = tempDir();
+    await connector.start();
+    started = await startBot(join(dir.path, 'bot.sqlite'));
+  });
+  afterAll(async () => {
+    await started?.close();
+    await connector.close();
+    dir?.remove();
+  });
+  const bot: BotUnderTest = {
+    get application() {
+      return started!.application;
+    },
+    get url() {
+      return started!.url;
+    },
+    close: async () => started?.close(),
+  };
+  return { bot, connector };
 }
 
 export interface ShownChoice {

@@ -1,23 +1,9 @@
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createTranslator } from '../../../src/i18n';
-import { FakeConnector } from './fake-connector';
-import { Person, startBot, storedView, tempDir, type BotUnderTest, type Reply } from './harness';
+import { Person, storedView, useBotWithConnector, type Reply } from './harness';
 
 const t = createTranslator();
-const dir = tempDir();
-const connector = new FakeConnector();
-let bot: BotUnderTest;
-
-beforeAll(async () => {
-  await connector.start();
-  bot = await startBot(join(dir.path, 'bot.sqlite'));
-});
-afterAll(async () => {
-  await bot.close();
-  await connector.close();
-  dir.remove();
-});
+const { bot, connector } = useBotWithConnector();
 
 function firstChoice(reply: Reply) {
   const choice = reply.choices[0];
