@@ -40,6 +40,7 @@ import {
 import { KeyedMutex } from './keyed-mutex';
 import { SqliteCheckpointer } from './sqlite-checkpointer';
 import { SqliteGroupCommit } from './sqlite-group-commit';
+import { CONVERSATION_COLUMNS, CONVERSATION_UPSERT } from './turn-sql';
 import { withStatementCache } from './statement-cache';
 import { migrationProvider } from './migrations/index';
 import { migrationDatabase } from './pg-migration-db';
@@ -381,26 +382,8 @@ export class SqlStore implements Store {
       if (commit.activityKey && Number(row?.marked) === 0) throw new DuplicateActivityError(commit.activityKey);
       if (Number(row?.saved) === 0) throw new ConcurrentTurnError(c.key, c.turn);
     } else {
-      const run = (sqlText: string, params: unknown[]) => trx.executeQuery(CompiledQuery.raw(sqlText, params));
-      if (commit.activityKey) {
-        const marked = await run(SQLITE.markProcessed, [commit.activityKey, now]);
-        if (marked.numAffectedRows === 0n) throw new DuplicateActivityError(commit.activityKey);
-      }
-      const saved = await run(SQLITE.saveConversation, conversation);
-      if (saved.numAffectedRows === 0n) throw new ConcurrentTurnError(c.key, c.turn);
-      if (commit.transcript.length) {
-        await run(
-          sqliteInsert('transcript_entries', ['conversation_key', 'at', 'sender', 'text'], commit.transcript.length),
-          commit.transcript.flatMap((e) => [c.key, e.at, e.from, e.text]),
-        );
-      }
-      if (commit.userLocale) await run(SQLITE.saveUserLocale, [commit.userLocale.userKey, commit.userLocale.locale, now]);
-      if (funnel.length) {
-        await run(
-          sqliteInsert('funnel_events', ['at', 'conversation_key', 'channel', 'locale', 'mode', 'kind', 'step', 'value'], funnel.length),
-          funnel.flatMap((f) => [f.at, f.conversationKey, f.channel, f.locale, f.mode, f.kind, f.step, f.value ?? null]),
-        );
-      }
+      // The same better-sqlite3 connection Kysely's transaction is open on.
+      this.requireGroupCommit().writeRows(commit, now);
     }
     for (const writer of turnWriters) if (writer.applies(commit)) await writer.write(trx, commit, this.kind);
   }
@@ -584,6 +567,11 @@ export class SqlStore implements Store {
     return scope && !scope.ended ? scope.db : undefined;
   }
 
+  private requireGroupCommit(): SqliteGroupCommit {
+    if (!this.groupCommit) throw new StorageError(this.closed ? 'The store is closed.' : 'The store is not open yet: call open() first.');
+    return this.groupCommit;
+  }
+
   private requireRoot(): Kysely<Database> {
     if (!this.root) throw new StorageError(this.closed ? 'The store is closed.' : 'The store is not open yet: call open() first.');
     return this.root;
@@ -610,34 +598,6 @@ const LOAD_TURN_PG = `select
   (select locale from user_locales where user_key = $2) as user_locale,
   c.*
 from (select 1) as one left join conversations as c on c.key = $3`;
-
-const CONVERSATION_COLUMNS = 'key, channel, flow_id, flow_version, snapshot, parents, locale, turn, user_id, created_at, updated_at';
-const CONVERSATION_UPSERT = `on conflict (key) do update set
-    channel = excluded.channel, flow_id = excluded.flow_id, flow_version = excluded.flow_version,
-    snapshot = excluded.snapshot, parents = excluded.parents, locale = excluded.locale, turn = excluded.turn,
-    user_id = excluded.user_id, updated_at = excluded.updated_at
-  where conversations.turn < excluded.turn`;
-
-const SQLITE = {
-  markProcessed: 'insert into processed_activities (key, created_at) values (?, ?) on conflict (key) do nothing',
-  saveConversation: `insert into conversations (${CONVERSATION_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ${CONVERSATION_UPSERT}`,
-  saveUserLocale:
-    'insert into user_locales (user_key, locale, updated_at) values (?, ?, ?) on conflict (user_key) do update set locale = excluded.locale, updated_at = excluded.updated_at',
-} as const;
-
-const sqliteInserts = new Map<string, string>();
-/** `insert into table (columns) values (?, …), …` for `rows` rows (the texts are kept: few distinct row counts occur). */
-function sqliteInsert(table: string, columns: string[], rows: number): string {
-  const id = `${table}:${rows}`;
-  let text = sqliteInserts.get(id);
-  if (!text) {
-    const row = `(${columns.map(() => '?').join(', ')})`;
-    text = `insert into ${table} (${columns.join(', ')}) values ${Array.from({ length: rows }, () => row).join(', ')}`;
-    sqliteInserts.set(id, text);
-  }
-  return text;
-}
 
 /**
  * A whole turn's rows in one PostgreSQL statement. All parts run; a duplicate activity

@@ -17,6 +17,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConcurrentTurnError, DuplicateActivityError } from './errors';
 import type { TurnCommit } from './store';
+import { CONVERSATION_COLUMNS, CONVERSATION_UPSERT } from './turn-sql';
 
 interface Pending {
   commit: TurnCommit;
@@ -25,7 +26,6 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-const CONVERSATION_COLUMNS = 'key, channel, flow_id, flow_version, snapshot, parents, locale, turn, user_id, created_at, updated_at';
 
 export class SqliteGroupCommit {
   private queue: Pending[] = [];
@@ -47,11 +47,7 @@ export class SqliteGroupCommit {
   ) {
     this.markProcessed = db.prepare('insert into processed_activities (key, created_at) values (?, ?) on conflict (key) do nothing');
     this.saveConversation = db.prepare(`insert into conversations (${CONVERSATION_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  on conflict (key) do update set
-    channel = excluded.channel, flow_id = excluded.flow_id, flow_version = excluded.flow_version,
-    snapshot = excluded.snapshot, parents = excluded.parents, locale = excluded.locale, turn = excluded.turn,
-    user_id = excluded.user_id, updated_at = excluded.updated_at
-  where conversations.turn < excluded.turn`);
+  ${CONVERSATION_UPSERT}`);
     this.saveUserLocale = db.prepare(
       'insert into user_locales (user_key, locale, updated_at) values (?, ?, ?) on conflict (user_key) do update set locale = excluded.locale, updated_at = excluded.updated_at',
     );
@@ -60,7 +56,7 @@ export class SqliteGroupCommit {
       'insert into funnel_events (at, conversation_key, channel, locale, mode, kind, step, value) values (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     // A better-sqlite3 transaction function called inside another one runs as a savepoint.
-    this.writeOne = db.transaction((p: Pending) => this.write(p));
+    this.writeOne = db.transaction((p: Pending) => this.writeRows(p.commit, p.now));
     this.writeBatch = db.transaction((batch: Pending[]) =>
       batch.map((p) => {
         try {
@@ -109,7 +105,11 @@ export class SqliteGroupCommit {
     });
   }
 
-  private write({ commit, now }: Pending): void {
+  /**
+   * The turn's own rows, synchronously, on the connection's current transaction. Also used by the
+   * store for turns with turn-writer rows, inside the Kysely transaction it opens for them.
+   */
+  writeRows(commit: TurnCommit, now: string): void {
     const c = commit.conversation;
     if (commit.activityKey && this.markProcessed.run(commit.activityKey, now).changes === 0) {
       throw new DuplicateActivityError(commit.activityKey);
