@@ -8,12 +8,12 @@ import {
   ActivityTypes,
   CardFactory,
   CloudAdapter,
-  ConfigurationBotFrameworkAuthentication,
   ConfigurationServiceClientCredentialFactory,
   DeliveryModes,
   type Activity,
   type TurnContext,
 } from 'botbuilder';
+import { ReusingBotFrameworkAuthentication } from './reusing-auth';
 import type { Request, Response, Server } from 'restify';
 import type { Config } from '../../config';
 import type { Engine } from '../../engine/engine';
@@ -94,7 +94,7 @@ export function createAdapter(config: BotFrameworkAuthConfig, endpoints: BotFram
     MicrosoftAppType: config.MicrosoftAppType,
     MicrosoftAppTenantId: config.MicrosoftAppTenantId ?? '',
   });
-  const auth = new ConfigurationBotFrameworkAuthentication(
+  const auth = new ReusingBotFrameworkAuthentication(
     {
       MicrosoftAppId: config.MicrosoftAppId ?? '',
       MicrosoftAppTenantId: config.MicrosoftAppTenantId ?? '',

@@ -1,0 +1,85 @@
+/**
+ * Bot Framework authentication that reuses its outbound clients. `CloudAdapter` asks for a new
+ * `ConnectorClient` and a new `UserTokenClient` on every activity, and each builds an Azure HTTP
+ * pipeline (policies, sanitizer, user agent): about a tenth of a turn's CPU (bench/PROFILING.md),
+ * spent even when the replies come back in the response (`expectReplies`) and no client is used.
+ * Both are stateless between requests (the credentials object caches and refreshes its own token),
+ * so one per bot app id, service URL and audience serves every turn, as botbuilder's older
+ * `BotFrameworkAdapter` did with its connector client cache.
+ */
+import { ConfigurationBotFrameworkAuthentication, type Activity } from 'botbuilder';
+import {
+  AuthenticationConstants,
+  ConnectorFactory,
+  type AuthenticateRequestResult,
+  type ClaimsIdentity,
+  type ConnectorClient,
+  type UserTokenClient,
+} from 'botframework-connector';
+
+/** Kept clients at most (service URLs are few: a handful of regional Teams endpoints, an emulator). */
+const MAX_CLIENTS = 64;
+
+/** A small map that forgets its oldest entry when full, and forgets a promise that failed. */
+class ClientCache<T> {
+  private readonly entries = new Map<string, Promise<T>>();
+
+  get(key: string, create: () => Promise<T>): Promise<T> {
+    const hit = this.entries.get(key);
+    if (hit) return hit;
+    const made = create();
+    made.catch(() => {
+      if (this.entries.get(key) === made) this.entries.delete(key);
+    });
+    this.entries.set(key, made);
+    if (this.entries.size > MAX_CLIENTS) this.entries.delete(this.entries.keys().next().value!);
+    return made;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** The bot's app id as the SDK reads it from a request's claims (audience, else appid). */
+function appIdOf(identity: ClaimsIdentity): string {
+  return identity.getClaimValue(AuthenticationConstants.AudienceClaim) ?? identity.getClaimValue(AuthenticationConstants.AppIdClaim) ?? '';
+}
+
+class ReusingConnectorFactory extends ConnectorFactory {
+  constructor(
+    private readonly inner: ConnectorFactory,
+    private readonly appId: string,
+    private readonly cache: ClientCache<ConnectorClient>,
+  ) {
+    super();
+  }
+
+  create(serviceUrl: string, audience?: string): Promise<ConnectorClient> {
+    return this.cache.get(`${this.appId}\n${serviceUrl}\n${audience ?? ''}`, () => this.inner.create(serviceUrl, audience));
+  }
+}
+
+export class ReusingBotFrameworkAuthentication extends ConfigurationBotFrameworkAuthentication {
+  private readonly connectors = new ClientCache<ConnectorClient>();
+  private readonly userTokens = new ClientCache<UserTokenClient>();
+
+  /** Clients built so far (for tests). */
+  get clientsBuilt(): { connectors: number; userTokens: number } {
+    return { connectors: this.connectors.size, userTokens: this.userTokens.size };
+  }
+
+  override async authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
+    const result = await super.authenticateRequest(activity, authHeader);
+    if (!result.connectorFactory) return result;
+    return { ...result, connectorFactory: new ReusingConnectorFactory(result.connectorFactory, appIdOf(result.claimsIdentity), this.connectors) };
+  }
+
+  override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
+    return new ReusingConnectorFactory(super.createConnectorFactory(claimsIdentity), appIdOf(claimsIdentity), this.connectors);
+  }
+
+  override createUserTokenClient(claimsIdentity: ClaimsIdentity): Promise<UserTokenClient> {
+    return this.userTokens.get(appIdOf(claimsIdentity), () => super.createUserTokenClient(claimsIdentity));
+  }
+}
