@@ -21,6 +21,12 @@ const funnelRow = z.object({
 /**
  * Every event, in recorded order, of the conversations that started a run in [from, to), from
  * `from` on (later runs of those conversations too: the report keeps only runs begun in the window).
+ *
+ * Read by time, not by conversation: the events from `from` on come through `funnel_events_at` and
+ * those of conversations without a `started` event in the window (found through
+ * `funnel_events_kind_at`) are dropped. There is deliberately no index on `conversation_key`: every
+ * turn would pay for it (rows land at random places in it), and this offline report is its only
+ * reader. The cost: a window in the past reads every event since its start.
  */
 export async function loadFunnelEvents(db: Kysely<Database>, window: { from: Date; to: Date }): Promise<FunnelEvent[]> {
   const from = window.from.toISOString();

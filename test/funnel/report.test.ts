@@ -29,20 +29,7 @@ const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5
  * over and abandoned (two runs), and one conversation before the window.
  */
 async function driveConversations(store: SqlStore): Promise<void> {
-  let now = new Date('2026-11-19T12:00:00Z');
-  const engine = new Engine({
-    store,
-    flow: entryFlow,
-    flows: [intakeFlow],
-    translator,
-    logger,
-    clock: () => now,
-    actors: () => ({ openCase: fromPromise(async () => ({ reference: 'PCE-000042' })) }),
-  });
-  const at = (iso: string) => (now = new Date(iso));
-  const user = { id: 'aad-7f3e', name: 'Jane Customer', email: 'jane@example.com' };
-  const send = (conversationId: string, channel: string, extra: Partial<Inbound>) =>
-    engine.handle({ channel, conversationId, user, locale: 'en-US', ...extra });
+  const { at, send } = driver(store);
 
   at('2026-11-19T12:00:00Z');
   await send('before', 'msteams', { kind: 'greeting' });
@@ -73,6 +60,52 @@ async function driveConversations(store: SqlStore): Promise<void> {
 
   at('2026-11-20T17:50:00Z');
   await send('D', 'webex', { kind: 'greeting' });
+}
+
+/** A window two days later, with runs across its edges (driven after the ones above). */
+const EDGE_WINDOW = { from: new Date('2026-11-22T00:00:00Z'), to: new Date('2026-11-23T00:00:00Z') };
+
+/**
+ * G started before the window, went on into it and was started over in it (only the new run counts);
+ * H started in the window and was resolved after it, then started over after it; I started after it.
+ */
+async function driveAcrossWindowEdges(store: SqlStore): Promise<void> {
+  const { at, send } = driver(store);
+  at('2026-11-21T23:50:00Z');
+  await send('G', 'msteams', { kind: 'greeting' });
+  at('2026-11-22T00:10:00Z');
+  await send('G', 'msteams', { text: 'no' });
+  at('2026-11-22T01:00:00Z');
+  await send('G', 'msteams', { text: 'start over' });
+
+  at('2026-11-22T23:55:00Z');
+  await send('H', 'webex', { kind: 'greeting' });
+  at('2026-11-23T00:05:00Z');
+  await send('H', 'webex', { text: 'yes' });
+  at('2026-11-23T00:10:00Z');
+  await send('H', 'webex', { text: 'start over' });
+
+  at('2026-11-23T00:01:00Z');
+  await send('I', 'msteams', { kind: 'greeting' });
+}
+
+/** The real engine over `store` with a clock the test sets (`at`). */
+function driver(store: SqlStore) {
+  let now = new Date('2026-11-19T12:00:00Z');
+  const engine = new Engine({
+    store,
+    flow: entryFlow,
+    flows: [intakeFlow],
+    translator,
+    logger,
+    clock: () => now,
+    actors: () => ({ openCase: fromPromise(async () => ({ reference: 'PCE-000042' })) }),
+  });
+  const at = (iso: string) => (now = new Date(iso));
+  const user = { id: 'aad-7f3e', name: 'Jane Customer', email: 'jane@example.com' };
+  const send = (conversationId: string, channel: string, extra: Partial<Inbound>) =>
+    engine.handle({ channel, conversationId, user, locale: 'en-US', ...extra });
+  return { at, send };
 }
 
 const dialects = [
@@ -109,6 +142,7 @@ describe.each(dialects)('funnel report over $name', ({ open }) => {
   beforeAll(async () => {
     ({ store, cleanup } = await open());
     await driveConversations(store);
+    await driveAcrossWindowEdges(store);
     const events = await loadFunnelEvents(store.db, WINDOW);
     report = buildReport(events, { ...WINDOW, now: REPORT_NOW, idleMs: IDLE_MS, resolutionByStep: { done: 'resolved_spam_check' } });
   });
@@ -175,6 +209,22 @@ describe.each(dialects)('funnel report over $name', ({ open }) => {
       expect(afterIdle.total.endings.in_progress).toBe(0);
       expect(afterIdle.total.endings.abandoned).toBe(4);
     });
+  });
+
+  it('counts a run by where it started: the tail of an earlier run is left out, an ending after the window is kept', async () => {
+    const events = await loadFunnelEvents(store.db, EDGE_WINDOW);
+    const edges = buildReport(events, { ...EDGE_WINDOW, now: new Date('2026-11-24T00:00:00Z'), idleMs: IDLE_MS, resolutionByStep: { done: 'resolved_spam_check' } });
+    expect(edges.total.conversations).toBe(2);
+    expect(edges.total.endings).toMatchObject({ resolved_spam_check: 1, abandoned: 1, needs_case: 0, in_progress: 0 });
+    expect(edges.total.reached).toEqual([
+      { step: 'ask', conversations: 2 },
+      { step: 'done', conversations: 1 },
+    ]);
+    // G's new run: 1 turn; H: 2 turns (the second after the window).
+    expect(edges.total.medianTurns).toBe(1.5);
+    expect(edges.total.abandonedAt).toEqual([{ step: 'ask', conversations: 1 }]);
+    expect(Object.keys(edges.byChannel)).toEqual(['msteams', 'webex']);
+    expect(edges.byChannel.webex!.deflected).toBe(1);
   });
 
   it('keeps personal data out of the funnel table', async () => {

@@ -18,6 +18,7 @@ import { migration as funnelReportIndexes } from './0004-funnel-report-indexes';
 import { migration as webexInbox } from './0005-webex-inbox';
 import { migration as retentionIndexes } from './0006-retention-indexes';
 import { migration as botConversations } from './0007-bot-conversations';
+import { migration as funnelWithoutConversationIndex } from './0008-funnel-events-without-conversation-index';
 
 const ordered: [name: string, migration: StoreMigration][] = [
   ['0001-initial', initial],
@@ -27,6 +28,7 @@ const ordered: [name: string, migration: StoreMigration][] = [
   ['0005-webex-inbox', webexInbox],
   ['0006-retention-indexes', retentionIndexes],
   ['0007-bot-conversations', botConversations],
+  ['0008-funnel-events-without-conversation-index', funnelWithoutConversationIndex],
 ];
 
 export type { StoreMigration, StoreDialect, ColumnTypes } from './types';
