@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { FlowDefinition, FlowEvent, FlowInput, FlowOutput, Line, Locale, StepView } from '../../dialogs/flow';
 import { normaliseLocale, type Translator } from '../i18n';
 import type { Logger } from '../log';
-import { DuplicateActivityError } from '../storage/errors';
+import { ConcurrentTurnError, DuplicateActivityError } from '../storage/errors';
 import type { ConversationState, FunnelEvent, Store, TranscriptEntry, TurnCommit } from '../storage/store';
 import { buildVocabulary, recogniseChoice, recogniseCommand, type Command, type Vocabulary } from './recognizer';
 import type { Inbound, RenderedMessage, TurnResult } from './types';
@@ -19,6 +19,13 @@ import type { Inbound, RenderedMessage, TurnResult } from './types';
 const BUSY_WAIT_MS = 5_000;
 /** Hand-offs followed in one turn at most (a flow that finishes at once hands over again). */
 const MAX_HANDOFFS = 3;
+/**
+ * A turn that lost the race to another instance (its commit found a newer turn stored) runs again on
+ * what that instance stored. Each lost race means another turn of the conversation was committed, so
+ * this bounds how many messages of one conversation may race on other instances at once; beyond it
+ * the turn fails like any storage error.
+ */
+const MAX_TURN_ATTEMPTS = 10;
 
 const persistedSnapshot = z.looseObject({
   status: z.enum(['active', 'done']),
@@ -96,7 +103,16 @@ export class Engine {
     const key = Engine.conversationKey(inbound);
     let result: TurnResult;
     try {
-      result = await this.opts.store.runExclusive(key, () => this.turnActors.run({}, () => this.turn(key, inbound)));
+      result = await this.opts.store.runExclusive(key, async () => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await this.turnActors.run({}, () => this.turn(key, inbound));
+          } catch (err) {
+            if (!(err instanceof ConcurrentTurnError) || attempt >= MAX_TURN_ATTEMPTS) throw err;
+            this.opts.logger.info({ conversation: key, attempt }, 'another instance committed a turn of this conversation first; running the turn again');
+          }
+        }
+      });
     } catch (err) {
       if (err instanceof DuplicateActivityError) {
         // Another instance committed the same activity first: handled once, nothing more to say.

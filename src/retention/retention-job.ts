@@ -5,17 +5,18 @@
  * forgotten. Cases are kept (they are the record) and so are funnel events (no personal data).
  * Processed-activity marks are pruned by the store itself after a week.
  *
- * Locking: a conversation is deleted only while no turn of it runs. SQLite: under the engine's
- * in-process conversation lock, one at a time. PostgreSQL: in batches, each row only if its turn lock
- * (the engine's `pg_advisory_lock` id) can be taken as a transaction lock, so a conversation in a turn
- * is skipped until the next run. Deletes are conditional and idempotent: several instances running at
+ * Turns in progress. SQLite (one process): a conversation is deleted under the engine's in-process
+ * conversation lock, so never while a turn of it runs. PostgreSQL (several instances): in batches;
+ * turns hold no lock while they run (the store's concurrency is optimistic), so an idle conversation
+ * may be deleted just as its person comes back. That turn goes on from the state it loaded and its
+ * commit stores the conversation again, with the transcript from that turn on; what was deleted was
+ * past the retention period. Deletes are conditional and idempotent: several instances running at
  * once delete each row once, and a run cut short is finished by the next one. Uploads live on each
  * instance's own disk: every instance sweeps its own folder and deletes the files of web chat
  * conversations that are no longer in the database and have not changed for the retention period.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from '../log';
-import { advisoryLockId } from '../storage/sql-store';
 import type { Store } from '../storage/store';
 
 /** What the job needs of the store (`SqlStore` has it). */
@@ -23,8 +24,6 @@ export type RetentionStore = Pick<Store, 'kind' | 'runExclusive'> & {
   // The job declares the columns it touches; the store's own table types do not matter here.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly db: Kysely<any>;
-  /** PostgreSQL: the schema of the tables, part of the conversation lock's id (`SqlStore.schema`). */
-  readonly schema?: string;
 };
 
 /** What the job needs of the web chat's file store (`UploadStore` has it). */
@@ -150,17 +149,14 @@ export class RetentionJob {
       ).map((r) => r.key);
       if (!keys.length) return;
       after = keys.at(-1)!;
-      const schema = this.opts.store.schema;
-      if (this.opts.store.kind === 'postgres' && schema) {
-        await this.deletePostgresBatch(keys, before, schema, report);
+      if (this.opts.store.kind === 'postgres') {
+        await this.deletePostgresBatch(keys, before, report);
         continue;
       }
       for (const key of keys) {
         if (this.stopping) return;
         await this.opts.store.runExclusive(key, async () => {
-          // Inside runExclusive `store.db` is the turn's connection (PostgreSQL) holding the lock.
-          const db = this.db;
-          await db.transaction().execute(async (trx) => {
+          await this.db.transaction().execute(async (trx) => {
             const gone = await trx.deleteFrom('conversations').where('key', '=', key).where('updated_at', '<', before).returning('key').execute();
             if (!gone.length) return;
             report.conversations += 1;
@@ -171,19 +167,12 @@ export class RetentionJob {
     }
   }
 
-  /**
-   * PostgreSQL, a batch in one transaction: each conversation is deleted only if its turn lock (the
-   * engine's session `pg_advisory_lock` on the same id) is free, taken as a transaction lock until
-   * commit. A conversation in a turn is skipped (it is not idle), and a turn waiting for the lock
-   * finds it gone and starts afresh. About ten times faster than one lock round trip per conversation.
-   */
-  private async deletePostgresBatch(keys: string[], before: string, schema: string, report: RetentionReport): Promise<void> {
-    const lockIds = keys.map((k) => advisoryLockId(`${schema}:${k}`));
+  /** PostgreSQL, a batch in one transaction: the conversations still idle, with what belongs to them. */
+  private async deletePostgresBatch(keys: string[], before: string, report: RetentionReport): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       const { rows } = await sql<{ key: string }>`
         delete from conversations as c
-        using unnest(${keys}::text[], ${lockIds}::bigint[]) as t(key, lock_id)
-        where c.key = t.key and c.updated_at < ${before}::timestamptz and pg_try_advisory_xact_lock(t.lock_id)
+        where c.key = any(${keys}::text[]) and c.updated_at < ${before}::timestamptz
         returning c.key`.execute(trx);
       if (!rows.length) return;
       report.conversations += rows.length;
@@ -221,17 +210,12 @@ export class RetentionJob {
       return q;
     };
     /** Deletes those of `ids` still idle, with everything of theirs; returns the ids deleted. */
-    const deleteIdle = async (trx: Kysely<RetentionDatabase>, ids: string[], schema: string | undefined): Promise<string[]> => {
+    const postgres = this.opts.store.kind === 'postgres';
+    const deleteIdle = async (trx: Kysely<RetentionDatabase>, ids: string[]): Promise<string[]> => {
       let candidates = ids;
-      if (schema) {
+      if (postgres) {
         // Appenders lock the conversation row first: wait for any in progress, keep new ones out.
-        await trx.selectFrom('directline_conversations').select('id').where('id', 'in', ids).forUpdate().execute();
-        // Skip those in a turn: their engine lock is held (taken here as a transaction lock).
-        const lockIds = ids.map((id) => advisoryLockId(`${schema}:${DIRECTLINE_KEY_PREFIX}${id}`));
-        const { rows } = await sql<{ id: string }>`
-          select t.id from unnest(${ids}::text[], ${lockIds}::bigint[]) as t(id, lock_id)
-          where pg_try_advisory_xact_lock(t.lock_id)`.execute(trx);
-        candidates = rows.map((r) => r.id);
+        candidates = (await trx.selectFrom('directline_conversations').select('id').where('id', 'in', ids).forUpdate().execute()).map((r) => r.id);
         if (!candidates.length) return [];
       }
       // Looked at again under the locks: an activity that arrived since the first look keeps it.
@@ -252,16 +236,15 @@ export class RetentionJob {
       const ids = (await idle(this.db).where('dc.id', '>', after).orderBy('dc.id').limit(this.batchSize).execute()).map((r) => r.id);
       if (!ids.length) return;
       after = ids.at(-1)!;
-      const schema = this.opts.store.schema;
-      if (this.opts.store.kind === 'postgres' && schema) {
-        removed.push(...(await this.db.transaction().execute((trx) => deleteIdle(trx, ids, schema))));
+      if (postgres) {
+        removed.push(...(await this.db.transaction().execute((trx) => deleteIdle(trx, ids))));
         continue;
       }
       for (const id of ids) {
         if (this.stopping) return;
         // The engine's conversation lock for this web chat conversation: no turn of it runs meanwhile.
         const gone = await this.opts.store.runExclusive(`${DIRECTLINE_KEY_PREFIX}${id}`, () =>
-          this.db.transaction().execute((trx) => deleteIdle(trx, [id], undefined)),
+          this.db.transaction().execute((trx) => deleteIdle(trx, [id])),
         );
         removed.push(...gone);
       }

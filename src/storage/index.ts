@@ -19,7 +19,7 @@ export function createStore(configOrUrl: StorageConfig | string | undefined, log
   });
 }
 
-export { SqlStore, advisoryLockId, type SqlStoreOptions } from './sql-store';
+export { SqlStore, type SqlStoreOptions } from './sql-store';
 export { parseDatabaseUrl, DEFAULT_SQLITE_PATH, type StoreTarget } from './url';
 export * from './errors';
 export type { Store, ConversationState, TranscriptEntry, TurnCommit, FunnelEvent } from './store';

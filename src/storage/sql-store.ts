@@ -1,37 +1,27 @@
 /**
  * The one `Store` over Kysely, for SQLite (better-sqlite3, the default) and PostgreSQL (pg, for
- * several instances). Queries are written once; only the connection, the conversation lock and a
+ * several instances). Queries are written once; only the connection, the hot turn statements and a
  * few column types differ between the dialects.
  *
  * Turn discipline:
- * - SQLite: `runExclusive` is an in-process per-conversation mutex (one process owns the file).
- * - PostgreSQL: the same mutex, then a session `pg_advisory_lock` on a connection of its own for the
- *   whole turn, keyed by a stable 64-bit hash of the conversation key. The turn's queries run on that
- *   very connection (through AsyncLocalStorage), so a turn needs one connection and, if the
- *   connection dies, the lock and the uncommitted writes go with it. `commitTurn` also refuses to
- *   overwrite a newer turn and to record an activity twice, as a second line of defence.
+ * - In each process, `runExclusive` is a per-conversation mutex: the turns of a conversation run one
+ *   after the other.
+ * - Across PostgreSQL instances, concurrency is optimistic (as Bot Framework's own state storage does
+ *   with eTags): `commitTurn` refuses a turn when the conversation already has that turn or a newer
+ *   one (`ConcurrentTurnError`, the engine runs the turn again on what is stored) and an activity
+ *   recorded before (`DuplicateActivityError`). No connection is held while a turn thinks.
+ * - The hot statements (load a turn, commit a turn) are batched per pass of the event loop:
+ *   ./sqlite-group-commit.ts and ./pg-turn-batch.ts.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import {
-  CompiledQuery,
-  Kysely,
-  Migrator,
-  PostgresDialect,
-  SqliteDialect,
-  type PostgresPool,
-  type PostgresPoolClient,
-} from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { z } from 'zod';
 import type { Locale } from '../engine/types';
 import type { Logger } from '../log';
 import {
-  ConcurrentTurnError,
-  DuplicateActivityError,
   StorageError,
   StorageUnavailableError,
   isConnectionError,
@@ -40,7 +30,7 @@ import {
 import { KeyedMutex } from './keyed-mutex';
 import { SqliteCheckpointer } from './sqlite-checkpointer';
 import { SqliteGroupCommit } from './sqlite-group-commit';
-import { CONVERSATION_COLUMNS, CONVERSATION_UPSERT } from './turn-sql';
+import { PgTurnBatch } from './pg-turn-batch';
 import { withStatementCache } from './statement-cache';
 import { migrationProvider } from './migrations/index';
 import { migrationDatabase } from './pg-migration-db';
@@ -112,12 +102,13 @@ export class SqlStore implements Store {
   private root?: Kysely<Database>;
   private pool?: pg.Pool;
   private readonly local = new KeyedMutex();
-  private readonly turnScope = new AsyncLocalStorage<TurnScope>();
   private readonly opts: Required<Omit<SqlStoreOptions, 'clock'>> & { clock: () => Date };
   private pruneTimer?: NodeJS.Timeout;
   private checkpointer?: SqliteCheckpointer;
   private sqlite?: BetterSqlite3.Database;
   private groupCommit?: SqliteGroupCommit;
+  private sqliteLoadTurn?: BetterSqlite3.Statement;
+  private pgBatch?: PgTurnBatch;
   private closed = false;
 
   constructor(
@@ -134,13 +125,11 @@ export class SqlStore implements Store {
   }
 
   /**
-   * The Kysely instance for this moment: the current turn's connection inside `runExclusive`, the
-   * shared pool otherwise. Repositories of other areas use it (widened with `withTables<…>()`).
-   * Inside a transaction use its `trx`, not `db`: on PostgreSQL a turn has one connection, and the
-   * transaction holds it until it ends.
+   * The database, for repositories of other areas (widened with `withTables<…>()`). Inside a
+   * transaction use its `trx`, not `db`.
    */
   get db(): Kysely<Database> {
-    return this.currentTurn() ?? this.requireRoot();
+    return this.requireRoot();
   }
 
   /** PostgreSQL: the schema the tables live in. */
@@ -159,10 +148,13 @@ export class SqlStore implements Store {
     this.root = this.target.dialect === 'sqlite' ? this.openSqlite(this.target.path) : await this.openPostgres(this.target.url);
     try {
       await this.migrate();
+      // Prepared after the migrations: the statements need the tables.
       if (this.sqlite) {
         const root = this.root;
-        // Prepared after the migrations: the statements need the tables.
         this.groupCommit = new SqliteGroupCommit(this.sqlite, (fn) => root.connection().execute(async () => fn()));
+        this.sqliteLoadTurn = this.sqlite.prepare(LOAD_TURN_SQLITE);
+      } else {
+        this.pgBatch = new PgTurnBatch({ pool: () => this.pool, staleRetries: this.staleRetries, wrap: (op, err) => this.wrap(op, err) });
       }
       await this.pruneProcessedActivities();
     } catch (err) {
@@ -186,16 +178,15 @@ export class SqlStore implements Store {
     this.pool = undefined;
     this.sqlite = undefined;
     this.groupCommit = undefined;
+    this.sqliteLoadTurn = undefined;
+    this.pgBatch = undefined;
     this.closed = true;
     await root?.destroy();
   }
 
   async runExclusive<T>(conversationKey: string, fn: () => Promise<T>): Promise<T> {
     this.requireRoot();
-    return this.local.run(conversationKey, async () => {
-      if (this.kind === 'sqlite') return fn();
-      return this.withAdvisoryLock(conversationKey, fn);
-    });
+    return this.local.run(conversationKey, fn);
   }
 
   async isProcessed(activityKey: string): Promise<boolean> {
@@ -213,14 +204,17 @@ export class SqlStore implements Store {
   }
 
   async loadTurn(input: { conversationKey: string; userKey: string; activityKey?: string }): Promise<TurnLoad> {
-    // One fixed statement, compiled by hand (no Kysely query building on the hot path).
-    const query = CompiledQuery.raw(this.kind === 'postgres' ? LOAD_TURN_PG : LOAD_TURN_SQLITE, [
-      input.activityKey ?? null,
-      input.userKey,
-      input.conversationKey,
-    ]);
-    const { rows } = await this.read('load a turn', (db) => db.executeQuery<Record<string, unknown>>(query));
-    const row = rows[0];
+    this.requireRoot();
+    let row: Record<string, unknown> | undefined;
+    if (this.pgBatch) {
+      row = await this.pgBatch.load(input);
+    } else {
+      try {
+        row = this.sqliteLoadTurn!.get(input.activityKey ?? null, input.userKey, input.conversationKey) as Record<string, unknown> | undefined;
+      } catch (err) {
+        throw this.wrap('load a turn', err);
+      }
+    }
     if (!row) throw new StorageError('Could not load a turn: the database returned no row.');
     const { processed, user_locale, ...conversation } = row;
     const locale = localeSchema.safeParse(user_locale);
@@ -276,33 +270,35 @@ export class SqlStore implements Store {
   }
 
   async commitTurn(commit: TurnCommit): Promise<void> {
-    if (this.groupCommit && !turnWriters.some((w) => w.applies(commit))) {
+    const now = this.opts.clock().toISOString();
+    if (!turnWriters.some((w) => w.applies(commit))) {
+      // The common turn: batched with the turns committing in the same pass of the event loop.
+      if (this.pgBatch) return this.pgBatch.commit(commit, now);
       try {
-        return await this.groupCommit.commit(commit, this.opts.clock().toISOString());
+        return await this.requireGroupCommit().commit(commit, now);
       } catch (err) {
         throw this.wrap('commit a turn', err);
       }
     }
-    const scoped = this.currentTurn();
-    const attempt = async (db: Kysely<Database>): Promise<{ ok: true } | { ok: false; err: unknown; retryable: boolean }> => {
+    // A turn with rows for the turn writers (a case, a Webex notification): a transaction of its own.
+    const attempt = async (): Promise<{ ok: true } | { ok: false; err: unknown; retryable: boolean }> => {
       let bodyDone = false;
       try {
-        await db.transaction().execute(async (trx) => {
-          await this.writeTurn(trx, commit);
-          bodyDone = true;
-        });
+        await this.requireRoot()
+          .transaction()
+          .execute(async (trx) => {
+            await this.writeTurn(trx, commit, now);
+            bodyDone = true;
+          });
         return { ok: true };
       } catch (err) {
         // Until COMMIT is sent nothing can have been written; after it, the outcome is unknown.
         return { ok: false, err, retryable: !bodyDone && isStaleConnectionError(err) };
       }
     };
-    let result = await attempt(scoped ?? this.requireRoot());
-    // Outside a turn the pool may hand out connections the server has just closed: retry on the next
-    // one. Inside a turn the lock lived on the lost connection, so the turn fails instead.
-    for (let n = 1; !result.ok && result.retryable && !scoped && n <= this.staleRetries; n++) {
-      result = await attempt(this.requireRoot());
-    }
+    let result = await attempt();
+    // The pool may hand out connections the server has just closed: retry on the next one.
+    for (let n = 1; !result.ok && result.retryable && n <= this.staleRetries; n++) result = await attempt();
     if (!result.ok) throw this.wrap('commit a turn', result.err);
   }
 
@@ -320,6 +316,11 @@ export class SqlStore implements Store {
     return this.groupCommit?.stats;
   }
 
+  /** PostgreSQL: how turns were loaded and committed in batches (undefined on SQLite). */
+  get pgBatches(): PgTurnBatch['stats'] | undefined {
+    return this.pgBatch?.stats;
+  }
+
   /** SQLite: what the background checkpointer has done (undefined when it is not running). */
   get checkpoints(): SqliteCheckpointer['stats'] | undefined {
     return this.checkpointer?.stats;
@@ -333,69 +334,21 @@ export class SqlStore implements Store {
 
   // --- internals -----------------------------------------------------------------------------
 
-  /**
-   * The turn's rows, written by hand-compiled statements (Kysely building the same queries on every
-   * turn was ~5 % of a turn). PostgreSQL: one statement (data-modifying CTEs) instead of one round
-   * trip per table; SQLite (no INSERT in a CTE): one statement per table, prepared once.
-   */
-  private async writeTurn(trx: Kysely<Database>, commit: TurnCommit): Promise<void> {
-    const c = commit.conversation;
-    const now = this.opts.clock().toISOString();
-    const conversation = [
-      c.key,
-      c.channel,
-      c.flowId,
-      c.flowVersion,
-      JSON.stringify(c.snapshot ?? null),
-      JSON.stringify(c.parents),
-      c.locale,
-      c.turn,
-      c.userId,
-      c.createdAt,
-      c.updatedAt,
-    ];
-    const funnel = commit.funnel ?? [];
-    if (this.kind === 'postgres') {
-      const column = <T,>(pick: (i: number) => T, n: number): T[] => Array.from({ length: n }, (_, i) => pick(i));
-      const t = commit.transcript;
-      const { rows } = await trx.executeQuery<{ marked: string | number; saved: string | number }>(
-        CompiledQuery.raw(COMMIT_TURN_PG, [
-          commit.activityKey ?? null,
-          now,
-          ...conversation,
-          column((i) => t[i]!.at, t.length),
-          column((i) => t[i]!.from, t.length),
-          column((i) => t[i]!.text, t.length),
-          commit.userLocale?.userKey ?? null,
-          commit.userLocale?.locale ?? null,
-          column((i) => funnel[i]!.at, funnel.length),
-          column((i) => funnel[i]!.conversationKey, funnel.length),
-          column((i) => funnel[i]!.channel, funnel.length),
-          column((i) => funnel[i]!.locale, funnel.length),
-          column((i) => funnel[i]!.mode, funnel.length),
-          column((i) => funnel[i]!.kind, funnel.length),
-          column((i) => funnel[i]!.step, funnel.length),
-          column((i) => funnel[i]!.value ?? null, funnel.length),
-        ]),
-      );
-      const row = rows[0];
-      if (commit.activityKey && Number(row?.marked) === 0) throw new DuplicateActivityError(commit.activityKey);
-      if (Number(row?.saved) === 0) throw new ConcurrentTurnError(c.key, c.turn);
-    } else {
-      // The same better-sqlite3 connection Kysely's transaction is open on.
-      this.requireGroupCommit().writeRows(commit, now);
-    }
+  /** The turn's rows, then the turn writers' rows, in the caller's transaction. */
+  private async writeTurn(trx: Kysely<Database>, commit: TurnCommit, now: string): Promise<void> {
+    if (this.pgBatch) await this.pgBatch.commitOneInTransaction(trx, commit, now);
+    // The same better-sqlite3 connection Kysely's transaction is open on.
+    else this.requireGroupCommit().writeRows(commit, now);
     for (const writer of turnWriters) if (writer.applies(commit)) await writer.write(trx, commit, this.kind);
   }
 
-  /** A read: inside a turn on the turn's connection; outside, retried on the next connection when a pooled one was dead. */
+  /** A read, again on the next connection when a pooled one was dead. */
   private async read<T>(op: string, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-    const scoped = this.currentTurn();
     for (let n = 0; ; n++) {
       try {
-        return await fn(scoped ?? this.requireRoot());
+        return await fn(this.requireRoot());
       } catch (err) {
-        if (scoped || n >= this.staleRetries || !isStaleConnectionError(err)) throw this.wrap(op, err);
+        if (n >= this.staleRetries || !isStaleConnectionError(err)) throw this.wrap(op, err);
       }
     }
   }
@@ -406,51 +359,6 @@ export class SqlStore implements Store {
    */
   private get staleRetries(): number {
     return this.kind === 'postgres' ? this.opts.poolSize : 0;
-  }
-
-  private async withAdvisoryLock<T>(conversationKey: string, fn: () => Promise<T>): Promise<T> {
-    const lockId = advisoryLockId(`${this.opts.schema}:${conversationKey}`);
-    const client = await this.lockedClient(lockId);
-    const connection = new TurnConnection(client);
-    const turnDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: connection }) });
-    const scope: TurnScope = { db: turnDb, ended: false };
-    try {
-      return await this.turnScope.run(scope, fn);
-    } finally {
-      scope.ended = true;
-      connection.ended = true;
-      let broken: Error | undefined = connection.discarded ? new Error('connection discarded by Kysely') : undefined;
-      if (!broken) {
-        try {
-          const { rows } = await client.query<{ released: boolean }>('select pg_advisory_unlock($1::bigint) as released', [lockId]);
-          if (!rows[0]?.released) this.logger.warn({ conversation: conversationKey }, 'conversation lock was not held at the end of the turn');
-        } catch (err) {
-          broken = err as Error;
-        }
-      }
-      // A broken connection is closed rather than pooled: the server then drops any lock it held.
-      client.release(broken);
-      await turnDb.destroy().catch(() => undefined);
-    }
-  }
-
-  /** A pooled connection holding the conversation's advisory lock (skipping pooled connections the server closed). */
-  private async lockedClient(lockId: string): Promise<pg.PoolClient> {
-    for (let attempt = 0; ; attempt++) {
-      const pool = this.pool;
-      if (!pool) throw new StorageError('The store is closed.');
-      let client: pg.PoolClient | undefined;
-      try {
-        client = await pool.connect();
-        await client.query('select pg_advisory_lock($1::bigint)', [lockId]);
-        return client;
-      } catch (err) {
-        // Destroyed, never pooled: a lock granted after a client-side timeout must not linger.
-        client?.release(err instanceof Error ? err : new Error(String(err)));
-        if (attempt < this.staleRetries && isStaleConnectionError(err)) continue;
-        throw this.wrap('lock the conversation', err);
-      }
-    }
   }
 
   private openSqlite(path: string): Kysely<Database> {
@@ -558,15 +466,6 @@ export class SqlStore implements Store {
     if (applied.length) this.logger.info({ migrations: applied }, 'database migrated');
   }
 
-  /**
-   * The running turn's connection. Work a turn started that outlives it (an actor still busy when
-   * the turn answered) inherits the async context; once the turn has ended it gets the pool.
-   */
-  private currentTurn(): Kysely<Database> | undefined {
-    const scope = this.turnScope.getStore();
-    return scope && !scope.ended ? scope.db : undefined;
-  }
-
   private requireGroupCommit(): SqliteGroupCommit {
     if (!this.groupCommit) throw new StorageError(this.closed ? 'The store is closed.' : 'The store is not open yet: call open() first.');
     return this.groupCommit;
@@ -593,89 +492,6 @@ const LOAD_TURN_SQLITE = `select
   (select locale from user_locales where user_key = ?) as user_locale,
   c.*
 from (select 1) as one left join conversations as c on c.key = ?`;
-const LOAD_TURN_PG = `select
-  (select 1 from processed_activities where key = $1) as processed,
-  (select locale from user_locales where user_key = $2) as user_locale,
-  c.*
-from (select 1) as one left join conversations as c on c.key = $3`;
-
-/**
- * A whole turn's rows in one PostgreSQL statement. All parts run; a duplicate activity
- * (`marked` = 0) or an outdated turn (`saved` = 0) makes the caller throw, which rolls the
- * transaction back. Transcript and funnel rows come as parallel arrays, inserted in order.
- */
-const COMMIT_TURN_PG = `with marked as (
-  insert into processed_activities (key, created_at)
-  select $1::text, $2::timestamptz where $1::text is not null
-  on conflict (key) do nothing
-  returning 1
-), saved as (
-  insert into conversations (${CONVERSATION_COLUMNS})
-  values ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-  ${CONVERSATION_UPSERT}
-  returning 1
-), transcript as (
-  insert into transcript_entries (conversation_key, at, sender, text)
-  select $3, e.at, e.sender, e.text
-  from unnest($14::timestamptz[], $15::text[], $16::text[]) with ordinality as e(at, sender, text, n)
-  order by e.n
-), locale as (
-  insert into user_locales (user_key, locale, updated_at)
-  select $17::text, $18::text, $2::timestamptz where $17::text is not null
-  on conflict (user_key) do update set locale = excluded.locale, updated_at = excluded.updated_at
-), funnel as (
-  insert into funnel_events (at, conversation_key, channel, locale, mode, kind, step, value)
-  select f.at, f.conversation_key, f.channel, f.locale, f.mode, f.kind, f.step, f.value
-  from unnest($19::timestamptz[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[], $26::text[])
-    with ordinality as f(at, conversation_key, channel, locale, mode, kind, step, value, n)
-  order by f.n
-)
-select (select count(*) from marked) as marked, (select count(*) from saved) as saved`;
-
-/**
- * The connection a PostgreSQL turn holds its lock on, as a one-connection Kysely pool: Kysely's
- * queries and transactions take turns on it and never return it to the real pool.
- */
-interface TurnScope {
-  db: Kysely<Database>;
-  ended: boolean;
-}
-
-class TurnConnection implements PostgresPool {
-  discarded = false;
-  /** Set when the turn is over: the client is back in the pool and may serve another turn. */
-  ended = false;
-  private idle: Promise<void> = Promise.resolve();
-
-  constructor(private readonly client: pg.PoolClient) {}
-
-  async connect(): Promise<PostgresPoolClient> {
-    const previous = this.idle;
-    let release!: () => void;
-    this.idle = new Promise((resolve) => (release = resolve));
-    await previous;
-    if (this.ended) {
-      release();
-      throw new StorageError('This turn has ended; its connection went back to the pool.');
-    }
-    const client = this.client;
-    return {
-      query: ((sql: string, parameters: readonly unknown[]) => client.query(sql, [...parameters])) as unknown as PostgresPoolClient['query'],
-      release: (destroy?: boolean) => {
-        if (destroy) this.discarded = true;
-        release();
-      },
-    };
-  }
-
-  async end(): Promise<void> {}
-}
-
-/** A stable signed 64-bit id for pg_advisory_lock, the same in every instance and every version. */
-export function advisoryLockId(key: string): string {
-  return createHash('sha256').update(key).digest().readBigInt64BE(0).toString();
-}
-
 function safeJson(value: unknown): unknown {
   try {
     return fromJson(value);

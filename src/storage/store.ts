@@ -68,7 +68,10 @@ export interface Store {
   /** Opens connections and runs migrations. */
   open(): Promise<void>;
   close(): Promise<void>;
-  /** Runs `fn` while no other turn of the same conversation runs (in this process or, for PostgreSQL, any). */
+  /**
+   * Runs `fn` while no other turn of the same conversation runs in this process. Across PostgreSQL
+   * instances nothing is locked: `commitTurn` refuses the later of two racing turns.
+   */
   runExclusive<T>(conversationKey: string, fn: () => Promise<T>): Promise<T>;
   isProcessed(activityKey: string): Promise<boolean>;
   loadConversation(key: string): Promise<ConversationState | undefined>;

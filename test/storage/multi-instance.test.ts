@@ -11,7 +11,7 @@ import { createTranslator } from '../../src/i18n';
 import { createLogger } from '../../src/log';
 import { createStore, type SqlStoreOptions } from '../../src/storage/index';
 import { Person, storedView, type Exchange } from '../channels/botframework/harness';
-import { deferred, TEST_DATABASE_URL, uniqueName } from './harness';
+import { TEST_DATABASE_URL, uniqueName } from './harness';
 
 const t = createTranslator();
 const schema = uniqueName('multi_instance');
@@ -161,17 +161,15 @@ describe('two bot servers on one PostgreSQL database', () => {
       await person.join();
       const where = await storedView(a.application, person.key);
       const answer = firstOffered(person);
-      const gate = deferred();
-      let held = false;
-      // Another instance holds the conversation (a stuck turn): this instance's lock wait times out.
-      const holder = a.application.store.runExclusive(person.key, async () => {
-        held = true;
-        await gate.promise;
-      });
-      while (!held) await new Promise((r) => setImmediate(r));
+      // The database cannot serve the turn in time: the conversation's row is locked by a stuck
+      // transaction elsewhere, so the commit waits past this instance's statement timeout.
+      const stuck = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await stuck.connect();
+      await stuck.query('begin');
+      await stuck.query(`select 1 from ${schema}.conversations where key = $1 for update`, [person.key]);
       const failed = await person.say(answer);
-      gate.resolve();
-      await holder;
+      await stuck.query('rollback');
+      await stuck.end();
 
       expect(failed.status).toBe(200);
       expect(apology(failed)).toBe(true);

@@ -15,7 +15,7 @@ import {
   type SqlStore,
 } from '../../src/storage/index';
 import { storeContract } from './store-contract';
-import { deferred, postgresHarness, silentLogger, TEST_DATABASE_URL, turnCommit, uniqueName } from './harness';
+import { postgresHarness, silentLogger, TEST_DATABASE_URL, turnCommit, uniqueName } from './harness';
 
 describe('PostgreSQL store', () => {
   storeContract(postgresHarness);
@@ -34,80 +34,62 @@ describe('PostgreSQL: two bot instances on one database', () => {
 
   const key = () => `msteams:${uniqueName('conv')}`;
 
-  /** Advisory locks this suite's connections wait for. */
-  async function waitingAdvisoryLocks(): Promise<number> {
-    const { rows } = await harness.admin().query<{ n: string }>(
-      `select count(*) as n from pg_locks l join pg_stat_activity s on s.pid = l.pid
-        where l.locktype = 'advisory' and not l.granted and s.application_name like $1`,
-      [`${harness.schema}%`],
-    );
-    return Number(rows[0]?.n);
+  /**
+   * A turn as the engine runs it: load, think, commit; run again when the other instance committed a
+   * turn of the conversation first (`ConcurrentTurnError`); a `DuplicateActivityError` means the other
+   * instance handled this very activity. Returns what became of the activity.
+   */
+  async function engineTurn(store: SqlStore, k: string, activityKey?: string): Promise<'handled' | 'duplicate'> {
+    return store.runExclusive(k, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const loaded = await store.loadTurn({ conversationKey: k, userKey: `${k}:user`, activityKey });
+        if (loaded.processed) return 'duplicate';
+        await sql`select pg_sleep(0.005)`.execute(store.db);
+        try {
+          await store.commitTurn(turnCommit(k, (loaded.conversation?.turn ?? 0) + 1, { activityKey }));
+          return 'handled';
+        } catch (err) {
+          if (err instanceof DuplicateActivityError) return 'duplicate';
+          if (!(err instanceof ConcurrentTurnError) || attempt >= 20) throw err;
+        }
+      }
+    });
   }
 
-  it('serialises turns of one conversation across instances: a waits, b waits', async () => {
+  it('lets one of two instances that raced for a turn commit it; the other is refused and writes nothing', async () => {
     const k = key();
-    const gate = deferred();
-    const events: string[] = [];
-    const first = a.runExclusive(k, async () => {
-      events.push('a in');
-      await gate.promise;
-      events.push('a out');
-    });
-    while (events.length === 0) await new Promise((r) => setImmediate(r));
-    const second = b.runExclusive(k, async () => {
-      events.push('b in');
-    });
-    // b's turn is parked in pg_advisory_lock on the server, not merely slow.
-    while ((await waitingAdvisoryLocks()) === 0) await new Promise((r) => setTimeout(r, 10));
-    expect(events).toEqual(['a in']);
-    gate.resolve();
-    await Promise.all([first, second]);
-    expect(events).toEqual(['a in', 'a out', 'b in']);
+    await a.commitTurn(turnCommit(k, 1));
+    const results = await Promise.allSettled([
+      a.commitTurn(turnCommit(k, 2, { activityKey: `${k}:from-a` })),
+      b.commitTurn(turnCommit(k, 2, { activityKey: `${k}:from-b` })),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((r) => r.status === 'rejected');
+    expect(refused?.status === 'rejected' && refused.reason).toBeInstanceOf(ConcurrentTurnError);
+    const winner = results[0]!.status === 'fulfilled' ? 'a' : 'b';
+    const loser = winner === 'a' ? 'b' : 'a';
+    expect((await a.loadConversation(k))?.turn).toBe(2);
+    expect(await a.loadTranscript(k)).toHaveLength(4);
+    expect(await a.isProcessed(`${k}:from-${winner}`)).toBe(true);
+    expect(await a.isProcessed(`${k}:from-${loser}`)).toBe(false);
   });
 
   it('keeps a conversation whole when its turns alternate and race between instances', async () => {
     const k = key();
-    let inside = 0;
-    let maxInside = 0;
-    const turn = (store: SqlStore) =>
-      store.runExclusive(k, async () => {
-        inside++;
-        maxInside = Math.max(maxInside, inside);
-        const current = await store.loadConversation(k);
-        await sql`select pg_sleep(0.005)`.execute(store.db);
-        await store.commitTurn(turnCommit(k, (current?.turn ?? 0) + 1));
-        inside--;
-      });
-    await Promise.all(Array.from({ length: 12 }, (_, i) => turn(i % 2 === 0 ? a : b)));
-    expect(maxInside).toBe(1);
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => engineTurn(i % 2 === 0 ? a : b, k, `${k}:${i}`)));
+    expect(results.every((r) => r === 'handled')).toBe(true);
     expect((await a.loadConversation(k))?.turn).toBe(12);
     expect(await b.loadTranscript(k)).toHaveLength(24);
   });
 
   it('handles an activity delivered to both instances once', async () => {
     const k = key();
+    await a.commitTurn(turnCommit(k, 1));
     const activityKey = `${k}:activity-1`;
-    const handle = (store: SqlStore) =>
-      store.runExclusive(k, async () => {
-        if (await store.isProcessed(activityKey)) return 'duplicate';
-        const current = await store.loadConversation(k);
-        await store.commitTurn(turnCommit(k, (current?.turn ?? 0) + 1, { activityKey }));
-        return 'handled';
-      });
-    const results = await Promise.all([handle(a), handle(b), handle(a), handle(b)]);
+    const results = await Promise.all([engineTurn(a, k, activityKey), engineTurn(b, k, activityKey), engineTurn(a, k, activityKey), engineTurn(b, k, activityKey)]);
     expect(results.filter((r) => r === 'handled')).toHaveLength(1);
-    expect(await a.loadTranscript(k)).toHaveLength(2);
-  });
-
-  it('refuses the second of two unlocked commits of the same activity (ON CONFLICT DO NOTHING)', async () => {
-    const k = key();
-    const results = await Promise.allSettled([
-      a.commitTurn(turnCommit(k, 1, { activityKey: `${k}:x` })),
-      b.commitTurn(turnCommit(`${k}-other`, 1, { activityKey: `${k}:x` })),
-    ]);
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    const rejected = results.find((r) => r.status === 'rejected');
-    expect(rejected?.status === 'rejected' && rejected.reason).toBeInstanceOf(DuplicateActivityError);
+    expect((await a.loadConversation(k))?.turn).toBe(2);
+    expect(await a.loadTranscript(k)).toHaveLength(4);
   });
 
   it('refuses a commit that would overwrite a newer turn made by the other instance', async () => {
@@ -117,33 +99,49 @@ describe('PostgreSQL: two bot instances on one database', () => {
     await expect(a.commitTurn(turnCommit(k, 2))).rejects.toBeInstanceOf(ConcurrentTurnError);
   });
 
-  it('gives the lock back when the turn ends, also when it fails', async () => {
-    const k = key();
-    await expect(a.runExclusive(k, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
-    await b.runExclusive(k, async () => undefined);
-    const { rows } = await harness.admin().query<{ n: string }>(
-      `select count(*) as n from pg_locks l join pg_stat_activity s on s.pid = l.pid
-        where l.locktype = 'advisory' and s.application_name like $1`,
-      [`${harness.schema}%`],
+  it('commits the turns of many conversations that arrive together in one statement, each refused turn alone', async () => {
+    const keys = Array.from({ length: 20 }, () => key());
+    await Promise.all(keys.map((k) => a.commitTurn(turnCommit(k, 1, { activityKey: `${k}:a1` }))));
+    const before = { ...a.pgBatches! };
+    const results = await Promise.allSettled(
+      keys.map((k, i) =>
+        a.commitTurn(
+          i === 3 ? turnCommit(k, 2, { activityKey: `${k}:a1` }) : i === 7 ? turnCommit(k, 1, { activityKey: `${k}:b` }) : turnCommit(k, 2, { activityKey: `${k}:a2` }),
+        ),
+      ),
     );
-    expect(Number(rows[0]?.n)).toBe(0);
+    expect(a.pgBatches!.commitStatements - before.commitStatements).toBe(1);
+    expect(results[3]).toMatchObject({ status: 'rejected', reason: expect.any(DuplicateActivityError) });
+    expect(results[7]).toMatchObject({ status: 'rejected', reason: expect.any(ConcurrentTurnError) });
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(18);
+    for (const [i, k] of keys.entries()) {
+      const refused = i === 3 || i === 7;
+      expect((await b.loadConversation(k))?.turn).toBe(refused ? 1 : 2);
+      expect(await b.loadTranscript(k)).toHaveLength(refused ? 2 : 4);
+      expect(await b.isProcessed(`${k}:b`)).toBe(false);
+      expect(await b.isProcessed(`${k}:a2`)).toBe(!refused);
+    }
   });
 
-  it('gives up waiting for a lock after the statement timeout instead of hanging', async () => {
-    const k = key();
-    const impatient = await harness.open({ applicationName: `${harness.schema}_c`, statementTimeoutMs: 300 });
-    const gate = deferred();
-    let entered = false;
-    const holder = a.runExclusive(k, async () => {
-      entered = true;
-      await gate.promise;
+  it('loads the turns of many conversations that start together in one statement', async () => {
+    const keys = Array.from({ length: 10 }, () => key());
+    await a.commitTurn(turnCommit(keys[0]!, 4, { activityKey: `${keys[0]}:seen` }));
+    const before = a.pgBatches!.loadStatements;
+    const loaded = await Promise.all(keys.map((k) => a.loadTurn({ conversationKey: k, userKey: `${k}:u`, activityKey: `${k}:seen` })));
+    expect(a.pgBatches!.loadStatements - before).toBe(1);
+    expect(loaded[0]).toMatchObject({ processed: true, conversation: { key: keys[0], turn: 4 } });
+    expect(loaded.slice(1).every((l) => !l.processed && l.conversation === undefined)).toBe(true);
+  });
+
+  it('fails a commit that one bad turn breaks alone, and commits the rest of its batch', async () => {
+    const keys = Array.from({ length: 5 }, () => key());
+    const bad = turnCommit(keys[2]!, 1, {
+      funnel: [{ at: 'not a time', conversationKey: keys[2]!, channel: 'msteams', locale: 'en', mode: 'self', kind: 'turn', step: 'N1' }],
     });
-    while (!entered) await new Promise((r) => setImmediate(r));
-    await expect(impatient.runExclusive(k, async () => 'never')).rejects.toBeInstanceOf(StorageError);
-    gate.resolve();
-    await holder;
-    expect(await impatient.runExclusive(k, async () => 'after')).toBe('after');
-    await impatient.close();
+    const results = await Promise.allSettled(keys.map((k, i) => a.commitTurn(i === 2 ? bad : turnCommit(k, 1))));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(await a.loadConversation(keys[2]!)).toBeUndefined();
+    expect((await a.loadConversation(keys[4]!))?.turn).toBe(1);
   });
 });
 
@@ -177,24 +175,50 @@ describe('PostgreSQL: connections lost and databases away', () => {
     expect(await store.loadTranscript(k)).toHaveLength(4);
   });
 
-  it('fails a turn whose connection dies mid-turn with a storage error, writes none of it, then recovers', async () => {
-    const app = uniqueName('midturn');
-    const store = await harness.open({ applicationName: app });
-    const k = `msteams:${uniqueName('conv')}`;
-    await store.runExclusive(k, () => store.commitTurn(turnCommit(k, 1)));
-
-    const failed = store.runExclusive(k, async () => {
-      const current = await store.loadConversation(k);
-      await terminate(app);
-      await store.commitTurn(turnCommit(k, (current?.turn ?? 0) + 1, { activityKey: `${k}:lost` }));
-    });
-    await expect(failed).rejects.toBeInstanceOf(StorageUnavailableError);
-
-    expect((await store.loadConversation(k))?.turn).toBe(1);
-    expect(await store.isProcessed(`${k}:lost`)).toBe(false);
-    await store.runExclusive(k, () => store.commitTurn(turnCommit(k, 2, { activityKey: `${k}:lost` })));
-    expect((await store.loadConversation(k))?.turn).toBe(2);
+  it('stores a turn once when the connection is cut after the statement reached the server', async () => {
+    const { proxy, store } = await storeBehindProxy();
+    try {
+      const k = `msteams:${uniqueName('conv')}`;
+      await store.commitTurn(turnCommit(k, 1));
+      // The server commits, and its answer never arrives: whether it committed is read back.
+      proxy.cutNext('answer');
+      await store.commitTurn(turnCommit(k, 2, { activityKey: `${k}:2` }));
+      expect(proxy.cuts).toBe(1);
+      expect((await store.loadConversation(k))?.turn).toBe(2);
+      expect(await store.loadTranscript(k)).toHaveLength(4);
+      expect(await store.isProcessed(`${k}:2`)).toBe(true);
+    } finally {
+      await store.close();
+      await proxy.down();
+    }
   });
+
+  it('stores a turn once when the connection is cut before the statement reached the server', async () => {
+    const { proxy, store } = await storeBehindProxy();
+    try {
+      const k = `msteams:${uniqueName('conv')}`;
+      await store.commitTurn(turnCommit(k, 1));
+      proxy.cutNext('request');
+      await store.commitTurn(turnCommit(k, 2, { activityKey: `${k}:2` }));
+      expect(proxy.cuts).toBe(1);
+      expect((await store.loadConversation(k))?.turn).toBe(2);
+      expect(await store.loadTranscript(k)).toHaveLength(4);
+      expect(await store.isProcessed(`${k}:2`)).toBe(true);
+    } finally {
+      await store.close();
+      await proxy.down();
+    }
+  });
+
+  async function storeBehindProxy(): Promise<{ proxy: TcpProxy; store: SqlStore }> {
+    const target = new URL(TEST_DATABASE_URL);
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    const viaProxy = new URL(TEST_DATABASE_URL);
+    viaProxy.port = String(await proxy.up());
+    const store = createStore(viaProxy.toString(), silentLogger, { schema: harness.schema, applicationName: uniqueName('proxy') });
+    await store.open();
+    return { proxy, store };
+  }
 
   it('fails turns quickly while the database is away and serves them again when it is back', async () => {
     const target = new URL(TEST_DATABASE_URL);
@@ -291,10 +315,19 @@ async function silentServer(): Promise<{ port: number; close: () => Promise<void
   };
 }
 
-/** A loopback TCP proxy in front of PostgreSQL that can be taken down (every connection cut) and brought back. */
+/**
+ * A loopback TCP proxy in front of PostgreSQL that can be taken down (every connection cut) and
+ * brought back, or cut the next connection that sends a request or an answer (dropping that data).
+ */
 class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  private armed?: 'request' | 'answer';
+  cuts = 0;
+
+  cutNext(what: 'request' | 'answer'): void {
+    this.armed = what;
+  }
 
   constructor(
     private readonly host: string,
@@ -309,7 +342,19 @@ class TcpProxy {
         s.on('error', () => undefined);
         s.on('close', () => this.sockets.delete(s));
       }
-      client.pipe(upstream).pipe(client);
+      const relay = (from: Socket, to: Socket, what: 'request' | 'answer') =>
+        from.on('data', (chunk: Buffer) => {
+          if (this.armed === what) {
+            this.armed = undefined;
+            this.cuts++;
+            client.destroy();
+            upstream.destroy();
+            return;
+          }
+          to.write(chunk);
+        });
+      relay(client, upstream, 'request');
+      relay(upstream, client, 'answer');
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
