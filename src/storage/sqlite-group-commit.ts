@@ -17,26 +17,24 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConcurrentTurnError, DuplicateActivityError } from './errors';
 import type { TurnCommit } from './store';
+import { TickBatch, type Pending } from './tick-batch';
 import { CONVERSATION_COLUMNS, CONVERSATION_UPSERT } from './turn-sql';
 
-interface Pending {
+interface CommitRequest {
   commit: TurnCommit;
   now: string;
-  resolve: () => void;
-  reject: (err: unknown) => void;
 }
 
 
 export class SqliteGroupCommit {
-  private queue: Pending[] = [];
-  private scheduled = false;
+  private readonly batch = new TickBatch<CommitRequest, void>((batch) => this.flush(batch));
   private readonly markProcessed: BetterSqlite3.Statement;
   private readonly saveConversation: BetterSqlite3.Statement;
   private readonly saveUserLocale: BetterSqlite3.Statement;
   private readonly insertTranscript: BetterSqlite3.Statement;
   private readonly insertFunnel: BetterSqlite3.Statement;
-  private readonly writeOne: (p: Pending) => void;
-  private readonly writeBatch: (batch: Pending[]) => unknown[];
+  private readonly writeOne: (r: CommitRequest) => void;
+  private readonly writeBatch: (batch: Pending<CommitRequest, void>[]) => unknown[];
   /** Batches committed and turns in them (for tests and the bench). */
   readonly stats = { batches: 0, turns: 0, largest: 0 };
 
@@ -56,11 +54,11 @@ export class SqliteGroupCommit {
       'insert into funnel_events (at, conversation_key, channel, locale, mode, kind, step, value) values (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     // A better-sqlite3 transaction function called inside another one runs as a savepoint.
-    this.writeOne = db.transaction((p: Pending) => this.writeRows(p.commit, p.now));
-    this.writeBatch = db.transaction((batch: Pending[]) =>
+    this.writeOne = db.transaction((r: CommitRequest) => this.writeRows(r.commit, r.now));
+    this.writeBatch = db.transaction((batch: Pending<CommitRequest, void>[]) =>
       batch.map((p) => {
         try {
-          this.writeOne(p);
+          this.writeOne(p.item);
           return undefined;
         } catch (err) {
           return err ?? new Error('turn write failed');
@@ -71,20 +69,10 @@ export class SqliteGroupCommit {
 
   /** Resolves once the turn is committed; rejects with what refused or failed it (nothing of it written). */
   commit(commit: TurnCommit, now: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ commit, now, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        // After the I/O callbacks of this pass: every turn that got this far in it joins the batch.
-        setImmediate(() => void this.flush());
-      }
-    });
+    return this.batch.add({ commit, now });
   }
 
-  private async flush(): Promise<void> {
-    const batch = this.queue;
-    this.queue = [];
-    this.scheduled = false;
+  private async flush(batch: Pending<CommitRequest, void>[]): Promise<void> {
     let outcomes: unknown[] | undefined;
     try {
       await this.exclusive(() => {
