@@ -71,22 +71,19 @@ const EDGE_WINDOW = { from: new Date('2026-11-22T00:00:00Z'), to: new Date('2026
  */
 async function driveAcrossWindowEdges(store: SqlStore): Promise<void> {
   const { at, send } = driver(store);
-  at('2026-11-21T23:50:00Z');
-  await send('G', 'msteams', { kind: 'greeting' });
-  at('2026-11-22T00:10:00Z');
-  await send('G', 'msteams', { text: 'no' });
-  at('2026-11-22T01:00:00Z');
-  await send('G', 'msteams', { text: 'start over' });
-
-  at('2026-11-22T23:55:00Z');
-  await send('H', 'webex', { kind: 'greeting' });
-  at('2026-11-23T00:05:00Z');
-  await send('H', 'webex', { text: 'yes' });
-  at('2026-11-23T00:10:00Z');
-  await send('H', 'webex', { text: 'start over' });
-
-  at('2026-11-23T00:01:00Z');
-  await send('I', 'msteams', { kind: 'greeting' });
+  const script: [at: string, conversation: string, channel: string, activity: Partial<Inbound>][] = [
+    ['2026-11-21T23:50:00Z', 'G', 'msteams', { kind: 'greeting' }],
+    ['2026-11-22T00:10:00Z', 'G', 'msteams', { text: 'no' }],
+    ['2026-11-22T01:00:00Z', 'G', 'msteams', { text: 'start over' }],
+    ['2026-11-22T23:55:00Z', 'H', 'webex', { kind: 'greeting' }],
+    ['2026-11-23T00:05:00Z', 'H', 'webex', { text: 'yes' }],
+    ['2026-11-23T00:10:00Z', 'H', 'webex', { text: 'start over' }],
+    ['2026-11-23T00:01:00Z', 'I', 'msteams', { kind: 'greeting' }],
+  ];
+  for (const [iso, conversation, channel, activity] of script) {
+    at(iso);
+    await send(conversation, channel, activity);
+  }
 }
 
 /** The real engine over `store` with a clock the test sets (`at`). */
