@@ -1,7 +1,7 @@
 /**
- * Child processes the bench measures: the product bot (the `npm start` equivalent, run as
- * `node --import tsx src/index.ts` so the process we sample is the bot itself, not npm or a tsx
- * launcher) and the reference echo bot. Each runs in its own process, so its RSS is its own.
+ * Child processes the bench measures: the product bot (the node process `npm start` runs,
+ * `node --import tsx src/index.ts`, started directly so the process we sample is the bot itself,
+ * not npm) and the reference echo bot. Each runs in its own process, so its RSS is its own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
