@@ -316,6 +316,11 @@ export class SqlStore implements Store {
     return this.groupCommit?.stats;
   }
 
+  /** Statements (PostgreSQL) or transactions (SQLite) that committed batches of turns so far. */
+  get commitBatches(): number {
+    return this.groupCommit?.stats.batches ?? this.pgBatch?.stats.commitStatements ?? 0;
+  }
+
   /** PostgreSQL: how turns were loaded and committed in batches (undefined on SQLite). */
   get pgBatches(): PgTurnBatch['stats'] | undefined {
     return this.pgBatch?.stats;

@@ -99,30 +99,6 @@ describe('PostgreSQL: two bot instances on one database', () => {
     await expect(a.commitTurn(turnCommit(k, 2))).rejects.toBeInstanceOf(ConcurrentTurnError);
   });
 
-  it('commits the turns of many conversations that arrive together in one statement, each refused turn alone', async () => {
-    const keys = Array.from({ length: 20 }, () => key());
-    await Promise.all(keys.map((k) => a.commitTurn(turnCommit(k, 1, { activityKey: `${k}:a1` }))));
-    const before = { ...a.pgBatches! };
-    const results = await Promise.allSettled(
-      keys.map((k, i) =>
-        a.commitTurn(
-          i === 3 ? turnCommit(k, 2, { activityKey: `${k}:a1` }) : i === 7 ? turnCommit(k, 1, { activityKey: `${k}:b` }) : turnCommit(k, 2, { activityKey: `${k}:a2` }),
-        ),
-      ),
-    );
-    expect(a.pgBatches!.commitStatements - before.commitStatements).toBe(1);
-    expect(results[3]).toMatchObject({ status: 'rejected', reason: expect.any(DuplicateActivityError) });
-    expect(results[7]).toMatchObject({ status: 'rejected', reason: expect.any(ConcurrentTurnError) });
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(18);
-    for (const [i, k] of keys.entries()) {
-      const refused = i === 3 || i === 7;
-      expect((await b.loadConversation(k))?.turn).toBe(refused ? 1 : 2);
-      expect(await b.loadTranscript(k)).toHaveLength(refused ? 2 : 4);
-      expect(await b.isProcessed(`${k}:b`)).toBe(false);
-      expect(await b.isProcessed(`${k}:a2`)).toBe(!refused);
-    }
-  });
-
   it('loads the turns of many conversations that start together in one statement', async () => {
     const keys = Array.from({ length: 10 }, () => key());
     await a.commitTurn(turnCommit(keys[0]!, 4, { activityKey: `${keys[0]}:seen` }));
@@ -175,30 +151,14 @@ describe('PostgreSQL: connections lost and databases away', () => {
     expect(await store.loadTranscript(k)).toHaveLength(4);
   });
 
-  it('stores a turn once when the connection is cut after the statement reached the server', async () => {
+  // 'answer': the server commits and its answer never arrives, so whether it committed is read back.
+  // 'request': the statement never reaches the server, so it is sent again.
+  it.each(['answer', 'request'] as const)('stores a turn once when the connection is cut on the %s of its commit', async (what) => {
     const { proxy, store } = await storeBehindProxy();
     try {
       const k = `msteams:${uniqueName('conv')}`;
       await store.commitTurn(turnCommit(k, 1));
-      // The server commits, and its answer never arrives: whether it committed is read back.
-      proxy.cutNext('answer');
-      await store.commitTurn(turnCommit(k, 2, { activityKey: `${k}:2` }));
-      expect(proxy.cuts).toBe(1);
-      expect((await store.loadConversation(k))?.turn).toBe(2);
-      expect(await store.loadTranscript(k)).toHaveLength(4);
-      expect(await store.isProcessed(`${k}:2`)).toBe(true);
-    } finally {
-      await store.close();
-      await proxy.down();
-    }
-  });
-
-  it('stores a turn once when the connection is cut before the statement reached the server', async () => {
-    const { proxy, store } = await storeBehindProxy();
-    try {
-      const k = `msteams:${uniqueName('conv')}`;
-      await store.commitTurn(turnCommit(k, 1));
-      proxy.cutNext('request');
+      proxy.cutNext(what);
       await store.commitTurn(turnCommit(k, 2, { activityKey: `${k}:2` }));
       expect(proxy.cuts).toBe(1);
       expect((await store.loadConversation(k))?.turn).toBe(2);

@@ -237,6 +237,34 @@ export function storeContract(makeHarness: () => StoreHarness): void {
     });
   });
 
+  describe('turns committed together', () => {
+    it('share one commit (one transaction or statement), and each refused turn is refused alone', async () => {
+      const keys = Array.from({ length: 20 }, (_, i) => key(`together-${i}`));
+      await Promise.all(keys.map((k) => store.commitTurn(turnCommit(k, 1, { activityKey: `${k}:a1` }))));
+      const before = store.commitBatches;
+      // Together: 18 good next turns, one re-delivered activity and one outdated turn.
+      const results = await Promise.allSettled(
+        keys.map((k, i) =>
+          store.commitTurn(
+            i === 3 ? turnCommit(k, 2, { activityKey: `${k}:a1` }) : i === 7 ? turnCommit(k, 1, { activityKey: `${k}:b` }) : turnCommit(k, 2, { activityKey: `${k}:a2` }),
+          ),
+        ),
+      );
+      expect(store.commitBatches - before).toBe(1);
+      expect(results[3]).toMatchObject({ status: 'rejected', reason: expect.any(DuplicateActivityError) });
+      expect(results[7]).toMatchObject({ status: 'rejected', reason: expect.any(ConcurrentTurnError) });
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(18);
+      for (const [i, k] of keys.entries()) {
+        const refused = i === 3 || i === 7;
+        expect((await store.loadConversation(k))?.turn).toBe(refused ? 1 : 2);
+        // A refused turn left none of its rows: no transcript entries, no processed mark.
+        expect(await store.loadTranscript(k)).toHaveLength(refused ? 2 : 4);
+        expect(await store.isProcessed(`${k}:b`)).toBe(false);
+        expect(await store.isProcessed(`${k}:a2`)).toBe(!refused);
+      }
+    });
+  });
+
   describe('runExclusive', () => {
     it('runs the turns of one conversation one after the other, in arrival order', async () => {
       const k = key('serial');
