@@ -276,12 +276,10 @@ export class Engine {
         parents = parents.slice(0, -1);
         running.actor.stop();
         const resumed = this.restore(parent.flowId, parent.flowVersion, parent.snapshot, key, scope, prefix);
-        if (!resumed) {
-          parents = [];
-          running = this.start(this.opts.flow, this.entryInput(inbound, locale, now), scope);
-          break;
-        }
-        running = resumed;
+        // The question to go back to is gone (an updated or damaged flow): the person is put at the
+        // start of the guide, a new run like any other (funnel `started`).
+        if (resumed) running = resumed;
+        else beginRun();
         resumePoint = running.actor.getPersistedSnapshot();
       } else {
         break;

@@ -68,6 +68,23 @@ describe('Engine', () => {
     expect((await store.loadConversation('test:c1'))?.parents).toEqual([]);
   });
 
+  it('starts the guide again as a new run when the flow to go back to cannot be restored', async () => {
+    const e = engine();
+    await press(e, 'no', 'ask');
+    const record = (await store.loadConversation('test:c1'))!;
+    store.conversations.set('test:c1', { ...record, parents: record.parents.map((p) => ({ ...p, flowVersion: 0 })) });
+    const before = store.funnel.length;
+    const back = await say(e, 'back');
+    expect(back.step).toBe('ask');
+    expect(shown(back)).toEqual(['Guide updated, starting again.', 'Did it work?']);
+    expect(store.funnel.slice(before).map((f) => [f.kind, f.step])).toEqual([
+      ['started', 'ask'],
+      ['step_entered', 'ask'],
+      ['turn', 'ask'],
+    ]);
+    expect((await store.loadConversation('test:c1'))?.parents).toEqual([]);
+  });
+
   it('runs the flow’s actor within the turn and commits what it staged with the turn', async () => {
     const e = engine();
     await press(e, 'no', 'ask');
