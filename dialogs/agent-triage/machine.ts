@@ -22,6 +22,8 @@ export interface AgentTriageContext {
   customer: CustomerRef;
   /** i18n key of the hint for the last unacceptable answer. */
   hint?: string;
+  /** The agent went back to an earlier field: the first one is asked again without the intro. */
+  returned?: true;
 }
 
 function textOf(event: FlowEvent): string {
@@ -66,7 +68,7 @@ export const agentTriageMachine = setup({
     forgetFrom: assign(({ context }, p: { step: IntakeStep }) => {
       const customer = { ...context.customer };
       for (const step of INTAKE_STEPS.slice(INTAKE_STEPS.indexOf(p.step))) delete customer[FIELD[step]];
-      return { customer, hint: undefined };
+      return { customer, hint: undefined, returned: true as const };
     }),
   },
 }).createMachine({
@@ -136,7 +138,7 @@ export function agentTriageView(snapshot: { value: unknown; context: AgentTriage
   const lines: Line[] = [];
   const choices: Choice[] = [];
   if ((INTAKE_STEPS as readonly string[]).includes(step)) {
-    if (step === 'customerName' && !c.hint) lines.push({ key: `${NS}intro` });
+    if (step === 'customerName' && !c.hint && !c.returned) lines.push({ key: `${NS}intro` });
     if (c.hint) lines.push({ key: c.hint });
     lines.push({ key: `${NS}${step}.prompt` });
     if (step === 'customerOrder') choices.push({ id: 'order_unknown', labelKey: `${NS}customerOrder.unknown` });

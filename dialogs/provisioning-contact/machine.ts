@@ -60,6 +60,11 @@ export interface ProvisioningContactContext {
   misses: number;
   /** A one-turn remark for the view: BACK had nothing to undo. */
   notice?: 'nothingToUndo';
+  /**
+   * The person went back (BACK, a jump) in this run: the first question is asked again without the
+   * greeting. Only start over (a new context) greets again.
+   */
+  returned?: true;
   caseReason?: CaseReason;
 }
 
@@ -130,6 +135,7 @@ const flowSetup = setup({
       return { trail, answers: deriveAnswers(trail) };
     }),
     noteNothingToUndo: assign({ notice: 'nothingToUndo' as const }),
+    noteReturned: assign({ returned: true as const }),
     /** Jump back to an earlier question: its answer and every later one are discarded. */
     jumpTo: assign(({ context }, params: { step: QuestionStep }) => {
       const at = context.trail.findLastIndex((e) => e.step === params.step);
@@ -205,14 +211,14 @@ export const provisioningContactMachine = flowSetup.createMachine({
       ...QUESTION_STEPS.map((step) => ({
         guard: { type: 'lastAnswerWasAt' as const, params: { step } },
         target: `.${step}`,
-        actions: ['clearNotice' as const, 'undoLastAnswer' as const],
+        actions: ['clearNotice' as const, 'undoLastAnswer' as const, 'noteReturned' as const],
       })),
-      { actions: 'noteNothingToUndo' as const },
+      { actions: ['noteNothingToUndo' as const, 'noteReturned' as const] },
     ],
     JUMP: QUESTION_STEPS.map((step) => ({
       guard: { type: 'jumpsTo' as const, params: { step } },
       target: `.${step}`,
-      actions: ['clearNotice' as const, { type: 'jumpTo' as const, params: { step } }],
+      actions: ['clearNotice' as const, { type: 'jumpTo' as const, params: { step } }, 'noteReturned' as const],
     })),
     RESTART: { target: '.entry', actions: 'restart' },
     SUPPORT: { target: '.needsCase', actions: 'recordSupportRequest' },
@@ -222,7 +228,7 @@ export const provisioningContactMachine = flowSetup.createMachine({
       ...QUESTION_STEPS.map((step) => ({
         guard: { type: 'jumpsTo' as const, params: { step } },
         target: `.${step}`,
-        actions: ['clearNotice' as const, { type: 'jumpTo' as const, params: { step } }],
+        actions: ['clearNotice' as const, { type: 'jumpTo' as const, params: { step } }, 'noteReturned' as const],
       })),
       { guard: { type: 'chose', params: { choice: CMD_SUPPORT } }, target: '.needsCase', actions: 'recordSupportRequest' },
       { guard: { type: 'chose', params: { choice: CMD_RESTART } }, target: '.entry', actions: 'restart' },
@@ -348,7 +354,8 @@ function questionContent(step: QuestionStep, c: ProvisioningContactContext): Ste
   switch (step) {
     case 'entry':
       return {
-        lines: [line('entry.greeting'), line('entry.prompt')],
+        // Greeted once per run: coming back to the first question asks it again, like any other.
+        lines: [...(c.returned ? [] : [line('entry.greeting')]), line('entry.prompt')],
         choices: ['never_arrived', 'change_contact', 'check_change'].map((id) => choice(step, id)),
       };
     case 'spamCheck':

@@ -50,7 +50,7 @@ function view(snapshot: SnapshotFrom<typeof supportCaseMachine>): StepView {
 
   if ((TEXT_FIELDS as readonly string[]).includes(step)) {
     const field = step as TextField;
-    if (c.history.length === 0 && !c.hint) lines.push({ key: `${NS}intro` });
+    if (c.history.length === 0 && !c.hint && !c.returned) lines.push({ key: `${NS}intro` });
     lines.push({ key: `${NS}${field}.prompt`, params: field === 'newEmail' ? { current: c.draft.currentContactEmail ?? '' } : undefined });
     expects = 'text';
     if (c.editing) {
@@ -59,7 +59,7 @@ function view(snapshot: SnapshotFrom<typeof supportCaseMachine>): StepView {
       choices.push({ id: 'keep', labelKey: `${NS}keep` });
     }
   } else if (step === 'attachments') {
-    if (c.history.length === 0 && !c.hint && !c.editing) lines.push({ key: `${NS}intro` });
+    if (c.history.length === 0 && !c.hint && !c.editing && !c.returned) lines.push({ key: `${NS}intro` });
     const names = c.draft.attachments.map((a) => a.name).join(', ');
     lines.push(names ? { key: `${NS}attachments.received`, params: { count: c.draft.attachments.length, names } } : { key: `${NS}attachments.prompt` });
     expects = 'attachment';

@@ -38,6 +38,8 @@ export interface SupportCaseContext {
   editing: boolean;
   /** The i18n key of the specific hint for the last unacceptable answer. */
   hint?: string;
+  /** The person went back to an earlier question: the first one is asked again without the intro. */
+  returned?: true;
   attachmentsAsked: boolean;
   opened?: OpenCaseOutput;
   status?: CaseStatusOutput;
@@ -136,7 +138,7 @@ export const supportCaseMachine = setup({
     hint: assign((_, p: { key: string }) => ({ hint: p.key })),
     clearHint: assign({ hint: undefined }),
     push: assign(({ context }, p: StepParams) => ({ history: [...context.history, p.step], hint: undefined })),
-    pop: assign(({ context }) => ({ history: context.history.slice(0, -1), hint: undefined, editing: false })),
+    pop: assign(({ context }) => ({ history: context.history.slice(0, -1), hint: undefined, editing: false, returned: true as const })),
     startEditing: assign(({ context }) => ({ history: [...context.history, 'summary' as const], editing: true, hint: undefined })),
     /** Back on the summary after an edit: the summary's own history entry is consumed. */
     finishEditing: assign(({ context }) => ({ history: context.history.slice(0, -1), editing: false, hint: undefined })),
