@@ -6,6 +6,7 @@
  * space it is added to.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -36,9 +37,10 @@ beforeAll(async () => {
   fake = await FakeWebex.start();
 });
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const c of children.splice(0)) await killed(c);
   for (const b of running.splice(0)) await b.stop();
   fake.webhooks.clear();
+  fake.stalled.splice(0); // a stall of an earlier test must not count as this test's process being at its stall
 });
 afterAll(async () => {
   await fake.close();
@@ -54,10 +56,25 @@ async function eventually(what: string, check: () => boolean | Promise<boolean>)
   throw new Error(`never happened: ${what}`);
 }
 
-/** `npm start` as its own process (tsx src/index.ts) with the Webex channel on the fake; resolves with its URL. */
+/**
+ * The command `npm start` runs (package.json), as one node process. Not the `tsx` CLI: that is a
+ * wrapper that runs the bot in a child node process and cannot pass SIGKILL on, so "killing" it
+ * left the bot running, and its reply, timed out after 20 s and retried, reached the space after all.
+ */
+function npmStartCommand(): { command: string; args: string[] } {
+  const script = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const [node, ...args] = script.trim().split(/\s+/);
+  if (node !== 'node') throw new Error(`npm start is no longer "node …" (${script}); update npmStartCommand()`);
+  return { command: process.execPath, args };
+}
+
+/** `npm start` as its own process with the Webex channel on the fake; resolves with its URL. */
 async function startProcess(db: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn('node_modules/.bin/tsx', ['src/index.ts'], {
+  const { command, args } = npmStartCommand();
+  const child = spawn(command, args, {
     cwd: process.cwd(),
+    // Its own process group, so `killed` takes down everything the bot process started too.
+    detached: true,
     env: {
       ...process.env,
       PORT: '0',
@@ -88,12 +105,24 @@ async function startProcess(db: string): Promise<{ child: ChildProcess; url: str
   return { child, url };
 }
 
-function killed(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
+/** SIGKILL to the bot's whole process group; resolves once the process has exited. */
+async function killed(child: ChildProcess): Promise<void> {
+  const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
-    child.kill('SIGKILL');
   });
+  if (child.pid === undefined) return; // never started
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // already gone
+  }
+  await exited;
+}
+
+/** Whether the fake is holding this request unanswered (the bot process got exactly that far). */
+function stalledAt(method: string, path: string): boolean {
+  return fake.stalled.some((r) => r.method === method && r.path === path);
 }
 
 function inboxOf(b: RunningBot): WebexRepository {
@@ -112,7 +141,7 @@ describe('a notification acknowledged before the process died', () => {
     fake.stallNext('GET', /^\/v1\/messages\//);
     const { message, deliveries } = await fake.userSays(room, person, 'hello');
     expect(deliveries.map((d) => d.status)).toEqual([200]); // acknowledged …
-    await eventually('the bot process is reading the message', () => fake.stalled.length === 1);
+    await eventually('the bot process is reading the message', () => stalledAt('GET', `/v1/messages/${encodeURIComponent(message.id)}`));
     await killed(child); // … and the process dies before it could answer
     expect(fake.visible(room.id)).toEqual([]);
     fake.webhooks.clear();
@@ -143,7 +172,7 @@ describe('a notification acknowledged before the process died', () => {
     fake.stallNext('POST', /^\/v1\/messages$/);
     const { message, deliveries } = await fake.userSays(room, person, 'hello');
     expect(deliveries.map((d) => d.status)).toEqual([200]);
-    await eventually('the bot process is posting its reply', () => fake.stalled.length === 1);
+    await eventually('the bot process is posting its reply', () => stalledAt('POST', '/v1/messages'));
     await killed(child);
     expect(fake.posted.filter((m) => m.roomId === room.id)).toEqual([]);
     fake.webhooks.clear();
