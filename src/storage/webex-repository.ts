@@ -6,7 +6,8 @@
  * (`markWebexNotificationTurned`, a turn writer); the channel marks it `handled` once the replies are
  * posted. Rows left `pending` or `turned` by an instance that died are claimed again after their
  * lease (PostgreSQL `FOR UPDATE SKIP LOCKED`, as the case outbox does), so each is resumed by one
- * instance. One process owns a SQLite file, so there every claim of another worker is stale.
+ * instance. One process owns a SQLite file, so there every claim of another worker is stale. The
+ * holder renews its claim while it works (`renewClaim`), so a long wait on Webex does not let it lapse.
  *
  * Live cards: per space, the bot's message whose buttons still act, so it can be retired (deleted)
  * when the conversation moves on without it being pressed.
@@ -179,6 +180,23 @@ export class WebexRepository {
       .returningAll()
       .execute();
     return rows.map(toEntry).sort((a, b) => a.seq - b.seq);
+  }
+
+  /**
+   * Extends `workerId`'s claim on an unfinished notification to `now + leaseMs` (a holder renews it
+   * while the notification waits in its space's queue and while it is handled). False when the claim
+   * is no longer that worker's (another instance took it over after it lapsed) or the notification is
+   * finished: the holder must then stop, and post nothing more for it.
+   */
+  async renewClaim(notificationId: string, claim: { workerId: string; now: Date; leaseMs: number }): Promise<boolean> {
+    const result = await this.db
+      .updateTable('webex_inbox')
+      .set({ claimed_until: new Date(claim.now.getTime() + claim.leaseMs).toISOString() })
+      .where('notification_id', '=', notificationId)
+      .where('claimed_by', '=', claim.workerId)
+      .where('status', 'in', ['pending', 'turned'])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /** The replies went out (or there was nothing to answer): done for good. */

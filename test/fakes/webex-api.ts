@@ -2,12 +2,14 @@
  * A fake Webex API: a real HTTP server on 127.0.0.1 speaking the endpoints the bot uses, with
  * Webex's own shapes, ids and rules (bearer token, 7439-byte markdown limit, one Adaptive Card,
  * group spaces notify only on mentions, the bot's own messages notify too). It records what the bot
- * does, answers 429/5xx on demand, and delivers webhook notifications signed with each webhook's
- * secret (X-Spark-Signature, HMAC-SHA1 of the exact bytes sent).
+ * does, answers 429/5xx on demand, holds or delays answers on demand, and delivers webhook
+ * notifications signed with each webhook's secret (X-Spark-Signature, HMAC-SHA1 of the exact bytes
+ * sent). What a test scripts (failures, stalls, late answers) and did not use up is dropped by
+ * `reset()`, which every Webex suite calls after each test.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export interface FakePerson {
   id: string;
@@ -98,6 +100,9 @@ export class FakeWebex {
   private readonly stalls: { method: string; path: RegExp }[] = [];
   /** Requests the fake is holding without an answer (see `stallNext`). */
   readonly stalled: { method: string; path: string }[] = [];
+  private readonly heldSockets = new Set<Socket>();
+  private readonly lateAnswers: { method: string; path: RegExp; delayMs: number }[] = [];
+  private readonly lateTimers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private server!: Server;
   private origin = '';
@@ -120,6 +125,7 @@ export class FakeWebex {
   }
 
   async close(): Promise<void> {
+    this.reset();
     await this.idle();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -149,6 +155,30 @@ export class FakeWebex {
    */
   stallNext(method: string, path: RegExp): void {
     this.stalls.push({ method, path });
+  }
+
+  /**
+   * The next request matching method + path is done as usual (a message is posted) but answered only
+   * after `delayMs`: a slow Webex, where a client that timed out first cannot know its request went through.
+   */
+  answerLateNext(method: string, path: RegExp, delayMs: number): void {
+    this.lateAnswers.push({ method, path, delayMs });
+  }
+
+  /**
+   * Forgets what was scripted and not used up (failures, stalls, late answers), drops the stalls
+   * seen, and lets go of requests still held or waiting for a late answer (their connections are
+   * closed), so nothing scripted by one test acts in the next.
+   */
+  reset(): void {
+    this.failures.splice(0);
+    this.stalls.splice(0);
+    this.stalled.splice(0);
+    this.lateAnswers.splice(0);
+    for (const timer of this.lateTimers) clearTimeout(timer);
+    this.lateTimers.clear();
+    for (const socket of this.heldSockets) socket.destroy();
+    this.heldSockets.clear();
   }
 
   /** True while the fake is delivering notifications. */
@@ -299,10 +329,23 @@ export class FakeWebex {
     const path = url.pathname;
     const method = req.method ?? 'GET';
     const body = await readBody(req);
+    const late = this.lateAnswers.findIndex((l) => l.method === method && l.path.test(path));
+    const delayMs = late >= 0 ? this.lateAnswers.splice(late, 1)[0]!.delayMs : 0;
     const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
       this.requests.push({ method, path, status });
-      res.writeHead(status, { ...(payload === undefined ? {} : { 'content-type': 'application/json' }), trackingid: `FAKE_${randomUUID()}`, ...headers });
-      res.end(payload === undefined ? undefined : JSON.stringify(payload));
+      const answer = () => {
+        if (res.destroyed) return; // the client gave up waiting
+        res.writeHead(status, { ...(payload === undefined ? {} : { 'content-type': 'application/json' }), trackingid: `FAKE_${randomUUID()}`, ...headers });
+        res.end(payload === undefined ? undefined : JSON.stringify(payload));
+      };
+      if (!delayMs) return answer();
+      this.heldSockets.add(req.socket);
+      const timer = setTimeout(() => {
+        this.lateTimers.delete(timer);
+        this.heldSockets.delete(req.socket);
+        answer();
+      }, delayMs);
+      this.lateTimers.add(timer);
     };
     const error = (status: number, message: string) => send(status, { message, errors: [{ description: message }] });
 
@@ -311,7 +354,9 @@ export class FakeWebex {
     if (stall >= 0) {
       this.stalls.splice(stall, 1);
       this.stalled.push({ method, path });
+      this.heldSockets.add(req.socket);
       await new Promise<void>((resolve) => (req.socket.destroyed ? resolve() : req.socket.once('close', () => resolve())));
+      this.heldSockets.delete(req.socket);
       return;
     }
     const failure = this.failures.findIndex((f) => f.method === method && f.path.test(path));

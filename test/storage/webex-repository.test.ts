@@ -1,7 +1,8 @@
 /**
  * The Webex inbox and live cards on real SQLite and PostgreSQL: a re-delivery is one row, claims
  * respect live leases and take over expired ones (each row to one claimant, also when two instances
- * claim at once), the turn marks its notification in its own transaction.
+ * claim at once), a holder's renewal keeps its claim and fails once it was taken over, the turn marks
+ * its notification in its own transaction.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqlStore } from '../../src/storage/index';
@@ -51,6 +52,21 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect((await repo.find('n1'))!.claimedBy).toBe('b');
       // Now b holds them: nobody else gets them until b's lease runs out.
       expect(await repo.claimDue({ workerId: 'c', now: at(LEASE + 2), leaseMs: LEASE, limit: 10 })).toEqual([]);
+    });
+
+    it('a renewed claim outlasts its first lease; a claim taken over cannot be renewed by its old holder', async () => {
+      await repo.receive(entry('n1'), { workerId: 'a', now: T0, leaseMs: LEASE });
+      expect(await repo.renewClaim('n1', { workerId: 'a', now: at(LEASE / 2), leaseMs: LEASE })).toBe(true);
+      // Past the first lease, but within the renewed one: nobody else gets it.
+      expect(await repo.claimDue({ workerId: 'b', now: at(LEASE + 1), leaseMs: LEASE, limit: 10 })).toEqual([]);
+      expect((await repo.find('n1'))!.claimedBy).toBe('a');
+      // a stops renewing: once the renewed lease ran out, b takes it over, and a cannot renew it back.
+      expect((await repo.claimDue({ workerId: 'b', now: at(LEASE / 2 + LEASE + 1), leaseMs: LEASE, limit: 10 })).map((e) => e.notificationId)).toEqual(['n1']);
+      expect(await repo.renewClaim('n1', { workerId: 'a', now: at(LEASE * 2), leaseMs: LEASE })).toBe(false);
+      expect((await repo.find('n1'))!.claimedBy).toBe('b');
+      // A finished notification has no claim left to renew.
+      await repo.markHandled('n1', at(LEASE * 2));
+      expect(await repo.renewClaim('n1', { workerId: 'b', now: at(LEASE * 2), leaseMs: LEASE })).toBe(false);
     });
 
     it('takes over claims of other workers at once when asked (a SQLite file has one owner)', async () => {

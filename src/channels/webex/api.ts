@@ -2,6 +2,13 @@
  * A small client for the part of the Webex REST API the bot uses. Every response is checked with
  * zod; 429 waits out `Retry-After` and 5xx/network failures are retried with exponential backoff,
  * both a bounded number of times, so a Webex hiccup delays a reply instead of losing it.
+ *
+ * A POST is not sent again after a failure that leaves its outcome unknown (a timeout or a broken
+ * connection once the request may have gone out): Webex may have posted the message, and a second
+ * POST would show it twice. It fails with `WebexUnknownOutcomeError` instead. A POST that surely did
+ * not go out (the connection was never made) and 429/5xx answers (Webex says it did not take it)
+ * are retried as before. Listing the space afterwards to see whether it arrived is no way out: a bot
+ * may list a group space's messages only with `mentionedPeople=me`, which never includes its own.
  */
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { z } from 'zod';
@@ -97,6 +104,22 @@ export class WebexApiError extends Error {
   }
 }
 
+/**
+ * A POST got no answer after it may have reached Webex (timeout, connection reset): whether Webex
+ * did it is unknown, and it was not sent again, so it cannot have happened twice.
+ */
+export class WebexUnknownOutcomeError extends WebexApiError {
+  constructor(method: string, path: string, options?: { cause?: unknown }) {
+    super(method, path, undefined, 'no answer after the request was sent; Webex may have taken it, so it was not sent again', options);
+    this.name = 'WebexUnknownOutcomeError';
+  }
+}
+
+/** Per call: `signal` cancels the call, also while it waits out a 429 or a backoff (rejects with `signal.reason`). */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
 export interface WebexApiOptions {
   /** e.g. https://webexapis.com/v1 (no trailing slash needed). */
   baseUrl: string;
@@ -115,6 +138,10 @@ export interface WebexApiOptions {
 }
 
 const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
+/** Methods that may be sent again when their outcome is unknown: doing them twice does no more than once. */
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
+/** Failures before any byte of the request left: sending it (again) cannot do anything twice. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
 export class WebexApi {
   private readonly base: string;
@@ -152,13 +179,14 @@ export class WebexApi {
     return webexAttachmentAction.parse(await this.json('GET', `/attachment/actions/${encodeURIComponent(id)}`));
   }
 
-  async createMessage(message: NewMessage): Promise<WebexMessage> {
-    return webexMessage.parse(await this.json('POST', '/messages', message));
+  /** Posts a message. Not sent again after a failure that leaves it unknown whether it arrived (`WebexUnknownOutcomeError`). */
+  async createMessage(message: NewMessage, options: CallOptions = {}): Promise<WebexMessage> {
+    return webexMessage.parse(await this.json('POST', '/messages', message, options));
   }
 
   /** Deletes a message; a message that is already gone counts as deleted. */
-  async deleteMessage(id: string): Promise<void> {
-    await this.request('DELETE', `/messages/${encodeURIComponent(id)}`, undefined, [404]);
+  async deleteMessage(id: string, options: CallOptions = {}): Promise<void> {
+    await this.request('DELETE', `/messages/${encodeURIComponent(id)}`, { okStatuses: [404], signal: options.signal });
   }
 
   async listWebhooks(): Promise<WebexWebhook[]> {
@@ -198,18 +226,24 @@ export class WebexApi {
     };
   }
 
-  private async json(method: string, path: string, body?: unknown): Promise<unknown> {
-    const res = await this.request(method, path, body);
+  private async json(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<unknown> {
+    const res = await this.request(method, path, { body, signal: options.signal });
     return res.json();
   }
 
   /** One call with the retry policy. `path` is relative to the base URL or a full URL on it. */
-  private async request(method: string, path: string, body?: unknown, okStatuses: number[] = []): Promise<Response> {
+  private async request(
+    method: string,
+    path: string,
+    { body, okStatuses = [], signal }: { body?: unknown; okStatuses?: number[]; signal?: AbortSignal } = {},
+  ): Promise<Response> {
     const url = path.startsWith('http') ? path : `${this.base}${path}`;
     const shownPath = url.slice(this.origin.length).split('?')[0] ?? path;
     let failures = 0;
     let rateLimitWaits = 0;
     for (;;) {
+      signal?.throwIfAborted();
+      const timeout = AbortSignal.timeout(this.timeoutMs);
       let res: Response;
       try {
         res = await fetch(url, {
@@ -220,12 +254,14 @@ export class WebexApi {
             ...(body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(this.timeoutMs),
+          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         });
       } catch (err) {
+        if (signal?.aborted) throw signal.reason;
+        if (!IDEMPOTENT_METHODS.has(method) && !surelyNotSent(err)) throw new WebexUnknownOutcomeError(method, shownPath, { cause: err });
         failures += 1;
         if (failures > this.maxRetries) throw new WebexApiError(method, shownPath, undefined, 'Webex could not be reached', { cause: err });
-        await this.backoff(failures, method, shownPath, 'network');
+        await this.backoff(failures, method, shownPath, 'network', signal);
         continue;
       }
       if (res.ok || okStatuses.includes(res.status)) return res;
@@ -237,12 +273,12 @@ export class WebexApi {
           throw new WebexApiError(method, shownPath, 429, `rate limited (Retry-After ${res.headers.get('retry-after') ?? 'missing'})`);
         }
         this.opts.logger.warn({ method, path: shownPath, waitMs }, 'Webex rate limit: waiting Retry-After');
-        await sleepMs(waitMs);
+        await pause(waitMs, signal);
         continue;
       }
       if (RETRYABLE_STATUS.has(res.status) && failures < this.maxRetries) {
         failures += 1;
-        await this.backoff(failures, method, shownPath, res.status);
+        await this.backoff(failures, method, shownPath, res.status, signal);
         continue;
       }
       throw new WebexApiError(method, shownPath, res.status, hintFor(res.status), {
@@ -251,12 +287,36 @@ export class WebexApi {
     }
   }
 
-  private async backoff(attempt: number, method: string, path: string, reason: number | string): Promise<void> {
+  private async backoff(attempt: number, method: string, path: string, reason: number | string, signal: AbortSignal | undefined): Promise<void> {
     const base = this.backoffMs * 2 ** (attempt - 1);
     const waitMs = Math.round(base / 2 + Math.random() * (base / 2));
     this.opts.logger.warn({ method, path, reason, attempt, waitMs }, 'Webex API failed; retrying');
-    await sleepMs(waitMs);
+    await pause(waitMs, signal);
   }
+}
+
+/** Sleeps `ms`; a cancelled `signal` ends the wait at once with its reason. */
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await sleepMs(ms, undefined, { signal });
+  } catch (err) {
+    throw signal?.aborted ? signal.reason : err;
+  }
+}
+
+/** Whether a fetch failure happened before the request could leave (no connection was made). */
+function surelyNotSent(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [err];
+  while (queue.length) {
+    const e = queue.shift();
+    if (!e || typeof e !== 'object' || seen.has(e)) continue;
+    seen.add(e);
+    const { code, cause, errors } = e as { code?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof code === 'string' && NOT_SENT_CODES.has(code)) return true;
+    queue.push(cause, ...(Array.isArray(errors) ? errors : []));
+  }
+  return false;
 }
 
 function retryAfterMs(header: string | null): number {

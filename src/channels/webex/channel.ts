@@ -3,7 +3,9 @@
  * the store's inbox, answers 2xx at once and runs the turn afterwards, in arrival order per space.
  * A notification acknowledged but not finished (the process died) is resumed at the next start, or
  * by another instance once its claim's lease runs out; the turn marks it in its own transaction, so
- * it is answered once.
+ * it is answered once. The claim is renewed while the notification waits and is handled (a long
+ * Webex rate-limit wait must not let another instance resume it meanwhile); a holder that finds its
+ * claim taken over stops and posts nothing more for it.
  *
  * Why a thin adapter of our own rather than a package from npm (evaluated for issue 4):
  * - `botbuilder-adapter-webex` (1.0.x, from howdyai/botkit; needs `botkit` ^4.15, the last botkit
@@ -30,7 +32,8 @@ import type { ServerPlugin } from '../../server';
 import type { Store } from '../../storage/store';
 import { WebexRepository, type LiveCard, type WebexStoreHandle } from '../../storage/webex-repository';
 import type { AttachmentRef } from '../../../dialogs/flow';
-import { WebexApi, type WebexMessage, type WebexPerson } from './api';
+import { WebexApi, WebexUnknownOutcomeError, type WebexMessage, type WebexPerson } from './api';
+import { InboxClaim } from './claim';
 import { renderMessage, renderNote } from './render';
 import { SIGNATURE_HEADER, WebexWebhookVerifier } from './signature';
 
@@ -89,6 +92,11 @@ type Notification = z.infer<typeof notificationSchema>;
 interface Job {
   n: Notification;
   status: 'pending' | 'turned';
+}
+
+/** A job as it is handled: with this instance's claim on it, kept (renewed) until it is done. */
+interface ClaimedJob extends Job {
+  claim: InboxClaim;
 }
 
 /** Card inputs: Action.Submit data `{ choice, step }` merged with Input.* values (`text`). */
@@ -194,12 +202,13 @@ export class WebexChannel implements ServerPlugin {
       // Webex disables webhooks that answer slowly or fail: acknowledge at once, work afterwards. But
       // first keep the notification, so a crash after the 2xx cannot lose it.
       const repository = this.inbox();
+      const receivedAt = this.clock();
       let fresh = true;
       if (repository) {
         try {
           fresh = await repository.receive(
             { notificationId: n.data.id, roomId: n.data.roomId, resource: n.resource, notification: storable(n) },
-            { workerId: this.workerId, now: this.clock(), leaseMs: this.inboxOptions.leaseMs },
+            { workerId: this.workerId, now: receivedAt, leaseMs: this.inboxOptions.leaseMs },
           );
         } catch (err) {
           // Not kept, so not acknowledged: Webex may deliver it again.
@@ -210,7 +219,7 @@ export class WebexChannel implements ServerPlugin {
       }
       res.send(200, { received: true });
       // A re-delivery of a kept notification: its first delivery is (or was) handled.
-      if (fresh) this.enqueue({ n, status: 'pending' });
+      if (fresh) this.enqueue({ n, status: 'pending' }, receivedAt);
     });
   }
 
@@ -272,7 +281,7 @@ export class WebexChannel implements ServerPlugin {
         continue;
       }
       logger.info({ notification: entry.notificationId, status: entry.status, room: entry.roomId }, 'Webex: resuming a notification acknowledged earlier');
-      this.enqueue({ n: parsed.data, status: entry.status === 'turned' ? 'turned' : 'pending' });
+      this.enqueue({ n: parsed.data, status: entry.status === 'turned' ? 'turned' : 'pending' }, now);
     }
     if (now.getTime() - this.lastPrune >= PRUNE_EVERY_MS) {
       this.lastPrune = now.getTime();
@@ -329,45 +338,76 @@ export class WebexChannel implements ServerPlugin {
     return this.botPromise;
   }
 
-  private enqueue(job: Job): void {
+  /** Queues a notification this instance claimed at `claimedAt`; the claim is renewed from now until it is done. */
+  private enqueue(job: Job, claimedAt: Date): void {
     const id = job.n.data.id;
     if (this.queued.has(id)) return;
     this.queued.add(id);
+    const claim = this.claimOn(id, claimedAt).start();
     const room = job.n.data.roomId ?? `notification:${id}`;
     const previous = this.queues.get(room) ?? Promise.resolve();
-    const task = previous.then(() => this.process(job));
+    const task = previous.then(() => this.process({ ...job, claim }));
     this.queues.set(room, task);
     this.pending.add(task);
     void task.finally(() => {
+      claim.stop();
       this.queued.delete(id);
       this.pending.delete(task);
       if (this.queues.get(room) === task) this.queues.delete(room);
     });
   }
 
-  private async process({ n, status }: Job): Promise<void> {
+  /** This instance's claim on a notification (none to keep without an inbox). */
+  private claimOn(notificationId: string, claimedAt: Date): InboxClaim {
+    const repository = this.inbox();
+    if (!repository) return new InboxClaim();
+    const { leaseMs } = this.inboxOptions;
+    return new InboxClaim({
+      notificationId,
+      claimedAt,
+      leaseMs,
+      clock: this.clock,
+      logger: this.opts.logger,
+      renew: (now) => repository.renewClaim(notificationId, { workerId: this.workerId, now, leaseMs }),
+    });
+  }
+
+  private async process({ n, status, claim }: ClaimedJob): Promise<void> {
     const { logger } = this.opts;
     const ctx = { resource: n.resource, event: n.event, notification: n.data.id, room: n.data.roomId };
     try {
-      if (status === 'turned') await this.showCurrentStep(n);
-      else if (n.event === 'created' && n.resource === 'messages') await this.onMessage(n);
-      else if (n.event === 'created' && n.resource === 'attachmentActions') await this.onCardSubmit(n);
-      else if (n.event === 'created' && n.resource === 'memberships') await this.onMembership(n);
+      claim.check(); // it may have waited long behind earlier notifications of its space
+      if (status === 'turned') await this.showCurrentStep(n, claim);
+      else if (n.event === 'created' && n.resource === 'messages') await this.onMessage(n, claim);
+      else if (n.event === 'created' && n.resource === 'attachmentActions') await this.onCardSubmit(n, claim);
+      else if (n.event === 'created' && n.resource === 'memberships') await this.onMembership(n, claim);
       else logger.debug(ctx, 'Webex notification for a resource we do not handle');
     } catch (err) {
-      logger.error({ ...ctx, err }, 'Webex notification could not be handled');
-      await this.apologise(n.data.roomId).catch((e: unknown) => logger.error({ ...ctx, err: e }, 'Webex apology could not be sent'));
+      if (claim.lost) {
+        // Another instance holds it now and answers it: nothing more from here, not even an apology.
+        logger.warn({ ...ctx, err }, 'Webex: stopped handling a notification another instance took over');
+        return;
+      }
+      if (err instanceof WebexUnknownOutcomeError) {
+        // A reply got no answer from Webex and may well have arrived; it was not sent again. An apology
+        // ("send your last message again") would answer a step the person may be looking at.
+        logger.error({ ...ctx, err }, 'Webex: a reply may not have reached the space; not sent again, so it cannot show twice');
+      } else {
+        logger.error({ ...ctx, err }, 'Webex notification could not be handled');
+        await this.apologise(n.data.roomId).catch((e: unknown) => logger.error({ ...ctx, err: e }, 'Webex apology could not be sent'));
+      }
       await this.inbox()
         ?.markFailed(n.data.id, err instanceof Error ? err.message : String(err), this.clock())
         .catch((e: unknown) => logger.warn({ ...ctx, err: e }, 'Webex notification could not be marked failed; it will be resumed'));
       return;
     }
+    claim.stop();
     await this.inbox()
       ?.markHandled(n.data.id, this.clock())
       .catch((err: unknown) => logger.warn({ ...ctx, err }, 'Webex notification could not be marked handled; it will be resumed'));
   }
 
-  private async onMessage(n: Notification): Promise<void> {
+  private async onMessage(n: Notification, claim: InboxClaim): Promise<void> {
     const { api, store } = this.opts;
     const bot = await this.bot();
     // Our own replies come back as notifications too; they are dropped before any fetch.
@@ -391,10 +431,11 @@ export class WebexChannel implements ServerPlugin {
         kind: 'message',
       },
       undefined,
+      claim,
     );
   }
 
-  private async onCardSubmit(n: Notification): Promise<void> {
+  private async onCardSubmit(n: Notification, claim: InboxClaim): Promise<void> {
     const { api, store, logger } = this.opts;
     if (await store.isProcessed(`${WEBEX_CHANNEL_ID}:${n.data.id}`)) return;
     const action = await api.getAttachmentAction(n.data.id);
@@ -412,11 +453,12 @@ export class WebexChannel implements ServerPlugin {
         kind: 'message',
       },
       action.messageId,
+      claim,
     );
   }
 
   /** The bot was added to a group space: greet with the first step (only for the bot's own membership). */
-  private async onMembership(n: Notification): Promise<void> {
+  private async onMembership(n: Notification, claim: InboxClaim): Promise<void> {
     const bot = await this.bot();
     const roomId = n.data.roomId;
     if (!roomId || !n.data.personId || !sameId(n.data.personId, bot.id)) return;
@@ -438,6 +480,7 @@ export class WebexChannel implements ServerPlugin {
         kind: 'greeting',
       },
       undefined,
+      claim,
     );
   }
 
@@ -445,7 +488,7 @@ export class WebexChannel implements ServerPlugin {
    * The turn of this notification committed but the process stopped before its replies were
    * (surely) posted: show where the conversation stands, so the person is not left without an answer.
    */
-  private async showCurrentStep(n: Notification): Promise<void> {
+  private async showCurrentStep(n: Notification, claim: InboxClaim): Promise<void> {
     const roomId = n.data.roomId;
     if (!roomId) return;
     const record = await this.opts.store.loadConversation(`${WEBEX_CHANNEL_ID}:${roomId}`);
@@ -453,6 +496,7 @@ export class WebexChannel implements ServerPlugin {
     await this.turn(
       { channel: WEBEX_CHANNEL_ID, conversationId: roomId, user: this.user(record.userId, await this.emailOf(record.userId)), kind: 'greeting' },
       undefined,
+      claim,
     );
   }
 
@@ -483,13 +527,15 @@ export class WebexChannel implements ServerPlugin {
     return { id, email, agentIds: email ? [email] : undefined };
   }
 
-  private async turn(inbound: Inbound, pressedCardId: string | undefined): Promise<void> {
+  private async turn(inbound: Inbound, pressedCardId: string | undefined, claim: InboxClaim): Promise<void> {
+    claim.check();
     const result = await this.opts.engine.handle(inbound);
     if (result.duplicate) return;
-    await this.reply(inbound.conversationId, result, pressedCardId);
+    await this.reply(inbound.conversationId, result, pressedCardId, claim);
   }
 
-  private async reply(roomId: string, result: TurnResult, pressedCardId: string | undefined): Promise<void> {
+  /** Posts the turn's replies; each post (and card retirement) only while the claim is surely still ours. */
+  private async reply(roomId: string, result: TurnResult, pressedCardId: string | undefined, claim: InboxClaim): Promise<void> {
     const { api, translator, logger } = this.opts;
     const repository = this.inbox();
     const live = await repository?.liveCard(roomId).catch((err: unknown) => {
@@ -500,10 +546,13 @@ export class WebexChannel implements ServerPlugin {
       // A message with a card cannot be edited: retire it by deleting it and saying what was chosen.
       // Best effort: a card that cannot be deleted must not keep the answer from the person.
       try {
-        await api.deleteMessage(pressedCardId);
+        claim.check();
+        await api.deleteMessage(pressedCardId, { signal: claim.signal });
         const note = translator.t(result.locale, 'webex:answered', { label: result.answered.label });
-        await api.createMessage({ roomId, ...renderNote(note) });
+        claim.check();
+        await api.createMessage({ roomId, ...renderNote(note) }, { signal: claim.signal });
       } catch (err) {
+        claim.check(); // a lost claim stops the reply; anything else only costs the retirement
         logger.warn({ err, room: roomId }, 'Webex: the pressed card could not be retired');
       }
     }
@@ -514,15 +563,18 @@ export class WebexChannel implements ServerPlugin {
     let retired = false;
     if (live && live.messageId !== pressedCardId && (postsCard || live.step !== result.step)) {
       try {
-        await api.deleteMessage(live.messageId);
+        claim.check();
+        await api.deleteMessage(live.messageId, { signal: claim.signal });
         retired = true;
       } catch (err) {
+        claim.check();
         logger.warn({ err, room: roomId }, 'Webex: the earlier card could not be retired');
       }
     }
     let newCard: LiveCard | undefined;
     for (const { out, step } of outgoing) {
-      const posted = await api.createMessage({ roomId, ...out });
+      claim.check();
+      const posted = await api.createMessage({ roomId, ...out }, { signal: claim.signal });
       if (out.attachments?.length) newCard = { roomId, messageId: posted.id, step };
     }
     if (!repository) return;

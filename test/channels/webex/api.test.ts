@@ -1,5 +1,5 @@
 /** The Webex API client's retry policy and file details, against the fake Webex API. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebexApi, WebexApiError } from '../../../src/channels/webex/api';
 import { createLogger } from '../../../src/log';
 import { FakeWebex } from '../../fakes/webex-api';
@@ -12,6 +12,7 @@ const client = (over: Partial<ConstructorParameters<typeof WebexApi>[0]> = {}) =
 beforeAll(async () => {
   fake = await FakeWebex.start();
 });
+afterEach(() => fake.reset());
 afterAll(async () => {
   await fake.close();
 });
@@ -41,6 +42,26 @@ describe('WebexApi', () => {
     expect((err as WebexApiError).status).toBe(502);
     expect(requestsTo('/v1/people/me').length - before).toBe(3); // one attempt + two retries
     await expect(client().me()).resolves.toMatchObject({ id: fake.bot.id }); // and the next call is fine
+  });
+
+  it('does not post a message again after a POST that reached Webex but was not answered in time', async () => {
+    const room = fake.room('direct');
+    fake.answerLateNext('POST', /^\/v1\/messages$/, 1_000);
+    const err = await client({ timeoutMs: 200 }).createMessage({ roomId: room.id, markdown: 'Only once' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WebexApiError);
+    expect((err as WebexApiError).name).toBe('WebexUnknownOutcomeError');
+    // The message arrived (slowly); the space shows it once.
+    expect(fake.posted.filter((m) => m.roomId === room.id).map((m) => m.markdown)).toEqual(['Only once']);
+  });
+
+  it('still retries a POST that Webex answered with 429 or 5xx: it did not take the message', async () => {
+    const room = fake.room('direct');
+    fake.failNext('POST', /^\/v1\/messages$/, 503);
+    fake.failNext('POST', /^\/v1\/messages$/, 429, { retryAfter: '0' });
+    const before = requestsTo('/v1/messages').length;
+    await client().createMessage({ roomId: room.id, markdown: 'Once, after two refusals' });
+    expect(requestsTo('/v1/messages').slice(before).map((r) => r.status)).toEqual([503, 429, 200]);
+    expect(fake.posted.filter((m) => m.roomId === room.id)).toHaveLength(1);
   });
 
   it('does not retry a refused token, and says what to check', async () => {

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApplication } from '../../../src/app';
 import { WebexApi } from '../../../src/channels/webex/api';
 import { ensureWebhooks } from '../../../src/channels/webex/webhooks';
@@ -22,6 +22,7 @@ const tmp = tempDir();
 beforeAll(async () => {
   fake = await FakeWebex.start();
 });
+afterEach(() => fake.reset());
 afterAll(async () => {
   await fake.close();
   tmp.remove();

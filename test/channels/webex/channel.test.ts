@@ -31,6 +31,7 @@ beforeAll(async () => {
 afterEach(async () => {
   for (const b of running.splice(0)) await b.stop();
   fake.webhooks.clear(); // each test registers its own bot's webhooks
+  fake.reset(); // nothing scripted for one test acts in the next
 });
 afterAll(async () => {
   await fake.close();

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApplication, type Application } from '../../../src/app';
-import { WebexApi } from '../../../src/channels/webex/api';
+import { WebexApi, type WebexApiOptions } from '../../../src/channels/webex/api';
 import { WebexChannel, type WebexInboxOptions } from '../../../src/channels/webex/channel';
 import { ensureWebhooks } from '../../../src/channels/webex/webhooks';
 import { loadConfig } from '../../../src/config';
@@ -30,6 +30,15 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
+/** Waits (without asserting on time) until `check` holds; fails with `what` after many tries. */
+export async function eventually(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
 export function tempDir(): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'webex-test-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
@@ -47,6 +56,8 @@ export async function startBot(
     databaseUrl?: string;
     databaseSchema?: string;
     inbox?: WebexInboxOptions;
+    /** The API client's retry and timeout settings (e.g. a short per-attempt timeout). */
+    api?: Partial<Pick<WebexApiOptions, 'timeoutMs' | 'maxRetries' | 'maxRateLimitWaits' | 'maxRetryAfterMs'>>;
   } = {},
 ): Promise<RunningBot> {
   const logger = createLogger('silent');
@@ -60,7 +71,7 @@ export async function startBot(
   const inbounds: Inbound[] = [];
   const results: TurnResult[] = [];
   let app: Application | undefined;
-  const api = new WebexApi({ baseUrl: fake.url, token: fake.token, logger, backoffMs: 20 });
+  const api = new WebexApi({ baseUrl: fake.url, token: fake.token, logger, backoffMs: 20, ...options.api });
   const channel = new WebexChannel({
     api,
     engine: {

@@ -17,7 +17,7 @@ import type { SqlStore } from '../../../src/storage/index';
 import { WebexRepository } from '../../../src/storage/webex-repository';
 import { FakeWebex, type FakePerson, type FakeRoom } from '../../fakes/webex-api';
 import { TEST_DATABASE_URL, uniqueName } from '../../storage/harness';
-import { lastCard, offeredChoices, press, say, SECRET, startBot, tempDir, typeChoice, type RunningBot } from './harness';
+import { eventually, lastCard, offeredChoices, press, say, SECRET, startBot, tempDir, typeChoice, type RunningBot } from './harness';
 
 const logger = createLogger('silent');
 let fake: FakeWebex;
@@ -40,21 +40,12 @@ afterEach(async () => {
   for (const c of children.splice(0)) await killed(c);
   for (const b of running.splice(0)) await b.stop();
   fake.webhooks.clear();
-  fake.stalled.splice(0); // a stall of an earlier test must not count as this test's process being at its stall
+  fake.reset(); // a stall of an earlier test (seen or not) must not act in, or count for, the next
 });
 afterAll(async () => {
   await fake.close();
   tmp.remove();
 });
-
-/** Waits (without asserting on time) until `check` holds; fails with `what` after many tries. */
-async function eventually(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`never happened: ${what}`);
-}
 
 /**
  * The command `npm start` runs (package.json), as one node process. Not the `tsx` CLI: that is a

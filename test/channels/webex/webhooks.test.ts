@@ -1,7 +1,7 @@
 /** `npm run webex:webhooks` and the code behind it, against the fake Webex API. */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebexApi } from '../../../src/channels/webex/api';
 import { ensureWebhooks } from '../../../src/channels/webex/webhooks';
 import { createLogger } from '../../../src/log';
@@ -18,6 +18,7 @@ beforeAll(async () => {
   api = new WebexApi({ baseUrl: fake.url, token: fake.token, logger: createLogger('silent') });
 });
 beforeEach(() => fake.webhooks.clear());
+afterEach(() => fake.reset());
 afterAll(async () => {
   await fake.close();
 });
