@@ -9,7 +9,7 @@
  * report if they hold rows of the templates, so nothing is copied that could break a unique key.
  */
 import BetterSqlite3 from 'better-sqlite3';
-import { statSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, statSync } from 'node:fs';
 import pg from 'pg';
 
 export const STORE_TABLES = ['conversations', 'transcript_entries', 'processed_activities', 'user_locales', 'funnel_events'] as const;
@@ -168,6 +168,14 @@ export async function replicateConversations(
       db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
       db.close();
+    }
+    // Written with synchronous = OFF: the OS still holds gigabytes to write back, which would compete
+    // with the bot's own writes while it is measured. Measure the stored state, not the copy's tail.
+    const fd = openSync(target.location, 'r+');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
     }
   } else {
     const client = new pg.Client({ connectionString: target.location });
