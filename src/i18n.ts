@@ -35,6 +35,8 @@ export interface Translator {
 
 /** Parameterless translations kept per translator (far more than the locales hold). */
 const PLAIN_CACHE_LIMIT = 20_000;
+/** Translations with parameters kept per translator, oldest dropped first. */
+const PARAMS_CACHE_LIMIT = 2_000;
 
 export function createTranslator(resources: Resources = loadResources()): Translator {
   const instance: i18n = i18next.createInstance();
@@ -57,11 +59,23 @@ export function createTranslator(resources: Resources = loadResources()): Transl
   // i18next's lookup was a visible share of a turn's CPU (README "Performance"). Bounded, since a
   // caller may build keys from data.
   const plain = new Map<string, string>();
+  const withParams = new Map<string, string>();
   return {
     resources,
     t(locale, key, params) {
       const translate = fixed.get(locale) as TFunction;
-      if (params !== undefined && Object.keys(params).length > 0) return String(translate(key, params as never));
+      if (params !== undefined && Object.keys(params).length > 0) {
+        // Most parameters repeat (the sender address, a portal URL, an option's number): i18next's
+        // interpolation was ~3 % of a turn. Values are plain strings and numbers, so JSON is the key.
+        const paramKey = `${locale}:${key}:${JSON.stringify(params)}`;
+        let text = withParams.get(paramKey);
+        if (text === undefined) {
+          text = String(translate(key, params as never));
+          if (withParams.size >= PARAMS_CACHE_LIMIT) withParams.delete(withParams.keys().next().value!);
+          withParams.set(paramKey, text);
+        }
+        return text;
+      }
       const cacheKey = `${locale}:${key}`;
       let text = plain.get(cacheKey);
       if (text === undefined) {

@@ -23,4 +23,24 @@ describe('translator', () => {
     expect(t('uk', 'common:plural', { count: 5 })).toBe('5 звернень');
     expect(t('en', 'common:plural', { count: 1 })).toBe('1 case');
   });
+
+  it('keeps each set of parameters apart when the same key is asked again and again', () => {
+    const { t } = createTranslator(resources);
+    for (let round = 0; round < 3; round++) {
+      for (const count of [1, 2, 5, 21]) {
+        expect(t('en', 'common:plural', { count })).toBe(`${count} ${count === 1 ? 'case' : 'cases'}`);
+      }
+      expect(t('uk', 'common:plural', { count: 2 })).toBe('2 звернення');
+      expect(t('uk', 'common:plural', { count: 5 })).toBe('5 звернень');
+      expect(t('en', 'common:hello', { name: 'Olena' })).toBe('Hello Olena');
+      expect(t('en', 'common:hello', { name: 'Taras' })).toBe('Hello Taras');
+      expect(t('uk', 'common:hello', { name: 'Taras' })).toBe('Вітаю, Taras');
+    }
+  });
+
+  it('still translates correctly after more distinct parameters than it keeps', () => {
+    const { t } = createTranslator(resources);
+    for (let i = 0; i < 2_500; i++) expect(t('en', 'common:hello', { name: `person ${i}` })).toBe(`Hello person ${i}`);
+    expect(t('en', 'common:hello', { name: 'person 0' })).toBe('Hello person 0');
+  });
 });
