@@ -31,8 +31,11 @@ export class SqliteGroupCommit {
   private readonly markProcessed: BetterSqlite3.Statement;
   private readonly saveConversation: BetterSqlite3.Statement;
   private readonly saveUserLocale: BetterSqlite3.Statement;
-  private readonly insertTranscript: BetterSqlite3.Statement;
-  private readonly insertFunnel: BetterSqlite3.Statement;
+  private readonly unmarkProcessed: BetterSqlite3.Statement;
+  /** Multi-row inserts, one prepared statement per row count (a turn has 1-5 rows of each). */
+  private readonly insertTranscript: (rows: number) => BetterSqlite3.Statement;
+  private readonly insertFunnel: (rows: number) => BetterSqlite3.Statement;
+  private readonly writeBatchFast: (batch: Pending<CommitRequest, void>[]) => unknown[];
   private readonly writeOne: (r: CommitRequest) => void;
   private readonly writeBatch: (batch: Pending<CommitRequest, void>[]) => unknown[];
   /** Batches committed and turns in them (for tests and the bench). */
@@ -49,9 +52,21 @@ export class SqliteGroupCommit {
     this.saveUserLocale = db.prepare(
       'insert into user_locales (user_key, locale, updated_at) values (?, ?, ?) on conflict (user_key) do update set locale = excluded.locale, updated_at = excluded.updated_at',
     );
-    this.insertTranscript = db.prepare('insert into transcript_entries (conversation_key, at, sender, text) values (?, ?, ?, ?)');
-    this.insertFunnel = db.prepare(
-      'insert into funnel_events (at, conversation_key, channel, locale, mode, kind, step, value) values (?, ?, ?, ?, ?, ?, ?, ?)',
+    this.unmarkProcessed = db.prepare('delete from processed_activities where key = ?');
+    this.insertTranscript = multiRowInsert(db, 'transcript_entries', ['conversation_key', 'at', 'sender', 'text']);
+    this.insertFunnel = multiRowInsert(db, 'funnel_events', ['at', 'conversation_key', 'channel', 'locale', 'mode', 'kind', 'step', 'value']);
+    // Usually no savepoints: `writeRows` refuses a turn before it has written anything that stays.
+    // A turn failing for any other reason aborts this and the batch runs again, a savepoint each.
+    this.writeBatchFast = db.transaction((batch: Pending<CommitRequest, void>[]) =>
+      batch.map((p) => {
+        try {
+          this.writeRows(p.item.commit, p.item.now);
+          return undefined;
+        } catch (err) {
+          if (err instanceof DuplicateActivityError || err instanceof ConcurrentTurnError) return err;
+          throw err;
+        }
+      }),
     );
     // A better-sqlite3 transaction function called inside another one runs as a savepoint.
     this.writeOne = db.transaction((r: CommitRequest) => this.writeRows(r.commit, r.now));
@@ -76,7 +91,11 @@ export class SqliteGroupCommit {
     let outcomes: unknown[] | undefined;
     try {
       await this.exclusive(() => {
-        outcomes = this.writeBatch(batch);
+        try {
+          outcomes = this.writeBatchFast(batch);
+        } catch {
+          outcomes = this.writeBatch(batch);
+        }
       });
     } catch (err) {
       // BEGIN or COMMIT failed: none of the batch is stored.
@@ -115,9 +134,31 @@ export class SqliteGroupCommit {
       c.createdAt,
       c.updatedAt,
     );
-    if (saved.changes === 0) throw new ConcurrentTurnError(c.key, c.turn);
-    for (const e of commit.transcript) this.insertTranscript.run(c.key, e.at, e.from, e.text);
+    if (saved.changes === 0) {
+      // Refused: take back the only row written so far, so nothing of the turn stays.
+      if (commit.activityKey) this.unmarkProcessed.run(commit.activityKey);
+      throw new ConcurrentTurnError(c.key, c.turn);
+    }
+    const transcript = commit.transcript;
+    if (transcript.length) this.insertTranscript(transcript.length).run(transcript.flatMap((e) => [c.key, e.at, e.from, e.text]));
     if (commit.userLocale) this.saveUserLocale.run(commit.userLocale.userKey, commit.userLocale.locale, now);
-    for (const f of commit.funnel ?? []) this.insertFunnel.run(f.at, f.conversationKey, f.channel, f.locale, f.mode, f.kind, f.step, f.value ?? null);
+    const funnel = commit.funnel ?? [];
+    if (funnel.length) {
+      this.insertFunnel(funnel.length).run(funnel.flatMap((f) => [f.at, f.conversationKey, f.channel, f.locale, f.mode, f.kind, f.step, f.value ?? null]));
+    }
   }
+}
+
+/** `insert into table (columns) values (?, …), …` prepared once per row count. */
+function multiRowInsert(db: BetterSqlite3.Database, table: string, columns: string[]): (rows: number) => BetterSqlite3.Statement {
+  const prepared = new Map<number, BetterSqlite3.Statement>();
+  const row = `(${columns.map(() => '?').join(', ')})`;
+  return (rows) => {
+    let statement = prepared.get(rows);
+    if (!statement) {
+      statement = db.prepare(`insert into ${table} (${columns.join(', ')}) values ${Array.from({ length: rows }, () => row).join(', ')}`);
+      prepared.set(rows, statement);
+    }
+    return statement;
+  };
 }

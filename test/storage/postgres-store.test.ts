@@ -108,17 +108,6 @@ describe('PostgreSQL: two bot instances on one database', () => {
     expect(loaded[0]).toMatchObject({ processed: true, conversation: { key: keys[0], turn: 4 } });
     expect(loaded.slice(1).every((l) => !l.processed && l.conversation === undefined)).toBe(true);
   });
-
-  it('fails a commit that one bad turn breaks alone, and commits the rest of its batch', async () => {
-    const keys = Array.from({ length: 5 }, () => key());
-    const bad = turnCommit(keys[2]!, 1, {
-      funnel: [{ at: 'not a time', conversationKey: keys[2]!, channel: 'msteams', locale: 'en', mode: 'self', kind: 'turn', step: 'N1' }],
-    });
-    const results = await Promise.allSettled(keys.map((k, i) => a.commitTurn(i === 2 ? bad : turnCommit(k, 1))));
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
-    expect(await a.loadConversation(keys[2]!)).toBeUndefined();
-    expect((await a.loadConversation(keys[4]!))?.turn).toBe(1);
-  });
 });
 
 describe('PostgreSQL: connections lost and databases away', () => {

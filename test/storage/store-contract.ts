@@ -263,6 +263,22 @@ export function storeContract(makeHarness: () => StoreHarness): void {
         expect(await store.isProcessed(`${k}:a2`)).toBe(!refused);
       }
     });
+    it('fail alone when one of them cannot be written, and the others are committed', async () => {
+      const keys = Array.from({ length: 5 }, (_, i) => key(`bad-batch-${i}`));
+      const bad = { at: nextIso(), conversationKey: keys[2]!, channel: 'msteams', locale: 'en', mode: 'self', kind: null, step: 'N1' } as unknown as FunnelEvent;
+      const results = await Promise.allSettled(
+        keys.map((k, i) => store.commitTurn(turnCommit(k, 1, { activityKey: `${k}:1`, ...(i === 2 ? { funnel: [bad] } : {}) }))),
+      );
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      expect(await store.loadConversation(keys[2]!)).toBeUndefined();
+      expect(await store.loadTranscript(keys[2]!)).toEqual([]);
+      expect(await store.isProcessed(`${keys[2]}:1`)).toBe(false);
+      for (const i of [0, 1, 3, 4]) {
+        expect((await store.loadConversation(keys[i]!))?.turn).toBe(1);
+        expect(await store.loadTranscript(keys[i]!)).toHaveLength(2);
+        expect(await store.isProcessed(`${keys[i]}:1`)).toBe(true);
+      }
+    });
   });
 
   describe('runExclusive', () => {
