@@ -3,7 +3,7 @@
  * transcript; web chat (Direct Line) conversations whose last activity is that old are deleted with
  * their activities and uploaded files; a language a person picked and has not touched for as long is
  * forgotten. Cases are kept (they are the record) and so are funnel events (no personal data).
- * Processed-activity marks are pruned by the store itself after a week.
+ * Re-delivery marks live in the conversation row and go with it (the store prunes the old table).
  *
  * Turns in progress. SQLite (one process): a conversation is deleted under the engine's in-process
  * conversation lock, so never while a turn of it runs. PostgreSQL (several instances): in batches;

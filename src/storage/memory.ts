@@ -24,8 +24,8 @@ export class MemoryStore implements Store {
       if (this.locks.get(key) === tail) this.locks.delete(key);
     }
   }
-  async isProcessed(k: string): Promise<boolean> {
-    return this.processed.has(k);
+  async isProcessed(conversationKey: string, activityKey: string): Promise<boolean> {
+    return this.processed.has(`${conversationKey}\n${activityKey}`);
   }
   async loadConversation(key: string): Promise<ConversationState | undefined> {
     const c = this.conversations.get(key);
@@ -39,7 +39,7 @@ export class MemoryStore implements Store {
   }
   async loadTurn(input: { conversationKey: string; userKey: string; activityKey?: string }): Promise<TurnLoad> {
     return {
-      processed: input.activityKey !== undefined && this.processed.has(input.activityKey),
+      processed: input.activityKey !== undefined && this.processed.has(`${input.conversationKey}\n${input.activityKey}`),
       conversation: await this.loadConversation(input.conversationKey),
       userLocale: this.userLocales.get(input.userKey),
     };
@@ -47,7 +47,7 @@ export class MemoryStore implements Store {
   async commitTurn(c: TurnCommit): Promise<void> {
     this.conversations.set(c.conversation.key, structuredClone(c.conversation));
     this.transcripts.set(c.conversation.key, [...(this.transcripts.get(c.conversation.key) ?? []), ...c.transcript]);
-    if (c.activityKey) this.processed.add(c.activityKey);
+    if (c.activityKey) this.processed.add(`${c.conversation.key}\n${c.activityKey}`);
     if (c.userLocale) this.userLocales.set(c.userLocale.userKey, c.userLocale.locale);
     this.funnel.push(...(c.funnel ?? []));
   }

@@ -21,7 +21,7 @@ import { ConcurrentTurnError, DuplicateActivityError, StorageUnavailableError, i
 import type { Database } from './schema';
 import type { TurnCommit } from './store';
 import { TickBatch, type Pending } from './tick-batch';
-import { CONVERSATION_COLUMNS, CONVERSATION_UPSERT } from './turn-sql';
+import { CONVERSATION_COLUMNS, PG_RECENT_ACTIVITIES_APPEND, conversationUpsert, recentActivityKey } from './turn-sql';
 
 export interface TurnLoadRequest {
   conversationKey: string;
@@ -59,7 +59,7 @@ export class PgTurnBatch {
 
   constructor(private readonly opts: PgTurnBatchOptions) {}
 
-  /** The row `loadTurn` reads: `processed`, `user_locale` and the conversation's columns (null when new). */
+  /** The row `loadTurn` reads: `user_locale` and the conversation's columns (null when new). */
   load(request: TurnLoadRequest): Promise<Record<string, unknown>> {
     return this.loads.add(request);
   }
@@ -76,7 +76,7 @@ export class PgTurnBatch {
   }
 
   private async flushLoads(batch: Pending<TurnLoadRequest, Record<string, unknown>>[]): Promise<void> {
-    const values = [batch.map((p) => p.item.conversationKey), batch.map((p) => p.item.userKey), batch.map((p) => p.item.activityKey ?? null)];
+    const values = [batch.map((p) => p.item.conversationKey), batch.map((p) => p.item.userKey)];
     try {
       const { rows } = await this.query<Record<string, unknown>>('pce_load_turns', LOAD_TURNS_PG, values);
       this.stats.loadStatements++;
@@ -198,7 +198,7 @@ function commitParams(requests: CommitRequest[]): unknown[] {
     col((c) => c.userId),
     col((c) => c.createdAt),
     col((c) => c.updatedAt),
-    requests.map((r) => r.commit.activityKey ?? null),
+    requests.map((r) => (r.commit.activityKey ? recentActivityKey(r.commit.activityKey) : null)),
     requests.map((r) => r.now),
     transcript.map((t) => t.owner),
     transcript.map((t) => t.e.at),
@@ -220,41 +220,36 @@ function commitParams(requests: CommitRequest[]): unknown[] {
   ];
 }
 
-/** The processed check, the user's language and the conversation (all columns), one row per turn in order. */
+/** The user's language and the conversation (all columns, its recent activities too), one row per turn in order. */
 const LOAD_TURNS_PG = `select
-  (select 1 from processed_activities p where p.key = r.activity_key) as processed,
   (select u.locale from user_locales u where u.user_key = r.user_key) as user_locale,
   c.*
-from unnest($1::text[], $2::text[], $3::text[]) with ordinality as r(conversation_key, user_key, activity_key, n)
+from unnest($1::text[], $2::text[]) with ordinality as r(conversation_key, user_key, n)
 left join conversations c on c.key = r.conversation_key
 order by r.n`;
 
 /**
- * Every turn of a batch in one statement. `dup`: turns whose activity is already processed (nothing
- * of them is written); `saved`: turns whose conversation was saved, because it moved past the stored
- * turn (the upsert's `where`, evaluated on the latest committed row, so two instances racing on one
- * conversation cannot both win). Only saved turns get their processed mark, transcript, language
- * and funnel rows.
+ * Every turn of a batch in one statement. `dup`: turns whose activity the conversation already
+ * recorded (nothing of them is written); `saved`: turns whose conversation was saved, because it moved
+ * past the stored turn (the upsert's `where`, evaluated on the latest committed row, so two instances
+ * racing on one conversation cannot both win), with the activity appended to its recent ones. Only
+ * saved turns get their transcript, language and funnel rows.
  */
 const COMMIT_TURNS_PG = `with input as (
   select * from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::int[],
     $9::text[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::timestamptz[])
     as i(key, channel, flow_id, flow_version, snapshot, parents, locale, turn, user_id, created_at, updated_at, activity_key, now)
 ), dup as (
-  select i.key from input i
-  where i.activity_key is not null and exists (select 1 from processed_activities p where p.key = i.activity_key)
+  select i.key from input i join conversations c on c.key = i.key
+  where i.activity_key is not null and strpos(E'\\n' || c.recent_activities || E'\\n', E'\\n' || i.activity_key || E'\\n') > 0
 ), saved as (
   insert into conversations (${CONVERSATION_COLUMNS})
-  select i.key, i.channel, i.flow_id, i.flow_version, i.snapshot::jsonb, i.parents::jsonb, i.locale, i.turn, i.user_id, i.created_at, i.updated_at
+  select i.key, i.channel, i.flow_id, i.flow_version, i.snapshot::jsonb, i.parents::jsonb, i.locale, i.turn, i.user_id, i.created_at, i.updated_at,
+    coalesce(i.activity_key, '')
   from input i where i.key not in (select key from dup)
   order by i.key
-  ${CONVERSATION_UPSERT}
+  ${conversationUpsert(PG_RECENT_ACTIVITIES_APPEND)}
   returning key
-), marked as (
-  insert into processed_activities (key, created_at)
-  select i.activity_key, i.now from input i
-  where i.activity_key is not null and i.key in (select key from saved)
-  on conflict (key) do nothing
 ), transcript as (
   insert into transcript_entries (conversation_key, at, sender, text)
   select e.conversation_key, e.at, e.sender, e.text

@@ -25,6 +25,8 @@ export interface ConversationsTable {
   user_id: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Keys of the latest activities, newest last, one per line (./turn-sql.ts); written only by turns. */
+  recent_activities: ColumnType<string, string | undefined, string>;
 }
 
 export interface TranscriptEntriesTable {
@@ -35,6 +37,7 @@ export interface TranscriptEntriesTable {
   text: string;
 }
 
+/** Re-delivery marks before migration 0009; no longer written, pruned until a later migration drops it. */
 export interface ProcessedActivitiesTable {
   key: string;
   created_at: Timestamp;

@@ -37,6 +37,7 @@ import { migrationDatabase } from './pg-migration-db';
 import { fromJson, toIso, type Database } from './schema';
 import type { ConversationState, Store, TranscriptEntry, TurnCommit, TurnLoad } from './store';
 import { turnWriters } from './turn-writers';
+import { hasRecentActivity } from './turn-sql';
 import type { StoreTarget } from './url';
 
 export interface SqlStoreOptions {
@@ -189,11 +190,11 @@ export class SqlStore implements Store {
     return this.local.run(conversationKey, fn);
   }
 
-  async isProcessed(activityKey: string): Promise<boolean> {
-    return this.read('check a processed activity', async (db) => {
-      const row = await db.selectFrom('processed_activities').select('key').where('key', '=', activityKey).executeTakeFirst();
-      return row !== undefined;
-    });
+  async isProcessed(conversationKey: string, activityKey: string): Promise<boolean> {
+    const row = await this.read('check a processed activity', (db) =>
+      db.selectFrom('conversations').select('recent_activities').where('key', '=', conversationKey).executeTakeFirst(),
+    );
+    return hasRecentActivity(row?.recent_activities, activityKey);
   }
 
   async loadConversation(key: string): Promise<ConversationState | undefined> {
@@ -210,16 +211,16 @@ export class SqlStore implements Store {
       row = await this.pgBatch.load(input);
     } else {
       try {
-        row = this.sqliteLoadTurn!.get(input.activityKey ?? null, input.userKey, input.conversationKey) as Record<string, unknown> | undefined;
+        row = this.sqliteLoadTurn!.get(input.userKey, input.conversationKey) as Record<string, unknown> | undefined;
       } catch (err) {
         throw this.wrap('load a turn', err);
       }
     }
     if (!row) throw new StorageError('Could not load a turn: the database returned no row.');
-    const { processed, user_locale, ...conversation } = row;
+    const { user_locale, recent_activities, ...conversation } = row;
     const locale = localeSchema.safeParse(user_locale);
     return {
-      processed: processed !== null && processed !== undefined,
+      processed: input.activityKey !== undefined && hasRecentActivity(typeof recent_activities === 'string' ? recent_activities : undefined, input.activityKey),
       conversation: conversation.key === null || conversation.key === undefined ? undefined : this.toConversation(input.conversationKey, conversation),
       userLocale: locale.success ? locale.data : undefined,
     };
@@ -302,7 +303,11 @@ export class SqlStore implements Store {
     if (!result.ok) throw this.wrap('commit a turn', result.err);
   }
 
-  /** Deletes processed-activity marks older than the retention; returns how many went. */
+  /**
+   * Deletes processed-activity marks older than the retention; returns how many went. Since migration
+   * 0009 turns record their activities in the conversation row, so this only empties the old table
+   * (and what instances before 0009 write to it during a rolling upgrade).
+   */
   async pruneProcessedActivities(olderThan?: Date): Promise<number> {
     const cutoff = olderThan ?? new Date(this.opts.clock().getTime() - this.opts.processedRetentionMs);
     const result = await this.read('prune processed activities', (db) =>
@@ -491,9 +496,8 @@ export class SqlStore implements Store {
   }
 }
 
-/** The processed check, the user's language and the conversation (all columns) in one row. */
+/** The user's language and the conversation (all columns, its recent activities too) in one row. */
 const LOAD_TURN_SQLITE = `select
-  (select 1 from processed_activities where key = ?) as processed,
   (select locale from user_locales where user_key = ?) as user_locale,
   c.*
 from (select 1) as one left join conversations as c on c.key = ?`;

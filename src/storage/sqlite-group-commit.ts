@@ -1,12 +1,13 @@
 /**
  * Group commit for SQLite turns. Turns that reach `commitTurn` in the same pass of the event loop
- * are written in one SQLite transaction, each inside a savepoint of its own: a turn that is refused
- * (`DuplicateActivityError`, `ConcurrentTurnError`) or fails rolls back alone, the others commit.
+ * are written in one SQLite transaction: a turn that is refused (`DuplicateActivityError`,
+ * `ConcurrentTurnError`) is refused before it writes anything, and when a turn fails for any other
+ * reason the batch runs again with a savepoint per turn, so it fails alone and the others commit.
  * Every caller's promise settles only after the shared COMMIT, so a reply is never sent for a turn
  * that is not stored, exactly as with one transaction per turn.
  *
  * Why: a COMMIT writes every page the transaction dirtied to the WAL. A turn touches ~10 pages
- * (conversation, transcript, funnel and processed-activity rows and their indexes) and most of them
+ * (conversation, transcript and funnel rows and their indexes) and most of them
  * are the same pages for every turn (table tails, index roots), so committing N turns together
  * writes far fewer pages than N commits. It also runs better-sqlite3's statements directly instead
  * of through Kysely's driver (README "Performance").
@@ -18,7 +19,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { ConcurrentTurnError, DuplicateActivityError } from './errors';
 import type { TurnCommit } from './store';
 import { TickBatch, type Pending } from './tick-batch';
-import { CONVERSATION_COLUMNS, CONVERSATION_UPSERT } from './turn-sql';
+import { CONVERSATION_COLUMNS, conversationUpsert, hasRecentActivity, withRecentActivity } from './turn-sql';
 
 interface CommitRequest {
   commit: TurnCommit;
@@ -28,10 +29,9 @@ interface CommitRequest {
 
 export class SqliteGroupCommit {
   private readonly batch = new TickBatch<CommitRequest, void>((batch) => this.flush(batch));
-  private readonly markProcessed: BetterSqlite3.Statement;
+  private readonly storedTurn: BetterSqlite3.Statement;
   private readonly saveConversation: BetterSqlite3.Statement;
   private readonly saveUserLocale: BetterSqlite3.Statement;
-  private readonly unmarkProcessed: BetterSqlite3.Statement;
   /** Multi-row inserts, one prepared statement per row count (a turn has 1-5 rows of each). */
   private readonly insertTranscript: (rows: number) => BetterSqlite3.Statement;
   private readonly insertFunnel: (rows: number) => BetterSqlite3.Statement;
@@ -46,13 +46,13 @@ export class SqliteGroupCommit {
     /** Runs `fn` while this process holds the (one) SQLite connection. */
     private readonly exclusive: (fn: () => void) => Promise<void>,
   ) {
-    this.markProcessed = db.prepare('insert into processed_activities (key, created_at) values (?, ?) on conflict (key) do nothing');
-    this.saveConversation = db.prepare(`insert into conversations (${CONVERSATION_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ${CONVERSATION_UPSERT}`);
+    // The page was just read by the turn's load: still in SQLite's cache.
+    this.storedTurn = db.prepare('select turn, recent_activities from conversations where key = ?');
+    this.saveConversation = db.prepare(`insert into conversations (${CONVERSATION_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ${conversationUpsert('excluded.recent_activities')}`);
     this.saveUserLocale = db.prepare(
       'insert into user_locales (user_key, locale, updated_at) values (?, ?, ?) on conflict (user_key) do update set locale = excluded.locale, updated_at = excluded.updated_at',
     );
-    this.unmarkProcessed = db.prepare('delete from processed_activities where key = ?');
     this.insertTranscript = multiRowInsert(db, 'transcript_entries', ['conversation_key', 'at', 'sender', 'text']);
     this.insertFunnel = multiRowInsert(db, 'funnel_events', ['at', 'conversation_key', 'channel', 'locale', 'mode', 'kind', 'step', 'value']);
     // Usually no savepoints: `writeRows` refuses a turn before it has written anything that stays.
@@ -118,9 +118,13 @@ export class SqliteGroupCommit {
    */
   writeRows(commit: TurnCommit, now: string): void {
     const c = commit.conversation;
-    if (commit.activityKey && this.markProcessed.run(commit.activityKey, now).changes === 0) {
+    // Refusals come before any write, so a refused turn leaves nothing behind without a savepoint.
+    const stored = this.storedTurn.get(c.key) as { turn: number; recent_activities: string } | undefined;
+    if (commit.activityKey && hasRecentActivity(stored?.recent_activities, commit.activityKey)) {
       throw new DuplicateActivityError(commit.activityKey);
     }
+    if (stored && stored.turn >= c.turn) throw new ConcurrentTurnError(c.key, c.turn);
+    const recent = stored?.recent_activities ?? '';
     const saved = this.saveConversation.run(
       c.key,
       c.channel,
@@ -133,12 +137,10 @@ export class SqliteGroupCommit {
       c.userId,
       c.createdAt,
       c.updatedAt,
+      commit.activityKey ? withRecentActivity(recent, commit.activityKey) : recent,
     );
-    if (saved.changes === 0) {
-      // Refused: take back the only row written so far, so nothing of the turn stays.
-      if (commit.activityKey) this.unmarkProcessed.run(commit.activityKey);
-      throw new ConcurrentTurnError(c.key, c.turn);
-    }
+    // Refused by the upsert's own turn check (another connection wrote the row in between): nothing written.
+    if (saved.changes === 0) throw new ConcurrentTurnError(c.key, c.turn);
     const transcript = commit.transcript;
     if (transcript.length) this.insertTranscript(transcript.length).run(transcript.flatMap((e) => [c.key, e.at, e.from, e.text]));
     if (commit.userLocale) this.saveUserLocale.run(commit.userLocale.userKey, commit.userLocale.locale, now);

@@ -1,7 +1,7 @@
 /**
  * One storage interface for every backend (SQLite by default, PostgreSQL for several instances).
  * A turn's writes are committed together by `commitTurn`, so a conversation never moves on without
- * its transcript, its processed-activity mark, the cases it opened and its funnel events.
+ * its transcript, its activity's re-delivery mark, the cases it opened and its funnel events.
  */
 import type { Locale } from '../engine/types';
 import type { NewCase } from './cases-repository';
@@ -48,7 +48,10 @@ export interface FunnelEvent {
 export interface TurnCommit {
   conversation: ConversationState;
   transcript: TranscriptEntry[];
-  /** `${channel}:${activityId}`: recorded so a re-delivery is recognised. */
+  /**
+   * `${channel}:${activityId}`: recorded with the conversation (among its latest activities) so a
+   * re-delivery is recognised.
+   */
   activityKey?: string;
   /** The person picked a language explicitly: remembered per user across conversations. */
   userLocale?: { userKey: string; locale: Locale };
@@ -73,7 +76,8 @@ export interface Store {
    * instances nothing is locked: `commitTurn` refuses the later of two racing turns.
    */
   runExclusive<T>(conversationKey: string, fn: () => Promise<T>): Promise<T>;
-  isProcessed(activityKey: string): Promise<boolean>;
+  /** Whether the activity is among the conversation's latest recorded ones (a re-delivery). */
+  isProcessed(conversationKey: string, activityKey: string): Promise<boolean>;
   loadConversation(key: string): Promise<ConversationState | undefined>;
   loadTranscript(key: string): Promise<TranscriptEntry[]>;
   getUserLocale(userKey: string): Promise<Locale | undefined>;
@@ -85,7 +89,7 @@ export interface Store {
   /**
    * Atomically: upsert the conversation, append transcript and funnel events, mark the activity (and
    * whatever the turn writers in ./turn-writers.ts add). All or nothing. The SQL store refuses, with
-   * nothing written, an activity already marked (`DuplicateActivityError`) and a conversation turn
+   * nothing written, an activity the conversation already recorded (`DuplicateActivityError`) and a conversation turn
    * not newer than the stored one (`ConcurrentTurnError`); a database failure is a `StorageError`.
    */
   commitTurn(commit: TurnCommit): Promise<void>;

@@ -1,6 +1,6 @@
 /**
  * Extra writes of a turn, run inside `commitTurn`'s transaction after the conversation, transcript,
- * processed activity, user language and funnel events are written, on both dialects.
+ * activity mark, user language and funnel events are written, on both dialects.
  *
  * To add one (e.g. cases and their outbox rows): widen `TurnCommit` in ./store.ts with your field
  * (`cases?: CaseRecord[]`), write `export const writeCases: TurnWriter = { applies, write }` in your

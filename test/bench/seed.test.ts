@@ -67,7 +67,7 @@ async function expectCopiesMatch(url: string): Promise<void> {
         const copyKey = `msteams:${PREFIX}c${copy}-${n}`;
         expect(await store.loadConversation(copyKey)).toEqual(renamed(template, copy));
         expect(await store.loadTranscript(copyKey)).toEqual(await store.loadTranscript(key));
-        expect(await store.isProcessed(`msteams:${PREFIX}c${copy}-${n}-a1`)).toBe(true);
+        expect(await store.isProcessed(copyKey, `msteams:${PREFIX}c${copy}-${n}-a1`)).toBe(true);
         expect(await store.getUserLocale(`msteams:${PREFIX}c${copy}-${n}-user`)).toBe('uk');
       }
     }

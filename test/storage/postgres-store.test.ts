@@ -70,8 +70,8 @@ describe('PostgreSQL: two bot instances on one database', () => {
     const loser = winner === 'a' ? 'b' : 'a';
     expect((await a.loadConversation(k))?.turn).toBe(2);
     expect(await a.loadTranscript(k)).toHaveLength(4);
-    expect(await a.isProcessed(`${k}:from-${winner}`)).toBe(true);
-    expect(await a.isProcessed(`${k}:from-${loser}`)).toBe(false);
+    expect(await a.isProcessed(k, `${k}:from-${winner}`)).toBe(true);
+    expect(await a.isProcessed(k, `${k}:from-${loser}`)).toBe(false);
   });
 
   it('keeps a conversation whole when its turns alternate and race between instances', async () => {
@@ -128,7 +128,7 @@ describe('PostgreSQL: connections lost and databases away', () => {
     const store = await harness.open({ applicationName: app });
     const k = `msteams:${uniqueName('conv')}`;
     await store.runExclusive(k, () => store.commitTurn(turnCommit(k, 1, { activityKey: `${k}:1` })));
-    await Promise.all([store.isProcessed('warm-1'), store.isProcessed('warm-2')]); // several pooled connections
+    await Promise.all([store.isProcessed('warm-1', 'a'), store.isProcessed('warm-2', 'a')]); // several pooled connections
     expect(await terminate(app)).toBeGreaterThan(0);
 
     expect((await store.loadConversation(k))?.turn).toBe(1);
@@ -152,7 +152,7 @@ describe('PostgreSQL: connections lost and databases away', () => {
       expect(proxy.cuts).toBe(1);
       expect((await store.loadConversation(k))?.turn).toBe(2);
       expect(await store.loadTranscript(k)).toHaveLength(4);
-      expect(await store.isProcessed(`${k}:2`)).toBe(true);
+      expect(await store.isProcessed(k, `${k}:2`)).toBe(true);
     } finally {
       await store.close();
       await proxy.down();

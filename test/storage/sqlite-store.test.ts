@@ -29,7 +29,7 @@ describe('SQLite store (temp file)', () => {
         await store.close();
         await store.open();
         expect((await store.loadConversation(k))?.turn).toBe(1);
-        expect(await store.isProcessed(`${k}:1`)).toBe(true);
+        expect(await store.isProcessed(k, `${k}:1`)).toBe(true);
         expect((await store.loadConversation(`${k}-2`))?.turn).toBe(1);
       } finally {
         await harness.cleanup();

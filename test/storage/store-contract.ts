@@ -59,7 +59,7 @@ export function storeContract(makeHarness: () => StoreHarness): void {
       await expect(store.commitTurn(turnCommit(k, 1))).rejects.toBeInstanceOf(ConcurrentTurnError);
       expect(await store.loadConversation(k)).toEqual(before);
       expect(await store.loadTranscript(k)).toHaveLength(2);
-      expect(await store.isProcessed(`${k}:a2`)).toBe(false);
+      expect(await store.isProcessed(k, `${k}:a2`)).toBe(false);
     });
   });
 
@@ -100,10 +100,10 @@ export function storeContract(makeHarness: () => StoreHarness): void {
   describe('processed activities', () => {
     it('records the activity of a committed turn', async () => {
       const k = key('processed');
-      expect(await store.isProcessed(`${k}:act-1`)).toBe(false);
+      expect(await store.isProcessed(k, `${k}:act-1`)).toBe(false);
       await store.commitTurn(turnCommit(k, 1, { activityKey: `${k}:act-1` }));
-      expect(await store.isProcessed(`${k}:act-1`)).toBe(true);
-      expect(await store.isProcessed(`${k}:act-2`)).toBe(false);
+      expect(await store.isProcessed(k, `${k}:act-1`)).toBe(true);
+      expect(await store.isProcessed(k, `${k}:act-2`)).toBe(false);
     });
 
     it('refuses to commit the same activity twice and leaves the first commit alone', async () => {
@@ -114,16 +114,37 @@ export function storeContract(makeHarness: () => StoreHarness): void {
       expect(await store.loadTranscript(k)).toHaveLength(2);
     });
 
-    it('prunes marks older than the cut-off and keeps newer ones', async () => {
+    it('prunes the marks of the table used before migration 0009, older than the cut-off first', async () => {
       const now = new Date('2030-01-10T00:00:00.000Z');
       const clocked = await harness.open({ clock: () => now });
       const k = key('prune');
-      await clocked.commitTurn(turnCommit(k, 1, { activityKey: `${k}:old` }));
+      // Written by an instance still on the code before 0009 (a rolling upgrade).
+      await clocked.db.insertInto('processed_activities').values({ key: `${k}:old`, created_at: now.toISOString() }).execute();
+      const left = async () =>
+        (await clocked.db.selectFrom('processed_activities').select('key').where('key', '=', `${k}:old`).execute()).length;
       expect(await clocked.pruneProcessedActivities(new Date(now.getTime() - 1))).toBe(0);
-      expect(await clocked.isProcessed(`${k}:old`)).toBe(true);
+      expect(await left()).toBe(1);
       expect(await clocked.pruneProcessedActivities(new Date(now.getTime() + 1))).toBeGreaterThanOrEqual(1);
-      expect(await clocked.isProcessed(`${k}:old`)).toBe(false);
+      expect(await left()).toBe(0);
       await clocked.close();
+    });
+
+    it('recognises the latest activities of a conversation; the oldest drop out past the bound', async () => {
+      const k = key('recent');
+      const activity = (n: number) => `${k}:activity-${String(n).padStart(4, '0')}-${'x'.repeat(60)}`;
+      for (let n = 1; n <= 60; n++) await store.commitTurn(turnCommit(k, n, { activityKey: activity(n) }));
+      // Every recent one is still recognised: a re-delivery of it is refused.
+      for (const n of [60, 50, 45]) expect(await store.isProcessed(k, activity(n))).toBe(true);
+      await expect(store.commitTurn(turnCommit(k, 61, { activityKey: activity(59) }))).rejects.toBeInstanceOf(DuplicateActivityError);
+      // The first ones dropped out; the turn without an activity kept the list as it was.
+      expect(await store.isProcessed(k, activity(1))).toBe(false);
+      await store.commitTurn(turnCommit(k, 61));
+      expect(await store.isProcessed(k, activity(60))).toBe(true);
+      // The mark belongs to its conversation: another conversation's same id is a new activity.
+      expect(await store.isProcessed(key('recent-other'), activity(60))).toBe(false);
+      const loaded = await store.loadTurn({ conversationKey: k, userKey: `${k}:u`, activityKey: activity(60) });
+      expect(loaded.processed).toBe(true);
+      expect(loaded.conversation?.turn).toBe(61);
     });
   });
 
@@ -209,7 +230,7 @@ export function storeContract(makeHarness: () => StoreHarness): void {
       ).rejects.toBeInstanceOf(StorageError);
       expect(await store.loadConversation(k)).toBeUndefined();
       expect(await store.loadTranscript(k)).toEqual([]);
-      expect(await store.isProcessed(`${k}:a`)).toBe(false);
+      expect(await store.isProcessed(k, `${k}:a`)).toBe(false);
       expect(await store.getUserLocale(u)).toBeUndefined();
     });
 
@@ -233,7 +254,7 @@ export function storeContract(makeHarness: () => StoreHarness): void {
       }
       expect((await store.loadConversation(k))?.turn).toBe(1);
       expect(await store.loadTranscript(k)).toHaveLength(2);
-      expect(await store.isProcessed(`${k}:a2`)).toBe(false);
+      expect(await store.isProcessed(k, `${k}:a2`)).toBe(false);
     });
   });
 
@@ -259,8 +280,8 @@ export function storeContract(makeHarness: () => StoreHarness): void {
         expect((await store.loadConversation(k))?.turn).toBe(refused ? 1 : 2);
         // A refused turn left none of its rows: no transcript entries, no processed mark.
         expect(await store.loadTranscript(k)).toHaveLength(refused ? 2 : 4);
-        expect(await store.isProcessed(`${k}:b`)).toBe(false);
-        expect(await store.isProcessed(`${k}:a2`)).toBe(!refused);
+        expect(await store.isProcessed(k, `${k}:b`)).toBe(false);
+        expect(await store.isProcessed(k, `${k}:a2`)).toBe(!refused);
       }
     });
     it('fail alone when one of them cannot be written, and the others are committed', async () => {
@@ -272,11 +293,11 @@ export function storeContract(makeHarness: () => StoreHarness): void {
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
       expect(await store.loadConversation(keys[2]!)).toBeUndefined();
       expect(await store.loadTranscript(keys[2]!)).toEqual([]);
-      expect(await store.isProcessed(`${keys[2]}:1`)).toBe(false);
+      expect(await store.isProcessed(keys[2]!, `${keys[2]}:1`)).toBe(false);
       for (const i of [0, 1, 3, 4]) {
         expect((await store.loadConversation(keys[i]!))?.turn).toBe(1);
         expect(await store.loadTranscript(keys[i]!)).toHaveLength(2);
-        expect(await store.isProcessed(`${keys[i]}:1`)).toBe(true);
+        expect(await store.isProcessed(keys[i]!, `${keys[i]}:1`)).toBe(true);
       }
     });
   });
@@ -345,7 +366,7 @@ export function storeContract(makeHarness: () => StoreHarness): void {
       const second = await harness.open();
       expect((await second.loadConversation(k))?.turn).toBe(1);
       expect(await second.loadTranscript(k)).toHaveLength(2);
-      expect(await second.isProcessed(`${k}:a1`)).toBe(true);
+      expect(await second.isProcessed(k, `${k}:a1`)).toBe(true);
       expect(await second.getUserLocale(`${k}:u`)).toBe('uk');
       await second.close();
     });

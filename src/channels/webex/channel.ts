@@ -25,6 +25,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response, Server } from 'restify';
 import { z } from 'zod';
+import { Engine } from '../../engine/engine';
 import type { Inbound, Locale, TurnResult } from '../../engine/types';
 import type { Translator } from '../../i18n';
 import type { Logger } from '../../log';
@@ -413,7 +414,7 @@ export class WebexChannel implements ServerPlugin {
     // Our own replies come back as notifications too; they are dropped before any fetch.
     if (n.data.personId && sameId(n.data.personId, bot.id)) return;
     // Cheap early exit for a re-delivery; the engine re-checks inside the conversation lock.
-    if (await store.isProcessed(`${WEBEX_CHANNEL_ID}:${n.data.id}`)) return;
+    if (await this.alreadyTurned(n)) return;
     const msg = await api.getMessage(n.data.id);
     if (sameId(msg.personId, bot.id)) return;
     if (msg.personEmail) this.rememberEmail(msg.personId, msg.personEmail);
@@ -435,9 +436,16 @@ export class WebexChannel implements ServerPlugin {
     );
   }
 
+  /** Whether the notification's turn already happened (before anything is fetched for it). */
+  private async alreadyTurned(n: Notification): Promise<boolean> {
+    if (!n.data.roomId) return false;
+    const conversation = Engine.conversationKey({ channel: WEBEX_CHANNEL_ID, conversationId: n.data.roomId });
+    return this.opts.store.isProcessed(conversation, `${WEBEX_CHANNEL_ID}:${n.data.id}`);
+  }
+
   private async onCardSubmit(n: Notification, claim: InboxClaim): Promise<void> {
-    const { api, store, logger } = this.opts;
-    if (await store.isProcessed(`${WEBEX_CHANNEL_ID}:${n.data.id}`)) return;
+    const { api, logger } = this.opts;
+    if (await this.alreadyTurned(n)) return;
     const action = await api.getAttachmentAction(n.data.id);
     const inputs = submitInputs.safeParse(action.inputs);
     if (!inputs.success) logger.warn({ notification: n.data.id, issues: inputs.error.issues.length }, 'Webex card submission with unexpected inputs');

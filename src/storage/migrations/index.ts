@@ -19,6 +19,7 @@ import { migration as webexInbox } from './0005-webex-inbox';
 import { migration as retentionIndexes } from './0006-retention-indexes';
 import { migration as botConversations } from './0007-bot-conversations';
 import { migration as funnelWithoutConversationIndex } from './0008-funnel-events-without-conversation-index';
+import { migration as recentActivities } from './0009-recent-activities-in-conversations';
 
 const ordered: [name: string, migration: StoreMigration][] = [
   ['0001-initial', initial],
@@ -29,6 +30,7 @@ const ordered: [name: string, migration: StoreMigration][] = [
   ['0006-retention-indexes', retentionIndexes],
   ['0007-bot-conversations', botConversations],
   ['0008-funnel-events-without-conversation-index', funnelWithoutConversationIndex],
+  ['0009-recent-activities-in-conversations', recentActivities],
 ];
 
 export type { StoreMigration, StoreDialect, ColumnTypes } from './types';
