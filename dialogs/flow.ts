@@ -67,7 +67,13 @@ export type FlowEvent =
   | { type: 'BACK' }
   | { type: 'JUMP'; step: string }
   | { type: 'RESTART' }
-  | { type: 'SUPPORT' };
+  | { type: 'SUPPORT' }
+  /**
+   * Sent by the runtime to a flow it resumes because the flow it had handed over to was left (back
+   * from a support-case intake's first field): the current question is asked again, without the
+   * greeting or intro that opened the run.
+   */
+  | { type: 'RESUME' };
 
 export interface AttachmentRef {
   name: string;

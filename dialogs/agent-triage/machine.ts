@@ -78,6 +78,7 @@ export const agentTriageMachine = setup({
   initial: 'customerName',
   on: {
     SUPPORT: { actions: { type: 'hint', params: { key: 'agent:intake.supportHere' } } },
+    RESUME: { actions: assign({ returned: true as const }) },
   },
   states: {
     customerName: {

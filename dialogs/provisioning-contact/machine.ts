@@ -221,6 +221,7 @@ export const provisioningContactMachine = flowSetup.createMachine({
       actions: ['clearNotice' as const, { type: 'jumpTo' as const, params: { step } }, 'noteReturned' as const],
     })),
     RESTART: { target: '.entry', actions: 'restart' },
+    RESUME: { actions: 'noteReturned' },
     SUPPORT: { target: '.needsCase', actions: 'recordSupportRequest' },
     UNRECOGNISED: { actions: ['clearNotice', 'countMiss'] },
     CHOOSE: [

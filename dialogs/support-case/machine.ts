@@ -307,5 +307,6 @@ export const supportCaseMachine = setup({
       { guard: 'historyEmpty', target: '.cancelled' },
     ],
     SUPPORT: { actions: { type: 'hint', params: { key: 'support-case:alreadyHere' } } },
+    RESUME: { actions: assign({ returned: true as const }) },
   },
 });

@@ -278,8 +278,11 @@ export class Engine {
         const resumed = this.restore(parent.flowId, parent.flowVersion, parent.snapshot, key, scope, prefix);
         // The question to go back to is gone (an updated or damaged flow): the person is put at the
         // start of the guide, a new run like any other (funnel `started`).
-        if (resumed) running = resumed;
-        else beginRun();
+        if (resumed) {
+          running = resumed;
+          // Asked again as a return, not as the run's opening (no second greeting).
+          running.actor.send({ type: 'RESUME' });
+        } else beginRun();
         resumePoint = running.actor.getPersistedSnapshot();
       } else {
         break;

@@ -71,6 +71,16 @@ describe.each(['en', 'uk'] as const)('going back to the first question (%s)', (l
     expect(await p.say(w.back)).toEqual([orderNumber]);
   });
 
+  it('back from the support-case intake to the first question asks it again without the greeting', async () => {
+    const p = person(locale);
+    await p.greet();
+    expect(await p.say(w.support)).toEqual([t('support-case:intro'), t('support-case:orderNumber.prompt')]);
+    expect(await p.say(w.back)).toEqual([question]);
+    // Answering it goes on as usual; a restart still greets.
+    expect(await p.say(w.neverArrived)).toContain(t('provisioning-contact:spamCheck.prompt'));
+    expect(await p.say(w.startOver)).toEqual([t('common:startedAgain'), greeting, question]);
+  });
+
   it('agent triage asks for the customer’s name again without its intro', async () => {
     const agent = person(locale, AGENT);
     const name = t('agent:intake.customerName.prompt');
