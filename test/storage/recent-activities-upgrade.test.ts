@@ -4,69 +4,17 @@
  * re-delivered activity of a turn after the upgrade is refused, and the old marks table is still
  * there for instances of the previous release during a rolling upgrade.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, sql, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log';
 import { DuplicateActivityError } from '../../src/storage/errors';
-import { migrationProvider } from '../../src/storage/migrations/index';
-import { migrationDatabase } from '../../src/storage/pg-migration-db';
-import { createStore, type SqlStore } from '../../src/storage/index';
+import type { SqlStore } from '../../src/storage/index';
 import { turnCommit } from './harness';
+import { upgradeDialects } from './store-at-migration';
 
-const logger = createLogger('silent');
-const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BEFORE_0009 = '0008-funnel-events-without-conversation-index';
 const KEY = 'msteams:upgraded-conversation';
 
-const dialects = [
-  {
-    name: 'SQLite',
-    async at0008() {
-      const dir = mkdtempSync(join(tmpdir(), 'recent-upgrade-'));
-      const file = join(dir, 'bot.sqlite');
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
-      await migrateTo0008(new Migrator({ db, provider: migrationProvider('sqlite') }));
-      return {
-        db,
-        end: () => db.destroy(),
-        store: () => createStore(`sqlite:${file}`, logger),
-        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    async at0008() {
-      const schema = `recent_up_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-      const pool = new pg.Pool({ connectionString: PG_URL, max: 1, options: `-c search_path=${schema}` });
-      await pool.query(`create schema ${schema}`);
-      const db = migrationDatabase(pool, schema);
-      await migrateTo0008(new Migrator({ db, provider: migrationProvider('postgres'), migrationTableSchema: schema }));
-      return {
-        db,
-        end: () => db.destroy(),
-        store: () => createStore({ DATABASE_URL: PG_URL, DATABASE_POOL_SIZE: 2, DATABASE_SCHEMA: schema }, logger),
-        cleanup: async (store: SqlStore) => {
-          await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.db);
-        },
-      };
-    },
-  },
-];
-
-async function migrateTo0008(migrator: Migrator): Promise<void> {
-  const { error } = await migrator.migrateTo(BEFORE_0009);
-  if (error) throw error;
-}
-
-describe.each(dialects)('upgrading stored conversations to recent activities over $name', ({ at0008 }) => {
+describe.each(upgradeDialects)('upgrading stored conversations to recent activities over $name', ({ at }) => {
   let store: SqlStore | undefined;
   let cleanup: ((s: SqlStore) => Promise<void>) | undefined;
 
@@ -76,7 +24,7 @@ describe.each(dialects)('upgrading stored conversations to recent activities ove
   });
 
   it('goes on with a conversation stored before 0009 and refuses a re-delivery after it', async () => {
-    const old = await at0008();
+    const old = await at(BEFORE_0009);
     cleanup = old.cleanup;
     const c = turnCommit(KEY, 3).conversation;
     await old.db

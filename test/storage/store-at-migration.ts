@@ -1,0 +1,79 @@
+/**
+ * A store's database migrated only up to a given migration, on SQLite and on PostgreSQL: for tests of
+ * what an upgrade does to data stored by an earlier release. Write the old rows through `db`, call
+ * `end()`, then open `store()`: it runs the remaining migrations as a new release would.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, sql, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { createLogger } from '../../src/log';
+import { migrationProvider } from '../../src/storage/migrations/index';
+import { migrationDatabase } from '../../src/storage/pg-migration-db';
+import { createStore, type SqlStore } from '../../src/storage/index';
+
+const logger = createLogger('silent');
+const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface StoreAtMigration {
+  /** The database at that migration. Migrations see no table types (src/storage/migrations/types.ts). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  db: Kysely<any>;
+  end(): Promise<void>;
+  /** The store of the current release on the same database (not opened yet). */
+  store(): SqlStore;
+  /** The names of a table's indexes, as the store's database has them. */
+  indexes(store: SqlStore, table: string): Promise<string[]>;
+  cleanup(store: SqlStore): Promise<void>;
+}
+
+async function migrateTo(migrator: Migrator, migration: string): Promise<void> {
+  const { error } = await migrator.migrateTo(migration);
+  if (error) throw error;
+}
+
+export const upgradeDialects: { name: string; at(migration: string): Promise<StoreAtMigration> }[] = [
+  {
+    name: 'SQLite',
+    async at(migration) {
+      const dir = mkdtempSync(join(tmpdir(), 'store-upgrade-'));
+      const file = join(dir, 'bot.sqlite');
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
+      await migrateTo(new Migrator({ db, provider: migrationProvider('sqlite') }), migration);
+      return {
+        db,
+        end: () => db.destroy(),
+        store: () => createStore(`sqlite:${file}`, logger),
+        indexes: async (store, table) =>
+          (await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = ${table}`.execute(store.db)).rows.map((r) => r.name),
+        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    async at(migration) {
+      const schema = `store_up_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+      const pool = new pg.Pool({ connectionString: PG_URL, max: 1, options: `-c search_path=${schema}` });
+      await pool.query(`create schema ${schema}`);
+      const db = migrationDatabase(pool, schema);
+      await migrateTo(new Migrator({ db, provider: migrationProvider('postgres'), migrationTableSchema: schema }), migration);
+      return {
+        db,
+        end: () => db.destroy(),
+        store: () => createStore({ DATABASE_URL: PG_URL, DATABASE_POOL_SIZE: 2, DATABASE_SCHEMA: schema }, logger),
+        indexes: async (store, table) =>
+          (await sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = ${schema} and tablename = ${table}`.execute(store.db)).rows.map(
+            (r) => r.name,
+          ),
+        cleanup: async (store) => {
+          await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.db);
+        },
+      };
+    },
+  },
+];
