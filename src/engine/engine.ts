@@ -26,6 +26,12 @@ const MAX_HANDOFFS = 3;
  * the turn fails like any storage error.
  */
 const MAX_TURN_ATTEMPTS = 10;
+/**
+ * Live flow actors kept between turns, most recently used first (README "Performance"): a turn whose
+ * conversation is stored at exactly the turn an actor ended goes on with that actor instead of
+ * restoring the stored snapshot into a new one.
+ */
+const LIVE_ACTORS_MAX = 500;
 
 const persistedSnapshot = z.looseObject({
   status: z.enum(['active', 'done']),
@@ -74,6 +80,11 @@ interface Running {
   actor: AnyActorRef;
 }
 
+/** An actor left at the end of a committed turn: valid while the conversation is stored at `turn`. */
+interface LiveActor extends Running {
+  turn: number;
+}
+
 /** The turn an actor belongs to: its scope, and the actor implementations built for it (lazily). */
 interface TurnActors {
   scope?: TurnScope;
@@ -87,6 +98,8 @@ export class Engine {
   /** Each flow's machine with its actors provided once (building a machine is costly; see machineFor). */
   private readonly provided = new Map<FlowDefinition, AnyStateMachine>();
   private readonly turnActors = new AsyncLocalStorage<TurnActors>();
+  /** By conversation key, least recently used first; a turn takes its entry out while it runs. */
+  private readonly live = new Map<string, LiveActor>();
 
   constructor(private readonly opts: EngineOptions) {
     this.vocab = buildVocabulary(opts.translator.resources);
@@ -148,7 +161,7 @@ export class Engine {
     const prefix: Line[] = [];
     let parents = record?.parents ?? [];
 
-    let running = record ? this.restore(record.flowId, record.flowVersion, record.snapshot, key, scope, prefix) : undefined;
+    let running = this.reuse(key, record) ?? (record ? this.restore(record.flowId, record.flowVersion, record.snapshot, key, scope, prefix) : undefined);
     if (record && !running) parents = [];
     const fresh = !running;
     /** A new run of the entry flow began this turn (funnel reports count runs, not chat threads). */
@@ -310,23 +323,35 @@ export class Engine {
       createdAt: record?.createdAt ?? now,
       updatedAt: now,
     };
-    running.actor.stop();
+    // Kept for the conversation's next turn only once this one is stored, and only at rest: an actor
+    // still waiting on one of its own actors would move on outside any turn.
+    const ended: LiveActor | undefined =
+      snapshot.status === 'active' && !snapshot.hasTag('busy') && Object.keys(snapshot.children).length === 0
+        ? { ...running, turn: conversation.turn }
+        : undefined;
+    if (!ended) running.actor.stop();
 
     const transcript: TranscriptEntry[] = [];
     if (userSaid) transcript.push({ at: now, from: 'user', text: userSaid });
     transcript.push({ at: now, from: 'bot', text: message.paragraphs.join('\n\n') });
     const entered = started || view.step !== beforeView.step;
-    await store.commitTurn({
-      ...scope.commit,
-      conversation,
-      transcript,
-      activityKey,
-      userLocale,
-      funnel: [
-        ...(scope.commit.funnel ?? []),
-        ...this.funnel(key, inbound, locale, snapshot, { started, entered, answeredStep: beforeView.step, handedOver }, view, event),
-      ],
-    });
+    try {
+      await store.commitTurn({
+        ...scope.commit,
+        conversation,
+        transcript,
+        activityKey,
+        userLocale,
+        funnel: [
+          ...(scope.commit.funnel ?? []),
+          ...this.funnel(key, inbound, locale, snapshot, { started, entered, answeredStep: beforeView.step, handedOver }, view, event),
+        ],
+      });
+    } catch (err) {
+      ended?.actor.stop();
+      throw err;
+    }
+    if (ended) this.keepLive(key, ended);
 
     return {
       duplicate: false,
@@ -436,6 +461,30 @@ export class Engine {
       mode: 'self',
       startedAt: now,
     };
+  }
+
+  /** The live actor of the conversation's last turn, when the store holds exactly that turn. */
+  private reuse(key: string, record: ConversationState | undefined): Running | undefined {
+    const live = this.live.get(key);
+    if (!live) return undefined;
+    this.live.delete(key);
+    if (record && live.turn === record.turn && live.flow.id === record.flowId && live.flow.version === record.flowVersion) {
+      return { flow: live.flow, actor: live.actor };
+    }
+    // Another instance, the retention job or a failed turn moved the conversation on: restore it.
+    live.actor.stop();
+    return undefined;
+  }
+
+  private keepLive(key: string, live: LiveActor): void {
+    this.live.get(key)?.actor.stop();
+    this.live.delete(key);
+    this.live.set(key, live);
+    if (this.live.size > LIVE_ACTORS_MAX) {
+      const [oldestKey, oldest] = this.live.entries().next().value as [string, LiveActor];
+      this.live.delete(oldestKey);
+      oldest.actor.stop();
+    }
   }
 
   private start(flow: FlowDefinition, input: unknown, scope: TurnScope): Running {

@@ -159,12 +159,25 @@ describe('Engine', () => {
   });
 
   it('starts over politely when the stored snapshot is damaged', async () => {
-    const e = engine();
-    await say(e, 'help');
+    await say(engine(), 'help');
     const record = (await store.loadConversation('test:c1'))!;
     store.conversations.set('test:c1', { ...record, snapshot: { status: 'active', value: 'no-such-state', context: {} } });
-    const r = await say(e, 'yep');
+    // A bot process started after the damage (the one before still holds the live flow of that turn).
+    const r = await say(engine(), 'yep');
     expect(shown(r)[0]).toBe('Could not resume, starting again.');
+  });
+
+  it('goes on from what is stored when another instance answered the last turn', async () => {
+    const a = engine();
+    const b = engine();
+    expect((await press(a, 'no', 'ask')).step).toBe('describe');
+    // The same flow moves on at instance b: the case is opened there.
+    const opened = await say(b, 'The email never came');
+    expect(opened.outcome).toBe('case_opened');
+    // Instance a still holds the intake it left at "describe"; it answers from what b stored.
+    const r = await say(a, 'back');
+    expect(r.step).toBe('opened');
+    expect((await store.loadConversation('test:c1'))?.turn).toBe(3);
   });
 
   it('lets an intent answer without moving the flow', async () => {
