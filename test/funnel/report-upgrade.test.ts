@@ -2,10 +2,9 @@
  * Migration 0008 drops the funnel table's index by conversation. A store that already holds funnel
  * events (schema of 0007) is upgraded at open, keeps its events, and reports the same numbers.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadFunnelEvents } from '../../src/funnel/query';
 import { buildReport } from '../../src/funnel/report';
-import type { SqlStore } from '../../src/storage/index';
 import { upgradeDialects } from '../storage/store-at-migration';
 
 const WINDOW = { from: new Date('2026-11-20T00:00:00Z'), to: new Date('2026-11-21T00:00:00Z') };
@@ -29,25 +28,13 @@ const STORED = [
 ] as const;
 
 describe.each(upgradeDialects)('upgrading a store with funnel events over $name', ({ at }) => {
-  let store: SqlStore | undefined;
-  let cleanup: ((s: SqlStore) => Promise<void>) | undefined;
-
-  afterAll(async () => {
-    if (store) await cleanup?.(store);
-    await store?.close();
-  });
-
   it('keeps the stored events and reports the same numbers without the index by conversation', async () => {
     const old = await at(BEFORE_0008);
-    cleanup = old.cleanup;
     await old.db
       .insertInto('funnel_events')
       .values(STORED.map(([at, key, kind, step, value]) => ({ at, conversation_key: key, channel: 'msteams', locale: 'en', mode: 'self', kind, step, value })))
       .execute();
-    await old.end();
-
-    store = old.store();
-    await store.open();
+    const store = await old.upgrade();
     expect(await store.appliedMigrations()).toContain('0008-funnel-events-without-conversation-index');
     expect(await old.indexes(store, 'funnel_events')).not.toContain('funnel_events_conversation');
 

@@ -5,9 +5,8 @@
  * there for instances of the previous release during a rolling upgrade.
  */
 import { sql } from 'kysely';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DuplicateActivityError } from '../../src/storage/errors';
-import type { SqlStore } from '../../src/storage/index';
 import { turnCommit } from './harness';
 import { upgradeDialects } from './store-at-migration';
 
@@ -15,17 +14,8 @@ const BEFORE_0009 = '0008-funnel-events-without-conversation-index';
 const KEY = 'msteams:upgraded-conversation';
 
 describe.each(upgradeDialects)('upgrading stored conversations to recent activities over $name', ({ at }) => {
-  let store: SqlStore | undefined;
-  let cleanup: ((s: SqlStore) => Promise<void>) | undefined;
-
-  afterAll(async () => {
-    if (store) await cleanup?.(store);
-    await store?.close();
-  });
-
   it('goes on with a conversation stored before 0009 and refuses a re-delivery after it', async () => {
     const old = await at(BEFORE_0009);
-    cleanup = old.cleanup;
     const c = turnCommit(KEY, 3).conversation;
     await old.db
       .insertInto('conversations')
@@ -45,10 +35,7 @@ describe.each(upgradeDialects)('upgrading stored conversations to recent activit
       .execute();
     // A mark of today (the store prunes marks older than 7 days at open).
     await old.db.insertInto('processed_activities').values({ key: `${KEY}:a3`, created_at: new Date().toISOString() }).execute();
-    await old.end();
-
-    store = old.store();
-    await store.open();
+    const store = await old.upgrade();
     expect(await store.appliedMigrations()).toContain('0009-recent-activities-in-conversations');
     const loaded = await store.loadTurn({ conversationKey: KEY, userKey: 'msteams:someone', activityKey: `${KEY}:a4` });
     expect(loaded.processed).toBe(false);

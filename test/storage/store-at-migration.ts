@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, sql, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { onTestFinished } from 'vitest';
 import { createLogger } from '../../src/log';
 import { migrationProvider } from '../../src/storage/migrations/index';
 import { migrationDatabase } from '../../src/storage/pg-migration-db';
@@ -22,12 +23,33 @@ export interface StoreAtMigration {
   /** The database at that migration. Migrations see no table types (src/storage/migrations/types.ts). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   db: Kysely<any>;
-  end(): Promise<void>;
-  /** The store of the current release on the same database (not opened yet). */
-  store(): SqlStore;
+  /**
+   * Closes `db` and opens the current release's store on the same database, which runs the remaining
+   * migrations. Call it in a test: the store is dropped and closed when the test ends.
+   */
+  upgrade(): Promise<SqlStore>;
   /** The names of a table's indexes, as the store's database has them. */
   indexes(store: SqlStore, table: string): Promise<string[]>;
-  cleanup(store: SqlStore): Promise<void>;
+}
+
+type Opened = Omit<StoreAtMigration, 'upgrade'> & { end(): Promise<void>; store(): SqlStore; cleanup(store: SqlStore): Promise<void> };
+
+/** `upgrade()` for a database at an earlier migration; what it opens is dropped and closed when the test ends. */
+function upgradable(old: Opened): StoreAtMigration {
+  return {
+    db: old.db,
+    indexes: old.indexes,
+    async upgrade() {
+      await old.end();
+      const store = old.store();
+      onTestFinished(async () => {
+        await old.cleanup(store);
+        await store.close();
+      });
+      await store.open();
+      return store;
+    },
+  };
 }
 
 async function migrateTo(migrator: Migrator, migration: string): Promise<void> {
@@ -44,14 +66,14 @@ export const upgradeDialects: { name: string; at(migration: string): Promise<Sto
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
       await migrateTo(new Migrator({ db, provider: migrationProvider('sqlite') }), migration);
-      return {
+      return upgradable({
         db,
         end: () => db.destroy(),
         store: () => createStore(`sqlite:${file}`, logger),
         indexes: async (store, table) =>
           (await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = ${table}`.execute(store.db)).rows.map((r) => r.name),
         cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-      };
+      });
     },
   },
   {
@@ -62,7 +84,7 @@ export const upgradeDialects: { name: string; at(migration: string): Promise<Sto
       await pool.query(`create schema ${schema}`);
       const db = migrationDatabase(pool, schema);
       await migrateTo(new Migrator({ db, provider: migrationProvider('postgres'), migrationTableSchema: schema }), migration);
-      return {
+      return upgradable({
         db,
         end: () => db.destroy(),
         store: () => createStore({ DATABASE_URL: PG_URL, DATABASE_POOL_SIZE: 2, DATABASE_SCHEMA: schema }, logger),
@@ -73,7 +95,7 @@ export const upgradeDialects: { name: string; at(migration: string): Promise<Sto
         cleanup: async (store) => {
           await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(store.db);
         },
-      };
+      });
     },
   },
 ];
