@@ -25,7 +25,7 @@ export class MemoryStore implements Store {
     }
   }
   async isProcessed(conversationKey: string, activityKey: string): Promise<boolean> {
-    return this.processed.has(`${conversationKey}\n${activityKey}`);
+    return this.processed.has(mark(conversationKey, activityKey));
   }
   async loadConversation(key: string): Promise<ConversationState | undefined> {
     const c = this.conversations.get(key);
@@ -39,7 +39,7 @@ export class MemoryStore implements Store {
   }
   async loadTurn(input: { conversationKey: string; userKey: string; activityKey?: string }): Promise<TurnLoad> {
     return {
-      processed: input.activityKey !== undefined && this.processed.has(`${input.conversationKey}\n${input.activityKey}`),
+      processed: input.activityKey !== undefined && this.processed.has(mark(input.conversationKey, input.activityKey)),
       conversation: await this.loadConversation(input.conversationKey),
       userLocale: this.userLocales.get(input.userKey),
     };
@@ -47,8 +47,13 @@ export class MemoryStore implements Store {
   async commitTurn(c: TurnCommit): Promise<void> {
     this.conversations.set(c.conversation.key, structuredClone(c.conversation));
     this.transcripts.set(c.conversation.key, [...(this.transcripts.get(c.conversation.key) ?? []), ...c.transcript]);
-    if (c.activityKey) this.processed.add(`${c.conversation.key}\n${c.activityKey}`);
+    if (c.activityKey) this.processed.add(mark(c.conversation.key, c.activityKey));
     if (c.userLocale) this.userLocales.set(c.userLocale.userKey, c.userLocale.locale);
     this.funnel.push(...(c.funnel ?? []));
   }
+}
+
+/** A re-delivery mark belongs to its conversation, as in the SQL store's `recent_activities`. */
+function mark(conversationKey: string, activityKey: string): string {
+  return `${conversationKey}\n${activityKey}`;
 }

@@ -212,24 +212,28 @@ export class SqlStore implements Store {
 
   async loadTurn(input: { conversationKey: string; userKey: string; activityKey?: string }): Promise<TurnLoad> {
     this.requireRoot();
-    let row: Record<string, unknown> | undefined;
+    let stored: Record<string, unknown> | undefined;
+    let userLocale: unknown;
     if (this.pgBatch) {
-      row = await this.pgBatch.load(input);
+      const row = await this.pgBatch.load(input);
+      if (!row) throw new StorageError('Could not load a turn: the database returned no row.');
+      const { user_locale, ...conversation } = row;
+      userLocale = user_locale;
+      // A left join: the conversation's columns are null when it is new.
+      stored = conversation.key === null || conversation.key === undefined ? undefined : conversation;
     } else {
       try {
-        const conversation = this.sqliteLoadConversation!.get(input.conversationKey) as Record<string, unknown> | undefined;
-        const userLocale = this.sqliteLoadUserLocale!.get(input.userKey) as { locale: string } | undefined;
-        row = { ...conversation, user_locale: userLocale?.locale ?? null };
+        stored = this.sqliteLoadConversation!.get(input.conversationKey) as Record<string, unknown> | undefined;
+        userLocale = (this.sqliteLoadUserLocale!.get(input.userKey) as { locale: string } | undefined)?.locale;
       } catch (err) {
         throw this.wrap('load a turn', err);
       }
     }
-    if (!row) throw new StorageError('Could not load a turn: the database returned no row.');
-    const { user_locale, recent_activities, ...conversation } = row;
-    const locale = localeSchema.safeParse(user_locale);
+    const recent = stored?.recent_activities;
+    const locale = localeSchema.safeParse(userLocale);
     return {
-      processed: input.activityKey !== undefined && hasRecentActivity(typeof recent_activities === 'string' ? recent_activities : undefined, input.activityKey),
-      conversation: conversation.key === null || conversation.key === undefined ? undefined : this.toConversation(input.conversationKey, conversation),
+      processed: input.activityKey !== undefined && hasRecentActivity(typeof recent === 'string' ? recent : undefined, input.activityKey),
+      conversation: stored ? this.toConversation(input.conversationKey, stored) : undefined,
       userLocale: locale.success ? locale.data : undefined,
     };
   }

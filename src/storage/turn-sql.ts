@@ -40,7 +40,8 @@ export function withRecentActivity(list: string, activityKey: string): string {
   if (all.length <= RECENT_ACTIVITIES_MAX_CHARS) return all;
   const tail = all.slice(all.length - RECENT_ACTIVITIES_MAX_CHARS);
   const cut = tail.indexOf('\n');
-  return cut < 0 ? key : tail.slice(cut + 1);
+  // A single key longer than the bound keeps its end, as PG_RECENT_ACTIVITIES_APPEND does.
+  return cut < 0 ? tail : tail.slice(cut + 1);
 }
 
 /**
