@@ -17,7 +17,38 @@ export const configSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3978),
-    HOST: z.string().default('0.0.0.0'),
+    /** Loopback by default: a fresh `npm start` is reachable from this machine only (README "Security"). */
+    HOST: z.string().trim().min(1).default('127.0.0.1'),
+    /**
+     * The bot's public base URL (e.g. https://bot.example.com): its host is allowed in the Host header,
+     * and links the bot builds (attachments in a case) start with it.
+     */
+    PUBLIC_URL: optionalUrl.transform((u) => u?.replace(/\/+$/, '')),
+    /** More host names browsers may use to reach the bot (comma-separated); localhost and IP literals always may. */
+    ALLOWED_HOSTS: z
+      .string()
+      .optional()
+      .transform((v) => (v ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^[a-z0-9.-]{1,253}$/, 'must be host names, e.g. bot.example.com'))),
+    /**
+     * A direct loopback peer (no forwarding headers) counts as "this machine": no web chat token, no
+     * rate limits, /metrics without a token. Set false when a proxy or tunnel on this machine forwards
+     * traffic from elsewhere without adding forwarding headers.
+     */
+    TRUST_LOOPBACK: bool.default(true),
+    /**
+     * Without MicrosoftAppId, /api/messages answers only this machine and follows only loopback
+     * serviceUrls, and a non-loopback HOST refuses to start unless another authenticated channel is set
+     * up. true lifts all of that (an Emulator on another machine): anyone who reaches the port can then
+     * make the bot call any URL. Never in production.
+     */
+    ALLOW_UNAUTHENTICATED_NETWORK: bool.default(false),
+    /** A request whose body has not fully arrived after this long is answered 408 and closed. */
+    HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(60),
+    /** A connection that has not sent its complete headers after this long is closed. */
+    HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(600).default(15),
+    /** Open connections the server accepts at once; more are closed at once. */
+    HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1024),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Unset: SQLite file ./data/bot.sqlite. `sqlite:path` or `postgres://…` otherwise. */
     DATABASE_URL: optionalString,
@@ -56,6 +87,8 @@ export const configSchema = z
     WEBEX_INBOX_LEASE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
     /** How often unfinished notifications (of an instance that died) are looked for. */
     WEBEX_INBOX_POLL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(10),
+    /** A notification whose `created` is older than this (a replay) is refused; it must be shorter than the inbox's memory. */
+    WEBEX_MAX_NOTIFICATION_AGE_MINUTES: z.coerce.number().positive().max(7 * 24 * 60 - 60).default(60),
 
     // Operators and analytics (issue 7).
     /** Bearer token GET /metrics requires on the main server. */
@@ -69,7 +102,11 @@ export const configSchema = z
     ),
     /** A conversation idle this long without an outcome counts as abandoned in `npm run report`. */
     FUNNEL_IDLE_MINUTES: z.coerce.number().positive().default(30),
-    /** Comma-separated ids allowed to run agent triage: Teams AAD object ids, Webex emails, web chat user ids. */
+    /**
+     * Comma-separated agents allowed to run agent triage and read any case's status: Teams AAD object
+     * ids (trusted only from JWT-validated Teams activities) and Webex emails (trusted only from signed
+     * notifications). Web chat never makes anyone an agent.
+     */
     AGENT_IDS: z
       .string()
       .optional()
@@ -80,6 +117,8 @@ export const configSchema = z
     WEBCHAT_ENABLED: bool.default(true),
     /** Access token for browsers that are not on this machine (`/?token=…`); without it only loopback clients get in. */
     WEBCHAT_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    /** How long a web chat conversation token is valid; the page refreshes it before then, and a refresh gives a new token. */
+    DIRECTLINE_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     /** Where files attached in the web chat are kept. */
     WEBCHAT_UPLOAD_DIR: z.string().trim().min(1).default('./data/uploads'),
     /** Larger uploads are answered 413. */
@@ -95,7 +134,7 @@ export const configSchema = z
     DIRECTLINE_POSTS_PER_MINUTE: z.coerce.number().min(0).default(60),
     /** New or resumed web chat conversations (POST /directline/conversations) per client IP per hour; 0: off. */
     DIRECTLINE_CONVERSATIONS_PER_HOUR: z.coerce.number().min(0).default(30),
-    /** Comma-separated addresses of reverse proxies in front of the bot; their X-Forwarded-For names the client. */
+    /** Comma-separated addresses of reverse proxies in front of the bot; their X-Forwarded-For names the client and X-Forwarded-Proto the scheme. */
     TRUSTED_PROXIES: z
       .string()
       .optional()
