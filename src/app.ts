@@ -31,6 +31,8 @@ import { DirectLineNotifier } from './channels/directline/notify';
 import { SqlActivityLog } from './channels/directline/sql-activity-log';
 import { TicketNotice } from './cases/ticket-notice';
 import { BotConversationsRepository } from './storage/bot-conversations-repository';
+import { RequestOrigin } from './security/client';
+import { HostAllowList, hostGuard } from './security/hosts';
 
 export interface ApplicationOptions {
   logger?: Logger;
@@ -73,11 +75,15 @@ interface ChannelContext {
   store: Store;
   /** Proactive messages: each channel that can reach a conversation on its own registers here. */
   notifiers: Notifiers;
+  /** Who is this machine, which client a request is (src/security/client.ts). */
+  origin: RequestOrigin;
 }
 
 function channelPlugins(ctx: ChannelContext): ServerPlugin[] {
-  const limits = ctx.config.WEBCHAT_ENABLED ? createDirectLineLimits({ config: ctx.config, logger: ctx.logger }) : undefined;
+  const limits = ctx.config.WEBCHAT_ENABLED ? createDirectLineLimits({ config: ctx.config, logger: ctx.logger, origin: ctx.origin }) : undefined;
   return [
+    // First: a Host that is none of our names (DNS rebinding) is refused before any route.
+    hostGuard({ allowList: new HostAllowList([ctx.config.PUBLIC_URL, ctx.config.WEBEX_PUBLIC_URL], ctx.config.ALLOWED_HOSTS), exempt: hostCheckExemptions(ctx.config), logger: ctx.logger }),
     // Per-client limits on the public /directline/* routes only (Teams and Webex are authenticated).
     ...(limits ? [limits] : []),
     botFrameworkChannel(ctx),
@@ -87,12 +93,22 @@ function channelPlugins(ctx: ChannelContext): ServerPlugin[] {
       translator: ctx.translator,
       logger: ctx.logger,
       store: ctx.store,
+      origin: ctx.origin,
     }),
     // Webex: only when WEBEX_BOT_TOKEN is set (config refuses a token without a webhook secret).
     ...[createWebexChannel(ctx.config, { engine: ctx.engine, store: ctx.store, translator: ctx.translator, logger: ctx.logger })].filter(
       (p) => p !== undefined,
     ),
   ];
+}
+
+/** Routes that grant nothing for being local and whose Host is the platform's business: checked by their own authentication. */
+function hostCheckExemptions(config: Config): ReadonlySet<string> {
+  return new Set([
+    '/healthz',
+    ...(config.MicrosoftAppId ? ['/api/messages'] : []),
+    ...(config.WEBEX_BOT_TOKEN && config.WEBEX_WEBHOOK_SECRET ? ['/api/webex'] : []),
+  ]);
 }
 
 /** Teams and the Emulator; with a SQL store it keeps conversation references (proactive messages) and undelivered replies. */
@@ -141,13 +157,14 @@ export async function createApplication(config: Config, options: ApplicationOpti
       translator,
       logger,
     });
-    const exposure = metricsExposure(config, metrics, logger);
+    const origin = new RequestOrigin({ trustLoopback: config.TRUST_LOOPBACK, trustedProxies: config.TRUSTED_PROXIES });
+    const exposure = metricsExposure(config, metrics, logger, origin);
     const http = buildServer({
       logger,
       maxBodyBytes: config.MAX_BODY_BYTES,
       health: () => ({ storage: store.kind }),
       plugins: [
-        ...channelPlugins({ config, engine, translator, logger, store, notifiers }),
+        ...channelPlugins({ config, engine, translator, logger, store, notifiers, origin }),
         ...(exposure.plugin ? [exposure.plugin] : []),
         ...(options.plugins ?? []),
       ],

@@ -11,16 +11,17 @@ import type { Next } from 'restify';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { ServerPlugin } from '../server';
-import { isLocalRequest } from '../channels/directline/access';
 import { errorBody } from '../channels/directline/protocol';
-import { clientAddress } from './client-address';
+import { DEFAULT_ORIGIN, type RequestOrigin } from '../security/client';
 import { RateLimiter } from './rate-limiter';
 
-export type DirectLineLimitsConfig = Pick<Config, 'DIRECTLINE_POSTS_PER_MINUTE' | 'DIRECTLINE_CONVERSATIONS_PER_HOUR' | 'TRUSTED_PROXIES'>;
+export type DirectLineLimitsConfig = Pick<Config, 'DIRECTLINE_POSTS_PER_MINUTE' | 'DIRECTLINE_CONVERSATIONS_PER_HOUR'>;
 
 export interface DirectLineLimitsDeps {
   config: DirectLineLimitsConfig;
   logger: Logger;
+  /** Which client a request is (IPv6 by /64) and who is this machine. */
+  origin?: RequestOrigin;
   /** Milliseconds since the epoch (tests pass a fixed clock). */
   clock?: () => number;
 }
@@ -40,7 +41,7 @@ export function createDirectLineLimits(deps: DirectLineLimitsDeps): ServerPlugin
       ? new RateLimiter({ capacity: config.DIRECTLINE_CONVERSATIONS_PER_HOUR, refillPerSecond: config.DIRECTLINE_CONVERSATIONS_PER_HOUR / 3600 }, options)
       : undefined;
   if (!posts && !conversations) return undefined;
-  const trusted = new Set(config.TRUSTED_PROXIES.map((a) => a.toLowerCase()));
+  const origin = deps.origin ?? DEFAULT_ORIGIN;
 
   return {
     name: 'directline-limits',
@@ -49,8 +50,8 @@ export function createDirectLineLimits(deps: DirectLineLimitsDeps): ServerPlugin
       server.pre((req: Request, res: Response, next: Next) => {
         if (req.method !== 'POST') return next();
         const path = (req.url ?? '').split('?')[0] ?? '';
-        if (!path.startsWith(PREFIX) || isLocalRequest(req.socket.remoteAddress, req.headers)) return next();
-        const client = clientAddress(req.socket.remoteAddress, req.headers, trusted);
+        if (!path.startsWith(PREFIX) || origin.isLocal(req)) return next();
+        const client = origin.clientKey(req);
         const limiters = [path === CONVERSATIONS ? conversations : undefined, posts].filter((l) => l !== undefined);
         for (const limiter of limiters) {
           const decision = limiter.take(client);

@@ -3,8 +3,8 @@
  * - METRICS_BIND set: only on a separate listener at that host:port (a private interface), never on
  *   the public server; METRICS_TOKEN, when also set, is required there too.
  * - else METRICS_TOKEN set: on the main server, with `Authorization: Bearer <token>`.
- * - else: on the main server for direct loopback clients only (no X-Forwarded-For, so a local reverse
- *   proxy does not turn it public); everyone else gets 403.
+ * - else: on the main server for this machine only (`RequestOrigin.isLocal`: a loopback peer with no
+ *   forwarding header of any kind, and TRUST_LOOPBACK on); everyone else gets 403.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -14,6 +14,7 @@ import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { ServerPlugin } from '../server';
 import type { BotMetrics } from './metrics';
+import { DEFAULT_ORIGIN, type RequestOrigin } from '../security/client';
 
 export const METRICS_PATH = '/metrics';
 
@@ -29,16 +30,11 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   return !!match && timingSafeEqual(digest(match[1]!), digest(token));
 }
 
-function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
-
-function access(req: IncomingMessage, token: string | undefined, loopbackOnly: boolean): Access {
+/** `localOnly`: without a token, only this machine may read (the main server); the separate listener is private by its bind. */
+function access(req: IncomingMessage, token: string | undefined, localOnly: RequestOrigin | undefined): Access {
   if (token) return bearerMatches(req.headers.authorization, token) ? { allowed: true } : { allowed: false, status: 401 };
-  if (!loopbackOnly) return { allowed: true };
-  const direct = isLoopback(req.socket.remoteAddress) && req.headers['x-forwarded-for'] === undefined;
-  return direct ? { allowed: true } : { allowed: false, status: 403 };
+  if (!localOnly) return { allowed: true };
+  return localOnly.isLocal(req) ? { allowed: true } : { allowed: false, status: 403 };
 }
 
 async function answer(
@@ -46,10 +42,10 @@ async function answer(
   req: IncomingMessage,
   res: ServerResponse,
   token: string | undefined,
-  loopbackOnly: boolean,
+  localOnly: RequestOrigin | undefined,
   logger: Logger,
 ): Promise<void> {
-  const verdict = access(req, token, loopbackOnly);
+  const verdict = access(req, token, localOnly);
   if (!verdict.allowed) {
     if (verdict.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
     res.writeHead(verdict.status, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -68,12 +64,12 @@ async function answer(
 }
 
 /** GET /metrics on the main (restify) server, through `buildServer`'s plug-ins. */
-export function metricsPlugin(metrics: BotMetrics, opts: { token?: string; logger: Logger }): ServerPlugin {
+export function metricsPlugin(metrics: BotMetrics, opts: { token?: string; logger: Logger; origin?: RequestOrigin }): ServerPlugin {
   return {
     name: 'metrics',
     register(server: Server) {
       server.get(METRICS_PATH, async (req: Request, res: Response) => {
-        await answer(metrics, req, res, opts.token, true, opts.logger);
+        await answer(metrics, req, res, opts.token, opts.origin ?? DEFAULT_ORIGIN, opts.logger);
       });
     },
   };
@@ -105,7 +101,7 @@ export function startMetricsListener(
       res.end('Not found\n');
       return;
     }
-    void answer(metrics, req, res, opts.token, false, opts.logger);
+    void answer(metrics, req, res, opts.token, undefined, opts.logger);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -134,9 +130,10 @@ export function metricsExposure(
   config: Pick<Config, 'METRICS_BIND' | 'METRICS_TOKEN'>,
   metrics: BotMetrics,
   logger: Logger,
+  origin: RequestOrigin = DEFAULT_ORIGIN,
 ): { plugin?: ServerPlugin; startListener?: () => Promise<MetricsListener> } {
   const token = config.METRICS_TOKEN;
   const bind = config.METRICS_BIND;
   if (bind) return { startListener: () => startMetricsListener(metrics, bind, { token, logger }) };
-  return { plugin: metricsPlugin(metrics, { token, logger }) };
+  return { plugin: metricsPlugin(metrics, { token, logger, origin }) };
 }

@@ -1,30 +1,15 @@
 /**
  * Who may use the web chat:
- * - a browser on this machine (loopback peer, no proxy headers) may open the page and start conversations;
+ * - a browser on this machine (`RequestOrigin.isLocal`: loopback peer, no proxy headers, TRUST_LOOPBACK)
+ *   may open the page and start conversations;
  * - anyone else needs the site token (`WEBCHAT_TOKEN`), given as `?token=` to the page or as a Bearer token
  *   to `POST /directline/conversations`; with no token configured they are refused;
  * - every conversation has its own random secret, handed only to the browser that started it, and every
  *   request about that conversation must carry it: one browser cannot read another's conversation.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
-import { isIP } from 'node:net';
-
-/** Headers a reverse proxy or tunnel adds: a request carrying them did not start on this machine. */
-const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'cf-connecting-ip', 'x-original-url'];
-
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (!address) return false;
-  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
-  if (a === '::1') return true;
-  return isIP(a) === 4 && a.startsWith('127.');
-}
-
-/** True when the request comes straight from this machine (a tunnel or proxy on this machine does not count). */
-export function isLocalRequest(remoteAddress: string | undefined, headers: IncomingHttpHeaders): boolean {
-  if (!isLoopbackAddress(remoteAddress)) return false;
-  return !FORWARDING_HEADERS.some((h) => headers[h] !== undefined);
-}
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { DEFAULT_ORIGIN, type RequestOrigin } from '../../security/client';
 
 export function bearerToken(headers: IncomingHttpHeaders): string | undefined {
   const raw = headers.authorization;
@@ -60,8 +45,16 @@ export function newId(bytes = 16): string {
 export class SiteAccess {
   private readonly tokenHash?: string;
 
-  constructor(siteToken: string | undefined) {
+  constructor(
+    siteToken: string | undefined,
+    private readonly origin: RequestOrigin = DEFAULT_ORIGIN,
+  ) {
     this.tokenHash = siteToken ? sha256(siteToken) : undefined;
+  }
+
+  /** Straight from this machine (see src/security/client.ts). */
+  isLocal(req: Pick<IncomingMessage, 'headers' | 'socket'>): boolean {
+    return this.origin.isLocal(req);
   }
 
   get tokenConfigured(): boolean {
@@ -72,8 +65,8 @@ export class SiteAccess {
    * May this request open the page or start a conversation? Local requests always may; others only
    * with the site token.
    */
-  allows(remoteAddress: string | undefined, headers: IncomingHttpHeaders, presented: string | undefined): boolean {
-    if (isLocalRequest(remoteAddress, headers)) return true;
+  allows(req: Pick<IncomingMessage, 'headers' | 'socket'>, presented: string | undefined): boolean {
+    if (this.origin.isLocal(req)) return true;
     return this.tokenHash !== undefined && matchesHash(presented, this.tokenHash);
   }
 }

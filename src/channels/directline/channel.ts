@@ -19,7 +19,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Request, Response, Server } from 'restify';
 import type { Logger } from '../../log';
 import type { ServerPlugin } from '../../server';
-import { bearerToken, isLocalRequest, matchesHash, newId, newSecret, sha256, type SiteAccess } from './access';
+import { bearerToken, matchesHash, newId, newSecret, sha256, type SiteAccess } from './access';
 import type { ActivityLog, DirectLineConversation, LoggedActivity } from './activity-log';
 import {
   botActivity,
@@ -152,7 +152,7 @@ export class DirectLineEndpoint {
       res.send(200, this.conversationBody(existing, token!));
       return;
     }
-    if (!this.deps.access.allows(req.socket.remoteAddress, req.headers, token)) {
+    if (!this.deps.access.allows(req, token)) {
       this.refuseSite(req, res);
       return;
     }
@@ -446,7 +446,7 @@ export class DirectLineEndpoint {
   }
 
   private refuseSite(req: Request, res: Response): void {
-    const local = isLocalRequest(req.socket.remoteAddress, req.headers);
+    const local = this.deps.access.isLocal(req);
     this.deps.logger.info({ local, tokenConfigured: this.deps.access.tokenConfigured }, 'web chat conversation refused: no valid site token');
     res.send(
       403,

@@ -6,7 +6,8 @@ import type { Config } from '../../config';
 import type { Translator } from '../../i18n';
 import type { Logger } from '../../log';
 import type { ServerPlugin } from '../../server';
-import { isLoopbackAddress, SiteAccess } from './access';
+import { isLoopbackHostName, type RequestOrigin } from '../../security/client';
+import { SiteAccess } from './access';
 import { MemoryActivityLog, type ActivityLog } from './activity-log';
 import { DirectLineEndpoint, type BotBridge } from './channel';
 import { WebChatPage } from './page';
@@ -24,6 +25,8 @@ export type WebChatConfig = Pick<
   | 'WEBCHAT_MAX_UPLOAD_BYTES_PER_CONVERSATION'
   | 'WEBCHAT_UPLOAD_WINDOW_HOURS'
   | 'HOST'
+  | 'DIRECTLINE_TOKEN_TTL_SECONDS'
+  | 'PUBLIC_URL'
 >;
 
 export interface WebChatDeps {
@@ -31,6 +34,8 @@ export interface WebChatDeps {
   bridge: BotBridge;
   translator: Translator;
   logger: Logger;
+  /** Who is "this machine", which client a request is, whether it came over HTTPS (src/security/client.ts). */
+  origin?: RequestOrigin;
   /** The bot's store: with a SQL store, Direct Line conversations and activities are kept in it. */
   store?: object;
   /** Overrides where Direct Line conversations and their activities are kept (default: the store, else memory). */
@@ -46,8 +51,8 @@ export function createWebChatPlugins(deps: WebChatDeps): ServerPlugin[] {
     logger.info('web chat is off (WEBCHAT_ENABLED=false)');
     return [];
   }
-  const access = new SiteAccess(config.WEBCHAT_TOKEN);
-  if (!access.tokenConfigured && !isLoopbackHost(config.HOST)) {
+  const access = new SiteAccess(config.WEBCHAT_TOKEN, deps.origin);
+  if (!access.tokenConfigured && !isLoopbackHostName(config.HOST)) {
     logger.info({ host: config.HOST }, 'web chat answers only browsers on this machine; set WEBCHAT_TOKEN to let others in');
   }
   const uploads = new UploadStore(config.WEBCHAT_UPLOAD_DIR, config.WEBCHAT_MAX_UPLOAD_BYTES);
@@ -73,9 +78,6 @@ function isSqlStore(store: object | undefined): store is SqlStoreHandle {
   return (s?.kind === 'sqlite' || s?.kind === 'postgres') && typeof s.db === 'object' && s.db !== null;
 }
 
-function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || isLoopbackAddress(host);
-}
 
 export { DirectLineEndpoint, type BotBridge } from './channel';
 export { MemoryActivityLog, type ActivityLog } from './activity-log';

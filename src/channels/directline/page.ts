@@ -145,7 +145,7 @@ export class WebChatPage {
       'Cache-Control': 'no-store',
       'Content-Language': locale,
     };
-    if (!this.deps.access.allows(req.socket.remoteAddress, req.headers, presented)) {
+    if (!this.deps.access.allows(req, presented)) {
       const html = fill(this.accessTemplate, {
         LANG: locale,
         TITLE: escapeHtml(t(locale, 'webchat:access.title')),
