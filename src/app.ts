@@ -32,6 +32,7 @@ import { SqlActivityLog } from './channels/directline/sql-activity-log';
 import { TicketNotice } from './cases/ticket-notice';
 import { BotConversationsRepository } from './storage/bot-conversations-repository';
 import { RequestOrigin } from './security/client';
+import { Agents } from './security/identity';
 import { HostAllowList, hostGuard } from './security/hosts';
 
 export interface ApplicationOptions {
@@ -114,7 +115,15 @@ function hostCheckExemptions(config: Config): ReadonlySet<string> {
 /** Teams and the Emulator; with a SQL store it keeps conversation references (proactive messages) and undelivered replies. */
 function botFrameworkChannel(ctx: ChannelContext): ServerPlugin {
   const botConversations = 'db' in ctx.store ? new BotConversationsRepository(ctx.store as Store & CaseStoreHandle) : undefined;
-  const channel = createBotFrameworkChannel({ config: ctx.config, engine: ctx.engine, translator: ctx.translator, logger: ctx.logger, botConversations });
+  const channel = createBotFrameworkChannel({
+    config: ctx.config,
+    engine: ctx.engine,
+    translator: ctx.translator,
+    logger: ctx.logger,
+    botConversations,
+    origin: ctx.origin,
+    allowUnauthenticatedNetwork: ctx.config.ALLOW_UNAUTHENTICATED_NETWORK,
+  });
   if (channel.notifier) ctx.notifiers.registerFallback(channel.notifier);
   const webex = createWebexNotifier(ctx.config, ctx.logger);
   if (webex) ctx.notifiers.register('webex', webex);
@@ -131,6 +140,8 @@ export async function createApplication(config: Config, options: ApplicationOpti
     const metrics = createMetrics({ processMetrics: options.processMetrics ?? true });
     // The case's external ticket id, told to the person as soon as the backend returns it.
     const notifiers = new Notifiers();
+    // One decision of who is an agent, for triage and for reading any case (src/security/identity.ts).
+    const agents = new Agents(config.AGENT_IDS);
     const ticketNotice = new TicketNotice({ notifier: notifiers, store, translator, logger });
     // Support cases (issue 5) need the SQL store's Kysely handle; an in-memory test store has none.
     const cases: Cases | undefined =
@@ -140,6 +151,7 @@ export async function createApplication(config: Config, options: ApplicationOpti
             store: store as Store & CaseStoreHandle,
             translator,
             logger,
+            agents,
             onAttempt: (backend, result) => metrics.recordCaseDelivery(backend, result),
             onDelivered: ticketNotice.onDelivered,
           })
@@ -147,7 +159,7 @@ export async function createApplication(config: Config, options: ApplicationOpti
     if (cases) metrics.setPendingOutboxSource(cases.pendingCount);
     const engine = new Engine({
       flow: provisioningContactFlow,
-      agentIds: config.AGENT_IDS,
+      agents,
       onTurn: (info) => metrics.observeTurn(info),
       // "triage" / "тріаж" starts the agent intake for people in AGENT_IDS (issue 7).
       flows: [agentTriageFlow, ...(cases ? [cases.flow] : [])],

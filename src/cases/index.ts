@@ -14,6 +14,7 @@ import { createCaseBackend, type CaseBackend, type CaseBackendConfig } from './b
 import { caseActors } from './open-case';
 import { CaseOutbox, type CaseOutboxOptions } from './outbox';
 import { createCaseStatusIntent } from './status-intent';
+import { Agents } from '../security/identity';
 
 export type CasesConfig = CaseBackendConfig &
   Pick<
@@ -31,6 +32,8 @@ export interface CasesDeps {
   store: Store & CaseStoreHandle;
   translator: Translator;
   logger: Logger;
+  /** Who is an agent; default: AGENT_IDS. The app passes the one instance the engine uses too. */
+  agents?: Agents;
   /** Overrides the backend CASE_BACKEND names (tests). */
   backend?: CaseBackend;
   /** Metrics hook: case deliveries by result. */
@@ -41,6 +44,7 @@ export interface CasesDeps {
 
 export function createCases(deps: CasesDeps) {
   const { config, store, translator, logger } = deps;
+  const agents = deps.agents ?? new Agents(config.AGENT_IDS);
   const repository = new CaseRepository(store);
   const backend = deps.backend ?? createCaseBackend(config, translator);
   const outbox = backend
@@ -65,7 +69,7 @@ export function createCases(deps: CasesDeps) {
     translator,
     logger,
     backend: backend?.name ?? 'local',
-    agentIds: config.AGENT_IDS,
+    agents,
   });
   return {
     repository,
@@ -73,7 +77,7 @@ export function createCases(deps: CasesDeps) {
     flow: supportCaseFlow,
     /** For EngineOptions.actors (merge with other areas' actors if there are any). */
     actors: (scope: TurnScope) => actors(scope),
-    intent: createCaseStatusIntent({ repository, agentIds: config.AGENT_IDS }),
+    intent: createCaseStatusIntent({ repository, agents }),
     /** For the pending-outbox gauge. */
     pendingCount: () => repository.countByStatus('pending'),
   };

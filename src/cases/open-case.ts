@@ -17,6 +17,7 @@ import type { Logger } from '../log';
 import type { CaseRepository } from '../storage/cases-repository';
 import type { Store } from '../storage/store';
 import type { Inbound } from '../engine/types';
+import { canSeeCase, userKeyOf, type Agents } from '../security/identity';
 import { formatReference, type CaseBackendName, type CaseRecord } from './schema';
 import { buildCaseSummary } from './summary';
 
@@ -26,7 +27,8 @@ export interface CaseRuntimeDeps {
   translator: Translator;
   logger: Logger;
   backend: CaseBackendName;
-  agentIds: ReadonlySet<string>;
+  /** Who is an agent (AGENT_IDS, matched against ids the channel proved). */
+  agents: Agents;
 }
 
 export class CaseIncompleteError extends Error {
@@ -56,23 +58,9 @@ export function dedupeKey(conversationKey: string, c: Pick<CaseRecord, 'orderNum
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-export function userKeyOf(inbound: Pick<Inbound, 'channel' | 'user'>): string {
-  return `${inbound.channel}:${inbound.user.id}`;
-}
-
-/** An agent is listed by any id the channel knows them by: user id, channel agent ids, or email (AGENT_IDS lists Webex agents by email). */
-export function isAgent(inbound: Pick<Inbound, 'user'>, agentIds: ReadonlySet<string>): boolean {
-  const { user } = inbound;
-  const ids = [user.id, user.email, ...(user.agentIds ?? [])].filter((id): id is string => !!id);
-  if (ids.some((id) => agentIds.has(id))) return true;
-  // Emails are listed as someone typed them; channels may report another capitalisation.
-  const emails = new Set(ids.filter((id) => id.includes('@')).map((id) => id.toLowerCase()));
-  return emails.size > 0 && [...agentIds].some((id) => emails.has(id.toLowerCase()));
-}
-
-/** May this person read the case? The one who opened it, or an agent. */
-export function canSee(record: CaseRecord, inbound: Pick<Inbound, 'channel' | 'user'>, agentIds: ReadonlySet<string>): boolean {
-  return record.openedBy.userKey === userKeyOf(inbound) || isAgent(inbound, agentIds);
+/** May this person read the case? The one who opened it, or an agent (src/security/identity.ts decides). */
+export function canSee(record: CaseRecord, inbound: Pick<Inbound, 'channel' | 'user'>, agents: Agents): boolean {
+  return canSeeCase(record.openedBy.userKey, inbound, agents);
 }
 
 function opened(record: CaseRecord, deps: CaseRuntimeDeps): OpenCaseOutput {
@@ -143,7 +131,7 @@ export function caseActors(deps: CaseRuntimeDeps) {
     caseStatus: fromPromise<CaseStatusOutput, unknown>(async ({ input }) => {
       const { reference } = caseStatusInput.parse(input);
       const record = await deps.repository.findByReference(reference);
-      if (!record || !canSee(record, scope.inbound, deps.agentIds)) throw new CaseNotVisibleError(reference);
+      if (!record || !canSee(record, scope.inbound, deps.agents)) throw new CaseNotVisibleError(reference);
       return { reference, status: record.delivery.status, externalId: record.delivery.externalId };
     }),
   });

@@ -7,6 +7,7 @@ import type { Line } from '../../dialogs/flow';
 import type { Intent } from '../engine/engine';
 import type { CaseRepository } from '../storage/cases-repository';
 import { canSee } from './open-case';
+import type { Agents } from '../security/identity';
 import { formatReference } from './schema';
 
 const REFERENCE = /\bPCE[\s-]?(\d{1,9})\b/i;
@@ -20,12 +21,12 @@ export function parseStatusQuestion(text: string): string | undefined {
   return formatReference(Number(match[1]));
 }
 
-export function createCaseStatusIntent(deps: { repository: CaseRepository; agentIds: ReadonlySet<string> }): Intent {
+export function createCaseStatusIntent(deps: { repository: CaseRepository; agents: Agents }): Intent {
   return async (text, scope): Promise<Line[] | undefined> => {
     const reference = parseStatusQuestion(text);
     if (!reference) return undefined;
     const record = await deps.repository.findByReference(reference);
-    if (!record || !canSee(record, scope.inbound, deps.agentIds)) return [{ key: 'cases:status.notFound', params: { reference } }];
+    if (!record || !canSee(record, scope.inbound, deps.agents)) return [{ key: 'cases:status.notFound', params: { reference } }];
     const { status, externalId } = record.delivery;
     if (status === 'delivered' && externalId) return [{ key: 'cases:status.deliveredWithTicket', params: { reference, externalId } }];
     return [{ key: `cases:status.${status}`, params: { reference } }];

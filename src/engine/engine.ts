@@ -14,6 +14,7 @@ import { ConcurrentTurnError, DuplicateActivityError } from '../storage/errors';
 import type { ConversationState, FunnelEvent, Store, TranscriptEntry, TurnCommit } from '../storage/store';
 import { buildVocabulary, recogniseChoice, recogniseCommand, type Command, type Vocabulary } from './recognizer';
 import type { Inbound, RenderedMessage, TurnResult } from './types';
+import type { Agents } from '../security/identity';
 
 /** How long a turn waits for a flow's own actor (opening a case) before answering anyway. */
 const BUSY_WAIT_MS = 5_000;
@@ -67,8 +68,8 @@ export interface EngineOptions {
   /** Implementations of the actors flows declare in setup() (e.g. openCase), built per turn. */
   actors?: (scope: TurnScope) => Record<string, AnyActorLogic>;
   intents?: Intent[];
-  /** Ids of people who may run agent triage. */
-  agentIds?: ReadonlySet<string>;
+  /** Who may run agent triage (src/security/identity.ts); none when absent. */
+  agents?: Pick<Agents, 'isAgent'>;
   /** The flow "triage" starts for an agent (default `agent-triage`, when it is among `flows`). */
   triageFlow?: string;
   /** Called after every turn (metrics). */
@@ -499,14 +500,6 @@ export class Engine {
     return actor;
   }
 
-  /** An agent is listed by any id the channel knows them by (AAD object id, Webex email, user id). */
-  private isAgent(inbound: Inbound): boolean {
-    const ids = this.opts.agentIds;
-    if (!ids?.size) return false;
-    const { user } = inbound;
-    return [user.id, user.email, ...(user.agentIds ?? [])].some((id) => !!id && ids.has(id));
-  }
-
   private interpret(view: StepView, text: string, inbound: Inbound, locale: Locale): FlowEvent {
     if (view.expects === 'attachment' && inbound.attachments?.length) return { type: 'ATTACH', files: inbound.attachments };
     if (view.choices.length && text) {
@@ -555,7 +548,7 @@ export class Engine {
           prefix.push({ key: 'common:triageUnavailable' });
           return {};
         }
-        if (!this.isAgent(inbound)) {
+        if (!this.opts.agents?.isAgent(inbound.user)) {
           prefix.push({ key: 'agent:notAgent' });
           return {};
         }

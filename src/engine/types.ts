@@ -10,8 +10,16 @@ export interface InboundUser {
   id: string;
   name?: string;
   email?: string;
-  /** Ids an agent may be listed under (AAD object id, Webex email, web chat user id). */
-  agentIds?: string[];
+  /**
+   * Ids the channel has proven (src/security/identity.ts): an AAD object id from a validated Teams
+   * token, an email Webex reported for a signed notification. Never a client-chosen id.
+   */
+  verified?: VerifiedId[];
+}
+
+export interface VerifiedId {
+  scheme: 'aad' | 'email';
+  value: string;
 }
 
 export interface Inbound {

@@ -10,7 +10,8 @@ import { createLogger } from '../../src/log';
 import { rowToCase } from '../../src/storage/cases-repository';
 import type { SqlStore } from '../../src/storage/index';
 
-const AGENT = { id: 'aad-agent-7', name: 'Olena Agent' };
+/** As the Teams channel hands over an agent whose token was validated: the AAD object id is proven. */
+const AGENT = { id: 'aad-agent-7', name: 'Olena Agent', verified: [{ scheme: 'aad' as const, value: 'aad-agent-7' }] };
 const CUSTOMER = { name: 'Maria Customer', email: 'maria@customer.example', order: '104857391' };
 const TRIAGE_WORD = { en: 'triage', uk: 'тріаж' } as const;
 const LOCALE_HINT = { en: 'en-US', uk: 'uk-UA' } as const;

@@ -10,9 +10,10 @@ import type { Inbound, TurnResult } from '../../src/engine/types';
 import { createTranslator } from '../../src/i18n';
 import { createLogger } from '../../src/log';
 import { createStore, type SqlStore } from '../../src/storage/index';
+import { Agents } from '../../src/security/identity';
 
 const translator = createTranslator();
-const AGENT = { id: 'aad-agent-1', name: 'Olena Agent' };
+const AGENT = { id: 'aad-agent-1', name: 'Olena Agent', verified: [{ scheme: 'aad' as const, value: 'aad-agent-1' }] };
 let dir: string;
 let store: SqlStore;
 let engine: Engine;
@@ -27,7 +28,7 @@ beforeEach(async () => {
     flows: [agentTriageFlow],
     translator,
     logger: createLogger('silent'),
-    agentIds: new Set(['aad-agent-1', 'agent@partner.example']),
+    agents: new Agents(['aad-agent-1', 'agent@partner.example']),
   });
 });
 
@@ -55,8 +56,12 @@ describe('starting agent triage', () => {
     expect(funnel.every((e) => e.mode === 'self')).toBe(true);
   });
 
-  it('recognises an agent by any of their ids (a Webex email)', async () => {
-    const r = await engine.handle({ channel: 'webex', conversationId: 'room', user: { id: 'person-xyz', email: 'agent@partner.example' }, text: 'triage' });
+  it('recognises an agent by an email Webex proved, and not by an email that is merely claimed', async () => {
+    const claimed = await engine.handle({ channel: 'directline', conversationId: 'wc', user: { id: 'agent@partner.example', email: 'agent@partner.example' }, text: 'triage' });
+    expect(claimed.step).not.toBe('customerName');
+    expect(text(claimed)).toContain(translator.t('en', 'agent:notAgent'));
+    const proven = { id: 'person-xyz', email: 'agent@partner.example', verified: [{ scheme: 'email' as const, value: 'Agent@Partner.example' }] };
+    const r = await engine.handle({ channel: 'webex', conversationId: 'room', user: proven, text: 'triage' });
     expect(r.step).toBe('customerName');
   });
 

@@ -13,9 +13,10 @@ import type { Inbound, TurnResult } from '../../src/engine/types';
 import { createTranslator } from '../../src/i18n';
 import { createLogger } from '../../src/log';
 import { MemoryStore } from '../../src/storage/memory';
+import { Agents } from '../../src/security/identity';
 
 const translator = createTranslator();
-const AGENT = { id: 'agent-1', name: 'Olena Agent' };
+const AGENT = { id: 'agent-1', name: 'Olena Agent', verified: [{ scheme: 'aad' as const, value: 'agent-1' }] };
 let engine: Engine;
 
 beforeEach(() => {
@@ -25,7 +26,7 @@ beforeEach(() => {
     flows: [supportCaseFlow, agentTriageFlow],
     translator,
     logger: createLogger('silent'),
-    agentIds: new Set([AGENT.id]),
+    agents: new Agents([AGENT.id]),
   });
 });
 

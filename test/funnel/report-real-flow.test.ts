@@ -68,7 +68,7 @@ beforeAll(async () => {
   for (const text of ['104857391', 'Sub123456', 'old.contact@customer.example', 'new.contact@customer.example']) await withCase.say(text);
   expect((await withCase.press('attachments_done', 'confirm')).outcome).toBe('case_opened');
 
-  const agent = talk('agent', { user: { id: AGENT_ID, name: 'Agent' }, locale: 'uk-UA' });
+  const agent = talk('agent', { user: { id: AGENT_ID, name: 'Agent', verified: [{ scheme: 'aad', value: AGENT_ID }] }, locale: 'uk-UA' });
   for (const text of ['тріаж', 'Марія Клієнтка', 'maria@customer.example', '104857391']) await agent.say(text);
   expect((await agent.press('never_arrived', 'found')).step).toBe('emailFound');
 

@@ -105,15 +105,18 @@ function clientLocale(activity: IncomingActivity): string | undefined {
 /**
  * Maps a validated activity to what the engine understands, or undefined when it is nothing the
  * bot answers (typing, reactions, members leaving, a conversationUpdate that does not add the bot).
+ * `authenticated`: the activity's Bot Framework token was validated; only then is a Teams sender's
+ * AAD object id proven (src/security/identity.ts). Without it, anyone could write any id.
  */
-export function toInbound(activity: IncomingActivity): Inbound | undefined {
+export function toInbound(activity: IncomingActivity, proof: { authenticated: boolean } = { authenticated: false }): Inbound | undefined {
+  const aad = proof.authenticated && activity.channelId === 'msteams' ? activity.from.aadObjectId : undefined;
   const base = {
     channel: activity.channelId,
     conversationId: activity.conversation.id,
     user: {
       id: activity.from.id,
       ...(activity.from.name ? { name: activity.from.name } : {}),
-      agentIds: [activity.from.id, ...(activity.from.aadObjectId ? [activity.from.aadObjectId] : [])],
+      ...(aad ? { verified: [{ scheme: 'aad' as const, value: aad }] } : {}),
     },
     ...(activity.id ? { activityId: activity.id } : {}),
     locale: activity.locale ?? clientLocale(activity) ?? undefined,

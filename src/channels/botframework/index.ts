@@ -23,6 +23,7 @@ import type { Logger } from '../../log';
 import type { ServerPlugin } from '../../server';
 import type { BotConversationsRepository } from '../../storage/bot-conversations-repository';
 import { KeyedMutex } from '../../storage/keyed-mutex';
+import { DEFAULT_ORIGIN, isLoopbackAddress, type RequestOrigin } from '../../security/client';
 import type { ChannelNotifier } from '../notify';
 import { cardSubmit, incomingActivity, toInbound, type IncomingActivity } from './activity';
 import { noteActivity, ReplyDelivery } from './delivery';
@@ -49,6 +50,10 @@ export interface BotFrameworkChannelDeps {
   /** Teams member look-ups for the person's email; default: a directory with its defaults. */
   members?: TeamsMemberDirectory;
   clock?: () => Date;
+  /** Who is this machine (src/security/client.ts); without an app id only it may post activities. */
+  origin?: RequestOrigin;
+  /** ALLOW_UNAUTHENTICATED_NETWORK: without an app id, take activities and serviceUrls from anywhere. */
+  allowUnauthenticatedNetwork?: boolean;
 }
 
 export interface BotFrameworkAuthEndpoints {
@@ -123,8 +128,26 @@ function asActivity(activity: IncomingActivity): Activity {
   return out as unknown as Activity;
 }
 
+/**
+ * A serviceUrl on this machine (the Emulator, a local test connector): http(s) to `localhost` or a
+ * loopback address. Not `*.localhost`: not every resolver keeps those names on this machine.
+ */
+export function isLoopbackServiceUrl(serviceUrl: string | undefined): boolean {
+  if (!serviceUrl) return false;
+  try {
+    const url = new URL(serviceUrl);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && (url.hostname === 'localhost' || isLoopbackAddress(url.hostname));
+  } catch {
+    return false;
+  }
+}
+
 export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFrameworkChannel {
   const { engine, translator, logger } = deps;
+  // A validated JWT is what proves a Teams sender's identity and the serviceUrl (its claim).
+  const authenticated = !!deps.config.MicrosoftAppId;
+  const openNetwork = deps.allowUnauthenticatedNetwork ?? false;
+  const origin = deps.origin ?? DEFAULT_ORIGIN;
   const adapter = createAdapter(deps.config, deps.authEndpoints);
   // Replies of one conversation go out in the order its turns ran: the engine's lock covers the turn,
   // this one also covers sending, so two quick messages never get interleaved answers.
@@ -243,13 +266,25 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
   }
 
   async function handleRequest(req: Request, res: Response): Promise<void> {
+    // Without an app id nobody is authenticated: only this machine may talk to the bot, or anyone who
+    // reaches the port could make it call any URL (serviceUrl) and speak as anyone.
+    if (!authenticated && !openNetwork && !origin.isLocal(req)) {
+      logger.info('bot framework request refused: no MicrosoftAppId, and the request is not from this machine');
+      res.send(403, { code: 'Forbidden', message: 'Without MicrosoftAppId this endpoint answers only this machine.' });
+      return;
+    }
     const parsed = incomingActivity.safeParse(req.body);
     if (!parsed.success) {
       res.send(400, { code: 'BadRequest', message: 'The body is not a Bot Framework activity.' });
       return;
     }
     const activity = parsed.data;
-    const inbound = toInbound(activity);
+    if (!authenticated && !openNetwork && !isLoopbackServiceUrl(activity.serviceUrl)) {
+      logger.info({ channel: activity.channelId }, 'bot framework request refused: no MicrosoftAppId, and serviceUrl is not on this machine');
+      res.send(403, { code: 'Forbidden', message: 'Without MicrosoftAppId replies go only to a serviceUrl on this machine.' });
+      return;
+    }
+    const inbound = toInbound(activity, { authenticated });
     const authorization = req.header('authorization') ?? '';
     try {
       const response = await adapter.run(authorization, asActivity(activity), async (context) => {

@@ -91,6 +91,17 @@ const MAX_ACTIVITIES_PER_GET = 100;
 /** What multipart framing and the `activity` part may add on top of the file limit. */
 const UPLOAD_OVERHEAD_BYTES = 64 * 1024;
 const USER_ID = /^wc_[A-Za-z0-9_-]{16,64}$/;
+
+/**
+ * The conversation's user id. The browser keeps a random secret of its own and proposes it; the id is
+ * a hash of it, so the same browser is the same person next time (its language, its cases) while
+ * knowing someone's id (a case record shows it) does not let anyone speak as them. Anything else
+ * gets a fresh random id.
+ */
+export function webChatUserId(proposed: string | undefined): string {
+  if (!proposed || !USER_ID.test(proposed)) return `wc_${newId(18)}`;
+  return `wu_${sha256(`webchat-user:${proposed}`).slice(0, 40)}`;
+}
 const CONVERSATION_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
 type ConversationAuth =
@@ -165,9 +176,7 @@ export class DirectLineEndpoint {
     const conversation: DirectLineConversation = {
       id: newId(18),
       secretHash: '',
-      // A user id the browser made up itself (random, kept in the browser) is kept, so the language a
-      // person picked follows them into their next conversation; anything else gets a fresh id.
-      userId: proposedUser && USER_ID.test(proposedUser) ? proposedUser : `wc_${newId(18)}`,
+      userId: webChatUserId(proposedUser),
       locale: body.data?.locale,
       createdAt: this.clock().toISOString(),
     };

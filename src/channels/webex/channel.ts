@@ -531,8 +531,12 @@ export class WebexChannel implements ServerPlugin {
     if (this.emails.size > MAX_REMEMBERED_EMAILS) this.emails.delete(this.emails.keys().next().value!);
   }
 
+  /**
+   * The sender as Webex reports them. Their email counts as proven (an agent may be listed by it)
+   * only when notifications are signed: with WEBEX_INSECURE_DEV anyone could have sent this one.
+   */
   private user(id: string, email: string | undefined): Inbound['user'] {
-    return { id, email, agentIds: email ? [email] : undefined };
+    return { id, email, verified: email && this.verifier ? [{ scheme: 'email', value: email }] : undefined };
   }
 
   private async turn(inbound: Inbound, pressedCardId: string | undefined, claim: InboxClaim): Promise<void> {

@@ -27,7 +27,11 @@ describe('toInbound', () => {
   });
 
   it('keeps the person and their AAD object id as agent ids', () => {
-    expect(toInbound(activity({ text: 'hi' }))?.user).toEqual({ id: '29:1user', name: 'Olena', agentIds: ['29:1user', 'aad-olena'] });
+    // Unauthenticated (no app id): nothing is proven, whatever the activity claims.
+    expect(toInbound(activity({ text: 'hi' }))?.user).toEqual({ id: '29:1user', name: 'Olena' });
+    // A validated Teams token proves the AAD object id; another channel's claim proves nothing.
+    expect(toInbound(activity({ text: 'hi' }), { authenticated: true })?.user).toEqual({ id: '29:1user', name: 'Olena', verified: [{ scheme: 'aad', value: 'aad-olena' }] });
+    expect(toInbound(activity({ text: 'hi', channelId: 'emulator' }), { authenticated: true })?.user).toEqual({ id: '29:1user', name: 'Olena' });
   });
 
   it('strips the @mention Teams puts into channel messages', () => {

@@ -84,7 +84,7 @@ describe('a full conversation', () => {
     // Card submissions carry no email; the one seen on the person's messages is used (agent ids).
     const presses = b.inbounds.filter((i) => i.choice);
     expect(presses).toHaveLength(3);
-    for (const i of presses) expect(i.user).toEqual({ id: person.id, email: 'mary@example.com', agentIds: ['mary@example.com'] });
+    for (const i of presses) expect(i.user).toEqual({ id: person.id, email: 'mary@example.com', verified: [{ scheme: 'email', value: 'mary@example.com' }] });
     expect((await b.app.store.loadConversation(`webex:${room.id}`))?.userId).toBe(person.id);
   });
 

@@ -241,7 +241,7 @@ describe('card presses after a restart', () => {
     const again = await bot(b.app.config.DATABASE_URL!.slice('sqlite:'.length));
     fake.failNext('GET', new RegExp(`^/v1/people/${person.id}$`), 404);
     await press(again, fake, room, person, 'never_arrived');
-    expect(again.inbounds[0]!.user).toEqual({ id: person.id, email: undefined, agentIds: undefined });
+    expect(again.inbounds[0]!.user).toEqual({ id: person.id, email: undefined, verified: undefined });
     expect(again.results[0]!.step).toBe('spamCheck');
   });
 });
@@ -288,7 +288,7 @@ describe('added to a space', () => {
     await b.settle();
 
     expect(b.inbounds).toEqual([
-      { channel: 'webex', conversationId: room.id, user: { id: person.id, email: 'roman@example.com', agentIds: ['roman@example.com'] }, activityId: membershipId, kind: 'greeting' },
+      { channel: 'webex', conversationId: room.id, user: { id: person.id, email: 'roman@example.com', verified: [{ scheme: 'email', value: 'roman@example.com' }] }, activityId: membershipId, kind: 'greeting' },
     ]);
     expect(b.results[0]!.step).toBe('entry');
     expect(fake.visible(room.id)).toHaveLength(1);

@@ -12,6 +12,7 @@ import type { Inbound, TurnResult } from '../../../src/engine/types';
 import type { SqlStore } from '../../../src/storage/index';
 import { postgresHarness, silentLogger, sqliteHarness, type StoreHarness } from '../../storage/harness';
 import { fixtureEntryFlow, fixtureTranslator } from './fixture-entry';
+import { Agents } from '../../../src/security/identity';
 
 const translator = fixtureTranslator();
 const NOW = '2026-11-25T10:00:00.000Z';
@@ -52,7 +53,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       clock: () => new Date(NOW),
       actors: cases.actors,
       intents: [cases.intent],
-      agentIds: new Set(['agent-7']),
+      agents: new Agents(['agent-7']),
     });
   }
 
@@ -247,7 +248,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(shown(own)[0]).toMatch(/^Case PCE-000001 is saved here/);
       const stranger = await engine.handle(inbound({ text: 'status of PCE-000001', user: { id: 'u-other' } }, 'conv-2'));
       expect(shown(stranger)[0]).toBe('I cannot find a case PCE-000001 that you opened. Please check the reference.');
-      const agent = await engine.handle(inbound({ text: 'status PCE-1', user: { id: 'agent-7' } }, 'conv-3'));
+      const agent = await engine.handle(inbound({ text: 'status PCE-1', user: { id: 'agent-7', verified: [{ scheme: 'aad', value: 'agent-7' }] } }, 'conv-3'));
       expect(shown(agent)[0]).toMatch(/^Case PCE-000001 is saved here/);
     });
   });

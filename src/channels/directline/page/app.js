@@ -133,7 +133,8 @@
   function connect(conversation) {
     state.conversationId = conversation.conversationId;
     state.token = conversation.token;
-    state.userId = conversation.userId || state.userId;
+    // state.userId is this browser's own secret; the conversation's user id is derived from it on the
+    // server and only used for this session (the secret is never replaced by the public id).
     writeState(state);
     var store = window.WebChat.createStore({}, function () {
       return function (next) {
@@ -151,7 +152,7 @@
       webSocket: false,
       pollingInterval: config.pollingInterval,
     });
-    session = { directLine: directLine, store: store, conversationId: conversation.conversationId, userId: state.userId };
+    session = { directLine: directLine, store: store, conversationId: conversation.conversationId, userId: conversation.userId || state.userId };
     // A fresh element for each conversation: Web Chat is not meant to swap its store under a mounted tree.
     var fresh = container.cloneNode(false);
     container.parentNode.replaceChild(fresh, container);
