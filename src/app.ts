@@ -174,6 +174,11 @@ export async function createApplication(config: Config, options: ApplicationOpti
     const http = buildServer({
       logger,
       maxBodyBytes: config.MAX_BODY_BYTES,
+      connections: {
+        headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+        requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+        maxConnections: config.HTTP_MAX_CONNECTIONS,
+      },
       health: () => ({ storage: store.kind }),
       plugins: [
         ...channelPlugins({ config, engine, translator, logger, store, notifiers, origin }),

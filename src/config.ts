@@ -3,6 +3,7 @@
  * Every variable is documented in .env.example.
  */
 import { z } from 'zod';
+import { isLoopbackHostName } from './security/client';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -171,6 +172,13 @@ export const configSchema = z
     CASE_DELIVERY_LEASE_SECONDS: z.coerce.number().positive().default(120),
   })
   .superRefine((c, ctx) => {
+    if (!isLoopbackHostName(c.HOST) && !c.MicrosoftAppId && !c.ALLOW_UNAUTHENTICATED_NETWORK && !authenticatedChannelOnNetwork(c)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HOST'],
+        message: `is ${c.HOST}, reachable from other machines, but nothing there is authenticated: set MicrosoftAppId (Teams), WEBEX_BOT_TOKEN with WEBEX_WEBHOOK_SECRET, or WEBCHAT_TOKEN; or keep HOST=127.0.0.1. ALLOW_UNAUTHENTICATED_NETWORK=true opens the unauthenticated bot to the network (never in production)`,
+      });
+    }
     if (c.WEBEX_BOT_TOKEN && !c.WEBEX_WEBHOOK_SECRET && !c.WEBEX_INSECURE_DEV) {
       ctx.addIssue({
         code: 'custom',
@@ -199,6 +207,11 @@ export const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** Something on a network listener that authenticates its callers itself (Webex signatures, the web chat's site token). */
+export function authenticatedChannelOnNetwork(c: Pick<Config, 'WEBEX_BOT_TOKEN' | 'WEBEX_WEBHOOK_SECRET' | 'WEBCHAT_ENABLED' | 'WEBCHAT_TOKEN'>): boolean {
+  return (!!c.WEBEX_BOT_TOKEN && !!c.WEBEX_WEBHOOK_SECRET) || (c.WEBCHAT_ENABLED && !!c.WEBCHAT_TOKEN);
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { createApplication, type Application } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './log';
+import { isLoopbackHostName } from './security/client';
 
 /** Extra time the forced exit grants on top of the shutdown timeout, for storage to close. */
 const FORCE_EXIT_GRACE_MS = 2_000;
@@ -51,12 +52,25 @@ async function main(): Promise<void> {
       messagingEndpoint: `${url}/api/messages`,
       webChat: config.WEBCHAT_ENABLED ? `${url}/` : 'off (WEBCHAT_ENABLED=false)',
       storage: application.store.kind,
-      botFrameworkAuth: config.MicrosoftAppId ? `app ${config.MicrosoftAppType}` : 'off (local use, no MicrosoftAppId)',
+      reachableFrom: isLoopbackHostName(config.HOST) ? 'this machine only (HOST is loopback)' : `the network (HOST=${config.HOST})`,
+      botFrameworkAuth: config.MicrosoftAppId
+        ? `app ${config.MicrosoftAppType}`
+        : config.ALLOW_UNAUTHENTICATED_NETWORK
+          ? 'OFF, and /api/messages is open to the network (ALLOW_UNAUTHENTICATED_NETWORK)'
+          : 'off (no MicrosoftAppId): /api/messages answers this machine only, replies only to loopback serviceUrls',
+      loopbackTrusted: config.TRUST_LOOPBACK,
+      publicUrl: config.PUBLIC_URL ?? 'unset (links and Host names: this machine only)',
       caseBackend: config.CASE_BACKEND,
       webex: config.WEBEX_BOT_TOKEN ? `${url}/api/webex${config.WEBEX_WEBHOOK_SECRET ? '' : ' (UNSIGNED: WEBEX_INSECURE_DEV)'}` : 'off (no WEBEX_BOT_TOKEN)',
     },
     'bot listening',
   );
+  if (!config.MicrosoftAppId && config.ALLOW_UNAUTHENTICATED_NETWORK) {
+    logger.warn(
+      { host: config.HOST },
+      'ALLOW_UNAUTHENTICATED_NETWORK is on: anyone who reaches this port can talk to the bot as anyone and make it send requests to any URL. Never use this in production',
+    );
+  }
 
   let stopping = false;
   const stop = async (reason: string, code: number): Promise<void> => {

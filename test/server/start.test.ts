@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,10 +26,10 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-function startEntryPoint(cwd: string) {
+function startEntryPoint(cwd: string, env: Record<string, string> = { HOST: '127.0.0.1' }) {
   const proc = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'index.ts')], {
     cwd,
-    env: cleanEnv({ PORT: '0', HOST: '127.0.0.1' }),
+    env: cleanEnv({ PORT: '0', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const records: Record<string, unknown>[] = [];
@@ -99,5 +100,51 @@ describe('npm start (src/index.ts) on a fresh checkout', () => {
     const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
     expect(code).toBe(78);
     expect(stderr).toContain('MicrosoftAppPassword: is required when MicrosoftAppId is set');
+  });
+
+  it('listens on loopback only when HOST is not set: nothing is reachable from another address of this machine', async () => {
+    dir = tempDir('pce-start-');
+    const run = startEntryPoint(dir.path, {});
+    child = run.proc;
+    const url = await run.listening;
+    expect(new URL(url).hostname).toBe('127.0.0.1');
+    const listening = run.records.find((r) => r.msg === 'bot listening')!;
+    expect(listening.reachableFrom).toMatch(/this machine only/);
+    expect(listening.botFrameworkAuth).toMatch(/answers this machine only/);
+    const port = new URL(url).port;
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal);
+    if (external) {
+      await expect(fetch(`http://${external.address}:${port}/healthz`)).rejects.toThrow();
+    }
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+
+  it('refuses to listen on the network with nothing authenticated there, and says what to set', async () => {
+    dir = tempDir('pce-start-');
+    const proc = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'index.ts')], {
+      cwd: dir.path,
+      env: cleanEnv({ PORT: '0', HOST: '0.0.0.0' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = proc;
+    let stderr = '';
+    proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+    expect(code).toBe(78);
+    expect(stderr).toContain('HOST: is 0.0.0.0, reachable from other machines');
+    expect(stderr).toContain('MicrosoftAppId');
+  });
+
+  it('opens the unauthenticated bot to the network only with the explicit opt-in, and warns loudly', async () => {
+    dir = tempDir('pce-start-');
+    const run = startEntryPoint(dir.path, { HOST: '0.0.0.0', ALLOW_UNAUTHENTICATED_NETWORK: 'true' });
+    child = run.proc;
+    await run.listening;
+    const listening = run.records.find((r) => r.msg === 'bot listening')!;
+    expect(listening.reachableFrom).toMatch(/the network/);
+    expect(listening.botFrameworkAuth).toMatch(/OFF, and \/api\/messages is open to the network/);
+    expect(run.records.some((r) => r.level === 40 && String(r.msg).includes('ALLOW_UNAUTHENTICATED_NETWORK is on'))).toBe(true);
   });
 });
