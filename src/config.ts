@@ -119,7 +119,7 @@ export const configSchema = z
     /** Access token for browsers that are not on this machine (`/?token=…`); without it only loopback clients get in. */
     WEBCHAT_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     /** How long a web chat conversation token is valid; the page refreshes it before then, and a refresh gives a new token. */
-    DIRECTLINE_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+    DIRECTLINE_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1200, 'must be at least 1200: Web Chat refreshes its token every 15 minutes').max(86_400).default(3600),
     /** Where files attached in the web chat are kept. */
     WEBCHAT_UPLOAD_DIR: z.string().trim().min(1).default('./data/uploads'),
     /** Larger uploads are answered 413. */

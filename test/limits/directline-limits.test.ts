@@ -80,13 +80,15 @@ describe('per-client limits on /directline/* behind a trusted proxy', () => {
     // Reading the conversation (Web Chat polls every second) is not counted.
     const poll = await fetch(`${bot.url}/directline/conversations/${c.conversationId}/activities?watermark=`, { headers: { authorization: `Bearer ${c.token}`, ...client } });
     expect(poll.status).toBe(200);
-    // The authenticated Bot Framework route is not behind this limit.
+    // The Bot Framework route is not behind this limit: the channel itself answers (without an app id,
+    // 403 to anything forwarded: it serves only this machine), never the limiter's 429.
     const teams = await fetch(`${bot.url}/api/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...client },
       body: JSON.stringify({ type: 'message', id: 'a1', text: 'hi', channelId: 'emulator', deliveryMode: 'expectReplies', serviceUrl: 'http://127.0.0.1:9/', conversation: { id: 'limits-teams' }, from: { id: 'u1' }, recipient: { id: 'bot' } }),
     });
-    expect(teams.status).toBe(200);
+    expect(teams.status).toBe(403);
+    expect(((await teams.json()) as { code: string }).code).toBe('Forbidden');
   });
 
   it('does not let a client pick a fresh identity by writing its own X-Forwarded-For', async () => {

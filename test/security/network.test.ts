@@ -182,7 +182,7 @@ describe('/metrics without a token', () => {
   });
   afterAll(() => bot.close());
 
-  it.each([{ 'x-real-ip': '1.2.3.4' }, { forwarded: 'for=1.2.3.4' }, { 'x-forwarded-for': '1.2.3.4' }, { 'cf-connecting-ip': '1.2.3.4' }])(
+  it.each<Record<string, string>>([{ 'x-real-ip': '1.2.3.4' }, { forwarded: 'for=1.2.3.4' }, { 'x-forwarded-for': '1.2.3.4' }, { 'cf-connecting-ip': '1.2.3.4' }])(
     'is refused to a request carrying a forwarding header %o',
     async (headers) => {
       const res = await raw(bot.url, { path: '/metrics', headers });

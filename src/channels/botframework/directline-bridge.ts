@@ -18,7 +18,7 @@ import { PAGE_EVENTS, REPLACES_CARD } from '../directline/channel';
 import type { DirectLineActivity } from '../directline/protocol';
 import { cardSubmit, incomingActivity, toInbound } from './activity';
 import { createAdapter } from './index';
-import { answeredCard, cardMessage, textMessage, type T } from './render';
+import { answeredCard, cardMessage, escapeMarkdown, textMessage, type CardTextOptions, type T } from './render';
 
 export interface DirectLineBridgeDeps {
   engine: Pick<Engine, 'handle'>;
@@ -42,9 +42,16 @@ export function fromPageEvent(activity: DirectLineActivity): DirectLineActivity 
   return { ...rest, type: 'message', text: '', value: { choice: `cmd.lang_${locale}` } };
 }
 
+/**
+ * Web Chat renders the text of cards as markdown, with raw HTML, just as it renders message text: what
+ * the engine says (the person's own words among it: emails, file names, a customer's name) is escaped
+ * there too, so it shows as typed and never becomes a link, an image or an element.
+ */
+const WEB_CHAT_CARD_TEXT: CardTextOptions = { plain: escapeMarkdown };
+
 /** Web Chat renders Adaptive Cards: a message with facts (a case summary) is clearer as a card. */
 export function renderForWebChat(message: RenderedMessage, t: T): Partial<Activity> {
-  if (message.facts.length) return cardMessage(message, t);
+  if (message.facts.length) return cardMessage(message, t, WEB_CHAT_CARD_TEXT);
   // Web Chat renders markdown, where a single newline is no break: keep the lines of a paragraph
   // (a case summary to paste) as the person should see them.
   const paragraphs = message.paragraphs.map((p) => p.replace(/[ \t]*\n/g, '  \n'));
@@ -90,7 +97,7 @@ export function createDirectLineBridge(deps: DirectLineBridgeDeps): BotBridge {
         if (submit.success && submit.data.prompt && (result.answered || result.stale)) {
           replies.unshift({
             type: ActivityTypes.Message,
-            attachments: [CardFactory.adaptiveCard(answeredCard(submit.data.prompt, result.answered?.label, t))],
+            attachments: [CardFactory.adaptiveCard(answeredCard(submit.data.prompt, result.answered?.label, t, WEB_CHAT_CARD_TEXT))],
             channelData: { [REPLACES_CARD]: { step: submit.data.step, prompt: submit.data.prompt } },
           });
         }

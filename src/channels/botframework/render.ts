@@ -53,15 +53,28 @@ function promptOf(message: RenderedMessage): string {
   return text.length > MAX_PROMPT ? `${text.slice(0, MAX_PROMPT - 1)}…` : text;
 }
 
+/**
+ * How a card shows text that came from the engine (translations with the person's own words in them).
+ * Teams cards keep it as it is: Teams honours backslash escapes on some clients and shows the
+ * backslashes on others. Web Chat renders card text as full markdown with HTML, so it passes
+ * `escapeMarkdown` (see `renderForWebChat`).
+ */
+export interface CardTextOptions {
+  plain?: (text: string) => string;
+}
+
+const asIs = (text: string) => text;
+
 /** The card for one message: paragraphs, facts, links, and one submit button per choice. */
-export function stepCard(message: RenderedMessage, t: T): AdaptiveCard {
+export function stepCard(message: RenderedMessage, t: T, options: CardTextOptions = {}): AdaptiveCard {
+  const plain = options.plain ?? asIs;
   const card = newCard();
-  message.paragraphs.forEach((p, i) => card.body.push(textBlock(p, i === 0 ? {} : { spacing: 'Medium' })));
+  message.paragraphs.forEach((p, i) => card.body.push(textBlock(plain(p), i === 0 ? {} : { spacing: 'Medium' })));
   if (message.facts.length) {
-    card.body.push({ type: 'FactSet', facts: message.facts.map((f) => ({ title: f.label, value: f.value })) });
+    card.body.push({ type: 'FactSet', facts: message.facts.map((f) => ({ title: plain(f.label), value: plain(f.value) })) });
   }
   if (message.links.length) {
-    card.body.push(textBlock(t('card.links'), { weight: 'Bolder', spacing: 'Medium' }));
+    card.body.push(textBlock(plain(t('card.links')), { weight: 'Bolder', spacing: 'Medium' }));
     for (const link of message.links) card.body.push(textBlock(markdownLink(link.label, link.url), { spacing: 'Small' }));
   }
   const prompt = promptOf(message);
@@ -76,20 +89,26 @@ export function stepCard(message: RenderedMessage, t: T): AdaptiveCard {
  * The card that replaces a pressed one: the question, what was chosen (or, for a press on an
  * outdated card, a pointer to the latest message), and no buttons.
  */
-export function answeredCard(prompt: string | undefined, answer: string | undefined, t: T): AdaptiveCard {
+export function answeredCard(prompt: string | undefined, answer: string | undefined, t: T, options: CardTextOptions = {}): AdaptiveCard {
+  const plain = options.plain ?? asIs;
   const card = newCard();
-  for (const p of (prompt ?? '').split('\n\n').filter(Boolean)) card.body.push(textBlock(p, { isSubtle: true }));
+  // The prompt comes back in the press's submit data: whatever the client chose to send.
+  for (const p of (prompt ?? '').split('\n\n').filter(Boolean)) card.body.push(textBlock(plain(p), { isSubtle: true }));
   card.body.push(
     answer
-      ? textBlock(t('card.yourAnswer', { label: answer }), { weight: 'Bolder', spacing: 'Medium' })
-      : textBlock(t('card.answeredElsewhere'), { isSubtle: true, spacing: 'Medium' }),
+      ? textBlock(plain(t('card.yourAnswer', { label: answer })), { weight: 'Bolder', spacing: 'Medium' })
+      : textBlock(plain(t('card.answeredElsewhere')), { isSubtle: true, spacing: 'Medium' }),
   );
   return card;
 }
 
-/** Backslash-escapes what CommonMark would otherwise turn into emphasis, code or links. */
+/**
+ * Backslash-escapes what CommonMark (and markdown-it, which Web Chat uses with raw HTML on) would
+ * otherwise turn into emphasis, strikethrough, code, links, images, HTML or character references: the
+ * person's own words must show as typed.
+ */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_[\]<>]/g, (c) => `\\${c}`);
+  return text.replace(/[\\`*_[\]<>~&]/g, (c) => `\\${c}`);
 }
 
 /** Text with suggested actions: the Emulator and other non-card channels. */
@@ -106,8 +125,8 @@ export function textMessage(message: RenderedMessage, t: T): Partial<Activity> {
   return { ...MessageFactory.suggestedActions(actions, text), textFormat: 'markdown' };
 }
 
-export function cardMessage(message: RenderedMessage, t: T): Partial<Activity> {
-  const attachment: Attachment = CardFactory.adaptiveCard(stepCard(message, t));
+export function cardMessage(message: RenderedMessage, t: T, options: CardTextOptions = {}): Partial<Activity> {
+  const attachment: Attachment = CardFactory.adaptiveCard(stepCard(message, t, options));
   // `text` stays empty: Teams shows the card; the summary feeds notifications.
   return {
     type: ActivityTypes.Message,

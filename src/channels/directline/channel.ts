@@ -3,7 +3,7 @@
  *
  *   POST /directline/conversations                       start (or, with a conversation token, resume)
  *   GET  /directline/conversations/:id                   reconnect (what the client calls when given an id)
- *   POST /directline/tokens/refresh                      the client's refresh loop; the token stays valid
+ *   POST /directline/tokens/refresh                      the client's refresh loop: a new token for the conversation
  *   POST /directline/conversations/:id/activities        answer `{ id }` once the bot has answered
  *   GET  /directline/conversations/:id/activities?watermark=N   everything after N, and the new watermark
  *   POST /directline/conversations/:id/upload            multipart: `activity` + `file` parts
@@ -14,16 +14,23 @@
  * conversation's activities are handled one after another; the engine's own lock serialises turns too.
  * The watermark hands out every activity once; the one deliberate exception is a pressed card, which
  * comes again under its own id and timestamp in its answered form, and Web Chat replaces it in place.
+ *
+ * A conversation token expires `tokenTtlSeconds` after it was issued (403 TokenExpired, as Azure's
+ * Direct Line answers). A refresh issues a new one; the old one is still accepted for REFRESH_GRACE_MS
+ * and then refused. A refresh also needs the site token (WEBCHAT_TOKEN) the conversation started under,
+ * so after a change of it no conversation outlives its current token.
  */
+import { scryptSync } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Request, Response, Server } from 'restify';
 import type { Logger } from '../../log';
 import type { ServerPlugin } from '../../server';
 import { bearerToken, matchesHash, newId, newSecret, sha256, type SiteAccess } from './access';
-import type { ActivityLog, DirectLineConversation, LoggedActivity } from './activity-log';
+import { cardKey, type ActivityLog, type DirectLineConversation, type LoggedActivity } from './activity-log';
 import {
   botActivity,
   errorBody,
+  oversizedField,
   type BotActivity,
   inboundActivity,
   startConversationBody,
@@ -32,7 +39,9 @@ import {
   type DirectLineAttachment,
   type InboundActivity,
 } from './protocol';
-import { isInlineType, UploadTooLargeError, type StoredFile, type UploadStore } from './uploads';
+import { attachmentLinkBase, isInlineType, UploadTooLargeError, type StoredFile, type UploadStore } from './uploads';
+import type { UploadQuota } from '../../limits/upload-quota';
+import { DEFAULT_ORIGIN, type RequestOrigin } from '../../security/client';
 
 export const DIRECT_LINE_CHANNEL_ID = 'directline';
 export const BOT_ACCOUNT = { id: 'pce-support-bot', name: 'Support bot', role: 'bot' as const };
@@ -79,15 +88,26 @@ export interface DirectLineDeps {
   access: SiteAccess;
   logger: Logger;
   clock?: () => Date;
-  /** Seconds we tell the client its token lasts; the client refreshes well before. */
+  /** How long a conversation token is accepted after it was issued; the client refreshes well before. */
   tokenTtlSeconds?: number;
+  /** `siteKeyOf(WEBCHAT_TOKEN)`: conversations remember it, and a refresh needs it unchanged. */
+  siteKey?: string;
   /** Per-conversation upload limits (src/limits/upload-quota.ts); without it only the per-upload size limit applies. */
-  uploadQuota?: {
-    check(conversationId: string, incoming: readonly number[], now: Date): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
-  };
+  uploadQuota?: Pick<UploadQuota, 'reserve' | 'release'>;
+  /** Whether a request came over HTTPS (for links to uploaded files); default: this machine's defaults. */
+  origin?: RequestOrigin;
+  /** PUBLIC_URL: links to uploaded files start with it. */
+  publicUrl?: string;
 }
 
 const MAX_ACTIVITIES_PER_GET = 100;
+const DEFAULT_TOKEN_TTL_SECONDS = 3600;
+/**
+ * How long the token a refresh replaced still works. Web Chat swaps tokens between requests, but a
+ * poll or post already sent (it waits up to 20 s, and retries with the same token) must not fail, nor
+ * a refresh retried because its answer was lost. Short, so a copied old token is soon worthless.
+ */
+export const REFRESH_GRACE_MS = 2 * 60_000;
 /** What multipart framing and the `activity` part may add on top of the file limit. */
 const UPLOAD_OVERHEAD_BYTES = 64 * 1024;
 const USER_ID = /^wc_[A-Za-z0-9_-]{16,64}$/;
@@ -105,16 +125,31 @@ export function webChatUserId(proposed: string | undefined): string {
 const CONVERSATION_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
 type ConversationAuth =
-  | { ok: true; conversation: DirectLineConversation }
+  | { ok: true; conversation: DirectLineConversation; expiresAt: number }
   | { ok: false; status: 400 | 403 | 404; code: string; message: string };
+
+/** A presented token against a conversation: good until `expiresAt` (ms), expired, or not its token. */
+type TokenCheck = { valid: true; expiresAt: number } | { valid: false; expired: boolean };
+
+/**
+ * What a conversation remembers of the site token it was started under: enough to notice a change,
+ * not a plain hash a reader of the database could test guesses of a short token against quickly.
+ */
+export function siteKeyOf(siteToken: string | undefined): string {
+  return siteToken ? scryptSync(siteToken, 'pce.directline.site-key', 16).toString('hex') : '';
+}
 
 export class DirectLineEndpoint {
   private readonly clock: () => Date;
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly ttlMs: number;
+  private readonly siteKey: string;
 
   constructor(private readonly deps: DirectLineDeps) {
     this.clock = deps.clock ?? (() => new Date());
+    this.ttlMs = (deps.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS) * 1000;
+    this.siteKey = deps.siteKey ?? '';
   }
 
   /** The plug-in the server registers. */
@@ -160,7 +195,7 @@ export class DirectLineEndpoint {
     // A conversation token (what the page got earlier) resumes that conversation, as Direct Line does.
     const existing = token ? await this.conversationForToken(token) : undefined;
     if (existing) {
-      res.send(200, this.conversationBody(existing, token!));
+      res.send(200, this.conversationBody(existing.conversation, token!, existing.expiresAt));
       return;
     }
     if (!this.deps.access.allows(req, token)) {
@@ -182,7 +217,7 @@ export class DirectLineEndpoint {
     };
     const secret = `${conversation.id}.${newSecret()}`;
     conversation.secretHash = sha256(secret);
-    await this.deps.log.createConversation(conversation);
+    await this.deps.log.createConversation({ ...conversation, siteKey: this.siteKey });
     this.deps.logger.info({ conversation: conversation.id }, 'web chat conversation started');
 
     // The bot greets on conversationUpdate, as it would from Azure's Direct Line.
@@ -205,24 +240,59 @@ export class DirectLineEndpoint {
   private async reconnect(req: Request, res: Response): Promise<void> {
     const auth = await this.authorise(req);
     if (!auth.ok) return this.refuse(res, auth);
-    res.send(200, this.conversationBody(auth.conversation, bearerToken(req.headers)!));
+    res.send(200, this.conversationBody(auth.conversation, bearerToken(req.headers)!, auth.expiresAt));
   }
 
+  /**
+   * A new token for the conversation of a valid one (the current token, or the one just replaced:
+   * a refresh whose answer was lost is retried with it). The replaced token works REFRESH_GRACE_MS
+   * more, never past its own expiry. Of two refreshes at once each gets its own new token, the later
+   * one current; the page's tabs share the newest through localStorage.
+   */
   private async refreshToken(req: Request, res: Response): Promise<void> {
     const token = bearerToken(req.headers);
-    const conversation = token ? await this.conversationForToken(token) : undefined;
-    if (!conversation) {
-      res.send(403, errorBody('TokenExpired', 'The token is not valid for any conversation.'));
-      return;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const found = token ? await this.conversationForToken(token) : undefined;
+      if (!found) {
+        res.send(403, errorBody('TokenExpired', 'The token is not valid for any conversation, or has expired.'));
+        return;
+      }
+      const { conversation } = found;
+      // Absent: started before site keys were kept; it counts as started under today's site token.
+      if (conversation.siteKey !== undefined && conversation.siteKey !== this.siteKey) {
+        this.deps.logger.info({ conversation: conversation.id }, 'web chat token refresh refused: the site token changed since the conversation started');
+        res.send(403, errorBody('Forbidden', 'The web chat token has changed since this conversation started; start a new conversation.'));
+        return;
+      }
+      const now = this.clock().getTime();
+      const secret = `${conversation.id}.${newSecret()}`;
+      const rotated = await this.deps.log.rotateSecret(conversation.id, {
+        expectedHash: conversation.secretHash,
+        secretHash: sha256(secret),
+        issuedAt: new Date(now).toISOString(),
+        previousSecretHash: conversation.secretHash,
+        previousSecretUntil: new Date(Math.min(now + REFRESH_GRACE_MS, this.expiryOf(conversation))).toISOString(),
+        siteKey: this.siteKey,
+      });
+      if (rotated) {
+        res.send(200, this.conversationBody(conversation, secret, now + this.ttlMs));
+        return;
+      }
+      // Another refresh replaced the secret between our read and write: read it again.
     }
-    res.send(200, this.conversationBody(conversation, token!));
+    res.send(409, errorBody('Conflict', 'The token was refreshed elsewhere at the same time; try again.'));
   }
 
-  private conversationBody(conversation: DirectLineConversation, token: string) {
+  /** When the conversation's current secret expires (ms since the epoch). */
+  private expiryOf(conversation: DirectLineConversation): number {
+    return Date.parse(conversation.secretIssuedAt ?? conversation.createdAt) + this.ttlMs;
+  }
+
+  private conversationBody(conversation: DirectLineConversation, token: string, expiresAt = this.expiryOf(conversation)) {
     return {
       conversationId: conversation.id,
       token,
-      expires_in: this.deps.tokenTtlSeconds ?? 3600,
+      expires_in: Math.max(0, Math.floor((expiresAt - this.clock().getTime()) / 1000)),
       // Not part of Direct Line: the page passes it to Web Chat as `userID` so its own messages line up.
       userId: conversation.userId,
     };
@@ -233,6 +303,12 @@ export class DirectLineEndpoint {
   private async postActivity(req: Request, res: Response): Promise<void> {
     const auth = await this.authorise(req);
     if (!auth.ok) return this.refuse(res, auth);
+    const oversized = oversizedField(req.body, (req as { rawBody?: unknown }).rawBody);
+    if (oversized) {
+      this.deps.logger.info({ conversation: auth.conversation.id, field: oversized }, 'web chat activity refused: too large');
+      res.send(413, errorBody('MessageSizeTooBig', `The activity's ${oversized} is larger than this endpoint accepts.`));
+      return;
+    }
     const parsed = inboundActivity.safeParse(req.body);
     if (!parsed.success) {
       res.send(400, errorBody('BadArgument', 'The body is not a valid activity.'));
@@ -260,8 +336,9 @@ export class DirectLineEndpoint {
    * A retried post (same clientActivityID) is answered with the first one's id and not run again.
    */
   private accept(conversation: DirectLineConversation, inbound: InboundActivity, files: StoredFile[], base = ''): Promise<string> {
-    // Typing indicators are acknowledged but neither kept nor sent to the bot: they would only grow the log.
-    if (inbound.type === 'typing') return Promise.resolve(`${conversation.id}|typing-${newId(6)}`);
+    // What the bot ignores (typing, events other than the page's, …) is acknowledged but neither kept
+    // nor sent to the bot: it would only grow the log.
+    if (!botActsOn(inbound)) return Promise.resolve(`${conversation.id}|${inbound.type}-${newId(6)}`);
     return this.serial(conversation.id, async () => {
       const clientActivityId = inbound.channelData?.clientActivityID;
       if (clientActivityId) {
@@ -297,9 +374,7 @@ export class DirectLineEndpoint {
           ...(files.length ? { attachmentSizes: files.map((f) => f.size) } : {}),
         },
       }))) as [LoggedActivity];
-      if (inbound.type === 'message' || inbound.type === 'event') {
-        await this.runBot(conversation, echo.activity);
-      }
+      await this.runBot(conversation, echo.activity);
       return echo.activity.id;
     });
   }
@@ -336,12 +411,9 @@ export class DirectLineEndpoint {
 
   /** The replaced versions of pressed cards: same id, timestamp and place; content from the bot. */
   private async cardUpdates(conversationId: string, replacements: BotActivity[]): Promise<DirectLineActivity[]> {
-    if (!replacements.length) return [];
-    const history = await this.deps.log.since(conversationId, 0, MAX_HISTORY_SCAN);
     const out: DirectLineActivity[] = [];
     for (const replacement of replacements) {
-      const target = replacementTarget(replacement);
-      const original = [...history].reverse().find((e) => e.activity.from.role === 'bot' && cardCarries(e.activity, target))?.activity;
+      const original = (await this.deps.log.findCard(conversationId, cardKey(replacementTarget(replacement))))?.activity;
       if (!original) continue;
       out.push({ ...original, attachments: replacement.attachments as DirectLineAttachment[] | undefined, suggestedActions: undefined });
     }
@@ -393,7 +465,8 @@ export class DirectLineEndpoint {
       return;
     }
     const now = this.clock();
-    const quota = await this.deps.uploadQuota?.check(auth.conversation.id, files.map((f) => f.size), now);
+    // Reserved before anything is written: parallel uploads cannot all pass one check together.
+    const quota = await this.deps.uploadQuota?.reserve(auth.conversation.id, files.map((f) => f.size), now);
     if (quota && !quota.allowed) {
       this.deps.logger.info({ conversation: auth.conversation.id, retryAfterSeconds: quota.retryAfterSeconds }, 'web chat upload refused: conversation upload limit');
       res.setHeader('Retry-After', String(quota.retryAfterSeconds));
@@ -401,13 +474,24 @@ export class DirectLineEndpoint {
       return;
     }
     const stored: StoredFile[] = [];
-    for (const file of files) {
-      stored.push(
-        await this.deps.uploads.save(auth.conversation.id, { name: file.name, contentType: file.type, data: new Uint8Array(await file.arrayBuffer()) }, now),
-      );
+    try {
+      for (const file of files) {
+        stored.push(
+          await this.deps.uploads.save(auth.conversation.id, { name: file.name, contentType: file.type, data: new Uint8Array(await file.arrayBuffer()) }, now),
+        );
+      }
+    } catch (err) {
+      // None of this upload is kept, so none of it counts against the conversation.
+      await this.deps.uploads.discard(auth.conversation.id, stored.map((f) => f.id)).catch(() => undefined);
+      if (quota?.allowed) await this.deps.uploadQuota!.release(quota.reservation).catch(() => undefined);
+      this.deps.logger.error({ err, conversation: auth.conversation.id }, 'web chat upload could not be stored');
+      res.send(500, errorBody('ServiceError', 'The upload could not be stored.'));
+      return;
     }
     this.deps.logger.info({ conversation: auth.conversation.id, files: stored.length, bytes: stored.reduce((n, f) => n + f.size, 0) }, 'web chat upload stored');
-    const id = await this.accept(auth.conversation, { ...inbound, attachments: undefined }, stored, publicBase(req));
+    const base = publicBase(req, this.deps);
+    if (!base) this.deps.logger.info({ conversation: auth.conversation.id }, 'web chat upload linked by path only: set PUBLIC_URL so links in cases name this bot');
+    const id = await this.accept(auth.conversation, { ...inbound, attachments: undefined }, stored, base);
     res.send(200, { id });
   }
 
@@ -432,22 +516,38 @@ export class DirectLineEndpoint {
 
   // --- access --------------------------------------------------------------------------------
 
-  private async conversationForToken(token: string): Promise<DirectLineConversation | undefined> {
+  /** The conversation a token is valid for now, and when it expires. */
+  private async conversationForToken(token: string): Promise<{ conversation: DirectLineConversation; expiresAt: number } | undefined> {
     const id = token.split('.')[0] ?? '';
     if (!CONVERSATION_ID.test(id)) return undefined;
     const conversation = await this.deps.log.getConversation(id);
-    return conversation && matchesHash(token, conversation.secretHash) ? conversation : undefined;
+    const check = conversation && this.checkToken(conversation, token);
+    return check?.valid ? { conversation: conversation!, expiresAt: check.expiresAt } : undefined;
   }
 
-  /** Unknown conversation → 404; known but without its own token → 403. */
+  /** The current secret until its TTL is up; the one a refresh replaced until its grace is up. */
+  private checkToken(conversation: DirectLineConversation, token: string | undefined): TokenCheck {
+    const now = this.clock().getTime();
+    let expiresAt: number;
+    if (matchesHash(token, conversation.secretHash)) expiresAt = this.expiryOf(conversation);
+    else if (conversation.previousSecretHash && matchesHash(token, conversation.previousSecretHash)) expiresAt = Date.parse(conversation.previousSecretUntil ?? '');
+    else return { valid: false, expired: false };
+    // NaN (an unreadable time) compares false: refused as expired.
+    return now < expiresAt ? { valid: true, expiresAt } : { valid: false, expired: true };
+  }
+
+  /** Unknown conversation → 404; known but without its own token → 403; its token expired → 403 TokenExpired. */
   private async authorise(req: Request): Promise<ConversationAuth> {
     const id = String(req.params?.conversationId ?? '');
     const conversation = CONVERSATION_ID.test(id) ? await this.deps.log.getConversation(id) : undefined;
     if (!conversation) return { ok: false, status: 404, code: 'BadArgument', message: 'Conversation not found.' };
-    if (!matchesHash(bearerToken(req.headers), conversation.secretHash)) {
-      return { ok: false, status: 403, code: 'Forbidden', message: "This conversation's token is required." };
+    const check = this.checkToken(conversation, bearerToken(req.headers));
+    if (!check.valid) {
+      return check.expired
+        ? { ok: false, status: 403, code: 'TokenExpired', message: 'The token has expired; refresh tokens before they do, or start a new conversation.' }
+        : { ok: false, status: 403, code: 'Forbidden', message: "This conversation's token is required." };
     }
-    return { ok: true, conversation };
+    return { ok: true, conversation, expiresAt: check.expiresAt };
   }
 
   private refuse(res: Response, auth: Exclude<ConversationAuth, { ok: true }>): void {
@@ -506,7 +606,14 @@ function readLimited(req: IncomingMessage, limit: number, fileLimit: number): Pr
   });
 }
 
-const MAX_HISTORY_SCAN = 1000;
+/**
+ * Does the bot act on this activity? Messages, and the page's own events (the language switch with a
+ * language); the bridge drops anything else, so keeping it would only let a browser fill the log.
+ */
+function botActsOn(inbound: InboundActivity): boolean {
+  if (inbound.type === 'message') return true;
+  return inbound.type === 'event' && inbound.name === PAGE_EVENTS.setLanguage && typeof inbound.value === 'string' && inbound.value.length <= 20;
+}
 
 function isCardReplacement(reply: BotActivity): boolean {
   return reply.channelData?.[REPLACES_CARD] !== undefined;
@@ -515,20 +622,6 @@ function isCardReplacement(reply: BotActivity): boolean {
 function replacementTarget(reply: BotActivity): { step?: unknown; prompt?: unknown } {
   const target = reply.channelData?.[REPLACES_CARD];
   return typeof target === 'object' && target !== null ? (target as { step?: unknown; prompt?: unknown }) : {};
-}
-
-/** Does one of the activity's Adaptive Cards have a submit button carrying this step and prompt? */
-function cardCarries(activity: DirectLineActivity, target: { step?: unknown; prompt?: unknown }): boolean {
-  return (activity.attachments ?? []).some((a) => {
-    const actions = (a.content as { actions?: unknown } | undefined)?.actions;
-    return (
-      a.contentType === 'application/vnd.microsoft.card.adaptive' &&
-      Array.isArray(actions) &&
-      actions.some((action: { type?: unknown; data?: { step?: unknown; prompt?: unknown } }) => {
-        return action?.type === 'Action.Submit' && action.data?.step === target.step && action.data?.prompt === target.prompt;
-      })
-    );
-  });
 }
 
 /** What the browser gets from a bot reply; routing fields (serviceUrl, recipient, …) are ours to set. */
@@ -560,11 +653,7 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** `http://host:port` as the browser reached us, for absolute attachment URLs. */
-function publicBase(req: Request): string {
-  const host = req.headers.host ?? '';
-  if (!/^[A-Za-z0-9.:[\]-]{1,255}$/.test(host)) return '';
-  const forwarded = req.headers['x-forwarded-proto'];
-  const proto = forwarded === 'https' || (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-  return `${proto}://${host}`;
+/** Where links to uploaded files start: PUBLIC_URL, a loopback Host, or '' (a path); see `attachmentLinkBase`. */
+function publicBase(req: Request, deps: Pick<DirectLineDeps, 'origin' | 'publicUrl'>): string {
+  return attachmentLinkBase(req, deps.origin ?? DEFAULT_ORIGIN, deps.publicUrl);
 }

@@ -9,11 +9,11 @@ import type { ServerPlugin } from '../../server';
 import { isLoopbackHostName, type RequestOrigin } from '../../security/client';
 import { SiteAccess } from './access';
 import { MemoryActivityLog, type ActivityLog } from './activity-log';
-import { DirectLineEndpoint, type BotBridge } from './channel';
+import { DirectLineEndpoint, siteKeyOf, type BotBridge } from './channel';
 import { WebChatPage } from './page';
 import { SqlActivityLog, type SqlStoreHandle } from './sql-activity-log';
 import { UploadStore } from './uploads';
-import { UploadQuota } from '../../limits/upload-quota';
+import { createUploadQuota } from '../../limits/upload-quota';
 
 export type WebChatConfig = Pick<
   Config,
@@ -60,14 +60,22 @@ export function createWebChatPlugins(deps: WebChatDeps): ServerPlugin[] {
     bridge: deps.bridge,
     log: deps.log ?? (isSqlStore(deps.store) ? new SqlActivityLog(deps.store) : new MemoryActivityLog()),
     uploads,
-    uploadQuota: new UploadQuota(uploads, {
-      maxFiles: config.WEBCHAT_MAX_UPLOADS_PER_CONVERSATION,
-      maxBytes: config.WEBCHAT_MAX_UPLOAD_BYTES_PER_CONVERSATION,
-      windowMs: config.WEBCHAT_UPLOAD_WINDOW_HOURS * 3600_000,
-    }),
+    // In the store's database when there is one: instances sharing it share each conversation's limits.
+    uploadQuota: createUploadQuota(
+      {
+        maxFiles: config.WEBCHAT_MAX_UPLOADS_PER_CONVERSATION,
+        maxBytes: config.WEBCHAT_MAX_UPLOAD_BYTES_PER_CONVERSATION,
+        windowMs: config.WEBCHAT_UPLOAD_WINDOW_HOURS * 3600_000,
+      },
+      deps.store,
+    ),
+    origin: deps.origin,
+    publicUrl: config.PUBLIC_URL,
     access,
     logger,
     clock: deps.clock,
+    tokenTtlSeconds: config.DIRECTLINE_TOKEN_TTL_SECONDS,
+    siteKey: siteKeyOf(config.WEBCHAT_TOKEN),
   });
   const page = new WebChatPage({ translator: deps.translator, access, pollingIntervalMs: deps.pollingIntervalMs });
   return [page.plugin(), endpoint.plugin()];

@@ -50,6 +50,34 @@ const CSP = [
   "form-action 'none'",
 ].join('; ');
 
+/** The page needs none of these browser features; a script that gets in cannot ask for them either. */
+const PERMISSIONS_POLICY = [
+  'accelerometer=()',
+  'autoplay=()',
+  'camera=()',
+  'display-capture=()',
+  'geolocation=()',
+  'gyroscope=()',
+  'hid=()',
+  'magnetometer=()',
+  'microphone=()',
+  'midi=()',
+  'payment=()',
+  'publickey-credentials-get=()',
+  'screen-wake-lock=()',
+  'serial=()',
+  'usb=()',
+  'xr-spatial-tracking=()',
+].join(', ');
+
+/** Headers of every response to `/`: the page, the refusal and the token exchange. */
+const PAGE_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+  'Permissions-Policy': PERMISSIONS_POLICY,
+} as const;
+
 /** Finds the UMD bundle (`window.WebChat`) inside the installed package. */
 export function webChatBundlePath(): string {
   const require = createRequire(import.meta.url);
@@ -133,19 +161,21 @@ export class WebChatPage {
 
   private page(req: Request, res: Response): void {
     const query = (req.query ?? {}) as Record<string, unknown>;
+    if (query.token !== undefined) {
+      this.exchangeToken(req, res, typeof query.token === 'string' ? query.token : undefined);
+      return;
+    }
     const asked = typeof query.lang === 'string' ? normaliseLocale(query.lang) : undefined;
     const locale: Locale = asked ?? normaliseLocale(String(req.headers['accept-language'] ?? '').split(',')[0]) ?? 'en';
     const { t } = this.deps.translator;
-    const presented = typeof query.token === 'string' ? query.token : undefined;
     const headers = {
+      ...PAGE_HEADERS,
       'Content-Type': 'text/html; charset=utf-8',
       'Content-Security-Policy': CSP,
-      'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
-      'Cache-Control': 'no-store',
       'Content-Language': locale,
     };
-    if (!this.deps.access.allows(req, presented)) {
+    // The site cookie (or this machine); the token itself is only ever accepted by `exchangeToken`.
+    if (!this.deps.access.allows(req, undefined)) {
       const html = fill(this.accessTemplate, {
         LANG: locale,
         TITLE: escapeHtml(t(locale, 'webchat:access.title')),
@@ -178,6 +208,24 @@ export class WebChatPage {
     });
     res.writeHead(200, headers);
     res.end(html);
+  }
+
+  /**
+   * `/?token=…`: the right token is traded for the site cookie, and the browser goes on to the same
+   * address without the token, so it stays in neither the history, a Referer nor a log line of the
+   * next request. A wrong token is dropped from the address as well; the page then refuses as usual.
+   */
+  private exchangeToken(req: Request, res: Response, presented: string | undefined): void {
+    const params = new URLSearchParams(String(req.url ?? '').split('?')[1] ?? '');
+    params.delete('token');
+    const rest = params.toString();
+    const cookie = this.deps.access.siteCookie(req, presented);
+    res.writeHead(303, {
+      ...PAGE_HEADERS,
+      Location: rest ? `/?${rest}` : '/',
+      ...(cookie ? { 'Set-Cookie': cookie } : {}),
+    });
+    res.end();
   }
 
   private async asset(req: Request, res: Response): Promise<void> {

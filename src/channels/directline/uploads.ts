@@ -6,7 +6,10 @@
  */
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
+import { hostName } from '../../security/hosts';
+import { isLoopbackHostName, type RequestOrigin } from '../../security/client';
 import { newId } from './access';
 
 const ID = /^[A-Za-z0-9_-]{8,64}$/;
@@ -56,6 +59,25 @@ export function isInlineType(contentType: string): boolean {
   return INLINE_TYPES.has(contentType);
 }
 
+/**
+ * Where links to uploaded files start (they end up in the case summary support reads): PUBLIC_URL
+ * when it is set; else the Host the browser used, but only a name of this machine (localhost, a
+ * loopback address), over HTTPS only when the socket is TLS or a trusted proxy says so. Anything else
+ * gives '' and the link stays a path: a Host or X-Forwarded-Proto a client made up never gets into a
+ * stored link.
+ */
+export function attachmentLinkBase(
+  req: Pick<IncomingMessage, 'headers'> & { socket: { remoteAddress?: string; encrypted?: boolean } },
+  origin: Pick<RequestOrigin, 'isHttps'>,
+  publicUrl: string | undefined,
+): string {
+  if (publicUrl) return publicUrl.replace(/\/+$/, '');
+  const host = req.headers.host?.trim() ?? '';
+  const name = hostName(host);
+  if (!name || !isLoopbackHostName(name)) return '';
+  return `${origin.isHttps(req) ? 'https' : 'http'}://${host.toLowerCase()}`;
+}
+
 export class UploadStore {
   private readonly root: string;
 
@@ -74,9 +96,24 @@ export class UploadStore {
       size: file.data.byteLength,
       createdAt: now.toISOString(),
     };
-    await writeFile(join(dir, `${id}.bin`), file.data, { flag: 'wx' });
-    await writeFile(join(dir, `${id}.json`), JSON.stringify(meta), { flag: 'wx' });
+    try {
+      await writeFile(join(dir, `${id}.bin`), file.data, { flag: 'wx' });
+      await writeFile(join(dir, `${id}.json`), JSON.stringify(meta), { flag: 'wx' });
+    } catch (err) {
+      // Half a file (data without its sidecar) would be served by no one and counted by nothing.
+      await this.discard(conversationId, [id]).catch(() => undefined);
+      throw err;
+    }
     return { conversationId, id, ...meta, path: `/directline/attachments/${conversationId}/${id}` };
+  }
+
+  /** Deletes these files of a conversation (an upload that failed part-way); missing ones are fine. */
+  async discard(conversationId: string, ids: readonly string[]): Promise<void> {
+    if (!ID.test(conversationId)) return;
+    const dir = join(this.root, conversationId);
+    await Promise.all(
+      ids.filter((id) => ID.test(id)).flatMap((id) => [rm(join(dir, `${id}.bin`), { force: true }), rm(join(dir, `${id}.json`), { force: true })]),
+    );
   }
 
   /** The files kept for a conversation (unreadable sidecars are skipped); none for a malformed id. */

@@ -20,6 +20,8 @@ import { migration as retentionIndexes } from './0006-retention-indexes';
 import { migration as botConversations } from './0007-bot-conversations';
 import { migration as funnelWithoutConversationIndex } from './0008-funnel-events-without-conversation-index';
 import { migration as recentActivities } from './0009-recent-activities-in-conversations';
+import { migration as directlineTokenExpiry } from './0010-directline-token-expiry-and-card-keys';
+import { migration as webchatUploadReservations } from './0011-webchat-upload-reservations';
 
 const ordered: [name: string, migration: StoreMigration][] = [
   ['0001-initial', initial],
@@ -31,6 +33,8 @@ const ordered: [name: string, migration: StoreMigration][] = [
   ['0007-bot-conversations', botConversations],
   ['0008-funnel-events-without-conversation-index', funnelWithoutConversationIndex],
   ['0009-recent-activities-in-conversations', recentActivities],
+  ['0010-directline-token-expiry-and-card-keys', directlineTokenExpiry],
+  ['0011-webchat-upload-reservations', webchatUploadReservations],
 ];
 
 export type { StoreMigration, StoreDialect, ColumnTypes } from './types';

@@ -158,7 +158,10 @@ describe('Direct Line endpoint (loopback, no token configured)', () => {
     expect(reconnect.status).toBe(200);
     expect(await reconnect.json()).toMatchObject({ conversationId: c.conversationId, token: c.token });
     const refresh = await fetch(`${bot.url}/directline/tokens/refresh`, { method: 'POST', headers: auth });
-    expect(await refresh.json()).toMatchObject({ conversationId: c.conversationId, token: c.token });
+    // A new token for the same conversation (expiry and rotation: token-expiry.test.ts).
+    const refreshed = (await refresh.json()) as { conversationId: string; token: string };
+    expect(refreshed.conversationId).toBe(c.conversationId);
+    expect(refreshed.token.startsWith(`${c.conversationId}.`) && refreshed.token !== c.token).toBe(true);
     const again = await dl.start(auth);
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ conversationId: c.conversationId });
@@ -296,7 +299,8 @@ describe('Direct Line token rule', () => {
       const refused = await fetch(`${bot.url}/`, { headers: { ...REMOTE, 'accept-language': 'uk-UA' } });
       expect(refused.status).toBe(403);
       expect(await refused.text()).toContain('<html lang="uk">');
-      expect((await fetch(`${bot.url}/?token=${SITE_TOKEN}`, { headers: REMOTE })).status).toBe(200);
+      // The page's token is traded for a cookie (test/channels/directline/site-cookie.test.ts).
+      expect((await fetch(`${bot.url}/?token=${SITE_TOKEN}`, { headers: REMOTE, redirect: 'manual' })).status).toBe(303);
     } finally {
       await bot.stop();
     }

@@ -7,7 +7,6 @@
 
   var config = JSON.parse(document.getElementById('webchat-config').textContent);
   var STORAGE_KEY = 'pce.webchat.v1';
-  var SITE_TOKEN_KEY = 'pce.webchat.siteToken';
   var WEBCHAT_LOCALES = { en: 'en-US', uk: 'uk-UA' };
 
   var container = document.getElementById('webchat');
@@ -32,15 +31,10 @@
     return text.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
   }
 
-  // The site token arrives once as ?token=…; keep it for this tab and take it out of the address bar.
+  // The site token never reaches this script: the server trades `/?token=…` for an HttpOnly cookie and
+  // redirects here without it. An older page kept the raw token in this tab's storage; drop it.
   var params = new URLSearchParams(location.search);
-  if (params.has('token')) {
-    sessionStorage.setItem(SITE_TOKEN_KEY, params.get('token') || '');
-    params.delete('token');
-    var query = params.toString();
-    history.replaceState(null, '', location.pathname + (query ? '?' + query : '') + location.hash);
-  }
-  var siteToken = sessionStorage.getItem(SITE_TOKEN_KEY) || '';
+  sessionStorage.removeItem('pce.webchat.siteToken');
 
   var state = readState();
   if (!state.userId) state.userId = 'wc_' + randomId();
@@ -83,7 +77,9 @@
   function startConversation() {
     return fetch(config.directLine + '/conversations', {
       method: 'POST',
-      headers: Object.assign({ 'Content-Type': 'application/json' }, authHeaders(siteToken)),
+      // The site cookie goes along (same origin); without one, only a browser on the bot's machine is let in.
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ user: { id: state.userId }, locale: WEBCHAT_LOCALES[state.locale] }),
     }).then(function (res) {
       // 429: this network started too many conversations (the server's per-client limit).
@@ -93,10 +89,12 @@
     });
   }
 
-  // A stored conversation is resumed when the server still knows it and still accepts its token.
+  // A stored conversation is resumed when the server still knows it and still accepts its token. It is
+  // resumed with a fresh token: the stored one may have little time left before Web Chat's first refresh.
   function resumeConversation() {
     if (!state.conversationId || !state.token) return Promise.resolve(null);
-    return fetch(config.directLine + '/conversations/' + encodeURIComponent(state.conversationId), {
+    return fetch(config.directLine + '/tokens/refresh', {
+      method: 'POST',
       headers: authHeaders(state.token),
     }).then(
       function (res) {
@@ -124,6 +122,8 @@
           hideUploadButton: false,
           // A chosen file goes out at once: the bot's attachment step answers it straight away.
           sendAttachmentOn: 'attach',
+          // The bot's markdown never needs raw HTML; without it, no HTML in any message becomes an element.
+          markdownRenderHTML: false,
         },
       },
       container,
@@ -152,6 +152,7 @@
       webSocket: false,
       pollingInterval: config.pollingInterval,
     });
+    keepTokenStored(directLine, conversation.conversationId);
     session = { directLine: directLine, store: store, conversationId: conversation.conversationId, userId: conversation.userId || state.userId };
     // A fresh element for each conversation: Web Chat is not meant to swap its store under a mounted tree.
     var fresh = container.cloneNode(false);
@@ -159,6 +160,40 @@
     container = fresh;
     render();
   }
+
+  // Web Chat refreshes the token on its own timer, and each refresh gives a new one (the old one soon
+  // stops working): keep the newest, for a reload and for other tabs of this conversation.
+  function keepTokenStored(directLine, conversationId) {
+    var token = directLine.token;
+    Object.defineProperty(directLine, 'token', {
+      configurable: true,
+      enumerable: true,
+      get: function () {
+        return token;
+      },
+      set: function (next) {
+        token = next;
+        if (next && state.conversationId === conversationId && state.token !== next) {
+          state.token = next;
+          writeState(state);
+        }
+      },
+    });
+  }
+
+  // Another tab of this conversation refreshed the token: this one uses the new one too.
+  window.addEventListener('storage', function (event) {
+    if (event.key !== STORAGE_KEY || !session) return;
+    var other;
+    try {
+      other = JSON.parse(event.newValue || '{}') || {};
+    } catch (e) {
+      return;
+    }
+    if (other.conversationId === session.conversationId && other.token && other.token !== session.directLine.token) {
+      session.directLine.token = other.token;
+    }
+  });
 
   function begin(resumeFirst) {
     showStatus(strings().connecting);
