@@ -362,8 +362,8 @@ export class DirectLineEndpoint {
         // The conversation's user, whatever the body claims: a browser cannot speak for someone else.
         from: { id: conversation.userId, name: inbound.from?.name, role: 'user' },
         recipient: { ...BOT_ACCOUNT },
-        ...(inbound.text !== undefined ? { text: inbound.text } : {}),
-        ...(inbound.textFormat ? { textFormat: inbound.textFormat } : {}),
+        // What a person typed is shown as they typed it: never as markdown or markup of their choosing.
+        ...(inbound.text !== undefined ? { text: inbound.text, textFormat: 'plain' } : {}),
         ...(inbound.locale ? { locale: inbound.locale } : {}),
         ...(inbound.name ? { name: inbound.name } : {}),
         ...(inbound.value !== undefined ? { value: inbound.value } : {}),
