@@ -4,6 +4,7 @@
  * replaced before it is written, and a URL-like field (`url`, `path`, `serviceUrl`, …) loses its
  * query string and fragment, so no caller can log a `?token=…` however it builds the record.
  */
+import { IncomingMessage, ServerResponse } from 'node:http';
 import pino, { type Logger, type DestinationStream } from 'pino';
 
 const EMAIL = '[email]';
@@ -87,7 +88,7 @@ export function redactEmails(text: string): string {
  * messages, stacks): the value goes. The name is bounded and the value ends at the next separator,
  * so each match costs at most its own length plus 64: linear.
  */
-const QUERY_PARAMETER = /([?&#;])([^\s=&#?;]{1,64})=[^\s&#;]*/g;
+const QUERY_PARAMETER = /([?&#])([^\s=&#?]{1,64})=[^\s&#]*/g;
 
 function redactQueryValues(text: string): string {
   if (!text.includes('=')) return text;
@@ -102,6 +103,9 @@ export function redactText(text: string): string {
 /** Fields that hold a URL or a request path: their query string and fragment are never logged. */
 const URL_LIKE_KEY = /(?:url|uri|href|path|location|referr?er|link)$/i;
 
+/** Fields that hold a credential (a header map's `authorization`, a `password`, an `accessToken`): never logged. */
+const SECRET_KEY = /(?:authorization|cookie|password|passwd|secret|token|api[-_]?key)$/i;
+
 function withoutQuery(value: string): string {
   const cut = value.search(/[?#]/);
   return cut < 0 ? value : `${value.slice(0, cut)}?${REDACTED}`;
@@ -109,53 +113,76 @@ function withoutQuery(value: string): string {
 
 /** Far deeper than any record we write: beyond it a subtree is dropped rather than written unredacted. */
 const MAX_DEPTH = 100;
+/**
+ * Objects one record may have walked: a record is a few dozen; something like a socket's whole
+ * graph stops here (shared references are walked again where they recur, as JSON.stringify would).
+ */
+const MAX_OBJECTS = 5_000;
+
+interface Walk {
+  /** The objects on the way from the root to here: meeting one again is a cycle. */
+  path: Set<object>;
+  /** Objects that may still be walked. */
+  left: number;
+}
 
 /**
  * A copy of `value` with every string redacted, at any depth. Objects are copied only where
  * something changed (a record without personal data costs a walk, not a copy); an object met again
  * on its own path (a cycle) is written as `[Circular]`, as pino itself would.
  */
-function redactDeep(value: unknown, key = '', path: Set<object> = new Set(), depth = 0): unknown {
-  if (typeof value === 'string') return redactText(URL_LIKE_KEY.test(key) ? withoutQuery(value) : value);
+function redactDeep(value: unknown, key = '', walk: Walk = { path: new Set(), left: MAX_OBJECTS }, depth = 0): unknown {
+  if (typeof value === 'string') {
+    if (SECRET_KEY.test(key)) return REDACTED;
+    return redactText(URL_LIKE_KEY.test(key) ? withoutQuery(value) : value);
+  }
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof Date) return value;
-  if (path.has(value)) return '[Circular]';
-  if (depth >= MAX_DEPTH) return '[Truncated]';
+  if (walk.path.has(value)) return '[Circular]';
+  if (depth >= MAX_DEPTH || --walk.left < 0) return '[Truncated]';
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[binary: ${value.byteLength} bytes]`;
-  path.add(value);
+  // A request or response (restify logs them at trace level): what it is, not its socket's graph.
+  if (value instanceof IncomingMessage) return { method: value.method, path: redactText(withoutQuery(value.url ?? '')) };
+  if (value instanceof ServerResponse) return { statusCode: value.statusCode };
+  walk.path.add(value);
   try {
     if (value instanceof URL) return redactText(withoutQuery(value.href));
-    if (value instanceof Error) return redactError(value, path, depth);
+    if (value instanceof Error) return redactError(value, walk, depth);
     // What JSON.stringify would write instead (a URL-like class, a custom toJSON): redact that.
     const toJSON = (value as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') return redactDeep(toJSON.call(value), key, path, depth + 1);
+    if (typeof toJSON === 'function') return redactDeep(toJSON.call(value), key, walk, depth + 1);
     if (Array.isArray(value)) {
       let copy: unknown[] | undefined;
       for (let i = 0; i < value.length; i++) {
         const v: unknown = value[i];
-        const r = redactDeep(v, key, path, depth + 1);
+        const r = redactDeep(v, key, walk, depth + 1);
         if (r !== v) (copy ??= value.slice())[i] = r;
       }
       return copy ?? value;
     }
     let copy: Record<string, unknown> | undefined;
     for (const [k, v] of Object.entries(value)) {
-      const r = redactDeep(v, k, path, depth + 1);
+      const r = redactDeep(v, k, walk, depth + 1);
       if (r !== v) (copy ??= { ...value })[k] = r;
     }
     return copy ?? value;
   } finally {
-    path.delete(value);
+    walk.path.delete(value);
   }
 }
 
-/** An error as a plain object: its own fields (code, status, path…) and cause redacted too. */
-function redactError(err: Error, path: Set<object>, depth: number): Record<string, unknown> {
+/**
+ * An error as a plain object: its own scalar fields (code, status, path…) and its cause, redacted.
+ * Object fields are left out: an HTTP client's error carries the request, Authorization header included.
+ */
+function redactError(err: Error, walk: Walk, depth: number): Record<string, unknown> {
   const out: Record<string, unknown> = { type: err.name, message: redactText(err.message) };
   if (err.stack) out.stack = redactText(err.stack);
-  for (const [k, v] of Object.entries(err)) if (!(k in out)) out[k] = redactDeep(v, k, path, depth + 1);
-  if (err.cause !== undefined) out.cause = redactDeep(err.cause, 'cause', path, depth + 1);
-  if (err instanceof AggregateError) out.errors = redactDeep(err.errors, 'errors', path, depth + 1);
+  for (const [k, v] of Object.entries(err)) {
+    if (!(k in out) && (v === null || typeof v !== 'object') && typeof v !== 'function') out[k] = redactDeep(v, k, walk, depth + 1);
+  }
+  if (err.cause !== undefined) out.cause = redactDeep(err.cause, 'cause', walk, depth + 1);
+  if (err instanceof AggregateError) out.errors = redactDeep(err.errors, 'errors', walk, depth + 1);
   return out;
 }
 

@@ -3,6 +3,8 @@
  * Email addresses (Unicode ones too) and query strings never get there, at any depth, through any
  * field or message; the email scanner does linear work on adversarial input (counted, not timed).
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApplication, type Application } from '../../src/app';
@@ -42,6 +44,16 @@ describe('email addresses in log records', () => {
     // An object met twice but not in a cycle is written (and redacted) both times.
     expect(line.a).toEqual({ email: '[email]' });
     expect(line.b).toEqual({ email: '[email]' });
+  });
+
+  it('stay bounded on a graph that shares objects at every level (2^40 paths): walked up to a budget, the rest dropped', () => {
+    const { logger, lines } = capturingLogger();
+    let node: Record<string, unknown> = { leaf: 'deep@example.com' };
+    for (let i = 0; i < 40; i++) node = { left: node, right: node };
+    logger.info({ node }, 'shared');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain('deep@example.com');
+    expect(lines[0]).toContain('[Truncated]');
   });
 
   it.each([
@@ -134,6 +146,35 @@ describe('query strings in log records', () => {
       link: 'https://bot.example/files/1?[redacted]',
     });
     for (const secret of ['site-token-1234567890', 'abc', 'frag', 's3cr3t', 'k3y', 'f1le']) expect(lines[0]).not.toContain(secret);
+  });
+
+  it('and credentials stay out: an Authorization header, a password, the request an HTTP client error carries', () => {
+    const { logger, text } = capturingLogger();
+    const restError = Object.assign(new Error('Unauthorized'), {
+      statusCode: 401,
+      request: { url: 'https://smba.example/v3/conversations', headers: { authorization: 'Bearer eyJ-in-request' } },
+    });
+    logger.warn({ err: restError, headers: { Authorization: 'Bearer eyJ-in-headers' }, db: { password: 'pw-in-field' } }, 'refused');
+    const out = text();
+    for (const secret of ['eyJ-in-request', 'eyJ-in-headers', 'pw-in-field']) expect(out).not.toContain(secret);
+    expect(JSON.parse(out)).toMatchObject({ err: { message: 'Unauthorized', statusCode: 401 } });
+  });
+
+  it('and a request object is written as its method and path, never its query or its socket', async () => {
+    const { logger, lines } = capturingLogger('trace');
+    const server = createServer((req, res) => {
+      logger.warn({ req, res }, 'as restify logs them');
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await (await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/directline?token=req-tok-1`)).arrayBuffer();
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    expect(JSON.parse(lines[0]!)).toMatchObject({ req: { method: 'GET', path: '/directline?[redacted]' }, res: { statusCode: 200 } });
+    expect(lines[0]).not.toContain('req-tok-1');
   });
 
   it('lose their values in free text: messages, error messages and stacks', () => {

@@ -2,6 +2,7 @@
  * `servicenow`: a record through the Table API (`POST /api/now/table/{table}`, basic auth). The
  * case reference goes in `correlation_id`; before creating, the backend looks for a record with
  * that correlation id, so a repeat after a lost answer finds the first record instead of filing two.
+ * Redirects are not followed: the Basic credentials and the case go to the configured instance only.
  */
 import { z } from 'zod';
 import type { CasePayload } from '../schema';
@@ -44,11 +45,16 @@ export function createServiceNowBackend(opts: ServiceNowOptions): CaseBackend {
   const call = async (url: string, init: RequestInit): Promise<unknown> => {
     let res: Response;
     try {
-      res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000) });
+      res = await fetch(url, { ...init, headers, redirect: 'manual', signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000) });
     } catch (err) {
       throw networkFailure('ServiceNow', err);
     }
     const text = await res.text().catch(() => '');
+    // A hibernating developer instance, or a wrong URL, redirects to a sign-in page: retried like
+    // other failures (it may wake up, the URL may be fixed), never followed.
+    if (res.status >= 300 && res.status < 400) {
+      throw new DeliveryError(`ServiceNow answered HTTP ${res.status}, a redirect, which is not followed: check SERVICENOW_INSTANCE_URL and that the instance is awake`, false);
+    }
     if (!res.ok) throw httpFailure('ServiceNow', res.status);
     try {
       return JSON.parse(text);

@@ -1,12 +1,13 @@
 /**
  * `webhook`: POST of the case JSON to CASE_WEBHOOK_URL. The body is signed with HMAC-SHA256
  * (`X-Signature-256: sha256=<hex>`, the GitHub convention) and carries `Idempotency-Key: <reference>`
- * so a receiver can drop the repeat of a delivery whose answer was lost.
+ * so a receiver can drop the repeat of a delivery whose answer was lost. Redirects are not followed:
+ * the signed case, personal data included, goes to the configured address or nowhere.
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { CasePayload } from '../schema';
-import { httpFailure, networkFailure, type CaseBackend, type DeliveryResult } from './types';
+import { DeliveryError, httpFailure, networkFailure, type CaseBackend, type DeliveryResult } from './types';
 
 export const SIGNATURE_HEADER = 'x-signature-256';
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -45,12 +46,19 @@ export function createWebhookBackend(opts: WebhookOptions): CaseBackend {
             'user-agent': 'pce-support-bot',
           },
           body,
+          redirect: 'manual',
           signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
         });
       } catch (err) {
         throw networkFailure('The case webhook', err);
       }
       const text = await res.text().catch(() => '');
+      // A redirect of a POST to the configured URL is a misconfiguration (or someone steering cases
+      // elsewhere). Retried like other failures, so the case waits while an operator fixes the URL;
+      // where it pointed is not followed, nor logged.
+      if (res.status >= 300 && res.status < 400) {
+        throw new DeliveryError(`The case webhook answered HTTP ${res.status}, a redirect, which is not followed: set CASE_WEBHOOK_URL to the address that takes the case`, false);
+      }
       if (!res.ok) throw httpFailure('The case webhook', res.status);
       let json: unknown;
       try {

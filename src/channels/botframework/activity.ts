@@ -22,7 +22,8 @@ const attachment = z.looseObject({
 export const incomingActivity = z.looseObject({
   type: z.string().min(1).max(64),
   id: z.string().max(512).optional().nullable(),
-  channelId: z.string().min(1).max(64),
+  // A channel's name, nothing else: botbuilder skips the signing key's endorsement check for a blank one.
+  channelId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/),
   serviceUrl: z.url({ protocol: /^https?$/ }),
   conversation: z.looseObject({ id: z.string().min(1).max(1024) }),
   from: account,

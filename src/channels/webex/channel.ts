@@ -70,6 +70,12 @@ export interface WebexChannelOptions {
   insecureDev?: boolean;
   maxBodyBytes: number;
   inbox?: WebexInboxOptions;
+  /**
+   * A notification whose event (`data.created`) is older than this is refused: a replay of a signed
+   * notification. It must stay shorter than the inbox's memory (`inbox.retentionMs`), which catches
+   * the replays younger than it. Default 60 minutes (WEBEX_MAX_NOTIFICATION_AGE_MINUTES).
+   */
+  maxNotificationAgeMs?: number;
   clock?: () => Date;
 }
 
@@ -85,6 +91,14 @@ const notificationSchema = z.looseObject({
     roomType: z.string().optional(),
     personId: z.string().optional(),
     messageId: z.string().optional(),
+    /**
+     * When the event happened. The notification's own top-level `created` is the webhook's creation
+     * date (Webex spreads the webhook into every notification), so it says nothing about the event.
+     */
+    created: z
+      .string()
+      .refine((s) => Number.isFinite(Date.parse(s)))
+      .optional(),
   }),
 });
 type Notification = z.infer<typeof notificationSchema>;
@@ -113,6 +127,9 @@ const MAX_FILES = 5;
 const MAX_REMEMBERED_EMAILS = 10_000;
 const INBOX_DEFAULTS = { pollMs: 10_000, leaseMs: 5 * 60_000, maxAttempts: 5, retentionMs: 7 * 24 * 3600_000 } as const;
 const PRUNE_EVERY_MS = 3600_000;
+const DEFAULT_MAX_NOTIFICATION_AGE_MS = 60 * 60_000;
+/** How far in the future an event may be dated (Webex's clock against ours) before it is refused as forged. */
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 const CLAIM_BATCH = 50;
 
 export class WebexChannel implements ServerPlugin {
@@ -196,6 +213,15 @@ export class WebexChannel implements ServerPlugin {
         return;
       }
       const n = parsed.data;
+      // The signature proves Webex sent these bytes, not that it sent them now: a notification
+      // captured once could be posted again after the inbox has forgotten its id. Refused with 403
+      // (authentic but not acceptable), a body that does not say why, and nothing kept or sent.
+      const dated = this.outsideTimeWindow(n);
+      if (dated) {
+        this.opts.logger.warn({ notification: n.data.id, resource: n.resource, dated }, 'Webex notification refused: its event is outside the accepted time window (a replay, or a clock far off)');
+        res.send(403, { code: 'Forbidden', message: 'The notification was refused' });
+        return;
+      }
       if (!this.worthKeeping(n)) {
         res.send(200, { received: true });
         return;
@@ -315,6 +341,19 @@ export class WebexChannel implements ServerPlugin {
       this.repository = 'db' in store ? new WebexRepository(store as Store & WebexStoreHandle) : null;
     }
     return this.repository ?? undefined;
+  }
+
+  /**
+   * 'stale' when the event is older than the age bound, 'future' when dated beyond the clock skew
+   * we allow. A notification without `data.created` passes: Webex always sends it, and a replay
+   * cannot remove it without breaking the signature.
+   */
+  private outsideTimeWindow(n: Notification): 'stale' | 'future' | undefined {
+    if (n.data.created === undefined) return undefined;
+    const ageMs = this.clock().getTime() - Date.parse(n.data.created);
+    if (ageMs > (this.opts.maxNotificationAgeMs ?? DEFAULT_MAX_NOTIFICATION_AGE_MS)) return 'stale';
+    if (ageMs < -MAX_CLOCK_SKEW_MS) return 'future';
+    return undefined;
   }
 
   /** Notifications that can never lead to an answer are acknowledged without being kept. */

@@ -25,6 +25,7 @@ type WebexConfig = Pick<
   | 'WEBEX_INSECURE_DEV'
   | 'WEBEX_INBOX_LEASE_SECONDS'
   | 'WEBEX_INBOX_POLL_SECONDS'
+  | 'WEBEX_MAX_NOTIFICATION_AGE_MINUTES'
   | 'MAX_BODY_BYTES'
 >;
 
@@ -41,5 +42,6 @@ export function createWebexChannel(config: WebexConfig, deps: WebexChannelDeps):
     insecureDev: config.WEBEX_INSECURE_DEV,
     maxBodyBytes: config.MAX_BODY_BYTES,
     inbox: { leaseMs: config.WEBEX_INBOX_LEASE_SECONDS * 1000, pollMs: config.WEBEX_INBOX_POLL_SECONDS * 1000 },
+    maxNotificationAgeMs: config.WEBEX_MAX_NOTIFICATION_AGE_MINUTES * 60_000,
   });
 }
