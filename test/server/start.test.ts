@@ -53,6 +53,21 @@ function startEntryPoint(cwd: string, env: Record<string, string> = { HOST: '127
   return { proc, records, listening, exited };
 }
 
+/** Runs the entry point with `env` until it exits (a configuration it must refuse). */
+async function refusedStart(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  dir = tempDir('pce-start-');
+  const proc = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'index.ts')], {
+    cwd: dir.path,
+    env: cleanEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child = proc;
+  let stderr = '';
+  proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  return { code, stderr };
+}
+
 describe('npm start (src/index.ts) on a fresh checkout', () => {
   it('starts on SQLite under ./data without .env, answers an activity, and exits 0 on SIGTERM', async () => {
     dir = tempDir('pce-start-');
@@ -88,16 +103,7 @@ describe('npm start (src/index.ts) on a fresh checkout', () => {
   });
 
   it('refuses to start with a readable list when the configuration is wrong', async () => {
-    dir = tempDir('pce-start-');
-    const proc = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'index.ts')], {
-      cwd: dir.path,
-      env: cleanEnv({ MicrosoftAppId: 'some-app-id' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = proc;
-    let stderr = '';
-    proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+    const { code, stderr } = await refusedStart({ MicrosoftAppId: 'some-app-id' });
     expect(code).toBe(78);
     expect(stderr).toContain('MicrosoftAppPassword: is required when MicrosoftAppId is set');
   });
@@ -122,16 +128,7 @@ describe('npm start (src/index.ts) on a fresh checkout', () => {
   });
 
   it('refuses to listen on the network with nothing authenticated there, and says what to set', async () => {
-    dir = tempDir('pce-start-');
-    const proc = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'index.ts')], {
-      cwd: dir.path,
-      env: cleanEnv({ PORT: '0', HOST: '0.0.0.0' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = proc;
-    let stderr = '';
-    proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+    const { code, stderr } = await refusedStart({ PORT: '0', HOST: '0.0.0.0' });
     expect(code).toBe(78);
     expect(stderr).toContain('HOST: is 0.0.0.0, reachable from other machines');
     expect(stderr).toContain('MicrosoftAppId');
