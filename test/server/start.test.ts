@@ -6,11 +6,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../channels/botframework/harness';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// One process, as `npm start` runs it: the tsx binary would wrap it in a second one that a SIGKILL
+// orphans, leaving a bot listening after the test. The cwd is an empty directory: name tsx by path.
+const TSX = pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 let child: ChildProcess | undefined;
 let dir: ReturnType<typeof tempDir> | undefined;
 
@@ -27,7 +30,7 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function startEntryPoint(cwd: string, env: Record<string, string> = { HOST: '127.0.0.1' }) {
-  const proc = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'index.ts')], {
+  const proc = spawn(process.execPath, ['--import', TSX, join(root, 'src', 'index.ts')], {
     cwd,
     env: cleanEnv({ PORT: '0', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -56,7 +59,7 @@ function startEntryPoint(cwd: string, env: Record<string, string> = { HOST: '127
 /** Runs the entry point with `env` until it exits (a configuration it must refuse). */
 async function refusedStart(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   dir = tempDir('pce-start-');
-  const proc = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'index.ts')], {
+  const proc = spawn(process.execPath, ['--import', TSX, join(root, 'src', 'index.ts')], {
     cwd: dir.path,
     env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
