@@ -13,8 +13,8 @@
  * - Work that outlives its request (a webhook answered 202 before the turn runs) belongs in
  *   `drain()`, which `close()` awaits before storage is closed.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { enforceDeadlines } from './http/deadlines';
 import restify, { type Request, type Response, type Server } from 'restify';
 import type { Logger } from './log';
 
@@ -61,9 +61,6 @@ export function pathOf(url: string | undefined): string {
   return (url ?? '').split('?')[0] ?? '';
 }
 
-const TIMEOUT_BODY = JSON.stringify({ code: 'RequestTimeout', message: 'The request body did not arrive in time.' });
-const REQUEST_TIMEOUT_RESPONSE = `HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(TIMEOUT_BODY)}\r\n\r\n${TIMEOUT_BODY}`;
-
 const NEUTRAL_500 = { code: 'InternalServer', message: 'The request could not be handled. It has been logged.' };
 
 export function buildServer(deps: ServerDeps): App {
@@ -71,38 +68,10 @@ export function buildServer(deps: ServerDeps): App {
   const plugins = deps.plugins ?? [];
   const server = restify.createServer({ name: 'pce-support-bot', log: logger as never, handleUncaughtExceptions: false });
 
-  // Without these, a client sending a body one byte a minute holds a socket (and its buffers) for as
-  // long as it likes; Node's own request timeout is 5 minutes.
-  const limits = deps.connections ?? {};
-  const pendingHeaders = new WeakMap<Socket, NodeJS.Timeout>();
-  const requestTimeoutMs = limits.requestTimeoutMs ?? 60_000;
-  const headersTimeoutMs = Math.min(limits.headersTimeoutMs ?? 15_000, requestTimeoutMs);
-  server.server.requestTimeout = requestTimeoutMs;
-  server.server.headersTimeout = headersTimeoutMs;
-  server.server.maxConnections = limits.maxConnections ?? 1024;
-  // Node checks those two only every 30 s (connectionsCheckingInterval, which restify gives no way to
-  // set); these timers hold the deadlines to the configured seconds.
-  server.server.on('connection', (socket: Socket) => {
-    const timer = setTimeout(() => socket.destroy(), headersTimeoutMs).unref();
-    socket.once('close', () => clearTimeout(timer));
-    pendingHeaders.set(socket, timer);
-  });
-  server.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const headers = pendingHeaders.get(req.socket);
-    if (headers) {
-      clearTimeout(headers);
-      pendingHeaders.delete(req.socket);
-    }
-    if (req.complete) return;
-    const body = setTimeout(() => {
-      if (req.complete) return;
-      // Straight on the socket, as Node's own request timeout does: the route still waiting for the
-      // body must not get to answer as well.
-      if (!res.headersSent) req.socket.end(REQUEST_TIMEOUT_RESPONSE);
-      else req.socket.destroy();
-    }, requestTimeoutMs).unref();
-    req.once('end', () => clearTimeout(body));
-    res.once('close', () => clearTimeout(body));
+  const stopDeadlines = enforceDeadlines(server.server, {
+    headersTimeoutMs: deps.connections?.headersTimeoutMs ?? 15_000,
+    requestTimeoutMs: deps.connections?.requestTimeoutMs ?? 60_000,
+    maxConnections: deps.connections?.maxConnections ?? 1024,
   });
 
   let inFlight = 0;
@@ -187,6 +156,7 @@ export function buildServer(deps: ServerDeps): App {
     },
     async close(timeoutMs = 10_000) {
       closing = true;
+      stopDeadlines();
       const stopped = new Promise<void>((resolve) => {
         if (!server.server.listening) return resolve();
         server.server.close(() => resolve());

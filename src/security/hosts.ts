@@ -32,7 +32,19 @@ export class HostAllowList {
     this.names = new Set([...fromUrls, ...names.map((n) => n.toLowerCase())]);
   }
 
+  /** Answers by Host header: a bot is reached under a handful of names; a flood of others is not cached. */
+  private readonly decided = new Map<string, boolean>();
+
   allows(header: string | undefined): boolean {
+    if (header === undefined) return false;
+    const known = this.decided.get(header);
+    if (known !== undefined) return known;
+    const allowed = this.decide(header);
+    if (this.decided.size < 64) this.decided.set(header, allowed);
+    return allowed;
+  }
+
+  private decide(header: string): boolean {
     const name = hostName(header);
     if (!name) return false;
     if (name === 'localhost' || name.endsWith('.localhost') || isIP(name) !== 0) return true;
