@@ -260,3 +260,27 @@ describe('slow and too many clients', () => {
     expect((await raw(bot.url, { path: '/healthz' })).status).toBe(200);
   });
 });
+
+describe('rate limits for IPv6 clients', () => {
+  it('counts every address of one /64 as one client, and another /64 apart', async () => {
+    const siteToken = 'site-token-for-ipv6-tests-0123456789';
+    const bot = await startBot(join(dir.path, 'v6.sqlite'), {
+      WEBCHAT_ENABLED: 'true',
+      WEBCHAT_UPLOAD_DIR: join(dir.path, 'up-v6'),
+      WEBCHAT_TOKEN: siteToken,
+      TRUSTED_PROXIES: '127.0.0.1',
+      DIRECTLINE_CONVERSATIONS_PER_HOUR: '2',
+    });
+    const start = (client: string) =>
+      raw(bot.url, { method: 'POST', path: '/directline/conversations', headers: { authorization: `Bearer ${siteToken}`, 'x-forwarded-for': client }, body: {} });
+    try {
+      expect((await start('2001:db8:1:2::a')).status).toBe(201);
+      expect((await start('2001:db8:1:2:ffff::b')).status).toBe(201);
+      // A fresh address from the same /64 is the same client.
+      expect((await start('2001:db8:1:2:1234:5678:9abc:def0')).status).toBe(429);
+      expect((await start('2001:db8:1:3::a')).status).toBe(201);
+    } finally {
+      await bot.close();
+    }
+  });
+});
