@@ -21,6 +21,7 @@ import { buildServer, type App, type ServerPlugin } from './server';
 import { createCases, type Cases } from './cases/index';
 import type { CaseStoreHandle } from './storage/cases-repository';
 import { createStore } from './storage';
+import { WriteProbe } from './storage/write-probe';
 import { RetentionJob, type RetentionOptions } from './retention/retention-job';
 import { UploadStore } from './channels/directline/uploads';
 import { createDirectLineLimits } from './limits/directline-limits';
@@ -31,6 +32,7 @@ import { DirectLineNotifier } from './channels/directline/notify';
 import { SqlActivityLog } from './channels/directline/sql-activity-log';
 import { TicketNotice } from './cases/ticket-notice';
 import { BotConversationsRepository } from './storage/bot-conversations-repository';
+import { BotRepliesRepository } from './storage/bot-replies-repository';
 import { RequestOrigin } from './security/client';
 import { Agents } from './security/identity';
 import { HostAllowList, hostGuard } from './security/hosts';
@@ -78,6 +80,8 @@ interface ChannelContext {
   notifiers: Notifiers;
   /** Who is this machine, which client a request is (src/security/client.ts). */
   origin: RequestOrigin;
+  /** Background workers of the channels (kept replies): started by `listen`, stopped by `close`. */
+  workers: { start(): void; stop(): Promise<void> }[];
 }
 
 function channelPlugins(ctx: ChannelContext): ServerPlugin[] {
@@ -107,6 +111,7 @@ function channelPlugins(ctx: ChannelContext): ServerPlugin[] {
 function hostCheckExemptions(config: Config): ReadonlySet<string> {
   return new Set([
     '/healthz',
+    '/readyz',
     ...(config.MicrosoftAppId ? ['/api/messages'] : []),
     ...(config.WEBEX_BOT_TOKEN && config.WEBEX_WEBHOOK_SECRET ? ['/api/webex'] : []),
   ]);
@@ -121,10 +126,18 @@ function botFrameworkChannel(ctx: ChannelContext): ServerPlugin {
     translator: ctx.translator,
     logger: ctx.logger,
     botConversations,
+    // Replies kept with their turn until the connector took them (issue 15).
+    botReplies: 'db' in ctx.store ? new BotRepliesRepository(ctx.store as Store & CaseStoreHandle) : undefined,
+    replyDelivery: {
+      leaseMs: ctx.config.REPLY_DELIVERY_LEASE_SECONDS * 1000,
+      pollMs: ctx.config.REPLY_DELIVERY_POLL_SECONDS * 1000,
+      retryBaseMs: ctx.config.REPLY_DELIVERY_RETRY_SECONDS * 1000,
+    },
     origin: ctx.origin,
     allowUnauthenticatedNetwork: ctx.config.ALLOW_UNAUTHENTICATED_NETWORK,
   });
   if (channel.notifier) ctx.notifiers.registerFallback(channel.notifier);
+  if (channel.replyOutbox) ctx.workers.push(channel.replyOutbox);
   const webex = createWebexNotifier(ctx.config, ctx.logger);
   if (webex) ctx.notifiers.register('webex', webex);
   if (ctx.config.WEBCHAT_ENABLED && 'db' in ctx.store) ctx.notifiers.register('directline', new DirectLineNotifier(new SqlActivityLog(ctx.store as Store & CaseStoreHandle)));
@@ -154,9 +167,11 @@ export async function createApplication(config: Config, options: ApplicationOpti
             agents,
             onAttempt: (backend, result) => metrics.recordCaseDelivery(backend, result),
             onDelivered: ticketNotice.onDelivered,
+            onRejected: ticketNotice.onRejected,
           })
         : undefined;
     if (cases) metrics.setPendingOutboxSource(cases.pendingCount);
+    if (cases) metrics.setOldestPendingCaseSource(cases.oldestPendingAgeSeconds);
     const engine = new Engine({
       flow: provisioningContactFlow,
       agents,
@@ -170,6 +185,9 @@ export async function createApplication(config: Config, options: ApplicationOpti
       logger,
     });
     const origin = new RequestOrigin({ trustLoopback: config.TRUST_LOOPBACK, trustedProxies: config.TRUSTED_PROXIES });
+    const workers: ChannelContext['workers'] = [];
+    // GET /readyz: 503 while the store refuses writes (an in-memory test store always takes them).
+    const writeProbe = 'db' in store ? new WriteProbe({ db: () => (store as Store & CaseStoreHandle).db, logger }) : undefined;
     const exposure = metricsExposure(config, metrics, logger, origin);
     const http = buildServer({
       logger,
@@ -180,8 +198,9 @@ export async function createApplication(config: Config, options: ApplicationOpti
         maxConnections: config.HTTP_MAX_CONNECTIONS,
       },
       health: () => ({ storage: store.kind }),
+      ...(writeProbe ? { ready: () => writeProbe.check() } : {}),
       plugins: [
-        ...channelPlugins({ config, engine, translator, logger, store, notifiers, origin }),
+        ...channelPlugins({ config, engine, translator, logger, store, notifiers, origin, workers }),
         ...(exposure.plugin ? [exposure.plugin] : []),
         ...(options.plugins ?? []),
       ],
@@ -214,6 +233,8 @@ export async function createApplication(config: Config, options: ApplicationOpti
         if (exposure.startListener) metricsListener = await exposure.startListener();
         // The case delivery worker: resumes pending deliveries of earlier runs at once.
         cases?.outbox?.start();
+        // Kept replies: sends at once what an earlier run committed and did not send.
+        for (const worker of workers) worker.start();
         retention?.start();
         return bound;
       },
@@ -221,6 +242,7 @@ export async function createApplication(config: Config, options: ApplicationOpti
         const inTime = await http.close(timeoutMs);
         await metricsListener?.close();
         await cases?.outbox?.stop();
+        for (const worker of workers) await worker.stop();
         await ticketNotice.drain();
         await retention?.stop();
         await store.close();

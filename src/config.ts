@@ -65,6 +65,15 @@ export const configSchema = z
     MicrosoftAppPassword: optionalString,
     MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
     MicrosoftAppTenantId: optionalString,
+    /**
+     * Replies are kept with their turn until the connector took them (issue 15). A turn's instance
+     * holds its replies this long; if it dies first, a worker on any instance sends them after it.
+     */
+    REPLY_DELIVERY_LEASE_SECONDS: z.coerce.number().positive().default(60),
+    /** How often the worker looks for replies left to send. */
+    REPLY_DELIVERY_POLL_SECONDS: z.coerce.number().positive().default(5),
+    /** First retry delay for replies the connector did not take; doubles per attempt (with jitter) up to 10 minutes. */
+    REPLY_DELIVERY_RETRY_SECONDS: z.coerce.number().positive().default(10),
     /** Teams app package (`npm run teams:package`): who publishes it and where people read about it. */
     TEAMS_DEVELOPER_NAME: z.string().trim().min(1).max(32).default('Partner Support'),
     TEAMS_DEVELOPER_URL: z.url({ protocol: /^https$/ }).default('https://www.cisco.com/go/cs'),
@@ -161,7 +170,7 @@ export const configSchema = z
     CASE_SMTP_URL: optionalString.pipe(z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional()),
     CASE_EMAIL_TO: optionalString.pipe(z.email().optional()),
     CASE_EMAIL_FROM: optionalString.pipe(z.email().optional()),
-    /** Attempts before a delivery is recorded as failed. */
+    /** Unsuccessful attempts after which each further one is logged as an error (overdue); never fails a case. */
     CASE_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
     /** First retry delay; doubles per attempt (with jitter) up to CASE_DELIVERY_MAX_DELAY_SECONDS. */
     CASE_DELIVERY_RETRY_SECONDS: z.coerce.number().positive().default(10),

@@ -1,8 +1,9 @@
 /**
  * The HTTP server, built by a function so tests start it on a random port without globals.
  * Channels bring their own routes as plug-ins (`{ name, register(server) }`); this module only
- * owns what every route shares: body limits, JSON parsing, `GET /healthz`, error hygiene and the
- * count of in-flight requests that a graceful shutdown waits for.
+ * owns what every route shares: body limits, JSON parsing, `GET /healthz` (liveness: the process
+ * answers) and `GET /readyz` (readiness: the store accepts writes), error hygiene and the count of
+ * in-flight requests that a graceful shutdown waits for.
  *
  * For plug-in authors:
  * - Bodies are parsed once for every route (`req.body`); JSON routes also get the exact text as
@@ -41,6 +42,11 @@ export interface ServerDeps {
   connections?: { headersTimeoutMs?: number; requestTimeoutMs?: number; maxConnections?: number };
   /** Reported by `/healthz` (e.g. `{ storage: 'sqlite' }`); keep it free of secrets and personal data. */
   health?: () => Record<string, unknown>;
+  /**
+   * Whether this instance can take turns now, for `/readyz` (e.g. the store accepts writes). Without
+   * it `/readyz` answers as `/healthz` does. `reason` goes into the 503 body: no secrets, no details.
+   */
+  ready?: () => Promise<{ ready: boolean; reason?: string }>;
 }
 
 export interface App {
@@ -120,6 +126,19 @@ export function buildServer(deps: ServerDeps): App {
       return;
     }
     res.send(200, { status: 'ok', ...(deps.health?.() ?? {}) });
+  });
+
+  // Readiness, for load balancers and orchestrators: 503 while turns would fail (issue 15, item 4).
+  // `/healthz` stays liveness: a process that answers it needs no restart, only patience.
+  server.get('/readyz', async (_req: Request, res: Response) => {
+    res.setHeader('Cache-Control', 'no-store');
+    if (closing) {
+      res.send(503, { status: 'shutting_down' });
+      return;
+    }
+    const state = (await deps.ready?.()) ?? { ready: true };
+    if (state.ready) res.send(200, { status: 'ready', ...(deps.health?.() ?? {}) });
+    else res.send(503, { status: 'not_ready', ...(state.reason ? { reason: state.reason } : {}), ...(deps.health?.() ?? {}) });
   });
 
   for (const plugin of plugins) {

@@ -39,6 +39,7 @@ export interface CasesDeps {
   /** Metrics hook: case deliveries by result. */
   onAttempt?: CaseOutboxOptions['onAttempt'];
   onDelivered?: CaseOutboxOptions['onDelivered'];
+  onRejected?: CaseOutboxOptions['onRejected'];
   outbox?: Partial<Pick<CaseOutboxOptions, 'clock' | 'random' | 'workerId'>>;
 }
 
@@ -60,6 +61,7 @@ export function createCases(deps: CasesDeps) {
         leaseMs: config.CASE_DELIVERY_LEASE_SECONDS * 1000,
         onAttempt: deps.onAttempt,
         onDelivered: deps.onDelivered,
+        onRejected: deps.onRejected,
         ...deps.outbox,
       })
     : undefined;
@@ -80,6 +82,12 @@ export function createCases(deps: CasesDeps) {
     intent: createCaseStatusIntent({ repository, agents }),
     /** For the pending-outbox gauge. */
     pendingCount: () => repository.countByStatus('pending'),
+    /** For the oldest-pending-case gauge: seconds since the oldest case still waiting was opened (0 if none). */
+    oldestPendingAgeSeconds: async () => {
+      const oldest = await repository.oldestPendingCreatedAt();
+      const now = (deps.outbox?.clock ?? (() => new Date()))();
+      return oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : 0;
+    },
   };
 }
 

@@ -1,14 +1,15 @@
 /**
  * The delivery worker over the case outbox. It claims due cases (a lease, so a case held by an
  * instance that died is claimed again), hands each to the backend, and records the result: delivered
- * with the external id, retried later with exponential backoff and full jitter, or failed for good
- * (a permanent rejection, or too many attempts). Everything it needs survives a restart in the store.
+ * with the external id; failed, only when the receiving system definitely rejected the case; or
+ * retried later, however long the backend stays away (exponential backoff with jitter, capped, and
+ * never sooner than its `Retry-After`). Everything it needs survives a restart in the store.
  */
 import { randomUUID } from 'node:crypto';
 import type { Translator } from '../i18n';
 import type { Logger } from '../log';
 import type { CaseRepository } from '../storage/cases-repository';
-import { DeliveryError, type CaseBackend } from './backends/types';
+import { DeliveryError, type CaseBackend, type DeliveryResult } from './backends/types';
 import type { CaseRecord } from './schema';
 import { buildCaseSummary } from './summary';
 
@@ -26,6 +27,10 @@ export interface CaseOutboxOptions {
   random?: () => number;
   pollMs?: number;
   leaseMs?: number;
+  /**
+   * Unsuccessful attempts after which a case that still has not reached its backend is overdue:
+   * each further attempt is logged as an error instead of a warning. It never fails the case.
+   */
   maxAttempts?: number;
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -34,7 +39,12 @@ export interface CaseOutboxOptions {
   onAttempt?: (backend: string, outcome: DeliveryOutcome) => void;
   /** A case reached the backend (for proactive messages where a channel can send them). */
   onDelivered?: (record: CaseRecord, externalId: string | undefined) => void;
+  /** The receiving system rejected a case, which is now failed (the person is told). */
+  onRejected?: (record: CaseRecord, reason: string) => void;
 }
+
+/** What one pass did (tests synchronise on passes instead of sleeping). */
+export type PassCounts = Record<DeliveryOutcome, number>;
 
 /**
  * Delay before retry number `attempt` (1-based): base·2^(attempt-1) capped at max, "equal jitter":
@@ -53,6 +63,7 @@ export class CaseOutbox {
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
   private started = false;
+  private readonly passListeners = new Set<(counts: PassCounts) => void>();
 
   constructor(private readonly opts: CaseOutboxOptions) {
     this.workerId = opts.workerId ?? `outbox-${randomUUID()}`;
@@ -93,16 +104,38 @@ export class CaseOutbox {
     if (this.started && !this.running) this.schedule(0);
   }
 
-  /** One pass: claim what is due, deliver it, record each result. Returns what happened. */
-  async runOnce(): Promise<Record<DeliveryOutcome, number>> {
-    const counts: Record<DeliveryOutcome, number> = { delivered: 0, retrying: 0, failed: 0 };
-    const claimed = await this.opts.repository.claimDue({
+  /**
+   * Calls `listener` after each pass the running worker completes (a failed pass counts as one
+   * that did nothing). Returns the unsubscribe function.
+   */
+  onPass(listener: (counts: PassCounts) => void): () => void {
+    this.passListeners.add(listener);
+    return () => this.passListeners.delete(listener);
+  }
+
+  /**
+   * One pass: claim what is due, deliver it, record each result. Returns what happened; an attempt
+   * whose claim passed to another instance meanwhile is not counted (that instance's result stands).
+   */
+  async runOnce(): Promise<PassCounts> {
+    const counts: PassCounts = { delivered: 0, retrying: 0, failed: 0 };
+    const { repository } = this.opts;
+    const claimed = await repository.claimDue({
       workerId: this.workerId,
       now: this.clock(),
       leaseMs: this.o.leaseMs,
       limit: this.o.batchSize,
     });
-    for (const record of claimed) counts[await this.deliver(record)]++;
+    for (const [i, record] of claimed.entries()) {
+      // The lease covers one delivery: renewed before each case after the first of the batch, so
+      // slow answers to earlier cases never let another instance send a later one at the same time.
+      if (i > 0) {
+        const held = await repository.renewClaim(record.reference, this.workerId, new Date(this.clock().getTime() + this.o.leaseMs));
+        if (!held) continue;
+      }
+      const outcome = await this.deliver(record);
+      if (outcome !== 'superseded') counts[outcome]++;
+    }
     return counts;
   }
 
@@ -112,10 +145,13 @@ export class CaseOutbox {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       const pass = this.runOnce()
-        .then((c) => c.delivered + c.retrying + c.failed >= this.o.batchSize)
-        .catch((err) => {
+        .catch((err): PassCounts => {
           this.opts.logger.warn({ err }, 'case outbox pass failed; will try again');
-          return false;
+          return { delivered: 0, retrying: 0, failed: 0 };
+        })
+        .then((c) => {
+          for (const listener of this.passListeners) listener(c);
+          return c.delivered + c.retrying + c.failed >= this.o.batchSize;
         });
       this.running = pass;
       void pass.then((more) => {
@@ -126,38 +162,69 @@ export class CaseOutbox {
     this.timer.unref?.();
   }
 
-  private async deliver(record: CaseRecord): Promise<DeliveryOutcome> {
+  private async deliver(record: CaseRecord): Promise<DeliveryOutcome | 'superseded'> {
     const { repository, backend, logger, translator } = this.opts;
     const attempt = record.delivery.attempts + 1;
     const log = { case: record.reference, backend: backend.name, attempt };
-    let outcome: DeliveryOutcome;
+    let result: DeliveryResult;
     try {
       const summary = buildCaseSummary(record, translator, { transcript: true });
-      const result = await backend.deliver({ case: record, summary });
-      await repository.markDelivered(record.reference, this.workerId, { externalId: result.externalId, at: this.clock() });
-      logger.info({ ...log, externalId: result.externalId }, 'case delivered');
-      outcome = 'delivered';
-      try {
-        this.opts.onDelivered?.(record, result.externalId);
-      } catch (hookErr) {
-        logger.warn({ ...log, err: hookErr }, 'after-delivery hook failed');
-      }
+      result = await backend.deliver({ case: record, summary });
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      const permanent = err instanceof DeliveryError && err.permanent;
-      if (permanent || attempt >= this.o.maxAttempts) {
-        await repository.markFailed(record.reference, this.workerId, { error: message, at: this.clock() });
-        logger.error({ ...log, err: { message }, permanent }, 'case delivery failed for good');
-        outcome = 'failed';
-      } else {
-        const delay = retryDelayMs(attempt, this.o.retryBaseMs, this.o.retryMaxMs, this.random);
-        const nextAttemptAt = new Date(this.clock().getTime() + delay);
-        await repository.markRetry(record.reference, this.workerId, { error: message, nextAttemptAt, at: this.clock() });
-        logger.warn({ ...log, err: { message }, retryInMs: delay }, 'case delivery failed; will retry');
-        outcome = 'retrying';
-      }
+      return this.recordFailure(record, attempt, err);
     }
-    this.opts.onAttempt?.(backend.name, outcome);
-    return outcome;
+    if (!(await repository.markDelivered(record.reference, this.workerId, { externalId: result.externalId, at: this.clock() }))) {
+      return this.superseded(record, attempt, 'delivered');
+    }
+    logger.info({ ...log, externalId: result.externalId }, 'case delivered');
+    this.opts.onAttempt?.(backend.name, 'delivered');
+    this.hook(record, () => this.opts.onDelivered?.(record, result.externalId));
+    return 'delivered';
+  }
+
+  /**
+   * A definite rejection fails the case; anything else (unreachable, time-out, 5xx, 408, 429, or an
+   * unexpected error) leaves it pending for the next attempt, whatever the attempt count.
+   */
+  private async recordFailure(record: CaseRecord, attempt: number, err: unknown): Promise<DeliveryOutcome | 'superseded'> {
+    const { repository, backend, logger } = this.opts;
+    const log = { case: record.reference, backend: backend.name, attempt };
+    const message = err instanceof Error ? err.message : String(err);
+    const at = this.clock();
+    if (err instanceof DeliveryError && err.permanent) {
+      if (!(await repository.markFailed(record.reference, this.workerId, { error: message, at }))) return this.superseded(record, attempt, 'failed');
+      logger.error({ ...log, err: { message } }, 'case rejected by the receiving system; recorded as failed');
+      this.opts.onAttempt?.(backend.name, 'failed');
+      this.hook(record, () => this.opts.onRejected?.(record, message));
+      return 'failed';
+    }
+    const askedMs = err instanceof DeliveryError ? err.retryAfterMs : undefined;
+    const delay = Math.min(this.o.retryMaxMs, Math.max(askedMs ?? 0, retryDelayMs(attempt, this.o.retryBaseMs, this.o.retryMaxMs, this.random)));
+    const nextAttemptAt = new Date(at.getTime() + delay);
+    if (!(await repository.markRetry(record.reference, this.workerId, { error: message, nextAttemptAt, at }))) return this.superseded(record, attempt, 'retrying');
+    const overdue = attempt >= this.o.maxAttempts;
+    logger[overdue ? 'error' : 'warn'](
+      { ...log, err: { message }, retryInMs: delay, ...(askedMs === undefined ? {} : { retryAfterMs: askedMs }) },
+      overdue ? 'case still not delivered after many attempts; it stays pending and will be retried' : 'case delivery failed; will retry',
+    );
+    this.opts.onAttempt?.(backend.name, 'retrying');
+    return 'retrying';
+  }
+
+  /** Our claim expired and another instance took the case: its result is the one recorded. */
+  private superseded(record: CaseRecord, attempt: number, would: DeliveryOutcome): 'superseded' {
+    this.opts.logger.warn(
+      { case: record.reference, backend: this.opts.backend.name, attempt, result: would },
+      'case delivery result not recorded: the claim expired and another worker holds the case',
+    );
+    return 'superseded';
+  }
+
+  private hook(record: CaseRecord, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.opts.logger.warn({ case: record.reference, err }, 'after-delivery hook failed');
+    }
   }
 }

@@ -27,8 +27,10 @@ export function createCaseStatusIntent(deps: { repository: CaseRepository; agent
     if (!reference) return undefined;
     const record = await deps.repository.findByReference(reference);
     if (!record || !canSee(record, scope.inbound, deps.agents)) return [{ key: 'cases:status.notFound', params: { reference } }];
-    const { status, externalId } = record.delivery;
+    const { status, externalId, attempts } = record.delivery;
     if (status === 'delivered' && externalId) return [{ key: 'cases:status.deliveredWithTicket', params: { reference, externalId } }];
+    // Still being sent after an unsuccessful attempt: the backend is away, not refusing (a refusal fails the case).
+    if (status === 'pending' && attempts > 0) return [{ key: 'cases:status.retrying', params: { reference } }];
     return [{ key: `cases:status.${status}`, params: { reference } }];
   };
 }

@@ -1,8 +1,11 @@
 /**
- * Tells the person their case's external ticket id as soon as the backend returns it, in their
- * conversation and its language, without waiting for their next message (the outbox's
- * `onDelivered` hook). The next turn still shows it too (the intake's final step looks the delivery
- * up), so a conversation no channel can reach proactively loses nothing.
+ * Tells the person what became of their case as soon as the outbox knows, in their conversation and
+ * its language, without waiting for their next message: it reached support (with the external ticket
+ * id when the backend returns one; the outbox's `onDelivered` hook), or the support system rejected
+ * it (`onRejected`). While a backend is unreachable nothing is sent: the case stays pending and the
+ * person hears when it arrives, however long that takes. The next turn still shows the status too
+ * (the intake's final step looks the delivery up), so a conversation no channel can reach
+ * proactively loses nothing.
  */
 import type { ChannelNotifier, NotifyResult } from '../channels/notify';
 import type { Translator } from '../i18n';
@@ -17,6 +20,9 @@ export interface TicketNoticeDeps {
   logger: Logger;
 }
 
+/** What the person is told: the ticket id, that the case arrived (no id given), or that it was rejected. */
+export type CaseNotice = { kind: 'ticket'; externalId: string } | { kind: 'delivered' } | { kind: 'rejected' };
+
 export class TicketNotice {
   private readonly pending = new Set<Promise<unknown>>();
 
@@ -24,25 +30,36 @@ export class TicketNotice {
 
   /** For `CaseOutboxOptions.onDelivered`: starts the notice and returns at once. */
   readonly onDelivered = (record: CaseRecord, externalId: string | undefined): void => {
-    if (!externalId) return;
-    const job = this.send(record, externalId);
-    this.pending.add(job);
-    void job.finally(() => this.pending.delete(job));
+    this.start(record, externalId ? { kind: 'ticket', externalId } : { kind: 'delivered' });
   };
 
+  /** For `CaseOutboxOptions.onRejected`: starts the notice and returns at once. */
+  readonly onRejected = (record: CaseRecord): void => {
+    this.start(record, { kind: 'rejected' });
+  };
+
+  private start(record: CaseRecord, notice: CaseNotice): void {
+    const job = this.send(record, notice);
+    this.pending.add(job);
+    void job.finally(() => this.pending.delete(job));
+  }
+
   /** Sends the notice now; resolves with what the channel did (never rejects). */
-  async send(record: CaseRecord, externalId: string): Promise<NotifyResult | 'failed'> {
+  async send(record: CaseRecord, notice: CaseNotice): Promise<NotifyResult | 'failed'> {
     const { notifier, store, translator, logger } = this.deps;
-    const log = { case: record.reference, conversation: record.conversationKey };
+    const log = { case: record.reference, conversation: record.conversationKey, notice: notice.kind };
     try {
       // The conversation's language now (the person may have switched since the case was opened).
       const locale = (await store.loadConversation(record.conversationKey))?.locale ?? record.locale;
-      const line = translator.t(locale, 'proactive:ticket', { reference: record.reference, externalId });
+      const line =
+        notice.kind === 'ticket'
+          ? translator.t(locale, 'proactive:ticket', { reference: record.reference, externalId: notice.externalId })
+          : translator.t(locale, notice.kind === 'delivered' ? 'proactive:caseDelivered' : 'proactive:caseRejected', { reference: record.reference });
       const result = await notifier.notify(record.conversationKey, [line], locale);
-      logger.info({ ...log, result }, 'ticket id notice');
+      logger.info({ ...log, result }, 'case notice');
       return result;
     } catch (err) {
-      logger.warn({ ...log, err }, 'ticket id notice could not be sent; the person sees it on their next message');
+      logger.warn({ ...log, err }, 'case notice could not be sent; the person sees the status on their next message');
       return 'failed';
     }
   }

@@ -12,8 +12,11 @@ import { normaliseLocale, type Translator } from '../i18n';
 import type { Logger } from '../log';
 import { ConcurrentTurnError, DuplicateActivityError } from '../storage/errors';
 import type { ConversationState, FunnelEvent, Store, TranscriptEntry, TurnCommit } from '../storage/store';
-import { buildVocabulary, recogniseChoice, recogniseCommand, type Command, type Vocabulary } from './recognizer';
-import type { Inbound, RenderedMessage, TurnResult } from './types';
+import { Recogniser } from '../nlu/recogniser';
+import { clarificationLine, clarificationView, pendingClarification, withClarification, type Clarification } from './clarification';
+import { recogniseCommand, type Command, type Vocabulary } from './recognizer';
+import { cutToReadable, isTooLong, MAX_MESSAGE_CHARS, stripControlCharacters } from './text';
+import type { Inbound, RenderedMessage, TurnOptions, TurnResult } from './types';
 import type { Agents } from '../security/identity';
 
 /** How long a turn waits for a flow's own actor (opening a case) before answering anyway. */
@@ -94,6 +97,8 @@ interface TurnActors {
 
 export class Engine {
   private readonly vocab: Vocabulary;
+  /** Free-text answers: exact paths, then each step's trained model (src/nlu/recogniser.ts). */
+  private readonly recogniser: Recogniser;
   private readonly flows: Map<string, FlowDefinition>;
   private readonly clock: () => Date;
   /** Each flow's machine with its actors provided once (building a machine is costly; see machineFor). */
@@ -103,7 +108,8 @@ export class Engine {
   private readonly live = new Map<string, LiveActor>();
 
   constructor(private readonly opts: EngineOptions) {
-    this.vocab = buildVocabulary(opts.translator.resources);
+    this.recogniser = Recogniser.shared(opts.translator.resources);
+    this.vocab = this.recogniser.vocab;
     this.flows = new Map([opts.flow, ...(opts.flows ?? [])].map((f) => [f.id, f]));
     this.clock = opts.clock ?? (() => new Date());
   }
@@ -112,15 +118,16 @@ export class Engine {
     return `${inbound.channel}:${inbound.conversationId}`;
   }
 
-  async handle(inbound: Inbound): Promise<TurnResult> {
+  async handle(received: Inbound, options: TurnOptions = {}): Promise<TurnResult> {
     const started = performance.now();
+    const inbound = withCleanText(received);
     const key = Engine.conversationKey(inbound);
     let result: TurnResult;
     try {
       result = await this.opts.store.runExclusive(key, async () => {
         for (let attempt = 1; ; attempt++) {
           try {
-            return await this.turnActors.run({}, () => this.turn(key, inbound));
+            return await this.turnActors.run({}, () => this.turn(key, inbound, options));
           } catch (err) {
             if (!(err instanceof ConcurrentTurnError) || attempt >= MAX_TURN_ATTEMPTS) throw err;
             this.opts.logger.info({ conversation: key, attempt }, 'another instance committed a turn of this conversation first; running the turn again');
@@ -142,7 +149,7 @@ export class Engine {
     return result;
   }
 
-  private async turn(key: string, inbound: Inbound): Promise<TurnResult> {
+  private async turn(key: string, inbound: Inbound, options: TurnOptions): Promise<TurnResult> {
     const { store, translator } = this.opts;
     const activityKey = inbound.activityId ? `${inbound.channel}:${inbound.activityId}` : undefined;
     const userKey = `${inbound.channel}:${inbound.user.id}`;
@@ -184,9 +191,16 @@ export class Engine {
     let answered: TurnResult['answered'];
     let stale = false;
     let command: Command | undefined;
+    /** Two likely answers: the step is asked again with just those two (./clarification.ts). */
+    let clarification: Clarification | undefined;
     let userSaid = userText;
 
-    if (inbound.choice) {
+    if (isTooLong(inbound.text)) {
+      // Not read at all (no command, no answer): the person is asked for a shorter message, and the
+      // question stands. The transcript keeps the message cut to what the bot reads.
+      prefix.push({ key: 'common:tooLong', params: { max: new Intl.NumberFormat(locale === 'uk' ? 'uk-UA' : 'en-US').format(MAX_MESSAGE_CHARS) } });
+      userSaid = cutToReadable(userText);
+    } else if (inbound.choice) {
       const id = inbound.choice.id;
       if (id.startsWith('cmd.')) {
         command = id.slice(4) as Command;
@@ -217,7 +231,12 @@ export class Engine {
           }
         }
       }
-      if (!command && !handledByIntent) event = this.interpret(beforeView, userText, inbound, locale);
+      if (!command && !handledByIntent) {
+        const asked = !fresh && record?.flowId === running.flow.id ? pendingClarification(record.snapshot, beforeView.step) : undefined;
+        const understood = this.interpret(running.flow.id, beforeView, userText, inbound, locale, asked);
+        if (understood.type === 'CLARIFY') clarification = { step: beforeView.step, options: understood.options };
+        else event = understood;
+      }
       // A first message that answers nothing ("hi") is a greeting, not a miss.
       if (fresh && event?.type === 'UNRECOGNISED') event = undefined;
     } else if (!fresh) {
@@ -310,13 +329,15 @@ export class Engine {
     }
 
     const view = running.flow.view(snapshot as never);
-    const message = this.render(locale, [...prefix, ...view.lines], view);
+    const message = clarification
+      ? this.render(locale, [...prefix, ...(fresh ? view.lines : []), clarificationLine(translator, locale, clarification.options)], clarificationView(view, clarification.options))
+      : this.render(locale, [...prefix, ...view.lines], view);
     const conversation: ConversationState = {
       key,
       channel: inbound.channel,
       flowId: running.flow.id,
       flowVersion: running.flow.version,
-      snapshot: running.actor.getPersistedSnapshot(),
+      snapshot: withClarification(running.actor.getPersistedSnapshot(), clarification),
       locale,
       parents,
       turn: (record?.turn ?? 0) + 1,
@@ -347,6 +368,7 @@ export class Engine {
           ...(scope.commit.funnel ?? []),
           ...this.funnel(key, inbound, locale, snapshot, { started, entered, answeredStep: beforeView.step, handedOver }, view, event),
         ],
+        ...(options.keepReplies ? { replies: this.keptReplies(options.keepReplies, locale, [message]) } : {}),
       });
     } catch (err) {
       ended?.actor.stop();
@@ -363,7 +385,14 @@ export class Engine {
       outcome: view.outcome,
       answered: event?.type === 'CHOOSE' ? answered : undefined,
       stale,
+      ...(options.keepReplies ? { storedReplies: { turn: conversation.turn } } : {}),
     };
+  }
+
+  /** The replies as the turn's commit keeps them (TurnOptions.keepReplies); a claim runs from the commit. */
+  private keptReplies(keep: NonNullable<TurnOptions['keepReplies']>, locale: Locale, messages: RenderedMessage[]): NonNullable<TurnCommit['replies']> {
+    if (keep.state === 'answered') return { state: 'answered', locale, messages };
+    return { state: 'pending', locale, messages, claimedBy: keep.claim.by, claimedUntil: new Date(this.clock().getTime() + keep.claim.leaseMs).toISOString() };
   }
 
   /** Waits while the flow runs its own actors (states tagged `busy`), bounded by BUSY_WAIT_MS. */
@@ -500,18 +529,28 @@ export class Engine {
     return actor;
   }
 
-  private interpret(view: StepView, text: string, inbound: Inbound, locale: Locale): FlowEvent {
+  /**
+   * What a message means at the step: an attachment, one of the step's options (src/nlu/recogniser.ts:
+   * exact paths first, then the step's trained model), a clarifying question between two options, or
+   * typed text for a step that waits for it.
+   */
+  private interpret(
+    flowId: string,
+    view: StepView,
+    text: string,
+    inbound: Inbound,
+    locale: Locale,
+    clarifying?: readonly string[],
+  ): FlowEvent | { type: 'CLARIFY'; options: [string, string] } {
     if (view.expects === 'attachment' && inbound.attachments?.length) return { type: 'ATTACH', files: inbound.attachments };
     if (view.choices.length && text) {
       const { translator } = this.opts;
-      const options = view.choices.map((c) => ({
-        id: c.id,
-        labels: (['en', 'uk'] as const).map((l) => translator.t(l, c.labelKey, c.params)),
-      }));
       // The person's own language first: a label that exists in both is still found once.
-      if (locale === 'uk') options.forEach((o) => o.labels.reverse());
-      const id = recogniseChoice(this.vocab, text, options);
-      if (id) return { type: 'CHOOSE', choice: id };
+      const languages: Locale[] = locale === 'uk' ? ['uk', 'en'] : ['en', 'uk'];
+      const options = view.choices.map((c) => ({ id: c.id, labels: languages.map((l) => translator.t(l, c.labelKey, c.params)) }));
+      const understood = this.recogniser.recognise({ flow: flowId, step: view.step, locale, text, options, clarifying });
+      if (understood.kind === 'choice') return { type: 'CHOOSE', choice: understood.choice };
+      if (understood.kind === 'clarify' && view.expects === 'choice') return { type: 'CLARIFY', options: understood.options };
     }
     if (view.expects === 'text' && text) return { type: 'TEXT', text };
     return { type: 'UNRECOGNISED', text };
@@ -603,4 +642,15 @@ export class Engine {
       expects: view.expects,
     };
   }
+}
+
+/**
+ * The inbound with control characters stripped from what the person wrote (./text.ts): the channels
+ * strip them at validation, this covers those that read text elsewhere (Webex, the terminal).
+ */
+function withCleanText(inbound: Inbound): Inbound {
+  const text = inbound.text === undefined ? undefined : stripControlCharacters(inbound.text);
+  const name = inbound.user.name === undefined ? undefined : stripControlCharacters(inbound.user.name);
+  if (text === inbound.text && name === inbound.user.name) return inbound;
+  return { ...inbound, ...(text !== undefined ? { text } : {}), user: { ...inbound.user, ...(name !== undefined ? { name } : {}) } };
 }

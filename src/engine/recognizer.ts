@@ -1,6 +1,8 @@
 /**
  * Understanding what people type: button values, option numbers, option labels and synonyms in
- * either language (locales/<lng>/recognizer.json), with small typos forgiven.
+ * either language (locales/<lng>/recognizer.json), with small typos forgiven. Free-text answers to a
+ * step with a trained model go to src/nlu/recogniser.ts first; `recogniseChoice` is the matcher for
+ * steps without one.
  * Not `recognizeChoices` from botbuilder-dialogs: that would tie the engine to the archived SDK,
  * which only src/channels/botframework/ may import, and it has no Ukrainian model anyway.
  *
@@ -16,6 +18,7 @@
 import { distance } from 'fastest-levenshtein';
 import type { Locale } from '../../dialogs/flow';
 import type { Resources } from '../i18n';
+import { normaliseText, optionNumber } from '../nlu/normalise';
 
 export type Command = 'back' | 'restart' | 'help' | 'language' | 'lang_en' | 'lang_uk' | 'support' | 'triage';
 
@@ -31,15 +34,9 @@ const NEGATIONS = new Set([
   "haven't", 'havent', "hasn't", "can't", 'cant', 'cannot', "won't", 'не', 'ні', 'нема', 'немає', 'ніяк',
 ]);
 
-export function normalise(text: string): string {
-  return text
-    .toLowerCase()
-    .normalize('NFC')
-    .replace(/[’ʼ`']/g, "'")
-    .replace(/[^\p{L}\p{N}' ]+/gu, ' ')
-    .replace(/(^|\s)'+|'+(?=\s|$)/g, '$1')
-    .replace(/\s+/g, ' ')
-    .trim();
+/** One spelling of a message (src/nlu/normalise.ts): case, apostrophes, look-alike letters, emoji, punctuation. */
+export function normalise(text: string, locale: Locale = 'en'): string {
+  return normaliseText(text, locale);
 }
 
 export function buildVocabulary(resources: Resources): Vocabulary {
@@ -50,7 +47,7 @@ export function buildVocabulary(resources: Resources): Vocabulary {
       | { choices?: Record<string, string[]>; commands?: Record<string, string[]> }
       | undefined;
     for (const [id, phrases] of Object.entries(rec?.choices ?? {})) {
-      choices.set(id, [...(choices.get(id) ?? []), ...phrases.map(normalise).filter(Boolean)]);
+      choices.set(id, [...(choices.get(id) ?? []), ...phrases.map((p) => normalise(p)).filter(Boolean)]);
     }
     for (const [id, phrases] of Object.entries(rec?.commands ?? {})) {
       // "?" normalises to nothing: kept as is so that a lone question mark still asks for help.
@@ -122,8 +119,6 @@ export function recogniseCommand(vocab: Vocabulary, text: string): Command | und
   return undefined;
 }
 
-const OPTION_NUMBER = /^(?:option|number|варіант|номер)?\s*(\d{1,2})$/;
-
 /**
  * Maps free text to one of `options` (choice ids, in display order), given their translated labels.
  * Returns undefined when nothing matches or two options match equally well.
@@ -133,15 +128,15 @@ export function recogniseChoice(
   text: string,
   options: { id: string; labels: string[] }[],
 ): string | undefined {
-  const n = normalise(text.replace(/№/g, ' номер '));
+  const n = normalise(text);
   if (!n) return undefined;
-  const num = OPTION_NUMBER.exec(n);
-  if (num) return options[Number(num[1]) - 1]?.id;
+  const num = optionNumber(n);
+  if (num !== undefined) return options[num - 1]?.id;
   const words = n.split(' ');
   let best: { id: string; score: number } | undefined;
   let tie = false;
   for (const option of options) {
-    const phrases = [...option.labels.map(normalise), ...(vocab.choices.get(option.id) ?? [])];
+    const phrases = [...option.labels.map((l) => normalise(l)), ...(vocab.choices.get(option.id) ?? [])];
     const s = Math.max(0, ...phrases.map((p) => score(n, words, p)));
     if (s === 0) continue;
     if (!best || s > best.score) {

@@ -79,4 +79,20 @@ export interface TurnResult {
   answered?: { step: string; choiceId: string; label: string };
   /** The press came from an older card; it was not acted on. */
   stale?: boolean;
+  /**
+   * With `TurnOptions.keepReplies`: the replies were committed with the turn, kept under
+   * (conversationKey, turn) until the channel records that it delivered them.
+   */
+  storedReplies?: { turn: number };
+}
+
+/** How a channel asks for a turn beyond its Inbound. */
+export interface TurnOptions {
+  /**
+   * Keep the turn's replies in its commit, so that a crash between the commit and the delivery
+   * loses none (issue 15). `pending`: the channel delivers them after the commit, holding them
+   * for `claim.leaseMs` (after that, a worker on any instance may); `answered`: they go back in
+   * the response to this request and are kept only to answer a re-delivery the same.
+   */
+  keepReplies?: { state: 'pending'; claim: { by: string; leaseMs: number } } | { state: 'answered' };
 }

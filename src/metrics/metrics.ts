@@ -24,6 +24,8 @@ export interface BotMetrics {
   recordCaseDelivery(backend: string, result: CaseDeliveryResult): void;
   /** Where the pending-outbox gauge reads its value at scrape time (the cases module provides it). */
   setPendingOutboxSource(source: () => number | Promise<number>): void;
+  /** Where the oldest-pending-case gauge reads its age in seconds at scrape time (the cases module). */
+  setOldestPendingCaseSource(source: () => number | Promise<number>): void;
   /** The Prometheus text exposition of every metric. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -72,6 +74,15 @@ export function createMetrics(opts: MetricsOptions = {}): BotMetrics {
       this.set(outboxSource ? await outboxSource() : 0);
     },
   });
+  let oldestPendingSource: (() => number | Promise<number>) | undefined;
+  new Gauge({
+    name: `${prefix}case_outbox_oldest_pending_age_seconds`,
+    help: 'Seconds since the oldest case still waiting in the outbox was opened (0 when none waits); it grows while a backend is unreachable.',
+    registers: [registry],
+    async collect() {
+      this.set(oldestPendingSource ? await oldestPendingSource() : 0);
+    },
+  });
 
   return {
     registry,
@@ -85,6 +96,9 @@ export function createMetrics(opts: MetricsOptions = {}): BotMetrics {
     },
     setPendingOutboxSource(source) {
       outboxSource = source;
+    },
+    setOldestPendingCaseSource(source) {
+      oldestPendingSource = source;
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

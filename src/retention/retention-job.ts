@@ -189,6 +189,8 @@ export class RetentionJob {
     // The Bot Framework channel's reference (the person's name and ids) and replies never delivered.
     await trx.deleteFrom('conversation_references').where('conversation_key', 'in', keys).execute();
     await trx.deleteFrom('undelivered_replies').where('conversation_key', 'in', keys).execute();
+    // Replies kept with their turns (what the bot said, cases included).
+    await trx.deleteFrom('bot_replies').where('conversation_key', 'in', keys).execute();
     return Number(entries.numDeletedRows);
   }
 
@@ -285,6 +287,7 @@ interface RetentionDatabase {
   transcript_entries: { conversation_key: string };
   conversation_references: { conversation_key: string };
   undelivered_replies: { conversation_key: string };
+  bot_replies: { conversation_key: string };
   directline_conversations: { id: string; created_at: string };
   directline_activities: { conversation_id: string; seq: number; created_at: string };
   user_locales: { user_key: string; updated_at: string };

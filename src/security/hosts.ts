@@ -5,7 +5,7 @@
  *
  * Allowed: `localhost` and `*.localhost`, any IP literal (rebinding needs a name), the hosts of
  * PUBLIC_URL and WEBEX_PUBLIC_URL, and ALLOWED_HOSTS. Routes that the platforms authenticate
- * themselves (Teams with an app id, signed Webex notifications) and `/healthz` are not checked: their
+ * themselves (Teams with an app id, signed Webex notifications) and `/healthz`, `/readyz` are not checked: their
  * Host is whatever name the platform or load balancer was given, and they grant nothing for being local.
  */
 import { isIP } from 'node:net';

@@ -1,9 +1,10 @@
 /**
  * Per-conversation state of the Bot Framework channel (migration 0007-bot-conversations): the
- * conversation reference a proactive message is sent with, and replies the connector did not take
- * (kept so the conversation's next turn shows them first). Neither belongs to the engine's turn
- * transaction: the reference is written when it is new or has changed, the undelivered replies
- * after a send failed, which is after the turn was committed.
+ * conversation reference a proactive message (and the kept replies worker) is sent with, and
+ * proactive notices the connector did not take (kept so the conversation's next turn shows them
+ * first). Neither belongs to the engine's turn transaction: the reference is written when it is new
+ * or has changed, a notice after its send failed. A turn's own replies are kept with the turn since
+ * migration 0012 (./bot-replies-repository.ts); this table gets them only where that is not used.
  */
 import type { Generated, Kysely } from 'kysely';
 import { z } from 'zod';

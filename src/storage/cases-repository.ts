@@ -39,6 +39,19 @@ export interface CasesDatabase {
   case_counters: CaseCountersTable;
 }
 
+/** A case that has not reached its backend, as operators see it (`npm run cases -- list`). */
+export interface UndeliveredCase {
+  reference: string;
+  backend: string;
+  status: 'pending' | 'failed';
+  attempts: number;
+  nextAttemptAt?: string;
+  lastError?: string;
+  createdAt: string;
+  /** Set while an instance is delivering it right now. */
+  claimedUntil?: string;
+}
+
 /** A case for `commitTurn`: written in the same transaction as the turn that confirmed it. */
 export interface NewCase {
   record: CaseRecord;
@@ -190,6 +203,84 @@ export class CaseRepository {
       .returningAll()
       .execute();
     return rows.map(rowToCase);
+  }
+
+  /**
+   * Extends `workerId`'s live claim to `until` (right before it sends the case); false when the claim
+   * expired or passed to another instance, and the case must not be sent by this worker.
+   */
+  async renewClaim(reference: string, workerId: string, until: Date): Promise<boolean> {
+    const r = await this.db
+      .updateTable('cases')
+      .set({ claimed_until: until.toISOString() })
+      .where('reference', '=', reference)
+      .where('status', '=', 'pending')
+      .where('claimed_by', '=', workerId)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  /** When the oldest case still waiting for delivery was opened; undefined when none waits. */
+  async oldestPendingCreatedAt(): Promise<Date | undefined> {
+    const row = await this.db
+      .selectFrom('cases')
+      .select((eb) => eb.fn.min('created_at').as('oldest'))
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return row?.oldest ? new Date(toIso(row.oldest as Date | string)) : undefined;
+  }
+
+  /**
+   * Cases not delivered (pending and failed), for operators: delivery columns only, no content of
+   * the case (no names, emails or text). Failed first, then pending by next attempt.
+   */
+  async listUndelivered(limit = 1000): Promise<UndeliveredCase[]> {
+    const rows = await this.db
+      .selectFrom('cases')
+      .select(['reference', 'backend', 'status', 'attempts', 'next_attempt_at', 'last_error', 'created_at', 'claimed_until'])
+      .where('status', 'in', ['pending', 'failed'])
+      .orderBy('status')
+      .orderBy('next_attempt_at')
+      .orderBy('reference')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      reference: r.reference,
+      backend: r.backend,
+      status: r.status as 'pending' | 'failed',
+      attempts: Number(r.attempts),
+      nextAttemptAt: r.next_attempt_at ? toIso(r.next_attempt_at) : undefined,
+      lastError: r.last_error ?? undefined,
+      createdAt: toIso(r.created_at),
+      claimedUntil: r.claimed_until ? toIso(r.claimed_until) : undefined,
+    }));
+  }
+
+  /**
+   * Makes cases due at `now` (an operator's retry): a failed case becomes pending again with its
+   * attempts reset (a fresh backoff), a pending one keeps its count and is only brought forward.
+   * A claim in progress is left alone, so a delivery under way is not sent a second time.
+   * Delivered and `manual` cases are never touched. Returns the references made due.
+   */
+  async retry(target: { reference: string } | { allFailed: true }, now: Date): Promise<string[]> {
+    const at = now.toISOString();
+    const failed = await this.db
+      .updateTable('cases')
+      .set({ status: 'pending', attempts: 0, next_attempt_at: at, updated_at: at })
+      .where('status', '=', 'failed')
+      .$if('reference' in target, (q) => q.where('reference', '=', (target as { reference: string }).reference))
+      .returning('reference')
+      .execute();
+    if (!('reference' in target)) return failed.map((r) => r.reference);
+    if (failed.length) return [target.reference];
+    const pending = await this.db
+      .updateTable('cases')
+      .set({ next_attempt_at: at, updated_at: at })
+      .where('status', '=', 'pending')
+      .where('reference', '=', target.reference)
+      .returning('reference')
+      .execute();
+    return pending.map((r) => r.reference);
   }
 
   async markDelivered(reference: string, workerId: string, result: { externalId?: string; at: Date }): Promise<boolean> {

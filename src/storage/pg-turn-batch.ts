@@ -9,8 +9,9 @@
  * activity is already processed (`DuplicateActivityError`) or whose conversation already has its
  * turn or a newer one (`ConcurrentTurnError`: another instance got there first) writes nothing, the
  * others are committed. A statement that fails for any other reason is retried turn by turn, so one
- * bad turn fails alone. When the connection is lost with the statement sent, whether it committed is
- * read back before anything is retried, so no turn is written twice and none is lost silently.
+ * bad turn fails alone; so is a batched load: a failure of one turn never fails another. When the
+ * connection is lost with the statement sent, whether it committed is read back before anything is
+ * retried, so no turn is written twice and none is lost silently.
  *
  * Turns with rows for the turn writers (cases, Webex inbox) run the same statement for themselves
  * inside a transaction (`commitOneInTransaction`), with the writers after it.
@@ -21,6 +22,7 @@ import { ConcurrentTurnError, DuplicateActivityError, StorageUnavailableError, i
 import type { Database } from './schema';
 import type { TurnCommit } from './store';
 import { TickBatch, type Pending } from './tick-batch';
+import { pgTurnRepliesCtes, pgTurnRepliesParams } from './bot-replies-repository';
 import { CONVERSATION_COLUMNS, PG_RECENT_ACTIVITIES_APPEND, conversationUpsert, recentActivityKey } from './turn-sql';
 
 export interface TurnLoadRequest {
@@ -86,6 +88,11 @@ export class PgTurnBatch {
         else p.reject(new Error('the database returned no row for a turn'));
       });
     } catch (err) {
+      if (batch.length > 1 && mayBeOneTurnsFault(err)) {
+        // One turn's bad key fails the statement: each turn again on its own, so it fails alone.
+        await Promise.all(batch.map((p) => this.flushLoads([p])));
+        return;
+      }
       const wrapped = this.opts.wrap('load a turn', err);
       for (const p of batch) p.reject(wrapped);
     }
@@ -98,7 +105,7 @@ export class PgTurnBatch {
       result = rows[0] ?? { saved: [], dup: [] };
     } catch (err) {
       if (isConnectionError(err) && !resolvingLostConnection) return this.afterLostConnection(batch, err);
-      if (batch.length > 1 && !isConnectionError(err)) {
+      if (batch.length > 1 && mayBeOneTurnsFault(err)) {
         // One turn's bad data fails the statement: each turn again on its own, so it fails alone.
         await Promise.all(batch.map((p) => this.flushCommits([p], resolvingLostConnection)));
         return;
@@ -172,6 +179,18 @@ export class PgTurnBatch {
   }
 }
 
+/**
+ * Whether a failed batch statement may have failed for one turn's data (a NUL byte, a value out of
+ * range, a constraint), so its turns are worth running one by one. Not when the connection went, nor
+ * for SQLSTATE classes 53 (insufficient resources) and 57 (a statement timeout, a shutdown): those
+ * fail every turn alike, and running each alone would only add load to a database in trouble.
+ */
+function mayBeOneTurnsFault(err: unknown): boolean {
+  if (isConnectionError(err)) return false;
+  const code = (err as { code?: unknown } | null)?.code;
+  return !(typeof code === 'string' && /^5[37]/.test(code));
+}
+
 function refusal(commit: TurnCommit, result: CommitResult): Error | undefined {
   const key = commit.conversation.key;
   if (result.saved.includes(key)) return undefined;
@@ -217,6 +236,8 @@ function commitParams(requests: CommitRequest[]): unknown[] {
     funnel.map((x) => x.f.kind),
     funnel.map((x) => x.f.step),
     funnel.map((x) => x.f.value ?? null),
+    // $31-$40: the turns' replies, kept until the channel has them (issue 15).
+    ...pgTurnRepliesParams(requests),
   ];
 }
 
@@ -270,7 +291,7 @@ const COMMIT_TURNS_PG = `with input as (
     with ordinality as f(owner, at, conversation_key, channel, locale, mode, kind, step, value, n)
   where f.owner in (select key from saved)
   order by f.n
-)
+), ${pgTurnRepliesCtes(31)}
 select coalesce((select array_agg(key) from saved), '{}') as saved, coalesce((select array_agg(key) from dup), '{}') as dup`;
 
 /** The turns stored exactly as a lost statement sent them. */

@@ -19,6 +19,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { ConcurrentTurnError, DuplicateActivityError } from './errors';
 import type { TurnCommit } from './store';
 import { TickBatch, type Pending } from './tick-batch';
+import { SqliteTurnReplies } from './bot-replies-repository';
 import { CONVERSATION_COLUMNS, conversationUpsert, hasRecentActivity, withRecentActivity } from './turn-sql';
 
 interface CommitRequest {
@@ -35,6 +36,8 @@ export class SqliteGroupCommit {
   /** Multi-row inserts, one prepared statement per row count (a turn has 1-5 rows of each). */
   private readonly insertTranscript: (rows: number) => BetterSqlite3.Statement;
   private readonly insertFunnel: (rows: number) => BetterSqlite3.Statement;
+  /** The turn's replies, kept until the channel has them (issue 15). */
+  private readonly replies: SqliteTurnReplies;
   private readonly writeBatchFast: (batch: Pending<CommitRequest, void>[]) => unknown[];
   private readonly writeOne: (r: CommitRequest) => void;
   private readonly writeBatch: (batch: Pending<CommitRequest, void>[]) => unknown[];
@@ -55,6 +58,7 @@ export class SqliteGroupCommit {
     );
     this.insertTranscript = multiRowInsert(db, 'transcript_entries', ['conversation_key', 'at', 'sender', 'text']);
     this.insertFunnel = multiRowInsert(db, 'funnel_events', ['at', 'conversation_key', 'channel', 'locale', 'mode', 'kind', 'step', 'value']);
+    this.replies = new SqliteTurnReplies(db);
     // Usually no savepoints: `writeRows` refuses a turn before it has written anything that stays.
     // A turn failing for any other reason aborts this and the batch runs again, a savepoint each.
     this.writeBatchFast = db.transaction((batch: Pending<CommitRequest, void>[]) =>
@@ -148,6 +152,7 @@ export class SqliteGroupCommit {
     if (funnel.length) {
       this.insertFunnel(funnel.length).run(funnel.flatMap((f) => [f.at, f.conversationKey, f.channel, f.locale, f.mode, f.kind, f.step, f.value ?? null]));
     }
+    if (commit.replies) this.replies.write(commit);
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Locale } from '../engine/types';
 import type { NewCase } from './cases-repository';
+import type { TurnReplies } from './bot-replies-repository';
 
 export interface ConversationState {
   key: string;
@@ -58,6 +59,11 @@ export interface TurnCommit {
   funnel?: FunnelEvent[];
   /** Support cases confirmed in this turn, with their outbox state (./cases-repository.ts). */
   cases?: NewCase[];
+  /**
+   * The turn's replies, kept until the channel has them (./bot-replies-repository.ts). Written by the
+   * batched commit itself (not a turn writer), so keeping them costs no statement of its own.
+   */
+  replies?: TurnReplies;
 }
 
 export interface TurnLoad {

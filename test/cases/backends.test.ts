@@ -104,7 +104,34 @@ describe('servicenow backend', () => {
   it('records wrong credentials as a permanent failure', async () => {
     const seeded = await seedCase(store);
     expect((await outbox(backend('wrong')).runOnce()).failed).toBe(1);
-    expect((await repo.findByReference(seeded.reference))!.delivery).toMatchObject({ status: 'failed', lastError: 'ServiceNow answered HTTP 401' });
+    expect((await repo.findByReference(seeded.reference))!.delivery).toMatchObject({ status: 'failed', lastError: 'ServiceNow answered HTTP 401: User Not Authenticated' });
+  });
+
+  it('fails a case ServiceNow refuses as invalid, keeping its reason for the operator without the address it quotes', async () => {
+    const refusing = await httpReceiver((req, res) =>
+      req.method === 'GET'
+        ? json(res, 200, { result: [] })
+        : json(res, 400, { error: { message: 'Invalid value new@customer.example for field u_contact_email', detail: null }, status: 'failure' }),
+    );
+    closers.push(() => refusing.stop());
+    const seeded = await seedCase(store);
+    const o = outbox(createServiceNowBackend({ instanceUrl: refusing.url, table: 'sn_customerservice_case', username: 'svc.bot', password: 's3cret' }));
+    expect((await o.runOnce()).failed).toBe(1);
+    expect((await repo.findByReference(seeded.reference))!.delivery).toMatchObject({
+      status: 'failed',
+      lastError: 'ServiceNow answered HTTP 400: Invalid value [email] for field u_contact_email',
+    });
+  });
+
+  it('keeps a case pending when ServiceNow limits the rate, until the time its Retry-After names', async () => {
+    const limiting = await httpReceiver((_req, res) => json(res, 429, { error: { message: 'Too many requests' } }, { 'retry-after': '90' }));
+    closers.push(() => limiting.stop());
+    const seeded = await seedCase(store);
+    const o = outbox(createServiceNowBackend({ instanceUrl: limiting.url, table: 'sn_customerservice_case', username: 'svc.bot', password: 's3cret' }));
+    expect((await o.runOnce()).retrying).toBe(1);
+    const d = (await repo.findByReference(seeded.reference))!.delivery;
+    expect(d).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(Date.parse(d.nextAttemptAt!) - Date.parse(CREATED_AT)).toBe(90_000);
   });
 });
 
@@ -149,5 +176,14 @@ describe('email backend', () => {
     const down = createEmailBackend({ smtpUrl: `smtp://bot:mail-pass@127.0.0.1:${smtp.port}`, to: 'support@partner.example', from: 'bot@partner.example', translator });
     expect((await outbox(down).runOnce()).retrying).toBe(1);
     expect((await repo.findByReference(second.reference))!.delivery).toMatchObject({ status: 'pending', attempts: 1 });
+  });
+
+  it('keeps a case pending on a temporary (4xx) SMTP refusal', async () => {
+    const smtp = await smtpReceiver('bot', 'mail-pass', 451);
+    closers.push(() => smtp.close());
+    const seeded = await seedCase(store);
+    const busy = createEmailBackend({ smtpUrl: `smtp://bot:mail-pass@127.0.0.1:${smtp.port}`, to: 'support@partner.example', from: 'bot@partner.example', translator });
+    expect((await outbox(busy).runOnce()).retrying).toBe(1);
+    expect((await repo.findByReference(seeded.reference))!.delivery).toMatchObject({ status: 'pending', attempts: 1, lastError: 'The SMTP server refused or could not be reached (451)' });
   });
 });

@@ -72,6 +72,8 @@ export interface HttpReceiver {
   readonly url: string;
   readonly port: number;
   readonly requests: Received[];
+  /** Resolves once `count` requests have arrived in all (an event to wait on instead of a sleep). */
+  arrived(count: number): Promise<void>;
   /** Closes the listener (the receiver is "down"); `start()` listens on the same port again. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -81,6 +83,7 @@ type Handler = (req: Received, res: ServerResponse) => void;
 
 export async function httpReceiver(handler: Handler, port = 0): Promise<HttpReceiver> {
   const requests: Received[] = [];
+  const waiting: { count: number; resolve: () => void }[] = [];
   let server: Server | undefined;
   let bound = port;
   const listen = () =>
@@ -91,6 +94,10 @@ export async function httpReceiver(handler: Handler, port = 0): Promise<HttpRece
         req.on('end', () => {
           const received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
           requests.push(received);
+          for (const w of waiting.filter((w) => requests.length >= w.count)) {
+            waiting.splice(waiting.indexOf(w), 1);
+            w.resolve();
+          }
           handler(received, res);
         });
       });
@@ -109,6 +116,10 @@ export async function httpReceiver(handler: Handler, port = 0): Promise<HttpRece
       return bound;
     },
     requests,
+    arrived(count) {
+      if (requests.length >= count) return Promise.resolve();
+      return new Promise<void>((resolve) => waiting.push({ count, resolve }));
+    },
     async stop() {
       const s = server;
       server = undefined;
@@ -120,23 +131,33 @@ export async function httpReceiver(handler: Handler, port = 0): Promise<HttpRece
   };
 }
 
-export function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
+export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  // A request held open until the test released it may have been cut meanwhile (receiver stopped).
+  if (res.destroyed || res.writableEnded) return;
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }
 
-/** A webhook receiver that checks the HMAC signature like a real one would, and de-duplicates by Idempotency-Key. */
-export async function webhookReceiver(secret: string, answer: (req: Received) => number = () => 201, port = 0) {
+/** How the webhook receiver answers one request: a status, or a status with headers (e.g. Retry-After). */
+export type WebhookAnswer = number | { status: number; headers?: Record<string, string> };
+
+/**
+ * A webhook receiver that checks the HMAC signature like a real one would, and de-duplicates by
+ * Idempotency-Key. `answer` may return a promise: the request is held open until it settles.
+ */
+export async function webhookReceiver(secret: string, answer: (req: Received) => WebhookAnswer | Promise<WebhookAnswer> = () => 201, port = 0) {
   const accepted = new Map<string, unknown>();
   const receiver = await httpReceiver((req, res) => {
     const expected = `sha256=${createHmac('sha256', secret).update(req.body).digest('hex')}`;
     const given = String(req.headers['x-signature-256'] ?? '');
     if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected))) return json(res, 401, { error: 'bad signature' });
     const key = String(req.headers['idempotency-key'] ?? '');
-    const status = answer(req);
-    if (status >= 300) return json(res, status, { error: 'no' });
-    if (!accepted.has(key)) accepted.set(key, JSON.parse(req.body));
-    json(res, status, { ticketId: `TCK-${key}` });
+    void Promise.resolve(answer(req)).then((a) => {
+      const { status, headers } = typeof a === 'number' ? { status: a, headers: {} } : a;
+      if (status >= 300) return json(res, status, { error: 'no' }, headers);
+      if (!accepted.has(key)) accepted.set(key, JSON.parse(req.body));
+      json(res, status, { ticketId: `TCK-${key}` }, headers);
+    });
   }, port);
   return { receiver, accepted };
 }

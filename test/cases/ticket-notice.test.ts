@@ -5,7 +5,7 @@
  * without writing again: a post to the Webex room (fake Webex API on loopback), a bot message in
  * the Direct Line stream (read back over HTTP as Web Chat polls it).
  */
-import { describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTranslator } from '../../src/i18n';
 import { createLogger } from '../../src/log';
 import type { SqlStore } from '../../src/storage';
@@ -15,7 +15,12 @@ import { seedCase } from './helpers';
 import { useWebhookApp } from './webhook-app';
 
 const t = createTranslator();
-const env = useWebhookApp('ticket-notice-webhook-secret', 'ticket-notice-');
+/** What the receiver answers in the current test. */
+let answer = 201;
+const env = useWebhookApp('ticket-notice-webhook-secret', 'ticket-notice-', () => answer);
+beforeEach(() => {
+  answer = 201;
+});
 
 describe('the ticket id, told without being asked', () => {
   it('Webex: posted to the room in the conversation language', async () => {
@@ -72,7 +77,30 @@ describe('the ticket id, told without being asked', () => {
       interval: 20,
     });
     await env.close();
-    const notice = logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'ticket id notice');
-    expect(notice).toMatchObject({ case: record.reference, result: 'unreachable' });
+    const notice = logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'case notice');
+    expect(notice).toMatchObject({ case: record.reference, notice: 'ticket', result: 'unreachable' });
+  });
+
+  it('Web Chat: a case the support system rejected is told as rejected, in the conversation\'s current language', async () => {
+    answer = 422;
+    const app = await env.start({ WEBCHAT_ENABLED: 'true' });
+    const { url } = await app.listen(0, '127.0.0.1');
+    const client = new DirectLineTestClient(url);
+    const conversation = await client.startOk();
+    const before = await client.getOk(conversation);
+
+    const record = await seedCase(app.store as SqlStore, { conversationKey: `directline:${conversation.conversationId}`, channel: 'directline', locale: 'uk' });
+
+    // The case was opened in Ukrainian; the conversation is in English now, and that is what counts.
+    const expected = t.t('en', 'proactive:caseRejected', { reference: record.reference });
+    expect(expected).toContain('rejected');
+    await vi.waitFor(
+      async () => {
+        const { activities } = await client.getOk(conversation, before.watermark);
+        expect(activities.map((a) => a.text)).toEqual([expected]);
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    expect((await app.cases!.repository.findByReference(record.reference))!.delivery).toMatchObject({ status: 'failed', lastError: 'The case webhook answered HTTP 422' });
   });
 });

@@ -10,24 +10,24 @@ import { afterEach, beforeEach } from 'vitest';
 import { createApplication, type Application } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger, type Logger } from '../../src/log';
-import { webhookReceiver } from './helpers';
+import { webhookReceiver, type Received, type WebhookAnswer } from './helpers';
 
 /** Where the app posts its cases on the receiver. */
 export const WEBHOOK_PATH = '/hooks/cases';
 
 /**
  * Call at the top of a test file: before each test a temp dir and a webhook receiver checking
- * `secret` are made; after it the app (if started and not closed) is closed, the receiver stopped
+ * `secret` (answering with `answer`, 201 by default) are made; after it the app (if started and not closed) is closed, the receiver stopped
  * and the dir removed.
  */
-export function useWebhookApp(secret: string, dirPrefix: string) {
+export function useWebhookApp(secret: string, dirPrefix: string, answer?: (req: Received) => WebhookAnswer | Promise<WebhookAnswer>) {
   let dir = '';
   let receiver: Awaited<ReturnType<typeof webhookReceiver>> | undefined;
   let app: Application | undefined;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), dirPrefix));
-    receiver = await webhookReceiver(secret);
+    receiver = await webhookReceiver(secret, answer);
   });
   afterEach(async () => {
     await close();

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { CasePayload } from '../schema';
-import { DeliveryError, httpFailure, networkFailure, type CaseBackend, type DeliveryResult } from './types';
+import { DeliveryError, httpFailure, networkFailure, retryAfterMs, type CaseBackend, type DeliveryResult } from './types';
 
 export const CORRELATION_DISPLAY = 'pce-support-bot';
 
@@ -21,6 +21,29 @@ export interface ServiceNowOptions {
 const record = z.looseObject({ sys_id: z.string(), number: z.string().optional() });
 const created = z.object({ result: record });
 const found = z.object({ result: z.array(record) });
+
+const failure = z.object({ error: z.looseObject({ message: z.string() }) });
+
+/**
+ * ServiceNow's own reason for a refusal (`{"error":{"message":"…"}}`, e.g. a data policy or a
+ * validation error), for the operator: one short line, with anything that looks like an email
+ * address masked, since some messages quote the value they refused.
+ */
+function errorMessage(text: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return '';
+  }
+  const r = failure.safeParse(parsed);
+  if (!r.success) return '';
+  const line = r.data.error.message
+    .replace(/[\p{Cc}\s]+/gu, ' ')
+    .replace(/[^\s@]+@[^\s@]+/g, '[email]')
+    .trim();
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
 
 /** The Table API fields: ServiceNow's own names, everything a support engineer needs in `description`. */
 export function serviceNowFields(payload: CasePayload): Record<string, string> {
@@ -55,7 +78,7 @@ export function createServiceNowBackend(opts: ServiceNowOptions): CaseBackend {
     if (res.status >= 300 && res.status < 400) {
       throw new DeliveryError(`ServiceNow answered HTTP ${res.status}, a redirect, which is not followed: check SERVICENOW_INSTANCE_URL and that the instance is awake`, false);
     }
-    if (!res.ok) throw httpFailure('ServiceNow', res.status);
+    if (!res.ok) throw httpFailure('ServiceNow', res.status, errorMessage(text), retryAfterMs(res.headers));
     try {
       return JSON.parse(text);
     } catch (err) {

@@ -7,7 +7,7 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { CasePayload } from '../schema';
-import { DeliveryError, httpFailure, networkFailure, type CaseBackend, type DeliveryResult } from './types';
+import { DeliveryError, httpFailure, networkFailure, retryAfterMs, type CaseBackend, type DeliveryResult } from './types';
 
 export const SIGNATURE_HEADER = 'x-signature-256';
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -59,7 +59,7 @@ export function createWebhookBackend(opts: WebhookOptions): CaseBackend {
       if (res.status >= 300 && res.status < 400) {
         throw new DeliveryError(`The case webhook answered HTTP ${res.status}, a redirect, which is not followed: set CASE_WEBHOOK_URL to the address that takes the case`, false);
       }
-      if (!res.ok) throw httpFailure('The case webhook', res.status);
+      if (!res.ok) throw httpFailure('The case webhook', res.status, '', retryAfterMs(res.headers));
       let json: unknown;
       try {
         json = text ? JSON.parse(text) : {};

@@ -3,12 +3,21 @@
  * activity, and the mapping to a channel-neutral `Inbound`. Nothing here talks to the network.
  */
 import { z } from 'zod';
+import { hasControlCharacter, stripControlCharacters } from '../../engine/text';
 import type { AttachmentRef, Inbound } from '../../engine/types';
 
+/**
+ * An id (of an activity, a conversation, a person): never a control character (issue 15, item 3).
+ * PostgreSQL refuses a NUL outright, so such an activity is answered 400 and nothing of it is kept.
+ */
+const id = (max: number) => z.string().max(max).refine((s) => !hasControlCharacter(s), 'an id holds a control character');
+/** What a person wrote or is called: control characters (but tab and line breaks) are dropped. */
+const written = (max: number) => z.string().max(max).transform(stripControlCharacters);
+
 const account = z.looseObject({
-  id: z.string().min(1).max(512),
-  name: z.string().max(512).optional().nullable(),
-  aadObjectId: z.string().max(128).optional().nullable(),
+  id: id(512).min(1),
+  name: written(512).optional().nullable(),
+  aadObjectId: id(128).optional().nullable(),
 });
 
 const attachment = z.looseObject({
@@ -20,18 +29,24 @@ const attachment = z.looseObject({
 
 /** The fields of an incoming activity the bot relies on; anything else passes through untouched. */
 export const incomingActivity = z.looseObject({
-  type: z.string().min(1).max(64),
-  id: z.string().max(512).optional().nullable(),
+  type: id(64).min(1),
+  id: id(512).optional().nullable(),
   // A channel's name, nothing else: botbuilder skips the signing key's endorsement check for a blank one.
   channelId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/),
   serviceUrl: z.url({ protocol: /^https?$/ }),
-  conversation: z.looseObject({ id: z.string().min(1).max(1024) }),
+  conversation: z.looseObject({
+    id: id(1024).min(1),
+    tenantId: id(128).optional().nullable(),
+    name: written(1024).optional().nullable(),
+  }),
   from: account,
   recipient: account,
-  locale: z.string().max(35).optional().nullable(),
-  text: z.string().max(10_000).optional().nullable(),
+  locale: id(35).optional().nullable(),
+  // No cap here: a message over MAX_MESSAGE_CHARS is answered politely by the engine (issue 15,
+  // item 5); the body limit (MAX_BODY_BYTES) bounds it.
+  text: z.string().transform(stripControlCharacters).optional().nullable(),
   value: z.unknown().optional(),
-  replyToId: z.string().max(512).optional().nullable(),
+  replyToId: id(512).optional().nullable(),
   deliveryMode: z.string().max(32).optional().nullable(),
   attachments: z.array(attachment).max(20).optional().nullable(),
   membersAdded: z.array(account).max(1000).optional().nullable(),
@@ -45,8 +60,8 @@ export type IncomingActivity = z.infer<typeof incomingActivity>;
  * without storing it anywhere.
  */
 export const cardSubmit = z.object({
-  choice: z.string().min(1).max(200),
-  step: z.string().max(200).optional(),
+  choice: id(200).min(1),
+  step: id(200).optional(),
   prompt: z.string().max(4000).optional(),
   label: z.string().max(400).optional(),
 });

@@ -22,11 +22,13 @@ import { normaliseLocale, type Translator } from '../../i18n';
 import type { Logger } from '../../log';
 import type { ServerPlugin } from '../../server';
 import type { BotConversationsRepository } from '../../storage/bot-conversations-repository';
+import type { BotRepliesRepository } from '../../storage/bot-replies-repository';
 import { KeyedMutex } from '../../storage/keyed-mutex';
 import { DEFAULT_ORIGIN, isLoopbackAddress, type RequestOrigin } from '../../security/client';
 import type { ChannelNotifier } from '../notify';
 import { cardSubmit, incomingActivity, toInbound, type IncomingActivity } from './activity';
 import { noteActivity, ReplyDelivery } from './delivery';
+import { ReplyOutbox } from './reply-outbox';
 import { TeamsMemberDirectory, type KnownPerson } from './members';
 import { BotFrameworkNotifier, ConversationReferences } from './proactive';
 import { answeredCard, renderMessages, usesCards, type T } from './render';
@@ -47,6 +49,13 @@ export interface BotFrameworkChannelDeps {
    * the next turn. Without it (an in-memory store) neither is kept.
    */
   botConversations?: BotConversationsRepository;
+  /**
+   * Turns' replies, kept with the turn until the connector took them (issue 15), and the worker that
+   * sends what is left (`replyOutbox`). Without it (an in-memory store) replies are sent once.
+   */
+  botReplies?: BotRepliesRepository;
+  /** Timing of kept replies (REPLY_DELIVERY_*): claim lease, worker poll, first retry delay. */
+  replyDelivery?: { leaseMs?: number; pollMs?: number; retryBaseMs?: number; workerId?: string };
   /** Teams member look-ups for the person's email; default: a directory with its defaults. */
   members?: TeamsMemberDirectory;
   clock?: () => Date;
@@ -67,6 +76,8 @@ export interface BotFrameworkChannel extends ServerPlugin {
   readonly adapter: BotAdapter;
   /** Proactive messages to conversations seen on /api/messages (none without `botConversations`). */
   readonly notifier?: ChannelNotifier;
+  /** Sends kept replies a turn could not send, here or on a process that died (none without `botReplies`); the app starts it. */
+  readonly replyOutbox?: ReplyOutbox;
 }
 
 /** The person as Teams knows them: the email a case needs, the name when the activity had none. */
@@ -154,11 +165,33 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
   const conversations = new KeyedMutex();
   const repository = deps.botConversations;
   const members = deps.members ?? new TeamsMemberDirectory({ logger });
-  const delivery = new ReplyDelivery({ logger, repository, clock: deps.clock });
+  const delivery = new ReplyDelivery({
+    logger,
+    repository,
+    replies: deps.botReplies,
+    render: (channelId, message, locale) => renderMessages(channelId, [message], tFor(locale))[0]!,
+    note: (locale) => noteActivity(translator.t(locale, 'proactive:undeliveredNote'), locale),
+    clock: deps.clock,
+    ...deps.replyDelivery,
+  });
   const references = repository ? new ConversationReferences({ repository, logger, clock: deps.clock }) : undefined;
   const notifier = repository
     ? new BotFrameworkNotifier({ adapter, appId: deps.config.MicrosoftAppId ?? '', repository, conversations, logger, clock: deps.clock })
     : undefined;
+  const replyOutbox =
+    deps.botReplies && repository
+      ? new ReplyOutbox({
+          delivery,
+          replies: deps.botReplies,
+          references: repository,
+          adapter,
+          appId: deps.config.MicrosoftAppId ?? '',
+          conversations,
+          logger,
+          clock: deps.clock,
+          pollMs: deps.replyDelivery?.pollMs,
+        })
+      : undefined;
 
   const tFor =
     (locale: Locale): T =>
@@ -248,12 +281,19 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
         ]);
         inbound = withPerson(received, person);
       }
-      result = await engine.handle(inbound);
+      // The replies are committed with the turn: held by this process (live) or answered in the body.
+      const keepReplies = delivery.keepReplies(live, inbound.activityId !== undefined);
+      result = await engine.handle(inbound, keepReplies ? { keepReplies } : {});
     } finally {
       await typing.stop();
     }
     context.turnState.set(LOCALE_KEY, result.locale);
-    if (result.duplicate) return;
+    if (result.duplicate) {
+      // Handled before: replies the connector has not taken go now, or the body gets the same ones.
+      const activityKey = inbound.activityId ? `${inbound.channel}:${inbound.activityId}` : undefined;
+      await delivery.redelivered(context, key, activityKey, live);
+      return;
+    }
     const t = tFor(result.locale);
     if (usesCards(inbound.channel) && inbound.choice) await retirePressedCard(context, result, t);
     const replies = renderMessages(inbound.channel, result.messages, t);
@@ -261,8 +301,8 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
       if (replies.length) await context.sendActivities(replies);
       return;
     }
-    // Kept replies of earlier turns go first; what the connector does not take now is kept in turn.
-    await delivery.send(context, key, replies, () => noteActivity(translator.t(result.locale, 'proactive:undeliveredNote'), result.locale));
+    // Kept replies of earlier turns go first; what the connector does not take now stays pending.
+    await delivery.afterTurn(context, key, result.storedReplies?.turn, replies, result.locale);
   }
 
   async function handleRequest(req: Request, res: Response): Promise<void> {
@@ -309,6 +349,7 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
     name: 'botframework',
     adapter,
     notifier,
+    replyOutbox,
     register(server: Server) {
       server.post('/api/messages', handleRequest);
     },

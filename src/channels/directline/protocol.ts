@@ -3,6 +3,7 @@
  * speaks, validated at the edge. Only the fields the bot uses are kept from what a browser sends.
  */
 import { z } from 'zod';
+import { cutToReadable, hasControlCharacter, MAX_MESSAGE_CHARS, stripControlCharacters } from '../../engine/text';
 
 export interface ChannelAccount {
   id: string;
@@ -43,34 +44,56 @@ export interface DirectLineActivity {
 }
 
 const shortString = (max: number) => z.string().max(max);
+/** An id, a locale, a name of ours: a control character in it is refused (400; issue 15, item 3). */
+const idString = (max: number) => shortString(max).refine((s) => !hasControlCharacter(s), 'a control character');
+/** What a person wrote or is called: control characters (but tab and line breaks) are dropped. */
+const writtenString = (max: number) => shortString(max).transform(stripControlCharacters);
 
 /**
  * Size caps on what a browser may post. The page's own activities stay far below them: typed text,
  * a card press (`{ choice, step, prompt ≤ 4000 chars, label }`, about 10 KB in Ukrainian), the
- * language switch. Anything larger is answered 413 and not stored (issue 14, item 5).
+ * language switch. Anything larger is answered 413 and not stored (issue 14, item 5), but for a
+ * message's text: a longer text is kept cut to `textChars` (with `…`), and the bot answers that it is
+ * too long (issue 15, item 5).
  */
 export const ACTIVITY_LIMITS = {
-  /** The whole activity as posted (UTF-8 bytes of its JSON): room for the largest text and value together. */
+  /** The whole activity as posted (UTF-8 bytes of its JSON, its text counted as cut): room for the largest text and value together. */
   activityBytes: 64 * 1024,
-  /** The same bound the bot applies to a message's text (src/channels/botframework/activity.ts). */
-  textChars: 10_000,
+  /** The bound the bot reads of a message's text (src/engine/text.ts). */
+  textChars: MAX_MESSAGE_CHARS,
   /** Event names are short identifiers (`webchat/setLanguage`). */
   nameChars: 128,
   /** UTF-8 bytes of the value's JSON: a pressed card's submit data with its longest prompt fits. */
   valueBytes: 16 * 1024,
 } as const;
 
+/** Whether a NUL is in any string (or key) of a parsed JSON value. */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\0');
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (typeof value === 'object' && value !== null) return Object.entries(value).some(([k, v]) => k.includes('\0') || holdsNul(v));
+  return false;
+}
+
 export function jsonBytes(value: unknown): number {
   return value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
 }
 
-/** Which cap a posted activity exceeds, if any; `raw` is the body's text when the server kept it. */
-export function oversizedField(body: unknown, raw?: unknown): 'activity' | 'text' | 'name' | 'value' | undefined {
-  const bytes = typeof raw === 'string' ? Buffer.byteLength(raw, 'utf8') : jsonBytes(body);
+/**
+ * Which cap a posted activity exceeds, if any; `raw` is the body's text when the server kept it. A
+ * text over `textChars` is no reason: it is kept cut (`inboundActivity`), and counts as cut here.
+ */
+export function oversizedField(body: unknown, raw?: unknown): 'activity' | 'name' | 'value' | undefined {
+  const text = typeof body === 'object' && body !== null ? (body as { text?: unknown }).text : undefined;
+  const bytes =
+    typeof text === 'string' && text.length > ACTIVITY_LIMITS.textChars
+      ? jsonBytes({ ...(body as object), text: cutToReadable(text) })
+      : typeof raw === 'string'
+        ? Buffer.byteLength(raw, 'utf8')
+        : jsonBytes(body);
   if (bytes > ACTIVITY_LIMITS.activityBytes) return 'activity';
   if (typeof body !== 'object' || body === null) return undefined;
-  const { text, name, value } = body as { text?: unknown; name?: unknown; value?: unknown };
-  if (typeof text === 'string' && text.length > ACTIVITY_LIMITS.textChars) return 'text';
+  const { name, value } = body as { name?: unknown; value?: unknown };
   if (typeof name === 'string' && name.length > ACTIVITY_LIMITS.nameChars) return 'name';
   if (jsonBytes(value) > ACTIVITY_LIMITS.valueBytes) return 'value';
   return undefined;
@@ -79,32 +102,35 @@ export function oversizedField(body: unknown, raw?: unknown): 'activity' | 'text
 /** Body of `POST /conversations`: Web Chat's client sends `{ user: { id }, locale }`, the page the same. */
 export const startConversationBody = z
   .looseObject({
-    user: z.looseObject({ id: shortString(128).optional(), name: shortString(128).optional() }).optional(),
-    locale: shortString(20).optional(),
+    user: z.looseObject({ id: idString(128).optional(), name: writtenString(128).optional() }).optional(),
+    locale: idString(20).optional(),
   })
   .optional();
 
 /** What a browser may post to `POST /conversations/{id}/activities` (or in the `activity` part of an upload). */
 export const inboundActivity = z.looseObject({
   type: z.enum(['message', 'event', 'typing', 'conversationUpdate', 'invoke']),
-  text: shortString(ACTIVITY_LIMITS.textChars).optional(),
+  // Bounded by the 413 check (the body as a whole), or the upload's size; kept cut to what the bot reads.
+  text: z.string().transform((t) => cutToReadable(stripControlCharacters(t))).optional(),
   textFormat: z.enum(['plain', 'markdown', 'xml']).optional(),
-  locale: shortString(20).optional(),
-  name: shortString(ACTIVITY_LIMITS.nameChars).optional(),
-  // Also here (not only in the 413 check) so the `activity` part of an upload is held to it.
+  locale: idString(20).optional(),
+  name: idString(ACTIVITY_LIMITS.nameChars).optional(),
+  // Also here (not only in the 413 check) so the `activity` part of an upload is held to it. No NUL
+  // anywhere in it: the log keeps it as PostgreSQL jsonb, which cannot hold one.
   value: z
     .unknown()
     .optional()
-    .refine((v) => jsonBytes(v) <= ACTIVITY_LIMITS.valueBytes, 'value is too large'),
-  from: z.looseObject({ id: shortString(128).optional(), name: shortString(128).optional() }).optional(),
+    .refine((v) => jsonBytes(v) <= ACTIVITY_LIMITS.valueBytes, 'value is too large')
+    .refine((v) => !holdsNul(v), 'value holds a NUL character'),
+  from: z.looseObject({ id: idString(128).optional(), name: writtenString(128).optional() }).optional(),
   channelData: z
     .looseObject({
-      clientActivityID: shortString(128).optional(),
-      clientTimestamp: shortString(64).optional(),
+      clientActivityID: idString(128).optional(),
+      clientTimestamp: idString(64).optional(),
     })
     .optional(),
   attachments: z
-    .array(z.looseObject({ contentType: shortString(200).optional(), name: shortString(255).optional() }))
+    .array(z.looseObject({ contentType: idString(200).optional(), name: writtenString(255).optional() }))
     .max(10)
     .optional(),
 });

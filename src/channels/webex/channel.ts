@@ -26,6 +26,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response, Server } from 'restify';
 import { z } from 'zod';
 import { Engine } from '../../engine/engine';
+import { hasControlCharacter } from '../../engine/text';
 import type { Inbound, Locale, TurnResult } from '../../engine/types';
 import type { Translator } from '../../i18n';
 import type { Logger } from '../../log';
@@ -79,18 +80,22 @@ export interface WebexChannelOptions {
   clock?: () => Date;
 }
 
+/** A Webex id: never a control character (issue 15, item 3; PostgreSQL cannot store a NUL), else 400. */
+const webexId = () => z.string().refine((s) => !hasControlCharacter(s), 'an id holds a control character');
+
 const notificationSchema = z.looseObject({
-  id: z.string().optional(),
-  resource: z.string(),
-  event: z.string(),
+  id: webexId().optional(),
+  resource: webexId(),
+  event: webexId(),
   /** Who caused the event (for a membership: who added the bot). */
-  actorId: z.string().optional(),
+  actorId: webexId().optional(),
   data: z.looseObject({
-    id: z.string().min(1),
-    roomId: z.string().optional(),
-    roomType: z.string().optional(),
-    personId: z.string().optional(),
-    messageId: z.string().optional(),
+    id: webexId().min(1),
+    roomId: webexId().optional(),
+    roomType: webexId().optional(),
+    personId: webexId().optional(),
+    personEmail: webexId().optional(),
+    messageId: webexId().optional(),
     /**
      * When the event happened. The notification's own top-level `created` is the webhook's creation
      * date (Webex spreads the webhook into every notification), so it says nothing about the event.
@@ -116,8 +121,8 @@ interface ClaimedJob extends Job {
 
 /** Card inputs: Action.Submit data `{ choice, step }` merged with Input.* values (`text`). */
 const submitInputs = z.looseObject({
-  choice: z.string().min(1).max(200).optional(),
-  step: z.string().min(1).max(200).optional(),
+  choice: webexId().min(1).max(200).optional(),
+  step: webexId().min(1).max(200).optional(),
   text: z.string().max(4000).optional(),
 });
 

@@ -22,6 +22,8 @@ import { migration as funnelWithoutConversationIndex } from './0008-funnel-event
 import { migration as recentActivities } from './0009-recent-activities-in-conversations';
 import { migration as directlineTokenExpiry } from './0010-directline-token-expiry-and-card-keys';
 import { migration as webchatUploadReservations } from './0011-webchat-upload-reservations';
+import { migration as botReplies } from './0012-bot-replies';
+import { migration as storeWriteProbe } from './0013-store-write-probe';
 
 const ordered: [name: string, migration: StoreMigration][] = [
   ['0001-initial', initial],
@@ -35,6 +37,8 @@ const ordered: [name: string, migration: StoreMigration][] = [
   ['0009-recent-activities-in-conversations', recentActivities],
   ['0010-directline-token-expiry-and-card-keys', directlineTokenExpiry],
   ['0011-webchat-upload-reservations', webchatUploadReservations],
+  ['0012-bot-replies', botReplies],
+  ['0013-store-write-probe', storeWriteProbe],
 ];
 
 export type { StoreMigration, StoreDialect, ColumnTypes } from './types';

@@ -1,14 +1,15 @@
 /**
- * A turn is committed before its replies go out, so a reply the connector does not take must not be
- * lost: the connector client retries 5xx with backoff, and what still fails is kept in the store
- * and shown first (after a short note) on the conversation's next turn, also after a restart. The
- * fake connector answers the first N sends with 503.
+ * A turn's replies are committed with it and stay pending until the connector took them: the
+ * connector client retries 5xx with backoff, and what still fails stays pending and is shown first
+ * (after a short note) on the conversation's next turn, also after a restart. The fake connector
+ * answers the first N sends with 503.
  */
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTranslator } from '../../../src/i18n';
 import type { SqlStore } from '../../../src/storage';
 import { BotConversationsRepository } from '../../../src/storage/bot-conversations-repository';
+import { BotRepliesRepository } from '../../../src/storage/bot-replies-repository';
 import { provisioningContactFlow } from '../../../dialogs/provisioning-contact/machine';
 import { createBotFrameworkChannel } from '../../../src/channels/botframework';
 import { loadConfig } from '../../../src/config';
@@ -45,8 +46,9 @@ async function start(): Promise<BotUnderTest> {
   return bot;
 }
 
-function kept(b: BotUnderTest, key: string) {
-  return new BotConversationsRepository(b.application.store as SqlStore).undelivered(key);
+/** Replies of the conversation's turns still pending (not taken by the connector). */
+async function kept(b: BotUnderTest, key: string) {
+  return (await new BotRepliesRepository(b.application.store as SqlStore).ofConversation(key)).filter((r) => r.state === 'pending');
 }
 
 describe('replies that survive a connector outage', () => {
@@ -78,7 +80,7 @@ describe('replies that survive a connector outage', () => {
     expect(connector.postAttempts.filter((a) => a.conversationId === person.conversationId)).toHaveLength(ATTEMPTS_PER_SEND);
     const stored = await kept(bot!, person.key);
     expect(stored).toHaveLength(1);
-    const greeting = stored[0]!.activity;
+    const greeting = stored[0]!.messages[0] as { paragraphs: string[] };
 
     await bot!.close();
     bot = await start();
@@ -87,7 +89,7 @@ describe('replies that survive a connector outage', () => {
 
     expect(next.replies.map((r) => r.text)).toHaveLength(3);
     expect(next.replies[0]!.text).toBe(t.t('uk', 'proactive:undeliveredNote'));
-    expect(next.replies[1]!.raw.attachments).toEqual(greeting.attachments);
+    expect(next.replies[1]!.text).toBe(greeting.paragraphs.join('\n\n'));
     expect(next.replies[2]!.card).toBeDefined();
     expect(await kept(bot, person.key)).toEqual([]);
   });

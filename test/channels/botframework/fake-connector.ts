@@ -13,6 +13,8 @@ export interface SentActivity {
   /** Set when it was sent as a reply (`POST …/activities/{replyToId}`). */
   inReplyTo?: string;
   activity: Record<string, unknown>;
+  /** When the connector took it (Date.now()). */
+  at?: number;
 }
 
 export interface UpdatedActivity {
@@ -35,6 +37,12 @@ export class FakeConnector {
   failStatus = 503;
   /** Every POST that reached the connector, failed ones included (to count the bot's attempts). */
   readonly postAttempts: { conversationId: string; status: number }[] = [];
+  /**
+   * POSTs this says yes to are held unanswered, as by a connector that hangs: listed in `held`, never
+   * recorded as sent, and dropped once the bot closes the connection (a killed process).
+   */
+  hold?: (conversationId: string, activity: Record<string, unknown>) => boolean;
+  readonly held: { conversationId: string; activity: Record<string, unknown>; at: number }[] = [];
   /** Conversation members by user id, as `GET /v3/conversations/{id}/members/{userId}` returns them (Teams: email, userPrincipalName). */
   readonly members = new Map<string, Record<string, unknown>>();
   /** Answer member look-ups with this status instead (e.g. 500, 403). */
@@ -96,6 +104,11 @@ export class FakeConnector {
     const conversationId = decodeURIComponent(match[1]!);
     const activityId = match[2] ? decodeURIComponent(match[2]) : undefined;
     if (req.method === 'POST') {
+      if (this.hold?.(conversationId, body)) {
+        this.held.push({ conversationId, activity: body, at: Date.now() });
+        await new Promise<void>((resolve) => (req.socket.destroyed ? resolve() : req.socket.once('close', () => resolve())));
+        return { status: 503, body: { error: { code: 'ServiceUnavailable', message: 'held until the client went away' } } };
+      }
       if (this.failPosts > 0) {
         this.failPosts -= 1;
         this.postAttempts.push({ conversationId, status: this.failStatus });
@@ -104,7 +117,7 @@ export class FakeConnector {
       this.postAttempts.push({ conversationId, status: 200 });
       await this.beforePost?.(conversationId, body);
       const id = `bot-activity-${this.sent.length + 1}`;
-      this.sent.push({ id, conversationId, ...(activityId ? { inReplyTo: activityId } : {}), activity: body, seq: ++this.seq });
+      this.sent.push({ id, conversationId, ...(activityId ? { inReplyTo: activityId } : {}), activity: body, seq: ++this.seq, at: Date.now() });
       return { status: 200, body: { id } };
     }
     if (req.method === 'PUT' && activityId) {

@@ -1,0 +1,316 @@
+/**
+ * A turn's replies until the channel has them (migration 0012-bot-replies, issue 15). The row is
+ * written by the turn's own commit, in the same batched statement (PostgreSQL) or transaction
+ * (SQLite) as the conversation: `TurnCommit.replies`, through `SqliteTurnReplies` and
+ * `pgTurnRepliesCtes` below. From then on it is the channel's outbox row:
+ *
+ * - `pending`: to be sent. The instance that ran the turn holds a claim on it from the commit
+ *   (`claimed_by`, `claimed_until`) and sends right after; what it could not send gets a retry time,
+ *   and a worker claims what is due on any instance (`dueConversations`, `claimConversation`).
+ * - `sent`: the connector accepted every message of the row (or refused one for good).
+ * - `answered`: the replies went back in the HTTP response (`expectReplies`); kept only so that a
+ *   re-delivery of the activity is answered with the same replies.
+ *
+ * A conversation's pending rows are claimed together, oldest turn first, and on PostgreSQL not at
+ * all while another instance holds a live claim on any of them: replies of one conversation go out
+ * in order. Progress is recorded per message and only while the claim is held, so a claimant whose
+ * lease expired never records over the one that took over. On SQLite one process owns the file
+ * (README), so a claim by another worker id is from a process that died and is not waited for; in the
+ * process the channel's per-conversation lock keeps the sender and the worker apart.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import { sql, type Kysely } from 'kysely';
+import type { Timestamp } from './schema';
+import type { TurnCommit } from './store';
+
+export interface BotRepliesTable {
+  conversation_key: string;
+  turn: number;
+  activity_key: string | null;
+  locale: string;
+  /** JSON text: the channel-neutral messages of the turn (the engine's RenderedMessage[]). */
+  messages: string;
+  state: string;
+  /** Messages of the row the channel has taken (or refused for good), in order. */
+  done: number;
+  attempts: number;
+  next_attempt_at: Timestamp | null;
+  claimed_by: string | null;
+  claimed_until: Timestamp | null;
+  last_error: string | null;
+  created_at: Timestamp;
+}
+
+export interface BotRepliesDatabase {
+  bot_replies: BotRepliesTable;
+}
+
+/** What a turn commits of its replies (`TurnCommit.replies`). */
+export interface TurnReplies {
+  /** `pending`: the channel sends them after the commit. `answered`: they go back in the response. */
+  state: 'pending' | 'answered';
+  locale: string;
+  messages: readonly unknown[];
+  /** pending: the sender that holds them from the commit on, and until when (ISO). */
+  claimedBy?: string;
+  claimedUntil?: string;
+}
+
+export type KeptRepliesState = 'pending' | 'sent' | 'answered';
+
+/** One turn's kept replies. */
+export interface KeptReplies {
+  conversationKey: string;
+  turn: number;
+  /** `${channel}:${activityId}` of the activity the turn answered. */
+  activityKey?: string;
+  locale: string;
+  messages: unknown[];
+  state: KeptRepliesState;
+  /** How many of `messages` the channel has taken. */
+  done: number;
+  attempts: number;
+}
+
+/** The store as this repository needs it (`SqlStore` satisfies it). */
+export interface BotRepliesStoreHandle {
+  readonly kind: 'sqlite' | 'postgres';
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly db: Kysely<any>;
+}
+
+const COLUMNS = ['conversation_key', 'turn', 'activity_key', 'locale', 'messages', 'state', 'done', 'attempts'] as const;
+
+/** The row values a turn's commit writes, in the column order of both dialects' inserts. */
+function rowOf(commit: TurnCommit): [string, number, string | null, string, string, string, string | null, string | null, string | null, string] {
+  const r = commit.replies!;
+  const c = commit.conversation;
+  const pending = r.state === 'pending';
+  return [
+    c.key,
+    c.turn,
+    commit.activityKey ?? null,
+    r.locale,
+    JSON.stringify(r.messages),
+    r.state,
+    pending ? c.updatedAt : null,
+    pending ? (r.claimedBy ?? null) : null,
+    pending ? (r.claimedUntil ?? null) : null,
+    c.updatedAt,
+  ];
+}
+
+const INSERT_COLUMNS = 'conversation_key, turn, activity_key, locale, messages, state, next_attempt_at, claimed_by, claimed_until, created_at';
+/** A row left by a conversation that retention deleted and that started again is replaced, never a conflict that fails the turn. */
+const ON_CONFLICT = `on conflict (conversation_key, turn) do update set activity_key = excluded.activity_key, locale = excluded.locale,
+  messages = excluded.messages, state = excluded.state, done = 0, attempts = 0, next_attempt_at = excluded.next_attempt_at,
+  claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until, last_error = null, created_at = excluded.created_at`;
+
+/**
+ * SQLite: the replies of a turn, written by `SqliteGroupCommit.writeRows` on the transaction it has
+ * open. Two prepared statements: the row, and deleting the conversation's done rows of earlier turns.
+ */
+export class SqliteTurnReplies {
+  private readonly insert: BetterSqlite3.Statement;
+  private readonly prune: BetterSqlite3.Statement;
+
+  constructor(db: BetterSqlite3.Database) {
+    this.insert = db.prepare(`insert into bot_replies (${INSERT_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${ON_CONFLICT}`);
+    this.prune = db.prepare("delete from bot_replies where conversation_key = ? and turn < ? and state <> 'pending'");
+  }
+
+  write(commit: TurnCommit): void {
+    if (!commit.replies) return;
+    this.prune.run(commit.conversation.key, commit.conversation.turn);
+    this.insert.run(...rowOf(commit));
+  }
+}
+
+/**
+ * PostgreSQL: CTEs for the batched turn statement (./pg-turn-batch.ts), after its `saved` CTE, with
+ * the arrays of `pgTurnRepliesParams` as parameters `$first`… (10 of them). Only saved turns write.
+ */
+export function pgTurnRepliesCtes(first: number): string {
+  const p = (i: number) => `$${first + i}`;
+  return `replies as (
+  insert into bot_replies (${INSERT_COLUMNS})
+  select r.key, r.turn, r.activity_key, r.locale, r.messages, r.state, r.next_attempt_at, r.claimed_by, r.claimed_until, r.created_at
+  from unnest(${p(0)}::text[], ${p(1)}::int[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::timestamptz[],
+    ${p(7)}::text[], ${p(8)}::timestamptz[], ${p(9)}::timestamptz[])
+    as r(key, turn, activity_key, locale, messages, state, next_attempt_at, claimed_by, claimed_until, created_at)
+  where r.key in (select key from saved)
+  ${ON_CONFLICT}
+), replies_pruned as (
+  delete from bot_replies b using unnest(${p(0)}::text[], ${p(1)}::int[]) as r(key, turn)
+  where b.conversation_key = r.key and b.turn < r.turn and b.state <> 'pending' and r.key in (select key from saved)
+)`;
+}
+
+/** The parameters of `pgTurnRepliesCtes`: one array per column, one element per turn with replies. */
+export function pgTurnRepliesParams(requests: readonly { commit: TurnCommit }[]): unknown[][] {
+  const rows = requests.filter((r) => r.commit.replies).map((r) => rowOf(r.commit));
+  return Array.from({ length: 10 }, (_, i) => rows.map((row) => row[i]));
+}
+
+function toKept(row: Record<string, unknown>): KeptReplies {
+  let messages: unknown[] = [];
+  try {
+    const parsed: unknown = JSON.parse(String(row.messages));
+    if (Array.isArray(parsed)) messages = parsed;
+  } catch {
+    // An unreadable row has nothing to send: the channel records it as done.
+  }
+  return {
+    conversationKey: String(row.conversation_key),
+    turn: Number(row.turn),
+    ...(row.activity_key ? { activityKey: String(row.activity_key) } : {}),
+    locale: String(row.locale),
+    messages,
+    state: String(row.state) as KeptRepliesState,
+    done: Number(row.done),
+    attempts: Number(row.attempts),
+  };
+}
+
+export class BotRepliesRepository {
+  constructor(private readonly store: BotRepliesStoreHandle) {}
+
+  private get db(): Kysely<BotRepliesDatabase> {
+    return this.store.db as Kysely<BotRepliesDatabase>;
+  }
+
+  /** Another worker's claim counts only on PostgreSQL (see the file's comment). */
+  private get sharedStore(): boolean {
+    return this.store.kind === 'postgres';
+  }
+
+  /** Every kept row of a conversation, oldest turn first (tests, diagnostics). */
+  async ofConversation(conversationKey: string): Promise<KeptReplies[]> {
+    const rows = await this.db.selectFrom('bot_replies').select(COLUMNS).where('conversation_key', '=', conversationKey).orderBy('turn').execute();
+    return rows.map((r) => toKept(r as Record<string, unknown>));
+  }
+
+  /** The kept replies of the turn that answered `activityKey`, if they are still kept. */
+  async forActivity(conversationKey: string, activityKey: string): Promise<KeptReplies[]> {
+    const rows = await this.db
+      .selectFrom('bot_replies')
+      .select(COLUMNS)
+      .where('conversation_key', '=', conversationKey)
+      .where('activity_key', '=', activityKey)
+      .orderBy('turn')
+      .execute();
+    return rows.map((r) => toKept(r as Record<string, unknown>));
+  }
+
+  /**
+   * Conversations with pending replies that are due and not held by a live claim (on SQLite: not by
+   * a live claim of this worker), most overdue first.
+   */
+  async dueConversations(opts: { workerId: string; now: Date; limit: number }): Promise<string[]> {
+    const now = opts.now.toISOString();
+    const rows = await this.db
+      .selectFrom('bot_replies')
+      .select('conversation_key')
+      .where('state', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
+      .where((w) =>
+        w.or([
+          w('claimed_by', 'is', null),
+          w('claimed_until', '<', now),
+          ...(this.sharedStore ? [] : [w('claimed_by', '<>', opts.workerId)]),
+        ]),
+      )
+      .groupBy('conversation_key')
+      .orderBy((eb) => eb.fn.min('next_attempt_at'))
+      .limit(opts.limit)
+      .execute();
+    return rows.map((r) => r.conversation_key);
+  }
+
+  /**
+   * Claims every pending row of the conversation for `workerId` until now + lease, oldest turn first.
+   * PostgreSQL: none at all while another worker holds a live claim on any of them (the rows are
+   * locked first, so two claimants never split a conversation). Returns the claimed rows.
+   */
+  async claimConversation(conversationKey: string, opts: { workerId: string; now: Date; leaseMs: number }): Promise<KeptReplies[]> {
+    const now = opts.now.toISOString();
+    const until = new Date(opts.now.getTime() + opts.leaseMs).toISOString();
+    let rows: Record<string, unknown>[];
+    if (this.sharedStore) {
+      const result = await sql<Record<string, unknown>>`with locked as (
+  select turn, claimed_by, claimed_until from bot_replies where conversation_key = ${conversationKey} and state = 'pending' for update
+), held as (
+  select 1 from locked where claimed_by is not null and claimed_by <> ${opts.workerId} and claimed_until >= ${now}::timestamptz
+)
+update bot_replies b set claimed_by = ${opts.workerId}, claimed_until = ${until}::timestamptz
+from locked l
+where b.conversation_key = ${conversationKey} and b.turn = l.turn and not exists (select 1 from held)
+returning b.conversation_key, b.turn, b.activity_key, b.locale, b.messages, b.state, b.done, b.attempts`.execute(this.db);
+      rows = result.rows;
+    } else {
+      rows = (await this.db
+        .updateTable('bot_replies')
+        .set({ claimed_by: opts.workerId, claimed_until: until })
+        .where('conversation_key', '=', conversationKey)
+        .where('state', '=', 'pending')
+        .returning(COLUMNS)
+        .execute()) as Record<string, unknown>[];
+    }
+    return rows.map(toKept).sort((a, b) => a.turn - b.turn);
+  }
+
+  /**
+   * Records that the channel has taken `done` messages of the row; `finished`: all of them, the row
+   * is sent and its claim ends. Only while `workerId` holds the claim; false when it no longer does.
+   */
+  async markDone(conversationKey: string, turn: number, workerId: string, done: number, finished: boolean): Promise<boolean> {
+    const r = await this.db
+      .updateTable('bot_replies')
+      .set(finished ? { done, state: 'sent', next_attempt_at: null, claimed_by: null, claimed_until: null, last_error: null } : { done })
+      .where('conversation_key', '=', conversationKey)
+      .where('turn', '=', turn)
+      .where('claimed_by', '=', workerId)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  /** Ends the claim on rows that could not be sent now: one more attempt each, due again at `nextAttemptAt`. */
+  async retryLater(conversationKey: string, turns: readonly number[], workerId: string, result: { error: string; nextAttemptAt: Date }): Promise<void> {
+    if (!turns.length) return;
+    await this.db
+      .updateTable('bot_replies')
+      .set((eb) => ({
+        attempts: eb('attempts', '+', 1) as never,
+        next_attempt_at: result.nextAttemptAt.toISOString(),
+        last_error: result.error.slice(0, 500),
+        claimed_by: null,
+        claimed_until: null,
+      }))
+      .where('conversation_key', '=', conversationKey)
+      .where('turn', 'in', [...turns])
+      .where('claimed_by', '=', workerId)
+      .execute();
+  }
+
+  /** Gives up a claim without an attempt (another sender must go first): due again at once. */
+  async release(conversationKey: string, turns: readonly number[], workerId: string, at: Date): Promise<void> {
+    if (!turns.length) return;
+    await this.db
+      .updateTable('bot_replies')
+      .set({ claimed_by: null, claimed_until: null, next_attempt_at: at.toISOString() })
+      .where('conversation_key', '=', conversationKey)
+      .where('turn', 'in', [...turns])
+      .where('claimed_by', '=', workerId)
+      .execute();
+  }
+
+  /** Pending rows (a gauge for operators). */
+  async pendingCount(): Promise<number> {
+    const row = await this.db
+      .selectFrom('bot_replies')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('state', '=', 'pending')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}
