@@ -12,6 +12,7 @@ import type { CaseRepository } from '../storage/cases-repository';
 import { DeliveryError, type CaseBackend, type DeliveryResult } from './backends/types';
 import type { CaseRecord } from './schema';
 import { buildCaseSummary } from './summary';
+import { PollLoop } from '../workers/poll-loop';
 
 export type DeliveryOutcome = 'delivered' | 'retrying' | 'failed';
 
@@ -60,9 +61,7 @@ export class CaseOutbox {
   private readonly clock: () => Date;
   private readonly random: () => number;
   private readonly o: Required<Pick<CaseOutboxOptions, 'pollMs' | 'leaseMs' | 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs' | 'batchSize'>>;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-  private started = false;
+  private readonly loop: PollLoop<PassCounts>;
   private readonly passListeners = new Set<(counts: PassCounts) => void>();
 
   constructor(private readonly opts: CaseOutboxOptions) {
@@ -77,6 +76,17 @@ export class CaseOutbox {
       retryMaxMs: opts.retryMaxMs ?? 3_600_000,
       batchSize: opts.batchSize ?? 10,
     };
+    this.loop = new PollLoop<PassCounts>({
+      name: 'case outbox',
+      pass: () => this.runOnce(),
+      more: (c) => c.delivered + c.retrying + c.failed >= this.o.batchSize,
+      failed: { delivered: 0, retrying: 0, failed: 0 },
+      pollMs: this.o.pollMs,
+      logger: opts.logger,
+      onPass: (c) => {
+        for (const listener of this.passListeners) listener(c);
+      },
+    });
   }
 
   get backendName(): string {
@@ -85,23 +95,18 @@ export class CaseOutbox {
 
   /** Starts polling; the first pass runs at once (a restart resumes pending deliveries). */
   start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.schedule(0);
+    this.loop.start();
   }
 
   /** Stops polling and waits for the pass in progress; claims of unfinished work expire on their own. */
   async stop(): Promise<void> {
-    this.started = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+    await this.loop.stop();
     await this.opts.backend.close?.();
   }
 
   /** Asks for a pass soon (e.g. right after a case was opened) instead of at the next poll. */
   kick(): void {
-    if (this.started && !this.running) this.schedule(0);
+    this.loop.kick();
   }
 
   /**
@@ -137,29 +142,6 @@ export class CaseOutbox {
       if (outcome !== 'superseded') counts[outcome]++;
     }
     return counts;
-  }
-
-  private schedule(ms: number): void {
-    if (!this.started) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      const pass = this.runOnce()
-        .catch((err): PassCounts => {
-          this.opts.logger.warn({ err }, 'case outbox pass failed; will try again');
-          return { delivered: 0, retrying: 0, failed: 0 };
-        })
-        .then((c) => {
-          for (const listener of this.passListeners) listener(c);
-          return c.delivered + c.retrying + c.failed >= this.o.batchSize;
-        });
-      this.running = pass;
-      void pass.then((more) => {
-        this.running = undefined;
-        this.schedule(more ? 0 : this.o.pollMs);
-      });
-    }, ms);
-    this.timer.unref?.();
   }
 
   private async deliver(record: CaseRecord): Promise<DeliveryOutcome | 'superseded'> {

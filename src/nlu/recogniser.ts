@@ -3,10 +3,10 @@
  *   1. an option number ("2", "№2", "варіант 2", "the second one"); after a clarifying question the
  *      numbers are those of its two options;
  *   2. the whole message is an option's label or one of its synonyms (locales/<lng>/recognizer.json);
- *   3. the step's trained model (./classifier.ts, trained at start-up from
- *      locales/<lng>/utterances/<flow>.json and the synonyms) in the language the message is written
- *      in, with confidence bands (./bands.ts): a clear winner, a clarifying question between two,
- *      or nothing;
+ *   3. the step's trained model (./classifier.ts, trained in this process from
+ *      locales/<lng>/utterances/<flow>.json and the synonyms, on first use) in the language the
+ *      message is written in, with confidence bands (./bands.ts): a clear winner, a clarifying
+ *      question between two, or nothing;
  *   4. a step without a model (a flow with no corpus yet) keeps the synonym matcher of
  *      src/engine/recognizer.ts.
  * Everything here is synchronous and in memory: nothing is downloaded, nothing remote.
@@ -75,9 +75,9 @@ export function messageLanguage(text: string, locale: Locale): Locale {
 /**
  * Words that join two answers: "change or check", "yes and no", "і так і ні". Two different options on
  * the two sides are a question back (a step has one answer); the same option on both is just that.
- * Not "не та" ("wrong") nor "не знаю, чи…" ("whether").
+ * Not "не та" ("wrong"), "не знаю, чи…" ("whether") nor "так і не…" ("never").
  */
-const ALTERNATIVE = /(?:^|\s)(?:or|and|(?<!(?:^|\s)(?:знаю|знає|знаєм|впевнений|впевнена|певен|певна|зрозуміло|ясно|уверен)\s)чи|або|или|і|й|(?<!(?:^|\s)не\s)та|и)(?=\s|$)/;
+const ALTERNATIVE = /(?:^|\s)(?:or|and|(?<!(?:^|\s)(?:знаю|знає|знаєм|впевнений|впевнена|певен|певна|зрозуміло|ясно|уверен)\s)чи|або|или|(?<!(?:^|\s)так\s)[ій]|[ій](?!\sне(?=\s|$))|(?<!(?:^|\s)не\s)та|и)(?=\s|$)/;
 
 /** Thanks, please and greetings, which answer nothing when other words do. */
 const COURTESY = /(?:^|\s)(?:thanks|thank you|thx|ty|please|pls|plz|cheers|hi|hello|hey|good (?:morning|afternoon|evening)|дякую|дякуємо|дяк|спасибі|спасибо|спс|будь ласка|плз|привіт|вітаю|добрий день|доброго дня|добрий ранок|доброго ранку|здрастуйте)(?=\s|$)/g;
@@ -151,9 +151,9 @@ export class Recogniser {
   private static readonly trained = new Map<string, Recogniser>();
 
   /**
-   * The recogniser for these locales, trained once per process (every Engine of a process, e.g. in
-   * tests, shares it): the training corpora are read from disk, so the synonyms are the only input
-   * that can differ.
+   * The recogniser for these locales, one per process (every Engine of a process, e.g. in tests,
+   * shares it and its trained models): the training corpora are read from disk, so the synonyms are
+   * the only input that can differ.
    */
   static shared(resources: Resources): Recogniser {
     const key = JSON.stringify(LOCALES.map((l) => resources[l]?.recognizer ?? null));

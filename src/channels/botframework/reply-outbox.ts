@@ -15,6 +15,7 @@ import type { BotRepliesRepository } from '../../storage/bot-replies-repository'
 import type { KeyedMutex } from '../../storage/keyed-mutex';
 import type { ReplyDelivery } from './delivery';
 import type { BotAdapter } from './index';
+import { PollLoop } from '../../workers/poll-loop';
 
 export interface ReplyOutboxOptions {
   delivery: ReplyDelivery;
@@ -37,27 +38,28 @@ export interface ReplyOutboxOptions {
 
 export class ReplyOutbox {
   private readonly clock: () => Date;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-  private started = false;
+  private readonly loop: PollLoop<number>;
 
   constructor(private readonly opts: ReplyOutboxOptions) {
     this.clock = opts.clock ?? (() => new Date());
+    this.loop = new PollLoop({
+      name: 'reply outbox',
+      pass: () => this.runOnce(),
+      more: (n) => n >= (opts.batchSize ?? 20),
+      failed: 0,
+      pollMs: opts.pollMs ?? 5_000,
+      logger: opts.logger,
+    });
   }
 
   /** Starts polling; the first pass runs at once. */
   start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.schedule(0);
+    this.loop.start();
   }
 
   /** Stops polling and waits for the pass in progress; claims of unsent replies expire on their own. */
-  async stop(): Promise<void> {
-    this.started = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One pass: returns how many conversations had replies claimed. */
@@ -69,26 +71,6 @@ export class ReplyOutbox {
       if (await conversations.run(key, () => this.deliver(key))) handled += 1;
     }
     return handled;
-  }
-
-  private schedule(ms: number): void {
-    if (!this.started) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      const pass = this.runOnce()
-        .then((n) => n >= (this.opts.batchSize ?? 20))
-        .catch((err: unknown) => {
-          this.opts.logger.warn({ err }, 'reply outbox pass failed; will try again');
-          return false;
-        });
-      this.running = pass;
-      void pass.then((more) => {
-        this.running = undefined;
-        this.schedule(more ? 0 : (this.opts.pollMs ?? 5_000));
-      });
-    }, ms);
-    this.timer.unref?.();
   }
 
   private async deliver(conversationKey: string): Promise<boolean> {
