@@ -123,7 +123,8 @@ function report(name: string, r: Recogniser, ev: Evaluation, startupMs: number, 
   console.log(`bands: act >= ${r.bands.act}, lead >= ${r.bands.margin}, ask >= ${r.bands.ask}`);
   console.log(`start-up (read the corpora; models train on first use or in the background): ${startupMs.toFixed(1)} ms`);
   console.log(`training every question's model, both languages: ${trainingMs.toFixed(1)} ms`);
-  console.log(`cost per free-text message: ${usPerMessage.toFixed(1)} µs through recognise(), ${usModel.toFixed(1)} µs in the model alone`);
+  if (Number.isNaN(usPerMessage)) console.log('cost per free-text message: asynchronous candidate, measured below');
+  else console.log(`cost per free-text message: ${usPerMessage.toFixed(1)} µs through recognise(), ${usModel.toFixed(1)} µs in the model alone`);
   console.log('\nAccuracy per question (held-out; right = acted on the right option):');
   console.log(`${pad('lang', 5)}${pad('question', 18)}${padl('n', 5)}${padl('right', 9)}${padl('wrong', 7)}${padl('asked', 7)}${padl('none', 6)}`);
   for (const s of [...ev.steps].sort((a, b) => a.locale.localeCompare(b.locale))) {
@@ -194,7 +195,6 @@ async function main(): Promise<void> {
     const sp = async ? { full: NaN, model: NaN } : speed(r, heldout);
     report(kind.name, r, ev, startup, training, sp.full, sp.model);
     console.log(`top-1 accuracy with no bands (the best offered option, always acted on): ${topOne(ev)}`);
-    if (async) console.log('(asynchronous candidate: per-message cost measured separately below)');
     if (async) {
       const t = performance.now();
       const texts = heldout.flatMap((c) => c.examples.map((e) => e.text));
