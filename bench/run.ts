@@ -21,10 +21,14 @@ import { cpuMs, freePort, heapFromMetrics, REPO_ROOT, startNode, timeNpmStart, t
 import { replicateConversations, storedBytes, type SeedTarget } from './lib/seed';
 import { median, round } from './lib/stats';
 import type { ConversationOptions } from './lib/walker';
+import { createTranslator } from '../src/i18n';
+import { loadCorpora } from '../src/nlu/corpus';
+import { measureCost } from '../src/nlu/evaluate';
+import { Recogniser } from '../src/nlu/recogniser';
 
 const HELP = `npm run bench -- [options]
   --quick                  short run (1 round of 3 s, scale 1k/10k, memory 5k conversations)
-  --phases LIST            throughput,scale,memory,startup (default: all)
+  --phases LIST            throughput,nlu,scale,memory,startup (default: all)
   --connections N          concurrent conversations (default 50)
   --rounds N               alternating rounds per target (default 3)
   --seconds S              measured seconds per target and round (default 10)
@@ -78,7 +82,7 @@ const quick = args.quick;
 const num = (v: string | undefined, dflt: number) => (v === undefined ? dflt : Number(v));
 const list = (v: string | undefined, dflt: string) => (v ?? dflt).split(',').map((s) => s.trim()).filter(Boolean);
 const settings = {
-  phases: list(args.phases, 'throughput,scale,memory,startup'),
+  phases: list(args.phases, 'throughput,nlu,scale,memory,startup'),
   connections: num(args.connections, 50),
   rounds: num(args.rounds, quick ? 1 : 3),
   seconds: num(args.seconds, quick ? 3 : 10),
@@ -511,6 +515,32 @@ async function startupPhase(): Promise<void> {
   report.startup = { runs, npmStartMs: Math.round(median(npmTimes)), botProcessMs: Math.round(median(nodeTimes)), allNpmStartMs: npmTimes.map(Math.round), allBotProcessMs: nodeTimes.map(Math.round) };
 }
 
+/**
+ * The free-text recogniser's cost (issue 16): every held-out phrasing of the corpus through
+ * recognise() in this process after training, as microseconds per message and as a share of a turn's
+ * CPU in the throughput phase (the walker presses buttons, which never reach the model).
+ */
+async function nluPhase(): Promise<void> {
+  const resources = createTranslator().resources;
+  const t0 = performance.now();
+  const recogniser = new Recogniser({ resources });
+  const heldout = loadCorpora('heldout');
+  await recogniser.warmUp();
+  const trainMs = performance.now() - t0;
+  const runs = Array.from({ length: quick ? 1 : 3 }, () => measureCost(recogniser, heldout));
+  const usPerMessage = median(runs.map((r) => r.full));
+  const botRow = (report.throughput as { rows?: { target: string; cpuMsPerTurn?: number }[] } | undefined)?.rows?.find((r) => r.target === 'bot-sqlite');
+  const shareOfTurn = botRow?.cpuMsPerTurn ? usPerMessage / (botRow.cpuMsPerTurn * 1000) : undefined;
+  report.nlu = {
+    messages: heldout.reduce((n, c) => n + c.examples.length, 0),
+    trainMs: Math.round(trainMs),
+    usPerMessage: round(usPerMessage, 1),
+    usInModel: round(median(runs.map((r) => r.model)), 1),
+    ...(shareOfTurn !== undefined ? { shareOfTurnCpu: round(shareOfTurn, 3) } : {}),
+  };
+  progress(`nlu: ${usPerMessage.toFixed(1)} µs per free-text message, training ${trainMs.toFixed(0)} ms`);
+}
+
 // --- the table --------------------------------------------------------------------------------------
 function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? String(c) : c)))];
@@ -563,6 +593,16 @@ function render(): string {
       ),
     );
   }
+  const nlu = report.nlu as { messages: number; trainMs: number; usPerMessage: number; usInModel: number; shareOfTurnCpu?: number } | undefined;
+  if (nlu) {
+    out.push('', `Free-text recognition (${nlu.messages} held-out phrasings, in process)`);
+    out.push(
+      table(
+        ['µs per message', 'µs in the model', 'share of a turn’s CPU', 'training, all models'],
+        [[nlu.usPerMessage, nlu.usInModel, nlu.shareOfTurnCpu !== undefined ? `${(nlu.shareOfTurnCpu * 100).toFixed(1)} %` : 'n/a (no throughput phase)', `${nlu.trainMs} ms`]],
+      ),
+    );
+  }
   const st = report.startup as { npmStartMs: number; botProcessMs: number; runs: number } | undefined;
   if (st) {
     out.push('', `Start-up to the first 200 from /healthz (median of ${st.runs})`);
@@ -576,10 +616,10 @@ try {
   connector = await startFakeConnector();
   cleanups.push(() => connector.close());
   if (!settings.keep) cleanups.push(async () => rmSync(work, { recursive: true, force: true }));
-  const phases: Record<string, () => Promise<void>> = { throughput: throughputPhase, scale: scalePhase, memory: memoryPhase, startup: startupPhase };
+  const phases: Record<string, () => Promise<void>> = { throughput: throughputPhase, scale: scalePhase, memory: memoryPhase, startup: startupPhase, nlu: nluPhase };
   for (const name of settings.phases) {
     const phase = phases[name];
-    if (!phase) throw new Error(`unknown phase ${name} (throughput, scale, memory, startup)`);
+    if (!phase) throw new Error(`unknown phase ${name} (throughput, scale, memory, startup, nlu)`);
     await phase();
   }
   report.finishedAt = new Date().toISOString();

@@ -16,7 +16,7 @@ import { DEFAULT_BANDS, type Bands } from '../src/nlu/bands';
 import { agreementKind, neuralKind, tfidfKind, type ClassifierKind, type IntentClassifier } from '../src/nlu/classifier';
 import { nlpjsNluKind, type PreparedClassifier } from '../src/nlu/candidates/nlpjs-nlu';
 import { corpusFlows, distinctPhrasings, loadCorpora, readCorpusFile, type StepCorpus } from '../src/nlu/corpus';
-import { accuracy, checkAmbiguity, evaluate, redecide, summarise, type AmbiguityCase, type Evaluation, type Outcome } from '../src/nlu/evaluate';
+import { accuracy, checkAmbiguity, evaluate, measureCost, redecide, summarise, type AmbiguityCase, type Evaluation, type Outcome } from '../src/nlu/evaluate';
 import { Recogniser } from '../src/nlu/recogniser';
 import { LOCALES } from '../dialogs/flow';
 
@@ -155,23 +155,6 @@ function report(name: string, r: Recogniser, ev: Evaluation, startupMs: number, 
   }
 }
 
-/** Microseconds per message: every held-out phrasing through recognise() (and through the model alone), repeated. */
-function speed(r: Recogniser, corpora: StepCorpus[]): { full: number; model: number } {
-  const cases = corpora.flatMap((c) => {
-    const options = c.options.map((id) => ({ id, labels: [] as string[] }));
-    return c.examples.map((e) => ({ flow: c.flow, step: c.step, locale: c.locale, text: e.text, options }));
-  });
-  for (const c of cases) r.recognise(c); // warm up
-  const rounds = 20;
-  let t = performance.now();
-  for (let i = 0; i < rounds; i++) for (const c of cases) r.recognise(c);
-  const full = ((performance.now() - t) * 1000) / (rounds * cases.length);
-  t = performance.now();
-  for (let i = 0; i < rounds; i++) for (const c of cases) r.rank(c.flow, c.step, c.text, c.locale);
-  const model = ((performance.now() - t) * 1000) / (rounds * cases.length);
-  return { full, model };
-}
-
 async function main(): Promise<void> {
   console.log(corpusSizes());
   const kinds: ClassifierKind[] = args.has('--compare') ? [neuralKind, tfidfKind, agreementKind, nlpjsNluKind(false), nlpjsNluKind(true)] : [neuralKind];
@@ -192,7 +175,7 @@ async function main(): Promise<void> {
       r = Object.assign(Object.create(Object.getPrototypeOf(models)), models, { bands: tuned.bands }) as Recogniser;
     }
     const ev = evaluate(r, heldout, translator);
-    const sp = async ? { full: NaN, model: NaN } : speed(r, heldout);
+    const sp = async ? { full: NaN, model: NaN } : measureCost(r, heldout);
     report(kind.name, r, ev, startup, training, sp.full, sp.model);
     console.log(`top-1 accuracy with no bands (the best offered option, always acted on): ${topOne(ev)}`);
     if (async) {

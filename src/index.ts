@@ -8,6 +8,7 @@ import { createApplication, type Application } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './log';
 import { isLoopbackHostName } from './security/client';
+import { Recogniser } from './nlu/recogniser';
 
 /** Extra time the forced exit grants on top of the shutdown timeout, for storage to close. */
 const FORCE_EXIT_GRACE_MS = 2_000;
@@ -65,6 +66,10 @@ async function main(): Promise<void> {
     },
     'bot listening',
   );
+  // Train the free-text models now, a step per event-loop turn, so the first typed answer does not wait.
+  void Recogniser.shared(application.translator.resources)
+    .warmUp()
+    .catch((err: unknown) => logger.warn({ err }, 'free-text models could not be trained ahead; they train on first use'));
   if (!config.MicrosoftAppId && config.ALLOW_UNAUTHENTICATED_NETWORK) {
     logger.warn(
       { host: config.HOST },

@@ -147,3 +147,20 @@ export function redecide(outcomes: Outcome[], bands: Bands, optionsOf: (o: Outco
     return { ...o, recognition };
   });
 }
+
+/** Microseconds per free-text message: every held-out phrasing through recognise() (and through the model alone), repeated (nlu:eval, bench). */
+export function measureCost(r: Recogniser, corpora: StepCorpus[]): { full: number; model: number } {
+  const cases = corpora.flatMap((c) => {
+    const options = c.options.map((id) => ({ id, labels: [] as string[] }));
+    return c.examples.map((e) => ({ flow: c.flow, step: c.step, locale: c.locale, text: e.text, options }));
+  });
+  for (const c of cases) r.recognise(c); // warm up
+  const rounds = 20;
+  let t = performance.now();
+  for (let i = 0; i < rounds; i++) for (const c of cases) r.recognise(c);
+  const full = ((performance.now() - t) * 1000) / (rounds * cases.length);
+  t = performance.now();
+  for (let i = 0; i < rounds; i++) for (const c of cases) r.rank(c.flow, c.step, c.text, c.locale);
+  const model = ((performance.now() - t) * 1000) / (rounds * cases.length);
+  return { full, model };
+}
