@@ -8,6 +8,7 @@ import { request, createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTranslator } from '../../src/i18n';
 import { FakeConnector } from '../channels/botframework/fake-connector';
 import { startBot, tempDir, type BotUnderTest } from '../channels/botframework/harness';
 
@@ -117,7 +118,7 @@ describe('/api/messages without an app id', () => {
     expect(res.status).toBe(200);
     await expect.poll(() => connector.sentTo('emu-1').length).toBeGreaterThan(0);
     const said = connector.sentTo('emu-1').map((s) => JSON.stringify(s.activity)).join('\n');
-    expect(said).toContain('not on the list');
+    expect(said).toContain(JSON.stringify(createTranslator().t('en', 'agent:notAgent')).slice(1, -1));
   });
 });
 

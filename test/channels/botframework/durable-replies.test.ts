@@ -92,7 +92,7 @@ async function replyCommittedThenStopped(signal: NodeJS.Signals, env: Record<str
   await killAll(signal);
   expect(await answer).toBe('no response');
   connector.hold = undefined;
-  expect(connector.sentTo(person.conversationId)).toEqual([]);
+  expect(connector.messagesTo(person.conversationId)).toEqual([]);
   return { person, activity };
 }
 
@@ -101,9 +101,9 @@ describe('replies kept with their turn, over real bot processes (SQLite)', { tim
     const { person, activity } = await replyCommittedThenStopped('SIGKILL');
 
     const url = await start();
-    await waitFor(() => connector.sentTo(person.conversationId).length > 0, 'the restarted bot to send the kept reply');
+    await waitFor(() => connector.messagesTo(person.conversationId).length > 0, 'the restarted bot to send the kept reply');
     await waitFor(() => keptRows(person.key)[0]?.state === 'sent', 'the reply to be recorded as sent');
-    const [reply] = connector.sentTo(person.conversationId);
+    const [reply] = connector.messagesTo(person.conversationId);
     // Sent as the answer to the activity it belongs to, as the first process would have.
     expect(reply!.inReplyTo).toBe(activity.id);
     expect(reply!.activity.attachments).toBeDefined();
@@ -113,12 +113,12 @@ describe('replies kept with their turn, over real bot processes (SQLite)', { tim
 
     expect(again.status).toBe(200);
     expect(again.replies).toEqual([]);
-    expect(connector.sentTo(person.conversationId)).toHaveLength(1);
+    expect(connector.messagesTo(person.conversationId)).toHaveLength(1);
     expect(storedTurn(person.key)).toBe(1);
     // The conversation goes on as usual: the next answer comes alone, with no note of earlier ones.
     const next = await person.say('help');
     expect(next.replies).toHaveLength(1);
-    expect(connector.sentTo(person.conversationId)).toHaveLength(2);
+    expect(connector.messagesTo(person.conversationId)).toHaveLength(2);
   });
 
   it('a re-delivery after the restart sends the kept reply when the worker could not (connector still down)', async () => {
@@ -128,7 +128,7 @@ describe('replies kept with their turn, over real bot processes (SQLite)', { tim
     connector.failPosts = 4;
     const url = await start({ REPLY_DELIVERY_RETRY_SECONDS: '3600' });
     await waitFor(() => keptRows(person.key)[0]?.attempts === 1, 'the worker to try and fail', 60_000);
-    expect(connector.sentTo(person.conversationId)).toEqual([]);
+    expect(connector.messagesTo(person.conversationId)).toEqual([]);
 
     person.reconnect(url);
     const again = await person.post(activity);
@@ -136,7 +136,7 @@ describe('replies kept with their turn, over real bot processes (SQLite)', { tim
     expect(again.status).toBe(200);
     expect(again.replies).toHaveLength(1);
     expect(again.replies[0]!.card).toBeDefined();
-    expect(connector.sentTo(person.conversationId)).toHaveLength(1);
+    expect(connector.messagesTo(person.conversationId)).toHaveLength(1);
     expect(keptRows(person.key)).toEqual([{ turn: 1, state: 'sent', done: 1, attempts: 1 }]);
   });
 
@@ -145,7 +145,7 @@ describe('replies kept with their turn, over real bot processes (SQLite)', { tim
 
     await start();
     await waitFor(() => keptRows(person.key)[0]?.state === 'sent', 'the restarted bot to send the kept reply');
-    expect(connector.sentTo(person.conversationId)).toHaveLength(1);
+    expect(connector.messagesTo(person.conversationId)).toHaveLength(1);
   });
 
   it('under expectReplies, a re-delivery after a restart is answered with the same replies, and the turn is not run again', async () => {

@@ -81,6 +81,11 @@ export class FakeConnector {
     return this.sent.filter((s) => s.conversationId === conversationId);
   }
 
+  /** Messages only: a slow turn may also show "typing…", which is no reply. */
+  messagesTo(conversationId: string): (SentActivity & { seq: number })[] {
+    return this.sentTo(conversationId).filter((s) => (s.activity as { type?: string }).type === 'message');
+  }
+
   updatesIn(conversationId: string): UpdatedActivity[] {
     return this.updates.filter((u) => u.conversationId === conversationId);
   }
