@@ -14,6 +14,17 @@ export interface Line {
   params?: Record<string, string | number>;
   /** The runtime appends the step's options to this paragraph, numbered (a re-prompt that lists them again). */
   listChoices?: boolean;
+  /**
+   * A remark on the message just handled (a re-prompt, a hint, "nothing to go back to"): shown only
+   * in the turn whose event the flow handled, never again on a turn the flow did not see (small talk,
+   * help, a language switch, a clarifying question).
+   */
+  notice?: boolean;
+  /**
+   * Opens the run or the step (a greeting, an intro): shown when the step is put to the person anew
+   * (a new run, another step, another language), not when the same question is asked again.
+   */
+  opening?: boolean;
 }
 
 /** One option the person can pick; `id` is what buttons carry and what free text is recognised to. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LOCALES, type Locale } from '../dialogs/flow';
 import { everyPath } from './dialogs/provisioning-contact/helpers';
 import { provisioningContactFlow } from '../dialogs/provisioning-contact/machine';
+import { DONT_KNOW } from '../dialogs/support-case/index';
 import { loadResources } from '../src/i18n';
 
 const resources = loadResources();
@@ -71,6 +72,8 @@ describe('locales', () => {
     for (const p of everyPath()) {
       for (const s of [{ state: p.state }, ...p.steps]) provisioningContactFlow.view(s.state).choices.forEach((c) => offered.add(c.id));
     }
+    // The intake's "I don't know" (order number, subscription ID) is typed as often as pressed.
+    offered.add(DONT_KNOW);
     const ids = [...offered].filter((id) => !id.startsWith('cmd.')).sort();
     for (const lng of LOCALES) {
       const rec = resources[lng].recognizer as { choices: Record<string, string[]>; commands: Record<string, string[]> };

@@ -139,8 +139,8 @@ export function agentTriageView(snapshot: { value: unknown; context: AgentTriage
   const lines: Line[] = [];
   const choices: Choice[] = [];
   if ((INTAKE_STEPS as readonly string[]).includes(step)) {
-    if (step === 'customerName' && !c.hint && !c.returned) lines.push({ key: `${NS}intro` });
-    if (c.hint) lines.push({ key: c.hint });
+    if (step === 'customerName' && !c.hint && !c.returned) lines.push({ key: `${NS}intro`, opening: true });
+    if (c.hint) lines.push({ key: c.hint, notice: true });
     lines.push({ key: `${NS}${step}.prompt` });
     if (step === 'customerOrder') choices.push({ id: 'order_unknown', labelKey: `${NS}customerOrder.unknown` });
     return { step, lines, choices, links: [], facts: customerFacts(c), expects: 'text', helpKey: `${NS}${step}.help` };

@@ -39,8 +39,11 @@ export const caseDraft = z.object({
   fixesTried: z.array(z.enum(['spam_check', 'edit_steps', 'cache_cookies', 'other_browser', 'incognito', 'resend'])),
   attachments: z.array(attachmentRef),
   trail: z.array(trailEntry),
-  /** Why the flow handed over: the fixes failed, the person asked, or the bot did not understand. */
-  reason: z.enum(['fixes_failed', 'requested', 'not_understood', 'verification_failed']),
+  /**
+   * Why the flow handed over: the fixes failed, the person asked, the bot did not understand, the
+   * update did not show, or the order line's status was not found (or is one the article does not cover).
+   */
+  reason: z.enum(['fixes_failed', 'requested', 'not_understood', 'verification_failed', 'status_unknown']),
 });
 export type CaseDraft = z.infer<typeof caseDraft>;
 export type TrailEntry = z.infer<typeof trailEntry>;

@@ -143,6 +143,7 @@ const flowSetup = setup({
       return { trail, answers: deriveAnswers(trail) };
     }),
     countMiss: assign({ misses: ({ context }) => context.misses + 1 }),
+    forgetMisses: assign({ misses: 0 }),
     setCaseReason: assign((_, params: { reason: CaseReason }) => ({ caseReason: params.reason })),
     /** The person asked for support: the trail shows where, the reason whether we had understood them. */
     recordSupportRequest: assign(({ context }) => ({
@@ -213,7 +214,8 @@ export const provisioningContactMachine = flowSetup.createMachine({
         target: `.${step}`,
         actions: ['clearNotice' as const, 'undoLastAnswer' as const, 'noteReturned' as const],
       })),
-      { actions: ['noteNothingToUndo' as const, 'noteReturned' as const] },
+      // Nothing to undo; a miss before it is no longer the last thing said (its re-prompt goes).
+      { actions: ['noteNothingToUndo' as const, 'noteReturned' as const, 'forgetMisses' as const] },
     ],
     JUMP: QUESTION_STEPS.map((step) => ({
       guard: { type: 'jumpsTo' as const, params: { step } },
@@ -252,11 +254,12 @@ export const provisioningContactMachine = flowSetup.createMachine({
       answer('closed', 'closedOrder'),
       answer('not_sure', 'lineStatusHelp'),
     ]),
-    // N2, not sure: where the status is shown, then the same question again.
+    // N2, not sure: where the status is shown, then the same question again. A status still not
+    // found, or one the article does not cover, goes to support as that.
     lineStatusHelp: question('lineStatusHelp', [
       answer('awaiting', 'editAccess'),
       answer('closed', 'closedOrder'),
-      answer('cant_find', 'needsCase', { caseReason: 'requested' }),
+      answer('cant_find', 'needsCase', { caseReason: 'status_unknown' }),
     ]),
     // N3 (scenario 1): can the person edit the order in CCW?
     editAccess: question('editAccess', [answer('can_edit', 'ponrCheck'), answer('cannot_edit', 'forwardToOwner')]),
@@ -356,7 +359,7 @@ function questionContent(step: QuestionStep, c: ProvisioningContactContext): Ste
     case 'entry':
       return {
         // Greeted once per run: coming back to the first question asks it again, like any other.
-        lines: [...(c.returned ? [] : [line('entry.greeting')]), line('entry.prompt')],
+        lines: [...(c.returned ? [] : [{ ...line('entry.greeting'), opening: true }]), line('entry.prompt')],
         choices: ['never_arrived', 'change_contact', 'check_change'].map((id) => choice(step, id)),
       };
     case 'spamCheck':
@@ -471,7 +474,7 @@ function finalContent(step: FinalStep, c: ProvisioningContactContext): StepConte
       return { lines: [line('changeConfirmed.text'), line('changeConfirmed.next')], choices: [restartChoice] };
     case 'adminPortal':
       return {
-        lines: [line(a.popupSeen ? 'adminPortal.popup' : 'adminPortal.ponrPassed'), line('adminPortal.signIn', { url: ADMIN_PORTAL_URL })],
+        lines: [line(a.popupSeen ? 'adminPortal.popup' : 'adminPortal.ponrPassed', { url: ADMIN_PORTAL_URL })],
         choices: [restartChoice, supportChoice],
         links: [adminLink],
       };
@@ -508,13 +511,14 @@ export function viewOf(snapshot: { value: unknown; context: ProvisioningContactC
   if (isQuestionStep(step)) {
     const content = questionContent(step, c);
     const prefix: Line[] = [];
-    if (c.notice === 'nothingToUndo') prefix.push(line('common.nothingToUndo'));
+    if (c.notice === 'nothingToUndo') prefix.push({ ...line('common.nothingToUndo'), notice: true });
     const choices = [...content.choices];
     if (c.misses > 0) {
       if (c.misses >= MISSES_BEFORE_SUPPORT_OFFER) choices.push(supportChoice);
       prefix.push({
         ...line(c.misses >= MISSES_BEFORE_SUPPORT_OFFER ? 'common.repromptOfferSupport' : 'common.reprompt', { count: choices.length }),
         listChoices: true,
+        notice: true,
       });
     }
     const agent = c.mode === 'agent';

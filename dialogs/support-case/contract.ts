@@ -11,13 +11,22 @@ export const REQUEST_TYPE = 'Change Provisioning Contact Email' as const;
 /** The article's manual path: Support Case Manager. */
 export const SUPPORT_PORTAL_URL = 'https://www.cisco.com/go/cs';
 
+/** The fields a person may not have at hand: the case records them as not known. */
+export const UNKNOWABLE_FIELDS = ['orderNumber', 'subscriptionId'] as const;
+export const unknowableField = z.enum(UNKNOWABLE_FIELDS);
+export type UnknowableField = z.infer<typeof unknowableField>;
+
+/** What the intake collects: the hand-over's draft plus the fields the person said they do not know. */
+export const intakeDraft = caseDraft.extend({ unknownFields: z.array(unknowableField).optional() });
+export type IntakeDraft = z.infer<typeof intakeDraft>;
+
 /** `FlowOutput.next.input` of a hand-off to the intake. */
 export interface SupportCaseInput {
   flowInput: FlowInput;
   draft: Partial<CaseDraft>;
 }
 
-export const openCaseInput = z.object({ draft: caseDraft });
+export const openCaseInput = z.object({ draft: intakeDraft });
 export type OpenCaseInput = z.infer<typeof openCaseInput>;
 
 /**
@@ -40,5 +49,7 @@ export const caseStatusOutput = z.object({
   reference: z.string(),
   status: deliveryStatus,
   externalId: z.string().optional(),
+  /** Pending after an unsuccessful attempt: the support system is away, the case waits for it. */
+  retrying: z.boolean().optional(),
 });
 export type CaseStatusOutput = z.infer<typeof caseStatusOutput>;

@@ -5,11 +5,11 @@
 import type { SnapshotFrom } from 'xstate';
 import type { Choice, Fact, FlowDefinition, Line, Link, StepView } from '../flow';
 import { SUPPORT_CASE_FLOW_ID, SUPPORT_PORTAL_URL } from './contract';
-import { supportCaseMachine, TEXT_FIELDS, type SupportCaseContext, type TextField } from './machine';
+import { DONT_KNOW, isNotKnown, isUnknowable, supportCaseMachine, TEXT_FIELDS, type SupportCaseContext, type TextField } from './machine';
 
 export * from './contract';
 export { readEmail, readOrderNumber, readSubscriptionId, ORDER_DIGITS } from './fields';
-export { supportCaseMachine, type SupportCaseContext } from './machine';
+export { DONT_KNOW, supportCaseMachine, type SupportCaseContext } from './machine';
 
 const NS = 'support-case:';
 
@@ -22,7 +22,9 @@ const FIELD_VALUE: Record<TextField, (c: SupportCaseContext) => string | undefin
 
 function summaryFacts(c: SupportCaseContext): Fact[] {
   const d = c.draft;
-  const facts: Fact[] = TEXT_FIELDS.map((f) => ({ labelKey: `${NS}field.${f}`, value: FIELD_VALUE[f](c) ?? '' }));
+  const facts: Fact[] = TEXT_FIELDS.map((f) =>
+    isNotKnown(d, f) ? { labelKey: `${NS}field.${f}`, valueKey: `${NS}value.notKnown` } : { labelKey: `${NS}field.${f}`, value: FIELD_VALUE[f](c) ?? '' },
+  );
   facts.push({
     labelKey: `${NS}field.attachments`,
     ...(d.attachments.length ? { value: d.attachments.map((a) => a.name).join(', ') } : { valueKey: `${NS}value.none` }),
@@ -37,6 +39,23 @@ function summaryFacts(c: SupportCaseContext): Fact[] {
   return facts;
 }
 
+/**
+ * The paragraph that opens the intake. Handed over from the guide, the person hears why a case is
+ * needed and what to have at hand; an agent has just read the case notes, so a plain intro does.
+ */
+function introLine(c: SupportCaseContext): Line {
+  return c.mode === 'agent' ? { key: `${NS}intro` } : { key: `${NS}handoff.${c.draft.reason}` };
+}
+
+/** The short answer to a message after the case was opened: reference, where it stands, what next. */
+function followUpLines(c: SupportCaseContext, reference: string): Line[] {
+  if (c.statusUnavailable || !c.status) return [{ key: `${NS}followUp.unavailable`, params: { reference } }];
+  const { status, externalId, retrying } = c.status;
+  if (status === 'delivered' && externalId) return [{ key: `${NS}followUp.deliveredWithTicket`, params: { reference, externalId } }];
+  if (status === 'pending' && retrying) return [{ key: `${NS}followUp.retrying`, params: { reference } }];
+  return [{ key: `${NS}followUp.${status}`, params: { reference } }];
+}
+
 function view(snapshot: SnapshotFrom<typeof supportCaseMachine>): StepView {
   const c = snapshot.context;
   const step = typeof snapshot.value === 'string' ? snapshot.value : Object.keys(snapshot.value)[0]!;
@@ -46,11 +65,12 @@ function view(snapshot: SnapshotFrom<typeof supportCaseMachine>): StepView {
   let facts: Fact[] = [];
   let expects: StepView['expects'] = 'choice';
   let outcome: StepView['outcome'];
-  if (c.hint) lines.push({ key: c.hint });
+  // A hint answers the message just handled (dialogs/flow.ts `Line.notice`): never shown twice.
+  if (c.hint) lines.push({ key: c.hint, notice: true });
 
   if ((TEXT_FIELDS as readonly string[]).includes(step)) {
     const field = step as TextField;
-    if (c.history.length === 0 && !c.hint && !c.returned) lines.push({ key: `${NS}intro` });
+    if (c.history.length === 0 && !c.hint && !c.returned) lines.push({ ...introLine(c), opening: true });
     lines.push({ key: `${NS}${field}.prompt`, params: field === 'newEmail' ? { current: c.draft.currentContactEmail ?? '' } : undefined });
     expects = 'text';
     if (c.editing) {
@@ -58,8 +78,9 @@ function view(snapshot: SnapshotFrom<typeof supportCaseMachine>): StepView {
       if (current) lines.push({ key: `${NS}editing`, params: { value: current } });
       choices.push({ id: 'keep', labelKey: `${NS}keep` });
     }
+    if (isUnknowable(field)) choices.push({ id: DONT_KNOW, labelKey: `${NS}dontKnow` });
   } else if (step === 'attachments') {
-    if (c.history.length === 0 && !c.hint && !c.editing && !c.returned) lines.push({ key: `${NS}intro` });
+    if (c.history.length === 0 && !c.hint && !c.editing && !c.returned) lines.push({ ...introLine(c), opening: true });
     const names = c.draft.attachments.map((a) => a.name).join(', ');
     lines.push(names ? { key: `${NS}attachments.received`, params: { count: c.draft.attachments.length, names } } : { key: `${NS}attachments.prompt` });
     expects = 'attachment';
@@ -92,10 +113,32 @@ function view(snapshot: SnapshotFrom<typeof supportCaseMachine>): StepView {
     }
     if (c.statusUnavailable) lines.push({ key: `${NS}opened.statusUnavailable` });
     if (status !== 'manual') choices.push({ id: 'refresh_status', labelKey: `${NS}opened.refresh` });
+  } else if (step === 'followUp') {
+    const opened = c.opened!;
+    outcome = 'case_opened';
+    lines.push(...followUpLines(c, opened.reference));
+    if ((c.status?.status ?? (opened.delivery === 'manual' ? 'manual' : 'pending')) === 'manual') {
+      if (opened.summary) choices.push({ id: 'show_summary', labelKey: `${NS}followUp.showSummary` });
+      links.push({ labelKey: `${NS}opened.portal`, url: SUPPORT_PORTAL_URL });
+    } else {
+      choices.push({ id: 'refresh_status', labelKey: `${NS}opened.refresh` });
+    }
   } else {
     lines.push({ key: `${NS}cancelled.text` });
   }
   return { step, lines, choices, links, facts, expects, helpKey: `${NS}help.${step}`, outcome };
+}
+
+/**
+ * The reference of the case a stored intake is answering about (it was opened there and the
+ * conversation is still at it), so "status of PCE-…" is left to the intake's own short answer.
+ */
+export function caseAnsweredBy(flowId: string, snapshot: unknown): string | undefined {
+  if (flowId !== SUPPORT_CASE_FLOW_ID) return undefined;
+  const s = snapshot as { value?: unknown; context?: { opened?: { reference?: unknown } } } | null | undefined;
+  if (s?.value !== 'opened' && s?.value !== 'followUp') return undefined;
+  const reference = s.context?.opened?.reference;
+  return typeof reference === 'string' ? reference : undefined;
 }
 
 export const supportCaseFlow: FlowDefinition<typeof supportCaseMachine> = {

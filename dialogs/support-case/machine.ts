@@ -5,9 +5,12 @@
  */
 import { and, assign, fromPromise, setup } from 'xstate';
 import type { FlowEvent, FlowInput } from '../flow';
-import { attachmentRef, type CaseDraft } from '../provisioning-contact/case-draft';
+import { attachmentRef } from '../provisioning-contact/case-draft';
 import {
   REQUEST_TYPE,
+  UNKNOWABLE_FIELDS,
+  type IntakeDraft,
+  type UnknowableField,
   type CaseStatusInput,
   type CaseStatusOutput,
   type OpenCaseInput,
@@ -19,6 +22,8 @@ import { readEmail, readOrderNumber, readSubscriptionId, type FieldResult } from
 /** The typed fields, in the order they are asked. */
 export const TEXT_FIELDS = ['orderNumber', 'subscriptionId', 'currentEmail', 'newEmail'] as const;
 export type TextField = (typeof TEXT_FIELDS)[number];
+/** The choice offered at the fields a person may not know (and what "не знаю", "idk" are read as). */
+export const DONT_KNOW = 'dont_know';
 /** Steps a person can be asked in (BACK returns to one of them). */
 export const QUESTION_STEPS = [...TEXT_FIELDS, 'attachments', 'summary'] as const;
 export type QuestionStep = (typeof QUESTION_STEPS)[number];
@@ -30,8 +35,17 @@ const DRAFT_KEY: Record<TextField, 'orderNumber' | 'subscriptionId' | 'currentCo
   newEmail: 'newContactEmail',
 };
 
+export function isUnknowable(field: string): field is UnknowableField {
+  return (UNKNOWABLE_FIELDS as readonly string[]).includes(field);
+}
+
+/** Did the person say they do not know this field? (Snapshots from before this was asked have no list.) */
+export function isNotKnown(draft: IntakeDraft, field: string): boolean {
+  return isUnknowable(field) && (draft.unknownFields ?? []).includes(field);
+}
+
 export interface SupportCaseContext {
-  draft: CaseDraft;
+  draft: IntakeDraft;
   /** Steps to return to on BACK, most recent last. Empty on the first question: BACK cancels. */
   history: QuestionStep[];
   /** The current question was reached from the summary ("Edit"): an answer returns there. */
@@ -47,7 +61,7 @@ export interface SupportCaseContext {
   mode: 'self' | 'agent';
 }
 
-function initialDraft(input: SupportCaseInput): CaseDraft {
+function initialDraft(input: SupportCaseInput): IntakeDraft {
   const { flowInput, draft } = input;
   return {
     requestType: REQUEST_TYPE,
@@ -70,7 +84,7 @@ function initialDraft(input: SupportCaseInput): CaseDraft {
   };
 }
 
-export function readField(field: TextField, text: string, draft: CaseDraft): FieldResult {
+export function readField(field: TextField, text: string, draft: IntakeDraft): FieldResult {
   switch (field) {
     case 'orderNumber':
       return readOrderNumber(text);
@@ -112,7 +126,7 @@ export const supportCaseMachine = setup({
     historyTop: ({ context }, p: StepParams) => context.history[context.history.length - 1] === p.step,
     historyEmpty: ({ context }) => context.history.length === 0,
     chose: ({ event }, p: { choice: string }) => event.type === 'CHOOSE' && event.choice === p.choice,
-    missing: ({ context }, p: FieldParams) => !context.draft[DRAFT_KEY[p.field]],
+    missing: ({ context }, p: FieldParams) => !context.draft[DRAFT_KEY[p.field]] && !isNotKnown(context.draft, p.field),
     attachmentsNotAsked: ({ context }) => !context.attachmentsAsked,
     hasAttachments: ({ context }) => context.draft.attachments.length > 0,
     validFiles: ({ event }) =>
@@ -127,7 +141,22 @@ export const supportCaseMachine = setup({
         draft: {
           ...context.draft,
           [DRAFT_KEY[p.field]]: result.value,
+          ...(isNotKnown(context.draft, p.field) ? { unknownFields: context.draft.unknownFields!.filter((f) => f !== p.field) } : {}),
           trail: [...context.draft.trail, { step: `case.${p.field}`, text: result.value }],
+        },
+      };
+    }),
+    /** "Не знаю": the field is recorded as not known, and the next step says where it can be found. */
+    storeUnknown: assign(({ context }, p: FieldParams) => {
+      if (!isUnknowable(p.field)) return {};
+      const field = p.field;
+      return {
+        hint: `support-case:${field}.notedUnknown`,
+        draft: {
+          ...context.draft,
+          [DRAFT_KEY[field]]: undefined,
+          unknownFields: [...(context.draft.unknownFields ?? []).filter((f) => f !== field), field],
+          trail: [...context.draft.trail, { step: `case.${field}`, choice: DONT_KNOW }],
         },
       };
     }),
@@ -174,8 +203,9 @@ export const supportCaseMachine = setup({
     rememberStatus: assign(({ event }) => ({
       status: (event as unknown as { output: CaseStatusOutput }).output,
       statusUnavailable: false,
+      hint: undefined,
     })),
-    statusUnavailable: assign({ statusUnavailable: true }),
+    statusUnavailable: assign({ statusUnavailable: true, hint: undefined }),
   },
 }).createMachine({
   id: 'supportCase',
@@ -216,7 +246,23 @@ export const supportCaseMachine = setup({
               },
               { actions: { type: 'hintField', params: { field } } },
             ],
-            CHOOSE: [{ guard: { type: 'chose', params: { choice: 'keep' } }, target: '#supportCase.summary', actions: 'finishEditing' }],
+            CHOOSE: [
+              { guard: { type: 'chose', params: { choice: 'keep' } }, target: '#supportCase.summary', actions: 'finishEditing' },
+              ...(isUnknowable(field)
+                ? [
+                    {
+                      guard: and(['editing', { type: 'chose', params: { choice: DONT_KNOW } }]),
+                      target: '#supportCase.summary',
+                      actions: ['finishEditing' as const, { type: 'storeUnknown' as const, params: { field } }],
+                    },
+                    {
+                      guard: { type: 'chose' as const, params: { choice: DONT_KNOW } },
+                      target: '#supportCase.route',
+                      actions: [{ type: 'push' as const, params: { step: field } }, { type: 'storeUnknown' as const, params: { field } }],
+                    },
+                  ]
+                : []),
+            ],
             UNRECOGNISED: { actions: { type: 'hint', params: { key: 'support-case:expectsText' } } },
             ATTACH: { actions: { type: 'hint', params: { key: 'support-case:expectsText' } } },
           },
@@ -276,10 +322,14 @@ export const supportCaseMachine = setup({
         BACK: 'summary',
       },
     },
-    /** The case exists. Any further message looks its delivery up again (the external ticket id). */
+    /**
+     * The case exists: the reference and, with no backend, the summary to paste, shown once. Any
+     * further message looks its delivery up again and gets the short answer (followUp).
+     */
     opened: {
       on: {
-        BACK: { actions: [] },
+        BACK: 'checking',
+        SUPPORT: 'checking',
         CHOOSE: 'checking',
         UNRECOGNISED: 'checking',
         TEXT: 'checking',
@@ -291,8 +341,18 @@ export const supportCaseMachine = setup({
       invoke: {
         src: 'caseStatus',
         input: ({ context }) => ({ reference: context.opened?.reference ?? '' }),
-        onDone: { target: 'opened', actions: 'rememberStatus' },
-        onError: { target: 'opened', actions: 'statusUnavailable' },
+        onDone: { target: 'followUp', actions: 'rememberStatus' },
+        onError: { target: 'followUp', actions: 'statusUnavailable' },
+      },
+    },
+    /** Later messages: the reference, where the case stands and what happens next, in a few lines. */
+    followUp: {
+      on: {
+        BACK: 'checking',
+        SUPPORT: 'checking',
+        CHOOSE: [{ guard: { type: 'chose', params: { choice: 'show_summary' } }, target: 'opened' }, { target: 'checking' }],
+        UNRECOGNISED: 'checking',
+        TEXT: 'checking',
       },
     },
     cancelled: { type: 'final' },

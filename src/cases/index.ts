@@ -79,7 +79,7 @@ export function createCases(deps: CasesDeps) {
     flow: supportCaseFlow,
     /** For EngineOptions.actors (merge with other areas' actors if there are any). */
     actors: (scope: TurnScope) => actors(scope),
-    intent: createCaseStatusIntent({ repository, agents }),
+    intent: createCaseStatusIntent({ repository, agents, conversations: store }),
     /** For the pending-outbox gauge. */
     pendingCount: () => repository.countByStatus('pending'),
     /** For the oldest-pending-case gauge: seconds since the oldest case still waiting was opened (0 if none). */

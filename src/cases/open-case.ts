@@ -50,7 +50,7 @@ export function dedupeKey(conversationKey: string, c: Pick<CaseRecord, 'orderNum
   const canonical = JSON.stringify([
     conversationKey,
     c.orderNumber,
-    c.subscriptionId.toLowerCase(),
+    c.subscriptionId?.toLowerCase(),
     c.currentContactEmail.toLowerCase(),
     c.newContactEmail.toLowerCase(),
     c.attachments.map((a) => a.url),
@@ -76,11 +76,15 @@ export function caseActors(deps: CaseRuntimeDeps) {
   return (scope: TurnScope) => ({
     openCase: fromPromise<OpenCaseOutput, unknown>(async ({ input }) => {
       const { draft } = openCaseInput.parse(input);
-      const missing = (['orderNumber', 'subscriptionId', 'currentContactEmail', 'newContactEmail'] as const).filter((k) => !draft[k]);
+      // The order number and the subscription id may be "not known"; the addresses are the change itself.
+      const unknownFields = (draft.unknownFields ?? []).filter((k) => !draft[k]);
+      const missing = (['orderNumber', 'subscriptionId', 'currentContactEmail', 'newContactEmail'] as const).filter(
+        (k) => !draft[k] && !(unknownFields as string[]).includes(k),
+      );
       if (missing.length) throw new CaseIncompleteError(missing);
       const fields = {
-        orderNumber: draft.orderNumber!,
-        subscriptionId: draft.subscriptionId!,
+        orderNumber: draft.orderNumber,
+        subscriptionId: draft.subscriptionId,
         currentContactEmail: draft.currentContactEmail!,
         newContactEmail: draft.newContactEmail!,
         attachments: draft.attachments,
@@ -108,6 +112,7 @@ export function caseActors(deps: CaseRuntimeDeps) {
         },
         customer: draft.customer,
         ...fields,
+        ...(unknownFields.length ? { unknownFields } : {}),
         orderLineStatus: draft.orderLineStatus,
         canEditInCcw: draft.canEditInCcw,
         ponrPassed: draft.ponrPassed,
@@ -132,7 +137,8 @@ export function caseActors(deps: CaseRuntimeDeps) {
       const { reference } = caseStatusInput.parse(input);
       const record = await deps.repository.findByReference(reference);
       if (!record || !canSee(record, scope.inbound, deps.agents)) throw new CaseNotVisibleError(reference);
-      return { reference, status: record.delivery.status, externalId: record.delivery.externalId };
+      const { status, externalId, attempts } = record.delivery;
+      return { reference, status, externalId, ...(status === 'pending' && attempts > 0 ? { retrying: true } : {}) };
     }),
   });
 }

@@ -3,7 +3,7 @@
  * answers read. Emails live here (a case needs them) and never in logs.
  */
 import { z } from 'zod';
-import { deliveryStatus, REQUEST_TYPE } from '../../dialogs/support-case/contract';
+import { deliveryStatus, REQUEST_TYPE, unknowableField } from '../../dialogs/support-case/contract';
 import { attachmentRef, caseDraft, trailEntry } from '../../dialogs/provisioning-contact/case-draft';
 
 export const CASE_BACKENDS = ['local', 'webhook', 'servicenow', 'email'] as const;
@@ -46,8 +46,11 @@ export const caseRecord = z.object({
     email: z.string().optional(),
   }),
   customer: caseDraft.shape.customer,
-  orderNumber: z.string(),
-  subscriptionId: z.string(),
+  /** Absent when the person did not know it (then named in `unknownFields`). */
+  orderNumber: z.string().optional(),
+  subscriptionId: z.string().optional(),
+  /** Fields the person said they do not have at hand; support finds the order by what is known. */
+  unknownFields: z.array(unknowableField).optional(),
   currentContactEmail: z.string(),
   newContactEmail: z.string(),
   orderLineStatus: caseDraft.shape.orderLineStatus,

@@ -1,9 +1,13 @@
 /**
  * "What is the status of PCE-000123" / "який статус PCE-000123": answered from the store, only to
  * the person who opened the case or an agent. Anyone else hears the same "not found" as for a
- * reference that does not exist, so references cannot be probed.
+ * reference that does not exist, so references cannot be probed. Asked in the conversation that is
+ * still at that case's intake, it is left to the intake, whose short answer says the same (an intent's
+ * lines come above the current step, which would repeat the status, or the whole summary to paste).
  */
 import type { Line } from '../../dialogs/flow';
+import { caseAnsweredBy } from '../../dialogs/support-case/index';
+import type { Store } from '../storage/store';
 import type { Intent } from '../engine/engine';
 import type { CaseRepository } from '../storage/cases-repository';
 import { canSee } from './open-case';
@@ -21,12 +25,23 @@ export function parseStatusQuestion(text: string): string | undefined {
   return formatReference(Number(match[1]));
 }
 
-export function createCaseStatusIntent(deps: { repository: CaseRepository; agents: Agents }): Intent {
+export interface CaseStatusIntentDeps {
+  repository: CaseRepository;
+  agents: Agents;
+  /** Where the conversation stands (the intake answers about its own case itself). */
+  conversations?: Pick<Store, 'loadConversation'>;
+}
+
+export function createCaseStatusIntent(deps: CaseStatusIntentDeps): Intent {
   return async (text, scope): Promise<Line[] | undefined> => {
     const reference = parseStatusQuestion(text);
     if (!reference) return undefined;
     const record = await deps.repository.findByReference(reference);
     if (!record || !canSee(record, scope.inbound, deps.agents)) return [{ key: 'cases:status.notFound', params: { reference } }];
+    if (record.conversationKey === scope.conversationKey && deps.conversations) {
+      const conversation = await deps.conversations.loadConversation(scope.conversationKey);
+      if (conversation && caseAnsweredBy(conversation.flowId, conversation.snapshot) === reference) return undefined;
+    }
     const { status, externalId, attempts } = record.delivery;
     if (status === 'delivered' && externalId) return [{ key: 'cases:status.deliveredWithTicket', params: { reference, externalId } }];
     // Still being sent after an unsuccessful attempt: the backend is away, not refusing (a refusal fails the case).

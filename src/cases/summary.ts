@@ -16,8 +16,8 @@ export function buildCaseSummary(record: CaseRecord, translator: Translator, opt
   lines.push(t('title', { reference: record.reference }), '');
   field('requestType', record.requestType);
   field('reference', record.reference);
-  field('orderNumber', record.orderNumber);
-  field('subscriptionId', record.subscriptionId);
+  field('orderNumber', record.orderNumber ?? t('notKnown'));
+  field('subscriptionId', record.subscriptionId ?? t('notKnown'));
   field('currentContactEmail', record.currentContactEmail);
   field('newContactEmail', record.newContactEmail);
   field('orderLineStatus', value(record.orderLineStatus));

@@ -12,7 +12,17 @@ import { normaliseLocale, type Translator } from '../i18n';
 import type { Logger } from '../log';
 import { ConcurrentTurnError, DuplicateActivityError } from '../storage/errors';
 import type { ConversationState, FunnelEvent, Store, TranscriptEntry, TurnCommit } from '../storage/store';
-import { Recogniser } from '../nlu/recogniser';
+import { Recogniser, type SmallTalk } from '../nlu/recogniser';
+import {
+  answersAhead,
+  canTakeFromMessage,
+  planMessageAnswers,
+  rememberedAt,
+  takenSummary,
+  withRemembered,
+  type MessagePlan,
+  type TakenAnswer,
+} from './answers-in-message';
 import { clarificationLine, clarificationView, pendingClarification, withClarification, type Clarification } from './clarification';
 import { recogniseCommand, type Command, type Vocabulary } from './recognizer';
 import { cutToReadable, isTooLong, MAX_MESSAGE_CHARS, stripControlCharacters } from './text';
@@ -193,7 +203,18 @@ export class Engine {
     let command: Command | undefined;
     /** Two likely answers: the step is asked again with just those two (./clarification.ts). */
     let clarification: Clarification | undefined;
+    /** Said back instead of passing the message on (small talk, an option number the step lacks). */
+    let aside: Aside | undefined;
+    /** The language was switched this turn: the step is put anew, openings and all. */
+    let switched = false;
     let userSaid = userText;
+    /**
+     * Answers to the questions after this one (./answers-in-message.ts): `taken` are sent after `event`,
+     * `ahead` are kept for the next turn. `planned`: this message had answers of its own.
+     */
+    let taken: TakenAnswer[] = [];
+    let ahead: TakenAnswer[] = [];
+    let planned = false;
 
     if (isTooLong(inbound.text)) {
       // Not read at all (no command, no answer): the person is asked for a shorter message, and the
@@ -219,7 +240,7 @@ export class Engine {
     } else if (inbound.kind === 'greeting') {
       if (!fresh) prefix.push({ key: 'common:welcomeBack' });
     } else if (userText || inbound.attachments?.length) {
-      command = userText ? recogniseCommand(this.vocab, userText) : undefined;
+      command = userText ? this.commandIn(userText, locale) : undefined;
       let handledByIntent = false;
       if (!command && userText) {
         for (const intent of this.opts.intents ?? []) {
@@ -234,8 +255,29 @@ export class Engine {
       if (!command && !handledByIntent) {
         const asked = !fresh && record?.flowId === running.flow.id ? pendingClarification(record.snapshot, beforeView.step) : undefined;
         const understood = this.interpret(running.flow.id, beforeView, userText, inbound, locale, asked);
-        if (understood.type === 'CLARIFY') clarification = { step: beforeView.step, options: understood.options };
+        const talk = this.smallTalkIn(understood, userText, locale);
+        if (talk) aside = { kind: 'smallTalk', talk };
+        else if (understood.type === 'CLARIFY') clarification = { step: beforeView.step, options: understood.options };
+        else if (understood.type === 'OUT_OF_RANGE') aside = { kind: 'outOfRange', n: understood.n };
         else event = understood;
+        if (aside) {
+          // Said back, then the question as it stood (a clarifying question still pending, too).
+          if (asked?.length === 2) clarification = { step: beforeView.step, options: [asked[0]!, asked[1]!] };
+          const line = fresh ? freshAsideLine(aside) : asideLine(aside, beforeView, clarification?.options.length ?? beforeView.choices.length, translator, locale);
+          if (line) prefix.push(line);
+        }
+        // The message may answer the questions after this one too (./answers-in-message.ts).
+        const plan = !aside && before.status === 'active' ? this.answersInMessage(running, before, beforeView, userText, locale, event) : undefined;
+        if (plan?.kind === 'clarify') {
+          clarification = { step: beforeView.step, options: plan.options };
+          event = undefined;
+        } else if (plan) {
+          clarification = undefined;
+          event = plan.events[0];
+          taken = plan.taken;
+        }
+        planned = plan !== undefined;
+        ahead = plan?.ahead ?? [];
       }
       // A first message that answers nothing ("hi") is a greeting, not a miss.
       if (fresh && event?.type === 'UNRECOGNISED') event = undefined;
@@ -251,6 +293,7 @@ export class Engine {
         locale = outcome.locale;
         scope.locale = locale;
         userLocale = { userKey, locale };
+        switched = true;
       }
       if (outcome.restart) beginRun();
       // An agent starts a triage for a customer: a new run in agent mode.
@@ -289,7 +332,26 @@ export class Engine {
 
     // Where the person stood before this event: a flow handed over from resumes here if they go back.
     let resumePoint = running.actor.getPersistedSnapshot();
+    /** The actor that handled this turn's event: only its view's notices are news (Line.notice). */
+    const notified = event ? running.actor : undefined;
     if (event) running.actor.send(event);
+    if (event?.type === 'CHOOSE' && running.actor === beforeActor) {
+      if (!planned) {
+        // An earlier message answered questions after this one: skipped now that this one is answered.
+        const kept = record?.flowId === running.flow.id && record.flowVersion === running.flow.version ? rememberedAt(record.snapshot, beforeView.step) : [];
+        taken = kept.length ? this.answersAhead(running, kept, locale) : [];
+        ahead = kept.filter((k) => !taken.some((t) => t.step === k.step));
+      }
+      for (const t of taken) {
+        resumePoint = running.actor.getPersistedSnapshot();
+        running.actor.send({ type: 'CHOOSE', choice: t.choice });
+      }
+      if (taken.length) prefix.push(takenSummary(translator, locale, running.flow.id, taken));
+    } else {
+      taken = [];
+      // Kept through a clarifying question about this step; anything else leaves them behind.
+      if (!clarification || running.actor !== beforeActor) ahead = [];
+    }
     let snapshot = await this.settle(running.actor);
 
     const handedOver: { step: string; outcome: string }[] = [];
@@ -329,15 +391,22 @@ export class Engine {
     }
 
     const view = running.flow.view(snapshot as never);
+    // What the step says this turn: notices only for the event just handled, openings only when the
+    // step is put anew, nothing of an ending after a word said back (its buttons stay).
+    const anew = started || running.actor !== beforeActor || view.step !== beforeView.step || switched;
+    const lines = aside && view.outcome ? [] : shownLines(view.lines, { notices: notified === running.actor, openings: anew });
     const message = clarification
-      ? this.render(locale, [...prefix, ...(fresh ? view.lines : []), clarificationLine(translator, locale, clarification.options)], clarificationView(view, clarification.options))
-      : this.render(locale, [...prefix, ...view.lines], view);
+      ? this.render(locale, [...prefix, ...(fresh ? lines : []), clarificationLine(translator, locale, clarification.options)], clarificationView(view, clarification.options))
+      : this.render(locale, [...prefix, ...lines], view);
     const conversation: ConversationState = {
       key,
       channel: inbound.channel,
       flowId: running.flow.id,
       flowVersion: running.flow.version,
-      snapshot: withClarification(running.actor.getPersistedSnapshot(), clarification),
+      snapshot: withRemembered(
+        withClarification(running.actor.getPersistedSnapshot(), clarification),
+        snapshot.status === 'active' && running.actor === beforeActor ? { step: view.step, answers: ahead } : undefined,
+      ),
       locale,
       parents,
       turn: (record?.turn ?? 0) + 1,
@@ -366,7 +435,7 @@ export class Engine {
         userLocale,
         funnel: [
           ...(scope.commit.funnel ?? []),
-          ...this.funnel(key, inbound, locale, snapshot, { started, entered, answeredStep: beforeView.step, handedOver }, view, event),
+          ...this.funnel(key, inbound, locale, snapshot, { started, entered, answeredStep: beforeView.step, taken, handedOver }, view, event),
         ],
         ...(options.keepReplies ? { replies: this.keptReplies(options.keepReplies, locale, [message]) } : {}),
       });
@@ -393,6 +462,40 @@ export class Engine {
   private keptReplies(keep: NonNullable<TurnOptions['keepReplies']>, locale: Locale, messages: RenderedMessage[]): NonNullable<TurnCommit['replies']> {
     if (keep.state === 'answered') return { state: 'answered', locale, messages };
     return { state: 'pending', locale, messages, claimedBy: keep.claim.by, claimedUntil: new Date(this.clock().getTime() + keep.claim.leaseMs).toISOString() };
+  }
+
+  /**
+   * What a message of several statements answers beyond the question asked (./answers-in-message.ts):
+   * the events to send instead of `understood`, a clarifying question, or nothing to change.
+   */
+  private answersInMessage(running: Running, at: AnyMachineSnapshot, asked: StepView, text: string, locale: Locale, understood: FlowEvent | undefined): MessagePlan | undefined {
+    if (!text || asked.expects !== 'choice') return undefined;
+    const flowId = running.flow.id;
+    const scan = this.recogniser.scanMessage(flowId, text, locale, asked.step);
+    if (!scan) return undefined;
+    const { translator } = this.opts;
+    return planMessageAnswers({
+      flow: running.flow,
+      // The running actor's own machine (with the runtime's actors), whose snapshots these are.
+      machine: (running.actor as unknown as { logic: AnyStateMachine }).logic,
+      snapshot: at,
+      asked,
+      understood: understood?.type === 'CHOOSE' ? understood.choice : undefined,
+      scan,
+      canTake: (step, choice) => canTakeFromMessage(translator, locale, flowId, step, choice),
+    });
+  }
+
+  /** Of answers an earlier message gave, those the flow now asks for one after another. */
+  private answersAhead(running: Running, answers: TakenAnswer[], locale: Locale): TakenAnswer[] {
+    const { translator } = this.opts;
+    return answersAhead({
+      flow: running.flow,
+      machine: (running.actor as unknown as { logic: AnyStateMachine }).logic,
+      snapshot: running.actor.getSnapshot() as AnyMachineSnapshot,
+      answers,
+      canTake: (step, choice) => canTakeFromMessage(translator, locale, running.flow.id, step, choice),
+    });
   }
 
   /** Waits while the flow runs its own actors (states tagged `busy`), bounded by BUSY_WAIT_MS. */
@@ -530,6 +633,27 @@ export class Engine {
   }
 
   /**
+   * The command a message names: spelled exactly, or with a typo unless the message is small talk
+   * ("who is this" is not a typo of "what is this").
+   */
+  private commandIn(text: string, locale: Locale): Command | undefined {
+    const exact = recogniseCommand(this.vocab, text, { typos: false });
+    if (exact) return exact;
+    const typo = recogniseCommand(this.vocab, text);
+    return typo && !this.recogniser.smallTalk(text, locale) ? typo : undefined;
+  }
+
+  /**
+   * Small talk ("hi", "thx", "хвилинку", "ти бот?") in a message that answers nothing at the step: not
+   * understood as an option, only unclearly (no clarifying question to "who am I talking to?"), or
+   * typed where the step waits for text (no order number is "thanks").
+   */
+  private smallTalkIn(understood: { type: string }, text: string, locale: Locale): SmallTalk | undefined {
+    if (!text || !['UNRECOGNISED', 'TEXT', 'CLARIFY'].includes(understood.type)) return undefined;
+    return this.recogniser.smallTalk(text, locale);
+  }
+
+  /**
    * What a message means at the step: an attachment, one of the step's options (src/nlu/recogniser.ts:
    * exact paths first, then the step's trained model), a clarifying question between two options, or
    * typed text for a step that waits for it.
@@ -541,7 +665,7 @@ export class Engine {
     inbound: Inbound,
     locale: Locale,
     clarifying?: readonly string[],
-  ): FlowEvent | { type: 'CLARIFY'; options: [string, string] } {
+  ): FlowEvent | { type: 'CLARIFY'; options: [string, string] } | { type: 'OUT_OF_RANGE'; n: number } {
     if (view.expects === 'attachment' && inbound.attachments?.length) return { type: 'ATTACH', files: inbound.attachments };
     if (view.choices.length && text) {
       const { translator } = this.opts;
@@ -551,6 +675,7 @@ export class Engine {
       const understood = this.recogniser.recognise({ flow: flowId, step: view.step, locale, text, options, clarifying });
       if (understood.kind === 'choice') return { type: 'CHOOSE', choice: understood.choice };
       if (understood.kind === 'clarify' && view.expects === 'choice') return { type: 'CLARIFY', options: understood.options };
+      if (understood.kind === 'none' && understood.outOfRange !== undefined && view.expects === 'choice') return { type: 'OUT_OF_RANGE', n: understood.outOfRange };
     }
     if (view.expects === 'text' && text) return { type: 'TEXT', text };
     return { type: 'UNRECOGNISED', text };
@@ -603,16 +728,18 @@ export class Engine {
     inbound: Inbound,
     locale: Locale,
     snapshot: AnyMachineSnapshot,
-    turn: { started: boolean; entered: boolean; answeredStep: string; handedOver: { step: string; outcome: string }[] },
+    turn: { started: boolean; entered: boolean; answeredStep: string; taken: TakenAnswer[]; handedOver: { step: string; outcome: string }[] },
     view: StepView,
     event: FlowEvent | undefined,
   ): FunnelEvent[] {
-    const { started, entered, answeredStep, handedOver } = turn;
+    const { started, entered, answeredStep, taken, handedOver } = turn;
     const at = this.clock().toISOString();
     const mode = ((snapshot.context as { mode?: 'self' | 'agent' } | undefined)?.mode ?? 'self') as 'self' | 'agent';
     const base = { at, conversationKey: key, channel: inbound.channel, locale, mode };
     const out: FunnelEvent[] = [];
     if (event?.type === 'CHOOSE') out.push({ ...base, kind: 'answer', step: answeredStep, value: event.choice });
+    // The questions the same message answered too, each as answered (./answers-in-message.ts).
+    for (const t of taken) out.push({ ...base, kind: 'answer', step: t.step, value: t.choice });
     if (started) out.push({ ...base, kind: 'started', step: view.step });
     // A flow that finished and handed over (needs_case -> support-case intake) ended too.
     for (const h of handedOver) out.push({ ...base, kind: 'outcome', step: h.step, value: h.outcome });
@@ -642,6 +769,37 @@ export class Engine {
       expects: view.expects,
     };
   }
+}
+
+/** What the engine says back instead of passing a message on to the flow. */
+type Aside = { kind: 'smallTalk'; talk: SmallTalk } | { kind: 'outOfRange'; n: number };
+
+/**
+ * The answer to small talk, or the option number that does not exist (with the options listed). At
+ * an ending (a view with an outcome) small talk gets its own wording where there is one: nothing is
+ * asked there, and "thanks" must not sound like a question.
+ */
+function asideLine(aside: Aside, view: StepView, options: number, translator: Translator, locale: Locale): Line {
+  if (aside.kind === 'outOfRange') {
+    return options === 1
+      ? { key: 'common:noSuchOptionOnly', params: { n: aside.n }, listChoices: true }
+      : { key: 'common:noSuchOption', params: { n: aside.n, last: options }, listChoices: true };
+  }
+  const atEnd = `common:smallTalk.atEnd.${aside.talk}`;
+  return { key: view.outcome && translator.has(locale, atEnd) ? atEnd : `common:smallTalk.${aside.talk}` };
+}
+
+/**
+ * A new conversation's first message: the greeting that starts the run answers small talk and an
+ * option number alike, except "who are you?", which is answered before it.
+ */
+function freshAsideLine(aside: Aside): Line | undefined {
+  return aside.kind === 'smallTalk' && aside.talk === 'identity' ? { key: 'common:smallTalk.identity' } : undefined;
+}
+
+/** A view's lines as this turn shows them (dialogs/flow.ts: `Line.notice`, `Line.opening`). */
+function shownLines(lines: Line[], show: { notices: boolean; openings: boolean }): Line[] {
+  return lines.filter((l) => (show.notices || !l.notice) && (show.openings || !l.opening));
 }
 
 /**

@@ -105,12 +105,14 @@ function score(text: string, textWords: string[], phrase: string): number {
   return containedScore(textWords, phrase);
 }
 
-export function recogniseCommand(vocab: Vocabulary, text: string): Command | undefined {
+/** A command the whole message names; with `typos: false`, only when spelled exactly. */
+export function recogniseCommand(vocab: Vocabulary, text: string, opts: { typos?: boolean } = {}): Command | undefined {
   const n = normalise(text) || text.trim();
   if (!n) return undefined;
   for (const [cmd, phrases] of vocab.commands) {
     if (phrases.some((p) => p === n)) return cmd;
   }
+  if (opts.typos === false) return undefined;
   // A typo'd command only when the words are not an answer someone could mean ("resent" is not "reset").
   if ([...vocab.choices.values()].some((phrases) => phrases.includes(n))) return undefined;
   for (const [cmd, phrases] of vocab.commands) {

@@ -13,6 +13,9 @@
  * "shared" for every step, or in a step) holds messages that answer nothing there (greetings, thanks,
  * "wait", "maybe", an order number): the model learns them as an answer of their own, and a message
  * that best fits it is not taken as an option. It is never one of a step's options.
+ *
+ * `small-talk.json` is not a flow: its one step `any` holds the small talk understood at every step
+ * (src/nlu/recogniser.ts `smallTalk`), and everything the flows' files hold as answers is its `$none`.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

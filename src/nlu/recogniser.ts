@@ -9,6 +9,8 @@
  *      question between two, or nothing;
  *   4. a step without a model (a flow with no corpus yet) keeps the synonym matcher of
  *      src/engine/recognizer.ts.
+ * A message that answers nothing may be small talk (`smallTalk`: "hi", "thx", "хвилинку", "ти бот?"),
+ * a model of its own trained from locales/<lng>/utterances/small-talk.json against every answer above.
  * Everything here is synchronous and in memory: nothing is downloaded, nothing remote.
  */
 import type { Locale } from '../../dialogs/flow';
@@ -16,9 +18,19 @@ import { LOCALES } from '../../dialogs/flow';
 import type { Resources } from '../i18n';
 import { buildVocabulary, normalise, recogniseChoice, type Vocabulary } from '../engine/recognizer';
 import { decide, DEFAULT_BANDS, type Bands } from './bands';
-import { neuralKind, type ClassifierKind, type IntentClassifier, type Ranked } from './classifier';
-import { loadCorpora, type Example, type StepCorpus } from './corpus';
+import { neuralKind, TfidfClassifier, type ClassifierKind, type IntentClassifier, type Ranked } from './classifier';
+import { loadCorpora, NONE_LABEL, type Example, type StepCorpus } from './corpus';
 import { optionNumber } from './normalise';
+import { statementsOf } from './statements';
+
+/**
+ * Small talk, understood at any step of any flow: its corpus is `locales/<lng>/utterances/small-talk.json`,
+ * one "step" whose options are these (measured by `npm run nlu:eval` like any question).
+ */
+export const SMALL_TALK_FLOW = 'small-talk';
+export const SMALL_TALK_STEP = 'any';
+export const SMALL_TALK = ['greeting', 'thanks', 'ok', 'wait', 'identity'] as const;
+export type SmallTalk = (typeof SMALL_TALK)[number];
 
 export interface OfferedOption {
   id: string;
@@ -49,6 +61,18 @@ export interface Finding {
   step: string;
   choice: string;
   score: number;
+}
+
+/** What a message of several statements answers (see `Recogniser.scanMessage`). */
+export interface MessageScan {
+  /** The message's statements, as read. */
+  statements: string[];
+  /** Per step, the one clear answer its statements give, best first. */
+  findings: Finding[];
+  /** Steps that the statements answer two different ways ("it was awaiting, now it's closed"). */
+  contradicted: string[];
+  /** The answers the statements likely give, clear or not, to the question asked (`at`). */
+  likelyAtAsked: string[];
 }
 
 export interface RecogniserOptions {
@@ -89,6 +113,26 @@ export function withoutCourtesy(normalised: string): string {
 /** Words after which comes what the person means: "yes, but the button is greyed out". */
 const CONTRAST = /(?:^|\s)(?:but|though|however|але|однак|проте|зате|но)(?=\s|$)/;
 
+/** An address or a long number (an order, a subscription) is never small talk. */
+const NEVER_SMALL_TALK = /@|\d{3}/;
+
+/** A message's clauses: split at punctuation and at "but" (CONTRAST), each normalised. */
+function clauses(text: string, locale: Locale): string[] {
+  return text
+    .split(/[,.;:!?()\n]+|\s[-–—]\s/)
+    .flatMap((part) => normalise(part, locale).split(CONTRAST))
+    .map((part) => part.trim())
+    .filter(Boolean);
+}
+
+/**
+ * How much nearer than every other question's phrasings a statement must be to an option's for the
+ * gate (`readStatement`) to let it answer that question: "they checked spam already" is clearly about
+ * the spam check, "need someone else as the provisioning contact" no clearer about edit access than
+ * about anything else.
+ */
+const GATE_MARGIN = 0.1;
+
 /** One question's model in one language, trained on first use. */
 interface Model {
   options: string[];
@@ -117,8 +161,10 @@ export class Recogniser {
     this.vocab = buildVocabulary(opts.resources);
     this.bands = opts.bands ?? DEFAULT_BANDS;
     this.kind = opts.kind ?? neuralKind;
-    for (const corpus of opts.corpora ?? loadCorpora('train')) {
-      this.add(corpus, [...corpus.examples, ...synonymExamples(opts.resources, corpus)]);
+    const corpora = opts.corpora ?? loadCorpora('train');
+    for (const corpus of corpora) {
+      const more = corpus.flow === SMALL_TALK_FLOW ? answersAsNone(opts.resources, corpora, corpus) : synonymExamples(opts.resources, corpus);
+      this.add(corpus, [...corpus.examples, ...more]);
     }
   }
 
@@ -145,6 +191,17 @@ export class Recogniser {
       if (model.classifier) continue;
       await new Promise<void>((resolve) => setImmediate(resolve));
       this.classifierOf(model);
+    }
+    // And the gates of `scanMessage`, which a first message of several statements would wait for.
+    for (const [flow, steps] of this.stepsOf) {
+      if (steps.size < 2) continue;
+      for (const step of steps) {
+        for (const locale of LOCALES) {
+          if (this.gates.has(key(flow, step, locale)) || !this.models.has(key(flow, step, locale))) continue;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          this.gateOf(flow, step, '', locale);
+        }
+      }
     }
   }
 
@@ -200,6 +257,7 @@ export class Recogniser {
     const { text, options, locale } = req;
     const n = normalise(text, locale);
     if (!n) return { kind: 'none' };
+    if (req.flow === SMALL_TALK_FLOW) return this.recogniseSmallTalk(req, n);
 
     const number = optionNumber(n);
     if (number !== undefined) {
@@ -230,6 +288,34 @@ export class Recogniser {
     if (decision.kind === 'choice') return { kind: 'choice', choice: decision.choice, via: 'model', ranked };
     if (decision.kind === 'clarify') return { kind: 'clarify', options: decision.options, ranked, via: 'model' };
     return { kind: 'none', ranked };
+  }
+
+  /**
+   * The small talk a message is ("hi", "thx", "хвилинку", "ти бот?"): one of SMALL_TALK, or undefined
+   * for anything else. The engine asks only when the message answers nothing at the current step.
+   */
+  smallTalk(text: string, locale: Locale): SmallTalk | undefined {
+    const options = SMALL_TALK.map((id) => ({ id, labels: [] }));
+    const r = this.recognise({ flow: SMALL_TALK_FLOW, step: SMALL_TALK_STEP, locale, text, options });
+    return r.kind === 'choice' ? (r.choice as SmallTalk) : undefined;
+  }
+
+  /**
+   * Small talk is the whole message: courtesy is what it is made of (nothing is stripped), a number
+   * is an option number and never small talk, and only a clear winner counts.
+   */
+  private recogniseSmallTalk(req: RecogniseRequest, normalised: string): Recognition {
+    if (optionNumber(normalised) !== undefined || NEVER_SMALL_TALK.test(req.text)) return { kind: 'none' };
+    const model = this.modelFor(req.flow, req.step, req.text, req.locale);
+    if (!model) return { kind: 'none' };
+    const ranked = model.classifier.rank(normalised);
+    const decision = decide(ranked, req.options.map((o) => o.id), this.bands);
+    if (decision.kind !== 'choice') return { kind: 'none', ranked };
+    // "hi, the email never came", "thanks but it didn't work", "секунду, там статус закрите": a part
+    // that is clearly something else makes the whole message something else.
+    const parts = clauses(req.text, req.locale);
+    const answered = parts.length > 1 && parts.some((part) => decide(model.classifier.rank(part), [NONE_LABEL], this.bands).kind === 'choice');
+    return answered ? { kind: 'none', ranked } : { kind: 'choice', choice: decision.choice, via: 'model', ranked };
   }
 
   /**
@@ -265,21 +351,130 @@ export class Recogniser {
   }
 
   /**
-   * What a message clearly answers at every modelled step of a flow, for answers that fill more than
-   * one step (issue 16 item 3 builds on this). Each step's model is asked on its own; only clear
-   * winners are returned, best first.
+   * What a message clearly answers at every modelled step of a flow (see `scanMessage`), best first.
    */
   scan(flow: string, text: string, locale: Locale): Finding[] {
-    const out: Finding[] = [];
-    for (const step of this.stepsOf.get(flow) ?? []) {
-      const model = this.modelFor(flow, step, text, locale);
-      if (!model) continue;
-      const ranked = model.classifier.rank(text);
-      const d = decide(ranked, model.options, this.bands);
-      if (d.kind === 'choice') out.push({ step, choice: d.choice, score: ranked[0]!.score });
-    }
-    return out.sort((a, b) => b.score - a.score);
+    return this.readStatements(flow, statementsOf(text, locale), locale).findings;
   }
+
+  /**
+   * What a message of several statements clearly answers at every modelled step of a flow, for
+   * answers that fill more than one step ("the provisioning email never arrived, they checked spam
+   * already, the line says Closed"): undefined for a message of one statement (./statements.ts).
+   *
+   * Each statement is read on its own at every step. It is about a step when the step's own model
+   * gives an option (a likely one, the `ask` band) and a nearest-phrasing model of the step that also
+   * knows every other step's phrasings as answering nothing there (`gateOf`) finds that option at
+   * least as near as those; so "the line says Closed" is not about "Has the organization been
+   * onboarded?". It answers the step when the option is a clear winner (as `recognise` decides) and
+   * the gate finds it clearly nearer (GATE_MARGIN). A statement about several questions with
+   * different answers ("no", "nothing"), or about the one asked (`at`), is about that one only. A
+   * step that two statements are about with different options, clear or not, is contradicted ("it
+   * was awaiting, now it's closed", "change it or just check it?").
+   */
+  scanMessage(flow: string, text: string, locale: Locale, at?: string): MessageScan | undefined {
+    const statements = statementsOf(text, locale);
+    return statements.length < 2 ? undefined : this.readStatements(flow, statements, locale, at);
+  }
+
+  private readStatements(flow: string, statements: string[], locale: Locale, at?: string): MessageScan {
+    /** Per step: the options statements about it give, and the clear answers among them. */
+    const mentioned = new Map<string, Set<string>>();
+    const answers = new Map<string, Map<string, number>>();
+    for (const statement of statements) {
+      const content = withoutCourtesy(statement);
+      if (!content) continue;
+      const about = this.readStatement(flow, content, locale);
+      const narrow = !about.some((a) => a.step === at) && new Set(about.map((a) => a.choice)).size <= 1;
+      for (const a of about) {
+        if (a.step !== at && !narrow) continue;
+        let options = mentioned.get(a.step);
+        if (!options) mentioned.set(a.step, (options = new Set()));
+        options.add(a.choice);
+        if (a.clear) {
+          let choices = answers.get(a.step);
+          if (!choices) answers.set(a.step, (choices = new Map()));
+          choices.set(a.choice, Math.max(choices.get(a.choice) ?? 0, a.score));
+        }
+      }
+    }
+    const findings: Finding[] = [];
+    const contradicted: string[] = [];
+    for (const [step, options] of mentioned) {
+      if (options.size > 1) contradicted.push(step);
+      else for (const [choice, score] of answers.get(step) ?? []) findings.push({ step, choice, score });
+    }
+    const likelyAtAsked = at === undefined ? [] : [...(mentioned.get(at) ?? [])];
+    return { statements, findings: findings.sort((a, b) => b.score - a.score), contradicted, likelyAtAsked };
+  }
+
+  /** The steps one statement is about, with the option it gives there and whether that is a clear answer. */
+  private readStatement(flow: string, statement: string, locale: Locale): (Finding & { clear: boolean })[] {
+    const out: (Finding & { clear: boolean })[] = [];
+    for (const step of this.stepsOf.get(flow) ?? []) {
+      const model = this.modelFor(flow, step, statement, locale);
+      if (!model) continue;
+      const ranked = model.classifier.rank(statement);
+      const top = ranked[0];
+      if (!top || top.score < this.bands.ask || !model.options.includes(top.id)) continue;
+      const gate = this.gateOf(flow, step, statement, locale)?.rank(statement) ?? [];
+      const near = (id: string) => gate.find((r) => r.id === id)?.score ?? 0;
+      const nearer = near(top.id) - near(NONE_LABEL);
+      if (near(top.id) === 0 || nearer < 0) continue;
+      const clear = decide(ranked, model.options, this.bands).kind === 'choice' && nearer >= GATE_MARGIN;
+      out.push({ step, choice: top.id, score: top.score, clear });
+    }
+    return out;
+  }
+
+  /** Per (flow, step, language): the step's phrasings against every other step's (see `scanMessage`). */
+  private readonly gates = new Map<string, IntentClassifier>();
+
+  private gateOf(flow: string, step: string, text: string, locale: Locale): IntentClassifier | undefined {
+    const first = messageLanguage(text, locale);
+    const language = this.models.has(key(flow, step, first)) ? first : LOCALES.find((l) => l !== first)!;
+    const own = this.models.get(key(flow, step, language));
+    if (!own) return undefined;
+    let gate = this.gates.get(key(flow, step, language));
+    if (!gate) {
+      const started = performance.now();
+      const seen = new Set(own.examples.map((e) => normalise(e.text, language)));
+      const elsewhere: Example[] = [];
+      for (const other of this.stepsOf.get(flow) ?? []) {
+        if (other === step) continue;
+        for (const e of this.models.get(key(flow, other, language))?.examples ?? []) {
+          const n = normalise(e.text, language);
+          if (e.label === NONE_LABEL || seen.has(n)) continue;
+          seen.add(n);
+          elsewhere.push({ text: e.text, label: NONE_LABEL });
+        }
+      }
+      gate = new TfidfClassifier([...own.examples, ...elsewhere], language);
+      this.gates.set(key(flow, step, language), gate);
+      this.trainingMs += performance.now() - started;
+    }
+    return gate;
+  }
+}
+
+/**
+ * Small talk is learnt against every answer the flows' corpora (and synonyms) hold in its language:
+ * to the small-talk model those are `$none`, so none of it has to be written twice. A phrasing that
+ * is small talk's own (e.g. "ok") stays small talk.
+ */
+function answersAsNone(resources: Resources, corpora: StepCorpus[], smallTalk: StepCorpus): Example[] {
+  const seen = new Set(smallTalk.examples.map((e) => normalise(e.text, smallTalk.locale)));
+  const out: Example[] = [];
+  for (const corpus of corpora) {
+    if (corpus.locale !== smallTalk.locale || corpus.flow === SMALL_TALK_FLOW) continue;
+    for (const e of [...corpus.examples, ...synonymExamples(resources, corpus)]) {
+      const n = normalise(e.text, smallTalk.locale);
+      if (e.label === NONE_LABEL || seen.has(n)) continue;
+      seen.add(n);
+      out.push({ text: e.text, label: NONE_LABEL });
+    }
+  }
+  return out;
 }
 
 /** The option synonyms of recognizer.json in the corpus's language, as training phrasings too. */

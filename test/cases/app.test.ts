@@ -5,6 +5,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import type { Inbound } from '../../src/engine/types';
+import { createTranslator } from '../../src/i18n';
 import { createLogger } from '../../src/log';
 import { useWebhookApp, WEBHOOK_PATH } from './webhook-app';
 
@@ -51,8 +52,13 @@ describe('support cases in the assembled app', () => {
     expect(env.receiver.accepted.size).toBe(1);
     expect(env.receiver.receiver.requests[0]!.url).toBe(WEBHOOK_PATH);
 
+    // The short answer after the case was opened: where it stands (the ticket id) and what happens next.
     r = await send({ text: 'any news?' });
-    expect(r.messages[0]!.paragraphs.join(' ')).toContain('Cisco support has it as ticket TCK-PCE-000001.');
+    expect(r.step).toBe('followUp');
+    expect(r.messages[0]!.paragraphs).toEqual([
+      createTranslator().t('en', 'support-case:followUp.deliveredWithTicket', { reference: 'PCE-000001', externalId: 'TCK-PCE-000001' }),
+    ]);
+    expect(r.messages[0]!.paragraphs[0]).toMatch(/PCE-000001 has reached the support team as ticket TCK-PCE-000001/);
     // Emails are in the case, never in the logs.
     const logText = logs.join('');
     expect(logText).toContain('case opened');

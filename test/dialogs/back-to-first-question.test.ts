@@ -62,12 +62,13 @@ describe.each(['en', 'uk'] as const)('going back to the first question (%s)', (l
     expect(await p.say(w.startOver)).toEqual([t('common:startedAgain'), greeting, question]);
   });
 
-  it('the support-case intake asks its first field again without its intro', async () => {
+  it('the support-case intake asks its first field again without its opening paragraph', async () => {
     const p = person(locale);
     await p.greet();
     const intake = await p.say(w.support);
     const orderNumber = t('support-case:orderNumber.prompt');
-    expect(intake).toEqual([t('support-case:intro'), orderNumber]);
+    // Asked for by the person: why a case, and what to have at hand.
+    expect(intake).toEqual([t('support-case:handoff.requested'), orderNumber]);
     expect(await p.say('104857391')).toEqual([t('support-case:subscriptionId.prompt')]);
     expect(await p.say(w.back)).toEqual([orderNumber]);
   });
@@ -75,7 +76,7 @@ describe.each(['en', 'uk'] as const)('going back to the first question (%s)', (l
   it('back from the support-case intake to the first question asks it again without the greeting', async () => {
     const p = person(locale);
     await p.greet();
-    expect(await p.say(w.support)).toEqual([t('support-case:intro'), t('support-case:orderNumber.prompt')]);
+    expect(await p.say(w.support)).toEqual([t('support-case:handoff.requested'), t('support-case:orderNumber.prompt')]);
     expect(await p.say(w.back)).toEqual([question]);
     // Answering it goes on as usual; a restart still greets.
     expect(await p.say(w.neverArrived)).toContain(t('provisioning-contact:spamCheck.prompt'));

@@ -32,7 +32,7 @@ export function createEmailBackend(opts: EmailOptions): CaseBackend {
         await transport.sendMail({
           from: opts.from,
           to: opts.to,
-          subject: t('subject', { reference: c.reference, orderNumber: c.orderNumber }),
+          subject: t('subject', { reference: c.reference, orderNumber: c.orderNumber ?? 'not known' }),
           text: `${payload.summary}\n\n${t('attachmentNote')}\n`,
           messageId: caseMessageId(c.reference, opts.from),
           headers: { 'X-Case-Reference': c.reference },

@@ -49,7 +49,7 @@ function errorMessage(text: string): string {
 export function serviceNowFields(payload: CasePayload): Record<string, string> {
   const c = payload.case;
   return {
-    short_description: `${c.requestType}: order ${c.orderNumber}, subscription ${c.subscriptionId} (${c.reference})`,
+    short_description: `${c.requestType}: order ${c.orderNumber ?? 'not known'}, subscription ${c.subscriptionId ?? 'not known'} (${c.reference})`,
     description: payload.summary,
     correlation_id: c.reference,
     correlation_display: CORRELATION_DISPLAY,

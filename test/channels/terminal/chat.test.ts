@@ -69,7 +69,7 @@ describe('npm run chat', { timeout: 90_000 }, () => {
       '> 2',
       'What is the status of the order line in CCW?',
       "> it's closd",
-      'after 7 days for A-Flex',
+      '(7 days for A-Flex',
       '> back',
       'What is the status of the order line in CCW?',
       '> pending',
@@ -77,7 +77,7 @@ describe('npm run chat', { timeout: 90_000 }, () => {
       '> help',
       'Only people with access to the order in CCW can edit it',
       "> I don't have access",
-      'could you please update the Provisioning Contact Email',
+      'Could you please update the Provisioning Contact Email',
       '  1. Start over',
       '  2. Talk to support',
       'Bye!',
@@ -101,9 +101,9 @@ describe('npm run chat', { timeout: 90_000 }, () => {
     expect(code).toBe(0);
     expect(stdout).toContain('Чим можу допомогти?');
     expect(stdout).toContain('Лист знайшовся?');
-    expect(stdout).toContain('Який статус у рядка замовлення в CCW?');
+    expect(stdout).toContain('Який статус має рядок замовлення в CCW?');
     expect(stdout).toContain('Switched to English.');
-    expect(stdout).toContain('Which one does the line show?');
+    expect(stdout).toContain('Which status does the line show?');
     // "вихід" ends the chat: the line after it is never answered.
     expect(stdout.trimEnd().endsWith('Bye! Type npm run chat to start again.')).toBe(true);
     expect(stdout).not.toContain('> 1\n\nThe provisioning email goes');
@@ -111,7 +111,7 @@ describe('npm run chat', { timeout: 90_000 }, () => {
 
   it('presses an option by its number, including a final state\'s "start over"', async () => {
     const { stdout } = await piped(['--lang', 'en'], ['1', '1', '1']);
-    expect(stdout).toContain('Great! The provisioning contact can now follow the email');
+    expect(stdout).toContain('Great! The provisioning contact can now open the email');
     expect(stdout.split('What do you need?').length - 1).toBe(2);
     expect(stdout).toContain("Let's start over.");
   });

@@ -122,13 +122,20 @@ describe('provisioning-contact flow: the decision tree', () => {
     expect(run(choose('change_contact', 'not_sure', 'closed')).value).toBe('closedOrder');
   });
 
+  it('N2 a status still not found (or one the article does not cover) hands over with that as the reason', () => {
+    const s = run(choose('change_contact', 'not_sure', 'cant_find'));
+    expect(s.value).toBe('needsCase');
+    expect(caseIntakeInput.parse(s.output!.next!.input).draft.reason).toBe('status_unknown');
+    expect(view(s).lines[0]!.key).toBe('provisioning-contact:needsCase.reason.status_unknown');
+  });
+
   it('case 1.1 forwards a ready message with the N5 steps for an awaiting line, and the Cloud/SaaS steps for a closed one', () => {
     const awaiting = run(choose('change_contact', 'awaiting', 'cannot_edit'));
     expect(awaiting.output).toMatchObject({ outcome: 'forwarded_to_owner', orderLineStatus: 'awaiting' });
     const message = translator.t('en', view(awaiting).lines[1]!.key);
     for (const label of ['“Edit”', '“Provisioning Contact Email”', '“Save”', '“Apply to all lines”', '“Done”']) expect(message).toContain(label);
     const closed = view(run(choose('change_contact', 'closed', 'cannot_edit')));
-    expect(translator.t('uk', closed.lines[1]!.key)).toContain('Cloud/SaaS Subscriptions');
+    expect(translator.t('uk', closed.lines[1]!.key)).toContain('сторінка Cloud/SaaS Subscription');
   });
 
   it('N4 onboarded redirects to admin.webex.com with a link', () => {
@@ -187,11 +194,11 @@ describe('provisioning-contact flow: the decision tree', () => {
     expect(run(choose('check_change', 'not_updated')).value).toBe('orderLineStatus');
   });
 
-  it('renders the closing policy with plural days in both languages', () => {
+  it('renders the closing policy as the article states it (days after the email is received), with plural days', () => {
     const v = view(run(choose('change_contact', 'closed')));
     const l = v.lines[0]!;
-    expect(translator.t('en', l.key, l.params)).toContain('after 7 days for A-Flex and A-Flex-3, after 30 days');
-    expect(translator.t('uk', l.key, l.params)).toContain('через 7 днів для A-Flex і A-Flex-3 та через 30 днів');
+    expect(translator.t('en', l.key, l.params)).toContain('of receiving the provisioning email (7 days for A-Flex and A-Flex-3, 30 days for other Collaboration offers)');
+    expect(translator.t('uk', l.key, l.params)).toContain('після отримання листа активації (7 днів для A-Flex і A-Flex-3, 30 днів для інших пропозицій Collaboration)');
   });
 });
 

@@ -16,7 +16,7 @@ const transcripts: Record<Locale, Record<'resolved' | 'redirected_admin' | 'forw
     resolved: [
       [null, 'What do you need?'],
       ['my provisioning email never arrived', 'Did they find the email?'],
-      ['yes, in spam', 'Great! The provisioning contact can now follow the email to set up the service.'],
+      ['yes, in spam', 'Great! The provisioning contact can now open the email and follow its link to set up the service.'],
     ],
     redirected_admin: [
       [null, 'What do you need?'],
@@ -28,8 +28,8 @@ const transcripts: Record<Locale, Record<'resolved' | 'redirected_admin' | 'forw
     forwarded_to_owner: [
       [null, 'What do you need?'],
       ['I need to change the contact', 'What is the status of the order line in CCW?'],
-      ["it's closd", 'after 7 days for A-Flex and A-Flex-3, after 30 days for other collaboration offers'],
-      ["I don't have access", 'could you please update the Provisioning Contact Email on our Webex order'],
+      ["it's closd", '(7 days for A-Flex and A-Flex-3, 30 days for other Collaboration offers), the order line closes in CCW.'],
+      ["I don't have access", 'Could you please update the Provisioning Contact Email on our Webex order'],
     ],
     needs_case: [
       [null, 'What do you need?'],
@@ -50,24 +50,24 @@ const transcripts: Record<Locale, Record<'resolved' | 'redirected_admin' | 'forw
     resolved: [
       [null, 'Чим можу допомогти?'],
       ['лист так і не прийшов', 'Лист знайшовся?'],
-      ['так, був у спамі', 'Чудово! Тепер контактна особа може перейти за листом і налаштувати послугу.'],
+      ['так, був у спамі', 'Чудово! Тепер контактна особа може відкрити лист і перейти за посиланням у ньому, щоб налаштувати послугу.'],
     ],
     redirected_admin: [
       [null, 'Чим можу допомогти?'],
-      ['2', 'Який статус у рядка замовлення в CCW?'],
+      ['2', 'Який статус має рядок замовлення в CCW?'],
       ['очікує', 'Ви можете редагувати це замовлення в CCW?'],
       ['так', 'Організацію вже підключено до Control Hub?'],
       ['так, вже підключено', 'входить на https://admin.webex.com і завершує налаштування там'],
     ],
     forwarded_to_owner: [
       [null, 'Чим можу допомогти?'],
-      ['треба змінити контакт', 'Який статус у рядка замовлення в CCW?'],
-      ['закрите', 'через 7 днів для A-Flex і A-Flex-3 та через 30 днів'],
-      ['не маю доступу', 'Прошу оновити «Provisioning Contact Email» у нашому замовленні Webex'],
+      ['треба змінити контакт', 'Який статус має рядок замовлення в CCW?'],
+      ['закрите', '(7 днів для A-Flex і A-Flex-3, 30 днів для інших пропозицій Collaboration), рядок замовлення в CCW закривається.'],
+      ['не маю доступу', 'Прошу оновити адресу в полі «Provisioning Contact Email» у нашому замовленні Webex'],
     ],
     needs_case: [
       [null, 'Чим можу допомогти?'],
-      ['змінити адресу', 'Який статус у рядка замовлення в CCW?'],
+      ['змінити адресу', 'Який статус має рядок замовлення в CCW?'],
       ['очікує', 'Ви можете редагувати це замовлення в CCW?'],
       ['так', 'Організацію вже підключено до Control Hub?'],
       ['ні', 'позначте «Apply to all lines»'],
@@ -76,10 +76,80 @@ const transcripts: Record<Locale, Record<'resolved' | 'redirected_admin' | 'forw
       ['ні', 'Ви вже спробували 1 спосіб, а зміна досі не зберігається.'],
       ['інший браузер', 'Відкрийте CCW в іншому браузері'],
       ['ні', 'Ви вже спробували 2 способи, а зміна досі не зберігається.'],
-      ['інкогніто', 'Відкрийте вікно в режимі інкогніто'],
+      ['інкогніто', 'Відкрийте приватне вікно (інкогніто)'],
       ['знову не зберігається', 'тут потрібен інженер підтримки'],
     ],
   },
+};
+
+/** The other ways to reach an ending: a checked change, a closed order's pop-up, a status not found. */
+const moreTranscripts: Record<Locale, { name: string; outcome: string; transcript: Transcript }[]> = {
+  en: [
+    {
+      name: 'resolved by checking a change in Transaction Manager',
+      outcome: 'resolved',
+      transcript: [
+        [null, 'What do you need?'],
+        ['3', 'Select the item “Provisioning Email Update” and search for the subscription.'],
+        ['yes', 'The order now names the new provisioning contact.'],
+      ],
+    },
+    {
+      name: 'redirected by the pop-up on a closed order',
+      outcome: 'redirected_admin',
+      transcript: [
+        [null, 'What do you need?'],
+        ['2', 'What is the status of the order line in CCW?'],
+        ['2', 'its “Click here” link takes you to the Cloud/SaaS Subscription page'],
+        ['1', 'Has the organization already been onboarded to Control Hub?'],
+        ['2', 'On the Cloud/SaaS Subscription page:'],
+        ['2', 'Nothing needs to change in CCW: the provisioning contact or an administrator of the organization signs in directly at https://admin.webex.com'],
+      ],
+    },
+    {
+      name: 'a case when the order line status is not found',
+      outcome: 'needs_case',
+      transcript: [
+        [null, 'What do you need?'],
+        ['2', 'What is the status of the order line in CCW?'],
+        ['3', 'If the line shows any other status, choose “I can\'t find it, or it\'s another status”'],
+        ['3', 'The order line status is unknown, or it is neither “Awaiting Provisioning Details” nor “Closed”'],
+      ],
+    },
+  ],
+  uk: [
+    {
+      name: 'resolved by checking a change in Transaction Manager',
+      outcome: 'resolved',
+      transcript: [
+        [null, 'Чим можу допомогти?'],
+        ['3', 'Виберіть пункт «Provisioning Email Update» і знайдіть підписку.'],
+        ['так', 'Тепер у замовленні вказано нову контактну особу.'],
+      ],
+    },
+    {
+      name: 'redirected by the pop-up on a closed order',
+      outcome: 'redirected_admin',
+      transcript: [
+        [null, 'Чим можу допомогти?'],
+        ['2', 'Який статус має рядок замовлення в CCW?'],
+        ['2', 'посилання «Click here» у ньому веде на сторінку Cloud/SaaS Subscription'],
+        ['1', 'Організацію вже підключено до Control Hub?'],
+        ['2', 'На сторінці Cloud/SaaS Subscription:'],
+        ['2', 'У CCW нічого змінювати не треба: контактна особа або адміністратор організації входить безпосередньо на https://admin.webex.com'],
+      ],
+    },
+    {
+      name: 'a case when the order line status is not found',
+      outcome: 'needs_case',
+      transcript: [
+        [null, 'Чим можу допомогти?'],
+        ['2', 'Який статус має рядок замовлення в CCW?'],
+        ['3', 'Якщо в рядку інший статус, виберіть «Не можу знайти або статус інший»'],
+        ['3', 'Статус рядка невідомий або це не «Awaiting Provisioning Details» і не «Closed»'],
+      ],
+    },
+  ],
 };
 
 let env: Awaited<ReturnType<typeof sqliteEngine>>;
@@ -105,6 +175,19 @@ describe('transcripts', () => {
     }
   }
 
+  for (const locale of ['en', 'uk'] as const) {
+    for (const { name, outcome, transcript } of moreTranscripts[locale]) {
+      it(`${locale}: ${name}`, async () => {
+        const c = conversation(engine, locale);
+        for (const [says, answers] of transcript) {
+          const r = says === null ? await c.greet() : await c.say(says);
+          expect(text(r), `after "${says}"`).toContain(answers);
+        }
+        expect(c.last!.outcome).toBe(outcome);
+      });
+    }
+  }
+
   it('en: the case hand-off shows what is known so far as facts', async () => {
     const c = conversation(engine, 'en');
     await c.greet();
@@ -112,7 +195,7 @@ describe('transcripts', () => {
     expect(c.last!.messages[0]!.facts).toEqual([
       { label: 'Order line status', value: 'Awaiting Provisioning Details' },
       { label: 'Can edit the order in CCW', value: 'Yes' },
-      { label: 'Organization onboarded (PONR passed)', value: 'No' },
+      { label: 'Organization onboarded to Control Hub (PONR passed)', value: 'No' },
       { label: 'Browser fixes tried', value: '3' },
     ]);
     expect(c.last!.messages[0]!.links).toEqual([{ label: 'Cisco Support Case Manager', url: 'https://www.cisco.com/go/cs' }]);

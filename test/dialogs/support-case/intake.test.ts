@@ -96,27 +96,27 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
       r = await say('ABC-12');
       expect(r.step).toBe('orderNumber');
-      expect(shown(r)[0]).toMatch(/only digits/);
+      expect(shown(r)[0]).toMatch(/must consist of digits only/);
       r = await say('123');
       expect(shown(r)[0]).toMatch(/6 to 12 digits/);
       r = await say('Sub123456');
-      expect(shown(r)[0]).toMatch(/looks like a subscription id/);
+      expect(shown(r)[0]).toMatch(/looks like a subscription ID/);
       r = await say('SO# 104857391');
       expect(r.step).toBe('subscriptionId');
 
       r = await say('123456');
       expect(r.step).toBe('subscriptionId');
-      expect(shown(r)[0]).toMatch(/starts with "Sub"/);
+      expect(shown(r)[0]).toMatch(/starts with “Sub”/);
       r = await say('Sub12x');
       expect(shown(r)[0]).toMatch(/only digits \(4 to 12/);
       r = await say('S-12345');
-      expect(shown(r)[0]).toMatch(/does not look like a subscription id/);
+      expect(shown(r)[0]).toMatch(/doesn't look like a subscription ID/);
       r = await say('sub 123456');
       expect(r.step).toBe('currentEmail');
 
       r = await say('not-an-email');
       expect(r.step).toBe('currentEmail');
-      expect(shown(r)[0]).toBe('That does not look like an email address. Please type it as name@example.com.');
+      expect(shown(r)[0]).toBe("That doesn't look like an email address. Please type it as name@example.com.");
       r = await say('old.contact@customer.example');
       expect(r.step).toBe('newEmail');
       expect(shown(r).join(' ')).toContain('Current: old.contact@customer.example');
@@ -135,7 +135,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const facts = Object.fromEntries(r.messages[0]!.facts.map((f) => [f.label, f.value]));
       expect(facts).toMatchObject({
         'Order number': '104857391',
-        'Subscription id': 'Sub123456',
+        'Subscription ID': 'Sub123456',
         'Current Provisioning Contact Email': 'old.contact@customer.example',
         'New Provisioning Contact Email': 'new.contact@customer.example',
         Screenshots: 'ccw-error.png',
@@ -156,7 +156,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const text = shown(r).join('\n');
       expect(text).toContain('Your case reference is PCE-000001');
       expect(text).toContain('https://www.cisco.com/go/cs');
-      expect(text).toContain('Request Type "Change Provisioning Contact Email"');
+      // The article's manual path: sign in, the entitlement search, then Open Case.
+      expect(text).toContain('go through the entitlement search, click the “Open Case” icon and choose the Request Type “Change Provisioning Contact Email”');
       expect(text).toContain('Order number (CCW sales order or web order): 104857391');
       expect(r.messages[0]!.links).toEqual([{ label: 'Support Case Manager', url: 'https://www.cisco.com/go/cs' }]);
 
@@ -244,10 +245,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await press('attachments_done', 'attachments');
       await press('confirm', 'summary');
 
+      // In the conversation still at that case, the intake answers in short, without the summary again.
       const own = await say('what is the status of PCE-000001?');
-      expect(shown(own)[0]).toMatch(/^Case PCE-000001 is saved here/);
+      expect(shown(own)).toEqual([translator.t('en', 'support-case:followUp.manual', { reference: 'PCE-000001' })]);
+      expect(shown(own)[0]).toMatch(/PCE-000001 is saved here/);
       const stranger = await engine.handle(inbound({ text: 'status of PCE-000001', user: { id: 'u-other' } }, 'conv-2'));
-      expect(shown(stranger)[0]).toBe('I cannot find a case PCE-000001 that you opened. Please check the reference.');
+      expect(shown(stranger)[0]).toBe("I can't find a case PCE-000001 opened by you. Please check the reference.");
       const agent = await engine.handle(inbound({ text: 'status PCE-1', user: { id: 'agent-7', verified: [{ scheme: 'aad', value: 'agent-7' }] } }, 'conv-3'));
       expect(shown(agent)[0]).toMatch(/^Case PCE-000001 is saved here/);
     });
@@ -305,7 +308,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(record.attachments).toEqual([]);
 
       const status = await say('який статус PCE-000001', uk);
-      expect(shown(status)[0]).toMatch(/^Звернення PCE-000001 збережено тут/);
+      expect(shown(status)).toEqual([translator.t('uk', 'support-case:followUp.manual', { reference: 'PCE-000001' })]);
+      expect(shown(status)[0]).toMatch(/звернення PCE-000001 збережено тут/);
     });
   });
 }
