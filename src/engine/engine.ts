@@ -254,7 +254,8 @@ export class Engine {
       }
       if (!command && !handledByIntent) {
         const asked = !fresh && record?.flowId === running.flow.id ? pendingClarification(record.snapshot, beforeView.step) : undefined;
-        const understood = this.interpret(running.flow.id, beforeView, userText, inbound, locale, asked);
+        const how: { exact?: boolean } = {};
+        const understood = this.interpret(running.flow.id, beforeView, userText, inbound, locale, asked, how);
         const talk = this.smallTalkIn(understood, userText, locale);
         if (talk) aside = { kind: 'smallTalk', talk };
         else if (understood.type === 'CLARIFY') clarification = { step: beforeView.step, options: understood.options };
@@ -267,7 +268,8 @@ export class Engine {
           if (line) prefix.push(line);
         }
         // The message may answer the questions after this one too (./answers-in-message.ts).
-        const plan = !aside && before.status === 'active' ? this.answersInMessage(running, before, beforeView, userText, locale, event) : undefined;
+        // A whole label or an option number (a button's text) is one answer, nothing more to read.
+        const plan = !aside && !how.exact && before.status === 'active' ? this.answersInMessage(running, before, beforeView, userText, locale, event) : undefined;
         if (plan?.kind === 'clarify') {
           clarification = { step: beforeView.step, options: plan.options };
           event = undefined;
@@ -665,6 +667,8 @@ export class Engine {
     inbound: Inbound,
     locale: Locale,
     clarifying?: readonly string[],
+    /** Set when the message was an option number or a whole label (no other answers in it). */
+    how: { exact?: boolean } = {},
   ): FlowEvent | { type: 'CLARIFY'; options: [string, string] } | { type: 'OUT_OF_RANGE'; n: number } {
     if (view.expects === 'attachment' && inbound.attachments?.length) return { type: 'ATTACH', files: inbound.attachments };
     if (view.choices.length && text) {
@@ -673,7 +677,10 @@ export class Engine {
       const languages: Locale[] = locale === 'uk' ? ['uk', 'en'] : ['en', 'uk'];
       const options = view.choices.map((c) => ({ id: c.id, labels: languages.map((l) => translator.t(l, c.labelKey, c.params)) }));
       const understood = this.recogniser.recognise({ flow: flowId, step: view.step, locale, text, options, clarifying });
-      if (understood.kind === 'choice') return { type: 'CHOOSE', choice: understood.choice };
+      if (understood.kind === 'choice') {
+        how.exact = understood.via === 'number' || understood.via === 'exact';
+        return { type: 'CHOOSE', choice: understood.choice };
+      }
       if (understood.kind === 'clarify' && view.expects === 'choice') return { type: 'CLARIFY', options: understood.options };
       if (understood.kind === 'none' && understood.outOfRange !== undefined && view.expects === 'choice') return { type: 'OUT_OF_RANGE', n: understood.outOfRange };
     }

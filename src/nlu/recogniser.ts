@@ -253,6 +253,19 @@ export class Recogniser {
     return this.modelFor(flow, step, text, locale)?.classifier.rank(text);
   }
 
+  /** Labels are a few dozen strings asked on every turn: normalised once (bounded, in case of parameters). */
+  private readonly labels = new Map<string, string>();
+
+  private normalisedLabel(label: string, locale: Locale): string {
+    const key = `${locale}\u0000${label}`;
+    let n = this.labels.get(key);
+    if (n === undefined) {
+      n = normalise(label, locale);
+      if (this.labels.size < 5_000) this.labels.set(key, n);
+    }
+    return n;
+  }
+
   recognise(req: RecogniseRequest): Recognition {
     const { text, options, locale } = req;
     const n = normalise(text, locale);
@@ -266,7 +279,7 @@ export class Recogniser {
       return id && options.some((o) => o.id === id) ? { kind: 'choice', choice: id, via: 'number' } : { kind: 'none', outOfRange: number };
     }
 
-    const exact = options.filter((o) => o.labels.some((l) => normalise(l, locale) === n) || (this.vocab.choices.get(o.id) ?? []).includes(n));
+    const exact = options.filter((o) => o.labels.some((l) => this.normalisedLabel(l, locale) === n) || (this.vocab.choices.get(o.id) ?? []).includes(n));
     if (exact.length === 1) return { kind: 'choice', choice: exact[0]!.id, via: 'exact' };
 
     const model = this.modelFor(req.flow, req.step, text, locale);
