@@ -178,6 +178,18 @@ function liveHeapAfterFullGcs(logFile: string): number[] {
   }
   return [...byIsolate.values()].sort((a, b) => Math.max(...b) - Math.max(...a))[0] ?? [];
 }
+/** Waits until the bot says its free-text models are trained (older bots do not say: no wait). */
+async function modelsTrained(url: string, label: string): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    const health = (await (await fetch(`${url}/healthz`)).json()) as { nlu?: string };
+    if (health.nlu !== 'training') break;
+    if (Date.now() - t0 > 60_000) throw new Error(`${label}: free-text models still training after 60 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (Date.now() - t0 > 100) progress(`${label}: free-text models trained after ${Date.now() - t0} ms more`);
+}
+
 async function startBot(storage: Storage, label: string, root = settings.botRoot, extraFlags: string[] = []): Promise<Running> {
   botCount += 1;
   const port = await freePort();
@@ -201,6 +213,7 @@ async function startBot(storage: Storage, label: string, root = settings.botRoot
   });
   cleanups.push(() => bot.stop());
   progress(`${label}: bot up on ${bot.url} in ${bot.startupMs.toFixed(0)} ms (pid ${bot.pid})`);
+  await modelsTrained(bot.url, label);
   return bot;
 }
 

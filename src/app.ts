@@ -48,6 +48,8 @@ export interface ApplicationOptions {
   plugins?: ServerPlugin[];
   /** Metrics without Node process collectors (tests building many apps in one process). */
   processMetrics?: boolean;
+  /** More for `/healthz` to report (npm start: whether the free-text models are trained yet). */
+  health?: () => Record<string, unknown>;
   /** Retention job overrides (a fixed clock in tests). */
   retention?: Partial<Pick<RetentionOptions, 'clock' | 'batchSize'>>;
 }
@@ -197,7 +199,7 @@ export async function createApplication(config: Config, options: ApplicationOpti
         requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
         maxConnections: config.HTTP_MAX_CONNECTIONS,
       },
-      health: () => ({ storage: store.kind }),
+      health: () => ({ storage: store.kind, ...options.health?.() }),
       ...(writeProbe ? { ready: () => writeProbe.check() } : {}),
       plugins: [
         ...channelPlugins({ config, engine, translator, logger, store, notifiers, origin, workers }),

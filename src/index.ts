@@ -27,12 +27,15 @@ function readConfig(): Config {
   }
 }
 
+/** Reported by /healthz: the bench waits for `ready` so training does not count as turn cost. */
+let nluModels: 'training' | 'ready' = 'training';
+
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config.LOG_LEVEL);
   let application: Application;
   try {
-    application = await createApplication(config, { logger });
+    application = await createApplication(config, { logger, health: () => ({ nlu: nluModels }) });
   } catch (err) {
     logger.fatal({ err }, 'the bot could not start');
     process.exit(1);
@@ -69,7 +72,10 @@ async function main(): Promise<void> {
   // Train the free-text models now, a step per event-loop turn, so the first typed answer does not wait.
   void Recogniser.shared(application.translator.resources)
     .warmUp()
-    .catch((err: unknown) => logger.warn({ err }, 'free-text models could not be trained ahead; they train on first use'));
+    .then(
+      () => (nluModels = 'ready'),
+      (err: unknown) => logger.warn({ err }, 'free-text models could not be trained ahead; they train on first use'),
+    );
   if (!config.MicrosoftAppId && config.ALLOW_UNAUTHENTICATED_NETWORK) {
     logger.warn(
       { host: config.HOST },
