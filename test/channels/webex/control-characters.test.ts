@@ -4,30 +4,19 @@
  * cannot store) is refused 400 before anything is kept or asked of Webex; a message whose text holds
  * a NUL byte is answered as without it, and stored without it.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { SqlStore } from '../../../src/storage/index';
-import { FakeWebex } from '../../fakes/webex-api';
+import type { FakeWebex } from '../../fakes/webex-api';
 import { TEST_DATABASE_URL, uniqueName } from '../../storage/harness';
 import { dropPostgresSchema } from '../directline/clocked-bot';
-import { startBot, tempDir, type RunningBot } from './harness';
+import { startBot, useFakeWebex, type RunningBot } from './harness';
 
 let fake: FakeWebex;
-const tmp = tempDir();
-const running: RunningBot[] = [];
+const { tmp, running } = useFakeWebex((f) => (fake = f));
 const schemas: string[] = [];
 
-beforeAll(async () => {
-  fake = await FakeWebex.start();
-});
-afterEach(async () => {
-  for (const b of running.splice(0)) await b.stop();
-  fake.webhooks.clear();
-  fake.reset();
-});
 afterAll(async () => {
-  await fake.close();
   for (const schema of schemas) await dropPostgresSchema(schema);
-  tmp.remove();
 });
 
 describe.each(['SQLite', 'PostgreSQL'] as const)('Webex notifications on %s', (dialect) => {

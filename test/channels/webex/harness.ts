@@ -15,7 +15,8 @@ import { loadConfig } from '../../../src/config';
 import type { Inbound, TurnResult } from '../../../src/engine/types';
 import type { Translator } from '../../../src/i18n';
 import { createLogger } from '../../../src/log';
-import type { FakeMessage, FakePerson, FakeRoom, FakeWebex } from '../../fakes/webex-api';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { FakeWebex, type FakeMessage, type FakePerson, type FakeRoom } from '../../fakes/webex-api';
 
 export const SECRET = 'test-webhook-secret-0123456789';
 
@@ -168,4 +169,28 @@ export function markdownSince(fake: FakeWebex, room: FakeRoom, index: number): s
     .slice(index)
     .map((m) => m.markdown ?? '')
     .join('\n\n');
+}
+
+/**
+ * One fake Webex for a test file: started before its first test, reset (and the bots of a test
+ * stopped) after each, closed with the temp dir after the last. `started` hands the fake over.
+ */
+export function useFakeWebex(started: (fake: FakeWebex) => void): { tmp: ReturnType<typeof tempDir>; running: RunningBot[] } {
+  let fake: FakeWebex | undefined;
+  const tmp = tempDir();
+  const running: RunningBot[] = [];
+  beforeAll(async () => {
+    fake = await FakeWebex.start();
+    started(fake);
+  });
+  afterEach(async () => {
+    for (const b of running.splice(0)) await b.stop();
+    fake?.webhooks.clear();
+    fake?.reset();
+  });
+  afterAll(async () => {
+    await fake?.close();
+    tmp.remove();
+  });
+  return { tmp, running };
 }

@@ -5,31 +5,17 @@
  * time is not posted again. Real bots on a real database, against the fake Webex over HTTP.
  */
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { SqlStore } from '../../../src/storage/index';
 import { WebexRepository } from '../../../src/storage/webex-repository';
-import { FakeWebex } from '../../fakes/webex-api';
+import type { FakeWebex } from '../../fakes/webex-api';
 import { TEST_DATABASE_URL, uniqueName } from '../../storage/harness';
-import { eventually, offeredChoices, startBot, tempDir, type RunningBot } from './harness';
+import { eventually, offeredChoices, startBot, useFakeWebex, type RunningBot } from './harness';
 
 let fake: FakeWebex;
-const tmp = tempDir();
+const { tmp, running } = useFakeWebex((f) => (fake = f));
 let dbCounter = 0;
 const freshDb = () => `${tmp.dir}/no-duplicates-${++dbCounter}.sqlite`;
-const running: RunningBot[] = [];
-
-beforeAll(async () => {
-  fake = await FakeWebex.start();
-});
-afterEach(async () => {
-  for (const b of running.splice(0)) await b.stop();
-  fake.webhooks.clear();
-  fake.reset();
-});
-afterAll(async () => {
-  await fake.close();
-  tmp.remove();
-});
 
 const inboxOf = (b: RunningBot) => new WebexRepository(b.app.store as SqlStore);
 /** Statuses of the POST /v1/messages answers the fake gave since request number `since`. */

@@ -6,7 +6,7 @@
  * that does not say why, nothing kept in the inbox, nothing asked of or posted to Webex.
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApplication } from '../../../src/app';
 import { WebexApi } from '../../../src/channels/webex/api';
 import { WEBEX_ROUTE } from '../../../src/channels/webex/channel';
@@ -15,27 +15,13 @@ import { loadConfig } from '../../../src/config';
 import { createLogger } from '../../../src/log';
 import type { SqlStore } from '../../../src/storage/index';
 import { WebexRepository } from '../../../src/storage/webex-repository';
-import { FakeWebex, type FakeMessage, type FakePerson, type FakeRoom } from '../../fakes/webex-api';
-import { eventually, SECRET, startBot, tempDir, type RunningBot } from './harness';
+import type { FakeWebex, FakeMessage, FakePerson, FakeRoom } from '../../fakes/webex-api';
+import { eventually, SECRET, startBot, useFakeWebex, type RunningBot } from './harness';
 
 const MINUTE = 60_000;
 let fake: FakeWebex;
-const tmp = tempDir();
+const { tmp, running } = useFakeWebex((f) => (fake = f));
 let dbCounter = 0;
-const running: RunningBot[] = [];
-
-beforeAll(async () => {
-  fake = await FakeWebex.start();
-});
-afterEach(async () => {
-  for (const b of running.splice(0)) await b.stop();
-  fake.webhooks.clear();
-  fake.reset();
-});
-afterAll(async () => {
-  await fake.close();
-  tmp.remove();
-});
 
 async function bot(): Promise<RunningBot> {
   const b = await startBot(fake, `${tmp.dir}/replay-${++dbCounter}.sqlite`);
