@@ -10,7 +10,7 @@ import type { Request, Response, Server } from 'restify';
 import type { Next } from 'restify';
 import type { Config } from '../config';
 import type { Logger } from '../log';
-import type { ServerPlugin } from '../server';
+import { pathOf, type ServerPlugin } from '../server';
 import { errorBody } from '../channels/directline/protocol';
 import { DEFAULT_ORIGIN, type RequestOrigin } from '../security/client';
 import { RateLimiter } from './rate-limiter';
@@ -49,7 +49,7 @@ export function createDirectLineLimits(deps: DirectLineLimitsDeps): ServerPlugin
       // `pre`: before routing and before the body is read, so a flood costs as little as possible.
       server.pre((req: Request, res: Response, next: Next) => {
         if (req.method !== 'POST') return next();
-        const path = (req.url ?? '').split('?')[0] ?? '';
+        const path = pathOf(req.url);
         if (!path.startsWith(PREFIX) || origin.isLocal(req)) return next();
         const client = origin.clientKey(req);
         const limiters = [path === CONVERSATIONS ? conversations : undefined, posts].filter((l) => l !== undefined);

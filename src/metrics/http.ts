@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Request, Response, Server } from 'restify';
 import type { Config } from '../config';
 import type { Logger } from '../log';
-import type { ServerPlugin } from '../server';
+import { pathOf, type ServerPlugin } from '../server';
 import type { BotMetrics } from './metrics';
 import { DEFAULT_ORIGIN, type RequestOrigin } from '../security/client';
 
@@ -95,7 +95,7 @@ export function startMetricsListener(
 ): Promise<MetricsListener> {
   const { host, port } = parseBind(bind);
   const server = createServer((req, res) => {
-    const path = (req.url ?? '').split('?')[0];
+    const path = pathOf(req.url);
     if (path !== METRICS_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('Not found\n');

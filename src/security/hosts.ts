@@ -11,7 +11,7 @@
 import { isIP } from 'node:net';
 import type { Next, Request, Response, Server } from 'restify';
 import type { Logger } from '../log';
-import type { ServerPlugin } from '../server';
+import { pathOf, type ServerPlugin } from '../server';
 
 /** The host name of a Host header (`name:port`, `[v6]:port`), lower-case, or undefined when malformed. */
 export function hostName(header: string | undefined): string | undefined {
@@ -64,7 +64,7 @@ export function hostGuard(opts: HostGuardOptions): ServerPlugin {
     name: 'host-guard',
     register(server: Server) {
       server.pre((req: Request, res: Response, next: Next) => {
-        const path = (req.url ?? '').split('?')[0] ?? '';
+        const path = pathOf(req.url);
         if (opts.exempt.has(path) || opts.allowList.allows(req.headers.host)) return next();
         opts.logger.info({ path }, 'request refused: Host is not one of this bot\'s names');
         res.send(421, { code: 'MisdirectedRequest', message: 'This server does not answer for that host name. Operators: see PUBLIC_URL and ALLOWED_HOSTS.' });
