@@ -94,16 +94,3 @@ export function optionNumber(normalised: string): number | undefined {
   if (digits) return Number(digits[1]);
   return ORDINALS[word];
 }
-
-/**
- * The digits of a number written with "№", "#", spaces, dashes or dots ("№ 104 857-391" ->
- * "104857391"), or undefined when the text holds anything else. For identifiers typed in free text
- * (order numbers); option numbers use optionNumber.
- */
-export function digitsOf(text: string): string | undefined {
-  const stripped = text
-    .normalize('NFKC')
-    .replace(/^\s*(?:№|#|no\.?|nr\.?|номер|order|замовлення)\s*/i, '')
-    .replace(/[\s\-‐‑‒–—.]+/g, '');
-  return /^\d+$/.test(stripped) ? stripped : undefined;
-}

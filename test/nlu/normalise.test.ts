@@ -1,6 +1,6 @@
 /** One spelling before recognition: look-alike letters, apostrophes, emoji, numbers with № or #. */
 import { describe, expect, it } from 'vitest';
-import { digitsOf, normaliseText, optionNumber } from '../../src/nlu/normalise';
+import { normaliseText, optionNumber } from '../../src/nlu/normalise';
 import { wordsOf } from '../../src/nlu/features';
 
 describe('normalising a message', () => {
@@ -47,13 +47,5 @@ describe('normalising a message', () => {
       expect(optionNumber(normaliseText(text)), text).toBe(2);
     }
     expect(optionNumber(normaliseText('2 browsers'))).toBeUndefined();
-  });
-
-  it('reads a number written with №, spaces or dashes as its digits', () => {
-    expect(digitsOf('№ 104857391')).toBe('104857391');
-    expect(digitsOf('104 857 391')).toBe('104857391');
-    expect(digitsOf('104-857-391')).toBe('104857391');
-    expect(digitsOf('#104857391')).toBe('104857391');
-    expect(digitsOf('Sub104857391')).toBeUndefined();
   });
 });

@@ -66,12 +66,15 @@ describe('field rules', () => {
     ['104 857 391', '104857391'],
     ['SO-104857391', '104857391'],
     ['104–857–391', '104857391'],
+    ['104-857-391', '104857391'],
+    ['#104857391', '104857391'],
     ['номер замовлення: 104 857 391', '104857391'],
   ])('reads the order number %s as %s', (given, value) => expect(readOrderNumber(given)).toEqual({ ok: true, value }));
 
   it('names what is wrong with an order number written with № too', () => {
     expect(readOrderNumber('№ 123')).toEqual({ ok: false, hint: 'support-case:orderNumber.hintLength' });
     expect(readOrderNumber('№ abc')).toEqual({ ok: false, hint: 'support-case:orderNumber.hintDigits' });
+    expect(readOrderNumber('Sub104857391')).toEqual({ ok: false, hint: 'support-case:orderNumber.hintLooksLikeSubscription' });
   });
 
   it.each([
