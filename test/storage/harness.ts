@@ -128,3 +128,14 @@ export function deferred(): Deferred {
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
 }
+
+/**
+ * The two databases a whole-bot test runs on, for `describe.each`: SQLite (the default, no settings)
+ * and a fresh schema of TEST_DATABASE_URL named `<schemaPrefix>_…` (drop it after the tests).
+ */
+export function botDatabases(schemaPrefix: string): readonly (readonly [string, () => Record<string, string>])[] {
+  return [
+    ['SQLite', () => ({})],
+    ['PostgreSQL', () => ({ DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: uniqueName(schemaPrefix) })],
+  ];
+}

@@ -8,14 +8,11 @@ import { sql } from 'kysely';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlStore } from '../../../src/storage/index';
-import { TEST_DATABASE_URL, uniqueName } from '../../storage/harness';
+import { botDatabases } from '../../storage/harness';
 import { dropPostgresSchema } from '../directline/clocked-bot';
 import { Person, startBot, tempDir, type BotUnderTest } from './harness';
 
-const DIALECTS = [
-  ['SQLite', () => ({})],
-  ['PostgreSQL', () => ({ DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: uniqueName('bf_control') })],
-] as const;
+const DIALECTS = botDatabases('bf_control');
 
 describe.each(DIALECTS)('control characters in activities on %s', (_name, databaseEnv) => {
   const env: Record<string, string> = databaseEnv();

@@ -6,14 +6,11 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_DATABASE_URL, uniqueName } from '../../storage/harness';
+import { botDatabases } from '../../storage/harness';
 import { dropPostgresSchema } from '../directline/clocked-bot';
 import { Person, startBot, tempDir, type BotUnderTest } from './harness';
 
-const DIALECTS = [
-  ['SQLite', () => ({})],
-  ['PostgreSQL', () => ({ DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: uniqueName('bf_long_ids') })],
-] as const;
+const DIALECTS = botDatabases('bf_long_ids');
 
 /** A 512-character activity id, the longest the schema takes. */
 const longId = (n: number) => `${String(n).padStart(3, '0')}:${'f'.repeat(508)}`;

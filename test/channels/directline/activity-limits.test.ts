@@ -4,18 +4,14 @@
  * what the page itself sends (typed text, the largest card press, the language switch) still goes
  * through. The whole bot over real HTTP, on SQLite and on PostgreSQL.
  */
-import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAGE_EVENTS } from '../../../src/channels/directline/channel';
 import { ACTIVITY_LIMITS } from '../../../src/channels/directline/protocol';
-import { TEST_DATABASE_URL, uniqueName } from '../../storage/harness';
+import { botDatabases } from '../../storage/harness';
 import { dropPostgresSchema } from './clocked-bot';
-import { DirectLineTestClient, startBot, type RunningBot, type StartedConversation } from './harness';
+import { DirectLineTestClient, startBot, storedActivities, type RunningBot, type StartedConversation } from './harness';
 
-const DIALECTS = [
-  ['SQLite', () => ({})],
-  ['PostgreSQL', () => ({ DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: uniqueName('webchat_limits') })],
-] as const;
+const DIALECTS = botDatabases('webchat_limits');
 
 describe.each(DIALECTS)('Direct Line activity limits on %s', (_name, databaseEnv) => {
   const env: Record<string, string> = databaseEnv();
@@ -31,16 +27,7 @@ describe.each(DIALECTS)('Direct Line activity limits on %s', (_name, databaseEnv
     if (env.DATABASE_SCHEMA) await dropPostgresSchema(env.DATABASE_SCHEMA);
   });
 
-  async function stored(conversationId: string): Promise<number> {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const db = (bot.app.store as unknown as { db: Kysely<any> }).db;
-    const row = await db
-      .selectFrom('directline_activities')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('conversation_id', '=', conversationId)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
+  const stored = (conversationId: string) => storedActivities(bot, conversationId);
 
   async function expectNothingStored(c: StartedConversation, before: { count: number; watermark: string }): Promise<void> {
     expect(await stored(c.conversationId)).toBe(before.count);

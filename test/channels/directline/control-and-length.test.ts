@@ -8,17 +8,13 @@
  *   activity cap), kept cut with `…`, and the bot answers in the person's language that it is too
  *   long, asking for a shorter one; the question stands and the next message is answered as usual.
  */
-import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_MESSAGE_CHARS } from '../../../src/engine/text';
-import { TEST_DATABASE_URL, uniqueName } from '../../storage/harness';
+import { botDatabases } from '../../storage/harness';
 import { dropPostgresSchema } from './clocked-bot';
-import { DirectLineTestClient, startBot, type ActivitySet, type RunningBot, type StartedConversation } from './harness';
+import { DirectLineTestClient, startBot, storedActivities, type ActivitySet, type RunningBot, type StartedConversation } from './harness';
 
-const DIALECTS = [
-  ['SQLite', () => ({})],
-  ['PostgreSQL', () => ({ DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: uniqueName('webchat_control') })],
-] as const;
+const DIALECTS = botDatabases('webchat_control');
 
 const TOO_LONG = {
   en: /too long for me \(over 10,000 characters\).*send a shorter one/s,
@@ -39,16 +35,7 @@ describe.each(DIALECTS)('the web chat on %s', (_name, databaseEnv) => {
     if (env.DATABASE_SCHEMA) await dropPostgresSchema(env.DATABASE_SCHEMA);
   });
 
-  async function stored(conversationId: string): Promise<number> {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const db = (bot.app.store as unknown as { db: Kysely<any> }).db;
-    const row = await db
-      .selectFrom('directline_activities')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('conversation_id', '=', conversationId)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
+  const stored = (conversationId: string) => storedActivities(bot, conversationId);
 
   /** Posts `activity` and returns what the endpoint answered and the activities it added. */
   async function send(c: StartedConversation, activity: Record<string, unknown>): Promise<{ status: number; added: ActivitySet['activities'] }> {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createApplication, type Application } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
 import { createLogger } from '../../../src/log';
+import type { Kysely } from 'kysely';
 
 export interface RunningBot {
   app: Application;
@@ -82,4 +83,16 @@ export class DirectLineTestClient {
     if (res.status !== 200) throw new Error(`get activities: ${res.status}`);
     return (await res.json()) as ActivitySet;
   }
+}
+
+/** Rows of a web chat conversation's activity log in the bot's database. */
+export async function storedActivities(bot: RunningBot, conversationId: string): Promise<number> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const db = (bot.app.store as unknown as { db: Kysely<any> }).db;
+  const row = await db
+    .selectFrom('directline_activities')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('conversation_id', '=', conversationId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
