@@ -24,7 +24,7 @@ import {
   type TakenAnswer,
 } from './answers-in-message';
 import { clarificationLine, clarificationView, pendingClarification, withClarification, type Clarification } from './clarification';
-import { recogniseCommand, type Command, type Vocabulary } from './recognizer';
+import { matchCommand, type Command, type Vocabulary } from './recognizer';
 import { cutToReadable, isTooLong, MAX_MESSAGE_CHARS, stripControlCharacters } from './text';
 import type { Inbound, RenderedMessage, TurnOptions, TurnResult } from './types';
 import type { Agents } from '../security/identity';
@@ -639,10 +639,9 @@ export class Engine {
    * ("who is this" is not a typo of "what is this").
    */
   private commandIn(text: string, locale: Locale): Command | undefined {
-    const exact = recogniseCommand(this.vocab, text, { typos: false });
-    if (exact) return exact;
-    const typo = recogniseCommand(this.vocab, text);
-    return typo && !this.recogniser.smallTalk(text, locale) ? typo : undefined;
+    const match = matchCommand(this.vocab, text);
+    if (!match) return undefined;
+    return match.exact || !this.recogniser.smallTalk(text, locale) ? match.command : undefined;
   }
 
   /**

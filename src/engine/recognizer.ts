@@ -107,16 +107,22 @@ function score(text: string, textWords: string[], phrase: string): number {
 
 /** A command the whole message names; with `typos: false`, only when spelled exactly. */
 export function recogniseCommand(vocab: Vocabulary, text: string, opts: { typos?: boolean } = {}): Command | undefined {
+  const match = matchCommand(vocab, text, opts);
+  return match?.command;
+}
+
+/** The command a message names, and whether it was spelled exactly or with a typo. */
+export function matchCommand(vocab: Vocabulary, text: string, opts: { typos?: boolean } = {}): { command: Command; exact: boolean } | undefined {
   const n = normalise(text) || text.trim();
   if (!n) return undefined;
-  for (const [cmd, phrases] of vocab.commands) {
-    if (phrases.some((p) => p === n)) return cmd;
+  for (const [command, phrases] of vocab.commands) {
+    if (phrases.some((p) => p === n)) return { command, exact: true };
   }
   if (opts.typos === false) return undefined;
   // A typo'd command only when the words are not an answer someone could mean ("resent" is not "reset").
   if ([...vocab.choices.values()].some((phrases) => phrases.includes(n))) return undefined;
-  for (const [cmd, phrases] of vocab.commands) {
-    if (phrases.some((p) => fuzzyEqual(n, p))) return cmd;
+  for (const [command, phrases] of vocab.commands) {
+    if (phrases.some((p) => fuzzyEqual(n, p))) return { command, exact: false };
   }
   return undefined;
 }
