@@ -29,13 +29,21 @@ export interface ClassifierKind {
  * TF-IDF over stems, negated stems, stem pairs and character trigrams; an option scores the cosine
  * similarity of its nearest training phrasing (1-NN per option). Unknown features still count in the
  * message's length, so a long message that shares one word with an example is not "sure".
+ *
+ * The index is kept in typed arrays (feature id -> a run of postings, CSR): the bot keeps dozens of
+ * these for its whole life, and as a Map of [example, weight] pairs they were ~400k small arrays that
+ * every major GC had to mark, about 10 % of the CPU of a turn that never used them (issue 16's bench).
  */
 export class TfidfClassifier implements IntentClassifier {
-  private readonly idf = new Map<string, number>();
-  /** feature -> [example index, weight] */
-  private readonly index = new Map<string, [number, number][]>();
+  /** feature -> its id, the index into `idf` and `offsets` */
+  private readonly ids = new Map<string, number>();
+  private readonly idf: Float64Array;
+  /** Postings of feature f: `postExample`/`postWeight` from `offsets[f]` to `offsets[f + 1]`. */
+  private readonly offsets: Uint32Array;
+  private readonly postExample: Uint32Array;
+  private readonly postWeight: Float64Array;
   private readonly labels: string[];
-  private readonly exampleLabel: number[] = [];
+  private readonly exampleLabel: Uint32Array;
   private readonly unknownIdf: number;
 
   constructor(
@@ -45,47 +53,60 @@ export class TfidfClassifier implements IntentClassifier {
     private readonly unknownWeight = 0.5,
   ) {
     this.labels = [...new Set(examples.map((e) => e.label))];
+    this.exampleLabel = Uint32Array.from(examples, (e) => this.labels.indexOf(e.label));
     const docs = examples.map((e) => featuresOf(e.text, locale));
-    const df = new Map<string, number>();
-    for (const d of docs) for (const k of d.keys()) df.set(k, (df.get(k) ?? 0) + 1);
+    const df: number[] = [];
+    for (const d of docs) {
+      for (const k of d.keys()) {
+        let id = this.ids.get(k);
+        if (id === undefined) this.ids.set(k, (id = df.push(0) - 1));
+        df[id]!++;
+      }
+    }
     const n = docs.length;
-    for (const [k, count] of df) this.idf.set(k, Math.log((n + 1) / (count + 1)) + 1);
+    this.idf = Float64Array.from(df, (count) => Math.log((n + 1) / (count + 1)) + 1);
     this.unknownIdf = Math.log(n + 1) + 1;
+    this.offsets = new Uint32Array(df.length + 1);
+    for (let f = 0; f < df.length; f++) this.offsets[f + 1] = this.offsets[f]! + df[f]!;
+    this.postExample = new Uint32Array(this.offsets[df.length]!);
+    this.postWeight = new Float64Array(this.offsets[df.length]!);
+    const filled = this.offsets.slice(0, df.length);
     docs.forEach((d, i) => {
-      this.exampleLabel.push(this.labels.indexOf(examples[i]!.label));
-      const v = this.weigh(d, false);
-      for (const [k, w] of v) {
-        let postings = this.index.get(k);
-        if (!postings) this.index.set(k, (postings = []));
-        postings.push([i, w]);
+      for (const [id, w] of this.weigh(d, false)) {
+        const at = filled[id]!++;
+        this.postExample[at] = i;
+        this.postWeight[at] = w;
       }
     });
   }
 
-  /** TF-IDF, L2-normalised; unknown features only add to the norm. */
-  private weigh(f: Features, query: boolean): Map<string, number> {
-    const v = new Map<string, number>();
+  /** TF-IDF by feature id, L2-normalised; unknown features only add to the norm. */
+  private weigh(f: Features, query: boolean): Map<number, number> {
+    const v = new Map<number, number>();
     let norm = 0;
     for (const [k, tf] of f) {
-      const idf = this.idf.get(k);
-      if (idf === undefined) {
+      const id = this.ids.get(k);
+      if (id === undefined) {
         if (query) norm += (tf * this.unknownIdf * this.unknownWeight) ** 2;
         continue;
       }
-      const w = (1 + Math.log(tf)) * idf;
-      v.set(k, w);
+      const w = (1 + Math.log(tf)) * this.idf[id]!;
+      v.set(id, w);
       norm += w * w;
     }
     norm = Math.sqrt(norm) || 1;
-    for (const [k, w] of v) v.set(k, w / norm);
+    for (const [id, w] of v) v.set(id, w / norm);
     return v;
   }
 
   rank(text: string): Ranked[] {
     const q = this.weigh(featuresOf(text, this.locale), true);
     const sims = new Map<number, number>();
-    for (const [k, w] of q) {
-      for (const [i, ew] of this.index.get(k) ?? []) sims.set(i, (sims.get(i) ?? 0) + w * ew);
+    for (const [id, w] of q) {
+      for (let at = this.offsets[id]!, end = this.offsets[id + 1]!; at < end; at++) {
+        const i = this.postExample[at]!;
+        sims.set(i, (sims.get(i) ?? 0) + w * this.postWeight[at]!);
+      }
     }
     const best = new Array<number>(this.labels.length).fill(0);
     for (const [i, s] of sims) {
