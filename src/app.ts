@@ -24,7 +24,7 @@ import { createStore } from './storage';
 import { WriteProbe } from './storage/write-probe';
 import { RetentionJob, type RetentionOptions } from './retention/retention-job';
 import { UploadStore } from './channels/directline/uploads';
-import { createDirectLineLimits } from './limits/directline-limits';
+import { createDirectLineLimits } from './channels/directline/rate-limits';
 import type { Store } from './storage/store';
 import { Notifiers } from './channels/notify';
 import { createWebexNotifier } from './channels/webex/notify';

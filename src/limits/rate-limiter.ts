@@ -4,6 +4,8 @@
  * starts again with a full bucket, which only ever errs on the side of letting a request through.
  * Per process: with several instances behind a load balancer each one limits on its own.
  */
+import { LRUCache } from 'lru-cache';
+
 export interface RateLimit {
   capacity: number;
   refillPerSecond: number;
@@ -17,9 +19,9 @@ interface Bucket {
 }
 
 export class RateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
+  /** Bounded, so a flood of new addresses costs a fixed amount of memory. */
+  private readonly buckets: LRUCache<string, Bucket>;
   private readonly clock: () => number;
-  private readonly maxKeys: number;
 
   constructor(
     readonly limit: RateLimit,
@@ -27,7 +29,7 @@ export class RateLimiter {
   ) {
     if (!(limit.capacity >= 1) || !(limit.refillPerSecond > 0)) throw new RangeError('a rate limit needs capacity >= 1 and a positive refill rate');
     this.clock = options.clock ?? Date.now;
-    this.maxKeys = options.maxKeys ?? 10_000;
+    this.buckets = new LRUCache({ max: options.maxKeys ?? 10_000 });
   }
 
   /** Takes one token for `key`, or says how many whole seconds until one is there. */
@@ -49,15 +51,12 @@ export class RateLimiter {
   }
 
   private refilled(key: string, now: number): Bucket {
-    const existing = this.buckets.get(key);
-    // Re-inserted on every use, so the Map's order is least recently used first.
-    if (existing) this.buckets.delete(key);
-    const bucket = existing ?? { tokens: this.limit.capacity, at: now };
+    // `get` and `set` both count as a use: the key becomes the most recently used.
+    const bucket = this.buckets.get(key) ?? { tokens: this.limit.capacity, at: now };
     const elapsedSeconds = Math.max(0, now - bucket.at) / 1000;
     bucket.tokens = Math.min(this.limit.capacity, bucket.tokens + elapsedSeconds * this.limit.refillPerSecond);
     bucket.at = now;
     this.buckets.set(key, bucket);
-    if (this.buckets.size > this.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
     return bucket;
   }
 }

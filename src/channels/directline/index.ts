@@ -9,11 +9,12 @@ import type { ServerPlugin } from '../../server';
 import { isLoopbackHostName, type RequestOrigin } from '../../security/client';
 import { SiteAccess } from './access';
 import { MemoryActivityLog, type ActivityLog } from './activity-log';
-import { DirectLineEndpoint, siteKeyOf, type BotBridge } from './channel';
+import { DirectLineEndpoint, type BotBridge } from './channel';
+import { siteKeyOf } from './conversation-tokens';
 import { WebChatPage } from './page';
-import { SqlActivityLog, type SqlStoreHandle } from './sql-activity-log';
+import { isSqlStore, SqlActivityLog } from './sql-activity-log';
+import { createUploadQuota } from './upload-quota';
 import { UploadStore } from './uploads';
-import { createUploadQuota } from '../../limits/upload-quota';
 
 export type WebChatConfig = Pick<
   Config,
@@ -80,12 +81,6 @@ export function createWebChatPlugins(deps: WebChatDeps): ServerPlugin[] {
   const page = new WebChatPage({ translator: deps.translator, access, pollingIntervalMs: deps.pollingIntervalMs });
   return [page.plugin(), endpoint.plugin()];
 }
-
-function isSqlStore(store: object | undefined): store is SqlStoreHandle {
-  const s = store as Partial<SqlStoreHandle> | undefined;
-  return (s?.kind === 'sqlite' || s?.kind === 'postgres') && typeof s.db === 'object' && s.db !== null;
-}
-
 
 export { DirectLineEndpoint, type BotBridge } from './channel';
 export { MemoryActivityLog, type ActivityLog } from './activity-log';

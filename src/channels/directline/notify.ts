@@ -6,7 +6,7 @@
 import type { Locale } from '../../engine/types';
 import { conversationIdOf, type ChannelNotifier, type NotifyResult } from '../notify';
 import type { ActivityLog } from './activity-log';
-import { botActivityEnvelope } from './channel';
+import { botActivityEnvelope } from './turns';
 
 export class DirectLineNotifier implements ChannelNotifier {
   constructor(

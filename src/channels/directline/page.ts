@@ -15,7 +15,7 @@ import { LOCALES, type Locale } from '../../../dialogs/flow';
 import { normaliseLocale, type Translator } from '../../i18n';
 import type { ServerPlugin } from '../../server';
 import type { SiteAccess } from './access';
-import { PAGE_EVENTS } from './channel';
+import { PAGE_EVENTS } from './protocol';
 
 const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'page');
 

@@ -43,6 +43,9 @@ export interface DirectLineActivity {
   [extra: string]: unknown;
 }
 
+/** Names of the events the page sends; the bot side turns them into the engine's commands. */
+export const PAGE_EVENTS = { setLanguage: 'webchat/setLanguage' } as const;
+
 const shortString = (max: number) => z.string().max(max);
 /** An id, a locale, a name of ours: a control character in it is refused (400; issue 15, item 3). */
 const idString = (max: number) => shortString(max).refine((s) => !hasControlCharacter(s), 'a control character');

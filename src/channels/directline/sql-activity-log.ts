@@ -49,6 +49,12 @@ export interface SqlStoreHandle {
   readonly db: Kysely<any>;
 }
 
+/** Whether the bot's store is a SQL one (Direct Line then keeps its conversations and quotas in it). */
+export function isSqlStore(store: object | undefined): store is SqlStoreHandle {
+  const s = store as Partial<SqlStoreHandle> | undefined;
+  return (s?.kind === 'sqlite' || s?.kind === 'postgres') && typeof s.db === 'object' && s.db !== null;
+}
+
 const storedActivity = z.looseObject({ id: z.string(), type: z.string(), timestamp: z.string() });
 const MAX_APPEND_ATTEMPTS = 8;
 

@@ -1,7 +1,7 @@
 /**
  * Room reserved by web chat uploads (issue 14): one row per accepted upload, with its file count and
  * bytes, written before its files are, in the same transaction as the check against the conversation's
- * limits (src/limits/upload-quota.ts). Rows older than the upload window count for nothing and are
+ * limits (src/channels/directline/upload-quota.ts). Rows older than the upload window count for nothing and are
  * pruned. Files uploaded before this migration are not counted.
  */
 import type { StoreMigration } from './types';

@@ -4,38 +4,23 @@
  * what the page itself sends (typed text, the largest card press, the language switch) still goes
  * through. The whole bot over real HTTP, on SQLite and on PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PAGE_EVENTS } from '../../../src/channels/directline/channel';
-import { ACTIVITY_LIMITS } from '../../../src/channels/directline/protocol';
+import { describe, expect, it } from 'vitest';
+import { ACTIVITY_LIMITS, PAGE_EVENTS } from '../../../src/channels/directline/protocol';
 import { botDatabases } from '../../storage/harness';
-import { dropPostgresSchema } from './clocked-bot';
-import { DirectLineTestClient, startBot, storedActivities, type RunningBot, type StartedConversation } from './harness';
+import { sharedBot, type StartedConversation } from './harness';
 
 const DIALECTS = botDatabases('webchat_limits');
 
 describe.each(DIALECTS)('Direct Line activity limits on %s', (_name, databaseEnv) => {
-  const env: Record<string, string> = databaseEnv();
-  let bot: RunningBot;
-  let dl: DirectLineTestClient;
-
-  beforeAll(async () => {
-    bot = await startBot(env);
-    dl = new DirectLineTestClient(bot.url);
-  });
-  afterAll(async () => {
-    await bot.stop();
-    if (env.DATABASE_SCHEMA) await dropPostgresSchema(env.DATABASE_SCHEMA);
-  });
-
-  const stored = (conversationId: string) => storedActivities(bot, conversationId);
+  const web = sharedBot(databaseEnv());
 
   async function expectNothingStored(c: StartedConversation, before: { count: number; watermark: string }): Promise<void> {
-    expect(await stored(c.conversationId)).toBe(before.count);
-    expect(await dl.getOk(c, before.watermark)).toEqual({ activities: [], watermark: before.watermark });
+    expect(await web.stored(c.conversationId)).toBe(before.count);
+    expect(await web.dl.getOk(c, before.watermark)).toEqual({ activities: [], watermark: before.watermark });
   }
 
   async function snapshot(c: StartedConversation): Promise<{ count: number; watermark: string }> {
-    return { count: await stored(c.conversationId), watermark: (await dl.getOk(c)).watermark };
+    return { count: await web.stored(c.conversationId), watermark: (await web.dl.getOk(c)).watermark };
   }
 
   it.each([
@@ -44,10 +29,10 @@ describe.each(DIALECTS)('Direct Line activity limits on %s', (_name, databaseEnv
     ['an event whose name is over the name cap', { type: 'event', name: 'n'.repeat(ACTIVITY_LIMITS.nameChars + 1), value: 'uk' }],
     ['an activity over the whole-activity cap in fields the bot never reads', { type: 'message', text: 'hi', entities: [{ type: 'junk', blob: 'x'.repeat(ACTIVITY_LIMITS.activityBytes) }] }],
   ])('refuses %s with 413 MessageSizeTooBig and stores nothing', async (_what, activity) => {
-    const c = await dl.startOk();
+    const c = await web.dl.startOk();
     const before = await snapshot(c);
     for (let i = 0; i < 5; i += 1) {
-      const res = await dl.post(c, { ...activity, channelData: { clientActivityID: `big-${i}` } });
+      const res = await web.dl.post(c, { ...activity, channelData: { clientActivityID: `big-${i}` } });
       expect(res.status).toBe(413);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('MessageSizeTooBig');
     }
@@ -55,14 +40,14 @@ describe.each(DIALECTS)('Direct Line activity limits on %s', (_name, databaseEnv
   });
 
   it('takes the largest card press the page sends (a 4000-character Ukrainian prompt) and the longest text', async () => {
-    const c = await dl.startOk({ locale: 'uk-UA' });
-    const { watermark } = await dl.getOk(c);
+    const c = await web.dl.startOk({ locale: 'uk-UA' });
+    const { watermark } = await web.dl.getOk(c);
     const press = { choice: 'no_such_choice', step: 'summary', prompt: 'Ґ'.repeat(4000), label: 'Підтвердити'.padEnd(400, '.') };
-    const pressed = await dl.post(c, { type: 'message', value: press, channelData: { clientActivityID: 'press-big' } });
+    const pressed = await web.dl.post(c, { type: 'message', value: press, channelData: { clientActivityID: 'press-big' } });
     expect(pressed.status).toBe(200);
-    const typed = await dl.post(c, { type: 'message', text: 'ї'.repeat(ACTIVITY_LIMITS.textChars), channelData: { clientActivityID: 'text-big' } });
+    const typed = await web.dl.post(c, { type: 'message', text: 'ї'.repeat(ACTIVITY_LIMITS.textChars), channelData: { clientActivityID: 'text-big' } });
     expect(typed.status).toBe(200);
-    const after = await dl.getOk(c, watermark);
+    const after = await web.dl.getOk(c, watermark);
     const echoes = after.activities.filter((a) => a.from.role === 'user').map((a) => (a.channelData as { clientActivityID: string }).clientActivityID);
     expect(echoes).toEqual(['press-big', 'text-big']);
     expect(after.activities.filter((a) => a.from.role === 'bot').length).toBeGreaterThan(0);
@@ -75,10 +60,10 @@ describe.each(DIALECTS)('Direct Line activity limits on %s', (_name, databaseEnv
     ['an invoke', { type: 'invoke', name: 'adaptiveCard/action', value: { blob: 'x'.repeat(10_000) } }],
     ['a typing indicator', { type: 'typing' }],
   ])('acknowledges %s without storing it or running the bot', async (_what, activity) => {
-    const c = await dl.startOk();
+    const c = await web.dl.startOk();
     const before = await snapshot(c);
     for (let i = 0; i < 5; i += 1) {
-      const res = await dl.post(c, { ...activity, channelData: { clientActivityID: `ignored-${i}` } });
+      const res = await web.dl.post(c, { ...activity, channelData: { clientActivityID: `ignored-${i}` } });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { id: string }).id).toContain(c.conversationId);
     }
@@ -86,12 +71,12 @@ describe.each(DIALECTS)('Direct Line activity limits on %s', (_name, databaseEnv
   });
 
   it('keeps the language switch, which the bot acts on, and answers it', async () => {
-    const c = await dl.startOk({ locale: 'en-US' });
-    const { watermark } = await dl.getOk(c);
-    const res = await dl.post(c, { type: 'event', name: PAGE_EVENTS.setLanguage, value: 'uk', channelData: { clientActivityID: 'lang-1' } });
+    const c = await web.dl.startOk({ locale: 'en-US' });
+    const { watermark } = await web.dl.getOk(c);
+    const res = await web.dl.post(c, { type: 'event', name: PAGE_EVENTS.setLanguage, value: 'uk', channelData: { clientActivityID: 'lang-1' } });
     expect(res.status).toBe(200);
     const { id } = (await res.json()) as { id: string };
-    const after = await dl.getOk(c, watermark);
+    const after = await web.dl.getOk(c, watermark);
     expect(after.activities[0]).toMatchObject({ id, type: 'event', name: PAGE_EVENTS.setLanguage, value: 'uk' });
     expect(after.activities.some((a) => a.replyToId === id && a.from.role === 'bot' && a.locale === 'uk')).toBe(true);
   });

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDirectLineBridge, fromPageEvent, renderForWebChat } from '../../../src/channels/botframework/directline-bridge';
 import { createWebChatPlugins } from '../../../src/channels/directline';
-import { PAGE_EVENTS } from '../../../src/channels/directline/channel';
-import type { DirectLineActivity } from '../../../src/channels/directline/protocol';
+import { PAGE_EVENTS, type DirectLineActivity } from '../../../src/channels/directline/protocol';
 import { loadConfig } from '../../../src/config';
 import type { Inbound, TurnResult } from '../../../src/engine/types';
 import { createTranslator } from '../../../src/i18n';

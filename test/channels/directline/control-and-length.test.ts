@@ -8,11 +8,10 @@
  *   activity cap), kept cut with `…`, and the bot answers in the person's language that it is too
  *   long, asking for a shorter one; the question stands and the next message is answered as usual.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_MESSAGE_CHARS } from '../../../src/engine/text';
 import { botDatabases } from '../../storage/harness';
-import { dropPostgresSchema } from './clocked-bot';
-import { DirectLineTestClient, startBot, storedActivities, type ActivitySet, type RunningBot, type StartedConversation } from './harness';
+import { sharedBot, type ActivitySet, type StartedConversation } from './harness';
 
 const DIALECTS = botDatabases('webchat_control');
 
@@ -22,26 +21,13 @@ const TOO_LONG = {
 } as const;
 
 describe.each(DIALECTS)('the web chat on %s', (_name, databaseEnv) => {
-  const env: Record<string, string> = databaseEnv();
-  let bot: RunningBot;
-  let dl: DirectLineTestClient;
-
-  beforeAll(async () => {
-    bot = await startBot(env);
-    dl = new DirectLineTestClient(bot.url);
-  });
-  afterAll(async () => {
-    await bot.stop();
-    if (env.DATABASE_SCHEMA) await dropPostgresSchema(env.DATABASE_SCHEMA);
-  });
-
-  const stored = (conversationId: string) => storedActivities(bot, conversationId);
+  const web = sharedBot(databaseEnv());
 
   /** Posts `activity` and returns what the endpoint answered and the activities it added. */
   async function send(c: StartedConversation, activity: Record<string, unknown>): Promise<{ status: number; added: ActivitySet['activities'] }> {
-    const { watermark } = await dl.getOk(c);
-    const res = await dl.post(c, activity);
-    return { status: res.status, added: (await dl.getOk(c, watermark)).activities };
+    const { watermark } = await web.dl.getOk(c);
+    const res = await web.dl.post(c, activity);
+    return { status: res.status, added: (await web.dl.getOk(c, watermark)).activities };
   }
 
   const botText = (added: ActivitySet['activities']) =>
@@ -58,17 +44,17 @@ describe.each(DIALECTS)('the web chat on %s', (_name, databaseEnv) => {
     ['a NUL byte in a card press', { type: 'message', value: { choice: 'yes\u0000', step: 'N1' } }],
     ['a NUL byte in a key of a value', { type: 'message', value: { ['cho\u0000ice']: 'yes' } }],
   ])('refuses %s with 400 and stores nothing', async (_what, activity) => {
-    const c = await dl.startOk();
-    const before = await stored(c.conversationId);
+    const c = await web.dl.startOk();
+    const before = await web.stored(c.conversationId);
     const { status, added } = await send(c, activity);
     expect(status).toBe(400);
     expect(added).toEqual([]);
-    expect(await stored(c.conversationId)).toBe(before);
+    expect(await web.stored(c.conversationId)).toBe(before);
   });
 
   it('answers a message with a NUL byte in its text, kept and shown without it', async () => {
-    const plain = await send(await dl.startOk({ locale: 'en-US' }), { type: 'message', text: 'my email never arrived' });
-    const c = await dl.startOk({ locale: 'en-US' });
+    const plain = await send(await web.dl.startOk({ locale: 'en-US' }), { type: 'message', text: 'my email never arrived' });
+    const c = await web.dl.startOk({ locale: 'en-US' });
     const { status, added } = await send(c, { type: 'message', text: 'my email\u0000 never arrived', channelData: { clientActivityID: 'nul-text' } });
     expect(status).toBe(200);
     expect(added[0]).toMatchObject({ from: { role: 'user' }, text: 'my email never arrived' });
@@ -82,8 +68,8 @@ describe.each(DIALECTS)('the web chat on %s', (_name, databaseEnv) => {
     // 80 KB of UTF-8: past the 64 KiB activity cap, which counts the text as cut.
     ['uk', 'uk-UA', 'ї'.repeat(40_000)],
   ] as const)('answers a message over 10,000 characters in %s (%s) politely, and goes on as before', async (lang, locale, text) => {
-    const c = await dl.startOk({ locale });
-    const greeting = botText((await dl.getOk(c)).activities);
+    const c = await web.dl.startOk({ locale });
+    const greeting = botText((await web.dl.getOk(c)).activities);
     const { status, added } = await send(c, { type: 'message', text, channelData: { clientActivityID: 'long-1' } });
     expect(status).toBe(200);
     // Kept as the bot read it: cut, and marked so.

@@ -6,6 +6,8 @@ import { createApplication, type Application } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
 import { createLogger } from '../../../src/log';
 import type { Kysely } from 'kysely';
+import { afterAll, beforeAll } from 'vitest';
+import { dropPostgresSchema } from './clocked-bot';
 
 export interface RunningBot {
   app: Application;
@@ -95,4 +97,28 @@ export async function storedActivities(bot: RunningBot, conversationId: string):
     .where('conversation_id', '=', conversationId)
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/**
+ * One bot for a whole describe block, on `env` (a `botDatabases()` dialect): started before its tests,
+ * stopped after them with its PostgreSQL schema dropped. Read `dl` and call `stored` inside tests.
+ */
+export function sharedBot(env: Record<string, string>): { readonly dl: DirectLineTestClient; stored(conversationId: string): Promise<number> } {
+  let bot: RunningBot | undefined;
+  let dl: DirectLineTestClient | undefined;
+  beforeAll(async () => {
+    bot = await startBot(env);
+    dl = new DirectLineTestClient(bot.url);
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    if (env.DATABASE_SCHEMA) await dropPostgresSchema(env.DATABASE_SCHEMA);
+  });
+  return {
+    get dl() {
+      if (!dl) throw new Error('sharedBot: the bot starts in beforeAll; use it inside tests');
+      return dl;
+    },
+    stored: (conversationId) => storedActivities(bot!, conversationId),
+  };
 }

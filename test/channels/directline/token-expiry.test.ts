@@ -5,7 +5,7 @@
  * SQLite and PostgreSQL, with the endpoint's clock moved by the test.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { REFRESH_GRACE_MS } from '../../../src/channels/directline/channel';
+import { REFRESH_GRACE_MS } from '../../../src/channels/directline/conversation-tokens';
 import { newBotData, dropBotData, startClockedBot, type BotData, type ClockedBot, type Dialect } from './clocked-bot';
 import { DirectLineTestClient, type StartedConversation } from './harness';
 

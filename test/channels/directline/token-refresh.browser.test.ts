@@ -7,7 +7,7 @@
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REFRESH_GRACE_MS } from '../../../src/channels/directline/channel';
+import { REFRESH_GRACE_MS } from '../../../src/channels/directline/conversation-tokens';
 import { dropBotData, newBotData, startClockedBot, type BotData, type ClockedBot } from './clocked-bot';
 
 const MINUTE = 60_000;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { sha256 } from '../../../src/channels/directline/access';
-import { siteKeyOf } from '../../../src/channels/directline/channel';
+import { siteKeyOf } from '../../../src/channels/directline/conversation-tokens';
 import { createWebChatPlugins } from '../../../src/channels/directline';
 import { SqlActivityLog } from '../../../src/channels/directline/sql-activity-log';
 import { loadConfig } from '../../../src/config';

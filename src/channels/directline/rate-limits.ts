@@ -8,12 +8,12 @@
  */
 import type { Request, Response, Server } from 'restify';
 import type { Next } from 'restify';
-import type { Config } from '../config';
-import type { Logger } from '../log';
-import { pathOf, type ServerPlugin } from '../server';
-import { errorBody } from '../channels/directline/protocol';
-import { DEFAULT_ORIGIN, type RequestOrigin } from '../security/client';
-import { RateLimiter } from './rate-limiter';
+import type { Config } from '../../config';
+import { RateLimiter } from '../../limits/rate-limiter';
+import type { Logger } from '../../log';
+import { pathOf, type ServerPlugin } from '../../server';
+import { DEFAULT_ORIGIN, type RequestOrigin } from '../../security/client';
+import { errorBody } from './protocol';
 
 export type DirectLineLimitsConfig = Pick<Config, 'DIRECTLINE_POSTS_PER_MINUTE' | 'DIRECTLINE_CONVERSATIONS_PER_HOUR'>;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideUpload, MemoryUploadQuota, type CountedUpload } from '../../src/limits/upload-quota';
+import { decideUpload, MemoryUploadQuota, type CountedUpload } from '../../../src/channels/directline/upload-quota';
 
 const HOUR = 3600_000;
 const NOW = new Date('2026-11-25T12:00:00.000Z');

@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
+import { isSqlStore, type SqlStoreHandle } from './sql-activity-log';
 
 export interface UploadQuotaLimits {
   maxFiles: number;
@@ -113,13 +114,6 @@ interface UploadQuotaDatabase {
   webchat_upload_reservations: UploadReservationsTable;
 }
 
-/** What the SQL quota needs of the store (`SqlStore` has it). */
-export interface UploadQuotaStoreHandle {
-  readonly kind: 'sqlite' | 'postgres';
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly db: Kysely<any>;
-}
-
 /** The first key of the PostgreSQL advisory lock: this quota's own space of (class, conversation) locks. */
 const LOCK_CLASS = 0x50434555;
 /** Reservations older than the window are deleted at most this often per instance (they no longer count). */
@@ -130,7 +124,7 @@ export class SqlUploadQuota implements UploadQuota {
   private prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly store: UploadQuotaStoreHandle,
+    private readonly store: SqlStoreHandle,
     readonly limits: UploadQuotaLimits,
   ) {}
 
@@ -185,9 +179,4 @@ export class SqlUploadQuota implements UploadQuota {
 /** The SQL quota on the bot's SQL store, else one in this process. */
 export function createUploadQuota(limits: UploadQuotaLimits, store?: object): UploadQuota {
   return isSqlStore(store) ? new SqlUploadQuota(store, limits) : new MemoryUploadQuota(limits);
-}
-
-function isSqlStore(store: object | undefined): store is UploadQuotaStoreHandle {
-  const s = store as Partial<UploadQuotaStoreHandle> | undefined;
-  return (s?.kind === 'sqlite' || s?.kind === 'postgres') && typeof s.db === 'object' && s.db !== null;
 }

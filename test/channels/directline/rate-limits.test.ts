@@ -4,8 +4,8 @@
  * clients, polling, a browser on this machine and the Teams route are not affected.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config';
-import { startBot, type RunningBot, type StartedConversation } from '../channels/directline/harness';
+import { loadConfig } from '../../../src/config';
+import { startBot, type RunningBot, type StartedConversation } from './harness';
 
 const SITE_TOKEN = 'site-token-for-limit-tests-0123456789';
 const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
