@@ -8,8 +8,10 @@
  *   strip them when they validate, and the engine again for channels that read text elsewhere
  *   (Webex fetches it, the terminal reads it).
  * - A message longer than MAX_MESSAGE_CHARS is answered, never refused: the bot says it is too long
- *   and asks for a shorter one (src/engine/engine.ts).
+ *   and asks for a shorter one (src/engine/read-message.ts).
  */
+
+import type { Inbound } from './types';
 
 /** The longest message the bot reads (Bot Framework's own cap on a message's text). */
 export const MAX_MESSAGE_CHARS = 10_000;
@@ -39,4 +41,15 @@ export function cutToReadable(text: string): string {
   // Never between the two halves of a surrogate pair (an emoji): PostgreSQL would get U+FFFD.
   const end = /[\uD800-\uDBFF]/.test(text.charAt(MAX_MESSAGE_CHARS - 1)) ? MAX_MESSAGE_CHARS + 1 : MAX_MESSAGE_CHARS;
   return `${text.slice(0, end)}…`;
+}
+
+/**
+ * The inbound with control characters stripped from what the person wrote: the channels strip them
+ * at validation, this covers those that read text elsewhere (Webex, the terminal).
+ */
+export function withCleanText(inbound: Inbound): Inbound {
+  const text = inbound.text === undefined ? undefined : stripControlCharacters(inbound.text);
+  const name = inbound.user.name === undefined ? undefined : stripControlCharacters(inbound.user.name);
+  if (text === inbound.text && name === inbound.user.name) return inbound;
+  return { ...inbound, ...(text !== undefined ? { text } : {}), user: { ...inbound.user, ...(name !== undefined ? { name } : {}) } };
 }

@@ -1,0 +1,188 @@
+/**
+ * The flow actors of turns: starting and restoring them with the runtime's actors provided, the turn
+ * they belong to, and the live actors kept between turns.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { LRUCache } from 'lru-cache';
+import { createActor, waitFor, type AnyActorLogic, type AnyActorRef, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import { z } from 'zod';
+import type { FlowDefinition, Line } from '../../dialogs/flow';
+import type { Logger } from '../log';
+import type { ConversationState } from '../storage/store';
+import type { TurnScope } from './scope';
+
+/** How long a turn waits for a flow's own actor (opening a case) before answering anyway. */
+const BUSY_WAIT_MS = 5_000;
+/**
+ * Live flow actors kept between turns, least recently used dropped first (README "Performance"): a
+ * turn whose conversation is stored at exactly the turn an actor ended goes on with that actor
+ * instead of restoring the stored snapshot into a new one.
+ */
+const LIVE_ACTORS_MAX = 500;
+
+const persistedSnapshot = z.looseObject({
+  status: z.enum(['active', 'done']),
+  value: z.union([z.string(), z.record(z.string(), z.unknown())]),
+  context: z.record(z.string(), z.unknown()),
+});
+
+export interface Running {
+  flow: FlowDefinition;
+  actor: AnyActorRef;
+}
+
+/** An actor left at the end of a committed turn: valid while the conversation is stored at `turn`. */
+export interface LiveActor extends Running {
+  turn: number;
+}
+
+/** The turn an actor belongs to: its scope, and the actor implementations built for it (lazily). */
+interface TurnActors {
+  scope?: TurnScope;
+  built?: Record<string, AnyActorLogic>;
+}
+
+export interface FlowActorsOptions {
+  flows: Map<string, FlowDefinition>;
+  logger: Logger;
+  /** Implementations of the actors flows declare in setup() (e.g. openCase), built per turn. */
+  actors?: (scope: TurnScope) => Record<string, AnyActorLogic>;
+}
+
+export class FlowActors {
+  /** Each flow's machine with its actors provided once (building a machine is costly; see machineFor). */
+  private readonly provided = new Map<FlowDefinition, AnyStateMachine>();
+  private readonly turnActors = new AsyncLocalStorage<TurnActors>();
+  /** By conversation key; a turn takes its entry out while it runs. Dropped or replaced ones stop. */
+  private readonly live = new LRUCache<string, LiveActor>({
+    max: LIVE_ACTORS_MAX,
+    dispose: (live, _key, reason) => {
+      if (reason !== 'delete') live.actor.stop();
+    },
+  });
+
+  constructor(private readonly opts: FlowActorsOptions) {}
+
+  /** Runs a turn: actors started in `fn` (and their promise callbacks) belong to it. */
+  inTurn<T>(fn: () => Promise<T>): Promise<T> {
+    return this.turnActors.run({}, fn);
+  }
+
+  /** Gives the current turn's actors their scope (the turn knows it once the conversation is loaded). */
+  bind(scope: TurnScope): void {
+    const turn = this.turnActors.getStore();
+    if (turn) turn.scope = scope;
+  }
+
+  start(flow: FlowDefinition, input: unknown, scope: TurnScope): Running {
+    const actor = this.observed(createActor(this.machineFor(flow, scope), { input }), scope.conversationKey);
+    actor.start();
+    return { flow, actor };
+  }
+
+  /** Restores a stored flow snapshot, or returns undefined (with an apology line) when it cannot be. */
+  restore(flowId: string, flowVersion: number, stored: unknown, scope: TurnScope, prefix: Line[]): Running | undefined {
+    const { logger } = this.opts;
+    const key = scope.conversationKey;
+    const flow = this.opts.flows.get(flowId);
+    if (!flow || flow.version !== flowVersion) {
+      prefix.push({ key: 'common:restartedAfterUpdate' });
+      return undefined;
+    }
+    const parsed = persistedSnapshot.safeParse(stored);
+    if (parsed.success) {
+      try {
+        const actor = this.observed(createActor(this.machineFor(flow, scope), { snapshot: stored as never }), key);
+        actor.start();
+        const restored = actor.getSnapshot() as AnyMachineSnapshot;
+        if (restored.status === 'error') throw restored.error;
+        flow.view(restored as never); // proves the stored state still exists in this flow
+        return { flow, actor };
+      } catch (err) {
+        logger.warn({ err, conversation: key }, 'stored snapshot could not be restored');
+      }
+    } else {
+      logger.warn({ conversation: key, issues: parsed.error.issues.length }, 'stored snapshot failed validation');
+    }
+    prefix.push({ key: 'common:restartedAfterError' });
+    return undefined;
+  }
+
+  /** The live actor of the conversation's last turn, when the store holds exactly that turn. */
+  reuse(key: string, record: ConversationState | undefined): Running | undefined {
+    const live = this.live.get(key);
+    if (!live) return undefined;
+    this.live.delete(key);
+    if (record && live.turn === record.turn && live.flow.id === record.flowId && live.flow.version === record.flowVersion) {
+      return { flow: live.flow, actor: live.actor };
+    }
+    // Another instance, the retention job or a failed turn moved the conversation on: restore it.
+    live.actor.stop();
+    return undefined;
+  }
+
+  keepLive(key: string, live: LiveActor): void {
+    // The same actor kept again must not be stopped as the entry it replaces.
+    if (this.live.peek(key)?.actor === live.actor) this.live.delete(key);
+    this.live.set(key, live);
+  }
+
+  /** Waits while the flow runs its own actors (states tagged `busy`), bounded by BUSY_WAIT_MS. */
+  async settle(actor: AnyActorRef): Promise<AnyMachineSnapshot> {
+    const snapshot = actor.getSnapshot() as AnyMachineSnapshot;
+    if (!snapshot.hasTag('busy')) return snapshot;
+    return (await waitFor(actor, (s) => !(s as AnyMachineSnapshot).hasTag('busy'), { timeout: BUSY_WAIT_MS }).catch(
+      () => actor.getSnapshot(),
+    )) as AnyMachineSnapshot;
+  }
+
+  /**
+   * The flow's machine with the runtime's actors. `provide()` builds a whole new machine (every state
+   * node), which cost about a tenth of a turn's CPU when done per turn (bench/README "Performance"),
+   * so each flow is provided once, with actor logic that forwards to the implementations built for
+   * the turn it runs in (`opts.actors(scope)`, found through AsyncLocalStorage; promise callbacks of
+   * an actor started in a turn stay in that turn).
+   */
+  private machineFor(flow: FlowDefinition, scope: TurnScope): AnyStateMachine {
+    const build = this.opts.actors;
+    if (!build) return flow.machine;
+    let machine = this.provided.get(flow);
+    if (!machine) {
+      const names = new Set([...Object.keys(flow.machine.implementations.actors), ...Object.keys(build(scope))]);
+      const declared = flow.machine.implementations.actors as Record<string, AnyActorLogic | undefined>;
+      machine = flow.machine.provide({
+        actors: Object.fromEntries([...names].map((name) => [name, this.turnActor(name, build, declared[name])])),
+      });
+      this.provided.set(flow, machine);
+    }
+    return machine;
+  }
+
+  /** Actor logic that behaves as the implementation `name` built for the current turn. */
+  private turnActor(name: string, build: (scope: TurnScope) => Record<string, AnyActorLogic>, declared?: AnyActorLogic): AnyActorLogic {
+    const current = (): AnyActorLogic => {
+      const turn = this.turnActors.getStore();
+      if (!turn?.scope) throw new Error(`actor ${name} used outside a turn`);
+      turn.built ??= build(turn.scope);
+      const logic = turn.built[name] ?? declared;
+      if (!logic) throw new Error(`no implementation of actor ${name} for this turn`);
+      return logic;
+    };
+    return {
+      transition: (snapshot, event, actorScope) => current().transition(snapshot, event, actorScope),
+      getInitialSnapshot: (actorScope, input) => current().getInitialSnapshot(actorScope, input),
+      getPersistedSnapshot: (snapshot, options) => current().getPersistedSnapshot(snapshot, options),
+      restoreSnapshot: (snapshot, actorScope) => {
+        const impl = current();
+        return impl.restoreSnapshot ? impl.restoreSnapshot(snapshot, actorScope) : snapshot;
+      },
+      start: (snapshot, actorScope) => current().start?.(snapshot, actorScope),
+    };
+  }
+
+  /** An actor error must never surface as an unhandled exception that takes the process down. */
+  private observed(actor: AnyActorRef, key: string): AnyActorRef {
+    actor.subscribe({ error: (err) => this.opts.logger.error({ err, conversation: key }, 'flow actor failed') });
+    return actor;
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * What the runtime's own pieces (actors a flow declares, intents) see of the turn they run in.
+ * Kept apart from the engine so features (cases) depend on this, not on the engine.
+ */
+import type { Line, Locale } from '../../dialogs/flow';
+import type { TurnCommit } from '../storage/store';
+import type { Inbound } from './types';
+
+/** What runtime-provided actors and intents may see and add to during one turn. */
+export interface TurnScope {
+  conversationKey: string;
+  inbound: Inbound;
+  locale: Locale;
+  now: string;
+  /** Extra writes committed in the same transaction as the turn (e.g. a new case). */
+  commit: Partial<Omit<TurnCommit, 'conversation' | 'transcript'>>;
+}
+
+/**
+ * Answers a message before the flow sees it (e.g. "status of PCE-000123"). Returning lines means
+ * "handled": the flow does not move, the lines are shown above the current step.
+ */
+export type Intent = (text: string, scope: TurnScope) => Promise<Line[] | undefined>;
