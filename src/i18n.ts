@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import i18next, { type i18n, type TFunction } from 'i18next';
+import { LRUCache } from 'lru-cache';
 import { LOCALES, type Locale } from '../dialogs/flow';
 
 export const LOCALES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'locales');
@@ -59,7 +60,7 @@ export function createTranslator(resources: Resources = loadResources()): Transl
   // i18next's lookup was a visible share of a turn's CPU (README "Performance"). Bounded, since a
   // caller may build keys from data.
   const plain = new Map<string, string>();
-  const withParams = new Map<string, string>();
+  const withParams = new LRUCache<string, string>({ max: PARAMS_CACHE_LIMIT });
   return {
     resources,
     t(locale, key, params) {
@@ -71,7 +72,6 @@ export function createTranslator(resources: Resources = loadResources()): Transl
         let text = withParams.get(paramKey);
         if (text === undefined) {
           text = String(translate(key, params as never));
-          if (withParams.size >= PARAMS_CACHE_LIMIT) withParams.delete(withParams.keys().next().value!);
           withParams.set(paramKey, text);
         }
         return text;
