@@ -18,10 +18,14 @@ import { LOCALES } from '../../dialogs/flow';
 import type { Resources } from '../i18n';
 import { buildVocabulary, normalise, recogniseChoice, type Vocabulary } from '../engine/recognizer';
 import { decide, DEFAULT_BANDS, type Bands } from './bands';
-import { neuralKind, TfidfClassifier, type ClassifierKind, type IntentClassifier, type Ranked } from './classifier';
+import { neuralKind, type ClassifierKind, type IntentClassifier, type Ranked } from './classifier';
 import { loadCorpora, NONE_LABEL, type Example, type StepCorpus } from './corpus';
+import { MessageScanner, type Finding, type MessageScan } from './message-scan';
 import { optionNumber } from './normalise';
-import { statementsOf } from './statements';
+import { ALTERNATIVE, clauses, CONTRAST, messageLanguage, NEVER_SMALL_TALK, withoutCourtesy } from './phrasing';
+
+export type { Finding, MessageScan } from './message-scan';
+export { messageLanguage, withoutCourtesy } from './phrasing';
 
 /**
  * Small talk, understood at any step of any flow: its corpus is `locales/<lng>/utterances/small-talk.json`,
@@ -56,25 +60,6 @@ export type Recognition =
   /** `outOfRange`: the message was an option number the step does not have. */
   | { kind: 'none'; ranked?: Ranked[]; outOfRange?: number };
 
-/** One step's findings in a message (see `scan`). */
-export interface Finding {
-  step: string;
-  choice: string;
-  score: number;
-}
-
-/** What a message of several statements answers (see `Recogniser.scanMessage`). */
-export interface MessageScan {
-  /** The message's statements, as read. */
-  statements: string[];
-  /** Per step, the one clear answer its statements give, best first. */
-  findings: Finding[];
-  /** Steps that the statements answer two different ways ("it was awaiting, now it's closed"). */
-  contradicted: string[];
-  /** The answers the statements likely give, clear or not, to the question asked (`at`). */
-  likelyAtAsked: string[];
-}
-
 export interface RecogniserOptions {
   resources: Resources;
   /** Training corpora (default: every `locales/<lng>/utterances/<flow>.json`). */
@@ -82,56 +67,6 @@ export interface RecogniserOptions {
   kind?: ClassifierKind;
   bands?: Bands;
 }
-
-const SCRIPT_OF: Record<Locale, RegExp> = { uk: /\p{Script=Cyrillic}/u, en: /\p{Script=Latin}/u };
-
-/**
- * The language whose model reads a message: the conversation's, unless the message has no letter of
- * its script and some of the other's ("it's closed" in a Ukrainian conversation). A Ukrainian message
- * naming CCW's English labels ("де цей transaction manager?") stays Ukrainian: the corpus has those.
- */
-export function messageLanguage(text: string, locale: Locale): Locale {
-  if (SCRIPT_OF[locale].test(text)) return locale;
-  const other = LOCALES.find((l) => l !== locale)!;
-  return SCRIPT_OF[other].test(text) ? other : locale;
-}
-
-/**
- * Words that join two answers: "change or check", "yes and no", "і так і ні". Two different options on
- * the two sides are a question back (a step has one answer); the same option on both is just that.
- * Not "не та" ("wrong"), "не знаю, чи…" ("whether") nor "так і не…" ("never").
- */
-const ALTERNATIVE = /(?:^|\s)(?:or|and|(?<!(?:^|\s)(?:знаю|знає|знаєм|впевнений|впевнена|певен|певна|зрозуміло|ясно|уверен)\s)чи|або|или|(?<!(?:^|\s)так\s)[ій]|[ій](?!\sне(?=\s|$))|(?<!(?:^|\s)не\s)та|и)(?=\s|$)/;
-
-/** Thanks, please and greetings, which answer nothing when other words do. */
-const COURTESY = /(?:^|\s)(?:thanks|thank you|thx|ty|please|pls|plz|cheers|hi|hello|hey|good (?:morning|afternoon|evening)|дякую|дякуємо|дяк|спасибі|спасибо|спс|будь ласка|плз|привіт|вітаю|добрий день|доброго дня|добрий ранок|доброго ранку|здрастуйте)(?=\s|$)/g;
-
-export function withoutCourtesy(normalised: string): string {
-  return normalised.replace(COURTESY, ' ').replace(/\s+/g, ' ').trim();
-}
-
-/** Words after which comes what the person means: "yes, but the button is greyed out". */
-const CONTRAST = /(?:^|\s)(?:but|though|however|але|однак|проте|зате|но)(?=\s|$)/;
-
-/** An address or a long number (an order, a subscription) is never small talk. */
-const NEVER_SMALL_TALK = /@|\d{3}/;
-
-/** A message's clauses: split at punctuation and at "but" (CONTRAST), each normalised. */
-function clauses(text: string, locale: Locale): string[] {
-  return text
-    .split(/[,.;:!?()\n]+|\s[-–—]\s/)
-    .flatMap((part) => normalise(part, locale).split(CONTRAST))
-    .map((part) => part.trim())
-    .filter(Boolean);
-}
-
-/**
- * How much nearer than every other question's phrasings a statement must be to an option's for the
- * gate (`readStatement`) to let it answer that question: "they checked spam already" is clearly about
- * the spam check, "need someone else as the provisioning contact" no clearer about edit access than
- * about anything else.
- */
-const GATE_MARGIN = 0.1;
 
 /** One question's model in one language, trained on first use. */
 interface Model {
@@ -149,7 +84,9 @@ export class Recogniser {
   private readonly models = new Map<string, Model>();
   private readonly kind: ClassifierKind;
   /** Steps with a model, per flow (for `scan`). */
-  private readonly stepsOf = new Map<string, Set<string>>();
+  private readonly steps = new Map<string, Set<string>>();
+  /** Messages of several statements (./message-scan.ts). */
+  private readonly scanner = new MessageScanner(this);
   /** Milliseconds spent training the models so far. */
   trainingMs = 0;
 
@@ -193,13 +130,13 @@ export class Recogniser {
       this.classifierOf(model);
     }
     // And the gates of `scanMessage`, which a first message of several statements would wait for.
-    for (const [flow, steps] of this.stepsOf) {
+    for (const [flow, steps] of this.steps) {
       if (steps.size < 2) continue;
       for (const step of steps) {
         for (const locale of LOCALES) {
-          if (this.gates.has(key(flow, step, locale)) || !this.models.has(key(flow, step, locale))) continue;
+          if (this.scanner.hasGate(flow, step, locale) || !this.models.has(key(flow, step, locale))) continue;
           await new Promise<void>((resolve) => setImmediate(resolve));
-          this.gateOf(flow, step, '', locale);
+          this.scanner.gateOf(flow, step, '', locale);
         }
       }
     }
@@ -232,17 +169,17 @@ export class Recogniser {
 
   private add(corpus: StepCorpus, examples: Example[]): void {
     this.models.set(key(corpus.flow, corpus.step, corpus.locale), { options: corpus.options, examples, locale: corpus.locale });
-    let steps = this.stepsOf.get(corpus.flow);
-    if (!steps) this.stepsOf.set(corpus.flow, (steps = new Set()));
+    let steps = this.steps.get(corpus.flow);
+    if (!steps) this.steps.set(corpus.flow, (steps = new Set()));
     steps.add(corpus.step);
   }
 
   hasModel(flow: string, step: string): boolean {
-    return this.stepsOf.get(flow)?.has(step) ?? false;
+    return this.steps.get(flow)?.has(step) ?? false;
   }
 
   /** The step's model in the message's language (or the other language's when it has none). */
-  private modelFor(flow: string, step: string, text: string, locale: Locale): { options: string[]; classifier: IntentClassifier } | undefined {
+  modelFor(flow: string, step: string, text: string, locale: Locale): { options: string[]; classifier: IntentClassifier } | undefined {
     const first = messageLanguage(text, locale);
     const model = this.models.get(key(flow, step, first)) ?? this.models.get(key(flow, step, LOCALES.find((l) => l !== first)!));
     return model && { options: model.options, classifier: this.classifierOf(model) };
@@ -363,110 +300,23 @@ export class Recogniser {
     return top !== undefined && top.score >= this.bands.ask && top.id === choice;
   }
 
-  /**
-   * What a message clearly answers at every modelled step of a flow (see `scanMessage`), best first.
-   */
+  /** What a message clearly answers at every modelled step of a flow (./message-scan.ts), best first. */
   scan(flow: string, text: string, locale: Locale): Finding[] {
-    return this.readStatements(flow, statementsOf(text, locale), locale).findings;
+    return this.scanner.scan(flow, text, locale);
   }
 
-  /**
-   * What a message of several statements clearly answers at every modelled step of a flow, for
-   * answers that fill more than one step ("the provisioning email never arrived, they checked spam
-   * already, the line says Closed"): undefined for a message of one statement (./statements.ts).
-   *
-   * Each statement is read on its own at every step. It is about a step when the step's own model
-   * gives an option (a likely one, the `ask` band) and a nearest-phrasing model of the step that also
-   * knows every other step's phrasings as answering nothing there (`gateOf`) finds that option at
-   * least as near as those; so "the line says Closed" is not about "Has the organization been
-   * onboarded?". It answers the step when the option is a clear winner (as `recognise` decides) and
-   * the gate finds it clearly nearer (GATE_MARGIN). A statement about several questions with
-   * different answers ("no", "nothing"), or about the one asked (`at`), is about that one only. A
-   * step that two statements are about with different options, clear or not, is contradicted ("it
-   * was awaiting, now it's closed", "change it or just check it?").
-   */
+  /** What a message of several statements answers at every modelled step of a flow (./message-scan.ts). */
   scanMessage(flow: string, text: string, locale: Locale, at?: string): MessageScan | undefined {
-    const statements = statementsOf(text, locale);
-    return statements.length < 2 ? undefined : this.readStatements(flow, statements, locale, at);
+    return this.scanner.scanMessage(flow, text, locale, at);
   }
 
-  private readStatements(flow: string, statements: string[], locale: Locale, at?: string): MessageScan {
-    /** Per step: the options statements about it give, and the clear answers among them. */
-    const mentioned = new Map<string, Set<string>>();
-    const answers = new Map<string, Map<string, number>>();
-    for (const statement of statements) {
-      const content = withoutCourtesy(statement);
-      if (!content) continue;
-      const about = this.readStatement(flow, content, locale);
-      const narrow = !about.some((a) => a.step === at) && new Set(about.map((a) => a.choice)).size <= 1;
-      for (const a of about) {
-        if (a.step !== at && !narrow) continue;
-        let options = mentioned.get(a.step);
-        if (!options) mentioned.set(a.step, (options = new Set()));
-        options.add(a.choice);
-        if (a.clear) {
-          let choices = answers.get(a.step);
-          if (!choices) answers.set(a.step, (choices = new Map()));
-          choices.set(a.choice, Math.max(choices.get(a.choice) ?? 0, a.score));
-        }
-      }
-    }
-    const findings: Finding[] = [];
-    const contradicted: string[] = [];
-    for (const [step, options] of mentioned) {
-      if (options.size > 1) contradicted.push(step);
-      else for (const [choice, score] of answers.get(step) ?? []) findings.push({ step, choice, score });
-    }
-    const likelyAtAsked = at === undefined ? [] : [...(mentioned.get(at) ?? [])];
-    return { statements, findings: findings.sort((a, b) => b.score - a.score), contradicted, likelyAtAsked };
+  // For ./message-scan.ts: the modelled steps of a flow, and a step's training phrasings.
+  stepsOf(flow: string): Iterable<string> {
+    return this.steps.get(flow) ?? [];
   }
 
-  /** The steps one statement is about, with the option it gives there and whether that is a clear answer. */
-  private readStatement(flow: string, statement: string, locale: Locale): (Finding & { clear: boolean })[] {
-    const out: (Finding & { clear: boolean })[] = [];
-    for (const step of this.stepsOf.get(flow) ?? []) {
-      const model = this.modelFor(flow, step, statement, locale);
-      if (!model) continue;
-      const ranked = model.classifier.rank(statement);
-      const top = ranked[0];
-      if (!top || top.score < this.bands.ask || !model.options.includes(top.id)) continue;
-      const gate = this.gateOf(flow, step, statement, locale)?.rank(statement) ?? [];
-      const near = (id: string) => gate.find((r) => r.id === id)?.score ?? 0;
-      const nearer = near(top.id) - near(NONE_LABEL);
-      if (near(top.id) === 0 || nearer < 0) continue;
-      const clear = decide(ranked, model.options, this.bands).kind === 'choice' && nearer >= GATE_MARGIN;
-      out.push({ step, choice: top.id, score: top.score, clear });
-    }
-    return out;
-  }
-
-  /** Per (flow, step, language): the step's phrasings against every other step's (see `scanMessage`). */
-  private readonly gates = new Map<string, IntentClassifier>();
-
-  private gateOf(flow: string, step: string, text: string, locale: Locale): IntentClassifier | undefined {
-    const first = messageLanguage(text, locale);
-    const language = this.models.has(key(flow, step, first)) ? first : LOCALES.find((l) => l !== first)!;
-    const own = this.models.get(key(flow, step, language));
-    if (!own) return undefined;
-    let gate = this.gates.get(key(flow, step, language));
-    if (!gate) {
-      const started = performance.now();
-      const seen = new Set(own.examples.map((e) => normalise(e.text, language)));
-      const elsewhere: Example[] = [];
-      for (const other of this.stepsOf.get(flow) ?? []) {
-        if (other === step) continue;
-        for (const e of this.models.get(key(flow, other, language))?.examples ?? []) {
-          const n = normalise(e.text, language);
-          if (e.label === NONE_LABEL || seen.has(n)) continue;
-          seen.add(n);
-          elsewhere.push({ text: e.text, label: NONE_LABEL });
-        }
-      }
-      gate = new TfidfClassifier([...own.examples, ...elsewhere], language);
-      this.gates.set(key(flow, step, language), gate);
-      this.trainingMs += performance.now() - started;
-    }
-    return gate;
+  examplesOf(flow: string, step: string, locale: Locale): Example[] | undefined {
+    return this.models.get(key(flow, step, locale))?.examples;
   }
 }
 
