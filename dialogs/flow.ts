@@ -1,12 +1,19 @@
 /**
  * The contract between a troubleshooting flow (a pure XState machine) and the runtime in src/.
  * Flows speak in i18n keys and choice ids; they never format text for a channel.
- * This file imports nothing but xstate types: dialogs/ stays free of I/O, clock and env.
+ * This file imports nothing but xstate types and zod: dialogs/ stays free of I/O, clock and env.
+ * What crosses the edge (the input a flow starts with, files) is a zod schema with its type inferred,
+ * so the check and the type cannot drift apart.
  */
 import type { AnyStateMachine, SnapshotFrom } from 'xstate';
+import { z } from 'zod';
 
-export type Locale = 'en' | 'uk';
-export const LOCALES: readonly Locale[] = ['en', 'uk'];
+export const locale = z.enum(['en', 'uk']);
+export type Locale = z.infer<typeof locale>;
+export const LOCALES: readonly Locale[] = locale.options;
+
+/** Self-service, or a support agent triaging for a customer. */
+export const flowMode = z.enum(['self', 'agent']);
 
 /** One paragraph a person reads: an i18n key plus interpolation values. */
 export interface Line {
@@ -86,31 +93,31 @@ export type FlowEvent =
    */
   | { type: 'RESUME' };
 
-export interface AttachmentRef {
-  name: string;
-  contentType: string;
-  size?: number;
-  url: string;
-}
-
-/** What the runtime hands a flow when a conversation starts: no clock, no env, no I/O inside. */
-export interface FlowInput {
-  locale: Locale;
-  channel: string;
-  user: { id: string; name?: string; email?: string };
-  mode: 'self' | 'agent';
-  /** ISO time the conversation started, from the runtime's clock. */
-  startedAt: string;
-  /** Agent mode: the customer the agent triages for (`user` is the agent). */
-  customer?: CustomerRef;
-}
+/** A file the person sent (ATTACH), as the channel keeps it for the case. */
+export const attachmentRef = z.object({
+  name: z.string(),
+  contentType: z.string(),
+  size: z.number().int().nonnegative().optional(),
+  url: z.string(),
+});
+export type AttachmentRef = z.infer<typeof attachmentRef>;
 
 /** The customer of an agent triage, as the agent entered them. */
-export interface CustomerRef {
-  name?: string;
-  email?: string;
-  orderNumber?: string;
-}
+export const customerRef = z.object({ name: z.string().optional(), email: z.string().optional(), orderNumber: z.string().optional() });
+export type CustomerRef = z.infer<typeof customerRef>;
+
+/** What the runtime hands a flow when a conversation starts: no clock, no env, no I/O inside. */
+export const flowInput = z.object({
+  locale,
+  channel: z.string(),
+  user: z.object({ id: z.string(), name: z.string().optional(), email: z.string().optional() }),
+  mode: flowMode,
+  /** ISO time the conversation started, from the runtime's clock. */
+  startedAt: z.string(),
+  /** Agent mode: the customer the agent triages for (`user` is the agent). */
+  customer: customerRef.optional(),
+});
+export type FlowInput = z.infer<typeof flowInput>;
 
 /**
  * What a flow's final state outputs (`output` in the machine config). `next` hands the conversation

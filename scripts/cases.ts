@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { formatReference } from '../src/cases/schema';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/log';
-import { CaseRepository, type UndeliveredCase } from '../src/storage/cases-repository';
+import { CaseRepository, type UndeliveredCase } from '../src/cases/repository';
 import { createStore } from '../src/storage/index';
 
 const USAGE = 'usage: npm run cases -- list [--json] | retry <reference> | retry --failed';

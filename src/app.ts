@@ -19,7 +19,6 @@ import { createMetrics, type BotMetrics } from './metrics/metrics';
 import { metricsExposure, type MetricsListener } from './metrics/http';
 import { buildServer, type App, type ServerPlugin } from './server';
 import { createCases, type Cases } from './cases/index';
-import type { CaseStoreHandle } from './storage/cases-repository';
 import { createStore } from './storage';
 import { WriteProbe } from './storage/write-probe';
 import { RetentionJob, type RetentionOptions } from './retention/retention-job';
@@ -31,8 +30,8 @@ import { createWebexNotifier } from './channels/webex/notify';
 import { DirectLineNotifier } from './channels/directline/notify';
 import { SqlActivityLog } from './channels/directline/sql-activity-log';
 import { TicketNotice } from './cases/ticket-notice';
-import { BotConversationsRepository } from './storage/bot-conversations-repository';
-import { BotRepliesRepository } from './storage/bot-replies-repository';
+import { BotConversationsRepository } from './channels/botframework/conversations-repository';
+import { BotRepliesRepository } from './channels/botframework/replies-repository';
 import { RequestOrigin } from './security/client';
 import { Agents } from './security/identity';
 import { HostAllowList, hostGuard } from './security/hosts';
@@ -61,10 +60,10 @@ export interface Application {
   readonly engine: Engine;
   readonly translator: Translator;
   readonly metrics: BotMetrics;
-  /** Support cases: repository and delivery worker (undefined on a store without SQL, i.e. in-memory tests). */
-  readonly cases?: Cases;
-  /** Deletes idle conversations' personal data (undefined on a store without SQL); runs while listening. */
-  readonly retention?: RetentionJob;
+  /** Support cases: repository and delivery worker. */
+  readonly cases: Cases;
+  /** Deletes idle conversations' personal data; runs while listening. */
+  readonly retention: RetentionJob;
   readonly http: App;
   /** Listens on `port` (default config.PORT) and `host` (default config.HOST); starts a separate metrics listener when configured. */
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
@@ -119,17 +118,16 @@ function hostCheckExemptions(config: Config): ReadonlySet<string> {
   ]);
 }
 
-/** Teams and the Emulator; with a SQL store it keeps conversation references (proactive messages) and undelivered replies. */
+/** Teams and the Emulator; it keeps conversation references (proactive messages) and undelivered replies in the store. */
 function botFrameworkChannel(ctx: ChannelContext): ServerPlugin {
-  const botConversations = 'db' in ctx.store ? new BotConversationsRepository(ctx.store as Store & CaseStoreHandle) : undefined;
   const channel = createBotFrameworkChannel({
     config: ctx.config,
     engine: ctx.engine,
     translator: ctx.translator,
     logger: ctx.logger,
-    botConversations,
-    // Replies kept with their turn until the connector took them (issue 15).
-    botReplies: 'db' in ctx.store ? new BotRepliesRepository(ctx.store as Store & CaseStoreHandle) : undefined,
+    botConversations: new BotConversationsRepository(ctx.store),
+    // Replies kept with their turn until the connector took them (issue 15); registers their turn writer.
+    botReplies: new BotRepliesRepository(ctx.store),
     replyDelivery: {
       leaseMs: ctx.config.REPLY_DELIVERY_LEASE_SECONDS * 1000,
       pollMs: ctx.config.REPLY_DELIVERY_POLL_SECONDS * 1000,
@@ -142,7 +140,7 @@ function botFrameworkChannel(ctx: ChannelContext): ServerPlugin {
   if (channel.replyOutbox) ctx.workers.push(channel.replyOutbox);
   const webex = createWebexNotifier(ctx.config, ctx.logger);
   if (webex) ctx.notifiers.register('webex', webex);
-  if (ctx.config.WEBCHAT_ENABLED && 'db' in ctx.store) ctx.notifiers.register('directline', new DirectLineNotifier(new SqlActivityLog(ctx.store as Store & CaseStoreHandle)));
+  if (ctx.config.WEBCHAT_ENABLED) ctx.notifiers.register('directline', new DirectLineNotifier(new SqlActivityLog(ctx.store)));
   return channel;
 }
 
@@ -158,29 +156,27 @@ export async function createApplication(config: Config, options: ApplicationOpti
     // One decision of who is an agent, for triage and for reading any case (src/security/identity.ts).
     const agents = new Agents(config.AGENT_IDS);
     const ticketNotice = new TicketNotice({ notifier: notifiers, store, translator, logger });
-    // Support cases (issue 5) need the SQL store's Kysely handle; an in-memory test store has none.
-    const cases: Cases | undefined =
-      'db' in store
-        ? createCases({
-            config,
-            store: store as Store & CaseStoreHandle,
-            translator,
-            logger,
-            agents,
-            onAttempt: (backend, result) => metrics.recordCaseDelivery(backend, result),
-            onDelivered: ticketNotice.onDelivered,
-            onRejected: ticketNotice.onRejected,
-          })
-        : undefined;
-    if (cases) metrics.setPendingOutboxSource(cases.pendingCount);
-    if (cases) metrics.setOldestPendingCaseSource(cases.oldestPendingAgeSeconds);
+    // Support cases (issue 5); their repository registers the cases' turn writer with the store.
+    const cases = createCases({
+      config,
+      store,
+      translator,
+      logger,
+      agents,
+      onAttempt: (backend, result) => metrics.recordCaseDelivery(backend, result),
+      onDelivered: ticketNotice.onDelivered,
+      onRejected: ticketNotice.onRejected,
+    });
+    metrics.setPendingOutboxSource(cases.pendingCount);
+    metrics.setOldestPendingCaseSource(cases.oldestPendingAgeSeconds);
     const engine = new Engine({
       flow: provisioningContactFlow,
       agents,
       onTurn: (info) => metrics.observeTurn(info),
       // "triage" / "тріаж" starts the agent intake for people in AGENT_IDS (issue 7).
-      flows: [agentTriageFlow, ...(cases ? [cases.flow] : [])],
-      ...(cases ? { actors: cases.actors, intents: [cases.intent] } : {}),
+      flows: [agentTriageFlow, cases.flow],
+      actors: cases.actors,
+      intents: [cases.intent],
       ...options.engine,
       store,
       translator,
@@ -188,8 +184,8 @@ export async function createApplication(config: Config, options: ApplicationOpti
     });
     const origin = new RequestOrigin({ trustLoopback: config.TRUST_LOOPBACK, trustedProxies: config.TRUSTED_PROXIES });
     const workers: ChannelContext['workers'] = [];
-    // GET /readyz: 503 while the store refuses writes (an in-memory test store always takes them).
-    const writeProbe = 'db' in store ? new WriteProbe({ db: () => (store as Store & CaseStoreHandle).db, logger }) : undefined;
+    // GET /readyz: 503 while the store refuses writes.
+    const writeProbe = new WriteProbe({ db: () => store.db, logger });
     const exposure = metricsExposure(config, metrics, logger, origin);
     const http = buildServer({
       logger,
@@ -200,7 +196,7 @@ export async function createApplication(config: Config, options: ApplicationOpti
         maxConnections: config.HTTP_MAX_CONNECTIONS,
       },
       health: () => ({ storage: store.kind, ...options.health?.() }),
-      ...(writeProbe ? { ready: () => writeProbe.check() } : {}),
+      ready: () => writeProbe.check(),
       plugins: [
         ...channelPlugins({ config, engine, translator, logger, store, notifiers, origin, workers }),
         ...(exposure.plugin ? [exposure.plugin] : []),
@@ -208,17 +204,14 @@ export async function createApplication(config: Config, options: ApplicationOpti
       ],
     });
     let metricsListener: MetricsListener | undefined;
-    const retention =
-      'db' in store
-        ? new RetentionJob({
-            store: store as Store & CaseStoreHandle,
-            uploads: new UploadStore(config.WEBCHAT_UPLOAD_DIR, config.WEBCHAT_MAX_UPLOAD_BYTES),
-            retentionDays: config.RETENTION_DAYS,
-            intervalMs: config.RETENTION_INTERVAL_MINUTES * 60_000,
-            logger,
-            ...options.retention,
-          })
-        : undefined;
+    const retention = new RetentionJob({
+      store,
+      uploads: new UploadStore(config.WEBCHAT_UPLOAD_DIR, config.WEBCHAT_MAX_UPLOAD_BYTES),
+      retentionDays: config.RETENTION_DAYS,
+      intervalMs: config.RETENTION_INTERVAL_MINUTES * 60_000,
+      logger,
+      ...options.retention,
+    });
 
     return {
       config,
@@ -234,19 +227,19 @@ export async function createApplication(config: Config, options: ApplicationOpti
         const bound = await http.listen(port, host);
         if (exposure.startListener) metricsListener = await exposure.startListener();
         // The case delivery worker: resumes pending deliveries of earlier runs at once.
-        cases?.outbox?.start();
+        cases.outbox?.start();
         // Kept replies: sends at once what an earlier run committed and did not send.
         for (const worker of workers) worker.start();
-        retention?.start();
+        retention.start();
         return bound;
       },
       async close(timeoutMs = config.SHUTDOWN_TIMEOUT_SECONDS * 1000) {
         const inTime = await http.close(timeoutMs);
         await metricsListener?.close();
-        await cases?.outbox?.stop();
+        await cases.outbox?.stop();
         for (const worker of workers) await worker.stop();
         await ticketNotice.drain();
-        await retention?.stop();
+        await retention.stop();
         await store.close();
         return inTime;
       },

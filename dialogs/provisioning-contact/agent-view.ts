@@ -4,14 +4,15 @@
  * details as facts, and at every ending case notes to paste (decision trail, facts, outcome).
  * Keys only: the notes are lines whose params name other keys, resolved by i18next nesting.
  */
+import { customerFacts as enteredCustomerFacts } from '../agent-triage/view';
 import type { Choice, Fact, Line } from '../flow';
-import type { TrailEntry } from './case-draft';
+import type { TrailEntry } from '../support-case/case-draft';
+import { CMD_SUPPORT } from './steps';
 
 /** Choice ids of jump-back buttons: `jump.<step>`; the machine also accepts `{ type: 'JUMP', step }`. */
 export const JUMP_PREFIX = 'jump.';
 const AGENT = 'agent:';
 const FLOW = 'provisioning-contact:';
-const CMD_SUPPORT = 'cmd.support';
 
 export interface AgentViewContext {
   input: { user: { id: string; name?: string }; channel: string; customer?: { name?: string; email?: string; orderNumber?: string } };
@@ -33,13 +34,9 @@ export function jumpChoices(c: AgentViewContext): Choice[] {
   return steps.map((step) => ({ id: `${JUMP_PREFIX}${step}`, labelKey: `${AGENT}jump`, params: { step } }));
 }
 
+/** The customer the agent entered at the triage intake, shown as there. */
 export function customerFacts(c: AgentViewContext): Fact[] {
-  const customer = c.input.customer ?? {};
-  const facts: Fact[] = [];
-  if (customer.name) facts.push({ labelKey: `${AGENT}intake.fact.name`, value: customer.name });
-  if (customer.email) facts.push({ labelKey: `${AGENT}intake.fact.email`, value: customer.email });
-  if (customer.orderNumber) facts.push({ labelKey: `${AGENT}intake.fact.orderNumber`, value: customer.orderNumber });
-  return facts;
+  return enteredCustomerFacts(c.input.customer ?? {});
 }
 
 function answerKey(entry: TrailEntry): string {

@@ -1,8 +1,11 @@
 /**
- * What the flow knows about the order, derived from the decision trail alone. Keeping the trail as
- * the single source means BACK only has to drop the last answer.
+ * What the flow knows about the order, derived from the decision trail alone: each answer in the
+ * step table says what it records. Keeping the trail as the single source means BACK only has to
+ * drop the last answer.
  */
-import type { CaseDraft, FixTried, TrailEntry } from './case-draft';
+import type { Fact } from '../flow';
+import { keysIn } from '../kit';
+import type { CaseDraft, FixTried, TrailEntry } from '../support-case/case-draft';
 
 /** N8's browser fixes, in the order the article lists them. */
 export const BROWSER_FIXES = ['cache_cookies', 'other_browser', 'incognito'] as const;
@@ -20,67 +23,44 @@ export interface Answers {
   popupSeen: boolean;
 }
 
-const isBrowserFix = (choice: string): choice is BrowserFix => (BROWSER_FIXES as readonly string[]).includes(choice);
+/** What one answer records (an answer of the step table's `records`). */
+export interface Records {
+  orderLineStatus?: Answers['orderLineStatus'];
+  canEditInCcw?: Answers['canEditInCcw'];
+  ponrPassed?: Answers['ponrPassed'];
+  /** Something tried (spam folder, the edit steps). */
+  tried?: FixTried;
+  /** A browser fix tried: also the last one. */
+  fix?: BrowserFix;
+  popupSeen?: true;
+}
 
-export function deriveAnswers(trail: readonly TrailEntry[]): Answers {
+export function deriveAnswers(trail: readonly TrailEntry[], recordsOf: (entry: TrailEntry) => Records | undefined): Answers {
   const a: Answers = { fixesTried: [], popupSeen: false };
   const tried = (fix: FixTried) => {
     if (!a.fixesTried.includes(fix)) a.fixesTried.push(fix);
   };
-  for (const { step, choice } of trail) {
-    switch (`${step}:${choice ?? ''}`) {
-      case 'spamCheck:found':
-      case 'spamCheck:not_found':
-        tried('spam_check');
-        break;
-      case 'orderLineStatus:awaiting':
-      case 'lineStatusHelp:awaiting':
-        a.orderLineStatus = 'awaiting';
-        break;
-      case 'orderLineStatus:closed':
-      case 'lineStatusHelp:closed':
-        a.orderLineStatus = 'closed';
-        break;
-      case 'orderLineStatus:not_sure':
-      case 'lineStatusHelp:cant_find':
-        a.orderLineStatus = 'unknown';
-        break;
-      case 'editAccess:can_edit':
-      case 'closedOrder:can_edit':
-        a.canEditInCcw = 'yes';
-        break;
-      case 'editAccess:cannot_edit':
-      case 'closedOrder:cannot_edit':
-        a.canEditInCcw = 'no';
-        break;
-      case 'ponrCheck:onboarded':
-      case 'ponrHelp:onboarded':
-        a.ponrPassed = 'yes';
-        break;
-      case 'ponrCheck:not_onboarded':
-      case 'ponrHelp:not_onboarded':
-        a.ponrPassed = 'no';
-        break;
-      case 'ponrCheck:not_sure':
-      case 'ponrHelp:still_not_sure':
-        a.ponrPassed = 'unknown';
-        break;
-      case 'editSteps:worked':
-      case 'editSteps:failed':
-      case 'closedEditSteps:worked':
-      case 'closedEditSteps:failed':
-        tried('edit_steps');
-        break;
-      case 'closedEditSteps:popup_admin':
-        tried('edit_steps');
-        a.popupSeen = true;
-        break;
-      default:
-        if (step === 'browserFixes' && choice && isBrowserFix(choice)) {
-          tried(choice);
-          a.lastFix = choice;
-        }
+  for (const entry of trail) {
+    const { tried: done, fix, ...values } = recordsOf(entry) ?? {};
+    if (done) tried(done);
+    if (fix) {
+      tried(fix);
+      a.lastFix = fix;
     }
+    Object.assign(a, values);
   }
   return a;
+}
+
+const { key } = keysIn('provisioning-contact:');
+
+/** What is known, as the facts a case starts from. */
+export function caseFacts(a: Answers): Fact[] {
+  const facts: Fact[] = [];
+  if (a.orderLineStatus) facts.push({ labelKey: key('facts.orderLineStatus'), valueKey: key(`facts.status.${a.orderLineStatus}`) });
+  if (a.canEditInCcw) facts.push({ labelKey: key('facts.canEditInCcw'), valueKey: key(`facts.yesNoUnknown.${a.canEditInCcw}`) });
+  if (a.ponrPassed) facts.push({ labelKey: key('facts.ponrPassed'), valueKey: key(`facts.yesNoUnknown.${a.ponrPassed}`) });
+  const fixes = a.fixesTried.filter((f): f is BrowserFix => (BROWSER_FIXES as readonly string[]).includes(f));
+  if (fixes.length) facts.push({ labelKey: key('facts.fixesTried'), value: String(fixes.length) });
+  return facts;
 }

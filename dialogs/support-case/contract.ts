@@ -3,8 +3,7 @@
  * (`openCase`, `caseStatus`) answer. The runtime implements the actors in src/cases/.
  */
 import { z } from 'zod';
-import { caseDraft, openedCase, type CaseDraft } from '../provisioning-contact/case-draft';
-import type { FlowInput } from '../flow';
+import { caseDraft, openedCase, type CaseIntakeInput } from './case-draft';
 
 export const SUPPORT_CASE_FLOW_ID = 'support-case';
 export const REQUEST_TYPE = 'Change Provisioning Contact Email' as const;
@@ -21,10 +20,7 @@ export const intakeDraft = caseDraft.extend({ unknownFields: z.array(unknowableF
 export type IntakeDraft = z.infer<typeof intakeDraft>;
 
 /** `FlowOutput.next.input` of a hand-off to the intake. */
-export interface SupportCaseInput {
-  flowInput: FlowInput;
-  draft: Partial<CaseDraft>;
-}
+export type SupportCaseInput = CaseIntakeInput;
 
 export const openCaseInput = z.object({ draft: intakeDraft });
 export type OpenCaseInput = z.infer<typeof openCaseInput>;

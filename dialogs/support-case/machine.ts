@@ -4,45 +4,18 @@
  * `openCase` actor to store the case. Pure: no clock, no I/O, no formatting.
  */
 import { and, assign, fromPromise, setup } from 'xstate';
-import type { FlowEvent, FlowInput } from '../flow';
-import { attachmentRef } from '../provisioning-contact/case-draft';
+import { attachmentRef, type FlowEvent } from '../flow';
+import { choice, chose, onChoose, statesOf, textOf, toEachStep } from '../kit';
 import {
   REQUEST_TYPE,
-  UNKNOWABLE_FIELDS,
   type IntakeDraft,
-  type UnknowableField,
   type CaseStatusInput,
   type CaseStatusOutput,
   type OpenCaseInput,
   type OpenCaseOutput,
   type SupportCaseInput,
 } from './contract';
-import { readEmail, readOrderNumber, readSubscriptionId, type FieldResult } from './fields';
-
-/** The typed fields, in the order they are asked. */
-export const TEXT_FIELDS = ['orderNumber', 'subscriptionId', 'currentEmail', 'newEmail'] as const;
-export type TextField = (typeof TEXT_FIELDS)[number];
-/** The choice offered at the fields a person may not know (and what "не знаю", "idk" are read as). */
-export const DONT_KNOW = 'dont_know';
-/** Steps a person can be asked in (BACK returns to one of them). */
-export const QUESTION_STEPS = [...TEXT_FIELDS, 'attachments', 'summary'] as const;
-export type QuestionStep = (typeof QUESTION_STEPS)[number];
-
-const DRAFT_KEY: Record<TextField, 'orderNumber' | 'subscriptionId' | 'currentContactEmail' | 'newContactEmail'> = {
-  orderNumber: 'orderNumber',
-  subscriptionId: 'subscriptionId',
-  currentEmail: 'currentContactEmail',
-  newEmail: 'newContactEmail',
-};
-
-export function isUnknowable(field: string): field is UnknowableField {
-  return (UNKNOWABLE_FIELDS as readonly string[]).includes(field);
-}
-
-/** Did the person say they do not know this field? (Snapshots from before this was asked have no list.) */
-export function isNotKnown(draft: IntakeDraft, field: string): boolean {
-  return isUnknowable(field) && (draft.unknownFields ?? []).includes(field);
-}
+import { DONT_KNOW, FIELDS, isNotKnown, isUnknowable, QUESTION_STEPS, readField, SUMMARY_OPTIONS, TEXT_FIELDS, type QuestionStep, type TextField } from './steps';
 
 export interface SupportCaseContext {
   draft: IntakeDraft;
@@ -84,23 +57,6 @@ function initialDraft(input: SupportCaseInput): IntakeDraft {
   };
 }
 
-export function readField(field: TextField, text: string, draft: IntakeDraft): FieldResult {
-  switch (field) {
-    case 'orderNumber':
-      return readOrderNumber(text);
-    case 'subscriptionId':
-      return readSubscriptionId(text);
-    case 'currentEmail':
-      return readEmail(text, draft.newContactEmail);
-    case 'newEmail':
-      return readEmail(text, draft.currentContactEmail);
-  }
-}
-
-function textOf(event: FlowEvent): string {
-  return event.type === 'TEXT' || event.type === 'UNRECOGNISED' ? event.text : '';
-}
-
 type FieldParams = { field: TextField };
 type StepParams = { step: QuestionStep };
 
@@ -125,8 +81,8 @@ export const supportCaseMachine = setup({
     editing: ({ context }) => context.editing,
     historyTop: ({ context }, p: StepParams) => context.history[context.history.length - 1] === p.step,
     historyEmpty: ({ context }) => context.history.length === 0,
-    chose: ({ event }, p: { choice: string }) => event.type === 'CHOOSE' && event.choice === p.choice,
-    missing: ({ context }, p: FieldParams) => !context.draft[DRAFT_KEY[p.field]] && !isNotKnown(context.draft, p.field),
+    chose,
+    missing: ({ context }, p: FieldParams) => !context.draft[FIELDS[p.field].draftKey] && !isNotKnown(context.draft, p.field),
     attachmentsNotAsked: ({ context }) => !context.attachmentsAsked,
     hasAttachments: ({ context }) => context.draft.attachments.length > 0,
     validFiles: ({ event }) =>
@@ -140,7 +96,7 @@ export const supportCaseMachine = setup({
         hint: undefined,
         draft: {
           ...context.draft,
-          [DRAFT_KEY[p.field]]: result.value,
+          [FIELDS[p.field].draftKey]: result.value,
           ...(isNotKnown(context.draft, p.field) ? { unknownFields: context.draft.unknownFields!.filter((f) => f !== p.field) } : {}),
           trail: [...context.draft.trail, { step: `case.${p.field}`, text: result.value }],
         },
@@ -154,7 +110,7 @@ export const supportCaseMachine = setup({
         hint: `support-case:${field}.notedUnknown`,
         draft: {
           ...context.draft,
-          [DRAFT_KEY[field]]: undefined,
+          [FIELDS[field].draftKey]: undefined,
           unknownFields: [...(context.draft.unknownFields ?? []).filter((f) => f !== field), field],
           trail: [...context.draft.trail, { step: `case.${field}`, choice: DONT_KNOW }],
         },
@@ -228,80 +184,69 @@ export const supportCaseMachine = setup({
         { target: 'summary' },
       ],
     },
-    ...Object.fromEntries(
-      TEXT_FIELDS.map((field) => [
-        field,
-        {
-          on: {
-            TEXT: [
-              {
-                guard: and(['editing', { type: 'fieldAccepted', params: { field } }]),
-                target: '#supportCase.summary',
-                actions: [{ type: 'storeField', params: { field } }, 'finishEditing'],
-              },
-              {
-                guard: { type: 'fieldAccepted', params: { field } },
-                target: '#supportCase.route',
-                actions: [{ type: 'storeField', params: { field } }, { type: 'push', params: { step: field } }],
-              },
-              { actions: { type: 'hintField', params: { field } } },
-            ],
-            CHOOSE: [
-              { guard: { type: 'chose', params: { choice: 'keep' } }, target: '#supportCase.summary', actions: 'finishEditing' },
-              ...(isUnknowable(field)
-                ? [
-                    {
-                      guard: and(['editing', { type: 'chose', params: { choice: DONT_KNOW } }]),
-                      target: '#supportCase.summary',
-                      actions: ['finishEditing' as const, { type: 'storeUnknown' as const, params: { field } }],
-                    },
-                    {
-                      guard: { type: 'chose' as const, params: { choice: DONT_KNOW } },
-                      target: '#supportCase.route',
-                      actions: [{ type: 'push' as const, params: { step: field } }, { type: 'storeUnknown' as const, params: { field } }],
-                    },
-                  ]
-                : []),
-            ],
-            UNRECOGNISED: { actions: { type: 'hint', params: { key: 'support-case:expectsText' } } },
-            ATTACH: { actions: { type: 'hint', params: { key: 'support-case:expectsText' } } },
+    // A field: a valid answer is kept and leads to the next missing one (or back to the summary
+    // when correcting it there); anything else is re-asked with the hint for what was wrong.
+    ...statesOf(FIELDS, (field) => ({
+      on: {
+        TEXT: [
+          {
+            guard: and(['editing', { type: 'fieldAccepted', params: { field } }]),
+            target: '#supportCase.summary',
+            actions: [{ type: 'storeField' as const, params: { field } }, 'finishEditing' as const],
           },
-          exit: assign({ hint: undefined }),
-          meta: { field },
-        },
-      ]),
-    ),
+          {
+            guard: { type: 'fieldAccepted' as const, params: { field } },
+            target: '#supportCase.route',
+            actions: [{ type: 'storeField' as const, params: { field } }, { type: 'push' as const, params: { step: field } }],
+          },
+          { actions: { type: 'hintField' as const, params: { field } } },
+        ],
+        // "Keep" (the value shown when correcting it) and, for a field a person may not have, "don't know".
+        CHOOSE: onChoose(
+          {
+            keep: { to: '#supportCase.summary', actions: ['finishEditing'] },
+            ...(isUnknowable(field)
+              ? {
+                  [DONT_KNOW]: {
+                    to: [
+                      { when: 'editing', to: '#supportCase.summary', actions: ['finishEditing', { type: 'storeUnknown', params: { field } }] },
+                      { to: '#supportCase.route', actions: [{ type: 'push', params: { step: field } }, { type: 'storeUnknown', params: { field } }] },
+                    ],
+                  },
+                }
+              : {}),
+          },
+          (b) => b.actions,
+        ),
+        UNRECOGNISED: { actions: { type: 'hint' as const, params: { key: 'support-case:expectsText' } } },
+        ATTACH: { actions: { type: 'hint' as const, params: { key: 'support-case:expectsText' } } },
+      },
+      exit: 'clearHint' as const,
+      meta: { field },
+    })),
     attachments: {
       on: {
         ATTACH: [{ guard: 'validFiles', actions: 'addFiles' }, { actions: { type: 'hint', params: { key: 'support-case:attachments.hintInvalid' } } }],
         CHOOSE: [
-          { guard: { type: 'chose', params: { choice: 'attachments_clear' } }, actions: 'clearFiles' },
-          { guard: { type: 'chose', params: { choice: 'attachments_done' } }, target: 'afterAttachments', actions: 'attachmentsAnswered' },
+          { guard: choice('attachments_clear'), actions: 'clearFiles' },
+          { guard: choice('attachments_done'), target: 'afterAttachments', actions: 'attachmentsAnswered' },
         ],
         UNRECOGNISED: { actions: { type: 'hint', params: { key: 'support-case:attachments.hint' } } },
         TEXT: { actions: { type: 'hint', params: { key: 'support-case:attachments.hint' } } },
       },
-      exit: assign({ hint: undefined }),
+      exit: 'clearHint',
     },
     afterAttachments: {
       always: [{ guard: 'editing', target: 'summary', actions: 'finishEditing' }, { target: 'summary', actions: { type: 'push', params: { step: 'attachments' } } }],
     },
     summary: {
       on: {
-        CHOOSE: [
-          { guard: { type: 'chose', params: { choice: 'confirm' } }, target: 'opening', actions: 'confirmed' },
-          ...TEXT_FIELDS.map((field) => ({
-            guard: { type: 'chose' as const, params: { choice: `edit_${field}` } },
-            target: field,
-            actions: 'startEditing' as const,
-          })),
-          { guard: { type: 'chose', params: { choice: 'edit_attachments' } }, target: 'attachments', actions: 'startEditing' },
-        ],
+        CHOOSE: onChoose(SUMMARY_OPTIONS, (b) => b.actions),
         UNRECOGNISED: { actions: { type: 'hint', params: { key: 'support-case:summary.hint' } } },
         TEXT: { actions: { type: 'hint', params: { key: 'support-case:summary.hint' } } },
         ATTACH: { target: 'attachments', actions: ['startEditing', 'addFiles'] },
       },
-      exit: assign({ hint: undefined }),
+      exit: 'clearHint',
     },
     opening: {
       tags: ['busy'],
@@ -316,8 +261,8 @@ export const supportCaseMachine = setup({
     openFailed: {
       on: {
         CHOOSE: [
-          { guard: { type: 'chose', params: { choice: 'retry' } }, target: 'opening' },
-          { guard: { type: 'chose', params: { choice: 'back_to_summary' } }, target: 'summary' },
+          { guard: choice('retry'), target: 'opening' },
+          { guard: choice('back_to_summary'), target: 'summary' },
         ],
         BACK: 'summary',
       },
@@ -350,7 +295,7 @@ export const supportCaseMachine = setup({
       on: {
         BACK: 'checking',
         SUPPORT: 'checking',
-        CHOOSE: [{ guard: { type: 'chose', params: { choice: 'show_summary' } }, target: 'opened' }, { target: 'checking' }],
+        CHOOSE: [{ guard: choice('show_summary'), target: 'opened' }, { target: 'checking' }],
         UNRECOGNISED: 'checking',
         TEXT: 'checking',
       },
@@ -359,11 +304,7 @@ export const supportCaseMachine = setup({
   },
   on: {
     BACK: [
-      ...QUESTION_STEPS.map((step) => ({
-        guard: { type: 'historyTop' as const, params: { step } },
-        target: `.${step}`,
-        actions: 'pop' as const,
-      })),
+      ...toEachStep(QUESTION_STEPS, 'historyTop', () => 'pop' as const),
       { guard: 'historyEmpty', target: '.cancelled' },
     ],
     SUPPORT: { actions: { type: 'hint', params: { key: 'support-case:alreadyHere' } } },

@@ -8,7 +8,7 @@ import type { Config } from '../config';
 import type { TurnScope } from '../engine/engine';
 import type { Translator } from '../i18n';
 import type { Logger } from '../log';
-import { CaseRepository, type CaseStoreHandle } from '../storage/cases-repository';
+import { CaseRepository } from './repository';
 import type { Store } from '../storage/store';
 import { createCaseBackend, type CaseBackend, type CaseBackendConfig } from './backends/index';
 import { caseActors } from './open-case';
@@ -29,7 +29,8 @@ export type CasesConfig = CaseBackendConfig &
 
 export interface CasesDeps {
   config: CasesConfig;
-  store: Store & CaseStoreHandle;
+  /** The store: the repository registers the cases' turn writer with it. */
+  store: Store;
   translator: Translator;
   logger: Logger;
   /** Who is an agent; default: AGENT_IDS. The app passes the one instance the engine uses too. */
@@ -95,4 +96,5 @@ export type Cases = ReturnType<typeof createCases>;
 export { CaseOutbox, retryDelayMs } from './outbox';
 export { buildCaseSummary } from './summary';
 export { caseRecord, formatReference, type CaseRecord } from './schema';
+export { CaseRepository, type UndeliveredCase } from './repository';
 export { createCaseStatusIntent, parseStatusQuestion } from './status-intent';

@@ -14,7 +14,7 @@ import {
 import type { TurnScope } from '../engine/engine';
 import type { Translator } from '../i18n';
 import type { Logger } from '../log';
-import type { CaseRepository } from '../storage/cases-repository';
+import type { CaseRepository } from './repository';
 import type { Store } from '../storage/store';
 import type { Inbound } from '../engine/types';
 import { canSeeCase, userKeyOf, type Agents } from '../security/identity';

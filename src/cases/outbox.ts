@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Translator } from '../i18n';
 import type { Logger } from '../log';
-import type { CaseRepository } from '../storage/cases-repository';
+import type { CaseRepository } from './repository';
 import { DeliveryError, type CaseBackend, type DeliveryResult } from './backends/types';
 import type { CaseRecord } from './schema';
 import { buildCaseSummary } from './summary';

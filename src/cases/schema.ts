@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { deliveryStatus, REQUEST_TYPE, unknowableField } from '../../dialogs/support-case/contract';
-import { attachmentRef, caseDraft, trailEntry } from '../../dialogs/provisioning-contact/case-draft';
+import { attachmentRef, caseDraft, trailEntry } from '../../dialogs/support-case/case-draft';
 
 export const CASE_BACKENDS = ['local', 'webhook', 'servicenow', 'email'] as const;
 export const caseBackendName = z.enum(CASE_BACKENDS);

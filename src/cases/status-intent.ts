@@ -9,7 +9,7 @@ import type { Line } from '../../dialogs/flow';
 import { caseAnsweredBy } from '../../dialogs/support-case/index';
 import type { Store } from '../storage/store';
 import type { Intent } from '../engine/engine';
-import type { CaseRepository } from '../storage/cases-repository';
+import type { CaseRepository } from './repository';
 import { canSee } from './open-case';
 import type { Agents } from '../security/identity';
 import { formatReference } from './schema';

@@ -1,7 +1,8 @@
 /**
  * The storage area's public surface: `createStore(config or DATABASE_URL, logger)` gives the SQLite
  * store (default) or the PostgreSQL store; call `open()` before use (it connects and migrates) and
- * `close()` at shutdown.
+ * `close()` at shutdown. Features keep their tables' repositories beside them and reach their tables
+ * through `store.db`; rows that belong to a turn come from the turn writers they register.
  */
 import type { Config } from '../config';
 import type { Logger } from '../log';
@@ -22,6 +23,7 @@ export function createStore(configOrUrl: StorageConfig | string | undefined, log
 export { SqlStore, type SqlStoreOptions } from './sql-store';
 export { parseDatabaseUrl, DEFAULT_SQLITE_PATH, type StoreTarget } from './url';
 export * from './errors';
-export type { Store, ConversationState, TranscriptEntry, TurnCommit, FunnelEvent } from './store';
+export type { Store, ConversationState, TranscriptEntry, TurnCommit, TurnLoad, FunnelEvent } from './store';
+export type { TurnWriter, TransactionTurnWriter, BatchTurnWriter, BatchedTurn } from './turn-writers';
 export type { Database } from './schema';
 export { toIso, fromJson } from './schema';

@@ -13,8 +13,9 @@
  * connection is lost with the statement sent, whether it committed is read back before anything is
  * retried, so no turn is written twice and none is lost silently.
  *
- * Turns with rows for the turn writers (cases, Webex inbox) run the same statement for themselves
- * inside a transaction (`commitOneInTransaction`), with the writers after it.
+ * The batch turn writers' rows (./turn-writers.ts) are CTEs of the same statement. Turns with rows
+ * for a transaction turn writer run the same statement for themselves inside a transaction
+ * (`commitOneInTransaction`), with the writers after it.
  */
 import { CompiledQuery, type Kysely } from 'kysely';
 import type pg from 'pg';
@@ -22,7 +23,7 @@ import { ConcurrentTurnError, DuplicateActivityError, StorageUnavailableError, i
 import type { Database } from './schema';
 import type { TurnCommit } from './store';
 import { TickBatch, type Pending } from './tick-batch';
-import { pgTurnRepliesCtes, pgTurnRepliesParams } from './bot-replies-repository';
+import type { BatchTurnWriter } from './turn-writers';
 import { CONVERSATION_COLUMNS, PG_RECENT_ACTIVITIES_APPEND, conversationUpsert, recentActivityKey } from './turn-sql';
 
 export interface TurnLoadRequest {
@@ -42,6 +43,15 @@ export interface PgTurnBatchOptions {
   /** How many times a statement may meet a dead pooled connection before the error counts. */
   staleRetries: number;
   wrap: (op: string, err: unknown) => Error;
+  /** The store's batch turn writers now (a new array whenever one is registered). */
+  writers: () => readonly BatchTurnWriter[];
+}
+
+/** The commit statement for one set of batch writers; its name differs when its text does (pg prepares by name). */
+interface CommitStatement {
+  writers: readonly BatchTurnWriter[];
+  name: string;
+  text: string;
 }
 
 /** Statements of a batch, as `{ saved, dup }` key lists. */
@@ -58,6 +68,7 @@ export class PgTurnBatch {
   );
   /** Statements run and turns in them (for tests and the bench). */
   readonly stats = { loadStatements: 0, commitStatements: 0, turnsCommitted: 0, largestCommit: 0 };
+  private statement?: CommitStatement;
 
   constructor(private readonly opts: PgTurnBatchOptions) {}
 
@@ -72,7 +83,8 @@ export class PgTurnBatch {
 
   /** One turn's rows in the caller's transaction; throws when the turn is refused (the caller rolls back). */
   async commitOneInTransaction(trx: Kysely<Database>, commit: TurnCommit, now: string): Promise<void> {
-    const { rows } = await trx.executeQuery<CommitResult>(CompiledQuery.raw(COMMIT_TURNS_PG, commitParams([{ commit, now }])));
+    const statement = this.commitStatement();
+    const { rows } = await trx.executeQuery<CommitResult>(CompiledQuery.raw(statement.text, commitParams([{ commit, now }], statement.writers)));
     const error = refusal(commit, rows[0] ?? { saved: [], dup: [] });
     if (error) throw error;
   }
@@ -101,7 +113,8 @@ export class PgTurnBatch {
   private async flushCommits(batch: Pending<CommitRequest, void>[], resolvingLostConnection = false): Promise<void> {
     let result: CommitResult;
     try {
-      const { rows } = await this.pool().query<CommitResult>({ name: 'pce_commit_turns', text: COMMIT_TURNS_PG, values: commitParams(batch.map((p) => p.item)) });
+      const { name, text, writers } = this.commitStatement();
+      const { rows } = await this.pool().query<CommitResult>({ name, text, values: commitParams(batch.map((p) => p.item), writers) });
       result = rows[0] ?? { saved: [], dup: [] };
     } catch (err) {
       if (isConnectionError(err) && !resolvingLostConnection) return this.afterLostConnection(batch, err);
@@ -172,6 +185,14 @@ export class PgTurnBatch {
     }
   }
 
+  private commitStatement(): CommitStatement {
+    const writers = this.opts.writers();
+    if (this.statement?.writers !== writers) {
+      this.statement = { writers, name: ['pce_commit_turns', ...writers.map((w) => w.name)].join('_'), text: commitTurnsSql(writers) };
+    }
+    return this.statement;
+  }
+
   private pool(): pg.Pool {
     const pool = this.opts.pool();
     if (!pool) throw new StorageUnavailableError('The store is closed.');
@@ -198,8 +219,8 @@ function refusal(commit: TurnCommit, result: CommitResult): Error | undefined {
   return new ConcurrentTurnError(key, commit.conversation.turn);
 }
 
-/** The statement's parameters for these turns: one array per column (see COMMIT_TURNS_PG). */
-function commitParams(requests: CommitRequest[]): unknown[] {
+/** The statement's parameters for these turns: one array per column (see commitTurnsSql). */
+function commitParams(requests: CommitRequest[], writers: readonly BatchTurnWriter[]): unknown[] {
   const conversations = requests.map((r) => r.commit.conversation);
   const col = <T>(pick: (c: (typeof conversations)[number], i: number) => T) => conversations.map(pick);
   const transcript = requests.flatMap((r) => r.commit.transcript.map((e) => ({ owner: r.commit.conversation.key, e })));
@@ -236,10 +257,17 @@ function commitParams(requests: CommitRequest[]): unknown[] {
     funnel.map((x) => x.f.kind),
     funnel.map((x) => x.f.step),
     funnel.map((x) => x.f.value ?? null),
-    // $31-$40: the turns' replies, kept until the channel has them (issue 15).
-    ...pgTurnRepliesParams(requests),
+    // $31…: the batch writers' parameters, in the order of their CTEs.
+    ...writers.flatMap((w) => {
+      const values = w.pg.values(requests);
+      if (values.length !== w.pg.params) throw new Error(`turn writer ${w.name} gave ${values.length} parameters, not ${w.pg.params}`);
+      return values;
+    }),
   ];
 }
+
+/** Parameters of the statement before the batch writers'. */
+const OWN_PARAMS = 30;
 
 /** The user's language and the conversation (all columns, its recent activities too), one row per turn in order. */
 const LOAD_TURNS_PG = `select
@@ -254,9 +282,16 @@ order by r.n`;
  * recorded (nothing of them is written); `saved`: turns whose conversation was saved, because it moved
  * past the stored turn (the upsert's `where`, evaluated on the latest committed row, so two instances
  * racing on one conversation cannot both win), with the activity appended to its recent ones. Only
- * saved turns get their transcript, language and funnel rows.
+ * saved turns get their transcript, language and funnel rows, and the batch writers' rows.
  */
-const COMMIT_TURNS_PG = `with input as (
+function commitTurnsSql(writers: readonly BatchTurnWriter[]): string {
+  let next = OWN_PARAMS + 1;
+  const ctes = writers.map((w) => {
+    const sql = w.pg.ctes(next);
+    next += w.pg.params;
+    return `, ${sql}`;
+  });
+  return `with input as (
   select * from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::int[],
     $9::text[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::timestamptz[])
     as i(key, channel, flow_id, flow_version, snapshot, parents, locale, turn, user_id, created_at, updated_at, activity_key, now)
@@ -291,8 +326,9 @@ const COMMIT_TURNS_PG = `with input as (
     with ordinality as f(owner, at, conversation_key, channel, locale, mode, kind, step, value, n)
   where f.owner in (select key from saved)
   order by f.n
-), ${pgTurnRepliesCtes(31)}
+)${ctes.join('')}
 select coalesce((select array_agg(key) from saved), '{}') as saved, coalesce((select array_agg(key) from dup), '{}') as dup`;
+}
 
 /** The turns stored exactly as a lost statement sent them. */
 const TURNS_LANDED_PG = `select c.key from conversations c

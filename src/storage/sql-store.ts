@@ -1,7 +1,7 @@
 /**
  * The one `Store` over Kysely, for SQLite (better-sqlite3, the default) and PostgreSQL (pg, for
- * several instances). Queries are written once; only the connection, the hot turn statements and a
- * few column types differ between the dialects.
+ * several instances). Queries are written once; only the connection (./connect.ts), the hot turn
+ * statements and a few column types differ between the dialects.
  *
  * Turn discipline:
  * - In each process, `runExclusive` is a per-conversation mutex: the turns of a conversation run one
@@ -11,32 +11,24 @@
  *   one (`ConcurrentTurnError`, the engine runs the turn again on what is stored) and an activity
  *   recorded before (`DuplicateActivityError`). No connection is held while a turn thinks.
  * - The hot statements (load a turn, commit a turn) are batched per pass of the event loop:
- *   ./sqlite-group-commit.ts and ./pg-turn-batch.ts.
+ *   ./sqlite-group-commit.ts and ./pg-turn-batch.ts. The features' rows in a turn come from the turn
+ *   writers they register (./turn-writers.ts).
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
-import { z } from 'zod';
-import type { Locale } from '../engine/types';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { Locale } from '../../dialogs/flow';
 import type { Logger } from '../log';
-import {
-  StorageError,
-  StorageUnavailableError,
-  isConnectionError,
-  isStaleConnectionError,
-} from './errors';
+import { appliedMigrations, migrate, openPostgres, openSqlite, redactUrl } from './connect';
+import { toConversation, toLocale, toTranscriptEntry } from './conversation-row';
+import { StorageError, StorageUnavailableError, isConnectionError, isStaleConnectionError } from './errors';
 import { KeyedMutex } from './keyed-mutex';
-import { SqliteCheckpointer } from './sqlite-checkpointer';
-import { SqliteGroupCommit } from './sqlite-group-commit';
 import { PgTurnBatch } from './pg-turn-batch';
-import { withStatementCache } from './statement-cache';
-import { migrationProvider } from './migrations/index';
-import { migrationDatabase } from './pg-migration-db';
-import { fromJson, toIso, type Database } from './schema';
-import type { ConversationState, Store, TranscriptEntry, TurnCommit, TurnLoad } from './store';
-import { turnWriters } from './turn-writers';
+import type { Database } from './schema';
+import type { SqliteCheckpointer } from './sqlite-checkpointer';
+import { SqliteGroupCommit } from './sqlite-group-commit';
+import { STORE_TURN_FIELDS, type ConversationState, type Store, type TranscriptEntry, type TurnCommit, type TurnLoad } from './store';
+import { NO_TURN_WRITERS, type TurnWriter, type TurnWriters } from './turn-writers';
 import { hasRecentActivity } from './turn-sql';
 import type { StoreTarget } from './url';
 
@@ -74,30 +66,6 @@ const DEFAULTS = {
   checkpointIntervalMs: 200,
 } as const;
 
-/** SQLite's own checkpoint-on-commit, kept as a safety net behind the worker (pages; default 1000). */
-const SQLITE_SAFETY_AUTOCHECKPOINT = 10_000;
-
-/** Upper bound for one migration statement, including waiting for another instance's migration. */
-const MIGRATION_TIMEOUT_MS = 5 * 60_000;
-
-const localeSchema = z.enum(['en', 'uk']);
-const timestampSchema = z.union([z.date(), z.string()]).transform(toIso);
-const parentsSchema = z.array(z.object({ flowId: z.string(), flowVersion: z.number().int(), snapshot: z.unknown() }));
-const conversationRow = z.object({
-  key: z.string(),
-  channel: z.string(),
-  flow_id: z.string(),
-  flow_version: z.coerce.number().int(),
-  snapshot: z.unknown(),
-  parents: z.unknown(),
-  locale: z.string(),
-  turn: z.coerce.number().int(),
-  user_id: z.string(),
-  created_at: timestampSchema,
-  updated_at: timestampSchema,
-});
-const transcriptRow = z.object({ at: timestampSchema, sender: z.enum(['user', 'bot']), text: z.string() });
-
 export class SqlStore implements Store {
   readonly kind: 'sqlite' | 'postgres';
   private root?: Kysely<Database>;
@@ -112,6 +80,9 @@ export class SqlStore implements Store {
   private sqliteLoadUserLocale?: BetterSqlite3.Statement;
   private pgBatch?: PgTurnBatch;
   private closed = false;
+  private writers: TurnWriters = NO_TURN_WRITERS;
+  /** `TurnCommit` fields something writes: the store's own and the registered writers'. */
+  private readonly turnFields = new Set<string>(STORE_TURN_FIELDS);
 
   constructor(
     private readonly target: StoreTarget,
@@ -126,10 +97,6 @@ export class SqlStore implements Store {
     }
   }
 
-  /**
-   * The database, for repositories of other areas (widened with `withTables<…>()`). Inside a
-   * transaction use its `trx`, not `db`.
-   */
   get db(): Kysely<Database> {
     return this.requireRoot();
   }
@@ -144,23 +111,52 @@ export class SqlStore implements Store {
     return this.target.dialect === 'sqlite' ? `sqlite:${this.target.path}` : `${redactUrl(this.target.url)} (schema ${this.opts.schema})`;
   }
 
+  registerTurnWriter(writer: TurnWriter): void {
+    const same = [...this.writers.transaction, ...this.writers.batch].find((w) => w.name === writer.name);
+    if (same === writer) return;
+    if (same) throw new StorageError(`Another turn writer named "${writer.name}" is already registered with this store.`);
+    if (!/^[a-z][a-z0-9_]{0,30}$/.test(writer.name)) throw new StorageError(`Invalid turn writer name "${writer.name}"`, 'Use lower-case letters, digits and _.');
+    if (writer.mode === 'batch') {
+      this.writers = { ...this.writers, batch: [...this.writers.batch, writer] };
+      this.groupCommit?.addWriter(writer);
+    } else {
+      this.writers = { ...this.writers, transaction: [...this.writers.transaction, writer] };
+    }
+    if (writer.field) this.turnFields.add(writer.field);
+  }
+
   async open(): Promise<void> {
     if (this.root) return;
     this.closed = false;
-    this.root = this.target.dialect === 'sqlite' ? this.openSqlite(this.target.path) : await this.openPostgres(this.target.url);
+    const t = this.target;
+    if (t.dialect === 'sqlite') {
+      const opened = openSqlite(t.path, this.opts, this.logger);
+      this.root = opened.db;
+      this.sqlite = opened.sqlite;
+      this.checkpointer = opened.checkpointer;
+    } else {
+      const opened = await openPostgres(t.url, this.opts, this.logger);
+      this.root = opened.db;
+      this.pool = opened.pool;
+    }
     try {
-      await this.migrate();
+      const root = this.root;
+      await migrate(t.dialect === 'sqlite' ? { dialect: 'sqlite', db: root } : { dialect: 'postgres', db: root, url: t.url, settings: this.opts }, this.logger);
       // Prepared after the migrations: the statements need the tables.
       if (this.sqlite) {
-        const root = this.root;
-        this.groupCommit = new SqliteGroupCommit(this.sqlite, (fn) => root.connection().execute(async () => fn()));
+        this.groupCommit = new SqliteGroupCommit(this.sqlite, (fn) => root.connection().execute(async () => fn()), this.writers.batch);
         // Two plain key lookups, not one statement joining them: a lookup by a unique key is planned
         // once, whereas the joined form is planned again for every new key once the database has
         // statistics (ANALYZE, `PRAGMA optimize`), which tripled a load's cost (README "Performance").
         this.sqliteLoadConversation = this.sqlite.prepare('select * from conversations where key = ?');
         this.sqliteLoadUserLocale = this.sqlite.prepare('select locale from user_locales where user_key = ?');
       } else {
-        this.pgBatch = new PgTurnBatch({ pool: () => this.pool, staleRetries: this.staleRetries, wrap: (op, err) => this.wrap(op, err) });
+        this.pgBatch = new PgTurnBatch({
+          pool: () => this.pool,
+          staleRetries: this.staleRetries,
+          wrap: (op, err) => this.wrap(op, err),
+          writers: () => this.writers.batch,
+        });
       }
       await this.pruneProcessedActivities();
     } catch (err) {
@@ -207,7 +203,7 @@ export class SqlStore implements Store {
     const row = await this.read('load a conversation', (db) =>
       db.selectFrom('conversations').selectAll().where('key', '=', key).executeTakeFirst(),
     );
-    return row ? this.toConversation(key, row) : undefined;
+    return row ? toConversation(key, row, this.logger) : undefined;
   }
 
   async loadTurn(input: { conversationKey: string; userKey: string; activityKey?: string }): Promise<TurnLoad> {
@@ -230,32 +226,10 @@ export class SqlStore implements Store {
       }
     }
     const recent = stored?.recent_activities;
-    const locale = localeSchema.safeParse(userLocale);
     return {
       processed: input.activityKey !== undefined && hasRecentActivity(typeof recent === 'string' ? recent : undefined, input.activityKey),
-      conversation: stored ? this.toConversation(input.conversationKey, stored) : undefined,
-      userLocale: locale.success ? locale.data : undefined,
-    };
-  }
-
-  private toConversation(key: string, row: unknown): ConversationState {
-    const r = conversationRow.parse(row);
-    const locale = localeSchema.safeParse(r.locale);
-    const parents = parentsSchema.safeParse(safeJson(r.parents));
-    if (!locale.success || !parents.success) this.logger.warn({ conversation: key }, 'stored conversation has an invalid locale or parents; using defaults');
-    return {
-      key: r.key,
-      channel: r.channel,
-      flowId: r.flow_id,
-      flowVersion: r.flow_version,
-      // An unreadable snapshot becomes null: the engine's validation restarts the conversation politely.
-      snapshot: safeJson(r.snapshot),
-      parents: parents.success ? parents.data : [],
-      locale: locale.success ? locale.data : 'en',
-      turn: r.turn,
-      userId: r.user_id,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
+      conversation: stored ? toConversation(input.conversationKey, stored, this.logger) : undefined,
+      userLocale: toLocale(userLocale),
     };
   }
 
@@ -268,23 +242,20 @@ export class SqlStore implements Store {
         .orderBy('id', 'asc')
         .execute(),
     );
-    return rows.map((row) => {
-      const r = transcriptRow.parse(row);
-      return { at: r.at, from: r.sender, text: r.text };
-    });
+    return rows.map(toTranscriptEntry);
   }
 
   async getUserLocale(userKey: string): Promise<Locale | undefined> {
     const row = await this.read('load a user language', (db) =>
       db.selectFrom('user_locales').select('locale').where('user_key', '=', userKey).executeTakeFirst(),
     );
-    const parsed = localeSchema.safeParse(row?.locale);
-    return parsed.success ? parsed.data : undefined;
+    return toLocale(row?.locale);
   }
 
   async commitTurn(commit: TurnCommit): Promise<void> {
+    this.refuseUnwrittenFields(commit);
     const now = this.opts.clock().toISOString();
-    if (!turnWriters.some((w) => w.applies(commit))) {
+    if (!this.writers.transaction.some((w) => w.applies(commit))) {
       // The common turn: batched with the turns committing in the same pass of the event loop.
       if (this.pgBatch) return this.pgBatch.commit(commit, now);
       try {
@@ -293,7 +264,7 @@ export class SqlStore implements Store {
         throw this.wrap('commit a turn', err);
       }
     }
-    // A turn with rows for the turn writers (a case, a Webex notification): a transaction of its own.
+    // A turn with rows for a transaction turn writer (a case, a Webex notification): a transaction of its own.
     const attempt = async (): Promise<{ ok: true } | { ok: false; err: unknown; retryable: boolean }> => {
       let bodyDone = false;
       try {
@@ -350,18 +321,29 @@ export class SqlStore implements Store {
 
   /** Names of the migrations applied to this database, in order. */
   async appliedMigrations(): Promise<string[]> {
-    const infos = await this.migrator().getMigrations();
-    return infos.filter((m) => m.executedAt).map((m) => m.name);
+    return appliedMigrations(this.kind, this.requireRoot(), this.pool, this.opts.schema);
   }
 
   // --- internals -----------------------------------------------------------------------------
 
-  /** The turn's rows, then the turn writers' rows, in the caller's transaction. */
+  /** A field no registered writer writes would be dropped without a word: the turn is refused instead. */
+  private refuseUnwrittenFields(commit: TurnCommit): void {
+    for (const field in commit) {
+      if (!this.turnFields.has(field) && (commit as unknown as Record<string, unknown>)[field] !== undefined) {
+        throw new StorageError(
+          `Could not commit a turn: no turn writer for its "${field}" is registered with the store, so nothing of the turn was written.`,
+          'Build the feature\'s repository on this store (it registers its turn writer) before turns carry its rows.',
+        );
+      }
+    }
+  }
+
+  /** The turn's rows (with the batch writers'), then the transaction writers' rows, in the caller's transaction. */
   private async writeTurn(trx: Kysely<Database>, commit: TurnCommit, now: string): Promise<void> {
     if (this.pgBatch) await this.pgBatch.commitOneInTransaction(trx, commit, now);
     // The same better-sqlite3 connection Kysely's transaction is open on.
     else this.requireGroupCommit().writeRows(commit, now);
-    for (const writer of turnWriters) if (writer.applies(commit)) await writer.write(trx, commit, this.kind);
+    for (const writer of this.writers.transaction) if (writer.applies(commit)) await writer.write(trx, commit, this.kind);
   }
 
   /** A read, again on the next connection when a pooled one was dead. */
@@ -383,111 +365,6 @@ export class SqlStore implements Store {
     return this.kind === 'postgres' ? this.opts.poolSize : 0;
   }
 
-  private openSqlite(path: string): Kysely<Database> {
-    let database: BetterSqlite3.Database;
-    try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      database = new BetterSqlite3(path);
-      database.pragma('journal_mode = WAL');
-      database.pragma(`busy_timeout = ${Math.trunc(this.opts.busyTimeoutMs)}`);
-      database.pragma('synchronous = NORMAL');
-      database.pragma('foreign_keys = ON');
-      if (path !== ':memory:' && this.opts.checkpointIntervalMs > 0) {
-        database.pragma(`wal_autocheckpoint = ${SQLITE_SAFETY_AUTOCHECKPOINT}`);
-        this.checkpointer = new SqliteCheckpointer(path, this.opts.checkpointIntervalMs, this.logger);
-      }
-    } catch (err) {
-      throw new StorageUnavailableError(
-        `Could not open the SQLite database at ${path}: ${(err as Error).message}`,
-        'Check that the directory is writable, or set DATABASE_URL=sqlite:/a/writable/path.sqlite.',
-        { cause: err },
-      );
-    }
-    this.sqlite = database;
-    // Prepared statements are kept: Kysely prepares every query it runs (README "Performance").
-    return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  }
-
-  private async openPostgres(url: string): Promise<Kysely<Database>> {
-    const pool = new pg.Pool({
-      ...this.pgConnection(url),
-      max: this.opts.poolSize,
-      idleTimeoutMillis: 30_000,
-      statement_timeout: this.opts.statementTimeoutMs,
-      // Client-side guard for a server that stops answering without closing the socket.
-      query_timeout: this.opts.statementTimeoutMs + 2_000,
-    });
-    // Without these, a connection the server closes (restart, failover) would crash the process.
-    pool.on('error', (err) => this.logger.warn({ err: { message: err.message } }, 'idle PostgreSQL connection closed; the pool will reconnect'));
-    pool.on('connect', (client) => client.on('error', () => undefined));
-    const where = describePg(url);
-    try {
-      await pool.query('select 1');
-    } catch (err) {
-      await pool.end().catch(() => undefined);
-      throw new StorageUnavailableError(
-        `Could not connect to PostgreSQL at ${where}: ${(err as Error).message}`,
-        `Is PostgreSQL running and reachable at ${where}, and do the user, password and database in DATABASE_URL exist? Unset DATABASE_URL to use the embedded SQLite file instead.`,
-        { cause: err },
-      );
-    }
-    try {
-      await pool.query(`create schema if not exists "${this.opts.schema}"`);
-    } catch (err) {
-      // Instances starting together race on "if not exists": losing that race is fine.
-      const code = (err as { code?: string }).code;
-      if (code !== '23505' && code !== '42P06') {
-        await pool.end().catch(() => undefined);
-        throw new StorageError(
-          `Could not create schema "${this.opts.schema}" in PostgreSQL at ${where}: ${(err as Error).message}`,
-          `Create it once as an owner (create schema "${this.opts.schema}" authorization <bot user>) or set DATABASE_SCHEMA to one the bot user may use.`,
-          { cause: err },
-        );
-      }
-    }
-    this.pool = pool;
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  }
-
-  private pgConnection(url: string): pg.PoolConfig {
-    return {
-      connectionString: url,
-      connectionTimeoutMillis: this.opts.connectTimeoutMs,
-      application_name: this.opts.applicationName,
-      options: `-c search_path=${this.opts.schema}`,
-      keepAlive: true,
-    };
-  }
-
-  private migrator(pool = this.pool): Migrator {
-    const root = this.requireRoot();
-    return new Migrator({
-      db: pool ? migrationDatabase(pool, this.opts.schema) : root,
-      provider: migrationProvider(this.kind),
-      ...(this.kind === 'postgres' ? { migrationTableSchema: this.opts.schema } : {}),
-    });
-  }
-
-  private async migrate(): Promise<void> {
-    // PostgreSQL: a connection of its own without the turn's statement timeout, since DDL and the
-    // migration lock (held by whichever instance migrates first) may take longer than a turn.
-    const pool = this.target.dialect === 'postgres' ? new pg.Pool({ ...this.pgConnection(this.target.url), max: 1, statement_timeout: MIGRATION_TIMEOUT_MS }) : undefined;
-    pool?.on('error', () => undefined).on('connect', (client) => client.on('error', () => undefined));
-    const { error, results } = await this.migrator(pool)
-      .migrateToLatest()
-      .finally(() => pool?.end());
-    if (error) {
-      const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-      throw new StorageError(
-        `Database migration${failed ? ` ${failed}` : ''} failed: ${error instanceof Error ? error.message : String(error)}`,
-        'The database was left at the last migration that succeeded; fix the cause and start again.',
-        { cause: error },
-      );
-    }
-    const applied = results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? [];
-    if (applied.length) this.logger.info({ migrations: applied }, 'database migrated');
-  }
-
   private requireGroupCommit(): SqliteGroupCommit {
     if (!this.groupCommit) throw new StorageError(this.closed ? 'The store is closed.' : 'The store is not open yet: call open() first.');
     return this.groupCommit;
@@ -505,32 +382,5 @@ export class SqlStore implements Store {
       return new StorageUnavailableError(`Could not ${op}: the database is unavailable (${message})`, undefined, { cause: err });
     }
     return new StorageError(`Could not ${op}: ${message}`, undefined, { cause: err });
-  }
-}
-
-function safeJson(value: unknown): unknown {
-  try {
-    return fromJson(value);
-  } catch {
-    return null;
-  }
-}
-
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres://(unparseable URL)';
-  }
-}
-
-function describePg(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname || 'localhost'}:${u.port || '5432'}/${decodeURIComponent(u.pathname.slice(1)) || '(default database)'}`;
-  } catch {
-    return redactUrl(url);
   }
 }

@@ -19,14 +19,13 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { ConcurrentTurnError, DuplicateActivityError } from './errors';
 import type { TurnCommit } from './store';
 import { TickBatch, type Pending } from './tick-batch';
-import { SqliteTurnReplies } from './bot-replies-repository';
+import type { BatchTurnWriter } from './turn-writers';
 import { CONVERSATION_COLUMNS, conversationUpsert, hasRecentActivity, withRecentActivity } from './turn-sql';
 
 interface CommitRequest {
   commit: TurnCommit;
   now: string;
 }
-
 
 export class SqliteGroupCommit {
   private readonly batch = new TickBatch<CommitRequest, void>((batch) => this.flush(batch));
@@ -36,8 +35,8 @@ export class SqliteGroupCommit {
   /** Multi-row inserts, one prepared statement per row count (a turn has 1-5 rows of each). */
   private readonly insertTranscript: (rows: number) => BetterSqlite3.Statement;
   private readonly insertFunnel: (rows: number) => BetterSqlite3.Statement;
-  /** The turn's replies, kept until the channel has them (issue 15). */
-  private readonly replies: SqliteTurnReplies;
+  /** The batch turn writers' rows (./turn-writers.ts), e.g. the turn's replies kept until the channel has them. */
+  private readonly batchWrites: ((commit: TurnCommit) => void)[] = [];
   private readonly writeBatchFast: (batch: Pending<CommitRequest, void>[]) => unknown[];
   private readonly writeOne: (r: CommitRequest) => void;
   private readonly writeBatch: (batch: Pending<CommitRequest, void>[]) => unknown[];
@@ -45,9 +44,10 @@ export class SqliteGroupCommit {
   readonly stats = { batches: 0, turns: 0, largest: 0 };
 
   constructor(
-    db: BetterSqlite3.Database,
+    private readonly db: BetterSqlite3.Database,
     /** Runs `fn` while this process holds the (one) SQLite connection. */
     private readonly exclusive: (fn: () => void) => Promise<void>,
+    writers: readonly BatchTurnWriter[] = [],
   ) {
     // The page was just read by the turn's load: still in SQLite's cache.
     this.storedTurn = db.prepare('select turn, recent_activities from conversations where key = ?');
@@ -58,7 +58,7 @@ export class SqliteGroupCommit {
     );
     this.insertTranscript = multiRowInsert(db, 'transcript_entries', ['conversation_key', 'at', 'sender', 'text']);
     this.insertFunnel = multiRowInsert(db, 'funnel_events', ['at', 'conversation_key', 'channel', 'locale', 'mode', 'kind', 'step', 'value']);
-    this.replies = new SqliteTurnReplies(db);
+    for (const writer of writers) this.addWriter(writer);
     // Usually no savepoints: `writeRows` refuses a turn before it has written anything that stays.
     // A turn failing for any other reason aborts this and the batch runs again, a savepoint each.
     this.writeBatchFast = db.transaction((batch: Pending<CommitRequest, void>[]) =>
@@ -84,6 +84,11 @@ export class SqliteGroupCommit {
         }
       }),
     );
+  }
+
+  /** Prepares a batch writer's statements; from now on it writes its rows of every turn. */
+  addWriter(writer: BatchTurnWriter): void {
+    this.batchWrites.push(writer.sqlite(this.db));
   }
 
   /** Resolves once the turn is committed; rejects with what refused or failed it (nothing of it written). */
@@ -152,7 +157,7 @@ export class SqliteGroupCommit {
     if (funnel.length) {
       this.insertFunnel(funnel.length).run(funnel.flatMap((f) => [f.at, f.conversationKey, f.channel, f.locale, f.mode, f.kind, f.step, f.value ?? null]));
     }
-    if (commit.replies) this.replies.write(commit);
+    for (const write of this.batchWrites) write(commit);
   }
 }
 

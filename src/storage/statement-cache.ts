@@ -5,24 +5,17 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
+import { LRUCache } from 'lru-cache';
 
 export function withStatementCache(db: BetterSqlite3.Database, max = 256): SqliteDatabase {
-  const cache = new Map<string, BetterSqlite3.Statement>();
+  const cache = new LRUCache<string, BetterSqlite3.Statement>({ max });
   return {
     close: () => db.close(),
     prepare(sql: string): SqliteStatement {
       const hit = cache.get(sql);
-      if (hit && !hit.busy) {
-        // Most recently used last, so the oldest is dropped first when the cache is full.
-        cache.delete(sql);
-        cache.set(sql, hit);
-        return hit as unknown as SqliteStatement;
-      }
+      if (hit && !hit.busy) return hit as unknown as SqliteStatement;
       const stmt = db.prepare(sql);
-      if (!hit) {
-        cache.set(sql, stmt);
-        if (cache.size > max) cache.delete(cache.keys().next().value!);
-      }
+      if (!hit) cache.set(sql, stmt);
       return stmt as unknown as SqliteStatement;
     },
   };

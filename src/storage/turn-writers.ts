@@ -1,24 +1,78 @@
 /**
- * Extra writes of a turn, run inside `commitTurn`'s transaction after the conversation, transcript,
- * activity mark, user language and funnel events are written, on both dialects.
+ * A feature's own writes in a turn: its rows commit with the turn or not at all. Storage knows no
+ * feature; each registers its writer with the store (`Store.registerTurnWriter`), usually when its
+ * repository is built on the store, and adds the field it reads to `TurnCommit` (see ./store.ts).
  *
- * To add one (e.g. cases and their outbox rows): widen `TurnCommit` in ./store.ts with your field
- * (`cases?: CaseRecord[]`), write `export const writeCases: TurnWriter = { applies, write }` in your
- * repository file in this folder, and append it to the list below. A writer that throws rolls the
- * whole turn back. `applies` must be cheap and exact: on SQLite, turns no writer applies to are
- * group-committed without Kysely (./sqlite-group-commit.ts), and `write` would not be called.
+ * Two kinds, by how often they apply:
+ * - `transaction`: for the rare turn with rows for it (a new case, a Webex notification). Such a
+ *   turn commits in a Kysely transaction of its own: the turn's rows, then `write`. `applies` must
+ *   be cheap and exact: turns no writer applies to are batched with their neighbours (SQLite
+ *   ./sqlite-group-commit.ts, PostgreSQL ./pg-turn-batch.ts) and `write` would not be called.
+ * - `batch`: rows of (almost) every turn, written by the batched commit itself at no statement or
+ *   transaction of their own: synchronously on SQLite's connection inside the batch, and as
+ *   data-modifying CTEs in PostgreSQL's one batch statement.
+ *
+ * A writer that throws fails its turn, and nothing of the turn is written.
  */
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely } from 'kysely';
-import type { StoreDialect } from './migrations/index';
+import type { StoreDialect } from './migrations/types';
 import type { Database } from './schema';
-import type { TurnCommit } from './store';
-import { writeCases } from './cases-repository';
-import { markWebexNotificationTurned } from './webex-repository';
+import type { TurnCommit } from './turn-commit';
 
-export interface TurnWriter {
+interface TurnWriterBase {
+  /** Unique among the store's writers; lower-case letters, digits and _ (it names a PostgreSQL statement). */
+  readonly name: string;
+  /**
+   * The `TurnCommit` field the writer writes, if any. The store refuses a turn with a field that no
+   * registered writer writes, so a feature's rows are never dropped for want of a writer.
+   */
+  readonly field?: keyof TurnCommit;
+}
+
+export interface TransactionTurnWriter extends TurnWriterBase {
+  readonly mode: 'transaction';
   /** Whether this turn has anything for the writer to write. */
   applies(commit: TurnCommit): boolean;
+  /** Runs after the turn's own rows, in the turn's transaction (widen `trx` with `withTables`). */
   write(trx: Kysely<Database>, commit: TurnCommit, dialect: StoreDialect): Promise<void>;
 }
 
-export const turnWriters: TurnWriter[] = [writeCases, markWebexNotificationTurned];
+/** One turn of a batch, for a batch writer's PostgreSQL parameters. */
+export interface BatchedTurn {
+  readonly commit: TurnCommit;
+  /** The commit's time (ISO). */
+  readonly now: string;
+}
+
+export interface BatchTurnWriter extends TurnWriterBase {
+  readonly mode: 'batch';
+  /**
+   * SQLite: prepares the writer's statements on the store's connection (at open) and returns what
+   * writes one turn's rows, synchronously, inside the batch's transaction; it returns at once for a
+   * turn with nothing to write. Called only for turns the store accepted.
+   */
+  sqlite(db: BetterSqlite3.Database): (commit: TurnCommit) => void;
+  pg: {
+    /** How many parameters `ctes` uses (one array each, from `values`). */
+    readonly params: number;
+    /**
+     * Data-modifying CTEs for the batch statement, as `name as (…), name2 as (…)`, using parameters
+     * `$first`… `$(first + params - 1)`. They come after the statement's `saved` CTE (the keys of the
+     * turns that were stored) and must write only for those: `where key in (select key from saved)`.
+     */
+    ctes(first: number): string;
+    /** The parameters of `ctes` for these turns: `params` arrays. */
+    values(turns: readonly BatchedTurn[]): unknown[][];
+  };
+}
+
+export type TurnWriter = TransactionTurnWriter | BatchTurnWriter;
+
+/** The writers a store has, by kind. Replaced (never changed in place) when one is registered. */
+export interface TurnWriters {
+  readonly transaction: readonly TransactionTurnWriter[];
+  readonly batch: readonly BatchTurnWriter[];
+}
+
+export const NO_TURN_WRITERS: TurnWriters = { transaction: [], batch: [] };

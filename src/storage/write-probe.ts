@@ -18,8 +18,12 @@ type ProbeTable = {
 };
 
 export interface WriteProbeOptions {
-  /** The store's database (`SqlStore.db`); asked for on every probe, so a closed store counts as not ready. */
-  db: () => Kysely<object>;
+  /**
+   * The store's database (`Store.db`; whatever its table types, the probe declares the one it writes);
+   * asked for on every probe, so a closed store counts as not ready.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  db: () => Kysely<any>;
   logger: Logger;
   /** How long a successful probe answers for. Default 1000. */
   maxAgeMs?: number;

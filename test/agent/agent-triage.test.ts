@@ -7,7 +7,7 @@ import { createApplication, type Application } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import type { Inbound, TurnResult } from '../../src/engine/types';
 import { createLogger } from '../../src/log';
-import { rowToCase } from '../../src/storage/cases-repository';
+import { rowToCase } from '../../src/cases/repository';
 import type { SqlStore } from '../../src/storage/index';
 
 /** As the Teams channel hands over an agent whose token was validated: the AAD object id is proven. */

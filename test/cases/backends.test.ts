@@ -7,7 +7,7 @@ import { createCaseBackend, createEmailBackend, createServiceNowBackend, createW
 import { CaseOutbox } from '../../src/cases/outbox';
 import { buildCaseSummary } from '../../src/cases/summary';
 import { loadConfig } from '../../src/config';
-import { CaseRepository } from '../../src/storage/cases-repository';
+import { CaseRepository } from '../../src/cases/repository';
 import type { SqlStore } from '../../src/storage/index';
 import type { CaseBackend } from '../../src/cases/backends/types';
 import { fixtureTranslator } from '../dialogs/support-case/fixture-entry';

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWebhookBackend } from '../../src/cases/backends/index';
 import { CaseOutbox } from '../../src/cases/outbox';
 import { loadConfig } from '../../src/config';
-import { CaseRepository, type UndeliveredCase } from '../../src/storage/cases-repository';
+import { CaseRepository, type UndeliveredCase } from '../../src/cases/repository';
 import { createStore, type SqlStore } from '../../src/storage/index';
 import { fixtureTranslator } from '../dialogs/support-case/fixture-entry';
 import { silentLogger, TEST_DATABASE_URL, uniqueName } from '../storage/harness';

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { CaseRecord } from '../../src/cases/schema';
 import { formatReference } from '../../src/cases/schema';
-import { CaseRepository } from '../../src/storage/cases-repository';
+import { CaseRepository } from '../../src/cases/repository';
 import type { SqlStore } from '../../src/storage/index';
 
 export const CREATED_AT = '2026-11-25T10:00:00.000Z';

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCases } from '../../src/cases/index';
 import { loadConfig } from '../../src/config';
 import { createMetrics } from '../../src/metrics/metrics';
-import { CaseRepository } from '../../src/storage/cases-repository';
+import { CaseRepository } from '../../src/cases/repository';
 import type { SqlStore } from '../../src/storage/index';
 import { fixtureTranslator } from '../dialogs/support-case/fixture-entry';
 import { postgresHarness, silentLogger, sqliteHarness, type StoreHarness } from '../storage/harness';

@@ -12,7 +12,7 @@ import { TicketNotice } from '../../src/cases/ticket-notice';
 import type { ChannelNotifier } from '../../src/channels/notify';
 import { createLogger } from '../../src/log';
 import { Agents } from '../../src/security/identity';
-import { CaseRepository } from '../../src/storage/cases-repository';
+import { CaseRepository } from '../../src/cases/repository';
 import type { SqlStore } from '../../src/storage/index';
 import { fixtureTranslator } from '../dialogs/support-case/fixture-entry';
 import { deferred, postgresHarness, silentLogger, sqliteHarness, type StoreHarness } from '../storage/harness';

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServiceNowBackend, createWebhookBackend, DeliveryError } from '../../src/cases/backends/index';
 import type { CaseBackend } from '../../src/cases/backends/types';
 import { CaseOutbox } from '../../src/cases/outbox';
-import { CaseRepository } from '../../src/storage/cases-repository';
+import { CaseRepository } from '../../src/cases/repository';
 import type { SqlStore } from '../../src/storage/index';
 import { fixtureTranslator } from '../dialogs/support-case/fixture-entry';
 import { silentLogger, sqliteHarness, type StoreHarness } from '../storage/harness';

@@ -12,16 +12,16 @@ import { Engine } from '../../src/engine/engine';
 import type { Inbound, TurnResult } from '../../src/engine/types';
 import { createTranslator } from '../../src/i18n';
 import { createLogger } from '../../src/log';
-import { MemoryStore } from '../../src/storage/memory';
 import { Agents } from '../../src/security/identity';
+import { memoryStore } from '../storage/harness';
 
 const translator = createTranslator();
 const AGENT = { id: 'agent-1', name: 'Olena Agent', verified: [{ scheme: 'aad' as const, value: 'agent-1' }] };
 let engine: Engine;
 
-beforeEach(() => {
+beforeEach(async () => {
   engine = new Engine({
-    store: new MemoryStore(),
+    store: await memoryStore(),
     flow: provisioningContactFlow,
     flows: [supportCaseFlow, agentTriageFlow],
     translator,

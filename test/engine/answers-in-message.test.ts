@@ -15,19 +15,20 @@ import { createTranslator, loadResources, type Resources } from '../../src/i18n'
 import { createLogger } from '../../src/log';
 import type { MessageScan } from '../../src/nlu/recogniser';
 import { statementsOf } from '../../src/nlu/statements';
-import { MemoryStore } from '../../src/storage/memory';
+import type { SqlStore } from '../../src/storage/index';
 import type { TurnCommit } from '../../src/storage/store';
 import { flowInput, translator } from '../dialogs/provisioning-contact/helpers';
+import { memoryStore } from '../storage/harness';
 
-class RecordingStore extends MemoryStore {
-  readonly commits: TurnCommit[] = [];
-  override async commitTurn(commit: TurnCommit): Promise<void> {
-    this.commits.push(commit);
-    return super.commitTurn(commit);
-  }
+/** A store that also keeps every commit it was given. */
+async function recordingStore(): Promise<SqlStore & { commits: TurnCommit[] }> {
+  const store = Object.assign(await memoryStore(), { commits: [] as TurnCommit[] });
+  const commitTurn = store.commitTurn.bind(store);
+  store.commitTurn = (commit) => (store.commits.push(commit), commitTurn(commit));
+  return store;
 }
 
-const engineOn = (store: MemoryStore, t = translator) =>
+const engineOn = (store: SqlStore, t = translator) =>
   new Engine({ store, flow: provisioningContactFlow, translator: t, logger: createLogger('silent'), clock: () => new Date('2026-11-25T10:00:00Z') });
 const inbound = (text: string, locale: Locale = 'en', conversationId = 'c1'): Inbound => ({ channel: 'test', conversationId, user: { id: 'u1' }, locale, text });
 
@@ -35,7 +36,7 @@ const FIRST_MESSAGE = 'our customer never got the provisioning email, they check
 
 describe('the engine', () => {
   it('records every answer a message gave as answered, each at its own question', async () => {
-    const store = new RecordingStore();
+    const store = await recordingStore();
     await engineOn(store).handle(inbound(FIRST_MESSAGE));
     const answers = store.commits.at(-1)!.funnel!.filter((f) => f.kind === 'answer').map((f) => `${f.step}:${f.value}`);
     expect(answers).toEqual(['entry:never_arrived', 'spamCheck:not_found', 'orderLineStatus:closed']);
@@ -49,13 +50,13 @@ describe('the engine', () => {
         return [lng, { ...namespaces, 'provisioning-contact': rest }];
       }),
     ) as unknown as Resources;
-    const r = await engineOn(new MemoryStore(), createTranslator(without)).handle(inbound(FIRST_MESSAGE));
+    const r = await engineOn(await memoryStore(), createTranslator(without)).handle(inbound(FIRST_MESSAGE));
     // The question asked is still answered as the message's parts read it; nothing after it is.
     expect(r.step).toBe('spamCheck');
   });
 
   it('keeps answers for a question further on with the conversation: another instance takes them', async () => {
-    const store = new MemoryStore();
+    const store = await memoryStore();
     const first = await engineOn(store).handle(inbound('the provisioning email never arrived, the line is closed', 'en', 'kept'));
     expect(first.step).toBe('spamCheck');
     const other = engineOn(store);
@@ -65,7 +66,7 @@ describe('the engine', () => {
   });
 
   it('forgets them once the person does anything but answer the question in between', async () => {
-    const store = new MemoryStore();
+    const store = await memoryStore();
     const e = engineOn(store);
     await e.handle(inbound('the provisioning email never arrived, the line is closed', 'en', 'forgot'));
     await e.handle(inbound('help', 'en', 'forgot'));

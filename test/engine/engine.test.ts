@@ -4,11 +4,12 @@ import { Engine, type EngineOptions } from '../../src/engine/engine';
 import type { Inbound } from '../../src/engine/types';
 import { createTranslator, type Resources } from '../../src/i18n';
 import { createLogger } from '../../src/log';
-import { MemoryStore } from '../../src/storage/memory';
+import type { SqlStore } from '../../src/storage/index';
+import { memoryStore } from '../storage/harness';
 import { entryFlow, fixtureResources, intakeFlow } from './fixture-flows';
 
 const translator = createTranslator(fixtureResources as unknown as Resources);
-let store: MemoryStore;
+let store: SqlStore;
 let opened: string[];
 
 function engine(extra: Partial<EngineOptions> = {}): Engine {
@@ -35,8 +36,11 @@ const say = (e: Engine, text: string, extra: Partial<Inbound> = {}) => e.handle(
 const press = (e: Engine, id: string, step?: string, extra: Partial<Inbound> = {}) => e.handle({ ...base(), choice: { id, step }, ...extra });
 const shown = (r: Awaited<ReturnType<Engine['handle']>>) => r.messages.flatMap((m) => m.paragraphs);
 
-beforeEach(() => {
-  store = new MemoryStore();
+/** The funnel events stored so far, oldest first. */
+const funnel = () => store.db.selectFrom('funnel_events').select(['kind', 'step', 'value']).orderBy('id').execute();
+
+beforeEach(async () => {
+  store = await memoryStore();
   opened = [];
 });
 
@@ -50,9 +54,9 @@ describe('Engine', () => {
   it('understands a synonym, an option number and a label in the other language', async () => {
     const e = engine();
     expect((await say(e, 'yep')).outcome).toBe('resolved');
-    store = new MemoryStore();
+    store = await memoryStore();
     expect((await engine().handle({ ...base(), text: '2' })).step).toBe('describe');
-    store = new MemoryStore();
+    store = await memoryStore();
     expect((await engine().handle({ ...base(), text: 'Так' })).outcome).toBe('resolved');
   });
 
@@ -72,12 +76,13 @@ describe('Engine', () => {
     const e = engine();
     await press(e, 'no', 'ask');
     const record = (await store.loadConversation('test:c1'))!;
-    store.conversations.set('test:c1', { ...record, parents: record.parents.map((p) => ({ ...p, flowVersion: 0 })) });
-    const before = store.funnel.length;
+    const parents = record.parents.map((p) => ({ ...p, flowVersion: 0 }));
+    await store.db.updateTable('conversations').set({ parents: JSON.stringify(parents) }).where('key', '=', 'test:c1').execute();
+    const before = (await funnel()).length;
     const back = await say(e, 'back');
     expect(back.step).toBe('ask');
     expect(shown(back)).toEqual(['Guide updated, starting again.', 'Did it work?']);
-    expect(store.funnel.slice(before).map((f) => [f.kind, f.step])).toEqual([
+    expect((await funnel()).slice(before).map((f) => [f.kind, f.step])).toEqual([
       ['started', 'ask'],
       ['step_entered', 'ask'],
       ['turn', 'ask'],
@@ -91,7 +96,7 @@ describe('Engine', () => {
     const r = await say(e, 'The email went to a former employee');
     expect(r.outcome).toBe('case_opened');
     expect(shown(r)).toEqual(['Case PCE-000001 opened.']);
-    expect(store.funnel.some((f) => f.value === 'staged')).toBe(true);
+    expect((await funnel()).some((f) => f.value === 'staged')).toBe(true);
   });
 
   it('goes back from an ending to the question answered last', async () => {
@@ -152,7 +157,7 @@ describe('Engine', () => {
     const e = engine();
     await press(e, 'no', 'ask');
     const record = (await store.loadConversation('test:c1'))!;
-    store.conversations.set('test:c1', { ...record, flowVersion: 0 });
+    await store.db.updateTable('conversations').set({ flow_version: 0 }).where('key', '=', record.key).execute();
     const r = await say(e, 'anything');
     expect(shown(r)[0]).toBe('Guide updated, starting again.');
     expect(r.step).toBe('ask');
@@ -161,7 +166,8 @@ describe('Engine', () => {
   it('starts over politely when the stored snapshot is damaged', async () => {
     await say(engine(), 'help');
     const record = (await store.loadConversation('test:c1'))!;
-    store.conversations.set('test:c1', { ...record, snapshot: { status: 'active', value: 'no-such-state', context: {} } });
+    const damaged = { status: 'active', value: 'no-such-state', context: {} };
+    await store.db.updateTable('conversations').set({ snapshot: JSON.stringify(damaged) }).where('key', '=', record.key).execute();
     // A bot process started after the damage (the one before still holds the live flow of that turn).
     const r = await say(engine(), 'yep');
     expect(shown(r)[0]).toBe('Could not resume, starting again.');

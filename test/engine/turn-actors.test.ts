@@ -10,13 +10,13 @@ import { Engine, type TurnScope } from '../../src/engine/engine';
 import type { Inbound } from '../../src/engine/types';
 import { createTranslator, type Resources } from '../../src/i18n';
 import { createLogger } from '../../src/log';
-import { MemoryStore } from '../../src/storage/memory';
+import { memoryStore } from '../storage/harness';
 import { entryFlow, fixtureResources, intakeFlow } from './fixture-flows';
 
 const translator = createTranslator(fixtureResources as unknown as Resources);
 
-function setup() {
-  const store = new MemoryStore();
+async function setup() {
+  const store = await memoryStore();
   const scopesBuilt: string[] = [];
   const release: (() => void)[] = [];
   const started: string[] = [];
@@ -47,7 +47,7 @@ function setup() {
 
 describe('actors provided once per flow', () => {
   it('give each concurrent turn its own scope, and commit what each staged with its own conversation', async () => {
-    const { store, engine, inbound, release, started } = setup();
+    const { store, engine, inbound, release, started } = await setup();
     await engine.handle(inbound('c1', { choice: { id: 'no', step: 'ask' } }));
     await engine.handle(inbound('c2', { choice: { id: 'no', step: 'ask' } }));
 
@@ -60,15 +60,16 @@ describe('actors provided once per flow', () => {
 
     expect(one.messages[0]!.paragraphs).toEqual(['Case REF-test:c1 opened.']);
     expect(two.messages[0]!.paragraphs).toEqual(['Case REF-test:c2 opened.']);
-    const staged = store.funnel.filter((f) => f.value?.startsWith('staged-for-'));
-    expect(staged.map((f) => [f.conversationKey, f.value]).sort()).toEqual([
+    const events = await store.db.selectFrom('funnel_events').select(['conversation_key', 'value']).orderBy('id').execute();
+    const staged = events.filter((f) => f.value?.startsWith('staged-for-'));
+    expect(staged.map((f) => [f.conversation_key, f.value]).sort()).toEqual([
       ['test:c1', 'staged-for-test:c1'],
       ['test:c2', 'staged-for-test:c2'],
     ]);
   });
 
   it('builds a turn’s actor implementations only when the turn runs an actor', async () => {
-    const { engine, inbound, scopesBuilt, release } = setup();
+    const { engine, inbound, scopesBuilt, release } = await setup();
     // A first conversation has every flow's machine provided.
     await engine.handle(inbound('c3', { choice: { id: 'no', step: 'ask' } }));
     const first = engine.handle(inbound('c3', { text: 'describe' }));

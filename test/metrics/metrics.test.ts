@@ -8,8 +8,8 @@ import { createLogger } from '../../src/log';
 import { metricsExposure, metricsPlugin, startMetricsListener, type MetricsListener } from '../../src/metrics/http';
 import { createMetrics, type BotMetrics } from '../../src/metrics/metrics';
 import { buildServer, type App } from '../../src/server';
-import { MemoryStore } from '../../src/storage/memory';
 import { entryFlow, fixtureResources, intakeFlow } from '../engine/fixture-flows';
+import { memoryStore } from '../storage/harness';
 
 const logger = createLogger('silent');
 const translator = createTranslator(fixtureResources as unknown as Resources);
@@ -19,9 +19,9 @@ let metrics: BotMetrics;
 let app: App | undefined;
 let listener: MetricsListener | undefined;
 
-function engineWith(m: BotMetrics): Engine {
+async function engineWith(m: BotMetrics): Promise<Engine> {
   return new Engine({
-    store: new MemoryStore(),
+    store: await memoryStore(),
     flow: entryFlow,
     flows: [intakeFlow],
     translator,
@@ -74,7 +74,7 @@ afterEach(async () => {
 describe('GET /metrics', () => {
   it('parses as Prometheus text and its turn counters and latency move with the turns', async () => {
     const url = await serve();
-    const engine = engineWith(metrics);
+    const engine = await engineWith(metrics);
     const before = await scrape(`${url}/metrics`);
     expect(before.status).toBe(200);
     expect(before.type).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -172,7 +172,7 @@ describe('GET /metrics', () => {
 describe('failed turns', () => {
   it('are counted with outcome "error" and the error still reaches the channel', async () => {
     const m = createMetrics({ processMetrics: false });
-    const store = new MemoryStore();
+    const store = await memoryStore();
     store.commitTurn = async () => {
       throw new Error('database unavailable');
     };

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log';
 import { RetentionJob } from '../../src/retention/retention-job';
 import { createStore, type SqlStore } from '../../src/storage';
-import { BotConversationsRepository } from '../../src/storage/bot-conversations-repository';
+import { BotConversationsRepository } from '../../src/channels/botframework/conversations-repository';
 
 const DAY = 24 * 3600_000;
 const NOW = new Date('2026-11-25T12:00:00.000Z');

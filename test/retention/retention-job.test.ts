@@ -11,7 +11,7 @@ import { SqlActivityLog } from '../../src/channels/directline/sql-activity-log';
 import { UploadStore } from '../../src/channels/directline/uploads';
 import { RetentionJob } from '../../src/retention/retention-job';
 import type { SqlStore } from '../../src/storage/index';
-import { CaseRepository } from '../../src/storage/cases-repository';
+import { CaseRepository } from '../../src/cases/repository';
 import { seedCase } from '../cases/helpers';
 import { conversation, deferred, postgresHarness, silentLogger, sqliteHarness, uniqueName, type StoreHarness } from '../storage/harness';
 

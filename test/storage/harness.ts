@@ -4,8 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { onTestFinished } from 'vitest';
 import { createLogger } from '../../src/log';
-import { SqlStore, type SqlStoreOptions } from '../../src/storage/index';
+import { SqlStore, createStore, type SqlStoreOptions } from '../../src/storage/index';
 import type { ConversationState, TurnCommit } from '../../src/storage/store';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -16,6 +17,8 @@ export interface StoreHarness {
   readonly dialect: 'sqlite' | 'postgres';
   /** A new store on the same database (a restart, or a second bot instance), opened. */
   open(options?: SqlStoreOptions): Promise<SqlStore>;
+  /** The same, not opened yet. */
+  create(options?: SqlStoreOptions): SqlStore;
   /** Closes every store opened here and removes the database. */
   cleanup(): Promise<void>;
 }
@@ -26,10 +29,14 @@ export function sqliteHarness(): StoreHarness {
   const opened: SqlStore[] = [];
   return {
     dialect: 'sqlite',
-    async open(options) {
+    create(options) {
       const store = new SqlStore({ dialect: 'sqlite', path }, silentLogger, options);
-      await store.open();
       opened.push(store);
+      return store;
+    },
+    async open(options) {
+      const store = this.create(options);
+      await store.open();
       return store;
     },
     async cleanup() {
@@ -37,6 +44,17 @@ export function sqliteHarness(): StoreHarness {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A SQLite store in memory (`sqlite::memory:`), opened: for tests that need a store and no file.
+ * Closed when the test that asked for it ends (also when asked for in a `beforeEach`).
+ */
+export async function memoryStore(options?: SqlStoreOptions): Promise<SqlStore> {
+  const store = createStore('sqlite::memory:', silentLogger, options);
+  await store.open();
+  onTestFinished(() => store.close());
+  return store;
 }
 
 export function uniqueName(prefix: string): string {
@@ -54,19 +72,23 @@ export function postgresHarness(): StoreHarness & { schema: string; admin: () =>
       if (!admin) throw new Error('open a store first');
       return admin;
     },
-    async open(options) {
-      if (!admin) {
-        admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-        await admin.connect();
-      }
+    create(options) {
       const store = new SqlStore({ dialect: 'postgres', url: TEST_DATABASE_URL }, silentLogger, {
         schema,
         applicationName: schema,
         poolSize: 4,
         ...options,
       });
-      await store.open();
       opened.push(store);
+      return store;
+    },
+    async open(options) {
+      if (!admin) {
+        admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+        await admin.connect();
+      }
+      const store = this.create(options);
+      await store.open();
       return store;
     },
     async cleanup() {

@@ -5,8 +5,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConcurrentTurnError, DuplicateActivityError, StorageError, type SqlStore } from '../../src/storage/index';
-import { turnWriters, type TurnWriter } from '../../src/storage/turn-writers';
-import type { FunnelEvent } from '../../src/storage/store';
+import type { TransactionTurnWriter } from '../../src/storage/turn-writers';
+import type { FunnelEvent, TurnCommit } from '../../src/storage/store';
 import { conversation, deferred, nextIso, turnCommit, uniqueName, type StoreHarness } from './harness';
 
 export function storeContract(makeHarness: () => StoreHarness): void {
@@ -245,8 +245,11 @@ export function storeContract(makeHarness: () => StoreHarness): void {
 
     it('keeps the previous turn when the next one fails in a turn writer', async () => {
       const k = key('writer');
-      await store.commitTurn(turnCommit(k, 1));
-      const failing: TurnWriter = {
+      const own = await harness.open();
+      await own.commitTurn(turnCommit(k, 1));
+      const failing: TransactionTurnWriter = {
+        name: 'failing',
+        mode: 'transaction',
         applies: (commit) => commit.conversation.key === k,
         async write(trx, commit) {
           // Runs inside the transaction: sees this turn's own uncommitted conversation row.
@@ -255,15 +258,31 @@ export function storeContract(makeHarness: () => StoreHarness): void {
           throw new Error('case backend refused');
         },
       };
-      turnWriters.push(failing);
-      try {
-        await expect(store.commitTurn(turnCommit(k, 2, { activityKey: `${k}:a2` }))).rejects.toThrow(/case backend refused/);
-      } finally {
-        turnWriters.splice(turnWriters.indexOf(failing), 1);
-      }
+      own.registerTurnWriter(failing);
+      await expect(own.commitTurn(turnCommit(k, 2, { activityKey: `${k}:a2` }))).rejects.toThrow(/case backend refused/);
+      expect((await own.loadConversation(k))?.turn).toBe(1);
+      expect(await own.loadTranscript(k)).toHaveLength(2);
+      expect(await own.isProcessed(k, `${k}:a2`)).toBe(false);
+      await own.close();
+    });
+
+    it('refuses, writing nothing, a turn with a field no registered turn writer writes', async () => {
+      const k = key('unwritten');
+      const commit = { ...turnCommit(k, 1), notes: ['kept by nobody'] } as TurnCommit;
+      await expect(store.commitTurn(commit)).rejects.toThrow(/no turn writer for its "notes"/);
+      expect(await store.loadConversation(k)).toBeUndefined();
+      // An absent value needs no writer.
+      await store.commitTurn({ ...turnCommit(k, 1), notes: undefined } as TurnCommit);
       expect((await store.loadConversation(k))?.turn).toBe(1);
-      expect(await store.loadTranscript(k)).toHaveLength(2);
-      expect(await store.isProcessed(k, `${k}:a2`)).toBe(false);
+    });
+
+    it('takes a turn writer once by its name, and refuses another writer of that name', async () => {
+      const own = await harness.open();
+      const writer: TransactionTurnWriter = { name: 'twice', mode: 'transaction', applies: () => false, write: async () => undefined };
+      own.registerTurnWriter(writer);
+      own.registerTurnWriter(writer);
+      expect(() => own.registerTurnWriter({ ...writer })).toThrow(StorageError);
+      await own.close();
     });
   });
 

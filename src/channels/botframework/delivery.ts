@@ -1,6 +1,6 @@
 /**
  * Sending a turn's replies so that none is lost (issue 15). The turn's commit keeps its replies
- * (src/storage/bot-replies-repository.ts), held by this process, and they go out right after it:
+ * (./replies-repository.ts), held by this process, and they go out right after it:
  * each message is recorded as taken once the connector answered 2xx, so a message the connector took
  * is never posted again. What cannot go now stays pending with a retry time, for the conversation's
  * next turn (where kept replies go first, after a short note), a re-delivery of the activity, or the
@@ -22,8 +22,8 @@ import { ActivityTypes, type Activity, type TurnContext } from 'botbuilder';
 import { z } from 'zod';
 import type { Locale, RenderedMessage, TurnOptions } from '../../engine/types';
 import type { Logger } from '../../log';
-import type { BotConversationsRepository, UndeliveredReply } from '../../storage/bot-conversations-repository';
-import type { BotRepliesRepository, KeptReplies } from '../../storage/bot-replies-repository';
+import type { BotConversationsRepository, UndeliveredReply } from './conversations-repository';
+import type { BotRepliesRepository, KeptReplies } from './replies-repository';
 
 const SYSTEM_ERRORS = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
 

@@ -5,30 +5,24 @@
  * `deliveryMode: expectReplies`: the replies come back from `processActivity` instead of going to a
  * connector service, and the Direct Line endpoint puts them in the conversation's activity stream.
  *
- * Mapping and rendering are the Bot Framework channel's own (`toInbound`, `textMessage`/`cardMessage`):
+ * The turn is the Bot Framework channel's own (./turn.ts, with `toInbound` and `textMessage`/`cardMessage`):
  * the web chat gets text with suggested actions, and an Adaptive Card where a message has facts to show.
  */
-import { ActivityTypes, CardFactory, DeliveryModes, type Activity, type TurnContext } from 'botbuilder';
-import type { Engine } from '../../engine/engine';
-import type { Locale, RenderedMessage } from '../../engine/types';
-import { normaliseLocale, type Translator } from '../../i18n';
-import type { Logger } from '../../log';
+import { ActivityTypes, CardFactory, DeliveryModes, type Activity } from 'botbuilder';
+import type { RenderedMessage } from '../../engine/types';
+import { normaliseLocale } from '../../i18n';
 import type { BotBridge } from '../directline/channel';
 import { PAGE_EVENTS, REPLACES_CARD } from '../directline/channel';
 import type { DirectLineActivity } from '../directline/protocol';
-import { cardSubmit, incomingActivity, toInbound } from './activity';
-import { createAdapter } from './index';
+import { incomingActivity, toInbound } from './activity';
+import { createAdapter } from './adapter';
 import { answeredCard, cardMessage, escapeMarkdown, textMessage, type CardTextOptions, type T } from './render';
+import { BotTurns, inResponse, pressedCard, type BotTurnsDeps } from './turn';
 
-export interface DirectLineBridgeDeps {
-  engine: Pick<Engine, 'handle'>;
-  translator: Translator;
-  logger: Logger;
-}
+export type DirectLineBridgeDeps = BotTurnsDeps;
 
 /** Never contacted (replies are expected in the response); botbuilder wants a URL to build its client. */
 const IN_PROCESS_SERVICE_URL = 'http://127.0.0.1/directline';
-const LOCALE_KEY = Symbol('pce.directline.locale');
 
 /**
  * The page's language switch arrives as an event; the engine knows it as a command that a button can
@@ -58,22 +52,33 @@ export function renderForWebChat(message: RenderedMessage, t: T): Partial<Activi
   return textMessage({ ...message, paragraphs }, t);
 }
 
+/**
+ * The replies come back in the response, in the conversation's language, on their way into the
+ * activity stream. A pressed card is retired as in Teams (not after a command button that moved the
+ * conversation: that one is answered as outdated if pressed again): the endpoint swaps it for its
+ * answered version (no buttons).
+ */
+const intoStream = inResponse({
+  render: (_channelId, result, t) => result.messages.map((m) => ({ ...renderForWebChat(m, t), locale: result.locale })),
+  retireCard(context, result, t, replies) {
+    const pressed = pressedCard(context.activity, result, false);
+    if (!pressed?.submit.prompt) return undefined;
+    const { prompt, step } = pressed.submit;
+    replies.unshift({
+      type: ActivityTypes.Message,
+      attachments: [CardFactory.adaptiveCard(answeredCard(prompt, pressed.answer, t, WEB_CHAT_CARD_TEXT))],
+      channelData: { [REPLACES_CARD]: { step, prompt } },
+    });
+    return undefined;
+  },
+});
+
 export function createDirectLineBridge(deps: DirectLineBridgeDeps): BotBridge {
-  const { engine, translator, logger } = deps;
   // No app id: this adapter accepts the in-process activities without a token. It is not routed to
   // any HTTP path, so nothing outside the process reaches it.
   const adapter = createAdapter({ MicrosoftAppId: undefined, MicrosoftAppPassword: undefined, MicrosoftAppType: 'MultiTenant', MicrosoftAppTenantId: undefined });
-  const tFor =
-    (locale: Locale): T =>
-    (key, params) =>
-      translator.t(locale, `botframework:${key}`, params);
-
-  adapter.onTurnError = async (context: TurnContext, error: Error) => {
-    const { activity } = context;
-    logger.error({ err: error, channel: activity.channelId, conversation: activity.conversation?.id, activity: activity.id }, 'web chat turn failed');
-    const locale: Locale = context.turnState.get(LOCALE_KEY) ?? normaliseLocale(activity.locale) ?? 'en';
-    await context.sendActivity({ type: ActivityTypes.Message, text: tFor(locale)('error.apology') });
-  };
+  const turns = new BotTurns(deps);
+  turns.guard(adapter, 'web chat turn failed');
 
   return {
     async process(input: DirectLineActivity): Promise<unknown[]> {
@@ -86,23 +91,8 @@ export function createDirectLineBridge(deps: DirectLineBridgeDeps): BotBridge {
       const inbound = toInbound(parsed.data);
       if (!inbound) return [];
       const activity = { ...parsed.data, timestamp: new Date(input.timestamp) } as unknown as Activity;
-      const response = await adapter.run('', activity, async (context) => {
-        const result = await engine.handle(inbound);
-        context.turnState.set(LOCALE_KEY, result.locale);
-        if (result.duplicate) return;
-        const t = tFor(result.locale);
-        const replies: Partial<Activity>[] = result.messages.map((m) => ({ ...renderForWebChat(m, t), locale: result.locale }));
-        // A pressed card is retired as in Teams: the endpoint swaps it for its answered version (no buttons).
-        const submit = cardSubmit.safeParse(parsed.data.value);
-        if (submit.success && submit.data.prompt && (result.answered || result.stale)) {
-          replies.unshift({
-            type: ActivityTypes.Message,
-            attachments: [CardFactory.adaptiveCard(answeredCard(submit.data.prompt, result.answered?.label, t, WEB_CHAT_CARD_TEXT))],
-            channelData: { [REPLACES_CARD]: { step: submit.data.step, prompt: submit.data.prompt } },
-          });
-        }
-        if (replies.length) await context.sendActivities(replies);
-      });
+      const key = `${inbound.channel}:${inbound.conversationId}`;
+      const response = await adapter.run('', activity, (context) => turns.run(context, inbound, key, intoStream));
       const body = response?.body as { activities?: unknown[] } | undefined;
       return body?.activities ?? [];
     },

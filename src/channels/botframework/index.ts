@@ -1,39 +1,32 @@
 /**
  * Microsoft Teams and the Bot Framework Emulator: `POST /api/messages` through botbuilder's
- * `CloudAdapter`. The only folder that imports botbuilder. A turn: validate the activity (zod),
- * authenticate (when an app id is configured), map it to an `Inbound`, let the engine run the turn,
- * retire the pressed card, send the rendered replies. One `onTurnError` is the error boundary.
+ * `CloudAdapter`. The only folder that imports botbuilder. A request: refuse what an unauthenticated
+ * bot must not take, validate the activity (zod), authenticate (when an app id is configured), map it
+ * to an `Inbound` and run the turn (./turn.ts), its replies through the connector
+ * (./connector-route.ts) or, for `expectReplies`, in the response. One `onTurnError` is the error boundary.
  */
-import {
-  ActivityTypes,
-  CardFactory,
-  CloudAdapter,
-  ConfigurationServiceClientCredentialFactory,
-  DeliveryModes,
-  type Activity,
-  type TurnContext,
-} from 'botbuilder';
-import { ReusingBotFrameworkAuthentication } from './reusing-auth';
+import { DeliveryModes, type Activity } from 'botbuilder';
 import type { Request, Response, Server } from 'restify';
-import type { Config } from '../../config';
 import type { Engine } from '../../engine/engine';
-import type { Inbound, Locale, TurnResult } from '../../engine/types';
-import { normaliseLocale, type Translator } from '../../i18n';
+import type { Translator } from '../../i18n';
 import type { Logger } from '../../log';
 import type { ServerPlugin } from '../../server';
-import type { BotConversationsRepository } from '../../storage/bot-conversations-repository';
-import type { BotRepliesRepository } from '../../storage/bot-replies-repository';
+import type { BotConversationsRepository } from './conversations-repository';
+import type { BotRepliesRepository } from './replies-repository';
 import { KeyedMutex } from '../../storage/keyed-mutex';
 import { DEFAULT_ORIGIN, isLoopbackAddress, type RequestOrigin } from '../../security/client';
 import type { ChannelNotifier } from '../notify';
-import { cardSubmit, incomingActivity, toInbound, type IncomingActivity } from './activity';
+import { incomingActivity, toInbound, type IncomingActivity } from './activity';
+import { createAdapter, isAuthenticationFailure, type BotAdapter, type BotFrameworkAuthConfig, type BotFrameworkAuthEndpoints } from './adapter';
+import { throughConnector } from './connector-route';
 import { noteActivity, ReplyDelivery } from './delivery';
 import { ReplyOutbox } from './reply-outbox';
-import { TeamsMemberDirectory, type KnownPerson } from './members';
+import { TeamsMemberDirectory } from './members';
 import { BotFrameworkNotifier, ConversationReferences } from './proactive';
-import { answeredCard, renderMessages, usesCards, type T } from './render';
+import { renderMessages } from './render';
+import { BotTurns, inResponse } from './turn';
 
-export type BotFrameworkAuthConfig = Pick<Config, 'MicrosoftAppId' | 'MicrosoftAppPassword' | 'MicrosoftAppType' | 'MicrosoftAppTenantId'>;
+export { BotAdapter, createAdapter, type BotFrameworkAuthConfig, type BotFrameworkAuthEndpoints } from './adapter';
 
 export interface BotFrameworkChannelDeps {
   config: BotFrameworkAuthConfig;
@@ -65,69 +58,12 @@ export interface BotFrameworkChannelDeps {
   allowUnauthenticatedNetwork?: boolean;
 }
 
-export interface BotFrameworkAuthEndpoints {
-  /** OpenID metadata whose `jwks_uri` lists the keys channel tokens are signed with. */
-  openIdMetadataUrl?: string;
-  /** The `iss` of channel tokens. */
-  tokenIssuer?: string;
-}
-
 export interface BotFrameworkChannel extends ServerPlugin {
   readonly adapter: BotAdapter;
   /** Proactive messages to conversations seen on /api/messages (none without `botConversations`). */
   readonly notifier?: ChannelNotifier;
   /** Sends kept replies a turn could not send, here or on a process that died (none without `botReplies`); the app starts it. */
   readonly replyOutbox?: ReplyOutbox;
-}
-
-/** The person as Teams knows them: the email a case needs, the name when the activity had none. */
-function withPerson(inbound: Inbound, person: KnownPerson | undefined): Inbound {
-  if (!person?.email && !person?.name) return inbound;
-  const name = inbound.user.name ?? person.name;
-  const email = person.email ?? inbound.user.email;
-  return { ...inbound, user: { ...inbound.user, ...(name ? { name } : {}), ...(email ? { email } : {}) } };
-}
-
-/** Where the turn keeps the conversation's language once the engine has told us, for onTurnError. */
-const LOCALE_KEY = Symbol('pce.locale');
-
-/**
- * CloudAdapter with `processActivity` callable from our route: `process(req, res)` would write its
- * own responses (error messages included, on the console), and we want 400/401/500 bodies that
- * match the rest of the server and go to the structured log.
- */
-export class BotAdapter extends CloudAdapter {
-  run(authorization: string, activity: Activity, logic: (context: TurnContext) => Promise<void>) {
-    return this.processActivity(authorization, activity, logic);
-  }
-}
-
-/** Bot Framework authentication from validated config. No app id: the adapter runs unauthenticated (local use). */
-export function createAdapter(config: BotFrameworkAuthConfig, endpoints: BotFrameworkAuthEndpoints = {}): BotAdapter {
-  const credentials = new ConfigurationServiceClientCredentialFactory({
-    MicrosoftAppId: config.MicrosoftAppId ?? '',
-    MicrosoftAppPassword: config.MicrosoftAppPassword ?? '',
-    MicrosoftAppType: config.MicrosoftAppType,
-    MicrosoftAppTenantId: config.MicrosoftAppTenantId ?? '',
-  });
-  const auth = new ReusingBotFrameworkAuthentication(
-    {
-      MicrosoftAppId: config.MicrosoftAppId ?? '',
-      MicrosoftAppTenantId: config.MicrosoftAppTenantId ?? '',
-      ...(endpoints.openIdMetadataUrl ? { ToBotFromChannelOpenIdMetadataUrl: endpoints.openIdMetadataUrl } : {}),
-      ...(endpoints.tokenIssuer ? { ToBotFromChannelTokenIssuer: endpoints.tokenIssuer } : {}),
-    },
-    credentials,
-  );
-  return new BotAdapter(auth);
-}
-
-/** jsonwebtoken's errors, which botframework-connector lets through for a badly signed or malformed token. */
-const TOKEN_ERRORS = new Set(['JsonWebTokenError', 'NotBeforeError', 'TokenExpiredError']);
-
-function isAuthenticationFailure(err: unknown): boolean {
-  const e = err as { statusCode?: unknown; name?: unknown } | null;
-  return e?.statusCode === 401 || e?.statusCode === 403 || (typeof e?.name === 'string' && TOKEN_ERRORS.has(e.name));
 }
 
 /** Strings (timestamps) become Dates, as botbuilder's own request parsing does. */
@@ -154,27 +90,36 @@ export function isLoopbackServiceUrl(serviceUrl: string | undefined): boolean {
 }
 
 export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFrameworkChannel {
-  const { engine, translator, logger } = deps;
+  const { translator, logger } = deps;
   // A validated JWT is what proves a Teams sender's identity and the serviceUrl (its claim).
   const authenticated = !!deps.config.MicrosoftAppId;
   const openNetwork = deps.allowUnauthenticatedNetwork ?? false;
   const origin = deps.origin ?? DEFAULT_ORIGIN;
   const adapter = createAdapter(deps.config, deps.authEndpoints);
+  const turns = new BotTurns(deps);
+  turns.guard(adapter, 'bot framework turn failed');
   // Replies of one conversation go out in the order its turns ran: the engine's lock covers the turn,
   // this one also covers sending, so two quick messages never get interleaved answers.
   const conversations = new KeyedMutex();
   const repository = deps.botConversations;
-  const members = deps.members ?? new TeamsMemberDirectory({ logger });
   const delivery = new ReplyDelivery({
     logger,
     repository,
     replies: deps.botReplies,
-    render: (channelId, message, locale) => renderMessages(channelId, [message], tFor(locale))[0]!,
+    render: (channelId, message, locale) => renderMessages(channelId, [message], turns.t(locale))[0]!,
     note: (locale) => noteActivity(translator.t(locale, 'proactive:undeliveredNote'), locale),
     clock: deps.clock,
     ...deps.replyDelivery,
   });
-  const references = repository ? new ConversationReferences({ repository, logger, clock: deps.clock }) : undefined;
+  const connector = throughConnector({
+    delivery,
+    members: deps.members ?? new TeamsMemberDirectory({ logger }),
+    references: repository ? new ConversationReferences({ repository, logger, clock: deps.clock }) : undefined,
+    logger,
+    typingAfterMs: deps.typingAfterMs ?? 1500,
+  });
+  // expectReplies: the caller takes the replies from the HTTP body (kept with the commit for a re-delivery).
+  const inBody = inResponse({ delivery });
   const notifier = repository
     ? new BotFrameworkNotifier({ adapter, appId: deps.config.MicrosoftAppId ?? '', repository, conversations, logger, clock: deps.clock })
     : undefined;
@@ -192,118 +137,6 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
           pollMs: deps.replyDelivery?.pollMs,
         })
       : undefined;
-
-  const tFor =
-    (locale: Locale): T =>
-    (key, params) =>
-      translator.t(locale, `botframework:${key}`, params);
-
-  adapter.onTurnError = async (context: TurnContext, error: Error) => {
-    const activity = context.activity;
-    logger.error(
-      {
-        err: error,
-        channel: activity.channelId,
-        conversation: activity.conversation?.id,
-        activity: activity.id,
-        type: activity.type,
-      },
-      'bot framework turn failed',
-    );
-    const locale: Locale = context.turnState.get(LOCALE_KEY) ?? normaliseLocale(activity.locale) ?? 'en';
-    try {
-      await context.sendActivity({ type: ActivityTypes.Message, text: tFor(locale)('error.apology') });
-    } catch (sendError) {
-      logger.warn({ err: sendError, conversation: activity.conversation?.id, activity: activity.id }, 'apology could not be sent');
-    }
-  };
-
-  /**
-   * Replaces a pressed card with its answered version (no buttons), so it cannot be pressed again:
-   * after an accepted answer, after a command button that moved the conversation (start over,
-   * talk to support), and after a press on an outdated card.
-   */
-  async function retirePressedCard(context: TurnContext, result: TurnResult, t: T): Promise<void> {
-    const { activity } = context;
-    const submit = cardSubmit.safeParse(activity.value);
-    if (!activity.replyToId || !submit.success) return;
-    if (activity.deliveryMode === DeliveryModes.ExpectReplies) return; // no connector to update through
-    const moved = submit.data.step !== undefined && result.step !== submit.data.step;
-    if (!result.answered && !result.stale && !moved) return; // e.g. help: the question is still open
-    const answer = result.stale ? undefined : (result.answered?.label ?? submit.data.label);
-    const card = answeredCard(submit.data.prompt, answer, t);
-    try {
-      await context.updateActivity({
-        type: ActivityTypes.Message,
-        id: activity.replyToId,
-        conversation: activity.conversation,
-        attachments: [CardFactory.adaptiveCard(card)],
-      });
-    } catch (err) {
-      // The answer still goes out; an old card that keeps its buttons is answered as outdated later.
-      logger.warn({ err, conversation: activity.conversation.id, card: activity.replyToId }, 'pressed card could not be updated');
-    }
-  }
-
-  /** Sends a typing indicator if the turn is still running after `typingAfterMs`; resolves once it is sent (or not). */
-  function typingWhileSlow(context: TurnContext): { stop(): Promise<void> } {
-    if (context.activity.deliveryMode === DeliveryModes.ExpectReplies || context.activity.type !== ActivityTypes.Message) {
-      return { stop: async () => undefined };
-    }
-    let sent: Promise<void> | undefined;
-    const timer = setTimeout(() => {
-      sent = context.sendActivity({ type: ActivityTypes.Typing }).then(
-        () => undefined,
-        (err: unknown) => logger.debug({ err, conversation: context.activity.conversation.id }, 'typing indicator not sent'),
-      );
-    }, deps.typingAfterMs ?? 1500);
-    return {
-      async stop() {
-        clearTimeout(timer);
-        await sent; // the indicator must not arrive after the answer
-      },
-    };
-  }
-
-  async function onTurn(context: TurnContext, received: Inbound): Promise<void> {
-    const key = `${received.channel}:${received.conversationId}`;
-    // expectReplies: the caller takes the replies from the HTTP body; the bot makes no connector
-    // calls then (no look-up, no reference to reach it later, nothing that could fail to send).
-    const live = context.activity.deliveryMode !== DeliveryModes.ExpectReplies;
-    let inbound = received;
-    const typing = typingWhileSlow(context);
-    let result: TurnResult;
-    try {
-      if (live) {
-        const [person] = await Promise.all([
-          received.channel === 'msteams' ? members.find(context) : undefined,
-          references?.remember(key, context.activity),
-        ]);
-        inbound = withPerson(received, person);
-      }
-      // The replies are committed with the turn: held by this process (live) or answered in the body.
-      const keepReplies = delivery.keepReplies(live, inbound.activityId !== undefined);
-      result = await engine.handle(inbound, keepReplies ? { keepReplies } : {});
-    } finally {
-      await typing.stop();
-    }
-    context.turnState.set(LOCALE_KEY, result.locale);
-    if (result.duplicate) {
-      // Handled before: replies the connector has not taken go now, or the body gets the same ones.
-      const activityKey = inbound.activityId ? `${inbound.channel}:${inbound.activityId}` : undefined;
-      await delivery.redelivered(context, key, activityKey, live);
-      return;
-    }
-    const t = tFor(result.locale);
-    if (usesCards(inbound.channel) && inbound.choice) await retirePressedCard(context, result, t);
-    const replies = renderMessages(inbound.channel, result.messages, t);
-    if (!live) {
-      if (replies.length) await context.sendActivities(replies);
-      return;
-    }
-    // Kept replies of earlier turns go first; what the connector does not take now stays pending.
-    await delivery.afterTurn(context, key, result.storedReplies?.turn, replies, result.locale);
-  }
 
   async function handleRequest(req: Request, res: Response): Promise<void> {
     // Without an app id nobody is authenticated: only this machine may talk to the bot, or anyone who
@@ -329,7 +162,9 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
     try {
       const response = await adapter.run(authorization, asActivity(activity), async (context) => {
         if (!inbound) return;
-        await conversations.run(`${inbound.channel}:${inbound.conversationId}`, () => onTurn(context, inbound));
+        const key = `${inbound.channel}:${inbound.conversationId}`;
+        const route = context.activity.deliveryMode === DeliveryModes.ExpectReplies ? inBody : connector;
+        await conversations.run(key, () => turns.run(context, inbound, key, route));
       });
       if (response?.body !== undefined) res.send(response.status, response.body);
       else res.send(response?.status ?? 200);

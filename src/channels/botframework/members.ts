@@ -6,6 +6,7 @@
  * `timeoutMs` the turn goes on without it (the answer still fills the cache for the next turn).
  */
 import { TeamsInfo, type TurnContext } from 'botbuilder';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import type { Logger } from '../../log';
 
@@ -24,6 +25,7 @@ export interface TeamsMemberDirectoryOptions {
   failureTtlMs?: number;
   /** The longest a turn waits for a look-up. Default 2000. */
   timeoutMs?: number;
+  /** Milliseconds (default `Date.now`); above zero, as lru-cache takes a start time of 0 for none. */
   clock?: () => number;
   /** The look-up itself (default `TeamsInfo.getMember`); tests count calls through the fake connector instead. */
   lookup?: (context: TurnContext, userId: string) => Promise<unknown>;
@@ -37,9 +39,9 @@ const teamsMember = z.looseObject({
 });
 const emailAddress = z.email();
 
+/** A look-up's answer; `person` is undefined when it failed or found nobody. */
 interface Entry {
   person: KnownPerson | undefined;
-  expires: number;
 }
 
 export function personFromMember(member: unknown): KnownPerson | undefined {
@@ -52,12 +54,17 @@ export function personFromMember(member: unknown): KnownPerson | undefined {
 }
 
 export class TeamsMemberDirectory {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: LRUCache<string, Entry>;
   private readonly inFlight = new Map<string, Promise<KnownPerson | undefined>>();
-  private readonly clock: () => number;
 
   constructor(private readonly opts: TeamsMemberDirectoryOptions) {
-    this.clock = opts.clock ?? Date.now;
+    this.entries = new LRUCache<string, Entry>({
+      max: opts.maxEntries ?? 5_000,
+      ttl: opts.ttlMs ?? 12 * 3_600_000,
+      // The clock is read at every look-up: no time cached behind a timer, so a test's clock is exact.
+      ttlResolution: 0,
+      perf: { now: opts.clock ?? Date.now },
+    });
   }
 
   /** The person behind the activity's `from`, or undefined when unknown (failed, slow, not a member). */
@@ -65,11 +72,7 @@ export class TeamsMemberDirectory {
     const userId = context.activity.from?.id;
     if (!userId) return undefined;
     const cached = this.entries.get(userId);
-    if (cached && cached.expires > this.clock()) {
-      this.entries.delete(userId); // re-insert: the map's order is the recency order
-      this.entries.set(userId, cached);
-      return cached.person;
-    }
+    if (cached) return cached.person;
     let pending = this.inFlight.get(userId);
     if (!pending) {
       pending = this.fetch(context, userId);
@@ -103,15 +106,8 @@ export class TeamsMemberDirectory {
         'Teams member look-up failed; the turn goes on without the email',
       );
     }
-    this.remember(userId, person, ok ? (this.opts.ttlMs ?? 12 * 3_600_000) : (this.opts.failureTtlMs ?? 5 * 60_000));
+    this.entries.set(userId, { person }, ok ? undefined : { ttl: this.opts.failureTtlMs ?? 5 * 60_000 });
     return person;
-  }
-
-  private remember(userId: string, person: KnownPerson | undefined, ttlMs: number): void {
-    this.entries.delete(userId);
-    this.entries.set(userId, { person, expires: this.clock() + ttlMs });
-    const max = this.opts.maxEntries ?? 5_000;
-    while (this.entries.size > max) this.entries.delete(this.entries.keys().next().value!);
   }
 
   /** Users currently remembered (tests: the cache stays bounded). */

@@ -5,13 +5,14 @@
  * take (after its own retries) is kept and shown first on the conversation's next turn.
  */
 import { ActivityTypes, TurnContext, type Activity, type ConversationReference } from 'botbuilder';
+import { LRUCache } from 'lru-cache';
 import type { Locale } from '../../engine/types';
 import type { Logger } from '../../log';
-import type { BotConversationsRepository } from '../../storage/bot-conversations-repository';
+import type { BotConversationsRepository } from './conversations-repository';
 import type { KeyedMutex } from '../../storage/keyed-mutex';
 import type { ChannelNotifier, NotifyResult } from '../notify';
 import { isTransientSendError } from './delivery';
-import type { BotAdapter } from './index';
+import type { BotAdapter } from './adapter';
 import { escapeMarkdown } from './render';
 
 /** The reference to keep: without the activity id, so a proactive message is a new message, not a reply. */
@@ -38,21 +39,30 @@ export interface ConversationReferencesDeps {
 
 /** Writes a conversation's reference when it is new to this process or its route changed; a failure never fails the turn. */
 export class ConversationReferences {
-  private readonly stored = new Map<string, { route: string; at: number }>();
+  /** Conversation key → the route stored for it, until it is due to be written again. */
+  private readonly stored: LRUCache<string, string>;
+  private readonly clock: () => Date;
 
-  constructor(private readonly deps: ConversationReferencesDeps) {}
+  constructor(private readonly deps: ConversationReferencesDeps) {
+    const { clock } = deps;
+    this.clock = clock ?? (() => new Date());
+    this.stored = new LRUCache<string, string>({
+      max: deps.maxRemembered ?? 10_000,
+      ttl: deps.rewriteAfterMs ?? 24 * 3_600_000,
+      // The clock is read at every look-up: no time cached behind a timer, so a test's clock is exact.
+      ttlResolution: 0,
+      perf: { now: clock ? () => clock().getTime() : Date.now },
+    });
+  }
 
   async remember(conversationKey: string, activity: Partial<Activity>): Promise<void> {
     const reference = referenceOf(activity);
     const route = routeOf(reference);
-    const now = (this.deps.clock ?? (() => new Date()))();
-    const known = this.stored.get(conversationKey);
-    if (known?.route === route && now.getTime() - known.at < (this.deps.rewriteAfterMs ?? 24 * 3_600_000)) return;
+    if (this.stored.get(conversationKey) === route) return;
+    const now = this.clock();
     try {
       await this.deps.repository.saveReference(conversationKey, String(activity.channelId), reference, now);
-      this.stored.delete(conversationKey);
-      this.stored.set(conversationKey, { route, at: now.getTime() });
-      while (this.stored.size > (this.deps.maxRemembered ?? 10_000)) this.stored.delete(this.stored.keys().next().value!);
+      this.stored.set(conversationKey, route, { start: now.getTime() });
     } catch (err) {
       this.deps.logger.warn({ err, conversation: activity.conversation?.id }, 'conversation reference could not be stored');
     }

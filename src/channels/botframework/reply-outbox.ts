@@ -10,11 +10,11 @@
  */
 import type { ConversationReference } from 'botbuilder';
 import type { Logger } from '../../log';
-import type { BotConversationsRepository } from '../../storage/bot-conversations-repository';
-import type { BotRepliesRepository } from '../../storage/bot-replies-repository';
+import type { BotConversationsRepository } from './conversations-repository';
+import type { BotRepliesRepository } from './replies-repository';
 import type { KeyedMutex } from '../../storage/keyed-mutex';
 import type { ReplyDelivery } from './delivery';
-import type { BotAdapter } from './index';
+import type { BotAdapter } from './adapter';
 import { PollLoop } from '../../workers/poll-loop';
 
 export interface ReplyOutboxOptions {

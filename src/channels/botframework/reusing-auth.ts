@@ -16,23 +16,23 @@ import {
   type ConnectorClient,
   type UserTokenClient,
 } from 'botframework-connector';
+import { LRUCache } from 'lru-cache';
 
 /** Kept clients at most (service URLs are few: a handful of regional Teams endpoints, an emulator). */
 const MAX_CLIENTS = 64;
 
-/** A small map that forgets its oldest entry when full, and forgets a promise that failed. */
+/** Clients by key, least recently used forgotten first; a promise that failed is forgotten at once. */
 class ClientCache<T> {
-  private readonly entries = new Map<string, Promise<T>>();
+  private readonly entries = new LRUCache<string, Promise<T>>({ max: MAX_CLIENTS });
 
   get(key: string, create: () => Promise<T>): Promise<T> {
     const hit = this.entries.get(key);
     if (hit) return hit;
     const made = create();
     made.catch(() => {
-      if (this.entries.get(key) === made) this.entries.delete(key);
+      if (this.entries.peek(key) === made) this.entries.delete(key);
     });
     this.entries.set(key, made);
-    if (this.entries.size > MAX_CLIENTS) this.entries.delete(this.entries.keys().next().value!);
     return made;
   }
 

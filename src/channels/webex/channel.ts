@@ -32,7 +32,7 @@ import type { Translator } from '../../i18n';
 import type { Logger } from '../../log';
 import type { ServerPlugin } from '../../server';
 import type { Store } from '../../storage/store';
-import { WebexRepository, type LiveCard, type WebexStoreHandle } from '../../storage/webex-repository';
+import { WebexRepository, type LiveCard } from './inbox-repository';
 import type { AttachmentRef } from '../../../dialogs/flow';
 import { WebexApi, WebexUnknownOutcomeError, type WebexMessage, type WebexPerson } from './api';
 import { InboxClaim } from './claim';
@@ -339,11 +339,10 @@ export class WebexChannel implements ServerPlugin {
     this.sweepTimer.unref?.();
   }
 
-  /** The inbox, when the store is a SQL store (an in-memory test store has none: notifications are then kept in memory only). */
+  /** The inbox in the store (built on first use: it registers its turn writer with the store). */
   private inbox(): WebexRepository | undefined {
     if (this.repository === undefined) {
-      const store = this.opts.store;
-      this.repository = 'db' in store ? new WebexRepository(store as Store & WebexStoreHandle) : null;
+      this.repository = new WebexRepository(this.opts.store);
     }
     return this.repository ?? undefined;
   }

@@ -2,7 +2,7 @@
  * The Webex channel's durable inbox (a notification is written here before Webex gets its 2xx, so a
  * crash cannot lose it; claimed with a lease, handled once) and each space's live card (the one
  * message whose buttons still act, retired when the conversation moves on). Used by
- * src/storage/webex-repository.ts.
+ * src/channels/webex/inbox-repository.ts.
  */
 import type { StoreMigration } from './types';
 import { autoId } from './helpers';

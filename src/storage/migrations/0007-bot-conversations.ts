@@ -2,7 +2,7 @@
  * What the Bot Framework channel keeps per conversation beyond the engine's state: the conversation
  * reference a proactive message needs (`continueConversationAsync`), and replies that could not be
  * sent (connector down after its retries), shown first on the conversation's next turn. Written by
- * src/storage/bot-conversations-repository.ts.
+ * src/channels/botframework/conversations-repository.ts.
  */
 import { autoId } from './helpers';
 import type { StoreMigration } from './types';

@@ -5,7 +5,7 @@
  * any instance; `sent` rows were accepted by the connector; `answered` rows went back in the HTTP
  * body (`expectReplies`) and are kept only so a re-delivery is answered the same. Done rows of
  * earlier turns are deleted by the next turn's commit, so a conversation keeps about one row.
- * Written by src/storage/bot-replies-repository.ts.
+ * Written by src/channels/botframework/replies-repository.ts.
  *
  * `messages` is JSON as text on both dialects: never queried inside, and jsonb would cost a parse on
  * the hot path. The partial index covers only what the worker looks for.

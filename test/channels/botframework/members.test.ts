@@ -15,7 +15,7 @@ function contextFor(userId: string): TurnContext {
 }
 
 function directory(lookup: (userId: string) => Promise<unknown>, options: { maxEntries?: number; timeoutMs?: number } = {}) {
-  let now = 0;
+  let now = Date.parse('2026-11-25T10:00:00.000Z');
   const calls: string[] = [];
   const dir = new TeamsMemberDirectory({
     logger,

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BotConversationsRepository } from '../../../src/storage/bot-conversations-repository';
+import { BotConversationsRepository } from '../../../src/channels/botframework/conversations-repository';
 import type { SqlStore } from '../../../src/storage';
 import { createTranslator } from '../../../src/i18n';
 import { seedCase, webhookReceiver } from '../../cases/helpers';

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConversationReferences } from '../../../src/channels/botframework/proactive';
 import { createLogger } from '../../../src/log';
 import { createStore, type SqlStore } from '../../../src/storage';
-import { BotConversationsRepository } from '../../../src/storage/bot-conversations-repository';
+import { BotConversationsRepository } from '../../../src/channels/botframework/conversations-repository';
 import { tempDir } from './harness';
 
 const HOUR = 3_600_000;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTranslator } from '../../../src/i18n';
 import type { SqlStore } from '../../../src/storage';
-import { BotRepliesRepository } from '../../../src/storage/bot-replies-repository';
+import { BotRepliesRepository } from '../../../src/channels/botframework/replies-repository';
 import { waitFor } from './bot-process';
 import { FakeConnector } from './fake-connector';
 import { parseReply, Person, startBot, tempDir, type BotUnderTest } from './harness';

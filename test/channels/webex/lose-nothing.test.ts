@@ -14,7 +14,7 @@ import { WebexApi } from '../../../src/channels/webex/api';
 import { ensureWebhooks } from '../../../src/channels/webex/webhooks';
 import { createLogger } from '../../../src/log';
 import type { SqlStore } from '../../../src/storage/index';
-import { WebexRepository } from '../../../src/storage/webex-repository';
+import { WebexRepository } from '../../../src/channels/webex/inbox-repository';
 import { FakeWebex, type FakePerson, type FakeRoom } from '../../fakes/webex-api';
 import { TEST_DATABASE_URL, uniqueName } from '../../storage/harness';
 import { eventually, lastCard, offeredChoices, press, say, SECRET, startBot, tempDir, typeChoice, type RunningBot } from './harness';

@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SqlStore } from '../../../src/storage/index';
-import { WebexRepository } from '../../../src/storage/webex-repository';
+import { WebexRepository } from '../../../src/channels/webex/inbox-repository';
 import type { FakeWebex } from '../../fakes/webex-api';
 import { TEST_DATABASE_URL, uniqueName } from '../../storage/harness';
 import { eventually, offeredChoices, startBot, useFakeWebex, type RunningBot } from './harness';

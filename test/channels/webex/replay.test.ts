@@ -14,7 +14,7 @@ import { ensureWebhooks } from '../../../src/channels/webex/webhooks';
 import { loadConfig } from '../../../src/config';
 import { createLogger } from '../../../src/log';
 import type { SqlStore } from '../../../src/storage/index';
-import { WebexRepository } from '../../../src/storage/webex-repository';
+import { WebexRepository } from '../../../src/channels/webex/inbox-repository';
 import type { FakeWebex, FakeMessage, FakePerson, FakeRoom } from '../../fakes/webex-api';
 import { eventually, SECRET, startBot, useFakeWebex, type RunningBot } from './harness';
 

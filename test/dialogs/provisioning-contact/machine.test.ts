@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LOCALES, type Line, type StepView } from '../../../dialogs/flow';
-import { caseDraft, caseIntakeInput } from '../../../dialogs/provisioning-contact/case-draft';
+import { caseDraft, caseIntakeInput } from '../../../dialogs/support-case/case-draft';
 import {
   FINAL_STEPS,
   QUESTION_STEPS,

@@ -4,7 +4,7 @@
  */
 import { setup } from 'xstate';
 import type { FlowDefinition, FlowEvent, FlowInput, FlowOutput, StepView } from '../../../dialogs/flow';
-import type { CaseDraft } from '../../../dialogs/provisioning-contact/case-draft';
+import type { CaseDraft } from '../../../dialogs/support-case/case-draft';
 import { createTranslator, loadResources } from '../../../src/i18n';
 
 export type DraftFor = (input: FlowInput) => Partial<CaseDraft>;

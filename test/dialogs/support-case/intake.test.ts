@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FlowInput } from '../../../dialogs/flow';
-import type { CaseDraft } from '../../../dialogs/provisioning-contact/case-draft';
+import type { CaseDraft } from '../../../dialogs/support-case/case-draft';
 import { createCases, type Cases } from '../../../src/cases/index';
 import { loadConfig } from '../../../src/config';
 import { Engine } from '../../../src/engine/engine';

@@ -1,14 +1,24 @@
 /**
- * Support cases in the store (migration 0002-cases): the row is the case and its outbox entry at
- * once. New cases are written by `commitTurn` in the turn's transaction (`insertCases`); the
- * delivery worker claims due rows (PostgreSQL `FOR UPDATE SKIP LOCKED`, a lease that expires if an
- * instance dies), and records each attempt's result only while it still holds the claim.
+ * Support cases in the store (migration 0002-cases in src/storage/migrations/): the row is the case
+ * and its outbox entry at once. New cases ride on the turn that confirmed them (`TurnCommit.cases`)
+ * and are written in its transaction by `writeCases`, the turn writer this repository registers
+ * with the store; the delivery worker claims due rows (PostgreSQL `FOR UPDATE SKIP LOCKED`, a lease
+ * that expires if an instance dies), and records each attempt's result only while it still holds
+ * the claim.
  */
 import type { ColumnType, Kysely } from 'kysely';
 import { z } from 'zod';
-import { caseRecord, type CaseRecord, type DeliveryStatus } from '../cases/schema';
-import { fromJson, toIso, type Json, type Timestamp } from './schema';
-import type { TurnWriter } from './turn-writers';
+import { fromJson, toIso, type Database, type Json, type Timestamp } from '../storage/schema';
+import type { Store } from '../storage/store';
+import type { TransactionTurnWriter } from '../storage/turn-writers';
+import { caseRecord, type CaseRecord, type DeliveryStatus } from './schema';
+
+declare module '../storage/turn-commit' {
+  interface TurnCommit {
+    /** Support cases confirmed in this turn, with their outbox state (written by `writeCases`). */
+    cases?: NewCase[];
+  }
+}
 
 export interface CasesTable {
   reference: string;
@@ -34,10 +44,11 @@ export interface CaseCountersTable {
   value: ColumnType<number | string | bigint, number, number>;
 }
 
-export interface CasesDatabase {
+/** The tables, as `store.db.withTables<…>()` takes them. */
+export type CasesDatabase = {
   cases: CasesTable;
   case_counters: CaseCountersTable;
-}
+};
 
 /** A case that has not reached its backend, as operators see it (`npm run cases -- list`). */
 export interface UndeliveredCase {
@@ -58,13 +69,8 @@ export interface NewCase {
   dedupeKey: string;
 }
 
-/** The store as the repository needs it (`SqlStore` satisfies it). */
-export interface CaseStoreHandle {
-  readonly kind: 'sqlite' | 'postgres';
-  // The store's own table types are irrelevant here; the repository widens them with its own.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly db: Kysely<any>;
-}
+/** What the repository needs of the store. */
+export type CaseStore = Pick<Store, 'kind' | 'db' | 'registerTurnWriter'>;
 
 const nullableTime = z
   .union([z.date(), z.string(), z.null()])
@@ -102,7 +108,7 @@ export function rowToCase(row: unknown): CaseRecord {
 }
 
 /** Inserts new cases inside `commitTurn`'s transaction (both dialects). */
-export async function insertCases(trx: Kysely<CasesDatabase>, cases: readonly NewCase[], now: string): Promise<void> {
+async function insertCases(trx: Kysely<Database & CasesDatabase>, cases: readonly NewCase[], now: string): Promise<void> {
   if (!cases.length) return;
   await trx
     .insertInto('cases')
@@ -133,19 +139,25 @@ export async function insertCases(trx: Kysely<CasesDatabase>, cases: readonly Ne
     .execute();
 }
 
-/** The turn writer for `TurnCommit.cases` (registered in ./turn-writers.ts). */
-export const writeCases: TurnWriter = {
+/** The turn writer for `TurnCommit.cases`, registered by every `CaseRepository`. */
+export const writeCases: TransactionTurnWriter = {
+  name: 'cases',
+  mode: 'transaction',
+  field: 'cases',
   applies: (commit) => (commit.cases?.length ?? 0) > 0,
   async write(trx, commit) {
-    if (commit.cases?.length) await insertCases(trx as unknown as Kysely<CasesDatabase>, commit.cases, commit.conversation.updatedAt);
+    if (commit.cases?.length) await insertCases(trx.withTables<CasesDatabase>(), commit.cases, commit.conversation.updatedAt);
   },
 };
 
 export class CaseRepository {
-  constructor(private readonly store: CaseStoreHandle) {}
+  /** Registers `writeCases` with the store: from now on its turns may carry cases. */
+  constructor(private readonly store: CaseStore) {
+    store.registerTurnWriter(writeCases);
+  }
 
-  private get db(): Kysely<CasesDatabase> {
-    return this.store.db as Kysely<CasesDatabase>;
+  private get db() {
+    return this.store.db.withTables<CasesDatabase>();
   }
 
   /** The next case number from the store's counter (gaps are possible, repeats are not). */

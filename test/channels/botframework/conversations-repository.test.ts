@@ -1,7 +1,7 @@
 /** Conversation references and undelivered replies, on SQLite and PostgreSQL alike, across a restart. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BotConversationsRepository } from '../../src/storage/bot-conversations-repository';
-import { postgresHarness, sqliteHarness, type StoreHarness } from './harness';
+import { BotConversationsRepository } from '../../../src/channels/botframework/conversations-repository';
+import { postgresHarness, sqliteHarness, type StoreHarness } from '../../storage/harness';
 
 const AT = new Date('2026-11-25T10:00:00.000Z');
 

@@ -1,8 +1,8 @@
 /**
- * A turn's replies until the channel has them (migration 0012-bot-replies, issue 15). The row is
- * written by the turn's own commit, in the same batched statement (PostgreSQL) or transaction
- * (SQLite) as the conversation: `TurnCommit.replies`, through `SqliteTurnReplies` and
- * `pgTurnRepliesCtes` below. From then on it is the channel's outbox row:
+ * A turn's replies until the channel has them (migration 0012-bot-replies in src/storage/migrations/,
+ * issue 15). The row is written by the turn's own commit, in the same batched statement (PostgreSQL)
+ * or transaction (SQLite) as the conversation: `TurnCommit.replies`, through `keepTurnReplies`, the
+ * batch turn writer the repository registers with the store. From then on it is the channel's outbox row:
  *
  * - `pending`: to be sent. The instance that ran the turn holds a claim on it from the commit
  *   (`claimed_by`, `claimed_until`) and sends right after; what it could not send gets a retry time,
@@ -20,8 +20,19 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
-import type { Timestamp } from './schema';
-import type { TurnCommit } from './store';
+import type { Timestamp } from '../../storage/schema';
+import type { Store, TurnCommit } from '../../storage/store';
+import type { BatchTurnWriter } from '../../storage/turn-writers';
+
+declare module '../../storage/turn-commit' {
+  interface TurnCommit {
+    /**
+     * The turn's replies, kept until the channel has them. Written by the batched commit itself
+     * (`keepTurnReplies`), so keeping them costs no statement of its own.
+     */
+    replies?: TurnReplies;
+  }
+}
 
 export interface BotRepliesTable {
   conversation_key: string;
@@ -41,9 +52,10 @@ export interface BotRepliesTable {
   created_at: Timestamp;
 }
 
-export interface BotRepliesDatabase {
+/** The tables, as `store.db.withTables<…>()` takes them. */
+export type BotRepliesDatabase = {
   bot_replies: BotRepliesTable;
-}
+};
 
 /** What a turn commits of its replies (`TurnCommit.replies`). */
 export interface TurnReplies {
@@ -72,12 +84,8 @@ export interface KeptReplies {
   attempts: number;
 }
 
-/** The store as this repository needs it (`SqlStore` satisfies it). */
-export interface BotRepliesStoreHandle {
-  readonly kind: 'sqlite' | 'postgres';
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly db: Kysely<any>;
-}
+/** What this repository needs of the store. */
+export type BotRepliesStore = Pick<Store, 'kind' | 'db' | 'registerTurnWriter'>;
 
 const COLUMNS = ['conversation_key', 'turn', 'activity_key', 'locale', 'messages', 'state', 'done', 'attempts'] as const;
 
@@ -107,30 +115,24 @@ const ON_CONFLICT = `on conflict (conversation_key, turn) do update set activity
   claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until, last_error = null, created_at = excluded.created_at`;
 
 /**
- * SQLite: the replies of a turn, written by `SqliteGroupCommit.writeRows` on the transaction it has
+ * SQLite: the replies of a turn, written by the store's group commit on the transaction it has
  * open. Two prepared statements: the row, and deleting the conversation's done rows of earlier turns.
  */
-export class SqliteTurnReplies {
-  private readonly insert: BetterSqlite3.Statement;
-  private readonly prune: BetterSqlite3.Statement;
-
-  constructor(db: BetterSqlite3.Database) {
-    this.insert = db.prepare(`insert into bot_replies (${INSERT_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${ON_CONFLICT}`);
-    this.prune = db.prepare("delete from bot_replies where conversation_key = ? and turn < ? and state <> 'pending'");
-  }
-
-  write(commit: TurnCommit): void {
+function sqliteTurnReplies(db: BetterSqlite3.Database): (commit: TurnCommit) => void {
+  const insert = db.prepare(`insert into bot_replies (${INSERT_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${ON_CONFLICT}`);
+  const prune = db.prepare("delete from bot_replies where conversation_key = ? and turn < ? and state <> 'pending'");
+  return (commit) => {
     if (!commit.replies) return;
-    this.prune.run(commit.conversation.key, commit.conversation.turn);
-    this.insert.run(...rowOf(commit));
-  }
+    prune.run(commit.conversation.key, commit.conversation.turn);
+    insert.run(...rowOf(commit));
+  };
 }
 
 /**
- * PostgreSQL: CTEs for the batched turn statement (./pg-turn-batch.ts), after its `saved` CTE, with
- * the arrays of `pgTurnRepliesParams` as parameters `$first`… (10 of them). Only saved turns write.
+ * PostgreSQL: CTEs for the store's batched turn statement, after its `saved` CTE, with the arrays of
+ * `pgTurnRepliesParams` as parameters `$first`… (10 of them). Only saved turns write.
  */
-export function pgTurnRepliesCtes(first: number): string {
+function pgTurnRepliesCtes(first: number): string {
   const p = (i: number) => `$${first + i}`;
   return `replies as (
   insert into bot_replies (${INSERT_COLUMNS})
@@ -147,10 +149,19 @@ export function pgTurnRepliesCtes(first: number): string {
 }
 
 /** The parameters of `pgTurnRepliesCtes`: one array per column, one element per turn with replies. */
-export function pgTurnRepliesParams(requests: readonly { commit: TurnCommit }[]): unknown[][] {
+function pgTurnRepliesParams(requests: readonly { commit: TurnCommit }[]): unknown[][] {
   const rows = requests.filter((r) => r.commit.replies).map((r) => rowOf(r.commit));
   return Array.from({ length: 10 }, (_, i) => rows.map((row) => row[i]));
 }
+
+/** The batch turn writer for `TurnCommit.replies`, registered by every `BotRepliesRepository`. */
+export const keepTurnReplies: BatchTurnWriter = {
+  name: 'bot_replies',
+  mode: 'batch',
+  field: 'replies',
+  sqlite: sqliteTurnReplies,
+  pg: { params: 10, ctes: pgTurnRepliesCtes, values: pgTurnRepliesParams },
+};
 
 function toKept(row: Record<string, unknown>): KeptReplies {
   let messages: unknown[] = [];
@@ -173,10 +184,13 @@ function toKept(row: Record<string, unknown>): KeptReplies {
 }
 
 export class BotRepliesRepository {
-  constructor(private readonly store: BotRepliesStoreHandle) {}
+  /** Registers `keepTurnReplies` with the store: from now on its turns may keep their replies. */
+  constructor(private readonly store: BotRepliesStore) {
+    store.registerTurnWriter(keepTurnReplies);
+  }
 
-  private get db(): Kysely<BotRepliesDatabase> {
-    return this.store.db as Kysely<BotRepliesDatabase>;
+  private get db() {
+    return this.store.db.withTables<BotRepliesDatabase>();
   }
 
   /** Another worker's claim counts only on PostgreSQL (see the file's comment). */

@@ -1,9 +1,9 @@
 /**
- * The Webex channel's tables (migration 0005-webex-inbox), on both dialects.
+ * The Webex channel's tables (migration 0005-webex-inbox in src/storage/migrations/), on both dialects.
  *
  * Inbox: a verified notification is written (already claimed by the instance that received it)
  * before Webex is answered 2xx. The turn it causes marks it `turned` in the turn's own transaction
- * (`markWebexNotificationTurned`, a turn writer); the channel marks it `handled` once the replies are
+ * (`markWebexNotificationTurned`, the turn writer the repository registers with the store); the channel marks it `handled` once the replies are
  * posted. Rows left `pending` or `turned` by an instance that died are claimed again after their
  * lease (PostgreSQL `FOR UPDATE SKIP LOCKED`, as the case outbox does), so each is resumed by one
  * instance. One process owns a SQLite file, so there every claim of another worker is stale. The
@@ -14,8 +14,9 @@
  */
 import type { ColumnType, Generated, Kysely } from 'kysely';
 import { z } from 'zod';
-import { fromJson, toIso, type Json, type Timestamp } from './schema';
-import type { TurnWriter } from './turn-writers';
+import { fromJson, toIso, type Json, type Timestamp } from '../../storage/schema';
+import type { Store } from '../../storage/store';
+import type { TransactionTurnWriter } from '../../storage/turn-writers';
 
 export type WebexInboxStatus = 'pending' | 'turned' | 'handled' | 'failed';
 
@@ -41,18 +42,14 @@ export interface WebexLiveCardsTable {
   posted_at: Timestamp;
 }
 
-export interface WebexDatabase {
+/** The tables, as `store.db.withTables<…>()` takes them. */
+export type WebexDatabase = {
   webex_inbox: WebexInboxTable;
   webex_live_cards: WebexLiveCardsTable;
-}
+};
 
-/** The store as the repository needs it (`SqlStore` satisfies it). */
-export interface WebexStoreHandle {
-  readonly kind: 'sqlite' | 'postgres';
-  // The store's own table types are irrelevant here; the repository widens them with its own.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly db: Kysely<any>;
-}
+/** What the repository needs of the store. */
+export type WebexStore = Pick<Store, 'kind' | 'db' | 'registerTurnWriter'>;
 
 export interface InboxEntry {
   seq: number;
@@ -100,12 +97,15 @@ const WEBEX_ACTIVITY_PREFIX = 'webex:';
  * The turn writer: a turn for a Webex notification marks its inbox row `turned` in the same
  * transaction, so the row and the conversation never disagree about whether the turn happened.
  */
-export const markWebexNotificationTurned: TurnWriter = {
+export const markWebexNotificationTurned: TransactionTurnWriter = {
+  name: 'webex_inbox',
+  mode: 'transaction',
   applies: (commit) => commit.activityKey?.startsWith(WEBEX_ACTIVITY_PREFIX) === true,
   async write(trx, commit) {
     const key = commit.activityKey;
     if (!key?.startsWith(WEBEX_ACTIVITY_PREFIX)) return;
-    await (trx as unknown as Kysely<WebexDatabase>)
+    await trx
+      .withTables<WebexDatabase>()
       .updateTable('webex_inbox')
       .set({ status: 'turned' })
       .where('notification_id', '=', key.slice(WEBEX_ACTIVITY_PREFIX.length))
@@ -115,10 +115,13 @@ export const markWebexNotificationTurned: TurnWriter = {
 };
 
 export class WebexRepository {
-  constructor(private readonly store: WebexStoreHandle) {}
+  /** Registers `markWebexNotificationTurned` with the store. */
+  constructor(private readonly store: WebexStore) {
+    store.registerTurnWriter(markWebexNotificationTurned);
+  }
 
-  private get db(): Kysely<WebexDatabase> {
-    return this.store.db as Kysely<WebexDatabase>;
+  private get db() {
+    return this.store.db.withTables<WebexDatabase>();
   }
 
   /**

@@ -1,18 +1,16 @@
 /**
- * What the flow has collected when it hands a conversation to support (N9). The flow fills it as it
- * goes; the runtime's `openCase` actor turns it into a stored case record (src/cases/).
+ * What the troubleshooting flow has collected when it hands a conversation to support (N9): the
+ * draft of a case. The intake completes it; the runtime's `openCase` actor turns it into a stored
+ * case record (src/cases/).
  */
 import { z } from 'zod';
+import { attachmentRef, flowInput, flowMode, locale } from '../flow';
+
+// The case record (src/cases/schema.ts) is built from these schemas too.
+export { attachmentRef };
 
 export const orderLineStatus = z.enum(['awaiting', 'closed', 'unknown']);
 export const yesNoUnknown = z.enum(['yes', 'no', 'unknown']);
-
-export const attachmentRef = z.object({
-  name: z.string(),
-  contentType: z.string(),
-  size: z.number().int().nonnegative().optional(),
-  url: z.string(),
-});
 
 /** One answered step: the decision trail a support engineer reads first. */
 export const trailEntry = z.object({
@@ -23,9 +21,9 @@ export const trailEntry = z.object({
 
 export const caseDraft = z.object({
   requestType: z.literal('Change Provisioning Contact Email'),
-  locale: z.enum(['en', 'uk']),
+  locale,
   channel: z.string(),
-  mode: z.enum(['self', 'agent']),
+  mode: flowMode,
   requester: z.object({ id: z.string(), name: z.string().optional(), email: z.string().optional() }),
   /** In agent mode: the customer the agent is triaging for. */
   customer: z.object({ name: z.string().optional(), email: z.string().optional() }).optional(),
@@ -51,20 +49,10 @@ export type CaseReason = CaseDraft['reason'];
 export type FixTried = CaseDraft['fixesTried'][number];
 
 /**
- * What the troubleshooting flow's `needsCase` state hands to the support-case intake
- * (`FlowOutput.next.input`): the runtime's input for this conversation and all that is known so far.
+ * What a flow hands to the support-case intake (`FlowOutput.next.input`, or `onSupport.input`): the
+ * runtime's input for this conversation and all that is known so far.
  */
-export const caseIntakeInput = z.object({
-  flowInput: z.object({
-    locale: z.enum(['en', 'uk']),
-    channel: z.string(),
-    user: z.object({ id: z.string(), name: z.string().optional(), email: z.string().optional() }),
-    mode: z.enum(['self', 'agent']),
-    startedAt: z.string(),
-    customer: z.object({ name: z.string().optional(), email: z.string().optional(), orderNumber: z.string().optional() }).optional(),
-  }),
-  draft: caseDraft.partial(),
-});
+export const caseIntakeInput = z.object({ flowInput, draft: caseDraft.partial() });
 export type CaseIntakeInput = z.infer<typeof caseIntakeInput>;
 
 /** What `openCase` answers with; the flow shows the reference to the person. */

@@ -1,14 +1,15 @@
 /**
- * Per-conversation state of the Bot Framework channel (migration 0007-bot-conversations): the
- * conversation reference a proactive message (and the kept replies worker) is sent with, and
- * proactive notices the connector did not take (kept so the conversation's next turn shows them
- * first). Neither belongs to the engine's turn transaction: the reference is written when it is new
+ * Per-conversation state of the Bot Framework channel (migration 0007-bot-conversations in
+ * src/storage/migrations/): the conversation reference a proactive message (and the kept replies
+ * worker) is sent with, and proactive notices the connector did not take (kept so the
+ * conversation's next turn shows them first). Neither belongs to the engine's turn transaction: the reference is written when it is new
  * or has changed, a notice after its send failed. A turn's own replies are kept with the turn since
- * migration 0012 (./bot-replies-repository.ts); this table gets them only where that is not used.
+ * migration 0012 (./replies-repository.ts); this table gets them only where that is not used.
  */
 import type { Generated, Kysely } from 'kysely';
 import { z } from 'zod';
-import { fromJson, type Json, type Timestamp } from './schema';
+import { fromJson, type Json, type Timestamp } from '../../storage/schema';
+import type { Store } from '../../storage/store';
 
 export interface ConversationReferencesTable {
   conversation_key: string;
@@ -24,17 +25,12 @@ export interface UndeliveredRepliesTable {
   created_at: Timestamp;
 }
 
-export interface BotConversationsDatabase {
+/** The tables, as `store.db.withTables<…>()` takes them. */
+export type BotConversationsDatabase = {
   conversation_references: ConversationReferencesTable;
   undelivered_replies: UndeliveredRepliesTable;
-}
+};
 
-/** The store as this repository needs it (`SqlStore` satisfies it). */
-export interface BotConversationsStoreHandle {
-  readonly kind: 'sqlite' | 'postgres';
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly db: Kysely<any>;
-}
 
 /** A kept reply: its row id (to remove it once it went out) and the activity as it was to be sent. */
 export interface UndeliveredReply {
@@ -45,10 +41,10 @@ export interface UndeliveredReply {
 const jsonObject = z.record(z.string(), z.unknown());
 
 export class BotConversationsRepository {
-  constructor(private readonly store: BotConversationsStoreHandle) {}
+  constructor(private readonly store: Pick<Store, 'kind' | 'db'>) {}
 
-  private get db(): Kysely<BotConversationsDatabase> {
-    return this.store.db as Kysely<BotConversationsDatabase>;
+  private get db() {
+    return this.store.db.withTables<BotConversationsDatabase>();
   }
 
   /** Stores (or replaces) the conversation's reference. */

@@ -6,12 +6,12 @@
  * is respected until its lease expires.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log';
-import { RetentionJob } from '../../src/retention/retention-job';
-import { DuplicateActivityError } from '../../src/storage/errors';
-import { BotRepliesRepository, type TurnReplies } from '../../src/storage/bot-replies-repository';
-import type { SqlStore } from '../../src/storage';
-import { postgresHarness, sqliteHarness, turnCommit, uniqueName, type StoreHarness } from './harness';
+import { createLogger } from '../../../src/log';
+import { RetentionJob } from '../../../src/retention/retention-job';
+import { DuplicateActivityError } from '../../../src/storage/errors';
+import { BotRepliesRepository, type TurnReplies } from '../../../src/channels/botframework/replies-repository';
+import type { SqlStore } from '../../../src/storage';
+import { postgresHarness, sqliteHarness, turnCommit, uniqueName, type StoreHarness } from '../../storage/harness';
 
 const LEASE_MS = 60_000;
 
@@ -57,8 +57,10 @@ describe.each([
     const keys = [1, 2, 3].map((i) => `msteams:${uniqueName(`batch${i}`)}`);
     // Committed in one pass of the event loop: one batch.
     await Promise.all(keys.map((k, i) => store.commitTurn(commitAt(k, 1, T0, i === 2 ? answered(`reply ${i}`) : pending(`reply ${i}`, 'worker-a', T0), `msteams:act-${k}`))));
-    // A Webex activity key brings a turn writer, so this turn commits in a Kysely transaction of its own.
+    // A turn a transaction turn writer applies to (a new case, a Webex notification) commits in a
+    // Kysely transaction of its own.
     const own = `webex:${uniqueName('own')}`;
+    store.registerTurnWriter({ name: 'own_transaction', mode: 'transaction', applies: (c) => c.conversation.key === own, write: async () => undefined });
     await store.commitTurn(commitAt(own, 1, T0, pending('own transaction', 'worker-a', T0), `webex:${uniqueName('n')}`));
     // The same activity again: refused, and nothing of it is kept.
     await expect(store.commitTurn(commitAt(keys[0]!, 2, T0, pending('twice', 'worker-a', T0), `msteams:act-${keys[0]}`))).rejects.toBeInstanceOf(
@@ -74,6 +76,21 @@ describe.each([
     ]);
     expect(rows[0]![0]!.activityKey).toBe(`msteams:act-${keys[0]}`);
     expect(rows[2]![0]!.locale).toBe('uk');
+  });
+
+  it('are written by a store that had their writer before it opened, and after it reopened', async () => {
+    harness = make();
+    const store = harness.create();
+    const repo = new BotRepliesRepository(store);
+    await store.open();
+    const key = `msteams:${uniqueName('before-open')}`;
+    await store.commitTurn(commitAt(key, 1, T0, answered('before open'), 'msteams:o1'));
+    expect((await repo.ofConversation(key)).map((r) => [r.turn, r.state])).toEqual([[1, 'answered']]);
+    await store.close();
+    await store.open();
+    await store.commitTurn(commitAt(key, 2, T0, pending('reopened', 'worker-a', T0), 'msteams:o2'));
+    // The second turn's commit wrote its row and pruned the first one's (answered, so done).
+    expect((await repo.ofConversation(key)).map((r) => [r.turn, r.state])).toEqual([[2, 'pending']]);
   });
 
   it('a conversation keeps the replies of its latest turn and those still pending, not older ones', async () => {

@@ -5,9 +5,9 @@
  * its notification in its own transaction.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SqlStore } from '../../src/storage/index';
-import { WebexRepository } from '../../src/storage/webex-repository';
-import { postgresHarness, sqliteHarness, turnCommit, type StoreHarness } from './harness';
+import type { SqlStore } from '../../../src/storage/index';
+import { WebexRepository } from '../../../src/channels/webex/inbox-repository';
+import { postgresHarness, sqliteHarness, turnCommit, type StoreHarness } from '../../storage/harness';
 
 const T0 = new Date('2026-11-25T10:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);

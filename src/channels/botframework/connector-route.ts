@@ -1,0 +1,97 @@
+/**
+ * Replies through the connector (Teams, the Emulator, without `expectReplies`): "typing…" while a
+ * slow turn runs, the person looked up in Teams and the conversation's reference kept before the
+ * engine runs, a pressed card replaced by its answered version, and the replies sent by
+ * ./delivery.ts so that none is lost once the turn is committed.
+ */
+import { ActivityTypes, CardFactory, type TurnContext } from 'botbuilder';
+import type { Inbound, TurnOptions, TurnResult } from '../../engine/types';
+import type { Logger } from '../../log';
+import type { ReplyDelivery } from './delivery';
+import type { KnownPerson, TeamsMemberDirectory } from './members';
+import type { ConversationReferences } from './proactive';
+import { answeredCard, renderMessages, usesCards, type T } from './render';
+import { activityKeyOf, NO_OPTIONS, pressedCard, type ReplyRoute, type Typing } from './turn';
+
+export interface ConnectorRouteDeps {
+  delivery: ReplyDelivery;
+  members: TeamsMemberDirectory;
+  /** Where the conversation's reference is kept for proactive messages (none without a store). */
+  references?: ConversationReferences;
+  logger: Logger;
+  /** A turn still running after this long shows "typing…". */
+  typingAfterMs: number;
+}
+
+/** The person as Teams knows them: the email a case needs, the name when the activity had none. */
+function withPerson(inbound: Inbound, person: KnownPerson | undefined): Inbound {
+  if (!person?.email && !person?.name) return inbound;
+  const name = inbound.user.name ?? person.name;
+  const email = person.email ?? inbound.user.email;
+  return { ...inbound, user: { ...inbound.user, ...(name ? { name } : {}), ...(email ? { email } : {}) } };
+}
+
+export function throughConnector(deps: ConnectorRouteDeps): ReplyRoute {
+  const { delivery, members, references, logger } = deps;
+  // The replies are committed with the turn, held by this process until the connector took them.
+  const keep = delivery.keepReplies(true);
+  const options: TurnOptions = keep ? Object.freeze({ keepReplies: keep }) : NO_OPTIONS;
+  return {
+    typing: (context) => typingWhileSlow(context, deps.typingAfterMs, logger),
+    async identify(context, inbound, conversationKey) {
+      const [person] = await Promise.all([
+        inbound.channel === 'msteams' ? members.find(context) : undefined,
+        references?.remember(conversationKey, context.activity),
+      ]);
+      return withPerson(inbound, person);
+    },
+    options: () => options,
+    render: (channelId, result, t) => renderMessages(channelId, result.messages, t),
+    retireCard: (context, result, t) => retirePressedCard(context, result, t, logger),
+    // Kept replies of earlier turns go first; what the connector does not take now stays pending.
+    send: (context, conversationKey, result, replies) => delivery.afterTurn(context, conversationKey, result.storedReplies?.turn, replies, result.locale),
+    // Replies the connector has not taken yet go now.
+    redelivered: (context, conversationKey, inbound) => delivery.redelivered(context, conversationKey, activityKeyOf(inbound), true),
+  };
+}
+
+/** Sends a typing indicator if a message's turn is still running after `afterMs`. */
+function typingWhileSlow(context: TurnContext, afterMs: number, logger: Logger): Typing | undefined {
+  if (context.activity.type !== ActivityTypes.Message) return undefined;
+  let sent: Promise<void> | undefined;
+  const timer = setTimeout(() => {
+    sent = context.sendActivity({ type: ActivityTypes.Typing }).then(
+      () => undefined,
+      (err: unknown) => logger.debug({ err, conversation: context.activity.conversation.id }, 'typing indicator not sent'),
+    );
+  }, afterMs);
+  return {
+    async stop() {
+      clearTimeout(timer);
+      await sent; // the indicator must not arrive after the answer
+    },
+  };
+}
+
+/**
+ * Replaces a pressed Teams card with its answered version (no buttons), so it cannot be pressed
+ * again: after an accepted answer, after a command button that moved the conversation (start over,
+ * talk to support), and after a press on an outdated card.
+ */
+async function retirePressedCard(context: TurnContext, result: TurnResult, t: T, logger: Logger): Promise<void> {
+  const { activity } = context;
+  if (!usesCards(activity.channelId) || !activity.replyToId) return;
+  const pressed = pressedCard(activity, result, true);
+  if (!pressed) return;
+  try {
+    await context.updateActivity({
+      type: ActivityTypes.Message,
+      id: activity.replyToId,
+      conversation: activity.conversation,
+      attachments: [CardFactory.adaptiveCard(answeredCard(pressed.submit.prompt, pressed.answer, t))],
+    });
+  } catch (err) {
+    // The answer still goes out; an old card that keeps its buttons is answered as outdated later.
+    logger.warn({ err, conversation: activity.conversation.id, card: activity.replyToId }, 'pressed card could not be updated');
+  }
+}
