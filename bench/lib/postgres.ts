@@ -1,11 +1,9 @@
-/** A PostgreSQL database of the bench's own, created for one run and dropped after it. */
+/** A PostgreSQL database of the bench's own, created for one run and dropped after it (its server's CPU: ./pg-cpu.ts). */
 import pg from 'pg';
 
 export interface BenchDatabase {
   name: string;
   url: string;
-  /** Process ids of the server backends currently connected to this database (their CPU is the store's cost). */
-  backendPids(): Promise<number[]>;
   drop(): Promise<void>;
 }
 
@@ -23,16 +21,6 @@ export async function createBenchDatabase(adminUrl: string, label: string): Prom
   return {
     name,
     url: url.toString(),
-    async backendPids() {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      try {
-        const { rows } = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name]);
-        return rows.map((r) => r.pid);
-      } finally {
-        await c.end();
-      }
-    },
     async drop() {
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();

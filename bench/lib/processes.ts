@@ -1,7 +1,8 @@
 /**
  * Child processes the bench measures: the product bot (the node process `npm start` runs,
  * `node --import tsx src/index.ts`, started directly so the process we sample is the bot itself,
- * not npm) and the reference echo bot. Each runs in its own process, so its RSS is its own.
+ * not npm; or the same bot compiled to JavaScript and run by plain node, ./compiled.ts) and the
+ * reference echo bot. Each runs in its own process, so its RSS is its own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -94,14 +95,17 @@ export interface StartOptions {
   logFile: string;
   nodeFlags?: string[];
   healthPath?: string;
+  /** `tsx`: TypeScript through the tsx loader (default); `none`: a JavaScript file run by plain node. */
+  loader?: 'tsx' | 'none';
 }
 
-/** Starts `node [flags] --import tsx <script>`, its stdout and stderr going to `logFile`. */
+/** Starts `node [flags] --import tsx <script>` (or `node [flags] <script>`), its stdout and stderr going to `logFile`. */
 export async function startNode(opts: StartOptions): Promise<Running> {
   const log = createWriteStream(opts.logFile, { flags: 'a' });
   await once(log, 'open');
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', opts.script, ...(opts.args ?? [])], {
+  const loader = opts.loader === 'none' ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), ...loader, opts.script, ...(opts.args ?? [])], {
     cwd: opts.root ?? REPO_ROOT,
     env: childEnv(opts.env ?? {}),
     stdio: ['ignore', log, log],
@@ -130,14 +134,14 @@ export async function startNode(opts: StartOptions): Promise<Running> {
 }
 
 /**
- * Start-up time of the literal `npm start` (npm, then tsx, then the bot) to the first 200 from
+ * Start-up time of the literal `npm start` in `cwd` (npm, then the bot) to the first 200 from
  * /healthz. Runs in its own process group so the whole tree is stopped afterwards.
  */
-export async function timeNpmStart(env: Record<string, string>, port: number, logFile: string): Promise<number> {
+export async function timeNpmStart(env: Record<string, string>, port: number, logFile: string, cwd = REPO_ROOT): Promise<number> {
   const log = createWriteStream(logFile, { flags: 'a' });
   await once(log, 'open');
   const t0 = performance.now();
-  const child = spawn('npm', ['start', '--silent'], { cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', log, log], detached: true });
+  const child = spawn('npm', ['start', '--silent'], { cwd, env: childEnv(env), stdio: ['ignore', log, log], detached: true });
   try {
     return await waitFor200(`http://127.0.0.1:${port}/healthz`, t0, child);
   } finally {

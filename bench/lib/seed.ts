@@ -3,16 +3,23 @@
  * conversations the bot itself served through `POST /api/messages` (so every row was written by the
  * store's own `commitTurn`); each copy is an INSERT … SELECT of those very rows with only the keys
  * renamed (`bench-<run>-<n>` becomes `bench-<run>-c<copy>-<n>`), so the copies are identical rows,
- * including transcripts, funnel events, processed-activity marks and per-user languages.
+ * including transcripts, funnel events, processed-activity marks and per-user languages, and, with
+ * connector delivery, the Bot Framework channel's rows keyed by conversation (its conversation
+ * reference and kept replies), so a million stored conversations have a million of those too.
  *
- * Only the store's own tables (src/storage/schema.ts) are copied; other tables are listed in the
- * report if they hold rows of the templates, so nothing is copied that could break a unique key.
+ * Only the tables in COPIED_TABLES are copied (each keyed by conversation or user, so a renamed row
+ * cannot collide); other tables are listed in the report if they hold rows of the templates (cases
+ * have numbers of their own), so nothing is copied that could break a unique key. The report lists
+ * the templates copied, so the bench can send returning people to any copy (./returning.ts).
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { closeSync, fsyncSync, openSync, statSync } from 'node:fs';
 import pg from 'pg';
 
 export const STORE_TABLES = ['conversations', 'transcript_entries', 'processed_activities', 'user_locales', 'funnel_events'] as const;
+/** The Bot Framework channel's tables keyed by conversation (migrations 0007, 0012). */
+export const CHANNEL_TABLES = ['conversation_references', 'bot_replies'] as const;
+export const COPIED_TABLES: readonly string[] = [...STORE_TABLES, ...CHANNEL_TABLES];
 
 export interface Column {
   name: string;
@@ -92,6 +99,12 @@ export interface SeedReport {
   copiesMade: number;
   seconds: number;
   skippedTables: string[];
+  /** Tables copied (those of COPIED_TABLES the store has). */
+  copiedTables: string[];
+  /** Ids of the conversations copied (`bench-<run>-<n>`, the conversation key without its channel). */
+  templates: string[];
+  /** Copy numbers made by this call: firstCopy..copiesMade (none when firstCopy > copiesMade). */
+  firstCopy: number;
 }
 
 /**
@@ -129,6 +142,8 @@ export async function replicateConversations(
   };
 
   const skippedTables: string[] = [];
+  let copiedTables: readonly string[] = [];
+  let templateKeys: string[] = [];
   let copies: number;
   let conversations: number;
   if (target.dialect === 'sqlite') {
@@ -139,10 +154,11 @@ export async function replicateConversations(
       db.pragma('cache_size = -262144');
       const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as { name: string }[]).map((r) => r.name);
       db.pragma('temp_store = MEMORY');
-      const plans = STORE_TABLES.filter((t) => tables.includes(t)).map((t) => copyStatements('sqlite', t, sqliteColumns(db, t), prefix));
+      copiedTables = COPIED_TABLES.filter((t) => tables.includes(t));
+      const plans = copiedTables.map((t) => copyStatements('sqlite', t, sqliteColumns(db, t), prefix));
       for (const p of plans) db.exec(p.keep);
       const statements = plans.map((p) => p.copy);
-      for (const t of tables.filter((t) => !(STORE_TABLES as readonly string[]).includes(t))) {
+      for (const t of tables.filter((t) => !COPIED_TABLES.includes(t))) {
         const cols = sqliteColumns(db, t).filter((c) => c.kind !== 'other');
         if (cols.length === 0) continue;
         const hit = db.prepare(`SELECT 1 FROM ${quote(t)} WHERE ${templateFilter('sqlite', cols, prefix)} LIMIT 1`).get();
@@ -150,6 +166,7 @@ export async function replicateConversations(
       }
       const count = db.prepare('SELECT count(*) AS n FROM conversations');
       const countTpl = db.prepare('SELECT count(*) AS n FROM temp.tpl_conversations');
+      templateKeys = (db.prepare('SELECT key FROM temp.tpl_conversations').all() as { key: string }[]).map((r) => r.key);
       copies = await batch(
         async () => (count.get() as { n: number }).n,
         async () => (countTpl.get() as { n: number }).n,
@@ -187,12 +204,13 @@ export async function replicateConversations(
       );
       const tables = rows.map((r) => r.table_name);
       const statements: string[] = [];
-      for (const t of STORE_TABLES.filter((x) => tables.includes(x))) {
+      copiedTables = COPIED_TABLES.filter((x) => tables.includes(x));
+      for (const t of copiedTables) {
         const plan = copyStatements('postgres', t, await pgColumns(client, t), prefix);
         await client.query(plan.keep);
         statements.push(plan.copy);
       }
-      for (const t of tables.filter((x) => !(STORE_TABLES as readonly string[]).includes(x))) {
+      for (const t of tables.filter((x) => !COPIED_TABLES.includes(x))) {
         const cols = (await pgColumns(client, t)).filter((c) => c.kind !== 'other');
         if (cols.length === 0) continue;
         const hit = await client.query(
@@ -200,6 +218,7 @@ export async function replicateConversations(
         );
         if (hit.rowCount) skippedTables.push(t);
       }
+      templateKeys = (await client.query<{ key: string }>('SELECT key FROM tpl_conversations')).rows.map((r) => r.key);
       const countAll = async () => Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM conversations')).rows[0]!.n);
       copies = await batch(
         countAll,
@@ -224,7 +243,15 @@ export async function replicateConversations(
       await client.end();
     }
   }
-  return { conversations, copiesMade: copies, seconds: (performance.now() - t0) / 1000, skippedTables };
+  return {
+    conversations,
+    copiesMade: copies,
+    firstCopy: copiesSoFar + 1,
+    seconds: (performance.now() - t0) / 1000,
+    skippedTables,
+    copiedTables: [...copiedTables],
+    templates: templateKeys.map((k) => k.slice(k.indexOf(':') + 1)).sort(),
+  };
 }
 
 /** Bytes the store occupies: the SQLite file (after a checkpoint) or the PostgreSQL database. */

@@ -1,133 +1,72 @@
 /**
- * Conversations the load harness walks. The bench never hard-codes the flow: after every reply it
- * reads what the bot offered (Adaptive Card `Action.Submit`s, hero-card buttons, suggested actions,
- * card inputs) and answers the way a Teams client would, picking one offer at random (seeded). When
- * a reply offers nothing, the conversation has reached an outcome and a new one starts.
+ * Conversations the load harness walks. After every reply the walker reads what the bot offered
+ * (./reading.ts) and answers the way a Teams client would: it presses one offer (seeded random),
+ * fills a card's inputs, or types where the card expects text. When a reply offers nothing, the
+ * conversation has reached an outcome.
+ *
+ * One workload for every bot (issue 19): a walk is recorded as a script (its opener and each press,
+ * as sent), and the measured conversations replay scripts. The product bot `follow`s one (it presses
+ * the recorded choice among what its card offers now, and walks on at random if the card does not
+ * offer it: counted as off-script); the echo bot gets it `verbatim` (the same activities; it answers
+ * each with one reply), so both see the same openers, conversation lengths and message mix.
+ *
+ * A returning person (scale phase) is a one-turn conversation on a stored conversation: a press of
+ * a button its last card offered, a restart command on an ended one, or a "hi" when nothing is known.
  */
-import { z } from 'zod';
+import { NOTHING, pressKey, type ReplyReading } from './reading';
 
-/** One thing the person could press, and the activity fields pressing it sends. */
-export interface Offer {
-  label: string;
+export type Delivery = 'connector' | 'expectReplies';
+
+export interface ConversationOptions {
+  runId: string;
+  channelId: string;
+  serviceUrl: string;
+  /** Turns after which a conversation is left and a new one starts (a person gives up). */
+  maxTurns: number;
+  /** Start with the conversationUpdate Teams sends when the bot is added; else with a message. */
+  opener: 'conversationUpdate' | 'message';
+  /** Replies through the connector (Teams' normal path) or in the HTTP response. */
+  delivery: Delivery;
+}
+
+export type StepKind = 'open' | 'press' | 'form' | 'typed' | 'restart' | 'hello';
+
+export interface ScriptStep {
+  kind: StepKind;
+  /** The opener's activity type. */
+  type?: 'conversationUpdate' | 'message';
+  label?: string;
   text?: string;
   value?: unknown;
+  /** `pressKey` of the press, to find it among the offers of another run of the same walk. */
+  key?: string;
 }
 
-/** One text field a card asks the person to fill in. */
-export interface CardInput {
+export interface WalkScript {
+  /** The number of the conversation it was recorded from (recorded walks are kept in that order). */
+  n?: number;
+  locale: string;
+  steps: ScriptStep[];
+}
+
+export interface Replay {
+  script: WalkScript;
+  mode: 'follow' | 'verbatim';
+}
+
+/** Who a conversation is, when it is not a new `bench-<run>-<n>` one (a stored copy). */
+export interface Identity {
   id: string;
-  hint: string;
+  userId: string;
 }
 
-export interface ReplyReading {
-  activities: number;
-  offers: Offer[];
-  inputs: CardInput[];
-  /** All text the reply shows, for choosing what to type into a text step. */
-  text: string;
-  expectingInput: boolean;
-}
-
-const action = z.looseObject({
-  type: z.string().optional(),
-  title: z.string().optional(),
-  value: z.unknown().optional(),
-  text: z.string().optional(),
-  data: z.unknown().optional(),
-});
-const activity = z.looseObject({
-  type: z.string().optional(),
-  text: z.string().optional().nullable(),
-  inputHint: z.string().optional().nullable(),
-  suggestedActions: z.looseObject({ actions: z.array(action).optional() }).optional().nullable(),
-  attachments: z.array(z.looseObject({ contentType: z.string(), content: z.unknown().optional() })).optional().nullable(),
-});
-export const expectedReplies = z.looseObject({ activities: z.array(activity) });
-
-/** Global commands (language, restart, help) are offered on every step; a walk takes flow choices. */
-function isCommand(o: Offer): boolean {
-  const probe = JSON.stringify([o.value ?? null, o.text ?? null]);
-  return /"cmd\./.test(probe) || /"choice":"cmd\./.test(probe);
-}
-
-function fromBotAction(a: z.infer<typeof action>): Offer | undefined {
-  const type = (a.type ?? '').toLowerCase();
-  const label = a.title ?? a.text ?? String(a.value ?? '');
-  if (type === 'imback') return { label, text: String(a.value ?? a.title ?? '') };
-  if (type === 'postback' || type === 'messageback') {
-    const value = typeof a.value === 'string' ? safeJson(a.value) : a.value;
-    return { label, ...(a.text ? { text: a.text } : {}), ...(value !== undefined ? { value } : {}) };
-  }
-  return undefined; // openUrl, call, signin: not a step of the flow
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-/** Walks an Adaptive Card element tree collecting submit actions and inputs (ActionSets, containers, columns). */
-function walkCard(node: unknown, offers: Offer[], inputs: CardInput[], texts: string[]): void {
-  if (Array.isArray(node)) {
-    for (const n of node) walkCard(n, offers, inputs, texts);
-    return;
-  }
-  if (!node || typeof node !== 'object') return;
-  const el = node as Record<string, unknown>;
-  const type = typeof el.type === 'string' ? el.type : '';
-  if (type === 'Action.Submit' || type === 'Action.Execute') {
-    const data = el.data as Record<string, unknown> | undefined;
-    const teams = data && typeof data.msteams === 'object' ? (data.msteams as Record<string, unknown>) : undefined;
-    const label = String(el.title ?? '');
-    if (teams && (teams.type === 'imBack' || teams.type === 'messageBack')) {
-      const { msteams: _drop, ...rest } = data!;
-      offers.push({ label, text: String(teams.value ?? teams.text ?? label), ...(Object.keys(rest).length ? { value: rest } : {}) });
-    } else {
-      offers.push({ label, value: data ?? {} });
-    }
-  } else if (type.startsWith('Input.') && typeof el.id === 'string') {
-    inputs.push({ id: el.id, hint: [el.label, el.placeholder, el.id].filter((x) => typeof x === 'string').join(' ') });
-  } else if (type === 'TextBlock' && typeof el.text === 'string') {
-    texts.push(el.text);
-  }
-  for (const [k, v] of Object.entries(el)) {
-    if (k === 'data' || k === 'selectAction') continue;
-    if (v && typeof v === 'object') walkCard(v, offers, inputs, texts);
-  }
-}
-
-/** Reads an `expectReplies` body into what the bot offered next. */
-export function readReply(body: unknown): ReplyReading {
-  const parsed = expectedReplies.safeParse(body);
-  if (!parsed.success) return { activities: 0, offers: [], inputs: [], text: '', expectingInput: false };
-  const offers: Offer[] = [];
-  const inputs: CardInput[] = [];
-  const texts: string[] = [];
-  let expectingInput = false;
-  for (const a of parsed.data.activities) {
-    if (a.text) texts.push(a.text);
-    if (a.inputHint === 'expectingInput') expectingInput = true;
-    for (const s of a.suggestedActions?.actions ?? []) {
-      const o = fromBotAction(s);
-      if (o) offers.push(o);
-    }
-    for (const att of a.attachments ?? []) {
-      const content = att.content as Record<string, unknown> | undefined;
-      if (att.contentType === 'application/vnd.microsoft.card.adaptive') walkCard(content, offers, inputs, texts);
-      else if (content && Array.isArray(content.buttons)) {
-        for (const b of content.buttons) {
-          const parsedAction = action.safeParse(b);
-          const o = parsedAction.success ? fromBotAction(parsedAction.data) : undefined;
-          if (o) offers.push(o);
-        }
-        if (typeof content.text === 'string') texts.push(content.text);
-      }
-    }
-  }
-  return { activities: parsed.data.activities.length, offers: offers.filter((o) => !isCommand(o)), inputs, text: texts.join('\n'), expectingInput };
+export interface WalkExtras {
+  replay?: Replay;
+  identity?: Identity;
+  /** A stored conversation's last reply: the walk continues from there (one returning turn). */
+  last?: ReplyReading;
+  /** The activity id of a returning turn (unique: the stored conversation's own ids are taken). */
+  activityId?: string;
 }
 
 /** What a person would type into a text step, judged from the field or the question. */
@@ -140,43 +79,43 @@ export function typedAnswer(hint: string, n: number): string {
   return String(800000000 + (n % 100000000));
 }
 
-export interface ConversationOptions {
-  runId: string;
-  channelId: string;
-  serviceUrl: string;
-  /** Turns after which a conversation is left and a new one starts (a person gives up). */
-  maxTurns: number;
-  /** Start with the conversationUpdate Teams sends when the bot is added; else with a message. */
-  opener: 'conversationUpdate' | 'message';
-  /** For the echo reference, which offers nothing: keep sending messages up to maxTurns. */
-  keepTalking?: boolean;
-}
+/** English and Ukrainian speakers, as the partners are. */
+export const localeOf = (n: number): string => (n % 3 === 0 ? 'uk-UA' : 'en-US');
 
 /** One conversation's client-side state: the last reply it got decides its next activity. */
 export class WalkedConversation {
   readonly id: string;
   readonly userId: string;
   readonly locale: string;
+  readonly returning: boolean;
   turns = 0;
   last: ReplyReading | undefined;
   readonly path: string[] = [];
+  readonly steps: ScriptStep[] = [];
+  /** Turns of a followed script where the bot did not offer the recorded step. */
+  offScript = 0;
   done = false;
+  private readonly limit: number;
 
   constructor(
     readonly n: number,
     private readonly opts: ConversationOptions,
     private readonly random: () => number,
+    private readonly extras: WalkExtras = {},
   ) {
-    this.id = `bench-${opts.runId}-${n}`;
-    this.userId = `bench-${opts.runId}-${n}-user`;
-    // English and Ukrainian speakers, as the partners are.
-    this.locale = n % 3 === 0 ? 'uk-UA' : 'en-US';
+    this.id = extras.identity?.id ?? `bench-${opts.runId}-${n}`;
+    this.userId = extras.identity?.userId ?? `${this.id}-user`;
+    this.locale = extras.replay?.script.locale ?? localeOf(n);
+    this.returning = extras.last !== undefined;
+    this.last = extras.last;
+    // A replay is as long as the walk it replays (whatever maxTurns was then); a return is one turn.
+    this.limit = this.returning ? 1 : (extras.replay?.script.steps.length ?? opts.maxTurns);
   }
 
-  private base(type: string): Record<string, unknown> {
+  private base(type: string, replyToId?: string): Record<string, unknown> {
     return {
       type,
-      id: `${this.id}-a${this.turns}`,
+      id: this.extras.activityId ?? `${this.id}-a${this.turns}`,
       timestamp: new Date().toISOString(),
       channelId: this.opts.channelId,
       serviceUrl: this.opts.serviceUrl,
@@ -185,50 +124,69 @@ export class WalkedConversation {
       conversation: { id: this.id, conversationType: 'personal', tenantId: 'bench-tenant' },
       channelData: { tenant: { id: 'bench-tenant' } },
       locale: this.locale,
-      deliveryMode: 'expectReplies',
+      ...(replyToId ? { replyToId } : {}),
+      ...(this.opts.delivery === 'expectReplies' ? { deliveryMode: 'expectReplies' } : {}),
     };
+  }
+
+  private message(step: ScriptStep, replyToId?: string): Record<string, unknown> {
+    this.steps.push(step);
+    this.path.push(step.label ?? step.kind);
+    return {
+      ...this.base('message', replyToId),
+      ...(step.text !== undefined ? { text: step.text } : {}),
+      ...(step.value !== undefined ? { value: step.value } : {}),
+    };
+  }
+
+  private open(type: 'conversationUpdate' | 'message'): Record<string, unknown> {
+    this.steps.push({ kind: 'open', type });
+    this.path.push('(start)');
+    if (type === 'conversationUpdate') return { ...this.base('conversationUpdate'), membersAdded: [{ id: 'bench-bot', name: 'Provisioning Contact Bot' }] };
+    return { ...this.base('message'), text: this.locale.startsWith('uk') ? 'привіт' : 'hi' };
   }
 
   /** The next activity, or undefined when the conversation is over. */
   next(): Record<string, unknown> | undefined {
-    if (this.done) return undefined;
-    const turn = this.turns;
-    if (turn >= this.opts.maxTurns) return undefined;
-    if (!this.last) {
-      this.path.push('(start)');
-      if (this.opts.opener === 'conversationUpdate') {
-        return { ...this.base('conversationUpdate'), membersAdded: [{ id: 'bench-bot', name: 'Provisioning Contact Bot' }] };
-      }
-      return { ...this.base('message'), text: this.locale.startsWith('uk') ? 'привіт' : 'hi' };
+    if (this.done || this.turns >= this.limit) return undefined;
+    const recorded = this.extras.replay?.script.steps[this.turns];
+    if (!this.last) return this.open(recorded?.type ?? this.opts.opener);
+    if (recorded && this.extras.replay?.mode === 'verbatim') {
+      // The echo bot offers nothing to choose from: the recorded activity goes as it was.
+      if (recorded.kind === 'open') return this.open(recorded.type ?? this.opts.opener);
+      return this.message(recorded, recorded.kind === 'press' || recorded.kind === 'form' ? this.last.activityIds.at(-1) : undefined);
     }
-    const { offers, inputs, text, expectingInput } = this.last;
+    const chosen = this.choose(this.last, recorded);
+    // The bot went another way than in the recorded walk (it ended early, or asked something else).
+    if (recorded && (!chosen || chosen.kind !== recorded.kind)) this.offScript += 1;
+    return chosen?.activity;
+  }
+
+  private choose(last: ReplyReading, recorded: ScriptStep | undefined): { kind: StepKind; activity: Record<string, unknown> } | undefined {
+    const { offers, inputs, text, expectingInput, commands } = last;
     if (inputs.length) {
       // A form: fill every field, then press its (first) submit.
       const filled = Object.fromEntries(inputs.map((i) => [i.id, typedAnswer(i.hint, this.n)]));
       const submit = offers[0];
-      this.path.push(`form:${inputs.map((i) => i.id).join('+')}`);
       const value = { ...((submit?.value as Record<string, unknown> | undefined) ?? {}), ...filled };
-      return { ...this.base('message'), value, ...(submit?.text ? { text: submit.text } : {}) };
+      const step: ScriptStep = { kind: 'form', label: `form:${inputs.map((i) => i.id).join('+')}`, value, ...(submit?.text ? { text: submit.text } : {}) };
+      return { kind: 'form', activity: this.message(step, submit?.activityId) };
     }
     if (offers.length) {
-      const pick = offers[Math.floor(this.random() * offers.length)]!;
-      this.path.push(pick.label);
-      return {
-        ...this.base('message'),
-        ...(pick.text !== undefined ? { text: pick.text } : {}),
-        ...(pick.value !== undefined ? { value: pick.value } : {}),
-      };
+      let pick = recorded?.kind === 'press' ? offers.find((o) => pressKey(o) === recorded.key) : undefined;
+      if (!pick && recorded?.kind === 'press') this.offScript += 1;
+      pick ??= offers[Math.floor(this.random() * offers.length)]!;
+      const step: ScriptStep = { kind: 'press', label: pick.label, key: pressKey(pick), ...(pick.text !== undefined ? { text: pick.text } : {}), ...(pick.value !== undefined ? { value: pick.value } : {}) };
+      return { kind: 'press', activity: this.message(step, pick.activityId) };
     }
-    if (this.opts.keepTalking) {
-      this.path.push('text');
-      return { ...this.base('message'), text: `message ${turn}` };
+    if (expectingInput) return { kind: 'typed', activity: this.message({ kind: 'typed', label: 'typed', text: typedAnswer(text, this.n) }) };
+    if (!this.returning) return undefined; // nothing offered: an outcome was reached
+    // Back at an ended conversation: start over from its card, or just say hello.
+    const restart = commands.find((c) => /cmd\.restart/.test(JSON.stringify(c.value ?? c.text ?? ''))) ?? commands[0];
+    if (restart) {
+      return { kind: 'restart', activity: this.message({ kind: 'restart', label: restart.label, ...(restart.text !== undefined ? { text: restart.text } : {}), ...(restart.value !== undefined ? { value: restart.value } : {}) }, restart.activityId) };
     }
-    if (expectingInput) {
-      const answer = typedAnswer(text, this.n);
-      this.path.push('typed');
-      return { ...this.base('message'), text: answer };
-    }
-    return undefined; // nothing offered: an outcome was reached
+    return { kind: 'hello', activity: this.message({ kind: 'hello', label: 'hello', text: this.locale.startsWith('uk') ? 'привіт' : 'hi' }) };
   }
 
   accept(reply: ReplyReading): void {
@@ -236,4 +194,24 @@ export class WalkedConversation {
     this.last = reply;
     if (reply.activities === 0) this.done = true;
   }
+
+  /** This walk as a script another conversation can replay. */
+  script(): WalkScript {
+    return { n: this.n, locale: this.locale, steps: [...this.steps] };
+  }
+
+  /** How the conversation ended: the start of the last reply's text (an outcome), or why it stopped. */
+  ending(): string {
+    if (this.done) return 'error or empty reply';
+    const outcome = this.last && !this.last.offers.length && !this.last.inputs.length && !this.last.expectingInput;
+    if (this.turns >= this.limit && !outcome) return this.extras.replay ? 'end of script (left mid-walk)' : 'max turns';
+    return (this.last?.text ?? '').replace(/\s+/g, ' ').slice(0, 70);
+  }
+
+  /** The kind of the last step sent (returning turns are reported by kind). */
+  lastKind(): StepKind | undefined {
+    return this.steps.at(-1)?.kind;
+  }
 }
+
+export { NOTHING };

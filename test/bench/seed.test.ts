@@ -6,6 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBenchDatabase, type BenchDatabase } from '../../bench/lib/postgres';
 import { replicateConversations, storedBytes, type SeedTarget } from '../../bench/lib/seed';
@@ -54,6 +56,43 @@ async function writeTemplates(url: string): Promise<void> {
   }
 }
 
+/** Runs SQL on the target (`?` placeholders become $n on PostgreSQL). */
+async function query(target: SeedTarget, text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+  if (target.dialect === 'sqlite') {
+    const db = new BetterSqlite3(target.location);
+    try {
+      const st = db.prepare(text);
+      return st.reader ? (st.all(...params) as Record<string, unknown>[]) : (st.run(...params), []);
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: target.location });
+  await client.connect();
+  try {
+    let i = 0;
+    return (await client.query(text.replace(/\?/g, () => `$${++i}`), params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The Bot Framework channel keeps a conversation reference per conversation: copies need theirs. */
+async function addReferences(target: SeedTarget): Promise<void> {
+  for (const n of [1, 2]) {
+    const reference = JSON.stringify({ conversation: { id: `${PREFIX}${n}` }, user: { id: `${PREFIX}${n}-user` }, serviceUrl: 'http://127.0.0.1:9' });
+    await query(target, 'INSERT INTO conversation_references (conversation_key, channel, reference, updated_at) VALUES (?, ?, ?, ?)', [`msteams:${PREFIX}${n}`, 'msteams', reference, '2026-11-25T10:00:00.000Z']);
+  }
+}
+
+async function expectReferencesCopied(target: SeedTarget): Promise<void> {
+  const rows = await query(target, 'SELECT conversation_key, reference FROM conversation_references ORDER BY conversation_key');
+  expect(rows.map((r) => r.conversation_key)).toEqual([`msteams:${PREFIX}1`, `msteams:${PREFIX}2`, `msteams:${PREFIX}c1-1`, `msteams:${PREFIX}c1-2`, `msteams:${PREFIX}c2-1`, `msteams:${PREFIX}c2-2`]);
+  const copy = rows.find((r) => r.conversation_key === `msteams:${PREFIX}c2-1`)!;
+  const reference = typeof copy.reference === 'string' ? JSON.parse(copy.reference) : copy.reference;
+  expect(reference).toMatchObject({ conversation: { id: `${PREFIX}c2-1` }, user: { id: `${PREFIX}c2-1-user` } });
+}
+
 const renamed = (value: unknown, copy: number) => JSON.parse(JSON.stringify(value).replaceAll(PREFIX, `${PREFIX}c${copy}-`));
 
 async function expectCopiesMatch(url: string): Promise<void> {
@@ -86,10 +125,13 @@ describe('growing the store by copying conversations', () => {
 
     it('makes copies that read back exactly like their templates, keys renamed', async () => {
       await writeTemplates(`sqlite:${file}`);
+      await addReferences(target);
       const before = await storedBytes(target);
       const report = await replicateConversations(target, PREFIX, 6, 0, () => undefined);
-      expect(report).toMatchObject({ conversations: 6, copiesMade: 2, skippedTables: [] });
+      expect(report).toMatchObject({ conversations: 6, firstCopy: 1, copiesMade: 2, skippedTables: [], templates: [`${PREFIX}1`, `${PREFIX}2`] });
+      expect(report.copiedTables).toEqual(expect.arrayContaining(['conversations', 'conversation_references', 'bot_replies']));
       await expectCopiesMatch(`sqlite:${file}`);
+      await expectReferencesCopied(target);
       const after = await storedBytes(target);
       expect(after.conversations).toBe(6);
       expect(after.bytes).toBeGreaterThan(before.bytes);
@@ -106,10 +148,13 @@ describe('growing the store by copying conversations', () => {
     });
 
     it('makes copies that read back exactly like their templates, keys renamed', async () => {
+      const target: SeedTarget = { dialect: 'postgres', location: db.url };
       await writeTemplates(db.url);
-      const report = await replicateConversations({ dialect: 'postgres', location: db.url }, PREFIX, 6, 0, () => undefined);
-      expect(report).toMatchObject({ conversations: 6, copiesMade: 2 });
+      await addReferences(target);
+      const report = await replicateConversations(target, PREFIX, 6, 0, () => undefined);
+      expect(report).toMatchObject({ conversations: 6, copiesMade: 2, templates: [`${PREFIX}1`, `${PREFIX}2`] });
       await expectCopiesMatch(db.url);
+      await expectReferencesCopied(target);
       expect((await storedBytes({ dialect: 'postgres', location: db.url })).conversations).toBe(6);
     });
   });

@@ -1,39 +1,48 @@
 import { describe, expect, it } from 'vitest';
-import { readReply, typedAnswer, WalkedConversation, type ConversationOptions } from '../../bench/lib/walker';
+import { pressKey, readActivities, readReply } from '../../bench/lib/reading';
 import { percentile, median, seededRandom } from '../../bench/lib/stats';
+import { typedAnswer, WalkedConversation, type ConversationOptions } from '../../bench/lib/walker';
+import { describeWorkload } from '../../bench/lib/workload';
 
 const card = (actions: unknown[], body: unknown[] = []) => ({
   contentType: 'application/vnd.microsoft.card.adaptive',
   content: { type: 'AdaptiveCard', version: '1.5', body, actions },
 });
 
-const stepCard = {
-  activities: [
-    {
-      type: 'message',
-      attachments: [
-        card(
-          [
-            { type: 'Action.Submit', title: 'It never arrived', data: { choice: 'never_arrived', step: 'entry' } },
-            { type: 'Action.Submit', title: 'Wrong person', data: { choice: 'wrong_person', step: 'entry' } },
-            { type: 'Action.Submit', title: 'Українська', data: { choice: 'cmd.lang_uk', step: 'entry' } },
-            { type: 'Action.OpenUrl', title: 'Article', url: 'https://example.com' },
-          ],
-          [{ type: 'TextBlock', text: 'What happened to the provisioning email?' }],
-        ),
-      ],
-    },
+const submit = (title: string, choice: string, step = 'entry', prompt = 'What happened to the provisioning email?') => ({ type: 'Action.Submit', title, data: { choice, step, prompt, label: title } });
+
+const stepActivity = {
+  type: 'message',
+  attachments: [
+    card(
+      [submit('It never arrived', 'never_arrived'), submit('Wrong person', 'wrong_person'), submit('Українська', 'cmd.lang_uk'), submit('Start over', 'cmd.restart'), { type: 'Action.OpenUrl', title: 'Article', url: 'https://example.com' }],
+      [{ type: 'TextBlock', text: 'What happened to the provisioning email?' }],
+    ),
   ],
 };
+const stepCard = { activities: [stepActivity] };
+const ending = { activities: [{ type: 'message', attachments: [card([submit('Start over', 'cmd.restart', 'done')], [{ type: 'TextBlock', text: 'Resolved, goodbye.' }])] }] };
 
-const options: ConversationOptions = { runId: 't1', channelId: 'msteams', serviceUrl: 'http://127.0.0.1:9', maxTurns: 5, opener: 'conversationUpdate' };
+const options: ConversationOptions = { runId: 't1', channelId: 'msteams', serviceUrl: 'http://127.0.0.1:9', maxTurns: 5, opener: 'conversationUpdate', delivery: 'expectReplies' };
+const viaConnector: ConversationOptions = { ...options, delivery: 'connector' };
 
 describe('reading a reply', () => {
-  it('takes the flow choices of an Adaptive Card and leaves out commands and links', () => {
+  it('takes the flow choices of an Adaptive Card and keeps commands apart, links left out', () => {
     const reading = readReply(stepCard);
     expect(reading.offers.map((o) => o.label)).toEqual(['It never arrived', 'Wrong person']);
-    expect(reading.offers[0]!.value).toEqual({ choice: 'never_arrived', step: 'entry' });
+    expect(reading.commands.map((o) => o.label)).toEqual(['Українська', 'Start over']);
+    expect(reading.offers[0]!.value).toMatchObject({ choice: 'never_arrived', step: 'entry' });
     expect(reading.text).toContain('provisioning email');
+  });
+
+  it('reads messages posted to the connector with their ids, and skips typing indicators', () => {
+    const reading = readActivities([
+      { id: 'a7', activity: { type: 'typing' } },
+      { id: 'a8', activity: stepActivity },
+    ]);
+    expect(reading.activities).toBe(1);
+    expect(reading.activityIds).toEqual(['a8']);
+    expect(reading.offers.every((o) => o.activityId === 'a8')).toBe(true);
   });
 
   it('takes suggested actions and hero-card buttons', () => {
@@ -59,6 +68,13 @@ describe('reading a reply', () => {
   it('reads a body that is not an expectReplies answer as nothing offered', () => {
     expect(readReply({ nope: true })).toMatchObject({ activities: 0, offers: [] });
   });
+
+  it('identifies a press by its choice, not by the words the card showed', () => {
+    const a = { value: { choice: 'yes', step: 'confirm', prompt: 'Is bench.user1@example.com right?', label: 'Yes' } };
+    const b = { value: { choice: 'yes', step: 'confirm', prompt: 'Is bench.user2@example.com right?', label: 'Так' } };
+    expect(pressKey(a)).toBe(pressKey(b));
+    expect(pressKey(a)).not.toBe(pressKey({ value: { choice: 'no', step: 'confirm' } }));
+  });
 });
 
 describe('a walked conversation', () => {
@@ -77,8 +93,15 @@ describe('a walked conversation', () => {
     expect(press.type).toBe('message');
     expect(['never_arrived', 'wrong_person']).toContain((press.value as { choice: string }).choice);
     expect(press.id).toBe('bench-t1-1-a1');
-    c.accept(readReply({ activities: [{ type: 'message', text: 'Resolved, goodbye.' }] }));
+    c.accept(readReply(ending));
     expect(c.next()).toBeUndefined();
+  });
+
+  it('with connector delivery, replies to the card it pressed and asks for no expectReplies', () => {
+    const c = new WalkedConversation(1, viaConnector, seededRandom(1));
+    expect(c.next()).not.toHaveProperty('deliveryMode');
+    c.accept(readActivities([{ id: 'a41', activity: stepActivity }]));
+    expect(c.next()).toMatchObject({ type: 'message', replyToId: 'a41' });
   });
 
   it('fills a form and sends it with its submit data', () => {
@@ -93,6 +116,86 @@ describe('a walked conversation', () => {
     c.next();
     c.accept(readReply(stepCard));
     expect(c.next()).toBeUndefined();
+    expect(c.ending()).toBe('max turns');
+  });
+});
+
+describe('one workload for every bot: recorded walks replayed', () => {
+  function recordedWalk() {
+    const c = new WalkedConversation(1, viaConnector, seededRandom(3));
+    c.next();
+    c.accept(readActivities([{ id: 'a1', activity: stepActivity }]));
+    const press = c.next()!;
+    c.accept(readReply(ending));
+    expect(c.next()).toBeUndefined();
+    return { script: c.script(), press };
+  }
+
+  it('records the opener and each press', () => {
+    const { script, press } = recordedWalk();
+    expect(script.locale).toBe('en-US');
+    expect(script.steps.map((s) => s.kind)).toEqual(['open', 'press']);
+    expect(script.steps[1]!.value).toEqual(press.value);
+  });
+
+  it('the product bot follows the script: the same choice on its own card, whatever the card says', () => {
+    const { script, press } = recordedWalk();
+    // Another run of the walk, seeded differently: without the script it could pick the other choice.
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const c = new WalkedConversation(9, viaConnector, seededRandom(seed), { replay: { script, mode: 'follow' } });
+      expect(c.next()).toMatchObject({ type: 'conversationUpdate' });
+      const otherPrompt = { ...stepActivity, attachments: [card([submit('It never arrived', 'never_arrived', 'entry', 'Other words'), submit('Wrong person', 'wrong_person', 'entry', 'Other words')])] };
+      c.accept(readActivities([{ id: 'a9', activity: otherPrompt }]));
+      const again = c.next()!;
+      expect((again.value as { choice: string }).choice).toBe((press.value as { choice: string }).choice);
+      expect(again.replyToId).toBe('a9');
+      expect(c.offScript).toBe(0);
+      c.accept(readReply(stepCard));
+      expect(c.next()).toBeUndefined(); // the script is over, whatever the bot offers now
+    }
+  });
+
+  it('counts a step the bot did not offer as off-script and walks on', () => {
+    const { script } = recordedWalk();
+    const c = new WalkedConversation(9, viaConnector, seededRandom(1), { replay: { script, mode: 'follow' } });
+    c.next();
+    c.accept(readActivities([{ id: 'a2', activity: { type: 'message', attachments: [card([submit('Something else', 'other')])] } }]));
+    expect((c.next()!.value as { choice: string }).choice).toBe('other');
+    expect(c.offScript).toBe(1);
+  });
+
+  it('the echo bot gets the same activities verbatim, one after each of its replies', () => {
+    const { script, press } = recordedWalk();
+    const c = new WalkedConversation(11, viaConnector, seededRandom(1), { replay: { script, mode: 'verbatim' } });
+    expect(c.next()).toMatchObject({ type: 'conversationUpdate' });
+    c.accept(readActivities([{ id: 'a5', activity: { type: 'message', text: 'Hello and welcome!' } }]));
+    expect(c.next()).toMatchObject({ type: 'message', value: press.value, replyToId: 'a5' });
+    c.accept(readActivities([{ id: 'a6', activity: { type: 'message', text: 'Echo: ' } }]));
+    expect(c.next()).toBeUndefined();
+  });
+
+  it('describes the workload', () => {
+    const { script } = recordedWalk();
+    expect(describeWorkload([script, script])).toMatchObject({ walks: 2, turnsPerConversation: { mean: 2 }, openers: { conversationUpdate: 2 }, distinctPaths: 1, turnShares: { open: 0.5, press: 0.5 } });
+  });
+});
+
+describe('a returning person', () => {
+  const back = (last: ReturnType<typeof readReply>) =>
+    new WalkedConversation(5, viaConnector, seededRandom(1), { identity: { id: 'bench-t1-c3-5', userId: 'bench-t1-c3-5-user' }, last, activityId: 'bench-t1-c3-5-r1' });
+
+  it('presses a choice its stored card offers, in reply to that card, with an id of its own', () => {
+    const c = back(readActivities([{ id: 'a77', activity: stepActivity }]));
+    const press = c.next()!;
+    expect(press).toMatchObject({ id: 'bench-t1-c3-5-r1', replyToId: 'a77', conversation: { id: 'bench-t1-c3-5' }, from: { id: 'bench-t1-c3-5-user' } });
+    expect(['never_arrived', 'wrong_person']).toContain((press.value as { choice: string }).choice);
+    c.accept(readReply(stepCard));
+    expect(c.next()).toBeUndefined(); // one turn
+  });
+
+  it('starts over from an ended conversation, or says hello when nothing is known', () => {
+    expect(back(readReply(ending)).next()!.value).toMatchObject({ choice: 'cmd.restart' });
+    expect(back({ ...readReply({ activities: [] }), activities: 1 }).next()).toMatchObject({ type: 'message', text: 'hi' });
   });
 });
 
