@@ -1,5 +1,5 @@
 /**
- * The loop behind every durable worker (case outbox, reply outbox): run a pass, then the next one at
+ * The loop behind every durable worker (case outbox, reply outbox, Webex inbox): run a pass, then the next one at
  * once when the pass was full (more is waiting) or after `pollMs` otherwise; a failed pass is logged
  * and retried after `pollMs`. `stop()` waits for the pass in progress; what it had claimed is leased,
  * so another process takes it over if this one never finishes.
@@ -38,6 +38,16 @@ export class PollLoop<T> {
     this.started = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    await this.idle();
+  }
+
+  /** True while a pass runs (not while the loop only waits for the next one). */
+  get passing(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Resolves when the pass in progress, if any, has finished (a failed one too): for drain(). */
+  async idle(): Promise<void> {
     await this.running?.catch(() => undefined);
   }
 

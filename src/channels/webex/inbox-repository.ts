@@ -3,11 +3,12 @@
  *
  * Inbox: a verified notification is written (already claimed by the instance that received it)
  * before Webex is answered 2xx. The turn it causes marks it `turned` in the turn's own transaction
- * (`markWebexNotificationTurned`, the turn writer the repository registers with the store); the channel marks it `handled` once the replies are
- * posted. Rows left `pending` or `turned` by an instance that died are claimed again after their
- * lease (PostgreSQL `FOR UPDATE SKIP LOCKED`, as the case outbox does), so each is resumed by one
- * instance. One process owns a SQLite file, so there every claim of another worker is stale. The
- * holder renews its claim while it works (`renewClaim`), so a long wait on Webex does not let it lapse.
+ * (`markWebexNotificationTurned`, the turn writer the repository registers with the store); the
+ * inbox worker (inbox-worker.ts) marks it `handled` once the replies are posted. Rows left
+ * `pending` or `turned` by an instance that died are claimed again after their lease (PostgreSQL
+ * `FOR UPDATE SKIP LOCKED`, as the case outbox does), so each is resumed by one instance. One
+ * process owns a SQLite file, so there every claim of another worker is stale. The holder renews its
+ * claim while it works (`renewClaim`), so a long wait on Webex does not let it lapse.
  *
  * Live cards: per space, the bot's message whose buttons still act, so it can be retired (deleted)
  * when the conversation moves on without it being pressed.
