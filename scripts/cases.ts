@@ -2,6 +2,8 @@
  * npm run cases -- list [--json]        cases that have not reached their backend (pending, failed)
  * npm run cases -- retry <reference>    a failed or pending case is made due now
  * npm run cases -- retry --failed       every failed case is made due now
+ * npm run cases -- check                a dry run against CASE_BACKEND (ServiceNow: the look-up that
+ *                                       keeps repeats from filing twice); writes nothing, exit 1 on a problem
  *
  * For operators, against the configured store (DATABASE_URL from the environment or `.env`, as
  * `npm start` reads it: the SQLite file by default, or PostgreSQL). The running bot's delivery worker
@@ -11,12 +13,14 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatReference } from '../src/cases/schema';
+import { createCaseBackend } from '../src/cases/backends/index';
 import { loadConfig } from '../src/config';
+import { createTranslator } from '../src/i18n';
 import { createLogger } from '../src/log';
 import { CaseRepository, type UndeliveredCase } from '../src/cases/repository';
 import { createStore } from '../src/storage/index';
 
-const USAGE = 'usage: npm run cases -- list [--json] | retry <reference> | retry --failed';
+const USAGE = 'usage: npm run cases -- list [--json] | retry <reference> | retry --failed | check';
 
 function usage(problem: string): never {
   process.stderr.write(`${problem}\n${USAGE}\n`);
@@ -29,7 +33,8 @@ const { values, positionals } = parseArgs({
 });
 const [command, target, ...rest] = positionals;
 if (rest.length) usage(`unexpected: ${rest.join(' ')}`);
-if (command !== 'list' && command !== 'retry') usage(command ? `unknown command: ${command}` : 'no command');
+if (command !== 'list' && command !== 'retry' && command !== 'check') usage(command ? `unknown command: ${command}` : 'no command');
+if (command === 'check' && (target || values.failed || values.json)) usage('check takes nothing more');
 if (command === 'list' && (target || values.failed)) usage('list takes no reference');
 if (command === 'retry' && !!target === values.failed) usage('retry takes a reference or --failed');
 
@@ -58,6 +63,16 @@ function table(cases: UndeliveredCase[], now: Date): string {
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 const config = loadConfig();
+
+if (command === 'check') {
+  // No store needed: only the backend is asked, and nothing is written there.
+  const backend = createCaseBackend(config, createTranslator());
+  const problems = backend?.check ? await backend.check() : [];
+  if (!backend?.check) process.stdout.write(`CASE_BACKEND=${config.CASE_BACKEND}: nothing to check.\n`);
+  else if (!problems.length) process.stdout.write(`CASE_BACKEND=${config.CASE_BACKEND}: ready.\n`);
+  else process.stderr.write(`CASE_BACKEND=${config.CASE_BACKEND} is not ready; cases wait until this is fixed:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  process.exit(problems.length ? 1 : 0);
+}
 const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
 const store = createStore(config, logger);
 await store.open();

@@ -164,6 +164,8 @@ export const configSchema = z
     /** e.g. https://example.service-now.com */
     SERVICENOW_INSTANCE_URL: optionalUrl,
     SERVICENOW_TABLE: z.string().regex(/^[a-z][a-z0-9_]*$/, 'a table name such as incident or sn_customerservice_case').default('incident'),
+    SERVICENOW_CATEGORY: z.string().trim().min(1).max(80).default('request'),
+    SERVICENOW_CONTACT_TYPE: z.string().trim().min(1).max(80).default('virtual_agent'),
     SERVICENOW_USERNAME: optionalString,
     SERVICENOW_PASSWORD: optionalString,
     /** nodemailer connection URL, e.g. smtps://user:pass@smtp.example.com:465 or smtp://host:587 */

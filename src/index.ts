@@ -69,6 +69,11 @@ async function main(): Promise<void> {
     },
     'bot listening',
   );
+  // A case backend that cannot take cases (ServiceNow refusing the look-up) is said at start, not at the first case.
+  void application.cases.check().then(
+    (problems) => problems.length && logger.error({ backend: config.CASE_BACKEND, problems }, 'the case backend is not ready: cases wait (pending) until this is fixed; see npm run cases -- check'),
+    (err: unknown) => logger.warn({ err }, 'the case backend could not be checked'),
+  );
   // Train the free-text models now, a step per event-loop turn, so the first typed answer does not wait.
   void Recogniser.shared(application.translator.resources)
     .warmUp()

@@ -81,6 +81,8 @@ export function createCases(deps: CasesDeps) {
     /** For EngineOptions.actors (merge with other areas' actors if there are any). */
     actors: (scope: TurnScope) => actors(scope),
     intent: createCaseStatusIntent({ repository, agents, conversations: store }),
+    /** A dry run against the backend (nothing written): configuration problems, none: []. */
+    check: async (): Promise<string[]> => (backend?.check ? backend.check() : []),
     /** For the pending-outbox gauge. */
     pendingCount: () => repository.countByStatus('pending'),
     /** For the oldest-pending-case gauge: seconds since the oldest case still waiting was opened (0 if none). */

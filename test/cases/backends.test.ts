@@ -101,10 +101,66 @@ describe('servicenow backend', () => {
     expect(records).toHaveLength(1);
   });
 
-  it('records wrong credentials as a permanent failure', async () => {
+  it('keeps a case pending on wrong credentials, a configuration problem, and says what to fix', async () => {
     const seeded = await seedCase(store);
-    expect((await outbox(backend('wrong')).runOnce()).failed).toBe(1);
-    expect((await repo.findByReference(seeded.reference))!.delivery).toMatchObject({ status: 'failed', lastError: 'ServiceNow answered HTTP 401: User Not Authenticated' });
+    expect((await outbox(backend('wrong')).runOnce()).retrying).toBe(1);
+    const delivery = (await repo.findByReference(seeded.reference))!.delivery;
+    expect(delivery.status).toBe('pending');
+    expect(delivery.lastError).toBe('ServiceNow answered HTTP 401: User Not Authenticated; check SERVICENOW_USERNAME and SERVICENOW_PASSWORD, then `npm run cases -- check`');
+    expect(await backend('wrong').check!()).toEqual([delivery.lastError]);
+    expect(await backend().check!()).toEqual([]);
+    expect(records).toHaveLength(0);
+  });
+
+  it('keeps a case pending when the user may create but not read: no record is filed blind, and the check says so', async () => {
+    const createOnly = await httpReceiver((req, res) => {
+      if (req.method === 'GET') return json(res, 403, { error: { message: 'Operation Failed' } });
+      records.push({ sys_id: 'x'.padEnd(32, '0'), number: 'CS009999', fields: JSON.parse(req.body) as Record<string, string> });
+      json(res, 201, { result: { sys_id: 'x'.padEnd(32, '0'), number: 'CS009999' } });
+    });
+    closers.push(() => createOnly.stop());
+    const b = createServiceNowBackend({ instanceUrl: createOnly.url, table: 'incident', username: 'svc.bot', password: 's3cret' });
+    const seeded = await seedCase(store);
+    expect((await outbox(b).runOnce()).retrying).toBe(1);
+    const delivery = (await repo.findByReference(seeded.reference))!.delivery;
+    expect(delivery.status).toBe('pending');
+    expect(delivery.lastError).toContain('ServiceNow answered HTTP 403: Operation Failed; the integration user must be able to read the table');
+    expect(records).toHaveLength(0);
+    expect((await b.check!())[0]).toContain('grant read on it');
+  });
+
+  it('never creates after a look-up answer of another shape (a second record could follow)', async () => {
+    for (const odd of [{ result: {} }, { records: [] }, 'not json at all', { result: [{ number: 'CS1' }] }]) {
+      const strange = await httpReceiver((req, res) => {
+        if (req.method === 'GET') return typeof odd === 'string' ? void res.writeHead(200, { 'content-type': 'application/json' }).end(odd) : json(res, 200, odd);
+        records.push({ sys_id: 'y'.padEnd(32, '0'), number: 'CS008888', fields: {} });
+        json(res, 201, { result: { sys_id: 'y'.padEnd(32, '0'), number: 'CS008888' } });
+      });
+      closers.push(() => strange.stop());
+      const b = createServiceNowBackend({ instanceUrl: strange.url, table: 'incident', username: 'svc.bot', password: 's3cret' });
+      const seeded = await seedCase(store);
+      await expect(b.deliver({ case: (await repo.findByReference(seeded.reference))!, summary: 's' })).rejects.toMatchObject({ permanent: false });
+    }
+    expect(records).toHaveLength(0);
+  });
+
+  it('sends the category and contact type configured, today\'s values by default', async () => {
+    const seeded = await seedCase(store);
+    const payload = { case: (await repo.findByReference(seeded.reference))!, summary: 's' };
+    await backend().deliver(payload);
+    expect(records[0]!.fields).toMatchObject({ category: 'request', contact_type: 'virtual_agent' });
+    const config = loadConfig({
+      CASE_BACKEND: 'servicenow',
+      SERVICENOW_INSTANCE_URL: sn.url,
+      SERVICENOW_TABLE: 'sn_customerservice_case',
+      SERVICENOW_USERNAME: 'svc.bot',
+      SERVICENOW_PASSWORD: 's3cret',
+      SERVICENOW_CATEGORY: 'inquiry',
+      SERVICENOW_CONTACT_TYPE: 'chat',
+    });
+    const seeded2 = await seedCase(store);
+    await createCaseBackend(config, translator)!.deliver({ case: (await repo.findByReference(seeded2.reference))!, summary: 's' });
+    expect(records[1]!.fields).toMatchObject({ category: 'inquiry', contact_type: 'chat' });
   });
 
   it('fails a case ServiceNow refuses as invalid, keeping its reason for the operator without the address it quotes', async () => {

@@ -16,7 +16,7 @@ import { CaseRepository, type UndeliveredCase } from '../../src/cases/repository
 import { createStore, type SqlStore } from '../../src/storage/index';
 import { fixtureTranslator } from '../dialogs/support-case/fixture-entry';
 import { silentLogger, TEST_DATABASE_URL, uniqueName } from '../storage/harness';
-import { CREATED_AT, seedCase, webhookReceiver } from './helpers';
+import { CREATED_AT, httpReceiver, json, seedCase, webhookReceiver } from './helpers';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -144,3 +144,34 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     }, 90_000); // seven runs of the CLI, each a fresh process
   });
 }
+
+describe('npm run cases -- check', () => {
+  function check(env: Record<string, string>): Promise<Run> {
+    const dir = mkdtempSync(join(tmpdir(), 'cases-check-'));
+    return new Promise<Run>((done) => {
+      execFile(TSX, [SCRIPT, 'check'], { cwd: dir, env: { PATH: process.env.PATH, LOG_LEVEL: 'silent', ...env } }, (err, stdout, stderr) =>
+        done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    }).finally(() => rmSync(dir, { recursive: true, force: true }));
+  }
+
+  it('says a ServiceNow user that may not read the table is not ready (exit 1), and writes nothing there', async () => {
+    const calls: string[] = [];
+    const sn = await httpReceiver((req, res) => {
+      calls.push(req.method!);
+      if (req.method === 'GET') return json(res, 403, { error: { message: 'Operation Failed' } });
+      json(res, 201, { result: { sys_id: 'x'.padEnd(32, '0') } });
+    });
+    try {
+      const env = { CASE_BACKEND: 'servicenow', SERVICENOW_INSTANCE_URL: sn.url, SERVICENOW_USERNAME: 'svc.bot', SERVICENOW_PASSWORD: 's3cret' };
+      const refused = await check(env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('CASE_BACKEND=servicenow is not ready; cases wait until this is fixed:');
+      expect(refused.stderr).toContain('HTTP 403: Operation Failed; the integration user must be able to read the table');
+      expect(calls).toEqual(['GET']);
+      expect(await check({ CASE_BACKEND: 'local' })).toMatchObject({ code: 0, stdout: 'CASE_BACKEND=local: nothing to check.\n' });
+    } finally {
+      await sn.stop();
+    }
+  });
+});

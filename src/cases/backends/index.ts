@@ -18,6 +18,8 @@ export type CaseBackendConfig = Pick<
   | 'CASE_WEBHOOK_SECRET'
   | 'SERVICENOW_INSTANCE_URL'
   | 'SERVICENOW_TABLE'
+  | 'SERVICENOW_CATEGORY'
+  | 'SERVICENOW_CONTACT_TYPE'
   | 'SERVICENOW_USERNAME'
   | 'SERVICENOW_PASSWORD'
   | 'CASE_SMTP_URL'
@@ -36,6 +38,8 @@ export function createCaseBackend(config: CaseBackendConfig, translator: Transla
       return createServiceNowBackend({
         instanceUrl: config.SERVICENOW_INSTANCE_URL!,
         table: config.SERVICENOW_TABLE,
+        category: config.SERVICENOW_CATEGORY,
+        contactType: config.SERVICENOW_CONTACT_TYPE,
         username: config.SERVICENOW_USERNAME!,
         password: config.SERVICENOW_PASSWORD!,
       });

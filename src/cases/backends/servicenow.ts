@@ -6,15 +6,25 @@
  */
 import { z } from 'zod';
 import type { CasePayload } from '../schema';
-import { DeliveryError, httpFailure, networkFailure, retryAfterMs, type CaseBackend, type DeliveryResult } from './types';
+import { safeJson } from '../../json';
+import { requestJson } from './request-json';
+import { DeliveryError, type CaseBackend, type DeliveryResult } from './types';
 
 export const CORRELATION_DISPLAY = 'pce-support-bot';
+
+/** Refusals of the look-up are the configuration's, not the case's: the case waits (pending) while they are fixed. */
+const SIGN_IN = 'check SERVICENOW_USERNAME and SERVICENOW_PASSWORD, then `npm run cases -- check`';
+const READ_ACCESS =
+  'the integration user must be able to read the table (it looks a case up by correlation_id before creating it, so a repeat never files a second record): grant read on it, then check with `npm run cases -- check`';
 
 export interface ServiceNowOptions {
   instanceUrl: string;
   table: string;
   username: string;
   password: string;
+  /** Choice values of the table's `category` and `contact_type` (SERVICENOW_CATEGORY, SERVICENOW_CONTACT_TYPE). */
+  category?: string;
+  contactType?: string;
   timeoutMs?: number;
 }
 
@@ -30,13 +40,7 @@ const failure = z.object({ error: z.looseObject({ message: z.string() }) });
  * address masked, since some messages quote the value they refused.
  */
 function errorMessage(text: string): string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return '';
-  }
-  const r = failure.safeParse(parsed);
+  const r = failure.safeParse(safeJson(text));
   if (!r.success) return '';
   const line = r.data.error.message
     .replace(/[\p{Cc}\s]+/gu, ' ')
@@ -46,15 +50,15 @@ function errorMessage(text: string): string {
 }
 
 /** The Table API fields: ServiceNow's own names, everything a support engineer needs in `description`. */
-export function serviceNowFields(payload: CasePayload): Record<string, string> {
+export function serviceNowFields(payload: CasePayload, choices: { category?: string; contactType?: string } = {}): Record<string, string> {
   const c = payload.case;
   return {
     short_description: `${c.requestType}: order ${c.orderNumber ?? 'not known'}, subscription ${c.subscriptionId ?? 'not known'} (${c.reference})`,
     description: payload.summary,
     correlation_id: c.reference,
     correlation_display: CORRELATION_DISPLAY,
-    contact_type: 'virtual_agent',
-    category: 'request',
+    contact_type: choices.contactType ?? 'virtual_agent',
+    category: choices.category ?? 'request',
   };
 }
 
@@ -65,44 +69,63 @@ export function createServiceNowBackend(opts: ServiceNowOptions): CaseBackend {
     accept: 'application/json',
     'content-type': 'application/json',
   };
-  const call = async (url: string, init: RequestInit): Promise<unknown> => {
-    let res: Response;
-    try {
-      res = await fetch(url, { ...init, headers, redirect: 'manual', signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000) });
-    } catch (err) {
-      throw networkFailure('ServiceNow', err);
-    }
-    const text = await res.text().catch(() => '');
-    // A hibernating developer instance, or a wrong URL, redirects to a sign-in page: retried like
-    // other failures (it may wake up, the URL may be fixed), never followed.
-    if (res.status >= 300 && res.status < 400) {
-      throw new DeliveryError(`ServiceNow answered HTTP ${res.status}, a redirect, which is not followed: check SERVICENOW_INSTANCE_URL and that the instance is awake`, false);
-    }
-    if (!res.ok) throw httpFailure('ServiceNow', res.status, errorMessage(text), retryAfterMs(res.headers));
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      throw new DeliveryError('ServiceNow answered with a body that is not JSON', false, { cause: err });
-    }
-  };
+  const call = (url: string, init: RequestInit): Promise<unknown> =>
+    requestJson({
+      system: 'ServiceNow',
+      url,
+      init: { ...init, headers },
+      timeoutMs: opts.timeoutMs ?? 15_000,
+      // A hibernating developer instance, or a wrong URL, redirects to a sign-in page.
+      onRedirect: 'check SERVICENOW_INSTANCE_URL and that the instance is awake',
+      reason: errorMessage,
+      body: 'strict',
+    });
   const idOf = (r: z.infer<typeof record>) => r.number ?? r.sys_id;
+
+  /**
+   * The look-up before a create is what keeps a repeat from filing a second record, so it must work:
+   * a refusal (an integration user that may create but not read) is a configuration problem, retried
+   * while an operator fixes it, never a failed case; an answer of another shape never leads to a create.
+   */
+  const lookUp = async (reference: string): Promise<z.infer<typeof record> | undefined> => {
+    const query = new URLSearchParams({
+      sysparm_query: `correlation_id=${reference}^correlation_display=${CORRELATION_DISPLAY}`,
+      sysparm_fields: 'sys_id,number',
+      sysparm_limit: '1',
+    });
+    let answer: unknown;
+    try {
+      answer = await call(`${base}?${query}`, { method: 'GET' });
+    } catch (err) {
+      const refused = err instanceof DeliveryError ? /HTTP (401|403)\b/.exec(err.message)?.[1] : undefined;
+      if (refused) throw new DeliveryError(`${(err as Error).message}; ${refused === '401' ? SIGN_IN : READ_ACCESS}`, false, { cause: err });
+      throw err;
+    }
+    const existing = found.safeParse(answer);
+    if (!existing.success) throw new DeliveryError(`ServiceNow's look-up by correlation_id answered in an unexpected shape: not creating, so no second record is filed`, false);
+    return existing.data.result[0];
+  };
 
   return {
     name: 'servicenow',
     async deliver(payload: CasePayload): Promise<DeliveryResult> {
-      const query = new URLSearchParams({
-        sysparm_query: `correlation_id=${payload.case.reference}^correlation_display=${CORRELATION_DISPLAY}`,
-        sysparm_fields: 'sys_id,number',
-        sysparm_limit: '1',
-      });
-      const existing = found.safeParse(await call(`${base}?${query}`, { method: 'GET' }));
-      if (existing.success && existing.data.result[0]) return { externalId: idOf(existing.data.result[0]) };
+      const existing = await lookUp(payload.case.reference);
+      if (existing) return { externalId: idOf(existing) };
 
       const answer = created.safeParse(
-        await call(`${base}?sysparm_fields=sys_id,number`, { method: 'POST', body: JSON.stringify(serviceNowFields(payload)) }),
+        await call(`${base}?sysparm_fields=sys_id,number`, { method: 'POST', body: JSON.stringify(serviceNowFields(payload, opts)) }),
       );
       if (!answer.success) throw new DeliveryError('ServiceNow answered without a sys_id', false);
       return { externalId: idOf(answer.data.result) };
+    },
+    /** A dry run of the look-up (no record is written): what an operator must fix before cases can go. */
+    async check(): Promise<string[]> {
+      try {
+        await lookUp('PCE-000000');
+        return [];
+      } catch (err) {
+        return [err instanceof Error ? err.message : String(err)];
+      }
     },
   };
 }

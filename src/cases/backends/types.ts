@@ -10,6 +10,8 @@ export interface CaseBackend {
   readonly name: CaseBackendName;
   /** Hands one case over. Throws DeliveryError; anything else thrown counts as retryable. */
   deliver(payload: CasePayload): Promise<DeliveryResult>;
+  /** A dry run against the receiving system, writing nothing: the configuration problems it finds (none: []). */
+  check?(): Promise<string[]>;
   close?(): Promise<void>;
 }
 

@@ -7,7 +7,8 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { CasePayload } from '../schema';
-import { DeliveryError, httpFailure, networkFailure, retryAfterMs, type CaseBackend, type DeliveryResult } from './types';
+import { requestJson } from './request-json';
+import type { CaseBackend, DeliveryResult } from './types';
 
 export const SIGNATURE_HEADER = 'x-signature-256';
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -34,9 +35,10 @@ export function createWebhookBackend(opts: WebhookOptions): CaseBackend {
     name: 'webhook',
     async deliver(payload: CasePayload): Promise<DeliveryResult> {
       const body = JSON.stringify({ type: 'support_case', ...payload });
-      let res: Response;
-      try {
-        res = await fetch(opts.url, {
+      const json = await requestJson({
+        system: 'The case webhook',
+        url: opts.url,
+        init: {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
@@ -46,26 +48,13 @@ export function createWebhookBackend(opts: WebhookOptions): CaseBackend {
             'user-agent': 'pce-support-bot',
           },
           body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
-        });
-      } catch (err) {
-        throw networkFailure('The case webhook', err);
-      }
-      const text = await res.text().catch(() => '');
-      // A redirect of a POST to the configured URL is a misconfiguration (or someone steering cases
-      // elsewhere). Retried like other failures, so the case waits while an operator fixes the URL;
-      // where it pointed is not followed, nor logged.
-      if (res.status >= 300 && res.status < 400) {
-        throw new DeliveryError(`The case webhook answered HTTP ${res.status}, a redirect, which is not followed: set CASE_WEBHOOK_URL to the address that takes the case`, false);
-      }
-      if (!res.ok) throw httpFailure('The case webhook', res.status, '', retryAfterMs(res.headers));
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : {};
-      } catch {
-        json = {};
-      }
+        },
+        timeoutMs: opts.timeoutMs ?? 10_000,
+        // A redirect of a POST to the configured URL is a misconfiguration (or someone steering cases elsewhere).
+        onRedirect: 'set CASE_WEBHOOK_URL to the address that takes the case',
+        // The receipt is optional: a receiver may answer with no body, or one that is not JSON.
+        body: 'lenient',
+      });
       const parsed = receipt.safeParse(json);
       const id = parsed.success ? (parsed.data.ticketId ?? parsed.data.number ?? parsed.data.id) : undefined;
       return { externalId: id === undefined ? undefined : String(id) };

@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { inboundActivity, type InboundActivity } from './protocol';
-import { safeJson, UploadTooLargeError } from './uploads';
+import { safeJson } from '../../json';
+import { UploadTooLargeError } from './uploads';
 
 /** What multipart framing and the `activity` part may add on top of the file limit. */
 const UPLOAD_OVERHEAD_BYTES = 64 * 1024;

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { hostName } from '../../security/hosts';
 import { isLoopbackHostName, type RequestOrigin } from '../../security/client';
 import { newId } from './access';
+import { safeJson } from '../../json';
 
 const ID = /^[A-Za-z0-9_-]{8,64}$/;
 
@@ -179,14 +180,5 @@ export class UploadStore {
     } catch {
       return undefined;
     }
-  }
-}
-
-/** JSON.parse, with undefined for what is not JSON (zod then says what is wrong). */
-export function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
