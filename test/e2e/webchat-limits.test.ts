@@ -3,10 +3,11 @@
  * its conversation starts sees, in the page's language, that there were too many, not that the bot
  * is down.
  */
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTranslator } from '../../src/i18n';
 import { startBot, type RunningBot } from '../channels/directline/harness';
+import { launchChromium } from './chromium';
 
 const SITE_TOKEN = 'site-token-for-the-browser-limit-test';
 const translator = createTranslator();
@@ -15,7 +16,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   bot = await startBot({ WEBCHAT_TOKEN: SITE_TOKEN, TRUSTED_PROXIES: '127.0.0.1', DIRECTLINE_CONVERSATIONS_PER_HOUR: '1' });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -6,12 +6,12 @@
  * - item 7: the site token opens the page once and is gone: not in the address, the history, a
  *   Referer, the page's storage or a script-readable cookie.
  */
-import { chromium, type Browser, type Page, type Request } from 'playwright-core';
+import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTranslator } from '../../src/i18n';
 import { startBot, type RunningBot } from '../channels/directline/harness';
+import { launchChromium } from './chromium';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const BOT_MESSAGES = '#webchat .webchat__stacked-layout:not(.webchat__stacked-layout--from-user) .webchat__bubble__content';
 const SEND_BOX = '#webchat .webchat__send-box-text-box__input';
 const SUGGESTED = '#webchat .webchat__suggested-actions';
@@ -22,7 +22,7 @@ const t = (key: string, params?: Record<string, unknown>) => translator.t('en', 
 let browser: Browser;
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

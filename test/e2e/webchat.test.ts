@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Kysely } from 'kysely';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActor, type AnyActorRef } from 'xstate';
 import type { FlowInput, Locale, StepView } from '../../dialogs/flow';
@@ -16,17 +16,8 @@ import { provisioningContactFlow as flow } from '../../dialogs/provisioning-cont
 import { createTranslator } from '../../src/i18n';
 import { fromJson } from '../../src/storage';
 import { startBot, type RunningBot } from '../channels/directline/harness';
+import { launchChromium } from './chromium';
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const RESULTS_DIR = 'test-results';
 const translator = createTranslator();
 
@@ -140,7 +131,7 @@ let browser: Browser;
 beforeAll(async () => {
   mkdirSync(RESULTS_DIR, { recursive: true });
   bot = await startBot();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

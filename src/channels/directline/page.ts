@@ -1,11 +1,10 @@
 /**
- * The page at `/`: Microsoft's Web Chat (the browser bundle shipped in the `botframework-webchat` npm
- * package, served from node_modules, never a CDN) over this server's Direct Line endpoint, with a uk/en
- * switch and "start over". Every string on it comes from locales/<lng>/webchat.json.
+ * The page at `/`: Microsoft's Web Chat (the prebuilt browser bundle of the `botframework-webchat` npm
+ * package, kept in page/vendor/ and served from there, never a CDN) over this server's Direct Line
+ * endpoint, with a uk/en switch and "start over". Every string on it comes from locales/<lng>/webchat.json.
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -78,12 +77,13 @@ const PAGE_HEADERS = {
   'Permissions-Policy': PERMISSIONS_POLICY,
 } as const;
 
-/** Finds the UMD bundle (`window.WebChat`) inside the installed package. */
+/**
+ * The UMD bundle (`window.WebChat`, its own React inside). It is kept in the repository rather than
+ * installed: the package would bring ~600 MB of React and speech SDK packages to serve this one file
+ * (issue 20); `npm run webchat:bundle -- <version>` takes another version from the npm registry.
+ */
 export function webChatBundlePath(): string {
-  const require = createRequire(import.meta.url);
-  // The package's exports hide package.json; its CommonJS entry is lib/index.js, beside dist/.
-  const entry = require.resolve('botframework-webchat');
-  return join(dirname(entry), '..', 'dist', 'webchat.js');
+  return join(PAGE_DIR, 'vendor', 'botframework-webchat', 'webchat.js');
 }
 
 interface StaticAsset {

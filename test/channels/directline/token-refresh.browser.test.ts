@@ -5,10 +5,11 @@
  * it, keep it for a reload, and go on answering. The browser's clock (Playwright's fake timers) and
  * the endpoint's clock are moved together instead of waiting.
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REFRESH_GRACE_MS } from '../../../src/channels/directline/conversation-tokens';
 import { dropBotData, newBotData, startClockedBot, type BotData, type ClockedBot } from './clocked-bot';
+import { launchChromium } from '../../e2e/chromium';
 
 const MINUTE = 60_000;
 const BOT_MESSAGES = '#webchat .webchat__stacked-layout:not(.webchat__stacked-layout--from-user) .webchat__bubble__content';
@@ -22,7 +23,7 @@ beforeAll(async () => {
   data = newBotData('sqlite');
   // The endpoint's clock flows (Web Chat orders what it shows by timestamp) and the test moves it on.
   bot = await startClockedBot(data, { flowing: true });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

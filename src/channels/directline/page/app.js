@@ -1,5 +1,5 @@
 // The web chat page: starts or resumes a Direct Line conversation on this server and renders
-// Microsoft's Web Chat (window.WebChat, served from the botframework-webchat package) over it.
+// Microsoft's Web Chat (window.WebChat, the botframework-webchat package's prebuilt bundle kept in vendor/) over it.
 // The conversation id, its token, the user id and the chosen language are kept in localStorage,
 // so a reload continues the same conversation.
 (function () {
