@@ -17,6 +17,7 @@ import { createTranslator, type Translator } from './i18n';
 import { createLogger, type Logger } from './log';
 import { createMetrics, type BotMetrics } from './metrics/metrics';
 import { metricsExposure, type MetricsListener } from './metrics/http';
+import { createReportPages } from './funnel/pages';
 import { buildServer, type App, type ServerPlugin } from './server';
 import { createCases, type Cases } from './cases/index';
 import { createStore } from './storage';
@@ -186,7 +187,9 @@ export async function createApplication(config: Config, options: ApplicationOpti
     const workers: ChannelContext['workers'] = [];
     // GET /readyz: 503 while the store refuses writes.
     const writeProbe = new WriteProbe({ db: () => store.db, logger });
-    const exposure = metricsExposure(config, metrics, logger, origin);
+    // GET /report (the funnel report page) lives beside /metrics, behind the same check.
+    const reportPages = createReportPages({ db: () => store.db, translator, idleMinutes: config.FUNNEL_IDLE_MINUTES, clock: options.engine?.clock });
+    const exposure = metricsExposure(config, metrics, logger, origin, reportPages);
     const http = buildServer({
       logger,
       maxBodyBytes: config.MAX_BODY_BYTES,

@@ -1,6 +1,7 @@
 /** The funnel report as plain text for a person, in their language (locales/<lng>/report.json). */
 import type { Locale } from '../../dialogs/flow';
 import type { Translator } from '../i18n';
+import { reportFormat } from './format';
 import { ENDINGS, type FunnelReport, type Segment, type StepCount } from './report';
 
 export interface RenderReportOptions {
@@ -9,10 +10,7 @@ export interface RenderReportOptions {
 }
 
 export function renderReport(report: FunnelReport, translator: Translator, locale: Locale, opts: RenderReportOptions = {}): string {
-  const t = (key: string, params?: Record<string, unknown>) => translator.t(locale, `report:${key}`, params);
-  const percent = new Intl.NumberFormat(locale === 'uk' ? 'uk-UA' : 'en-GB', { style: 'percent', maximumFractionDigits: 1 });
-  const number = new Intl.NumberFormat(locale === 'uk' ? 'uk-UA' : 'en-GB', { maximumFractionDigits: 1 });
-  const day = (iso: string) => iso.replace('T', ' ').replace(/:\d\d\.\d{3}Z$/, ' UTC');
+  const { t, percent, number, time: day, segmentName } = reportFormat(translator, locale);
   const out: string[] = [];
 
   const steps = (list: StepCount[]) => {
@@ -29,9 +27,9 @@ export function renderReport(report: FunnelReport, translator: Translator, local
     out.push(
       s.deflectionRate === null
         ? t('deflectionNone')
-        : t('deflection', { rate: percent.format(s.deflectionRate), deflected: s.deflected, finished: s.finished }),
+        : t('deflection', { rate: percent(s.deflectionRate), deflected: s.deflected, finished: s.finished }),
     );
-    out.push(s.medianTurns === null ? t('medianTurnsNone') : t('medianTurns', { value: number.format(s.medianTurns) }));
+    out.push(s.medianTurns === null ? t('medianTurnsNone') : t('medianTurns', { value: number(s.medianTurns) }));
     out.push(t('endingsHeading'));
     const labels = ENDINGS.map((e) => t(`ending.${e}`));
     const width = Math.max(...labels.map((l) => l.length));
@@ -43,20 +41,14 @@ export function renderReport(report: FunnelReport, translator: Translator, local
   };
 
   out.push(t('title', { from: day(report.from), to: day(report.to) }));
-  out.push(t('generated', { at: day(report.generatedAt), minutes: number.format(report.idleMinutes) }));
+  out.push(t('generated', { at: day(report.generatedAt), minutes: number(report.idleMinutes) }));
   if (report.total.conversations === 0) {
     out.push('', t('noData'));
     return out.join('\n') + '\n';
   }
   section(t('section.total'), report.total);
-  for (const [value, s] of Object.entries(report.byLocale)) {
-    const name = translator.has(locale, `report:localeName.${value}`) ? `${t(`localeName.${value}`)} (${value})` : value;
-    section(t('section.locale', { value: name }), s);
-  }
+  for (const [value, s] of Object.entries(report.byLocale)) section(t('section.locale', { value: segmentName('locale', value) }), s);
   for (const [value, s] of Object.entries(report.byChannel)) section(t('section.channel', { value }), s);
-  for (const [value, s] of Object.entries(report.byMode)) {
-    const name = translator.has(locale, `report:modeName.${value}`) ? t(`modeName.${value}`) : value;
-    section(t('section.mode', { value: name }), s);
-  }
+  for (const [value, s] of Object.entries(report.byMode)) section(t('section.mode', { value: segmentName('mode', value) }), s);
   return out.join('\n') + '\n';
 }

@@ -41,6 +41,14 @@ export interface ReportOptions {
   now: Date;
   idleMs: number;
   resolutionByStep?: Readonly<Record<string, Ending>>;
+  /** Only the runs of this channel, language and/or mode (a manager's question about one of them). */
+  only?: ReportFilters;
+}
+
+export interface ReportFilters {
+  channel?: string;
+  locale?: string;
+  mode?: string;
 }
 
 export interface Run {
@@ -82,6 +90,8 @@ export interface FunnelReport {
   to: string;
   generatedAt: string;
   idleMinutes: number;
+  /** The filters applied (empty: every conversation of the window). */
+  filters: ReportFilters;
   total: Segment;
   byLocale: Record<string, Segment>;
   byChannel: Record<string, Segment>;
@@ -206,6 +216,7 @@ function splitBy(runs: readonly Run[], key: (r: Run) => string): Record<string, 
 export function buildReport(events: readonly FunnelEvent[], opts: ReportOptions): FunnelReport {
   const from = opts.from.getTime();
   const to = opts.to.getTime();
+  const only = Object.fromEntries(Object.entries(opts.only ?? {}).filter(([, v]) => v !== undefined)) as ReportFilters;
   const runs = splitRuns(events)
     // A run must begin with `started` inside the window: a tail of an older run is not a conversation.
     .filter((r) => r[0]!.kind === 'started')
@@ -213,12 +224,14 @@ export function buildReport(events: readonly FunnelEvent[], opts: ReportOptions)
     .filter((r) => {
       const at = Date.parse(r.startedAt);
       return at >= from && at < to;
-    });
+    })
+    .filter((r) => Object.entries(only).every(([key, value]) => r[key as keyof ReportFilters] === value));
   return {
     from: opts.from.toISOString(),
     to: opts.to.toISOString(),
     generatedAt: opts.now.toISOString(),
     idleMinutes: opts.idleMs / 60_000,
+    filters: only,
     total: segment(runs),
     byLocale: splitBy(runs, (r) => r.locale),
     byChannel: splitBy(runs, (r) => r.channel),

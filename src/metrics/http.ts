@@ -1,5 +1,6 @@
 /**
- * Where GET /metrics is served and who may read it:
+ * Where GET /metrics (and GET /report, the funnel report page, when given) is served and who may read
+ * them, the same rule for both:
  * - METRICS_BIND set: only on a separate listener at that host:port (a private interface), never on
  *   the public server; METRICS_TOKEN, when also set, is required there too.
  * - else METRICS_TOKEN set: on the main server, with `Authorization: Bearer <token>`.
@@ -13,7 +14,9 @@ import type { Request, Response, Server } from 'restify';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { pathOf, type ServerPlugin } from '../server';
+import type { ReportPages } from '../funnel/pages';
 import type { BotMetrics } from './metrics';
+import { answerReport, REPORT_PATH } from './report-route';
 import { DEFAULT_ORIGIN, type RequestOrigin } from '../security/client';
 
 export const METRICS_PATH = '/metrics';
@@ -37,21 +40,38 @@ function access(req: IncomingMessage, token: string | undefined, localOnly: Requ
   return localOnly.isLocal(req) ? { allowed: true } : { allowed: false, status: 403 };
 }
 
-async function answer(
+/** Answers 401/403 and returns false when the request may not read; the caller serves otherwise. */
+function admitted(req: IncomingMessage, res: ServerResponse, token: string | undefined, localOnly: RequestOrigin | undefined): boolean {
+  const verdict = access(req, token, localOnly);
+  if (verdict.allowed) return true;
+  if (verdict.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+  res.writeHead(verdict.status, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(verdict.status === 401 ? 'Unauthorized\n' : 'Forbidden\n');
+  return false;
+}
+
+interface Guard {
+  token?: string;
+  logger: Logger;
+  /** The report page to serve at /report beside /metrics; without it /report is not a route. */
+  report?: ReportPages;
+}
+
+/** One of the guarded routes, after the access check. */
+async function serve(
+  path: string,
   metrics: BotMetrics,
   req: IncomingMessage,
   res: ServerResponse,
-  token: string | undefined,
+  guard: Guard,
   localOnly: RequestOrigin | undefined,
-  logger: Logger,
 ): Promise<void> {
-  const verdict = access(req, token, localOnly);
-  if (!verdict.allowed) {
-    if (verdict.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
-    res.writeHead(verdict.status, { 'Content-Type': 'text/plain; charset=utf-8' });
-    res.end(verdict.status === 401 ? 'Unauthorized\n' : 'Forbidden\n');
-    return;
-  }
+  if (!admitted(req, res, guard.token, localOnly)) return;
+  if (path === REPORT_PATH && guard.report) await answerReport(guard.report, req, res, guard.logger);
+  else await answerMetrics(metrics, res, guard.logger);
+}
+
+async function answerMetrics(metrics: BotMetrics, res: ServerResponse, logger: Logger): Promise<void> {
   try {
     const { contentType, body } = await metrics.render();
     res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
@@ -63,14 +83,16 @@ async function answer(
   }
 }
 
-/** GET /metrics on the main (restify) server, through `buildServer`'s plug-ins. */
-export function metricsPlugin(metrics: BotMetrics, opts: { token?: string; logger: Logger; origin?: RequestOrigin }): ServerPlugin {
+/** GET /metrics (and /report) on the main (restify) server, through `buildServer`'s plug-ins. */
+export function metricsPlugin(metrics: BotMetrics, opts: Guard & { origin?: RequestOrigin }): ServerPlugin {
   return {
     name: 'metrics',
     register(server: Server) {
-      server.get(METRICS_PATH, async (req: Request, res: Response) => {
-        await answer(metrics, req, res, opts.token, opts.origin ?? DEFAULT_ORIGIN, opts.logger);
-      });
+      for (const path of opts.report ? [METRICS_PATH, REPORT_PATH] : [METRICS_PATH]) {
+        server.get(path, async (req: Request, res: Response) => {
+          await serve(path, metrics, req, res, opts, opts.origin ?? DEFAULT_ORIGIN);
+        });
+      }
     },
   };
 }
@@ -87,21 +109,18 @@ export function parseBind(bind: string): { host: string; port: number } {
   return { host: match[1]!, port: Number(match[2]) };
 }
 
-/** A separate, minimal HTTP listener that serves only GET /metrics. */
-export function startMetricsListener(
-  metrics: BotMetrics,
-  bind: string,
-  opts: { token?: string; logger: Logger },
-): Promise<MetricsListener> {
+/** A separate, minimal HTTP listener that serves only GET /metrics (and /report). */
+export function startMetricsListener(metrics: BotMetrics, bind: string, opts: Guard): Promise<MetricsListener> {
   const { host, port } = parseBind(bind);
   const server = createServer((req, res) => {
     const path = pathOf(req.url);
-    if (path !== METRICS_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) {
+    const known = path === METRICS_PATH || (path === REPORT_PATH && !!opts.report);
+    if (!known || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('Not found\n');
       return;
     }
-    void answer(metrics, req, res, opts.token, undefined, opts.logger);
+    void serve(path, metrics, req, res, opts, undefined);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -123,17 +142,19 @@ export function startMetricsListener(
 }
 
 /**
- * Decides from the config where /metrics lives. Returns the plug-in to pass to `buildServer` (when it
- * is served on the main server) and a starter for the separate listener (when METRICS_BIND is set).
+ * Decides from the config where /metrics (and /report, with `report`) lives. Returns the plug-in to
+ * pass to `buildServer` (when served on the main server) and a starter for the separate listener
+ * (when METRICS_BIND is set: then neither is on the public server).
  */
 export function metricsExposure(
   config: Pick<Config, 'METRICS_BIND' | 'METRICS_TOKEN'>,
   metrics: BotMetrics,
   logger: Logger,
   origin: RequestOrigin = DEFAULT_ORIGIN,
+  report?: ReportPages,
 ): { plugin?: ServerPlugin; startListener?: () => Promise<MetricsListener> } {
-  const token = config.METRICS_TOKEN;
+  const guard: Guard = { token: config.METRICS_TOKEN, logger, ...(report ? { report } : {}) };
   const bind = config.METRICS_BIND;
-  if (bind) return { startListener: () => startMetricsListener(metrics, bind, { token, logger }) };
-  return { plugin: metricsPlugin(metrics, { token, logger, origin }) };
+  if (bind) return { startListener: () => startMetricsListener(metrics, bind, guard) };
+  return { plugin: metricsPlugin(metrics, { ...guard, origin }) };
 }

@@ -1,91 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApplication, type Application } from '../../src/app';
-import { loadConfig } from '../../src/config';
-import type { Inbound, TurnResult } from '../../src/engine/types';
 import { loadFunnelEvents } from '../../src/funnel/query';
 import { buildReport, type FunnelReport } from '../../src/funnel/report';
-import { createLogger } from '../../src/log';
 import type { SqlStore } from '../../src/storage/index';
+import { REPORT_NOW, SEED_WINDOW, seedConversations, startSeedApp, type SeededApp } from './real-flow';
 
-const AGENT_ID = 'aad-agent-report';
-let dir: string;
-let app: Application;
-let now = new Date('2026-11-20T09:00:00Z');
+let seeded: SeededApp;
 let report: FunnelReport;
 
-/** One conversation that presses the offered buttons (failing if one is not offered) and types. */
-function talk(conversationId: string, opts: { user?: Inbound['user']; locale?: string; channel?: string } = {}) {
-  let last: TurnResult | undefined;
-  const send = async (extra: Partial<Inbound>) =>
-    (last = await app.engine.handle({
-      channel: opts.channel ?? 'msteams',
-      conversationId,
-      user: opts.user ?? { id: `user-${conversationId}` },
-      locale: opts.locale ?? 'en-US',
-      ...extra,
-    }));
-  return {
-    greet: () => send({ kind: 'greeting' }),
-    say: (text: string) => send({ text }),
-    async press(...ids: string[]) {
-      for (const id of ids) {
-        expect(last!.messages.flatMap((m) => m.choices).map((c) => c.id), `${conversationId} at ${last!.step}`).toContain(id);
-        await send({ choice: { id, step: last!.step } });
-      }
-      return last!;
-    },
-    last: () => last!,
-  };
-}
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'report-real-'));
-  const config = loadConfig({ DATABASE_URL: `sqlite:${join(dir, 'bot.sqlite')}`, AGENT_IDS: AGENT_ID, LOG_LEVEL: 'silent' });
-  app = await createApplication(config, { logger: createLogger('silent'), processMetrics: false, engine: { clock: () => now } });
-
-  const spam = talk('spam');
-  await spam.greet();
-  expect((await spam.press('never_arrived', 'found')).step).toBe('emailFound');
-
-  const edit = talk('edit', { channel: 'webex' });
-  await edit.greet();
-  expect((await edit.press('change_contact', 'awaiting', 'can_edit', 'not_onboarded', 'worked', 'updated')).step).toBe('changeConfirmed');
-
-  const admin = talk('admin');
-  await admin.greet();
-  expect((await admin.press('change_contact', 'awaiting', 'can_edit', 'onboarded')).step).toBe('adminPortal');
-
-  const owner = talk('owner');
-  await owner.greet();
-  expect((await owner.press('change_contact', 'closed', 'cannot_edit')).step).toBe('forwardToOwner');
-
-  const withCase = talk('case');
-  await withCase.greet();
-  await withCase.press('change_contact', 'awaiting', 'can_edit', 'not_onboarded', 'failed', 'none_helped');
-  for (const text of ['104857391', 'Sub123456', 'old.contact@customer.example', 'new.contact@customer.example']) await withCase.say(text);
-  expect((await withCase.press('attachments_done', 'confirm')).outcome).toBe('case_opened');
-
-  const agent = talk('agent', { user: { id: AGENT_ID, name: 'Agent', verified: [{ scheme: 'aad', value: AGENT_ID }] }, locale: 'uk-UA' });
-  for (const text of ['тріаж', 'Марія Клієнтка', 'maria@customer.example', '104857391']) await agent.say(text);
-  expect((await agent.press('never_arrived', 'found')).step).toBe('emailFound');
-
-  const left = talk('left');
-  await left.greet();
-  await left.press('change_contact');
-  now = new Date('2026-11-20T09:05:00Z');
-
-  const window = { from: new Date('2026-11-20T00:00:00Z'), to: new Date('2026-11-21T00:00:00Z') };
-  const events = await loadFunnelEvents((app.store as SqlStore).db, window);
-  report = buildReport(events, { ...window, now: new Date('2026-11-20T12:00:00Z'), idleMs: 30 * 60_000 });
+  seeded = await startSeedApp();
+  await seedConversations(seeded);
+  const events = await loadFunnelEvents((seeded.app.store as SqlStore).db, SEED_WINDOW);
+  report = buildReport(events, { ...SEED_WINDOW, now: REPORT_NOW, idleMs: 30 * 60_000 });
 });
 
-afterAll(async () => {
-  await app.close(1000);
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => seeded.close());
 
 describe('the funnel report over the real troubleshooting flow', () => {
   it('tells every ending of the article apart', () => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -52,6 +52,24 @@ describe('npm run report', () => {
     expect(text).toContain('Усі розмови');
     expect(text).toContain('Канал: emulator');
     expect(text).not.toMatch(/report:|\{\{/);
+  });
+
+  it('writes a self-contained page with --html, in the language asked for, filtered', async () => {
+    const file = join(dir, 'report.html');
+    await report('--days', '1', '--html', file, '--lang', 'uk', '--locale', 'uk', '--idle-minutes', '60');
+    const html = readFileSync(file, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('<html lang="uk">');
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/<script|report:|\{\{/);
+    // Only the conversation held in Ukrainian, and the filter said on the page.
+    expect(html).toMatch(/<dt>Мова<\/dt><dd>українська \(uk\)<\/dd>/);
+    expect(html).toMatch(/<div class="label">Розмов<\/div><div class="value">1<\/div>/);
+  });
+
+  it('refuses --json with --html, and a window named twice', async () => {
+    await expect(report('--json', '--html', join(dir, 'x.html'))).rejects.toThrow(/either --json or --html/);
+    await expect(report('--days', '3', '--from', '2026-11-01')).rejects.toThrow(/either days or from\/to/);
   });
 
   it('an explicit window that holds nothing says so', async () => {
