@@ -48,8 +48,13 @@ export function cpuMs(pid: number): number {
 /** Polls `url` until it answers 200; resolves with the milliseconds since `since`. */
 export async function waitFor200(url: string, since: number, child: ChildProcess, timeoutMs = 60_000): Promise<number> {
   let exited = false;
+  let failed: Error | undefined;
   child.once('exit', () => (exited = true));
+  // A child that cannot be spawned (a missing --bot-root) emits 'error'; unheard, it would end the bench
+  // at once, past its cleanup, and leave the bots already started running.
+  child.once('error', (err) => (failed = err));
   for (;;) {
+    if (failed) throw new Error(`${url}: the process could not be started: ${failed.message}`);
     if (exited) throw new Error(`${url}: the process exited before it answered 200 (see its log)`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
