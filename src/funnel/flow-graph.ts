@@ -129,11 +129,20 @@ export function flowGraph(flow: FlowDefinition, translator: Translator, locale: 
 
   const nodes: GraphNode[] = [];
   const edges = new Map<string, GraphEdge>();
-  const addEdge = (from: string, to: string, label: string) => {
+  /** Per edge, what takes it grouped by the conditions it needs: "A / B / C + a fix not tried yet". */
+  const ways = new Map<string, Map<string, string[]>>();
+  const addEdge = (from: string, to: string, what: string[], conditions: string[] = []) => {
     const key = `${from}->${to}`;
-    const existing = edges.get(key);
-    if (!existing) edges.set(key, { from, to, label });
-    else if (!existing.label.split(' / ').includes(label)) existing.label = `${existing.label} / ${label}`;
+    if (!edges.has(key)) edges.set(key, { from, to, label: '' });
+    let byCondition = ways.get(key);
+    if (!byCondition) ways.set(key, (byCondition = new Map()));
+    const condition = conditions.join(' + ');
+    const list = byCondition.get(condition) ?? [];
+    for (const w of what) if (!list.includes(w)) list.push(w);
+    byCondition.set(condition, list);
+    edges.get(key)!.label = [...byCondition]
+      .map(([c, whats]) => (whats.length ? [whats.join(' / '), ...(c ? [c] : [])].join(' + ') : c))
+      .join(' / ');
   };
 
   const transitionsOf = (node: AnyStateNode, from: string, source: AnyStateNode | undefined) => {
@@ -147,14 +156,14 @@ export function flowGraph(flow: FlowDefinition, translator: Translator, locale: 
           if (!source && eventType === 'CHOOSE' && !choices.some((ch) => ch.startsWith('cmd.'))) continue;
           const conditions = names.map((n) => (translator.has(locale, `diagram:guard.${n}`) ? t(`diagram:guard.${n}`) : n));
           const what = eventType === 'CHOOSE' && choices.length ? choices.map((c) => choiceLabel(source, c)) : [eventLabel(eventType)];
-          addEdge(from, target.path.join('.'), [...what, ...conditions].join(' + '));
+          addEdge(from, target.path.join('.'), what, conditions);
         }
       }
     }
     for (const transition of node.always ?? []) {
       const { names } = guardParts(transition.guard);
       const conditions = names.map((n) => (translator.has(locale, `diagram:guard.${n}`) ? t(`diagram:guard.${n}`) : n));
-      for (const target of transition.target ?? []) addEdge(from, target.path.join('.'), conditions.length ? conditions.join(' + ') : eventLabel('always'));
+      for (const target of transition.target ?? []) addEdge(from, target.path.join('.'), conditions.length ? [] : [eventLabel('always')], conditions);
     }
   };
 
