@@ -116,6 +116,7 @@ function hostCheckExemptions(config: Config): ReadonlySet<string> {
     '/readyz',
     ...(config.MicrosoftAppId ? ['/api/messages'] : []),
     ...(config.WEBEX_BOT_TOKEN && config.WEBEX_WEBHOOK_SECRET ? ['/api/webex'] : []),
+    ...(config.CASE_BACKEND === 'webhook' && config.CASE_WEBHOOK_SECRET ? ['/api/cases/events'] : []),
   ]);
 }
 
@@ -167,6 +168,8 @@ export async function createApplication(config: Config, options: ApplicationOpti
       onAttempt: (backend, result) => metrics.recordCaseDelivery(backend, result),
       onDelivered: ticketNotice.onDelivered,
       onRejected: ticketNotice.onRejected,
+      // Status updates from the support system, told through the same notifiers (issue 21).
+      notifier: notifiers,
     });
     metrics.setPendingOutboxSource(cases.pendingCount);
     metrics.setOldestPendingCaseSource(cases.oldestPendingAgeSeconds);
@@ -202,6 +205,8 @@ export async function createApplication(config: Config, options: ApplicationOpti
       ready: () => writeProbe.check(),
       plugins: [
         ...channelPlugins({ config, engine, translator, logger, store, notifiers, origin, workers }),
+        // POST /api/cases/events: signed status updates from the case webhook's support system.
+        ...(cases.eventsEndpoint ? [cases.eventsEndpoint] : []),
         ...(exposure.plugin ? [exposure.plugin] : []),
         ...(options.plugins ?? []),
       ],
@@ -231,6 +236,8 @@ export async function createApplication(config: Config, options: ApplicationOpti
         if (exposure.startListener) metricsListener = await exposure.startListener();
         // The case delivery worker: resumes pending deliveries of earlier runs at once.
         cases.outbox?.start();
+        // Status updates stored but not yet told (also those an earlier run left).
+        cases.updateNotices?.start();
         // Kept replies: sends at once what an earlier run committed and did not send.
         for (const worker of workers) worker.start();
         retention.start();
@@ -240,6 +247,7 @@ export async function createApplication(config: Config, options: ApplicationOpti
         const inTime = await http.close(timeoutMs);
         await metricsListener?.close();
         await cases.outbox?.stop();
+        await cases.updateNotices?.stop();
         for (const worker of workers) await worker.stop();
         await ticketNotice.drain();
         await retention.stop();

@@ -15,6 +15,10 @@ import { caseActors } from './open-case';
 import { CaseOutbox, type CaseOutboxOptions } from './outbox';
 import { createCaseStatusIntent } from './status-intent';
 import { Agents } from '../security/identity';
+import type { ChannelNotifier } from '../channels/notify';
+import { CaseUpdatesRepository } from './updates-repository';
+import { CaseUpdateNotices } from './update-notices';
+import { caseEventsEndpoint } from './updates-endpoint';
 
 export type CasesConfig = CaseBackendConfig &
   Pick<
@@ -42,6 +46,8 @@ export interface CasesDeps {
   onDelivered?: CaseOutboxOptions['onDelivered'];
   onRejected?: CaseOutboxOptions['onRejected'];
   outbox?: Partial<Pick<CaseOutboxOptions, 'clock' | 'random' | 'workerId'>>;
+  /** Proactive messages: where status updates from the support system are told (none: not told). */
+  notifier?: ChannelNotifier;
 }
 
 export function createCases(deps: CasesDeps) {
@@ -66,6 +72,27 @@ export function createCases(deps: CasesDeps) {
         ...deps.outbox,
       })
     : undefined;
+  // Status updates from the support system (issue 21): stored by POST /api/cases/events (webhook
+  // backend only), told to the person by a leased worker.
+  const updates = new CaseUpdatesRepository(store);
+  const updateNotices = deps.notifier
+    ? new CaseUpdateNotices({
+        updates,
+        cases: repository,
+        notifier: deps.notifier,
+        store,
+        translator,
+        logger,
+        pollMs: config.CASE_DELIVERY_POLL_SECONDS * 1000,
+        leaseMs: config.CASE_DELIVERY_LEASE_SECONDS * 1000,
+        retryMs: config.CASE_DELIVERY_RETRY_SECONDS * 1000,
+        clock: deps.outbox?.clock,
+      })
+    : undefined;
+  const eventsEndpoint =
+    config.CASE_BACKEND === 'webhook' && config.CASE_WEBHOOK_SECRET
+      ? caseEventsEndpoint({ secret: config.CASE_WEBHOOK_SECRET, updates, logger, clock: deps.outbox?.clock, onStored: () => updateNotices?.kick() })
+      : undefined;
   const actors = caseActors({
     repository,
     store,
@@ -77,10 +104,15 @@ export function createCases(deps: CasesDeps) {
   return {
     repository,
     outbox,
+    updates,
+    /** Tells stored status updates; started and stopped with the app. */
+    updateNotices,
+    /** `POST /api/cases/events`, only with CASE_BACKEND=webhook. */
+    eventsEndpoint,
     flow: supportCaseFlow,
     /** For EngineOptions.actors (merge with other areas' actors if there are any). */
     actors: (scope: TurnScope) => actors(scope),
-    intent: createCaseStatusIntent({ repository, agents, conversations: store }),
+    intent: createCaseStatusIntent({ repository, agents, conversations: store, updates }),
     /** A dry run against the backend (nothing written): configuration problems, none: []. */
     check: async (): Promise<string[]> => (backend?.check ? backend.check() : []),
     /** For the pending-outbox gauge. */
@@ -100,3 +132,5 @@ export { buildCaseSummary } from './summary';
 export { caseRecord, formatReference, type CaseRecord } from './schema';
 export { CaseRepository, type UndeliveredCase } from './repository';
 export { createCaseStatusIntent, parseStatusQuestion } from './status-intent';
+export { CaseUpdatesRepository, type CaseUpdate } from './updates-repository';
+export { CASE_EVENTS_PATH } from './updates-endpoint';

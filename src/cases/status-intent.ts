@@ -13,6 +13,7 @@ import type { CaseRepository } from './repository';
 import { canSee } from './open-case';
 import type { Agents } from '../security/identity';
 import { formatReference } from './schema';
+import type { CaseUpdatesRepository } from './updates-repository';
 
 const REFERENCE = /\bPCE[\s-]?(\d{1,9})\b/i;
 /** A reference alone, or with a word asking about it, in either language. */
@@ -30,6 +31,16 @@ export interface CaseStatusIntentDeps {
   agents: Agents;
   /** Where the conversation stands (the intake answers about its own case itself). */
   conversations?: Pick<Store, 'loadConversation'>;
+  /** Status updates from the support system: the live status and its history (issue 21). */
+  updates?: Pick<CaseUpdatesRepository, 'history'>;
+}
+
+/** The most recent updates shown in the history (older ones are left out, and said to be). */
+export const HISTORY_SHOWN = 10;
+
+/** `2026-12-06 20:10 UTC`: the same in every language and unambiguous across time zones. */
+function when(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
 export function createCaseStatusIntent(deps: CaseStatusIntentDeps): Intent {
@@ -38,9 +49,22 @@ export function createCaseStatusIntent(deps: CaseStatusIntentDeps): Intent {
     if (!reference) return undefined;
     const record = await deps.repository.findByReference(reference);
     if (!record || !canSee(record, scope.inbound, deps.agents)) return [{ key: 'cases:status.notFound', params: { reference } }];
-    if (record.conversationKey === scope.conversationKey && deps.conversations) {
+    // Once the support system has reported back, its history is the answer, even at the case's own intake.
+    const history = (await deps.updates?.history(reference)) ?? [];
+    if (!history.length && record.conversationKey === scope.conversationKey && deps.conversations) {
       const conversation = await deps.conversations.loadConversation(scope.conversationKey);
       if (conversation && caseAnsweredBy(conversation.flowId, conversation.snapshot) === reference) return undefined;
+    }
+    if (history.length) {
+      // The support system has spoken: its latest word is the status; the messages stay in the conversation.
+      const latest = history[history.length - 1]!;
+      const shown = history.slice(-HISTORY_SHOWN);
+      return [
+        { key: `cases:status.live.${latest.status}`, params: { reference } },
+        { key: 'cases:status.historyTitle' },
+        ...shown.map((u) => ({ key: `cases:status.historyEntry.${u.status}`, params: { at: when(u.receivedAt) } })),
+        ...(history.length > shown.length ? [{ key: 'cases:status.historyOlder', params: { count: history.length - shown.length } }] : []),
+      ];
     }
     const { status, externalId, attempts } = record.delivery;
     if (status === 'delivered' && externalId) return [{ key: 'cases:status.deliveredWithTicket', params: { reference, externalId } }];

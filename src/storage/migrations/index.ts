@@ -24,6 +24,7 @@ import { migration as directlineTokenExpiry } from './0010-directline-token-expi
 import { migration as webchatUploadReservations } from './0011-webchat-upload-reservations';
 import { migration as botReplies } from './0012-bot-replies';
 import { migration as storeWriteProbe } from './0013-store-write-probe';
+import { migration as caseUpdates } from './0014-case-updates';
 
 const ordered: [name: string, migration: StoreMigration][] = [
   ['0001-initial', initial],
@@ -39,6 +40,7 @@ const ordered: [name: string, migration: StoreMigration][] = [
   ['0011-webchat-upload-reservations', webchatUploadReservations],
   ['0012-bot-replies', botReplies],
   ['0013-store-write-probe', storeWriteProbe],
+  ['0014-case-updates', caseUpdates],
 ];
 
 export type { StoreMigration, StoreDialect, ColumnTypes } from './types';
