@@ -3,13 +3,13 @@
  * instance loaded synchronously at start (no backend plugin: the files ship with the app).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join } from 'node:path';
 import i18next, { type i18n, type TFunction } from 'i18next';
 import { LRUCache } from 'lru-cache';
 import { LOCALES, type Locale } from '../dialogs/flow';
+import { ROOT } from './root';
 
-export const LOCALES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'locales');
+export const LOCALES_DIR = join(ROOT, 'locales');
 
 export type Resources = Record<Locale, Record<string, Record<string, unknown>>>;
 

@@ -3,7 +3,7 @@
  * work directory, or a PostgreSQL database created for the run), the product bot started the way
  * `npm start` starts it (tsx) or compiled (./compiled.ts), and the reference echo bot.
  */
-import { rmSync, readFileSync } from 'node:fs';
+import { existsSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildCompiled, type CompiledBot } from './compiled';
 import { LOG_DIR, onCleanup, progress, PROFILE_DIR, report, runId, work } from './context';
@@ -91,19 +91,22 @@ export async function startBot(storage: Storage, label: string, opts: { root?: s
   // One directory per bot process: the main thread and tsx's loader thread each write a profile.
   const profileDir = join(PROFILE_DIR, `${runId}-${label}-${botCount}`);
   const nodeFlags = [...(settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...settings.nodeFlags, ...(opts.extraFlags ?? [])];
-  const compiled = opts.mode === 'compiled' ? compiledBot(root) : undefined;
+  // As `npm start` runs it where the checkout has scripts/start.mjs (the bundle); an older checkout
+  // (--compare-root) runs through the tsx loader, as its own `npm start` did.
+  const mode = opts.mode ?? (existsSync(join(root, 'scripts', 'start.mjs')) ? 'bundle' : 'tsx');
+  const compiled = mode === 'compiled' ? compiledBot(root) : undefined;
   const bot = await startNode({
     name: label,
     root,
-    script: compiled ? compiled.script : 'src/index.ts',
-    loader: compiled ? 'none' : 'tsx',
+    script: compiled ? compiled.script : mode === 'bundle' ? 'scripts/start.mjs' : 'src/index.ts',
+    loader: mode === 'tsx' ? 'tsx' : 'none',
     port,
     logFile: botLogFile(label),
     nodeFlags,
     env: botEnv(port, storage.databaseUrl),
   });
   onCleanup(() => bot.stop());
-  progress(`${label}: bot up on ${bot.url} in ${bot.startupMs.toFixed(0)} ms (pid ${bot.pid}${compiled ? ', compiled' : ''})`);
+  progress(`${label}: bot up on ${bot.url} in ${bot.startupMs.toFixed(0)} ms (pid ${bot.pid}, ${mode})`);
   await modelsTrained(bot.url, label);
   return bot;
 }

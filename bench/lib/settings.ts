@@ -75,7 +75,8 @@ const num = (v: string | undefined, dflt: number) => (v === undefined ? dflt : N
 const list = (v: string | undefined, dflt: string) => (v ?? dflt).split(',').map((s) => s.trim()).filter(Boolean);
 const maxTurns = num(args['max-turns'], 15);
 
-export type StartMode = 'tsx' | 'compiled';
+/** `bundle`: `npm start` (scripts/start.mjs: an esbuild bundle); `tsx`: the TypeScript loader; `compiled`: tsc's output. */
+export type StartMode = 'bundle' | 'tsx' | 'compiled';
 export type Delivery = 'connector' | 'expectReplies';
 
 export const settings = {
@@ -92,7 +93,7 @@ export const settings = {
   returningShare: num(args['returning-share'], 0.5),
   memoryConversations: num(args['memory-conversations'], quick ? 1500 : 100_000),
   memoryTurns: num(args['memory-turns'], maxTurns),
-  startModes: list(args['start-modes'], 'tsx,compiled') as StartMode[],
+  startModes: list(args['start-modes'], 'bundle,tsx') as StartMode[],
   maxTurns,
   connectorDelayMs: num(args['connector-delay-ms'], 0),
   pgUrl: args['pg-url'] ?? 'postgres://postgres@127.0.0.1:5432/test',
@@ -114,7 +115,7 @@ for (const [k, v] of Object.entries(settings)) {
 }
 if (settings.returningShare > 1) throw new Error('--returning-share is a share of the turns, 0 to 1');
 if (!['connector', 'expectReplies'].includes(settings.delivery)) throw new Error('--delivery is connector or expectReplies');
-for (const m of settings.startModes) if (m !== 'tsx' && m !== 'compiled') throw new Error(`--start-modes: unknown mode ${m} (tsx, compiled)`);
+for (const m of settings.startModes) if (m !== 'bundle' && m !== 'tsx' && m !== 'compiled') throw new Error(`--start-modes: unknown mode ${m} (bundle, tsx, compiled)`);
 for (const k of Object.keys(settings.botEnv)) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`--bot-env: ${k} is not a variable name`);
 
 export type Settings = typeof settings;

@@ -1,8 +1,10 @@
 /**
  * Start-up to the first 200 from /healthz, once per start mode (--start-modes): the literal
- * `npm start` (npm, then the bot) and the bot process alone. `tsx` is today's `npm start` (the tsx
- * loader at run time, in the checkout); `compiled` is the same bot compiled by tsc into the run's
- * work directory, whose package.json has the `start` script a compiled `npm start` would have.
+ * `npm start` (npm, then the bot) and the bot process alone. `bundle` is today's `npm start`
+ * (scripts/start.mjs builds an esbuild bundle and runs it); `tsx` runs src/index.ts through the tsx
+ * loader (the `npm start` before issue 19); `compiled` is the bot compiled by tsc into the run's work
+ * directory, whose package.json has the `start` script a compiled `npm start` would have. For `tsx`,
+ * the npm start column measures the checkout's own `npm start`, i.e. the bundle.
  */
 import { join } from 'node:path';
 import { botEnv, compiledBot, newStorage, startBot, stopBot } from '../lib/bots';

@@ -3,20 +3,15 @@
  * wrote. These tests hold it to its promise: a copy reads back exactly like its template (only the
  * keys renamed), on SQLite and on PostgreSQL.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBenchDatabase, type BenchDatabase } from '../../bench/lib/postgres';
 import { replicateConversations, storedBytes, type SeedTarget } from '../../bench/lib/seed';
-import { createLogger } from '../../src/log';
 import { createStore, type SqlStore } from '../../src/storage/index';
 import type { TurnCommit } from '../../src/storage/store';
+import { silentLogger, TEST_DATABASE_URL, useTempDir } from '../support';
 
-const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const logger = createLogger('silent');
 const PREFIX = 'bench-seedtest-';
 
 function turn(n: number, t: number): TurnCommit {
@@ -47,7 +42,7 @@ function turn(n: number, t: number): TurnCommit {
 }
 
 async function writeTemplates(url: string): Promise<void> {
-  const store = createStore(url, logger);
+  const store = createStore(url, silentLogger);
   await store.open();
   try {
     for (const n of [1, 2]) for (const t of [0, 1]) await store.commitTurn(turn(n, t));
@@ -96,7 +91,7 @@ async function expectReferencesCopied(target: SeedTarget): Promise<void> {
 const renamed = (value: unknown, copy: number) => JSON.parse(JSON.stringify(value).replaceAll(PREFIX, `${PREFIX}c${copy}-`));
 
 async function expectCopiesMatch(url: string): Promise<void> {
-  const store: SqlStore = createStore(url, logger);
+  const store: SqlStore = createStore(url, silentLogger);
   await store.open();
   try {
     for (const n of [1, 2]) {
@@ -118,12 +113,11 @@ async function expectCopiesMatch(url: string): Promise<void> {
 
 describe('growing the store by copying conversations', () => {
   describe('SQLite', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bench-seed-'));
-    const file = join(dir, 'bot.sqlite');
-    const target: SeedTarget = { dialect: 'sqlite', location: file };
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = useTempDir('bench-seed-');
 
     it('makes copies that read back exactly like their templates, keys renamed', async () => {
+      const file = dir.join('bot.sqlite');
+      const target: SeedTarget = { dialect: 'sqlite', location: file };
       await writeTemplates(`sqlite:${file}`);
       await addReferences(target);
       const before = await storedBytes(target);
@@ -141,7 +135,7 @@ describe('growing the store by copying conversations', () => {
   describe('PostgreSQL', () => {
     let db: BenchDatabase;
     beforeAll(async () => {
-      db = await createBenchDatabase(PG_URL, 'seedtest');
+      db = await createBenchDatabase(TEST_DATABASE_URL, 'seedtest');
     });
     afterAll(async () => {
       await db?.drop();

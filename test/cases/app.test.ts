@@ -6,15 +6,15 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Inbound } from '../../src/engine/types';
 import { createTranslator } from '../../src/i18n';
-import { createLogger } from '../../src/log';
+import { captureLogs } from '../support';
 import { useWebhookApp, WEBHOOK_PATH } from './webhook-app';
 
 const env = useWebhookApp('app-test-webhook-secret-0123', 'cases-app-');
 
 describe('support cases in the assembled app', () => {
   it('walks the real flow to N9, opens the case, delivers it, and tells the person the ticket id on the next turn', async () => {
-    const logs: string[] = [];
-    const app = await env.start({}, createLogger('debug', { write: (line: string) => void logs.push(line) }));
+    const logs = captureLogs('debug');
+    const app = await env.start({}, logs.logger);
     const user = { id: 'aad-1', name: 'Iryna', email: 'iryna@partner.example' };
     const send = (extra: Partial<Inbound>) => app.engine.handle({ channel: 'msteams', conversationId: 'teams-conv-1', user, locale: 'en-US', ...extra });
 
@@ -60,7 +60,7 @@ describe('support cases in the assembled app', () => {
     ]);
     expect(r.messages[0]!.paragraphs[0]).toMatch(/PCE-000001 has reached the support team as ticket TCK-PCE-000001/);
     // Emails are in the case, never in the logs.
-    const logText = logs.join('');
+    const logText = logs.text();
     expect(logText).toContain('case opened');
     expect(logText).toContain('case delivered');
     expect(logText).not.toMatch(/[\w.]+@(customer|partner)\.example/);

@@ -4,10 +4,7 @@
  * operator retried is then delivered by a worker to a real receiver.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWebhookBackend } from '../../src/cases/backends/index';
 import { CaseOutbox } from '../../src/cases/outbox';
@@ -15,7 +12,7 @@ import { loadConfig } from '../../src/config';
 import { CaseRepository, type UndeliveredCase } from '../../src/cases/repository';
 import { createStore, type SqlStore } from '../../src/storage/index';
 import { fixtureTranslator } from '../dialogs/support-case/fixture-entry';
-import { silentLogger, TEST_DATABASE_URL, uniqueName } from '../storage/harness';
+import { dropPostgresSchema, silentLogger, testDir, TEST_DATABASE_URL, uniqueName } from '../support';
 import { CREATED_AT, httpReceiver, json, seedCase, webhookReceiver } from './helpers';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -29,6 +26,15 @@ interface Run {
   stderr: string;
 }
 
+/** `npm run cases -- <args>` in `cwd` (an empty directory: no `.env` of the developer's is read) with only `env` set. */
+function runCases(cwd: string, args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((done) => {
+    execFile(TSX, [SCRIPT, ...args], { cwd, env: { PATH: process.env.PATH, LOG_LEVEL: 'silent', ...env } }, (err, stdout, stderr) =>
+      done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`npm run cases on ${dialect}`, () => {
     let dir: string;
@@ -37,8 +43,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     let repo: CaseRepository;
 
     beforeEach(async () => {
-      // The CLI runs in an empty directory, so no `.env` of the developer's is read.
-      dir = mkdtempSync(join(tmpdir(), 'cases-cli-'));
+      dir = testDir('cases-cli-').path;
       env =
         dialect === 'sqlite'
           ? { DATABASE_URL: `sqlite:${join(dir, 'bot.sqlite')}` }
@@ -49,22 +54,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     });
     afterEach(async () => {
       await store.close();
-      if (dialect === 'postgres') {
-        const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-        await admin.connect();
-        await admin.query(`drop schema if exists "${env.DATABASE_SCHEMA}" cascade`);
-        await admin.end();
-      }
-      rmSync(dir, { recursive: true, force: true });
+      if (dialect === 'postgres') await dropPostgresSchema(env.DATABASE_SCHEMA!);
     });
 
-    function cases(...args: string[]): Promise<Run> {
-      return new Promise((done) => {
-        execFile(TSX, [SCRIPT, ...args], { cwd: dir, env: { PATH: process.env.PATH, LOG_LEVEL: 'silent', ...env } }, (err, stdout, stderr) =>
-          done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-        );
-      });
-    }
+    const cases = (...args: string[]): Promise<Run> => runCases(dir, args, env);
 
     /** One delivered, one pending after an unreachable backend, two rejected. */
     async function seedOutbox() {
@@ -146,14 +139,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 }
 
 describe('npm run cases -- check', () => {
-  function check(env: Record<string, string>): Promise<Run> {
-    const dir = mkdtempSync(join(tmpdir(), 'cases-check-'));
-    return new Promise<Run>((done) => {
-      execFile(TSX, [SCRIPT, 'check'], { cwd: dir, env: { PATH: process.env.PATH, LOG_LEVEL: 'silent', ...env } }, (err, stdout, stderr) =>
-        done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    }).finally(() => rmSync(dir, { recursive: true, force: true }));
-  }
+  const check = (env: Record<string, string>): Promise<Run> => runCases(testDir('cases-check-').path, ['check'], env);
 
   it('says a ServiceNow user that may not read the table is not ready (exit 1), and writes nothing there', async () => {
     const calls: string[] = [];

@@ -10,9 +10,10 @@ import { createMetrics } from '../../src/metrics/metrics';
 import { CaseRepository } from '../../src/cases/repository';
 import type { SqlStore } from '../../src/storage/index';
 import { fixtureTranslator } from '../dialogs/support-case/fixture-entry';
-import { postgresHarness, silentLogger, sqliteHarness, type StoreHarness } from '../storage/harness';
+import { postgresHarness, sqliteHarness, type StoreHarness } from '../storage/harness';
 import { CREATED_AT, seedCase } from './helpers';
 import { useWebhookApp } from './webhook-app';
+import { silentLogger } from '../support';
 
 const METRIC = 'pce_bot_case_outbox_oldest_pending_age_seconds';
 const HOUR = 3_600_000;

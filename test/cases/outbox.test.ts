@@ -10,13 +10,13 @@ import { CaseOutbox, retryDelayMs, type CaseOutboxOptions, type DeliveryOutcome 
 import { createCaseStatusIntent } from '../../src/cases/status-intent';
 import { TicketNotice } from '../../src/cases/ticket-notice';
 import type { ChannelNotifier } from '../../src/channels/notify';
-import { createLogger } from '../../src/log';
 import { Agents } from '../../src/security/identity';
 import { CaseRepository } from '../../src/cases/repository';
 import type { SqlStore } from '../../src/storage/index';
 import { fixtureTranslator } from '../dialogs/support-case/fixture-entry';
-import { deferred, postgresHarness, silentLogger, sqliteHarness, type StoreHarness } from '../storage/harness';
+import { deferred, postgresHarness, sqliteHarness, type StoreHarness } from '../storage/harness';
 import { CREATED_AT, seedCase, webhookReceiver, type Received, type WebhookAnswer } from './helpers';
+import { captureLogs, silentLogger } from '../support';
 
 const translator = fixtureTranslator();
 const SECRET = 'a-webhook-secret-of-some-length';
@@ -168,13 +168,13 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const store = await harness.open();
       const repo = new CaseRepository(store);
       const seeded = await seedCase(store);
-      const lines: { level: number; msg: string }[] = [];
+      const logs = captureLogs<{ level: number; msg: string }>('warn');
       const rejected: string[] = [];
       const o = outbox(store, url, {
         maxAttempts: 3,
         retryBaseMs: 1_000,
         retryMaxMs: 300_000,
-        logger: createLogger('warn', { write: (line: string) => void lines.push(JSON.parse(line)) }),
+        logger: logs.logger,
         onRejected: (record) => rejected.push(record.reference),
       });
 
@@ -192,7 +192,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(now.getTime() - Date.parse(CREATED_AT)).toBeGreaterThan(25 * 60_000); // the old budget ended after 3 s
       expect(await statusAnswer(repo)(seeded.reference)).toBe('cases:status.retrying');
       // The budget only changes how loud the log is: a warning per attempt, then an error per attempt.
-      const levels = lines.filter((l) => l.msg.startsWith('case ')).map((l) => l.level);
+      const levels = logs.lines.filter((l) => l.msg.startsWith('case ')).map((l) => l.level);
       expect(levels).toEqual([40, 40, ...Array<number>(13).fill(50)]);
 
       await receiver.start();

@@ -7,12 +7,12 @@
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTranslator } from '../../src/i18n';
-import { createLogger } from '../../src/log';
 import type { SqlStore } from '../../src/storage';
-import { FakeWebex } from '../fakes/webex-api';
+import { FakeWebex } from '../channels/webex/fake-webex';
 import { DirectLineTestClient } from '../channels/directline/harness';
 import { seedCase } from './helpers';
 import { useWebhookApp } from './webhook-app';
+import { captureLogs } from '../support';
 
 const t = createTranslator();
 /** What the receiver answers in the current test. */
@@ -68,8 +68,8 @@ describe('the ticket id, told without being asked', () => {
   });
 
   it('a conversation no channel can reach (no stored reference) is logged as unreachable: the next message shows the id', async () => {
-    const logs: string[] = [];
-    const app = await env.start({ WEBCHAT_ENABLED: 'false' }, createLogger('info', { write: (line: string) => void logs.push(line) }));
+    const logs = captureLogs('info');
+    const app = await env.start({ WEBCHAT_ENABLED: 'false' }, logs.logger);
     const record = await seedCase(app.store as SqlStore, { conversationKey: 'msteams:a:never-seen', channel: 'msteams', locale: 'en' });
     await app.listen(0, '127.0.0.1');
     await vi.waitFor(async () => expect((await app.cases!.repository.findByReference(record.reference))!.delivery.status).toBe('delivered'), {
@@ -77,7 +77,7 @@ describe('the ticket id, told without being asked', () => {
       interval: 20,
     });
     await env.close();
-    const notice = logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'case notice');
+    const notice = logs.lines.find((l) => l.msg === 'case notice');
     expect(notice).toMatchObject({ case: record.reference, notice: 'ticket', result: 'unreachable' });
   });
 

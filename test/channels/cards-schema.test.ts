@@ -20,10 +20,10 @@ import { renderMessage as renderWebex, renderNote } from '../../src/channels/web
 import { Engine } from '../../src/engine/engine';
 import type { Inbound, RenderedMessage, TurnResult } from '../../src/engine/types';
 import { createTranslator } from '../../src/i18n';
-import { createLogger } from '../../src/log';
 import { createStore } from '../../src/storage';
 import type { SqlStore } from '../../src/storage/index';
 import { checkCard, TEAMS, WEB_CHAT, WEBEX, type CardHost } from '../schemas/adaptive-cards/check';
+import { silentLogger } from '../support';
 
 const translator = createTranslator();
 const LOCALES: Locale[] = ['en', 'uk'];
@@ -105,15 +105,14 @@ let engine: Engine;
 let conversations = 0;
 
 beforeAll(async () => {
-  const logger = createLogger('silent');
-  store = createStore('sqlite::memory:', logger);
+  store = createStore('sqlite::memory:', silentLogger);
   await store.open();
   engine = new Engine({
     store,
     flow: provisioningContactFlow,
     flows: [agentTriageFlow, supportCaseFlow],
     translator,
-    logger,
+    logger: silentLogger,
     clock: () => new Date('2026-11-25T10:00:00Z'),
     actors: caseActors,
     // Everyone may run agent triage here, so its cards are walked too.

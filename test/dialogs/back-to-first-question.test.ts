@@ -11,9 +11,9 @@ import { supportCaseFlow } from '../../dialogs/support-case';
 import { Engine } from '../../src/engine/engine';
 import type { Inbound, TurnResult } from '../../src/engine/types';
 import { createTranslator } from '../../src/i18n';
-import { createLogger } from '../../src/log';
 import { Agents } from '../../src/security/identity';
 import { memoryStore } from '../storage/harness';
+import { silentLogger } from '../support';
 
 const translator = createTranslator();
 const AGENT = { id: 'agent-1', name: 'Olena Agent', verified: [{ scheme: 'aad' as const, value: 'agent-1' }] };
@@ -25,7 +25,7 @@ beforeEach(async () => {
     flow: provisioningContactFlow,
     flows: [supportCaseFlow, agentTriageFlow],
     translator,
-    logger: createLogger('silent'),
+    logger: silentLogger,
     agents: new Agents([AGENT.id]),
   });
 });

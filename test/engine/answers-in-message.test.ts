@@ -12,13 +12,13 @@ import { canTakeFromMessage, planMessageAnswers, takenSummary, type PlanInput } 
 import { Engine } from '../../src/engine/engine';
 import type { Inbound } from '../../src/engine/types';
 import { createTranslator, loadResources, type Resources } from '../../src/i18n';
-import { createLogger } from '../../src/log';
 import type { MessageScan } from '../../src/nlu/recogniser';
 import { statementsOf } from '../../src/nlu/statements';
 import type { SqlStore } from '../../src/storage/index';
 import type { TurnCommit } from '../../src/storage/store';
 import { flowInput, translator } from '../dialogs/provisioning-contact/helpers';
 import { memoryStore } from '../storage/harness';
+import { silentLogger } from '../support';
 
 /** A store that also keeps every commit it was given. */
 async function recordingStore(): Promise<SqlStore & { commits: TurnCommit[] }> {
@@ -29,7 +29,7 @@ async function recordingStore(): Promise<SqlStore & { commits: TurnCommit[] }> {
 }
 
 const engineOn = (store: SqlStore, t = translator) =>
-  new Engine({ store, flow: provisioningContactFlow, translator: t, logger: createLogger('silent'), clock: () => new Date('2026-11-25T10:00:00Z') });
+  new Engine({ store, flow: provisioningContactFlow, translator: t, logger: silentLogger, clock: () => new Date('2026-11-25T10:00:00Z') });
 const inbound = (text: string, locale: Locale = 'en', conversationId = 'c1'): Inbound => ({ channel: 'test', conversationId, user: { id: 'u1' }, locale, text });
 
 const FIRST_MESSAGE = 'our customer never got the provisioning email, they checked spam already, and the order line shows Closed';

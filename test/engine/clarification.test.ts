@@ -3,19 +3,15 @@
  * two likely answers get a clarifying question with just those two as buttons, and the answer to that
  * question (a press, a typed number, on any instance) is the answer to the step.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Locale } from '../../dialogs/flow';
 import { Engine } from '../../src/engine/engine';
-import { createLogger } from '../../src/log';
 import { provisioningContactFlow } from '../../dialogs/provisioning-contact/machine';
-import { conversation, sqliteEngine, text, translator } from '../dialogs/provisioning-contact/helpers';
+import { conversation, text, translator, useSqliteEngine } from '../dialogs/provisioning-contact/helpers';
+import { silentLogger } from '../support';
 
 describe('understanding free text (en, uk)', () => {
-  let env: Awaited<ReturnType<typeof sqliteEngine>>;
-  beforeAll(async () => {
-    env = await sqliteEngine();
-  });
-  afterAll(async () => env.close());
+  const env = useSqliteEngine();
 
   /** [language, options pressed before, what the person types, the step it leads to]. */
   const acted: [Locale, string[], string, string][] = [
@@ -75,7 +71,7 @@ describe('understanding free text (en, uk)', () => {
   });
 
   it('keeps the clarifying question with the conversation: another instance takes the typed answer', async () => {
-    const other = new Engine({ store: env.store, flow: provisioningContactFlow, translator, logger: createLogger('silent'), clock: () => new Date('2026-11-25T10:00:00Z') });
+    const other = new Engine({ store: env.store, flow: provisioningContactFlow, translator, logger: silentLogger, clock: () => new Date('2026-11-25T10:00:00Z') });
     const c = conversation(env.engine, 'uk');
     await c.greet();
     const asked = await c.say('змінити чи тільки перевірити?');

@@ -3,10 +3,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { Engine, type EngineOptions } from '../../src/engine/engine';
 import type { Inbound } from '../../src/engine/types';
 import { createTranslator, type Resources } from '../../src/i18n';
-import { createLogger } from '../../src/log';
 import type { SqlStore } from '../../src/storage/index';
 import { memoryStore } from '../storage/harness';
 import { entryFlow, fixtureResources, intakeFlow } from './fixture-flows';
+import { silentLogger } from '../support';
 
 const translator = createTranslator(fixtureResources as unknown as Resources);
 let store: SqlStore;
@@ -18,7 +18,7 @@ function engine(extra: Partial<EngineOptions> = {}): Engine {
     flow: entryFlow,
     flows: [intakeFlow],
     translator,
-    logger: createLogger('silent'),
+    logger: silentLogger,
     clock: () => new Date('2026-11-25T10:00:00Z'),
     actors: (scope) => ({
       openCase: fromPromise(async ({ input }: { input: { user: string } }) => {

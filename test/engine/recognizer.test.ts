@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Locale } from '../../dialogs/flow';
 import { buildVocabulary, normalise, recogniseChoice, recogniseCommand } from '../../src/engine/recognizer';
-import type { Engine } from '../../src/engine/engine';
-import { conversation, sqliteEngine, text, translator } from '../dialogs/provisioning-contact/helpers';
+import { conversation, text, translator, useSqliteEngine } from '../dialogs/provisioning-contact/helpers';
 
 const vocab = buildVocabulary(translator.resources);
 
@@ -109,13 +108,7 @@ const table: [Locale, string[], string, string][] = [
 ];
 
 describe('free text through the engine', () => {
-  let env: Awaited<ReturnType<typeof sqliteEngine>>;
-  let engine: Engine;
-  beforeAll(async () => {
-    env = await sqliteEngine();
-    engine = env.engine;
-  });
-  afterAll(async () => env.close());
+  const { engine } = useSqliteEngine();
 
   it.each(table)('%s, after %j: "%s" leads to %s', async (locale, pressed, said, step) => {
     const c = conversation(engine, locale);

@@ -4,16 +4,12 @@
  * shown once; the greeting opens the run only; the re-prompt asks for what the bot does take.
  * Through the real engine, flow and translations, in both languages, as the person reads it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Locale } from '../../dialogs/flow';
 import type { TurnResult } from '../../src/engine/types';
-import { conversation, sqliteEngine, translator } from '../dialogs/provisioning-contact/helpers';
+import { conversation, translator, useSqliteEngine } from '../dialogs/provisioning-contact/helpers';
 
-let env: Awaited<ReturnType<typeof sqliteEngine>>;
-beforeAll(async () => {
-  env = await sqliteEngine();
-});
-afterAll(async () => env.close());
+const env = useSqliteEngine();
 
 const shown = (r: TurnResult): string[] => r.messages.flatMap((m) => m.paragraphs);
 

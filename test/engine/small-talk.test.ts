@@ -4,17 +4,13 @@
  * at an ending is acknowledged and never starts the guide again. Through the real engine, flows,
  * recogniser and translations, in both languages, as the person reads it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Locale } from '../../dialogs/flow';
 import { supportCaseFlow } from '../../dialogs/support-case';
 import type { TurnResult } from '../../src/engine/types';
-import { conversation, sqliteEngine, translator } from '../dialogs/provisioning-contact/helpers';
+import { conversation, translator, useSqliteEngine } from '../dialogs/provisioning-contact/helpers';
 
-let env: Awaited<ReturnType<typeof sqliteEngine>>;
-beforeAll(async () => {
-  env = await sqliteEngine([supportCaseFlow]);
-});
-afterAll(async () => env.close());
+const env = useSqliteEngine([supportCaseFlow]);
 
 const shown = (r: TurnResult): string[] => r.messages.flatMap((m) => m.paragraphs);
 const ids = (r: TurnResult): string[] => r.messages[0]!.choices.map((c) => c.id);

@@ -9,9 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { Engine, type TurnScope } from '../../src/engine/engine';
 import type { Inbound } from '../../src/engine/types';
 import { createTranslator, type Resources } from '../../src/i18n';
-import { createLogger } from '../../src/log';
 import { memoryStore } from '../storage/harness';
 import { entryFlow, fixtureResources, intakeFlow } from './fixture-flows';
+import { silentLogger } from '../support';
 
 const translator = createTranslator(fixtureResources as unknown as Resources);
 
@@ -25,7 +25,7 @@ async function setup() {
     flow: entryFlow,
     flows: [intakeFlow],
     translator,
-    logger: createLogger('silent'),
+    logger: silentLogger,
     actors: (scope: TurnScope) => {
       scopesBuilt.push(scope.conversationKey);
       return {

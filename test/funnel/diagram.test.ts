@@ -54,7 +54,7 @@ describe('the flow diagram', () => {
         walk(child);
       }
     };
-    walk(flow.machine.root as AnyStateNode);
+    walk(provisioningContactFlow.machine.root as AnyStateNode);
     const drawn = new Set(graph.edges.filter((e) => !e.from.startsWith('__')).map((e) => `${e.from}->${e.to}`));
     expect(drawn).toEqual(expected);
   });

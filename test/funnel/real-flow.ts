@@ -3,14 +3,10 @@
  * through the real troubleshooting flow: every ending of the article once (the spam check twice, once
  * by an agent in Ukrainian), and one abandoned. Shared by the report's number, page and route tests.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'vitest';
-import { createApplication, type Application } from '../../src/app';
-import { loadConfig } from '../../src/config';
+import type { Application } from '../../src/app';
 import type { Inbound, TurnResult } from '../../src/engine/types';
-import { createLogger } from '../../src/log';
+import { createApp, dataIn, tempDir, testConfig } from '../support';
 
 export const AGENT_ID = 'aad-agent-report';
 /** The day the seeded conversations happen on, and when a report of it is read. */
@@ -41,10 +37,9 @@ export interface Talk {
 
 /** A fresh SQLite app; `env` adds settings (METRICS_TOKEN, METRICS_BIND, …). */
 export async function startSeedApp(env: Record<string, string> = {}): Promise<SeededApp> {
-  const dir = mkdtempSync(join(tmpdir(), 'report-real-'));
+  const dir = tempDir('report-real-');
   let now = new Date('2026-11-20T09:00:00Z');
-  const config = loadConfig({ DATABASE_URL: `sqlite:${join(dir, 'bot.sqlite')}`, AGENT_IDS: AGENT_ID, LOG_LEVEL: 'silent', ...env });
-  const app = await createApplication(config, { logger: createLogger('silent'), processMetrics: false, engine: { clock: () => now } });
+  const app = await createApp(testConfig({ ...dataIn(dir.path), AGENT_IDS: AGENT_ID, ...env }), { engine: { clock: () => now } });
   const talk = (conversationId: string, opts: TalkOptions = {}): Talk => {
     let last: TurnResult | undefined;
     const send = async (extra: Partial<Inbound>) =>
@@ -74,7 +69,7 @@ export async function startSeedApp(env: Record<string, string> = {}): Promise<Se
     talk,
     async close() {
       await app.close(1000);
-      rmSync(dir, { recursive: true, force: true });
+      dir.remove();
     },
   };
 }

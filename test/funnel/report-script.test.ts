@@ -1,17 +1,15 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine';
 import { createTranslator, type Resources } from '../../src/i18n';
-import { createLogger } from '../../src/log';
 import { createStore } from '../../src/storage/index';
 import { entryFlow, fixtureResources } from '../engine/fixture-flows';
+import { silentLogger, useTempDir } from '../support';
 
 const run = promisify(execFile);
-let dir: string;
+const dir = useTempDir('report-script-', 'all');
 let databaseUrl: string;
 
 async function report(...args: string[]): Promise<string> {
@@ -23,18 +21,15 @@ async function report(...args: string[]): Promise<string> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'report-script-'));
-  databaseUrl = `sqlite:${join(dir, 'bot.sqlite')}`;
-  const store = createStore(databaseUrl, createLogger('silent'));
+  databaseUrl = `sqlite:${dir.join('bot.sqlite')}`;
+  const store = createStore(databaseUrl, silentLogger);
   await store.open();
-  const engine = new Engine({ store, flow: entryFlow, translator: createTranslator(fixtureResources as unknown as Resources), logger: createLogger('silent') });
+  const engine = new Engine({ store, flow: entryFlow, translator: createTranslator(fixtureResources as unknown as Resources), logger: silentLogger });
   await engine.handle({ channel: 'emulator', conversationId: 'one', user: { id: 'u1' }, kind: 'greeting' });
   await engine.handle({ channel: 'emulator', conversationId: 'one', user: { id: 'u1' }, text: 'yes' });
   await engine.handle({ channel: 'emulator', conversationId: 'two', user: { id: 'u2' }, locale: 'uk', kind: 'greeting' });
   await store.close();
 });
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('npm run report', () => {
   it('prints the window as JSON with --json', async () => {
@@ -55,7 +50,7 @@ describe('npm run report', () => {
   });
 
   it('writes a self-contained page with --html, in the language asked for, filtered', async () => {
-    const file = join(dir, 'report.html');
+    const file = dir.join('report.html');
     await report('--days', '1', '--html', file, '--lang', 'uk', '--locale', 'uk', '--idle-minutes', '60');
     const html = readFileSync(file, 'utf8');
     expect(html).toMatch(/^<!doctype html>/);
@@ -68,7 +63,7 @@ describe('npm run report', () => {
   });
 
   it('refuses --json with --html, and a window named twice', async () => {
-    await expect(report('--json', '--html', join(dir, 'x.html'))).rejects.toThrow(/either --json or --html/);
+    await expect(report('--json', '--html', dir.join('x.html'))).rejects.toThrow(/either --json or --html/);
     await expect(report('--days', '3', '--from', '2026-11-01')).rejects.toThrow(/either days or from\/to/);
   });
 

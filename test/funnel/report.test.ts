@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,16 +8,14 @@ import { loadFunnelEvents } from '../../src/funnel/query';
 import { renderReport } from '../../src/funnel/render';
 import { buildReport, type FunnelReport } from '../../src/funnel/report';
 import { createTranslator, loadResources, type Resources } from '../../src/i18n';
-import { createLogger } from '../../src/log';
 import { createStore, type SqlStore } from '../../src/storage/index';
 import { entryFlow, fixtureResources, intakeFlow } from '../engine/fixture-flows';
+import { silentLogger, tempDir, TEST_DATABASE_URL } from '../support';
 
-const logger = createLogger('silent');
 const translator = createTranslator(fixtureResources as unknown as Resources);
 const WINDOW = { from: new Date('2026-11-20T00:00:00Z'), to: new Date('2026-11-21T00:00:00Z') };
 const REPORT_NOW = new Date('2026-11-20T18:00:00Z');
 const IDLE_MS = 30 * 60_000;
-const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /**
  * Drives a set of conversations through the real engine and store, with a fake clock:
@@ -94,7 +89,7 @@ function driver(store: SqlStore) {
     flow: entryFlow,
     flows: [intakeFlow],
     translator,
-    logger,
+    logger: silentLogger,
     clock: () => now,
     actors: () => ({ openCase: fromPromise(async () => ({ reference: 'PCE-000042' })) }),
   });
@@ -109,17 +104,17 @@ const dialects = [
   {
     name: 'SQLite',
     open: async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'funnel-report-'));
-      const store = createStore(`sqlite:${join(dir, 'bot.sqlite')}`, logger);
+      const dir = tempDir('funnel-report-');
+      const store = createStore(`sqlite:${dir.join('bot.sqlite')}`, silentLogger);
       await store.open();
-      return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+      return { store, cleanup: async () => dir.remove() };
     },
   },
   {
     name: 'PostgreSQL',
     open: async () => {
       const schema = `funnel_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-      const store = createStore({ DATABASE_URL: PG_URL, DATABASE_POOL_SIZE: 2, DATABASE_SCHEMA: schema }, logger);
+      const store = createStore({ DATABASE_URL: TEST_DATABASE_URL, DATABASE_POOL_SIZE: 2, DATABASE_SCHEMA: schema }, silentLogger);
       await store.open();
       return {
         store,

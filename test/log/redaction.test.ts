@@ -5,19 +5,9 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApplication, type Application } from '../../src/app';
-import { loadConfig } from '../../src/config';
-import { createLogger, findEmails, redactEmails } from '../../src/log';
-import { tempDir } from '../channels/botframework/harness';
-
-/** A logger at debug level whose lines are kept, as a log shipper would read them. */
-function capturingLogger(level = 'debug') {
-  const lines: string[] = [];
-  const logger = createLogger(level, { write: (line: string) => void lines.push(line) });
-  return { logger, lines, text: () => lines.join('') };
-}
+import { describe, expect, it } from 'vitest';
+import { findEmails, redactEmails } from '../../src/log';
+import { captureLogs, dataIn, startApp, useShared, useTempDir } from '../support';
 
 function nested(depth: number, leaf: unknown): unknown {
   let value = leaf;
@@ -27,14 +17,14 @@ function nested(depth: number, leaf: unknown): unknown {
 
 describe('email addresses in log records', () => {
   it('are redacted 40 levels deep, in objects and arrays alike', () => {
-    const { logger, text } = capturingLogger();
+    const { logger, text } = captureLogs('debug');
     logger.info({ payload: nested(40, { note: 'contact ivan.petrenko@example.com' }) }, 'deep');
     expect(text()).not.toContain('ivan.petrenko@example.com');
     expect(text()).toContain('contact [email]');
   });
 
   it('are redacted in an object that refers to itself, which is logged instead of throwing', () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, raw: lines } = captureLogs('debug');
     const record: Record<string, unknown> = { who: 'olena@example.org' };
     record.self = record;
     const shared = { email: 'shared@example.org' };
@@ -47,7 +37,7 @@ describe('email addresses in log records', () => {
   });
 
   it('stay bounded on a graph that shares objects at every level (2^40 paths): walked up to a budget, the rest dropped', () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, raw: lines } = captureLogs('debug');
     let node: Record<string, unknown> = { leaf: 'deep@example.com' };
     for (let i = 0; i < 40; i++) node = { left: node, right: node };
     logger.info({ node }, 'shared');
@@ -73,7 +63,7 @@ describe('email addresses in log records', () => {
   });
 
   it('are redacted in the message, in format arguments, in child bindings and in the message pino takes from an error', () => {
-    const { logger, text } = capturingLogger();
+    const { logger, text } = captureLogs('debug');
     logger.info('person olena@приклад.укр wrote');
     logger.info('person %s wrote, %j', 'a1@example.com', { to: 'a2@example.com' });
     logger.child({ person: 'a3@example.com' }).info('child');
@@ -83,7 +73,7 @@ describe('email addresses in log records', () => {
   });
 
   it('are redacted in an error, its own fields and its cause, which keep what an operator needs', () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, raw: lines } = captureLogs('debug');
     const cause = Object.assign(new Error('connect ECONNREFUSED for ops@example.com'), { code: 'ECONNREFUSED' });
     logger.warn({ err: new Error('delivery to x@example.com failed', { cause }) }, 'failed');
     const { err } = JSON.parse(lines[0]!) as { err: { message: string; stack: string; cause: { message: string; code: string } } };
@@ -126,7 +116,7 @@ describe('the email scanner on adversarial input', () => {
 
 describe('query strings in log records', () => {
   it('are cut from URL-like fields, whatever the field is called', () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, raw: lines } = captureLogs('debug');
     logger.debug(
       {
         url: '/?token=site-token-1234567890',
@@ -149,7 +139,7 @@ describe('query strings in log records', () => {
   });
 
   it('and credentials stay out: an Authorization header, a password, the request an HTTP client error carries', () => {
-    const { logger, text } = capturingLogger();
+    const { logger, text } = captureLogs('debug');
     const restError = Object.assign(new Error('Unauthorized'), {
       statusCode: 401,
       request: { url: 'https://smba.example/v3/conversations', headers: { authorization: 'Bearer eyJ-in-request' } },
@@ -161,7 +151,7 @@ describe('query strings in log records', () => {
   });
 
   it('and a request object is written as its method and path, never its query or its socket', async () => {
-    const { logger, lines } = capturingLogger('trace');
+    const { logger, raw: lines } = captureLogs('trace');
     const server = createServer((req, res) => {
       logger.warn({ req, res }, 'as restify logs them');
       res.end();
@@ -178,7 +168,7 @@ describe('query strings in log records', () => {
   });
 
   it('lose their values in free text: messages, error messages and stacks', () => {
-    const { logger, text } = capturingLogger();
+    const { logger, text } = captureLogs('debug');
     logger.warn('GET /?token=tok-in-message failed');
     logger.error({ err: new Error('Failed to fetch http://h.example/a?code=tok-in-error&lang=en#access_token=tok-in-fragment') }, 'failed');
     const out = text();
@@ -189,25 +179,9 @@ describe('query strings in log records', () => {
 
 describe('the running bot at debug level', () => {
   const WEBCHAT_TOKEN = 'the-site-token-0123456789abcdef';
-  const dir = tempDir('log-redaction-');
-  const log = capturingLogger('debug');
-  let app: Application;
-  let url: string;
-
-  beforeAll(async () => {
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'debug',
-      DATABASE_URL: `sqlite:${join(dir.path, 'bot.sqlite')}`,
-      WEBCHAT_TOKEN,
-    });
-    app = await createApplication(config, { logger: log.logger, processMetrics: false });
-    ({ url } = await app.listen(0, '127.0.0.1'));
-  });
-  afterAll(async () => {
-    await app?.close(5_000);
-    dir.remove();
-  });
+  const dir = useTempDir('log-redaction-', 'all');
+  const log = captureLogs('debug');
+  const bot = useShared(() => startApp({ NODE_ENV: 'test', LOG_LEVEL: 'debug', ...dataIn(dir.path), WEBCHAT_TOKEN }, { logger: log.logger }));
 
   it('never logs the site token or any other query value, whatever the request gets as an answer', async () => {
     const asked = [
@@ -219,7 +193,7 @@ describe('the running bot at debug level', () => {
     for (const path of asked) {
       // From "another host" too, so access checks that trust loopback refuse it and say why.
       for (const headers of [{}, { 'x-forwarded-for': '203.0.113.9' }] as Record<string, string>[]) {
-        const res = await fetch(`${url}${path}`, { method: path.startsWith('/directline') ? 'POST' : 'GET', headers });
+        const res = await fetch(`${bot.url}${path}`, { method: path.startsWith('/directline') ? 'POST' : 'GET', headers });
         await res.arrayBuffer();
       }
     }

@@ -4,14 +4,13 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { Engine } from '../../src/engine/engine';
 import type { Inbound } from '../../src/engine/types';
 import { createTranslator, type Resources } from '../../src/i18n';
-import { createLogger } from '../../src/log';
 import { metricsExposure, metricsPlugin, startMetricsListener, type MetricsListener } from '../../src/metrics/http';
 import { createMetrics, type BotMetrics } from '../../src/metrics/metrics';
 import { buildServer, type App } from '../../src/server';
 import { entryFlow, fixtureResources, intakeFlow } from '../engine/fixture-flows';
 import { memoryStore } from '../storage/harness';
+import { silentLogger } from '../support';
 
-const logger = createLogger('silent');
 const translator = createTranslator(fixtureResources as unknown as Resources);
 const TOKEN = 'metrics-token-0123456789';
 
@@ -25,7 +24,7 @@ async function engineWith(m: BotMetrics): Promise<Engine> {
     flow: entryFlow,
     flows: [intakeFlow],
     translator,
-    logger,
+    logger: silentLogger,
     actors: () => ({ openCase: fromPromise(async () => ({ reference: 'PCE-000001' })) }),
     onTurn: m.observeTurn,
   });
@@ -54,8 +53,8 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return Number(found.value ?? found.count);
 }
 
-async function serve(plugins = [metricsPlugin(metrics, { logger })]): Promise<string> {
-  app = buildServer({ logger, maxBodyBytes: 64 * 1024, plugins });
+async function serve(plugins = [metricsPlugin(metrics, { logger: silentLogger })]): Promise<string> {
+  app = buildServer({ logger: silentLogger, maxBodyBytes: 64 * 1024, plugins });
   const { url } = await app.listen(0, '127.0.0.1');
   return url;
 }
@@ -124,7 +123,7 @@ describe('GET /metrics', () => {
   });
 
   it('requires the bearer token on the main server when METRICS_TOKEN is set', async () => {
-    const url = await serve([metricsPlugin(metrics, { token: TOKEN, logger })]);
+    const url = await serve([metricsPlugin(metrics, { token: TOKEN, logger: silentLogger })]);
     const missing = await scrape(`${url}/metrics`);
     expect(missing.status).toBe(401);
     expect(missing.text).not.toContain('pce_bot_');
@@ -143,7 +142,7 @@ describe('GET /metrics', () => {
   });
 
   it('with METRICS_BIND serves a separate listener and keeps /metrics off the main server', async () => {
-    const exposure = metricsExposure({ METRICS_BIND: '127.0.0.1:0', METRICS_TOKEN: undefined }, metrics, logger);
+    const exposure = metricsExposure({ METRICS_BIND: '127.0.0.1:0', METRICS_TOKEN: undefined }, metrics, silentLogger);
     expect(exposure.plugin).toBeUndefined();
     listener = await exposure.startListener!();
     const url = await serve(exposure.plugin ? [exposure.plugin] : []);
@@ -156,7 +155,7 @@ describe('GET /metrics', () => {
   });
 
   it('a separate listener still checks the token when one is set', async () => {
-    listener = await startMetricsListener(metrics, '127.0.0.1:0', { token: TOKEN, logger });
+    listener = await startMetricsListener(metrics, '127.0.0.1:0', { token: TOKEN, logger: silentLogger });
     expect((await scrape(listener.url)).status).toBe(401);
     expect((await scrape(listener.url, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
   });
@@ -176,7 +175,7 @@ describe('failed turns', () => {
     store.commitTurn = async () => {
       throw new Error('database unavailable');
     };
-    const engine = new Engine({ store, flow: entryFlow, translator, logger, onTurn: m.observeTurn });
+    const engine = new Engine({ store, flow: entryFlow, translator, logger: silentLogger, onTurn: m.observeTurn });
     await expect(engine.handle({ channel: 'webex', conversationId: 'x', user: { id: 'u' }, kind: 'greeting' })).rejects.toThrow('database unavailable');
     const text = (await m.render()).body;
     expect(sample(text, 'pce_bot_turns_total', { channel: 'webex', outcome: 'error' })).toBe(1);

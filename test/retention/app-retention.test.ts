@@ -3,37 +3,22 @@
  * message and an uploaded screenshot) is gone, files included, when the bot starts again on the same
  * data with a clock past the retention period.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createApplication, type Application } from '../../src/app';
-import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/log';
+import { describe, expect, it } from 'vitest';
 import type { StartedConversation } from '../channels/directline/harness';
+import { dataIn, startApp, stopAfterTest, testDir, type RunningApp } from '../support';
 
 const DAY = 24 * 3600_000;
-let dir: string | undefined;
-let running: Application | undefined;
 
-afterEach(async () => {
-  await running?.close(5_000);
-  running = undefined;
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
-});
-
-async function boot(dataDir: string, clock?: () => Date): Promise<{ app: Application; url: string }> {
-  const config = loadConfig({ DATABASE_URL: `sqlite:${join(dataDir, 'bot.sqlite')}`, WEBCHAT_UPLOAD_DIR: join(dataDir, 'uploads'), RETENTION_DAYS: '30', LOG_LEVEL: 'silent' });
-  const app = await createApplication(config, { logger: createLogger('silent'), processMetrics: false, ...(clock ? { retention: { clock } } : {}) });
-  const { url } = await app.listen(0, '127.0.0.1');
-  running = app;
-  return { app, url };
+/** The bot on the data in `dataDir`, retention at 30 days (on `clock`'s time), stopped when the test ends. */
+async function boot(dataDir: string, clock?: () => Date): Promise<RunningApp> {
+  return stopAfterTest(await startApp({ ...dataIn(dataDir), RETENTION_DAYS: '30' }, clock ? { retention: { clock } } : {}));
 }
 
 describe('retention in the running bot', () => {
   it('deletes an idle web chat conversation, its transcript and its uploaded file when it runs at start', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'app-retention-'));
+    const dir = testDir('app-retention-').path;
     const first = await boot(dir);
     const started = await fetch(`${first.url}/directline/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     const c = (await started.json()) as StartedConversation;
@@ -52,8 +37,7 @@ describe('retention in the running bot', () => {
     // The first run (real clock) found nothing to delete.
     await first.app.retention!.settled();
     expect(readdirSync(join(dir, 'uploads'))).toEqual([c.conversationId]);
-    await first.app.close(5_000);
-    running = undefined;
+    await first.stop();
 
     const later = new Date(Date.now() + 31 * DAY);
     const second = await boot(dir, () => later);

@@ -2,23 +2,18 @@
  * Retention also forgets what the Bot Framework channel kept for an idle conversation (its reference,
  * with the person's name and ids, and replies never delivered); a recent conversation keeps both.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log';
 import { RetentionJob } from '../../src/retention/retention-job';
 import { createStore, type SqlStore } from '../../src/storage';
 import { BotConversationsRepository } from '../../src/channels/botframework/conversations-repository';
+import { silentLogger, testDir } from '../support';
 
 const DAY = 24 * 3600_000;
 const NOW = new Date('2026-11-25T12:00:00.000Z');
-let dir: string;
 let store: SqlStore;
 
 afterEach(async () => {
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function conversation(key: string, updatedAt: Date): Promise<void> {
@@ -31,8 +26,7 @@ async function conversation(key: string, updatedAt: Date): Promise<void> {
 
 describe('retention of Bot Framework conversation data', () => {
   it('deletes the reference and undelivered replies of an idle conversation, keeps a recent one', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'bf-retention-'));
-    store = createStore(`sqlite:${join(dir, 'bot.sqlite')}`, createLogger('silent'));
+    store = createStore(`sqlite:${testDir('bf-retention-').join('bot.sqlite')}`, silentLogger);
     await store.open();
     const repo = new BotConversationsRepository(store);
     const old = 'msteams:a:old';
@@ -44,7 +38,7 @@ describe('retention of Bot Framework conversation data', () => {
       await repo.keepUndelivered(key, [{ type: 'message', text: 'summary with old@customer.example' }], NOW);
     }
 
-    await new RetentionJob({ store, retentionDays: 30, intervalMs: 60_000, logger: createLogger('silent'), clock: () => NOW }).runOnce();
+    await new RetentionJob({ store, retentionDays: 30, intervalMs: 60_000, logger: silentLogger, clock: () => NOW }).runOnce();
 
     expect(await repo.findReference(old)).toBeUndefined();
     expect(await repo.undelivered(old)).toEqual([]);

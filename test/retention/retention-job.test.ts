@@ -3,8 +3,7 @@
  * idle longer than RETENTION_DAYS goes (conversation, transcript, web chat activities, uploads on
  * disk, a forgotten language); recent data, cases and funnel events stay.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqlActivityLog } from '../../src/channels/directline/sql-activity-log';
@@ -13,7 +12,8 @@ import { RetentionJob } from '../../src/retention/retention-job';
 import type { SqlStore } from '../../src/storage/index';
 import { CaseRepository } from '../../src/cases/repository';
 import { seedCase } from '../cases/helpers';
-import { conversation, deferred, postgresHarness, silentLogger, sqliteHarness, uniqueName, type StoreHarness } from '../storage/harness';
+import { conversation, deferred, postgresHarness, sqliteHarness, type StoreHarness } from '../storage/harness';
+import { silentLogger, testDir, uniqueName } from '../support';
 
 const NOW = new Date('2027-06-01T12:00:00.000Z');
 const DAY = 24 * 3600_000;
@@ -48,14 +48,13 @@ describe.each(dialects)('retention on %s', (_name, makeHarness) => {
   beforeEach(async () => {
     harness = makeHarness();
     store = await harness.open();
-    uploadDir = mkdtempSync(join(tmpdir(), 'retention-uploads-'));
+    uploadDir = testDir('retention-uploads-').path;
     uploads = new UploadStore(uploadDir, 1024 * 1024);
     log = new SqlActivityLog(store);
   });
 
   afterEach(async () => {
     await harness.cleanup();
-    rmSync(uploadDir, { recursive: true, force: true });
   });
 
   function job(): RetentionJob {
@@ -231,7 +230,7 @@ describe.each(dialects)('retention on %s', (_name, makeHarness) => {
 describe('retention on PostgreSQL with two instances', () => {
   it('deletes each idle conversation once when both run at the same time', async () => {
     const harness = postgresHarness();
-    const uploadDir = mkdtempSync(join(tmpdir(), 'retention-uploads-'));
+    const uploadDir = testDir('retention-uploads-').path;
     try {
       const a = await harness.open();
       const b = await harness.open();
@@ -249,7 +248,6 @@ describe('retention on PostgreSQL with two instances', () => {
       expect(left.map((r) => r.key)).toEqual(['teams:pair-recent']);
     } finally {
       await harness.cleanup();
-      rmSync(uploadDir, { recursive: true, force: true });
     }
   });
 });

@@ -6,11 +6,11 @@
  */
 import { request, createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTranslator } from '../../src/i18n';
 import { FakeConnector } from '../channels/botframework/fake-connector';
-import { startBot, tempDir, type BotUnderTest } from '../channels/botframework/harness';
+import { startBot, useFakeConnector } from '../channels/botframework/harness';
+import { useShared, useTempDir } from '../support';
 
 interface RawResponse {
   status: number;
@@ -72,27 +72,16 @@ function activity(serviceUrl: string, fields: Record<string, unknown> = {}) {
   };
 }
 
-let dir: ReturnType<typeof tempDir>;
-beforeAll(() => {
-  dir = tempDir('pce-net-');
-});
-afterAll(() => dir.remove());
+const dir = useTempDir('pce-net-', 'all');
 
 describe('/api/messages without an app id', () => {
-  let bot: BotUnderTest;
-  let connector: FakeConnector;
+  const connector = useFakeConnector();
   let internal: Awaited<ReturnType<typeof trap>>;
   beforeAll(async () => {
-    connector = new FakeConnector();
-    await connector.start();
     internal = await trap();
-    bot = await startBot(join(dir.path, 'relay.sqlite'), { AGENT_IDS: 'aad-agent-1' });
   });
-  afterAll(async () => {
-    await bot.close();
-    await connector.close();
-    await internal.close();
-  });
+  afterAll(() => internal.close());
+  const bot = useShared(() => startBot(dir.join('relay.sqlite'), { AGENT_IDS: 'aad-agent-1' }));
 
   it.each([
     ['X-Forwarded-For', { 'x-forwarded-for': '203.0.113.9' }],
@@ -126,7 +115,7 @@ describe('/api/messages with the explicit opt-in', () => {
   it('takes forwarded requests again (an Emulator elsewhere), as the operator asked', async () => {
     const connector = new FakeConnector();
     await connector.start();
-    const bot = await startBot(join(dir.path, 'open.sqlite'), { ALLOW_UNAUTHENTICATED_NETWORK: 'true' });
+    const bot = await startBot(dir.join('open.sqlite'), { ALLOW_UNAUTHENTICATED_NETWORK: 'true' });
     try {
       const res = await raw(bot.url, {
         method: 'POST',
@@ -136,18 +125,16 @@ describe('/api/messages with the explicit opt-in', () => {
       });
       expect(res.status).toBe(200);
     } finally {
-      await bot.close();
+      await bot.stop();
       await connector.close();
     }
   });
 });
 
 describe('the Host allow-list (DNS rebinding)', () => {
-  let bot: BotUnderTest;
-  beforeAll(async () => {
-    bot = await startBot(join(dir.path, 'hosts.sqlite'), { WEBCHAT_ENABLED: 'true', WEBCHAT_UPLOAD_DIR: join(dir.path, 'up'), PUBLIC_URL: 'https://bot.example.com', ALLOWED_HOSTS: 'chat.example.org' });
-  });
-  afterAll(() => bot.close());
+  const bot = useShared(() =>
+    startBot(dir.join('hosts.sqlite'), { WEBCHAT_ENABLED: 'true', WEBCHAT_UPLOAD_DIR: dir.join('up'), PUBLIC_URL: 'https://bot.example.com', ALLOWED_HOSTS: 'chat.example.org' }),
+  );
 
   it.each(['/', '/directline/conversations', '/metrics', '/api/messages'])('answers 421 on %s for a name that is not ours', async (path) => {
     const method = path === '/directline/conversations' || path === '/api/messages' ? 'POST' : 'GET';
@@ -158,7 +145,7 @@ describe('the Host allow-list (DNS rebinding)', () => {
   it('starts no conversation for a rebinding page, even from this machine', async () => {
     const res = await raw(bot.url, { method: 'POST', path: '/directline/conversations', headers: { host: 'evil.example' }, body: {} });
     expect(res.status).toBe(421);
-    const count = await (bot.application.store as unknown as { db: { selectFrom(t: string): { select(e: unknown): { executeTakeFirst(): Promise<{ n: number | string }> } } } }).db
+    const count = await (bot.app.store as unknown as { db: { selectFrom(t: string): { select(e: unknown): { executeTakeFirst(): Promise<{ n: number | string }> } } } }).db
       .selectFrom('directline_conversations')
       .select((eb: { fn: { countAll(): { as(n: string): unknown } } }) => eb.fn.countAll().as('n'))
       .executeTakeFirst();
@@ -177,11 +164,7 @@ describe('the Host allow-list (DNS rebinding)', () => {
 });
 
 describe('/metrics without a token', () => {
-  let bot: BotUnderTest;
-  beforeAll(async () => {
-    bot = await startBot(join(dir.path, 'metrics.sqlite'));
-  });
-  afterAll(() => bot.close());
+  const bot = useShared(() => startBot(dir.join('metrics.sqlite')));
 
   it.each<Record<string, string>>([{ 'x-real-ip': '1.2.3.4' }, { forwarded: 'for=1.2.3.4' }, { 'x-forwarded-for': '1.2.3.4' }, { 'cf-connecting-ip': '1.2.3.4' }])(
     'is refused to a request carrying a forwarding header %o',
@@ -197,27 +180,23 @@ describe('/metrics without a token', () => {
   });
 
   it('is refused even to a direct loopback peer when loopback trust is off (a proxy on this machine)', async () => {
-    const strict = await startBot(join(dir.path, 'strict.sqlite'), { TRUST_LOOPBACK: 'false', WEBCHAT_ENABLED: 'true', WEBCHAT_UPLOAD_DIR: join(dir.path, 'up2') });
+    const strict = await startBot(dir.join('strict.sqlite'), { TRUST_LOOPBACK: 'false', WEBCHAT_ENABLED: 'true', WEBCHAT_UPLOAD_DIR: dir.join('up2') });
     try {
       expect((await raw(strict.url, { path: '/metrics' })).status).toBe(403);
       expect((await raw(strict.url, { method: 'POST', path: '/directline/conversations', body: {} })).status).toBe(403);
       expect((await raw(strict.url, { method: 'POST', path: '/api/messages', body: activity('http://127.0.0.1:9/') })).status).toBe(403);
     } finally {
-      await strict.close();
+      await strict.stop();
     }
   });
 });
 
 describe('slow and too many clients', () => {
-  let bot: BotUnderTest;
+  const bot = useShared(() => startBot(dir.join('slow.sqlite'), { HTTP_REQUEST_TIMEOUT_SECONDS: '1', HTTP_HEADERS_TIMEOUT_SECONDS: '1', HTTP_MAX_CONNECTIONS: '3' }));
   const sockets: Socket[] = [];
-  beforeAll(async () => {
-    bot = await startBot(join(dir.path, 'slow.sqlite'), { HTTP_REQUEST_TIMEOUT_SECONDS: '1', HTTP_HEADERS_TIMEOUT_SECONDS: '1', HTTP_MAX_CONNECTIONS: '3' });
-  });
   afterEach(() => {
     for (const s of sockets.splice(0)) s.destroy();
   });
-  afterAll(() => bot.close());
 
   function open(): Promise<Socket> {
     const { port } = new URL(bot.url);
@@ -265,9 +244,9 @@ describe('slow and too many clients', () => {
 describe('rate limits for IPv6 clients', () => {
   it('counts every address of one /64 as one client, and another /64 apart', async () => {
     const siteToken = 'site-token-for-ipv6-tests-0123456789';
-    const bot = await startBot(join(dir.path, 'v6.sqlite'), {
+    const bot = await startBot(dir.join('v6.sqlite'), {
       WEBCHAT_ENABLED: 'true',
-      WEBCHAT_UPLOAD_DIR: join(dir.path, 'up-v6'),
+      WEBCHAT_UPLOAD_DIR: dir.join('up-v6'),
       WEBCHAT_TOKEN: siteToken,
       TRUSTED_PROXIES: '127.0.0.1',
       DIRECTLINE_CONVERSATIONS_PER_HOUR: '2',
@@ -281,7 +260,7 @@ describe('rate limits for IPv6 clients', () => {
       expect((await start('2001:db8:1:2:1234:5678:9abc:def0')).status).toBe(429);
       expect((await start('2001:db8:1:3::a')).status).toBe(201);
     } finally {
-      await bot.close();
+      await bot.stop();
     }
   });
 });

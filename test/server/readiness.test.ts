@@ -9,28 +9,21 @@
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log';
 import { buildServer, type App } from '../../src/server';
 import { SqlStore } from '../../src/storage/index';
 import { WriteProbe } from '../../src/storage/write-probe';
-import { Person, startBot, tempDir, type BotUnderTest } from '../channels/botframework/harness';
-import { silentLogger, TEST_DATABASE_URL, uniqueName } from '../storage/harness';
+import { Person, startBot } from '../channels/botframework/harness';
+import { dropPostgresSchema, silentLogger, stopAfterTest, TEST_DATABASE_URL, uniqueName, useTempDir } from '../support';
 
-const logger = createLogger('silent');
-const dir = tempDir('pce-ready-');
-let bot: BotUnderTest | undefined;
+const dir = useTempDir('pce-ready-', 'all');
 let server: App | undefined;
 
 afterEach(async () => {
-  await bot?.close();
-  bot = undefined;
   await server?.close(2_000);
   server = undefined;
 });
-afterAll(() => dir.remove());
 
 async function get(url: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${url}${path}`);
@@ -49,8 +42,7 @@ async function readyzBecomes(url: string, status: number): Promise<Record<string
 
 describe('GET /readyz on SQLite', () => {
   it('answers 503 while the bot’s connection refuses writes, /healthz 200 all along, and 200 again once writes work', async () => {
-    bot = await startBot(join(dir.path, 'query-only.sqlite'));
-    const { url, application } = bot;
+    const { url, app: application } = stopAfterTest(await startBot(dir.join('query-only.sqlite')));
     expect(await get(url, '/readyz')).toEqual({ status: 200, body: { status: 'ready', storage: 'sqlite' } });
 
     await sql`pragma query_only = on`.execute((application.store as SqlStore).db);
@@ -68,7 +60,7 @@ describe('GET /readyz on SQLite', () => {
   });
 
   it('answers 503 for the bot’s database file opened read-only, 200 opened read-write', async () => {
-    const path = join(dir.path, 'reopened.sqlite');
+    const path = dir.join('reopened.sqlite');
     const store = new SqlStore({ dialect: 'sqlite', path }, silentLogger);
     await store.open(); // creates the file with every migration
     await store.close();
@@ -80,7 +72,7 @@ describe('GET /readyz on SQLite', () => {
       const database = new BetterSqlite3(path, { readonly });
       const db = new Kysely<object>({ dialect: new SqliteDialect({ database }) });
       try {
-        server = buildServer({ logger, maxBodyBytes: 1024, ready: () => new WriteProbe({ db: () => db, logger }).check() });
+        server = buildServer({ logger: silentLogger, maxBodyBytes: 1024, ready: () => new WriteProbe({ db: () => db, logger: silentLogger }).check() });
         const { url } = await server.listen(0);
         expect((await get(url, '/readyz')).status).toBe(status);
         expect((await get(url, '/healthz')).status).toBe(200);
@@ -95,16 +87,10 @@ describe('GET /readyz on SQLite', () => {
 
 describe('GET /readyz on PostgreSQL', () => {
   const schema = uniqueName('readyz');
-  afterAll(async () => {
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`drop schema if exists "${schema}" cascade`);
-    await admin.end();
-  });
+  afterAll(() => dropPostgresSchema(schema));
 
   it('answers 503 once the bot’s schema is gone and its probing connection cut, and 200 once it is migrated again', async () => {
-    bot = await startBot(join(dir.path, 'unused.sqlite'), { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema });
-    const { url } = bot;
+    const { url } = stopAfterTest(await startBot(dir.join('unused.sqlite'), { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema }));
     expect(await get(url, '/readyz')).toEqual({ status: 200, body: { status: 'ready', storage: 'postgres' } });
 
     const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });

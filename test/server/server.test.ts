@@ -2,9 +2,8 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Request, Response, Server } from 'restify';
 import { buildServer, type App, type ServerPlugin } from '../../src/server';
-import { createLogger } from '../../src/log';
+import { silentLogger } from '../support';
 
-const logger = createLogger('silent');
 let app: App | undefined;
 
 afterEach(async () => {
@@ -28,7 +27,7 @@ function echoPlugin(): ServerPlugin {
 
 describe('buildServer', () => {
   it('answers /healthz with the health details it is given', async () => {
-    app = buildServer({ logger, maxBodyBytes: 1024, health: () => ({ storage: 'sqlite' }) });
+    app = buildServer({ logger: silentLogger, maxBodyBytes: 1024, health: () => ({ storage: 'sqlite' }) });
     const { url } = await app.listen(0);
     const res = await fetch(`${url}/healthz`);
     expect(res.status).toBe(200);
@@ -36,15 +35,15 @@ describe('buildServer', () => {
   });
 
   it('rejects listen on a port in use instead of throwing', async () => {
-    app = buildServer({ logger, maxBodyBytes: 1024 });
+    app = buildServer({ logger: silentLogger, maxBodyBytes: 1024 });
     const { port } = await app.listen(0);
-    const second = buildServer({ logger, maxBodyBytes: 1024 });
+    const second = buildServer({ logger: silentLogger, maxBodyBytes: 1024 });
     await expect(second.listen(port)).rejects.toMatchObject({ code: 'EADDRINUSE' });
     await second.close(100);
   });
 
   it('serves the routes a plug-in registers, with the parsed body and the raw text', async () => {
-    app = buildServer({ logger, maxBodyBytes: 1024, plugins: [echoPlugin()] });
+    app = buildServer({ logger: silentLogger, maxBodyBytes: 1024, plugins: [echoPlugin()] });
     const { url } = await app.listen(0);
     const res = await fetch(`${url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a": 1}' });
     expect(res.status).toBe(200);
@@ -52,14 +51,14 @@ describe('buildServer', () => {
   });
 
   it('answers malformed JSON with 400 before the route runs', async () => {
-    app = buildServer({ logger, maxBodyBytes: 1024, plugins: [echoPlugin()] });
+    app = buildServer({ logger: silentLogger, maxBodyBytes: 1024, plugins: [echoPlugin()] });
     const { url } = await app.listen(0);
     const res = await fetch(`${url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a": ' });
     expect(res.status).toBe(400);
   });
 
   it('answers a body over the limit with 413', async () => {
-    app = buildServer({ logger, maxBodyBytes: 1024, plugins: [echoPlugin()] });
+    app = buildServer({ logger: silentLogger, maxBodyBytes: 1024, plugins: [echoPlugin()] });
     const { url } = await app.listen(0);
     const body = JSON.stringify({ text: 'x'.repeat(2048) });
     const res = await fetch(`${url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -67,7 +66,7 @@ describe('buildServer', () => {
   });
 
   it('refuses compressed bodies, which could inflate past the limit, with 415', async () => {
-    app = buildServer({ logger, maxBodyBytes: 1024, plugins: [echoPlugin()] });
+    app = buildServer({ logger: silentLogger, maxBodyBytes: 1024, plugins: [echoPlugin()] });
     const { url } = await app.listen(0);
     const body = gzipSync(JSON.stringify({ text: ' '.repeat(100_000) }));
     expect(body.length).toBeLessThan(1024);
@@ -76,7 +75,7 @@ describe('buildServer', () => {
   });
 
   it('turns a failing handler into a 500 that does not leak internals, and keeps serving', async () => {
-    app = buildServer({ logger, maxBodyBytes: 1024, plugins: [echoPlugin()] });
+    app = buildServer({ logger: silentLogger, maxBodyBytes: 1024, plugins: [echoPlugin()] });
     const { url } = await app.listen(0);
     const res = await fetch(`${url}/boom`);
     expect(res.status).toBe(500);
@@ -103,7 +102,7 @@ describe('buildServer', () => {
         order.push('drained');
       },
     };
-    app = buildServer({ logger, maxBodyBytes: 1024, plugins: [slow] });
+    app = buildServer({ logger: silentLogger, maxBodyBytes: 1024, plugins: [slow] });
     const { url } = await app.listen(0);
     const pending = fetch(`${url}/slow`);
     while (app.inFlight() === 0) await new Promise((r) => setImmediate(r));
@@ -128,7 +127,7 @@ describe('buildServer', () => {
         server.get('/hang', async () => new Promise<void>(() => undefined));
       },
     };
-    app = buildServer({ logger, maxBodyBytes: 1024, plugins: [never] });
+    app = buildServer({ logger: silentLogger, maxBodyBytes: 1024, plugins: [never] });
     const { url } = await app.listen(0);
     const pending = fetch(`${url}/hang`).catch((err: unknown) => err);
     while (app.inFlight() === 0) await new Promise((r) => setImmediate(r));

@@ -1,17 +1,9 @@
 /** Real databases for the storage suites: a temp SQLite file, or a unique PostgreSQL schema per suite. */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { onTestFinished } from 'vitest';
-import { createLogger } from '../../src/log';
 import { SqlStore, createStore, type SqlStoreOptions } from '../../src/storage/index';
 import type { ConversationState, TurnCommit } from '../../src/storage/store';
-
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-export const silentLogger = createLogger('silent');
+import { silentLogger, tempDir, TEST_DATABASE_URL, uniqueName } from '../support';
 
 export interface StoreHarness {
   readonly dialect: 'sqlite' | 'postgres';
@@ -24,8 +16,8 @@ export interface StoreHarness {
 }
 
 export function sqliteHarness(): StoreHarness {
-  const dir = mkdtempSync(join(tmpdir(), 'store-test-'));
-  const path = join(dir, 'nested', 'bot.sqlite');
+  const dir = tempDir('store-test-');
+  const path = dir.join('nested', 'bot.sqlite');
   const opened: SqlStore[] = [];
   return {
     dialect: 'sqlite',
@@ -41,7 +33,7 @@ export function sqliteHarness(): StoreHarness {
     },
     async cleanup() {
       for (const s of opened) await s.close();
-      rmSync(dir, { recursive: true, force: true });
+      dir.remove();
     },
   };
 }
@@ -55,10 +47,6 @@ export async function memoryStore(options?: SqlStoreOptions): Promise<SqlStore> 
   await store.open();
   onTestFinished(() => store.close());
   return store;
-}
-
-export function uniqueName(prefix: string): string {
-  return `${prefix}_${randomBytes(6).toString('hex')}`;
 }
 
 export function postgresHarness(): StoreHarness & { schema: string; admin: () => pg.Client } {
@@ -149,15 +137,4 @@ export function deferred(): Deferred {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
-}
-
-/**
- * The two databases a whole-bot test runs on, for `describe.each`: SQLite (the default, no settings)
- * and a fresh schema of TEST_DATABASE_URL named `<schemaPrefix>_…` (drop it after the tests).
- */
-export function botDatabases(schemaPrefix: string): readonly (readonly [string, () => Record<string, string>])[] {
-  return [
-    ['SQLite', () => ({})],
-    ['PostgreSQL', () => ({ DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: uniqueName(schemaPrefix) })],
-  ];
 }

@@ -5,39 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { createApplication, type Application } from '../../src/app';
-import { loadConfig } from '../../src/config';
 import { createTranslator } from '../../src/i18n';
-import { createLogger } from '../../src/log';
-import { createStore, type SqlStoreOptions } from '../../src/storage/index';
 import { Person, storedView, type Exchange } from '../channels/botframework/harness';
-import { TEST_DATABASE_URL, uniqueName } from './harness';
+import { startInstance, TEST_DATABASE_URL, uniqueName, type Instance } from '../support';
 
 const t = createTranslator();
 const schema = uniqueName('multi_instance');
-const logger = createLogger('silent');
-
-interface Instance {
-  application: Application;
-  url: string;
-  applicationName: string;
-}
-
-async function startInstance(name: string, storeOptions: SqlStoreOptions = {}): Promise<Instance> {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_SCHEMA: schema,
-    DATABASE_POOL_SIZE: '4',
-    WEBCHAT_ENABLED: 'false',
-  });
-  const applicationName = `${schema}_${name}`;
-  const store = createStore(config, logger, { applicationName, ...storeOptions });
-  const application = await createApplication(config, { logger, store, processMetrics: false });
-  const { url } = await application.listen(0, '127.0.0.1');
-  return { application, url, applicationName };
-}
 
 let a: Instance;
 let b: Instance;
@@ -47,10 +20,10 @@ beforeAll(async () => {
   admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
   // Both start at once on an empty schema: migrations must run once, not collide.
-  [a, b] = await Promise.all([startInstance('a'), startInstance('b')]);
+  [a, b] = await Promise.all([startInstance(schema, 'a'), startInstance(schema, 'b')]);
 });
 afterAll(async () => {
-  await Promise.all([a?.application.close(5_000), b?.application.close(5_000)]);
+  await Promise.all([a?.stop(), b?.stop()]);
   await admin.query(`drop schema if exists "${schema}" cascade`);
   await admin.end();
 });
@@ -82,20 +55,20 @@ describe('two bot servers on one PostgreSQL database', () => {
     for (let i = 0; i < 5 && person.last.choices.length > 0; i++) {
       person.reconnect(i % 2 === 0 ? b.url : a.url);
       const answer = firstOffered(person);
-      const before = await storedView(a.application, person.key);
+      const before = await storedView(a.app, person.key);
       const exchange = await person.say(answer);
       posts++;
       said.push(answer);
       expect(exchange.status).toBe(200);
       expect(apology(exchange)).toBe(false);
       // The other server sees the step this one moved to.
-      const after = await storedView(i % 2 === 0 ? a.application : b.application, person.key);
+      const after = await storedView(i % 2 === 0 ? a.app : b.app, person.key);
       expect(after.step).not.toBe(before.step);
     }
     expect(said.length).toBeGreaterThanOrEqual(2);
-    const record = await b.application.store.loadConversation(person.key);
+    const record = await b.app.store.loadConversation(person.key);
     expect(record?.turn).toBe(posts);
-    const transcript = await a.application.store.loadTranscript(person.key);
+    const transcript = await a.app.store.loadTranscript(person.key);
     expect(transcript.filter((e) => e.from === 'user').map((e) => e.text)).toEqual(said);
     expect(transcript.filter((e) => e.from === 'bot')).toHaveLength(posts);
   });
@@ -118,9 +91,9 @@ describe('two bot servers on one PostgreSQL database', () => {
       expect(e.body.activities?.length).toBeGreaterThan(0);
       expect(e.body.activities?.some((x) => x.text?.includes(t.t('en', 'botframework:error.apology')))).toBe(false);
     }
-    const record = await a.application.store.loadConversation(person.key);
+    const record = await a.app.store.loadConversation(person.key);
     expect(record?.turn).toBe(1 + texts.length);
-    const userLines = (await b.application.store.loadTranscript(person.key)).filter((e) => e.from === 'user').map((e) => e.text);
+    const userLines = (await b.app.store.loadTranscript(person.key)).filter((e) => e.from === 'user').map((e) => e.text);
     expect([...userLines].sort()).toEqual([...texts].sort());
   });
 
@@ -131,15 +104,15 @@ describe('two bot servers on one PostgreSQL database', () => {
     const [viaA, viaB] = await Promise.all([person.post(activity), new Person(b.url, { channelId: 'emulator' }).post(activity)]);
     expect(viaA.replies.length).toBeGreaterThan(0);
     expect(viaB.replies.map((r) => r.text)).toEqual(viaA.replies.map((r) => r.text));
-    expect((await a.application.store.loadConversation(person.key))?.turn).toBe(2);
+    expect((await a.app.store.loadConversation(person.key))?.turn).toBe(2);
   });
 
   it('loses nothing acknowledged when the database drops every connection mid-conversation, and carries on', async () => {
     const person = new Person(a.url, { channelId: 'emulator', locale: 'en-US' });
     await person.join();
     await person.say(firstOffered(person));
-    const acknowledged = await storedView(a.application, person.key);
-    const turn = (await a.application.store.loadConversation(person.key))?.turn;
+    const acknowledged = await storedView(a.app, person.key);
+    const turn = (await a.app.store.loadConversation(person.key))?.turn;
 
     const { rows } = await admin.query<{ terminated: boolean }>(
       'select pg_terminate_backend(pid) as terminated from pg_stat_activity where application_name in ($1, $2)',
@@ -147,20 +120,20 @@ describe('two bot servers on one PostgreSQL database', () => {
     );
     expect(rows.filter((r) => r.terminated).length).toBeGreaterThan(0);
 
-    expect((await storedView(b.application, person.key)).step).toBe(acknowledged.step);
+    expect((await storedView(b.app, person.key)).step).toBe(acknowledged.step);
     person.reconnect(b.url);
     const next = await person.say(firstOffered(person));
     expect(next.status).toBe(200);
     expect(apology(next)).toBe(false);
-    expect((await a.application.store.loadConversation(person.key))?.turn).toBe((turn ?? 0) + 1);
+    expect((await a.app.store.loadConversation(person.key))?.turn).toBe((turn ?? 0) + 1);
   });
 
   it('answers politely, without hanging, when the database cannot serve a turn in time, and the next turn works', async () => {
-    const impatient = await startInstance('c', { statementTimeoutMs: 400 });
+    const impatient = await startInstance(schema, 'c', {}, { statementTimeoutMs: 400 });
     try {
       const person = new Person(impatient.url, { channelId: 'emulator', locale: 'en-US' });
       await person.join();
-      const where = await storedView(a.application, person.key);
+      const where = await storedView(a.app, person.key);
       const answer = firstOffered(person);
       // The database cannot serve the turn in time: the conversation's row is locked by a stuck
       // transaction elsewhere, so the commit waits past this instance's statement timeout.
@@ -174,12 +147,12 @@ describe('two bot servers on one PostgreSQL database', () => {
 
       expect(failed.status).toBe(200);
       expect(apology(failed)).toBe(true);
-      expect((await storedView(a.application, person.key)).step).toBe(where.step);
+      expect((await storedView(a.app, person.key)).step).toBe(where.step);
       const retried = await person.say(answer);
       expect(apology(retried)).toBe(false);
-      expect((await storedView(b.application, person.key)).step).not.toBe(where.step);
+      expect((await storedView(b.app, person.key)).step).not.toBe(where.step);
     } finally {
-      await impatient.application.close(5_000);
+      await impatient.stop();
     }
   });
 });

@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError, type SqlStore } from '../../src/storage/index';
 import type { TurnCommit } from '../../src/storage/store';
-import { postgresHarness, sqliteHarness, turnCommit, uniqueName, type StoreHarness } from './harness';
+import { postgresHarness, sqliteHarness, turnCommit, type StoreHarness } from './harness';
+import { uniqueName } from '../support';
 
 const GOOD = 20;
 

@@ -15,7 +15,8 @@ import {
   type SqlStore,
 } from '../../src/storage/index';
 import { storeContract } from './store-contract';
-import { postgresHarness, silentLogger, TEST_DATABASE_URL, turnCommit, uniqueName } from './harness';
+import { postgresHarness, turnCommit } from './harness';
+import { silentLogger, TEST_DATABASE_URL, uniqueName } from '../support';
 
 describe('PostgreSQL store', () => {
   storeContract(postgresHarness);

@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuplicateActivityError, type SqlStore } from '../../src/storage/index';
 import { RECENT_ACTIVITIES_MAX, withRecentActivity } from '../../src/storage/turn-sql';
-import { postgresHarness, sqliteHarness, turnCommit, uniqueName, type StoreHarness } from './harness';
+import { postgresHarness, sqliteHarness, turnCommit, type StoreHarness } from './harness';
+import { uniqueName } from '../support';
 
 /** An activity key as the engine builds it (`channel:activityId`) with a 512-character id. */
 const longKey = (n: number) => `msteams:${String(n).padStart(4, '0')}${'é'.repeat(508)}`;

@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { sqliteHarness, turnCommit, uniqueName } from './harness';
+import { sqliteHarness, turnCommit } from './harness';
+import { uniqueName } from '../support';
 
 const pragma = async (db: Parameters<ReturnType<typeof sql.raw>['execute']>[0], name: string) =>
   Object.values((await sql.raw(`pragma ${name}`).execute(db)).rows[0] as object)[0];

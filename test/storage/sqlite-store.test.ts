@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { storeContract } from './store-contract';
-import { sqliteHarness, turnCommit, uniqueName } from './harness';
+import { sqliteHarness, turnCommit } from './harness';
+import { uniqueName } from '../support';
 
 describe('SQLite store (temp file)', () => {
   storeContract(sqliteHarness);

@@ -4,20 +4,14 @@
  * `end()`, then open `store()`: it runs the remaining migrations as a new release would.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, sql, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { onTestFinished } from 'vitest';
-import { createLogger } from '../../src/log';
 import { migrationProvider } from '../../src/storage/migrations/index';
 import { migrationDatabase } from '../../src/storage/pg-migration-db';
 import { createStore, type SqlStore } from '../../src/storage/index';
-
-const logger = createLogger('silent');
-const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { silentLogger, tempDir, TEST_DATABASE_URL } from '../support';
 
 export interface StoreAtMigration {
   /** The database at that migration. Migrations see no table types (src/storage/migrations/types.ts). */
@@ -61,18 +55,18 @@ export const upgradeDialects: { name: string; at(migration: string): Promise<Sto
   {
     name: 'SQLite',
     async at(migration) {
-      const dir = mkdtempSync(join(tmpdir(), 'store-upgrade-'));
-      const file = join(dir, 'bot.sqlite');
+      const dir = tempDir('store-upgrade-');
+      const file = dir.join('bot.sqlite');
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
       await migrateTo(new Migrator({ db, provider: migrationProvider('sqlite') }), migration);
       return upgradable({
         db,
         end: () => db.destroy(),
-        store: () => createStore(`sqlite:${file}`, logger),
+        store: () => createStore(`sqlite:${file}`, silentLogger),
         indexes: async (store, table) =>
           (await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = ${table}`.execute(store.db)).rows.map((r) => r.name),
-        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+        cleanup: async () => dir.remove(),
       });
     },
   },
@@ -80,14 +74,14 @@ export const upgradeDialects: { name: string; at(migration: string): Promise<Sto
     name: 'PostgreSQL',
     async at(migration) {
       const schema = `store_up_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-      const pool = new pg.Pool({ connectionString: PG_URL, max: 1, options: `-c search_path=${schema}` });
+      const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1, options: `-c search_path=${schema}` });
       await pool.query(`create schema ${schema}`);
       const db = migrationDatabase(pool, schema);
       await migrateTo(new Migrator({ db, provider: migrationProvider('postgres'), migrationTableSchema: schema }), migration);
       return upgradable({
         db,
         end: () => db.destroy(),
-        store: () => createStore({ DATABASE_URL: PG_URL, DATABASE_POOL_SIZE: 2, DATABASE_SCHEMA: schema }, logger),
+        store: () => createStore({ DATABASE_URL: TEST_DATABASE_URL, DATABASE_POOL_SIZE: 2, DATABASE_SCHEMA: schema }, silentLogger),
         indexes: async (store, table) =>
           (await sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = ${schema} and tablename = ${table}`.execute(store.db)).rows.map(
             (r) => r.name,

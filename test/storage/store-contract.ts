@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConcurrentTurnError, DuplicateActivityError, StorageError, type SqlStore } from '../../src/storage/index';
 import type { TransactionTurnWriter } from '../../src/storage/turn-writers';
 import type { FunnelEvent, TurnCommit } from '../../src/storage/store';
-import { conversation, deferred, nextIso, turnCommit, uniqueName, type StoreHarness } from './harness';
+import { conversation, deferred, nextIso, turnCommit, type StoreHarness } from './harness';
+import { uniqueName } from '../support';
 
 export function storeContract(makeHarness: () => StoreHarness): void {
   let harness: StoreHarness;

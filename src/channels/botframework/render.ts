@@ -5,11 +5,11 @@
  * word here comes from the engine or from locales/<lng>/botframework.json.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ActionTypes, ActivityTypes, CardFactory, InputHints, MessageFactory, type Activity, type Attachment, type CardAction } from 'botbuilder';
 import type { RenderedMessage } from '../../engine/types';
 import type { CardSubmit } from './activity';
+import { ROOT } from '../../root';
 
 /** Translates a key of the `botframework` namespace in the conversation's language. */
 export type T = (key: string, params?: Record<string, unknown>) => string;
@@ -24,7 +24,7 @@ interface AdaptiveCard {
 }
 
 const CARD_TEMPLATE: AdaptiveCard = JSON.parse(
-  readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'cards', 'step.json'), 'utf8'),
+  readFileSync(join(ROOT, 'src', 'channels', 'botframework', 'cards', 'step.json'), 'utf8'),
 ) as AdaptiveCard;
 
 /** Longest question text a button carries back (Teams limits the size of a submit). */

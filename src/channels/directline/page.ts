@@ -5,8 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { Request, Response, Server } from 'restify';
@@ -15,8 +14,9 @@ import { normaliseLocale, type Translator } from '../../i18n';
 import type { ServerPlugin } from '../../server';
 import type { SiteAccess } from './access';
 import { PAGE_EVENTS } from './protocol';
+import { ROOT } from '../../root';
 
-const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'page');
+const PAGE_DIR = join(ROOT, 'src', 'channels', 'directline', 'page');
 
 const PAGE_KEYS = [
   'title',

@@ -9,40 +9,30 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHmac, createSign, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisioningContactFlow } from '../../../dialogs/provisioning-contact/machine';
-import { createBotFrameworkChannel } from '../../../src/channels/botframework';
-import { loadConfig } from '../../../src/config';
-import { Engine } from '../../../src/engine/engine';
-import { createTranslator } from '../../../src/i18n';
-import { createLogger } from '../../../src/log';
-import { buildServer, type App } from '../../../src/server';
 import { createStore } from '../../../src/storage';
 import type { Store } from '../../../src/storage/store';
-import { FakeConnector } from './fake-connector';
-import { Person, tempDir } from './harness';
+import { silentLogger, useTempDir } from '../../support';
+import { Person, startChannel, useFakeConnector } from './harness';
 
 const APP_ID = '3f1c1a52-5b8e-4a59-9f55-0a7a5d0c4b11';
 const ISSUER = 'https://api.botframework.com';
 const KID = 'test-key-1';
-const logger = createLogger('silent');
 
 const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const strangerKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
 /** A key in the JWKS that Bot Framework endorses for another channel only (as each channel has its own). */
 const OTHER_CHANNEL_KID = 'test-key-webchat-only';
 const otherChannelKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const connector = new FakeConnector();
+const connector = useFakeConnector();
+const dir = useTempDir('pce-bf-', 'all');
 
 let openId: Server;
-let app: App;
 let store: Store;
+let channel: Awaited<ReturnType<typeof startChannel>>;
 let url: string;
-const dir = tempDir();
 
 beforeAll(async () => {
-  await connector.start();
   const jwk = signingKey.publicKey.export({ format: 'jwk' }) as { n: string; e: string };
   const otherJwk = otherChannelKey.publicKey.export({ format: 'jwk' }) as { n: string; e: string };
   openId = createServer((req, res) => {
@@ -67,26 +57,20 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => openId.listen(0, '127.0.0.1', resolve));
   const metadata = `http://127.0.0.1:${(openId.address() as AddressInfo).port}/v1/.well-known/openidconfiguration`;
 
-  store = createStore({ DATABASE_URL: `sqlite:${join(dir.path, 'bot.sqlite')}`, DATABASE_POOL_SIZE: 1 }, logger);
+  store = createStore({ DATABASE_URL: `sqlite:${dir.join('bot.sqlite')}`, DATABASE_POOL_SIZE: 1 }, silentLogger);
   await store.open();
-  const translator = createTranslator();
-  const engine = new Engine({ store, flow: provisioningContactFlow, translator, logger });
-  const config = loadConfig({ MicrosoftAppId: APP_ID, MicrosoftAppPassword: 'not-used-with-expect-replies' });
-  app = buildServer({
-    logger,
-    maxBodyBytes: 262144,
-    plugins: [createBotFrameworkChannel({ config, engine, translator, logger, authEndpoints: { openIdMetadataUrl: metadata, tokenIssuer: ISSUER } })],
-  });
-  ({ url } = await app.listen(0));
+  channel = await startChannel(
+    store,
+    { authEndpoints: { openIdMetadataUrl: metadata, tokenIssuer: ISSUER } },
+    { MicrosoftAppId: APP_ID, MicrosoftAppPassword: 'not-used-with-expect-replies' },
+  );
+  ({ url } = channel);
 });
 
 afterAll(async () => {
-  await app.close(2_000);
-  await store.close();
-  await connector.close();
+  await channel?.stop();
   openId.closeAllConnections();
   await new Promise<void>((resolve) => openId.close(() => resolve()));
-  dir.remove();
 });
 
 const b64url = (value: object | Buffer) => (Buffer.isBuffer(value) ? value : Buffer.from(JSON.stringify(value))).toString('base64url');

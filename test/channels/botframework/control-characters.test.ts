@@ -5,34 +5,21 @@
  * and the message answered as without it. On SQLite and on PostgreSQL.
  */
 import { sql } from 'kysely';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SqlStore } from '../../../src/storage/index';
-import { botDatabases } from '../../storage/harness';
-import { dropPostgresSchema } from '../directline/clocked-bot';
-import { Person, startBot, tempDir, type BotUnderTest } from './harness';
+import { Person, useSharedBot } from './harness';
+import { botDatabases } from '../../support';
 
 const DIALECTS = botDatabases('bf_control');
 
 describe.each(DIALECTS)('control characters in activities on %s', (_name, databaseEnv) => {
-  const env: Record<string, string> = databaseEnv();
-  const dir = tempDir();
-  let bot: BotUnderTest;
-
-  beforeAll(async () => {
-    bot = await startBot(join(dir.path, 'bot.sqlite'), env);
-  });
-  afterAll(async () => {
-    await bot.close();
-    if (env.DATABASE_SCHEMA) await dropPostgresSchema(env.DATABASE_SCHEMA);
-    dir.remove();
-  });
+  const bot = useSharedBot(databaseEnv());
 
   /** Rows of every table a turn writes. */
   async function storedRows(): Promise<number> {
     const { rows } = await sql<{ n: string | number }>`select
       (select count(*) from conversations) + (select count(*) from transcript_entries) + (select count(*) from funnel_events) as n`.execute(
-      (bot.application.store as SqlStore).db,
+      (bot.app.store as SqlStore).db,
     );
     return Number(rows[0]!.n);
   }
@@ -55,7 +42,7 @@ describe.each(DIALECTS)('control characters in activities on %s', (_name, databa
     expect(exchange.status).toBe(400);
     expect(exchange.replies).toEqual([]);
     expect(await storedRows()).toBe(before);
-    expect(await bot.application.store.loadConversation(p.key)).toBeUndefined();
+    expect(await bot.app.store.loadConversation(p.key)).toBeUndefined();
   });
 
   it('answers a message with a NUL byte in its text as it answers the text without it, and stores the text without it', async () => {
@@ -65,7 +52,7 @@ describe.each(DIALECTS)('control characters in activities on %s', (_name, databa
     expect(poisoned.status).toBe(200);
     expect(poisoned.replies.map((r) => r.text)).toEqual(plain.replies.map((r) => r.text));
     expect(poisoned.replies.length).toBeGreaterThan(0);
-    const transcript = await bot.application.store.loadTranscript(p.key);
+    const transcript = await bot.app.store.loadTranscript(p.key);
     expect(transcript[0]).toMatchObject({ from: 'user', text: 'my email never arrived' });
   });
 });

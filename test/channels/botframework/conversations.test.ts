@@ -64,7 +64,7 @@ describe.each(LANGUAGES)('complete conversations in $locale', ({ locale, clientL
         expect(JSON.stringify(updates[i]!.activity)).toContain(JSON.stringify(t.t(locale, 'botframework:card.yourAnswer', { label })).slice(1, -1));
       }
 
-      const view = await storedView(bot.application, person.key, FLOWS);
+      const view = await storedView(bot.app, person.key, FLOWS);
       expect(view.outcome).toBe(path.outcome);
       const shown = view.lines.map((l) => t.t(locale, l.key, l.params));
       expect(person.last.text).toContain(shown.at(-1));
@@ -76,7 +76,7 @@ describe.each(LANGUAGES)('complete conversations in $locale', ({ locale, clientL
       await person.join();
 
       for (const [i, id] of path.choices.entries()) {
-        const view = await storedView(bot.application, person.key, FLOWS);
+        const view = await storedView(bot.app, person.key, FLOWS);
         const choice = view.choices.find((c) => c.id === id);
         expect(choice, `step ${view.step} offers ${id}`).toBeDefined();
         const label = t.t(locale, choice!.labelKey, choice!.params);
@@ -87,7 +87,7 @@ describe.each(LANGUAGES)('complete conversations in $locale', ({ locale, clientL
         expect(replies).toHaveLength(1);
       }
 
-      const view = await storedView(bot.application, person.key, FLOWS);
+      const view = await storedView(bot.app, person.key, FLOWS);
       expect(view.outcome).toBe(path.outcome);
       expect(person.last.text).toContain(escapeMarkdown(t.t(locale, view.lines.at(-1)!.key, view.lines.at(-1)!.params)));
       if (path.link) expect(person.last.text).toContain(`](${path.link})`);
@@ -99,12 +99,12 @@ describe.each(LANGUAGES)('complete conversations in $locale', ({ locale, clientL
     await person.join();
     for (const id of ['change_contact', 'awaiting', 'can_edit', 'not_onboarded', 'failed', 'none_helped']) await person.choose(id);
 
-    expect((await storedView(bot.application, person.key, FLOWS)).expects).toBe('text');
+    expect((await storedView(bot.app, person.key, FLOWS)).expects).toBe('text');
     for (const answer of ['SO 12345678', 'Sub204060', 'old.contact@example.com', 'new.contact@example.com']) {
       const { replies } = await person.say(answer);
       expect(replies).toHaveLength(1);
     }
-    expect((await storedView(bot.application, person.key, FLOWS)).expects).toBe('attachment');
+    expect((await storedView(bot.app, person.key, FLOWS)).expects).toBe('attachment');
     await person.post(
       person.activity({
         text: '',
@@ -121,12 +121,12 @@ describe.each(LANGUAGES)('complete conversations in $locale', ({ locale, clientL
     expect(person.last.text).toContain('ccw-error.png');
     await person.choose('attachments_done');
 
-    const summary = await storedView(bot.application, person.key, FLOWS);
+    const summary = await storedView(bot.app, person.key, FLOWS);
     expect(summary.step).toBe('summary');
     expect(person.last.card?.body.some((b) => b.type === 'FactSet' && JSON.stringify(b).includes('ccw-error.png'))).toBe(true);
     await person.choose('confirm');
 
-    const opened = await storedView(bot.application, person.key, FLOWS);
+    const opened = await storedView(bot.app, person.key, FLOWS);
     expect(opened.outcome).toBe('case_opened');
     expect(person.last.text).toContain(t.t(locale, opened.lines[0]!.key, opened.lines[0]!.params));
   });
@@ -143,7 +143,7 @@ describe('after an outcome in Teams', () => {
 
     await person.pressOn(finalCard, restart!);
 
-    const view = await storedView(bot.application, person.key, FLOWS);
+    const view = await storedView(bot.app, person.key, FLOWS);
     expect(view.step).toBe('entry');
     const retired = connector.updatesIn(person.conversationId).at(-1)!;
     expect(retired.id).toBe(finalCard.id);

@@ -6,39 +6,18 @@
  * not send it, is what sends it. Under `expectReplies` a re-delivery after a restart gets the same
  * replies in the body. Synchronised on events (the held post, rows in the store), never on sleeps.
  */
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startBotProcess, waitFor, type BotProcess } from './bot-process';
-import { FakeConnector } from './fake-connector';
-import { Person, tempDir } from './harness';
+import { describe, expect, it } from 'vitest';
+import { useBotProcesses, useTempDir, waitFor } from '../../support';
+import { Person, useFakeConnector } from './harness';
 
-const connector = new FakeConnector();
-let dir: ReturnType<typeof tempDir> | undefined;
-const running: BotProcess[] = [];
+const connector = useFakeConnector();
+const dir = useTempDir('pce-durable-');
+const bots = useBotProcesses();
 
-beforeAll(async () => {
-  await connector.start();
-});
-afterAll(async () => {
-  await connector.close();
-});
-afterEach(async () => {
-  for (const bot of running.splice(0)) await bot.kill('SIGKILL');
-  connector.hold = undefined;
-  connector.failPosts = 0;
-  dir?.remove();
-  dir = undefined;
-});
-
-async function start(env: Record<string, string> = {}): Promise<string> {
-  const bot = startBotProcess(dir!.path, { LOG_LEVEL: 'info', ...env });
-  running.push(bot);
-  return bot.listening;
-}
-
-async function killAll(signal: NodeJS.Signals): Promise<void> {
-  for (const bot of running.splice(0)) await bot.kill(signal);
+/** The bot as `npm start` runs it, in the test's directory; resolves with its URL. */
+function start(env: Record<string, string> = {}): Promise<string> {
+  return bots.start(dir.path, { LOG_LEVEL: 'info', ...env }).listening;
 }
 
 interface Row {
@@ -50,7 +29,7 @@ interface Row {
 
 /** The conversation's kept replies, read from the bot's SQLite file (./data/bot.sqlite of its directory). */
 function keptRows(key: string): Row[] {
-  const db = new Database(join(dir!.path, 'data', 'bot.sqlite'));
+  const db = new Database(dir.join('data', 'bot.sqlite'));
   try {
     return db.prepare('select turn, state, done, attempts from bot_replies where conversation_key = ? order by turn').all(key) as Row[];
   } finally {
@@ -59,7 +38,7 @@ function keptRows(key: string): Row[] {
 }
 
 function storedTurn(key: string): number | undefined {
-  const db = new Database(join(dir!.path, 'data', 'bot.sqlite'));
+  const db = new Database(dir.join('data', 'bot.sqlite'));
   try {
     return (db.prepare('select turn from conversations where key = ?').get(key) as { turn: number } | undefined)?.turn;
   } finally {
@@ -80,7 +59,6 @@ function postUnanswered(url: string, activity: Record<string, unknown>): Promise
  * has reached the connector (so the turn is committed) and the bot has been stopped with `signal`.
  */
 async function replyCommittedThenStopped(signal: NodeJS.Signals, env: Record<string, string> = {}) {
-  dir = tempDir('pce-durable-');
   const url = await start(env);
   const person = new Person(url, { channelId: 'msteams', locale: 'en-US', connector });
   connector.hold = (conversationId, activity) => conversationId === person.conversationId && activity.type === 'message';
@@ -89,7 +67,7 @@ async function replyCommittedThenStopped(signal: NodeJS.Signals, env: Record<str
   await waitFor(() => connector.held.some((h) => h.conversationId === person.conversationId), 'the reply to reach the connector');
   expect(keptRows(person.key)).toEqual([{ turn: 1, state: 'pending', done: 0, attempts: 0 }]);
 
-  await killAll(signal);
+  await bots.killAll(signal);
   expect(await answer).toBe('no response');
   connector.hold = undefined;
   expect(connector.messagesTo(person.conversationId)).toEqual([]);
@@ -149,13 +127,12 @@ describe('replies kept with their turn, over real bot processes (SQLite)', { tim
   });
 
   it('under expectReplies, a re-delivery after a restart is answered with the same replies, and the turn is not run again', async () => {
-    dir = tempDir('pce-durable-');
     const person = new Person(await start(), { channelId: 'emulator', locale: 'uk-UA' });
     await person.join();
     const first = await person.say(person.last.choices[0]!.value!);
     expect(first.replies.length).toBeGreaterThan(0);
 
-    await killAll('SIGKILL');
+    await bots.killAll('SIGKILL');
     person.reconnect(await start());
     const again = await person.post(first.sent);
 

@@ -76,6 +76,16 @@ export class FakeConnector {
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
 
+  /** Back to answering everything at once: no failures, holds or hooks (what it recorded stays). */
+  reset(): void {
+    this.failUpdates = false;
+    this.beforePost = undefined;
+    this.failPosts = 0;
+    this.failStatus = 503;
+    this.hold = undefined;
+    this.failMembers = undefined;
+  }
+
   /** What the bot sent to one conversation, in order. */
   sentTo(conversationId: string): (SentActivity & { seq: number })[] {
     return this.sent.filter((s) => s.conversationId === conversationId);

@@ -4,68 +4,93 @@
  * fake connector at `serviceUrl`. Replies are parsed back into what a person sees and can press.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { FlowDefinition, StepView } from '../../../dialogs/flow';
 import { provisioningContactFlow } from '../../../dialogs/provisioning-contact/machine';
-import { createApplication, type Application, type ApplicationOptions } from '../../../src/app';
+import type { Application, ApplicationOptions } from '../../../src/app';
+import { createBotFrameworkChannel, type BotFrameworkChannelDeps } from '../../../src/channels/botframework';
 import { loadConfig } from '../../../src/config';
-import { createLogger } from '../../../src/log';
+import { Engine } from '../../../src/engine/engine';
+import { createTranslator } from '../../../src/i18n';
+import { buildServer } from '../../../src/server';
+import type { Store } from '../../../src/storage/store';
+import { silentLogger, startApp, stopAfterTest, useShared, useTempDir, type Env, type RunningApp, type TempDir } from '../../support';
 import { FakeConnector } from './fake-connector';
 
-export function tempDir(prefix = 'pce-bf-'): { path: string; remove(): void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}
+/** The whole application, as the Bot Framework channel's tests run it. */
+export type BotUnderTest = RunningApp;
 
-export interface BotUnderTest {
-  application: Application;
-  url: string;
-  close(): Promise<void>;
-}
-
-/** Starts the whole application on a random port with a SQLite file at `dbPath`. */
-export async function startBot(
-  dbPath: string,
-  env: Record<string, string> = {},
-  options: ApplicationOptions = {},
-): Promise<BotUnderTest> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${dbPath}`, WEBCHAT_ENABLED: 'false', ...env });
-  const application = await createApplication(config, { logger: createLogger('silent'), processMetrics: false, ...options });
-  const { url } = await application.listen(0, '127.0.0.1');
-  return { application, url, close: async () => void (await application.close(5_000)) };
+/** Starts the whole application on a random port with a SQLite file at `dbPath` (the web chat off). */
+export function startBot(dbPath: string, env: Env = {}, options: ApplicationOptions = {}): Promise<BotUnderTest> {
+  return startApp({ NODE_ENV: 'test', DATABASE_URL: `sqlite:${dbPath}`, WEBCHAT_ENABLED: 'false', ...env }, options);
 }
 
 /**
- * One bot for all the tests of a file, replying through a fake connector: both start before the
- * first test; after the last the bot and the connector close and the bot's temp dir is removed.
+ * One fake connector for the tests of a file: started before the first, closed after the last, and
+ * its failure and hold settings reset after each test (what it recorded stays).
  */
-export function useBotWithConnector(): { bot: BotUnderTest; connector: FakeConnector } {
+export function useFakeConnector(): FakeConnector {
   const connector = new FakeConnector();
-  let dir: ReturnType<typeof tempDir> | undefined;
-  let started: BotUnderTest | undefined;
-  beforeAll(async () => {
-    dir = tempDir();
-    await connector.start();
-    started = await startBot(join(dir.path, 'bot.sqlite'));
-  });
-  afterAll(async () => {
-    await started?.close();
-    await connector.close();
-    dir?.remove();
-  });
-  const bot: BotUnderTest = {
-    get application() {
-      return started!.application;
+  beforeAll(async () => void (await connector.start()));
+  afterEach(() => connector.reset());
+  afterAll(() => connector.close());
+  return connector;
+}
+
+/**
+ * One bot for the tests of the enclosing block, on a SQLite file in a temp dir of its own or on the
+ * database `env` names (a `botDatabases()` dialect: its PostgreSQL schema is dropped after them).
+ */
+export function useSharedBot(env: Env = {}): BotUnderTest {
+  const dir = useTempDir('pce-bf-', 'all');
+  return useShared(() => startBot(dir.join('bot.sqlite'), env), env);
+}
+
+/** One bot for all the tests of a file, replying through a fake connector (`useFakeConnector`). */
+export function useBotWithConnector(): { bot: BotUnderTest; connector: FakeConnector } {
+  return { connector: useFakeConnector(), bot: useSharedBot() };
+}
+
+export interface BotsPerTest {
+  /** The running test's own directory. */
+  readonly dir: TempDir;
+  /** The SQLite file in it that `start` uses unless told another. */
+  readonly db: string;
+  /** Starts a bot (on `db` unless given one); it is stopped when the test ends. Again after `stop`: a restart on the same data. */
+  start(how?: { db?: string; env?: Env; options?: ApplicationOptions }): Promise<BotUnderTest>;
+}
+
+/** Bots for each test of the file, on a SQLite file of the test's own. */
+export function useBotsPerTest(): BotsPerTest {
+  const dir = useTempDir('pce-bf-');
+  return {
+    dir,
+    get db() {
+      return dir.join('bot.sqlite');
     },
-    get url() {
-      return started!.url;
-    },
-    close: async () => started?.close(),
+    start: async ({ db, env, options } = {}) => stopAfterTest(await startBot(db ?? dir.join('bot.sqlite'), env, options)),
   };
-  return { bot, connector };
+}
+
+/**
+ * The Bot Framework channel alone, over the real engine and flow on `store` (opened by the caller),
+ * on a server of its own: for what the assembled app cannot be given (the test's own token service,
+ * a slow store, a broken repository). `stop` closes the server, then the store.
+ */
+export async function startChannel(store: Store, deps: Partial<BotFrameworkChannelDeps> = {}, env: Env = {}): Promise<{ url: string; stop(): Promise<void> }> {
+  const translator = createTranslator();
+  const logger = silentLogger;
+  const engine = new Engine({ store, flow: provisioningContactFlow, translator, logger });
+  const channel = createBotFrameworkChannel({ config: loadConfig(env), engine, translator, logger, ...deps });
+  const server = buildServer({ logger, maxBodyBytes: 262144, plugins: [channel] });
+  const { url } = await server.listen(0);
+  return {
+    url,
+    async stop() {
+      await server.close(2_000);
+      await store.close();
+    },
+  };
 }
 
 export interface ShownChoice {

@@ -4,11 +4,9 @@
  * activities is not run again (no new turn, nothing stored), however long the ids; the 21st back is
  * no longer remembered. On SQLite and on PostgreSQL.
  */
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { botDatabases } from '../../storage/harness';
-import { dropPostgresSchema } from '../directline/clocked-bot';
-import { Person, startBot, tempDir, type BotUnderTest } from './harness';
+import { describe, expect, it } from 'vitest';
+import { Person, useSharedBot } from './harness';
+import { botDatabases } from '../../support';
 
 const DIALECTS = botDatabases('bf_long_ids');
 
@@ -16,18 +14,7 @@ const DIALECTS = botDatabases('bf_long_ids');
 const longId = (n: number) => `${String(n).padStart(3, '0')}:${'f'.repeat(508)}`;
 
 describe.each(DIALECTS)('re-deliveries with 512-character activity ids on %s', (_name, databaseEnv) => {
-  const env: Record<string, string> = databaseEnv();
-  const dir = tempDir();
-  let bot: BotUnderTest;
-
-  beforeAll(async () => {
-    bot = await startBot(join(dir.path, 'bot.sqlite'), env);
-  });
-  afterAll(async () => {
-    await bot.close();
-    if (env.DATABASE_SCHEMA) await dropPostgresSchema(env.DATABASE_SCHEMA);
-    dir.remove();
-  });
+  const bot = useSharedBot(databaseEnv());
 
   it('answers a re-delivery of any of the latest 20 activities with nothing, and changes nothing', async () => {
     const person = new Person(bot.url, { channelId: 'emulator', locale: 'en-US' });
@@ -40,8 +27,8 @@ describe.each(DIALECTS)('re-deliveries with 512-character activity ids on %s', (
       expect(replies.length).toBeGreaterThan(0);
       sent.push(activity);
     }
-    const stored = await bot.application.store.loadConversation(person.key);
-    const transcript = (await bot.application.store.loadTranscript(person.key)).length;
+    const stored = await bot.app.store.loadConversation(person.key);
+    const transcript = (await bot.app.store.loadTranscript(person.key)).length;
 
     // 25 back to 6: the latest 20, the oldest of them last. None is run again: the conversation and
     // its transcript stay as they were. (The latest one's replies may be sent again: that is the
@@ -50,13 +37,13 @@ describe.each(DIALECTS)('re-deliveries with 512-character activity ids on %s', (
       const again = await person.post(sent[n - 1]!);
       expect(again.status, `activity ${n}`).toBe(200);
       if (n < 25) expect(again.replies, `activity ${n}`).toEqual([]);
-      expect(await bot.application.store.loadConversation(person.key), `activity ${n}`).toEqual(stored);
+      expect(await bot.app.store.loadConversation(person.key), `activity ${n}`).toEqual(stored);
     }
-    expect(await bot.application.store.loadTranscript(person.key)).toHaveLength(transcript);
+    expect(await bot.app.store.loadTranscript(person.key)).toHaveLength(transcript);
 
     // The 21st back is forgotten: answered as a new message, a new turn.
     const forgotten = await person.post(sent[4]!);
     expect(forgotten.replies.length).toBeGreaterThan(0);
-    expect((await bot.application.store.loadConversation(person.key))?.turn).toBe(stored!.turn + 1);
+    expect((await bot.app.store.loadConversation(person.key))?.turn).toBe(stored!.turn + 1);
   });
 });

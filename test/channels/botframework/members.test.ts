@@ -6,9 +6,8 @@
 import type { TurnContext } from 'botbuilder';
 import { describe, expect, it } from 'vitest';
 import { personFromMember, TeamsMemberDirectory } from '../../../src/channels/botframework/members';
-import { createLogger } from '../../../src/log';
+import { silentLogger } from '../../support';
 
-const logger = createLogger('silent');
 
 function contextFor(userId: string): TurnContext {
   return { activity: { from: { id: userId }, conversation: { id: 'a:conv' } } } as unknown as TurnContext;
@@ -18,7 +17,7 @@ function directory(lookup: (userId: string) => Promise<unknown>, options: { maxE
   let now = Date.parse('2026-11-25T10:00:00.000Z');
   const calls: string[] = [];
   const dir = new TeamsMemberDirectory({
-    logger,
+    logger: silentLogger,
     clock: () => now,
     ttlMs: 1_000,
     failureTtlMs: 100,

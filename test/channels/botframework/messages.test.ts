@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTranslator } from '../../../src/i18n';
 import { Person, storedView, useBotWithConnector, type Reply } from './harness';
 
@@ -20,7 +20,7 @@ describe('POST /api/messages as Microsoft Teams', () => {
     const card = replies[0]!.card!;
     expect(card.version).toBe('1.5');
     expect(card.actions.length).toBeGreaterThan(0);
-    const view = await storedView(bot.application, person.key);
+    const view = await storedView(bot.app, person.key);
     for (const action of card.actions) {
       expect(action.type).toBe('Action.Submit');
       expect(action.data).toMatchObject({ step: view.step });
@@ -32,12 +32,12 @@ describe('POST /api/messages as Microsoft Teams', () => {
     const person = new Person(bot.url, { channelId: 'msteams', locale: 'en-US', connector });
     await person.join();
     const card = person.last;
-    const before = await storedView(bot.application, person.key);
+    const before = await storedView(bot.app, person.key);
     const choice = firstChoice(card);
 
     const { replies } = await person.pressOn(card, choice);
 
-    const after = await storedView(bot.application, person.key);
+    const after = await storedView(bot.app, person.key);
     expect(after.step).not.toBe(before.step);
     expect(replies.length).toBeGreaterThan(0);
     const updates = connector.updatesIn(person.conversationId);
@@ -55,7 +55,7 @@ describe('POST /api/messages as Microsoft Teams', () => {
   it('still answers when the pressed card can no longer be updated (deleted in Teams)', async () => {
     const person = new Person(bot.url, { channelId: 'msteams', locale: 'en-US', connector });
     await person.join();
-    const before = await storedView(bot.application, person.key);
+    const before = await storedView(bot.app, person.key);
     connector.failUpdates = true;
 
     const { status, replies } = await person.pressOn(person.last, firstChoice(person.last));
@@ -63,7 +63,7 @@ describe('POST /api/messages as Microsoft Teams', () => {
     expect(status).toBe(200);
     expect(replies).toHaveLength(1);
     expect(connector.updatesIn(person.conversationId)).toEqual([]);
-    expect((await storedView(bot.application, person.key)).step).not.toBe(before.step);
+    expect((await storedView(bot.app, person.key)).step).not.toBe(before.step);
   });
 
   it('answers a press on an outdated card politely and does not act on it', async () => {
@@ -71,11 +71,11 @@ describe('POST /api/messages as Microsoft Teams', () => {
     await person.join();
     const oldCard = person.last;
     await person.pressOn(oldCard, firstChoice(oldCard));
-    const where = await storedView(bot.application, person.key);
+    const where = await storedView(bot.app, person.key);
 
     const { replies } = await person.pressOn(oldCard, firstChoice(oldCard));
 
-    expect((await storedView(bot.application, person.key)).step).toBe(where.step);
+    expect((await storedView(bot.app, person.key)).step).toBe(where.step);
     expect(replies).toHaveLength(1);
     expect(replies[0]!.text).toContain(t.t('en', 'common:stale'));
     expect(replies[0]!.choices.map((c) => c.data?.choice)).toEqual(where.choices.map((c) => c.id));
@@ -95,7 +95,7 @@ describe('POST /api/messages as Microsoft Teams', () => {
     expect(again.status).toBe(200);
     expect(again.replies).toEqual([]);
     expect(connector.updatesIn(person.conversationId)).toHaveLength(1);
-    const record = await bot.application.store.loadConversation(person.key);
+    const record = await bot.app.store.loadConversation(person.key);
     expect(record?.turn).toBe(2);
   });
 
@@ -132,7 +132,7 @@ describe('POST /api/messages as Microsoft Teams', () => {
     // Whichever ran first moved the flow; the second saw the new step and was not acted on.
     expect(sent.filter((text) => text.includes(stale))).toHaveLength(1);
     expect(sent[1]).toContain(stale);
-    const record = await bot.application.store.loadConversation(person.key);
+    const record = await bot.app.store.loadConversation(person.key);
     expect(record?.turn).toBe(3);
   });
 
@@ -141,14 +141,14 @@ describe('POST /api/messages as Microsoft Teams', () => {
     const join = await person.post(person.activity({ type: 'conversationUpdate', membersAdded: [{ id: '28:bot-app-id' }], deliveryMode: 'expectReplies' }));
     const card = join.replies[0]!;
     expect(card.card?.version).toBe('1.5');
-    const before = await storedView(bot.application, person.key);
+    const before = await storedView(bot.app, person.key);
 
     const press = await person.post(
       person.activity({ text: '', value: firstChoice(card).data, replyToId: 'card-in-a-test-client', deliveryMode: 'expectReplies' }),
     );
 
     expect(press.status).toBe(200);
-    expect((await storedView(bot.application, person.key)).step).not.toBe(before.step);
+    expect((await storedView(bot.app, person.key)).step).not.toBe(before.step);
     expect(press.replies).toHaveLength(1);
     expect(press.replies[0]!.card?.actions.length).toBeGreaterThan(0);
     expect(connector.sentTo(person.conversationId)).toEqual([]);
@@ -158,7 +158,7 @@ describe('POST /api/messages as Microsoft Teams', () => {
   it('speaks Ukrainian when Teams says uk-UA, however it is cased', async () => {
     const person = new Person(bot.url, { channelId: 'msteams', locale: 'uk-ua', connector });
     await person.join();
-    const view = await storedView(bot.application, person.key);
+    const view = await storedView(bot.app, person.key);
     expect(person.last.choices.map((c) => c.label)).toEqual(view.choices.map((c) => t.t('uk', c.labelKey, c.params)));
   });
 });
@@ -169,7 +169,7 @@ describe('POST /api/messages as the Bot Framework Emulator (expectReplies)', () 
     const { status, replies } = await person.join();
     expect(status).toBe(200);
     expect(replies).toHaveLength(1);
-    const view = await storedView(bot.application, person.key);
+    const view = await storedView(bot.app, person.key);
     expect(replies[0]!.card).toBeUndefined();
     expect(replies[0]!.choices.map((c) => c.label)).toEqual(view.choices.map((c) => t.t('en', c.labelKey, c.params)));
     expect(replies[0]!.choices.every((c) => c.value === c.label)).toBe(true);
@@ -178,9 +178,9 @@ describe('POST /api/messages as the Bot Framework Emulator (expectReplies)', () 
   it('moves on when the person types an offered answer as free text', async () => {
     const person = new Person(bot.url, { channelId: 'emulator', locale: 'en-US' });
     await person.join();
-    const before = await storedView(bot.application, person.key);
+    const before = await storedView(bot.app, person.key);
     await person.say(firstChoice(person.last).label.toLowerCase());
-    expect((await storedView(bot.application, person.key)).step).not.toBe(before.step);
+    expect((await storedView(bot.app, person.key)).step).not.toBe(before.step);
   });
 
   it('remembers an explicit language switch for the person, over the locale the client sends', async () => {
@@ -192,7 +192,7 @@ describe('POST /api/messages as the Bot Framework Emulator (expectReplies)', () 
 
     const nextConversation = new Person(bot.url, { channelId: 'emulator', locale: 'uk-UA', userId });
     await nextConversation.join();
-    const view = await storedView(bot.application, nextConversation.key);
+    const view = await storedView(bot.app, nextConversation.key);
     expect(nextConversation.last.choices.map((c) => c.label)).toEqual(view.choices.map((c) => t.t('en', c.labelKey, c.params)));
   });
 });
@@ -211,7 +211,7 @@ describe('requests that are not activities', () => {
 
   it('answers a body over MAX_BODY_BYTES with 413', async () => {
     const person = new Person(bot.url, { channelId: 'emulator' });
-    const huge = person.activity({ text: 'x'.repeat(bot.application.config.MAX_BODY_BYTES + 10) });
+    const huge = person.activity({ text: 'x'.repeat(bot.app.config.MAX_BODY_BYTES + 10) });
     const res = await fetch(`${bot.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(huge) });
     expect(res.status).toBe(413);
     expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
@@ -222,8 +222,3 @@ function parseText(activity: Record<string, unknown>): string {
   const card = (activity.attachments as { content: { body: { text?: string }[] } }[] | undefined)?.[0]?.content;
   return card ? card.body.map((b) => b.text ?? '').join('\n\n') : String(activity.text ?? '');
 }
-
-afterEach(() => {
-  connector.failUpdates = false;
-  connector.beforePost = undefined;
-});

@@ -4,47 +4,35 @@
  * local signed-webhook case receiver returns is sent to the conversation proactively, in its language,
  * without the person writing again.
  */
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BotConversationsRepository } from '../../../src/channels/botframework/conversations-repository';
 import type { SqlStore } from '../../../src/storage';
 import { createTranslator } from '../../../src/i18n';
 import { seedCase, webhookReceiver } from '../../cases/helpers';
-import { FakeConnector } from './fake-connector';
-import { Person, startBot, tempDir, type BotUnderTest } from './harness';
+import { Person, useBotsPerTest, useFakeConnector, type BotUnderTest } from './harness';
 
 const t = createTranslator();
 const SECRET = 'proactive-test-webhook-secret';
-const connector = new FakeConnector();
+const connector = useFakeConnector();
+const bots = useBotsPerTest();
 let receiver: Awaited<ReturnType<typeof webhookReceiver>>;
-let dir: ReturnType<typeof tempDir>;
-let bot: BotUnderTest | undefined;
 
 beforeAll(async () => {
-  await connector.start();
   receiver = await webhookReceiver(SECRET);
 });
 afterAll(async () => {
   await receiver.receiver.stop();
-  await connector.close();
-});
-afterEach(async () => {
-  await bot?.close();
-  bot = undefined;
-  dir.remove();
-  connector.failMembers = undefined;
-  connector.failPosts = 0;
 });
 
-async function start(): Promise<BotUnderTest> {
-  dir = tempDir();
-  bot = await startBot(join(dir.path, 'bot.sqlite'), {
-    CASE_BACKEND: 'webhook',
-    CASE_WEBHOOK_URL: `${receiver.receiver.url}/cases`,
-    CASE_WEBHOOK_SECRET: SECRET,
-    CASE_DELIVERY_POLL_SECONDS: '0.05',
+function start(): Promise<BotUnderTest> {
+  return bots.start({
+    env: {
+      CASE_BACKEND: 'webhook',
+      CASE_WEBHOOK_URL: `${receiver.receiver.url}/cases`,
+      CASE_WEBHOOK_SECRET: SECRET,
+      CASE_DELIVERY_POLL_SECONDS: '0.05',
+    },
   });
-  return bot;
 }
 
 /** Walks the real flow to a confirmed case, as Teams card presses and typed answers. */
@@ -61,8 +49,8 @@ describe('Teams: who the person is, and the ticket id without asking', () => {
     { locale: 'uk' as const, clientLocale: 'uk-UA' },
     { locale: 'en' as const, clientLocale: 'en-US' },
   ])('($locale) the case carries the looked-up email, and the ticket id arrives proactively', async ({ locale, clientLocale }) => {
-    const app = (await start()).application;
-    const person = new Person(bot!.url, { channelId: 'msteams', locale: clientLocale, connector });
+    const { app, url } = await start();
+    const person = new Person(url, { channelId: 'msteams', locale: clientLocale, connector });
     connector.members.set(person.userId, {
       id: person.userId,
       name: 'Olena Partner',
@@ -91,9 +79,9 @@ describe('Teams: who the person is, and the ticket id without asking', () => {
   });
 
   it('a failing member look-up does not stop the turn, and is not repeated on every message', async () => {
-    await start();
+    const { url } = await start();
     connector.failMembers = 403;
-    const person = new Person(bot!.url, { channelId: 'msteams', locale: 'en-US', connector });
+    const person = new Person(url, { channelId: 'msteams', locale: 'en-US', connector });
 
     const joined = await person.join();
     expect(joined.status).toBe(200);
@@ -105,9 +93,9 @@ describe('Teams: who the person is, and the ticket id without asking', () => {
   });
 
   it('stores the conversation reference of a live turn, and none for expectReplies', async () => {
-    const app = (await start()).application;
-    const live = new Person(bot!.url, { channelId: 'msteams', locale: 'en-US', connector });
-    const inBody = new Person(bot!.url, { channelId: 'emulator', locale: 'en-US' });
+    const { app, url } = await start();
+    const live = new Person(url, { channelId: 'msteams', locale: 'en-US', connector });
+    const inBody = new Person(url, { channelId: 'emulator', locale: 'en-US' });
     await live.join();
     await inBody.join();
 
@@ -122,8 +110,8 @@ describe('Teams: who the person is, and the ticket id without asking', () => {
   });
 
   it('a notice the connector does not take is kept and shown first on the next turn', async () => {
-    const app = (await start()).application;
-    const person = new Person(bot!.url, { channelId: 'msteams', locale: 'en-US', connector });
+    const { app, url } = await start();
+    const person = new Person(url, { channelId: 'msteams', locale: 'en-US', connector });
     await person.join();
     const attemptsBefore = connector.postAttempts.length;
     connector.failPosts = 4; // the send and the connector client's three retries

@@ -3,21 +3,17 @@
  * changed (another serviceUrl), and again after a day (retention may have deleted the row), not on
  * every turn. A real SQLite store; the clock is given.
  */
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConversationReferences } from '../../../src/channels/botframework/proactive';
-import { createLogger } from '../../../src/log';
 import { createStore, type SqlStore } from '../../../src/storage';
 import { BotConversationsRepository } from '../../../src/channels/botframework/conversations-repository';
-import { tempDir } from './harness';
+import { silentLogger, testDir } from '../../support';
 
 const HOUR = 3_600_000;
-let dir: ReturnType<typeof tempDir>;
 let store: SqlStore;
 
 afterEach(async () => {
   await store.close();
-  dir.remove();
 });
 
 function activity(serviceUrl: string, id: string): Parameters<ConversationReferences['remember']>[1] {
@@ -35,8 +31,7 @@ function activity(serviceUrl: string, id: string): Parameters<ConversationRefere
 
 describe('ConversationReferences', () => {
   it('writes a reference once per route, again when the route changes or a day has passed', async () => {
-    dir = tempDir();
-    store = createStore(`sqlite:${join(dir.path, 'bot.sqlite')}`, createLogger('silent'));
+    store = createStore(`sqlite:${testDir('pce-bf-').join('bot.sqlite')}`, silentLogger);
     await store.open();
     const saves: string[] = [];
     class Counting extends BotConversationsRepository {
@@ -47,7 +42,7 @@ describe('ConversationReferences', () => {
     }
     const repository = new Counting(store);
     let now = new Date('2026-11-25T10:00:00.000Z');
-    const references = new ConversationReferences({ repository, logger: createLogger('silent'), clock: () => now });
+    const references = new ConversationReferences({ repository, logger: silentLogger, clock: () => now });
 
     await references.remember('msteams:a:1conv', activity('https://smba.example/emea/', 'm1'));
     await references.remember('msteams:a:1conv', activity('https://smba.example/emea/', 'm2'));

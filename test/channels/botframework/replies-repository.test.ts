@@ -6,12 +6,12 @@
  * is respected until its lease expires.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../src/log';
 import { RetentionJob } from '../../../src/retention/retention-job';
 import { DuplicateActivityError } from '../../../src/storage/errors';
 import { BotRepliesRepository, type TurnReplies } from '../../../src/channels/botframework/replies-repository';
 import type { SqlStore } from '../../../src/storage';
-import { postgresHarness, sqliteHarness, turnCommit, uniqueName, type StoreHarness } from '../../storage/harness';
+import { postgresHarness, sqliteHarness, turnCommit, type StoreHarness } from '../../storage/harness';
+import { silentLogger, uniqueName } from '../../support';
 
 const LEASE_MS = 60_000;
 
@@ -171,7 +171,7 @@ describe.each([
     await store.commitTurn(commitAt(idle, 1, T0, pending('old@customer.example', 'worker-a', T0), 'msteams:i1'));
     await store.commitTurn(commitAt(recent, 1, later(40 * 24 * 3600_000), answered('recent'), 'msteams:r1'));
 
-    await new RetentionJob({ store, retentionDays: 30, intervalMs: 60_000, logger: createLogger('silent'), clock: () => later(41 * 24 * 3600_000) }).runOnce();
+    await new RetentionJob({ store, retentionDays: 30, intervalMs: 60_000, logger: silentLogger, clock: () => later(41 * 24 * 3600_000) }).runOnce();
 
     expect(await repo.ofConversation(idle)).toEqual([]);
     expect(await repo.ofConversation(recent)).toHaveLength(1);

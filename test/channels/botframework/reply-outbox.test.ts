@@ -3,38 +3,21 @@
  * with no new message from the person, in order, once. The app runs on SQLite with a fast worker
  * (retry 0.2 s, poll 0.1 s); the fake connector refuses the first N posts with 503.
  */
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTranslator } from '../../../src/i18n';
 import type { SqlStore } from '../../../src/storage';
 import { BotRepliesRepository } from '../../../src/channels/botframework/replies-repository';
-import { waitFor } from './bot-process';
-import { FakeConnector } from './fake-connector';
-import { parseReply, Person, startBot, tempDir, type BotUnderTest } from './harness';
+import { waitFor } from '../../support';
+import { parseReply, Person, useFakeConnector, useSharedBot } from './harness';
 
 const t = createTranslator();
 /** One send and the connector client's own retries (3). */
 const ATTEMPTS_PER_SEND = 4;
-const connector = new FakeConnector();
-let dir: ReturnType<typeof tempDir>;
-let bot: BotUnderTest;
-
-beforeAll(async () => {
-  await connector.start();
-  dir = tempDir();
-  bot = await startBot(join(dir.path, 'bot.sqlite'), { REPLY_DELIVERY_RETRY_SECONDS: '0.2', REPLY_DELIVERY_POLL_SECONDS: '0.1' });
-});
-afterAll(async () => {
-  await bot.close();
-  await connector.close();
-  dir.remove();
-});
-afterEach(() => {
-  connector.failPosts = 0;
-});
+const connector = useFakeConnector();
+const bot = useSharedBot({ REPLY_DELIVERY_RETRY_SECONDS: '0.2', REPLY_DELIVERY_POLL_SECONDS: '0.1' });
 
 function rows(key: string) {
-  return new BotRepliesRepository(bot.application.store as SqlStore).ofConversation(key);
+  return new BotRepliesRepository(bot.app.store as SqlStore).ofConversation(key);
 }
 
 describe('the kept replies worker', () => {

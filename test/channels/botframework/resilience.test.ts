@@ -1,61 +1,37 @@
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTranslator } from '../../../src/i18n';
-import { createLogger } from '../../../src/log';
 import { createStore } from '../../../src/storage';
 import type { Store } from '../../../src/storage/store';
-import { FakeConnector } from './fake-connector';
-import { Person, startBot, storedView, tempDir, type BotUnderTest } from './harness';
+import { captureLogs } from '../../support';
+import { Person, storedView, useBotsPerTest, useFakeConnector } from './harness';
 
 const t = createTranslator();
-const connector = new FakeConnector();
-let dir: ReturnType<typeof tempDir>;
-const running: BotUnderTest[] = [];
-
-async function start(...args: Parameters<typeof startBot>): Promise<BotUnderTest> {
-  const bot = await startBot(...args);
-  running.push(bot);
-  return bot;
-}
-
-beforeAll(async () => {
-  await connector.start();
-});
-afterAll(async () => {
-  await connector.close();
-});
-afterEach(async () => {
-  for (const bot of running.splice(0)) await bot.close();
-  dir?.remove();
-});
+const connector = useFakeConnector();
+const bots = useBotsPerTest();
 
 describe('a restart in the middle of a conversation', () => {
   it('continues at the same step: the card sent before the restart is still the current one', async () => {
-    dir = tempDir();
-    const db = join(dir.path, 'bot.sqlite');
-    const first = await start(db);
+    const first = await bots.start();
     const person = new Person(first.url, { channelId: 'msteams', locale: 'uk-UA', connector });
     await person.join();
     await person.pressOn(person.last, person.last.choices[0]!);
-    const before = await storedView(first.application, person.key);
+    const before = await storedView(first.app, person.key);
     const cardBeforeRestart = person.last;
-    await first.close();
-    running.splice(running.indexOf(first), 1);
+    await first.stop();
 
-    const second = await start(db);
+    const second = await bots.start();
     person.reconnect(second.url);
-    expect((await storedView(second.application, person.key)).step).toBe(before.step);
+    expect((await storedView(second.app, person.key)).step).toBe(before.step);
     const choice = cardBeforeRestart.choices[0]!;
     const { replies } = await person.pressOn(cardBeforeRestart, choice);
 
-    const after = await storedView(second.application, person.key);
+    const after = await storedView(second.app, person.key);
     expect(after.step).not.toBe(before.step);
     expect(replies[0]!.text).not.toContain(t.t('uk', 'common:stale'));
     const retired = connector.updatesIn(person.conversationId).at(-1)!;
     expect(retired.id).toBe(cardBeforeRestart.id);
     expect(JSON.stringify(retired.activity)).toContain(t.t('uk', 'botframework:card.yourAnswer', { label: choice.label }));
-    const record = await second.application.store.loadConversation(person.key);
+    const record = await second.app.store.loadConversation(person.key);
     expect(record?.turn).toBe(3);
   });
 });
@@ -65,13 +41,12 @@ describe('a stored conversation the current flow cannot continue', () => {
     { name: 'saved by an older flow version', change: { flowVersion: 0 }, key: 'common:restartedAfterUpdate' },
     { name: 'whose snapshot fails validation', change: { snapshot: { status: 'active', value: 42 } }, key: 'common:restartedAfterError' },
   ])('restarts politely when it was $name', async ({ change, key }) => {
-    dir = tempDir();
-    const bot = await start(join(dir.path, 'bot.sqlite'));
+    const bot = await bots.start();
     const person = new Person(bot.url, { channelId: 'msteams', locale: 'uk-UA', connector });
     await person.join();
     await person.pressOn(person.last, person.last.choices[0]!);
-    const record = (await bot.application.store.loadConversation(person.key))!;
-    await bot.application.store.commitTurn({ conversation: { ...record, ...change, turn: record.turn + 1 }, transcript: [] });
+    const record = (await bot.app.store.loadConversation(person.key))!;
+    await bot.app.store.commitTurn({ conversation: { ...record, ...change, turn: record.turn + 1 }, transcript: [] });
 
     const { status, replies } = await person.say('привіт');
 
@@ -79,14 +54,13 @@ describe('a stored conversation the current flow cannot continue', () => {
     expect(replies).toHaveLength(1);
     expect(replies[0]!.text).toContain(t.t('uk', key));
     expect(replies[0]!.choices.length).toBeGreaterThan(0);
-    expect((await bot.application.store.loadConversation(person.key))?.flowVersion).toBe(record.flowVersion);
+    expect((await bot.app.store.loadConversation(person.key))?.flowVersion).toBe(record.flowVersion);
   });
 });
 
 describe('graceful shutdown', () => {
   it('stops accepting, lets the in-flight turn finish and deliver its reply, then closes storage', async () => {
-    dir = tempDir();
-    const bot = await start(join(dir.path, 'bot.sqlite'));
+    const bot = await bots.start();
     const person = new Person(bot.url, { channelId: 'msteams', locale: 'en-US', connector });
     await person.join();
     // Hold the next reply at the connector: the turn is in flight until it is released.
@@ -104,7 +78,7 @@ describe('graceful shutdown', () => {
     await reached;
 
     let closed = false;
-    const closing = bot.application.close(10_000).then((inTime) => {
+    const closing = bot.stop(10_000).then((inTime) => {
       closed = true;
       return inTime;
     });
@@ -116,43 +90,32 @@ describe('graceful shutdown', () => {
     expect(status).toBe(200);
     expect(replies).toHaveLength(1);
     expect(await closing).toBe(true);
-    running.splice(running.indexOf(bot), 1);
     connector.beforePost = undefined;
     // Storage is closed only after the turn committed: a new store on the file sees the answer.
-    const reopened = await start(join(dir.path, 'bot.sqlite'));
-    expect((await reopened.application.store.loadConversation(person.key))?.turn).toBe(2);
+    const reopened = await bots.start();
+    expect((await reopened.app.store.loadConversation(person.key))?.turn).toBe(2);
   });
 });
 
 describe('with MicrosoftAppId configured', () => {
   it('refuses an activity without a Bot Framework token with 401 and does not run the turn', async () => {
-    dir = tempDir();
-    const bot = await start(join(dir.path, 'bot.sqlite'), {
-      MicrosoftAppId: '3f1c1a52-5b8e-4a59-9f55-0a7a5d0c4b11',
-      MicrosoftAppPassword: 'not-a-real-secret',
+    const bot = await bots.start({
+      env: {
+        MicrosoftAppId: '3f1c1a52-5b8e-4a59-9f55-0a7a5d0c4b11',
+        MicrosoftAppPassword: 'not-a-real-secret',
+      },
     });
     for (const channelId of ['msteams', 'emulator'] as const) {
       const person = new Person(bot.url, { channelId, connector });
       const { status, replies } = await person.say('hello');
       expect(status).toBe(401);
       expect(replies).toEqual([]);
-      expect(await bot.application.store.loadConversation(person.key)).toBeUndefined();
+      expect(await bot.app.store.loadConversation(person.key)).toBeUndefined();
     }
   });
 });
 
 describe('the error boundary (onTurnError)', () => {
-  function capture() {
-    const lines: Record<string, unknown>[] = [];
-    const stream = new Writable({
-      write(chunk, _enc, done) {
-        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
-    return { lines, logger: createLogger('info', stream) };
-  }
-
   /** A real SQLite store that fails when one conversation is loaded, as a broken disk would. */
   function failingFor(store: Store, conversationKey: string): Store {
     return new Proxy(store, {
@@ -177,11 +140,10 @@ describe('the error boundary (onTurnError)', () => {
   }
 
   it('logs the failure with conversation and activity ids (emails redacted) and apologises in the person’s language', async () => {
-    dir = tempDir();
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogs('info');
     const person = new Person('http://unused', { channelId: 'emulator', locale: 'uk-UA' });
-    const store = failingFor(createStore({ DATABASE_URL: `sqlite:${join(dir.path, 'bot.sqlite')}`, DATABASE_POOL_SIZE: 1 }, logger), person.key);
-    const bot = await start(join(dir.path, 'unused.sqlite'), {}, { store, logger });
+    const store = failingFor(createStore({ DATABASE_URL: `sqlite:${bots.db}`, DATABASE_POOL_SIZE: 1 }, logger), person.key);
+    const bot = await bots.start({ db: bots.dir.join('unused.sqlite'), options: { store, logger } });
     person.reconnect(bot.url);
 
     const { status, replies, sent } = await person.say('привіт');

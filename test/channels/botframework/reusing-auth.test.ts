@@ -2,20 +2,13 @@
  * The adapter's outbound clients are built once and reused: replies of several turns, to a real
  * local connector, all go through one ConnectorClient per service URL.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigurationServiceClientCredentialFactory, type Activity } from 'botbuilder';
 import { BotAdapter } from '../../../src/channels/botframework';
 import { ReusingBotFrameworkAuthentication } from '../../../src/channels/botframework/reusing-auth';
-import { FakeConnector } from './fake-connector';
+import { useFakeConnector } from './harness';
 
-const connectors = [new FakeConnector(), new FakeConnector()];
-
-beforeAll(async () => {
-  for (const c of connectors) await c.start();
-});
-afterAll(async () => {
-  for (const c of connectors) await c.close();
-});
+const connectors = [useFakeConnector(), useFakeConnector()];
 
 function message(serviceUrl: string, conversationId: string, text: string, deliveryMode?: string): Activity {
   return {

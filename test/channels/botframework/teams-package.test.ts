@@ -4,9 +4,8 @@
  * script's checks let through is still caught; and a broken package is refused, naming the field.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateSync } from 'node:zlib';
@@ -18,6 +17,7 @@ import { buildTeamsPackage, checkTeamsPackage, encodePng, InvalidTeamsPackage, t
 import { loadConfig } from '../../../src/config';
 import { buildVocabulary, recogniseCommand } from '../../../src/engine/recognizer';
 import { createTranslator, loadResources } from '../../../src/i18n';
+import { testDir } from '../../support';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const BOT_ID = '3f1c1a52-5b8e-4a59-9f55-0a7a5d0c4b11';
@@ -73,11 +73,6 @@ async function repacked(edit: (files: { manifest: Record<string, any>; uk: Recor
 }
 
 const fields = (problems: PackageProblem[]) => problems.map((p) => `${p.file} ${p.field}`);
-
-function tempDir(): { path: string; remove(): void } {
-  const path = mkdtempSync(join(tmpdir(), 'pce-teams-'));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}
 
 function runScript(env: Record<string, string>, out: string): Promise<{ code: number | null; stderr: string }> {
   const dir = dirname(out);
@@ -192,28 +187,18 @@ describe('a broken Teams package', () => {
 
 describe('npm run teams:package', () => {
   it('writes the package to the given path', async () => {
-    const dir = tempDir();
-    try {
-      const out = join(dir.path, 'app.zip');
-      expect((await runScript({ MicrosoftAppId: BOT_ID, MicrosoftAppPassword: 'x' }, out)).code).toBe(0);
-      const { manifest } = await unpack(readFileSync(out));
-      expect(manifest.bots[0].botId).toBe(BOT_ID);
-    } finally {
-      dir.remove();
-    }
+    const out = testDir('pce-teams-').join('app.zip');
+    expect((await runScript({ MicrosoftAppId: BOT_ID, MicrosoftAppPassword: 'x' }, out)).code).toBe(0);
+    const { manifest } = await unpack(readFileSync(out));
+    expect(manifest.bots[0].botId).toBe(BOT_ID);
   });
 
   it('refuses to write an invalid package: exit 1 and the list of what is wrong', async () => {
-    const dir = tempDir();
-    try {
-      const out = join(dir.path, 'app.zip');
-      const { code, stderr } = await runScript({ MicrosoftAppId: 'my-bot', MicrosoftAppPassword: 'x' }, out);
-      expect(code).toBe(1);
-      expect(stderr).toContain('The Teams package would be refused:\n  - manifest.json: id must be a GUID');
-      expect(stderr).toContain('  - manifest.json: bots[0].botId must be a GUID');
-      expect(existsSync(out)).toBe(false);
-    } finally {
-      dir.remove();
-    }
+    const out = testDir('pce-teams-').join('app.zip');
+    const { code, stderr } = await runScript({ MicrosoftAppId: 'my-bot', MicrosoftAppPassword: 'x' }, out);
+    expect(code).toBe(1);
+    expect(stderr).toContain('The Teams package would be refused:\n  - manifest.json: id must be a GUID');
+    expect(stderr).toContain('  - manifest.json: bots[0].botId must be a GUID');
+    expect(existsSync(out)).toBe(false);
   });
 });

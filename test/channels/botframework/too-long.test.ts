@@ -5,26 +5,16 @@
  * language that it is too long and asks for a shorter one; the question it asked stands, and the next
  * message is read as usual.
  */
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_MESSAGE_CHARS } from '../../../src/engine/text';
-import { Person, startBot, storedView, tempDir, type BotUnderTest } from './harness';
+import { Person, storedView, useSharedBot } from './harness';
 
 const TOO_LONG = {
   en: /too long for me \(over 10,000 characters\).*send a shorter one/s,
   uk: /задовге \(понад 10\s000 символів\).*Надішліть, будь ласка, коротше/s,
 } as const;
 
-const dir = tempDir();
-let bot: BotUnderTest;
-
-beforeAll(async () => {
-  bot = await startBot(join(dir.path, 'bot.sqlite'));
-});
-afterAll(async () => {
-  await bot.close();
-  dir.remove();
-});
+const bot = useSharedBot();
 
 describe.each([
   ['en', 'en-US', 'emulator', 'a'.repeat(MAX_MESSAGE_CHARS + 1)],
@@ -35,7 +25,7 @@ describe.each([
   it('is answered with a polite note in that language, and the question stands', async () => {
     const person = new Person(bot.url, { channelId, locale });
     await person.say('the provisioning email never arrived');
-    const before = await storedView(bot.application, person.key);
+    const before = await storedView(bot.app, person.key);
     const asked = person.last.text;
 
     const { status, replies } = await person.say(text);
@@ -46,9 +36,9 @@ describe.each([
     // The same question again, after the note, with its answers.
     expect(replies[0]!.text.endsWith(asked)).toBe(true);
     expect(replies[0]!.choices.map((c) => c.label)).toEqual(person.seen.at(-2)!.choices.map((c) => c.label));
-    expect((await storedView(bot.application, person.key)).step).toBe(before.step);
+    expect((await storedView(bot.app, person.key)).step).toBe(before.step);
     // The transcript keeps what the bot read of it: cut, and marked so.
-    const said = (await bot.application.store.loadTranscript(person.key)).filter((e) => e.from === 'user').at(-1);
+    const said = (await bot.app.store.loadTranscript(person.key)).filter((e) => e.from === 'user').at(-1);
     expect(said?.text).toBe(`${text.trim().slice(0, MAX_MESSAGE_CHARS)}…`);
 
     const next = await person.say('help');

@@ -2,39 +2,13 @@
  * The typing indicator: a turn still running after `typingAfterMs` shows "typing…" before its answer.
  * The turn is held (its commit waits on a gate in a real SQLite store) rather than timed.
  */
-import { join } from 'node:path';
-import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { provisioningContactFlow } from '../../../dialogs/provisioning-contact/machine';
-import { createBotFrameworkChannel } from '../../../src/channels/botframework';
-import { loadConfig } from '../../../src/config';
-import { Engine } from '../../../src/engine/engine';
-import { createTranslator } from '../../../src/i18n';
-import { createLogger } from '../../../src/log';
-import { buildServer, type App } from '../../../src/server';
+import { describe, expect, it } from 'vitest';
 import { createStore } from '../../../src/storage';
 import type { Store } from '../../../src/storage/store';
-import { FakeConnector } from './fake-connector';
-import { Person, tempDir } from './harness';
+import { silentLogger, stopAfterTest, testDir } from '../../support';
+import { Person, startChannel, useFakeConnector } from './harness';
 
-const logger = createLogger('silent');
-const translator = createTranslator();
-const connector = new FakeConnector();
-let dir: ReturnType<typeof tempDir>;
-let store: Store;
-let app: App;
-
-beforeAll(async () => {
-  await connector.start();
-});
-afterAll(async () => {
-  await connector.close();
-});
-afterEach(async () => {
-  await app.close(2_000);
-  await store.close();
-  dir.remove();
-  connector.beforePost = undefined;
-});
+const connector = useFakeConnector();
 
 /** Commits wait until `open()` is called, so the turn stays in flight as long as the test wants. */
 function gatedStore(inner: Store) {
@@ -61,21 +35,18 @@ function gatedStore(inner: Store) {
   };
 }
 
-async function startChannel(typingAfterMs: number) {
-  dir = tempDir();
-  const gated = gatedStore(createStore({ DATABASE_URL: `sqlite:${join(dir.path, 'bot.sqlite')}`, DATABASE_POOL_SIZE: 1 }, logger));
-  store = gated.store;
-  await store.open();
-  const engine = new Engine({ store, flow: provisioningContactFlow, translator, logger });
-  const config = loadConfig({});
-  app = buildServer({ logger, maxBodyBytes: 262144, plugins: [createBotFrameworkChannel({ config, engine, translator, logger, typingAfterMs })] });
-  const { url } = await app.listen(0);
+/** The channel alone with a gated store, stopped (and its directory removed) when the test ends. */
+async function startGated(typingAfterMs: number) {
+  const dir = testDir('pce-bf-');
+  const gated = gatedStore(createStore({ DATABASE_URL: `sqlite:${dir.join('bot.sqlite')}`, DATABASE_POOL_SIZE: 1 }, silentLogger));
+  await gated.store.open();
+  const { url } = stopAfterTest(await startChannel(gated.store, { typingAfterMs }));
   return { url, gate: gated };
 }
 
 describe('typing indicator', () => {
   it('is sent while a slow turn runs, and before its answer', async () => {
-    const { url, gate } = await startChannel(0);
+    const { url, gate } = await startGated(0);
     const person = new Person(url, { channelId: 'msteams', locale: 'en-US', connector });
     await person.join();
     let typingSeen!: () => void;
@@ -95,7 +66,7 @@ describe('typing indicator', () => {
   });
 
   it('is not sent when the turn finishes first', async () => {
-    const { url } = await startChannel(60_000);
+    const { url } = await startGated(60_000);
     const person = new Person(url, { channelId: 'msteams', locale: 'en-US', connector });
     await person.join();
     await person.pressOn(person.last, person.last.choices[0]!);

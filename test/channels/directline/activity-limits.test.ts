@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ACTIVITY_LIMITS, PAGE_EVENTS } from '../../../src/channels/directline/protocol';
-import { botDatabases } from '../../storage/harness';
 import { sharedBot, type StartedConversation } from './harness';
+import { botDatabases } from '../../support';
 
 const DIALECTS = botDatabases('webchat_limits');
 

@@ -8,19 +8,13 @@ import { request } from 'node:http';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTranslator } from '../../../src/i18n';
-import { DirectLineTestClient, startBot, type RunningBot, type StartedConversation } from './harness';
+import { DirectLineTestClient, startBotForTest, type RunningBot, type StartedConversation } from './harness';
 
 const EVIL_HOST = 'support-portal.evil.example';
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 const t = createTranslator();
-
-let bot: RunningBot | undefined;
-afterEach(async () => {
-  await bot?.stop();
-  bot = undefined;
-});
 
 /** A multipart upload sent with exactly the headers given (Host included). */
 async function rawUpload(base: string, c: StartedConversation, headers: Record<string, string>): Promise<{ status: number; body: string }> {
@@ -85,7 +79,7 @@ function filesOf(b: RunningBot, conversationId: string): string[] {
 
 describe('links to uploaded files', () => {
   it('refuses an upload naming a made-up Host before it is read: nothing is stored', async () => {
-    bot = await startBot();
+    const bot = await startBotForTest();
     const c = await new DirectLineTestClient(bot.url).startOk({ locale: 'en-US' });
     const res = await rawUpload(bot.url, c, { host: EVIL_HOST, 'x-forwarded-proto': 'https' });
     expect(res.status).toBe(421);
@@ -94,7 +88,7 @@ describe('links to uploaded files', () => {
   });
 
   it('keeps a Host the operator allowed, but not in PUBLIC_URL, out of the case support reads', async () => {
-    bot = await startBot({ ALLOWED_HOSTS: EVIL_HOST });
+    const bot = await startBotForTest({ ALLOWED_HOSTS: EVIL_HOST });
     const dl = new DirectLineTestClient(bot.url);
     const c = await dl.startOk({ locale: 'en-US' });
     await toAttachmentStep(dl, c);
@@ -114,7 +108,7 @@ describe('links to uploaded files', () => {
   });
 
   it('starts links with PUBLIC_URL when it is set, whatever Host the browser used', async () => {
-    bot = await startBot({ PUBLIC_URL: 'https://support-bot.example.org/' });
+    const bot = await startBotForTest({ PUBLIC_URL: 'https://support-bot.example.org/' });
     const c = await new DirectLineTestClient(bot.url).startOk({ locale: 'en-US' });
     const port = new URL(bot.url).port;
     for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, 'support-bot.example.org']) {
@@ -125,14 +119,14 @@ describe('links to uploaded files', () => {
   });
 
   it('believes X-Forwarded-Proto only from a trusted proxy', async () => {
-    bot = await startBot();
-    const c = await new DirectLineTestClient(bot.url).startOk({ locale: 'en-US' });
-    const host = `localhost:${new URL(bot.url).port}`;
-    const untrusted = await rawUpload(bot.url, c, { host, 'x-forwarded-proto': 'https' });
-    expect(await linkOf(bot, c, untrusted.body)).toMatch(new RegExp(`^http://${host}/directline/attachments/`));
-    await bot.stop();
+    const direct = await startBotForTest();
+    const c = await new DirectLineTestClient(direct.url).startOk({ locale: 'en-US' });
+    const host = `localhost:${new URL(direct.url).port}`;
+    const untrusted = await rawUpload(direct.url, c, { host, 'x-forwarded-proto': 'https' });
+    expect(await linkOf(direct, c, untrusted.body)).toMatch(new RegExp(`^http://${host}/directline/attachments/`));
+    await direct.stop();
 
-    bot = await startBot({ TRUSTED_PROXIES: '127.0.0.1' });
+    const bot = await startBotForTest({ TRUSTED_PROXIES: '127.0.0.1' });
     const c2 = await new DirectLineTestClient(bot.url).startOk({ locale: 'en-US' });
     const host2 = `localhost:${new URL(bot.url).port}`;
     const trusted = await rawUpload(bot.url, c2, { host: host2, 'x-forwarded-proto': 'https' });

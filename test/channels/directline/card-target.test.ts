@@ -12,13 +12,12 @@ import { SqlActivityLog } from '../../../src/channels/directline/sql-activity-lo
 import { loadConfig } from '../../../src/config';
 import type { Inbound, TurnResult } from '../../../src/engine/types';
 import { createTranslator } from '../../../src/i18n';
-import { createLogger } from '../../../src/log';
 import { buildServer, type App } from '../../../src/server';
 import { postgresHarness, sqliteHarness, type StoreHarness } from '../../storage/harness';
 import { DirectLineTestClient, type ActivitySet } from './harness';
+import { silentLogger } from '../../support';
 
 const translator = createTranslator();
-const logger = createLogger('silent');
 
 /** A summary card for the greeting and for "again"; a press answers it; anything else gets plain text. */
 async function handle(inbound: Inbound): Promise<TurnResult> {
@@ -53,8 +52,8 @@ describe.each([
       },
     });
     const config = loadConfig({ WEBCHAT_UPLOAD_DIR: '/nonexistent-uploads-not-used' });
-    const bridge = createDirectLineBridge({ engine: { handle }, translator, logger });
-    app = buildServer({ logger, maxBodyBytes: 256 * 1024, plugins: createWebChatPlugins({ config, bridge, translator, logger, log: counted }) });
+    const bridge = createDirectLineBridge({ engine: { handle }, translator, logger: silentLogger });
+    app = buildServer({ logger: silentLogger, maxBodyBytes: 256 * 1024, plugins: createWebChatPlugins({ config, bridge, translator, logger: silentLogger, log: counted }) });
     const dl = new DirectLineTestClient((await app.listen(0)).url);
 
     const c = await dl.startOk();

@@ -3,20 +3,15 @@
  * PostgreSQL schema of its own), on its own HTTP server so the test can hand the Direct Line endpoint
  * a clock it moves (token expiry without waiting an hour) and a smaller activity log bound.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { Kysely } from 'kysely';
-import pg from 'pg';
-import { createApplication, type Application } from '../../../src/app';
+import type { Application } from '../../../src/app';
 import { createDirectLineBridge } from '../../../src/channels/botframework/directline-bridge';
 import { createWebChatPlugins } from '../../../src/channels/directline';
 import type { ActivityLog } from '../../../src/channels/directline/activity-log';
 import { SqlActivityLog, type SqlStoreHandle } from '../../../src/channels/directline/sql-activity-log';
-import { loadConfig } from '../../../src/config';
-import { createLogger } from '../../../src/log';
 import { buildServer, type App } from '../../../src/server';
-import { TEST_DATABASE_URL, uniqueName } from '../../storage/harness';
+import { createApp, dataIn, dropPostgresSchema, silentLogger, tempDir, TEST_DATABASE_URL, testConfig, uniqueName } from '../../support';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -28,23 +23,13 @@ export interface BotData {
 }
 
 export function newBotData(dialect: Dialect): BotData {
-  return { dialect, dir: mkdtempSync(join(tmpdir(), 'webchat-clocked-')), schema: uniqueName('webchat_test') };
+  return { dialect, dir: tempDir('webchat-clocked-').path, schema: uniqueName('webchat_test') };
 }
 
 /** Removes the temp dir and, on PostgreSQL, the schema. */
 export async function dropBotData(data: BotData): Promise<void> {
   rmSync(data.dir, { recursive: true, force: true });
   if (data.dialect === 'postgres') await dropPostgresSchema(data.schema);
-}
-
-export async function dropPostgresSchema(schema: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  try {
-    await admin.query(`drop schema if exists "${schema}" cascade`);
-  } finally {
-    await admin.end();
-  }
 }
 
 export interface ClockedBot {
@@ -68,15 +53,12 @@ export interface ClockedBotOptions {
 }
 
 export async function startClockedBot(data: BotData, options: ClockedBotOptions = {}): Promise<ClockedBot> {
-  const logger = createLogger('silent');
-  const config = loadConfig({
-    DATABASE_URL: data.dialect === 'postgres' ? TEST_DATABASE_URL : `sqlite:${join(data.dir, 'bot.sqlite')}`,
-    ...(data.dialect === 'postgres' ? { DATABASE_SCHEMA: data.schema, DATABASE_POOL_SIZE: '3' } : {}),
-    WEBCHAT_UPLOAD_DIR: join(data.dir, 'uploads'),
-    LOG_LEVEL: 'silent',
+  const config = testConfig({
+    ...dataIn(data.dir),
+    ...(data.dialect === 'postgres' ? { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: data.schema, DATABASE_POOL_SIZE: '3' } : {}),
     ...options.env,
   });
-  const app = await createApplication(config, { logger, processMetrics: false });
+  const app = await createApp(config);
   const start = Date.now();
   let offset = 0;
   const clock = () => new Date((options.flowing ? Date.now() : start) + offset);
@@ -85,13 +67,13 @@ export async function startClockedBot(data: BotData, options: ClockedBotOptions 
   let http: App | undefined;
   try {
     http = buildServer({
-      logger,
+      logger: silentLogger,
       maxBodyBytes: config.MAX_BODY_BYTES,
       plugins: createWebChatPlugins({
         config,
-        bridge: createDirectLineBridge({ engine: app.engine, translator: app.translator, logger }),
+        bridge: createDirectLineBridge({ engine: app.engine, translator: app.translator, logger: silentLogger }),
         translator: app.translator,
-        logger,
+        logger: silentLogger,
         store,
         log: options.wrapLog ? options.wrapLog(log) : log,
         clock,

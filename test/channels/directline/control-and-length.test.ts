@@ -10,8 +10,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MAX_MESSAGE_CHARS } from '../../../src/engine/text';
-import { botDatabases } from '../../storage/harness';
 import { sharedBot, type ActivitySet, type StartedConversation } from './harness';
+import { botDatabases } from '../../support';
 
 const DIALECTS = botDatabases('webchat_control');
 

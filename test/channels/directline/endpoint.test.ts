@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DirectLineTestClient, startBot, type ActivitySet, type RunningBot } from './harness';
+import { describe, expect, it } from 'vitest';
+import { lazy, useShared } from '../../support';
+import { DirectLineTestClient, startBot, type ActivitySet } from './harness';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const PNG = Buffer.from(
@@ -15,16 +16,8 @@ function uploadForm(file: Blob, name: string, activity: unknown = { type: 'messa
 }
 
 describe('Direct Line endpoint (loopback, no token configured)', () => {
-  let bot: RunningBot;
-  let dl: DirectLineTestClient;
-
-  beforeAll(async () => {
-    bot = await startBot({ WEBCHAT_MAX_UPLOAD_BYTES: '65536' });
-    dl = new DirectLineTestClient(bot.url);
-  });
-  afterAll(async () => {
-    await bot.stop();
-  });
+  const bot = useShared(() => startBot({ WEBCHAT_MAX_UPLOAD_BYTES: '65536' }));
+  const dl = lazy(() => new DirectLineTestClient(bot.url));
 
   it('starts a conversation with its own token, and the bot greets with ISO-timestamped activities', async () => {
     const res = await dl.start({}, { locale: 'en-US' });

@@ -1,13 +1,8 @@
 /** Starts the whole bot (real SQLite store in a temp dir, real engine and bridge) on a random loopback port. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createApplication, type Application } from '../../../src/app';
-import { loadConfig } from '../../../src/config';
-import { createLogger } from '../../../src/log';
+import { rmSync } from 'node:fs';
 import type { Kysely } from 'kysely';
-import { afterAll, beforeAll } from 'vitest';
-import { dropPostgresSchema } from './clocked-bot';
+import type { Application } from '../../../src/app';
+import { dataIn, startApp, stopAfterTest, tempDir, useShared, type Env } from '../../support';
 
 export interface RunningBot {
   app: Application;
@@ -17,25 +12,24 @@ export interface RunningBot {
   stop(keepData?: boolean): Promise<void>;
 }
 
-export async function startBot(env: Record<string, string> = {}, existingDir?: string): Promise<RunningBot> {
-  const dir = existingDir ?? mkdtempSync(join(tmpdir(), 'webchat-'));
-  const config = loadConfig({
-    DATABASE_URL: `sqlite:${join(dir, 'bot.sqlite')}`,
-    WEBCHAT_UPLOAD_DIR: join(dir, 'uploads'),
-    LOG_LEVEL: 'silent',
-    ...env,
-  });
-  const app = await createApplication(config, { logger: createLogger('silent'), processMetrics: false });
-  const { url } = await app.listen(0, '127.0.0.1');
+/** The whole bot with its data (SQLite file, uploads) in `existingDir`, or in a new temp dir. */
+export async function startBot(env: Env = {}, existingDir?: string): Promise<RunningBot> {
+  const dir = existingDir ?? tempDir('webchat-').path;
+  const running = await startApp({ ...dataIn(dir), ...env });
   return {
-    app,
-    url,
+    app: running.app,
+    url: running.url,
     dir,
     async stop(keepData = false) {
-      await app.close(5_000);
+      await running.stop();
       if (!keepData) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** `startBot` for the running test: stopped, its data removed, when the test ends. */
+export async function startBotForTest(env: Env = {}): Promise<RunningBot> {
+  return stopAfterTest(await startBot(env));
 }
 
 export interface StartedConversation {
@@ -103,22 +97,12 @@ export async function storedActivities(bot: RunningBot, conversationId: string):
  * One bot for a whole describe block, on `env` (a `botDatabases()` dialect): started before its tests,
  * stopped after them with its PostgreSQL schema dropped. Read `dl` and call `stored` inside tests.
  */
-export function sharedBot(env: Record<string, string>): { readonly dl: DirectLineTestClient; stored(conversationId: string): Promise<number> } {
-  let bot: RunningBot | undefined;
-  let dl: DirectLineTestClient | undefined;
-  beforeAll(async () => {
-    bot = await startBot(env);
-    dl = new DirectLineTestClient(bot.url);
-  });
-  afterAll(async () => {
-    await bot?.stop();
-    if (env.DATABASE_SCHEMA) await dropPostgresSchema(env.DATABASE_SCHEMA);
-  });
+export function sharedBot(env: Env): { readonly dl: DirectLineTestClient; stored(conversationId: string): Promise<number> } {
+  const bot = useShared(() => startBot(env), env);
   return {
     get dl() {
-      if (!dl) throw new Error('sharedBot: the bot starts in beforeAll; use it inside tests');
-      return dl;
+      return new DirectLineTestClient(bot.url);
     },
-    stored: (conversationId) => storedActivities(bot!, conversationId),
+    stored: (conversationId) => storedActivities(bot, conversationId),
   };
 }

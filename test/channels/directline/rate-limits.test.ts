@@ -3,18 +3,12 @@
  * client behind a trusted proxy is limited by its own address, gets 429 with Retry-After, and other
  * clients, polling, a browser on this machine and the Teams route are not affected.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config';
-import { startBot, type RunningBot, type StartedConversation } from './harness';
+import { startBotForTest, type StartedConversation } from './harness';
 
 const SITE_TOKEN = 'site-token-for-limit-tests-0123456789';
 const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
-
-let bot: RunningBot | undefined;
-afterEach(async () => {
-  await bot?.stop();
-  bot = undefined;
-});
 
 /** A request as a reverse proxy on this machine forwards it for `client`. */
 function viaProxy(client: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -58,7 +52,7 @@ describe('per-client limits on /directline/* behind a trusted proxy', () => {
   const env = { WEBCHAT_TOKEN: SITE_TOKEN, TRUSTED_PROXIES: '127.0.0.1', DIRECTLINE_CONVERSATIONS_PER_HOUR: '2', DIRECTLINE_POSTS_PER_MINUTE: '4' };
 
   it('answers the conversation start over the hourly limit 429 with Retry-After, for that client only', async () => {
-    bot = await startBot(env);
+    const bot = await startBotForTest(env);
     expect((await start(bot.url, viaProxy('198.51.100.7'))).status).toBe(201);
     expect((await start(bot.url, viaProxy('198.51.100.7'))).status).toBe(201);
     const retryAfter = await expectTooMany(await start(bot.url, viaProxy('198.51.100.7')));
@@ -68,7 +62,7 @@ describe('per-client limits on /directline/* behind a trusted proxy', () => {
   });
 
   it('answers posts over the per-minute limit 429, while polling and the Teams route go on', async () => {
-    bot = await startBot(env);
+    const bot = await startBotForTest(env);
     const client = viaProxy('203.0.113.20');
     const res = await start(bot.url, client);
     expect(res.status).toBe(201);
@@ -92,7 +86,7 @@ describe('per-client limits on /directline/* behind a trusted proxy', () => {
   });
 
   it('does not let a client pick a fresh identity by writing its own X-Forwarded-For', async () => {
-    bot = await startBot(env);
+    const bot = await startBotForTest(env);
     // The proxy appends the real peer; what the client sent stays on the left.
     expect((await start(bot.url, viaProxy('10.9.9.1, 198.51.100.50'))).status).toBe(201);
     expect((await start(bot.url, viaProxy('10.9.9.2, 198.51.100.50'))).status).toBe(201);
@@ -102,26 +96,26 @@ describe('per-client limits on /directline/* behind a trusted proxy', () => {
 
 describe('per-client limits without a trusted proxy', () => {
   it('keys on the peer address and ignores X-Forwarded-For', async () => {
-    bot = await startBot({ WEBCHAT_TOKEN: SITE_TOKEN, DIRECTLINE_CONVERSATIONS_PER_HOUR: '2' });
+    const bot = await startBotForTest({ WEBCHAT_TOKEN: SITE_TOKEN, DIRECTLINE_CONVERSATIONS_PER_HOUR: '2' });
     expect((await start(bot.url, viaProxy('198.51.100.1'))).status).toBe(201);
     expect((await start(bot.url, viaProxy('198.51.100.2'))).status).toBe(201);
     await expectTooMany(await start(bot.url, viaProxy('198.51.100.3')));
   });
 
   it('does not limit a browser on this machine (loopback, no proxy headers)', async () => {
-    bot = await startBot({ DIRECTLINE_CONVERSATIONS_PER_HOUR: '1', DIRECTLINE_POSTS_PER_MINUTE: '1' });
+    const bot = await startBotForTest({ DIRECTLINE_CONVERSATIONS_PER_HOUR: '1', DIRECTLINE_POSTS_PER_MINUTE: '1' });
     for (let i = 0; i < 3; i += 1) expect((await start(bot.url, {})).status).toBe(201);
   });
 
   it('can be turned off with 0', async () => {
-    bot = await startBot({ WEBCHAT_TOKEN: SITE_TOKEN, DIRECTLINE_CONVERSATIONS_PER_HOUR: '0', DIRECTLINE_POSTS_PER_MINUTE: '0' });
+    const bot = await startBotForTest({ WEBCHAT_TOKEN: SITE_TOKEN, DIRECTLINE_CONVERSATIONS_PER_HOUR: '0', DIRECTLINE_POSTS_PER_MINUTE: '0' });
     for (let i = 0; i < 4; i += 1) expect((await start(bot.url, viaProxy('198.51.100.1'))).status).toBe(201);
   });
 });
 
 describe('uploads per conversation', () => {
   it('refuses a file over the per-conversation count with 429 and Retry-After within the window', async () => {
-    bot = await startBot({ WEBCHAT_MAX_UPLOADS_PER_CONVERSATION: '2', WEBCHAT_UPLOAD_WINDOW_HOURS: '24' });
+    const bot = await startBotForTest({ WEBCHAT_MAX_UPLOADS_PER_CONVERSATION: '2', WEBCHAT_UPLOAD_WINDOW_HOURS: '24' });
     const c = (await (await start(bot.url, {})).json()) as StartedConversation;
     expect((await upload(bot.url, c, 100)).status).toBe(200);
     expect((await upload(bot.url, c, 100)).status).toBe(200);
@@ -134,7 +128,7 @@ describe('uploads per conversation', () => {
   });
 
   it('refuses bytes over the per-conversation total, and still takes a file that fits', async () => {
-    bot = await startBot({ WEBCHAT_MAX_UPLOAD_BYTES: '1000', WEBCHAT_MAX_UPLOAD_BYTES_PER_CONVERSATION: '1500' });
+    const bot = await startBotForTest({ WEBCHAT_MAX_UPLOAD_BYTES: '1000', WEBCHAT_MAX_UPLOAD_BYTES_PER_CONVERSATION: '1500' });
     const c = (await (await start(bot.url, {})).json()) as StartedConversation;
     expect((await upload(bot.url, c, 900)).status).toBe(200);
     await expectTooMany(await upload(bot.url, c, 900));

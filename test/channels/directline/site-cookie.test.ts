@@ -5,8 +5,9 @@
  * it. Item 10 (part): every response of the page says which browser features it will never use.
  * Over real HTTP from "another machine" (a forwarding header: not this machine).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DirectLineTestClient, startBot, type RunningBot } from './harness';
+import { describe, expect, it } from 'vitest';
+import { useShared } from '../../support';
+import { DirectLineTestClient, startBot } from './harness';
 
 const SITE_TOKEN = 'site-token-for-the-cookie-test-0123';
 const REMOTE = { 'x-forwarded-for': '203.0.113.9' };
@@ -16,13 +17,7 @@ function cookiePair(setCookie: string | null): string {
 }
 
 describe('trading the site token for a cookie', () => {
-  let bot: RunningBot;
-  beforeAll(async () => {
-    bot = await startBot({ WEBCHAT_TOKEN: SITE_TOKEN });
-  });
-  afterAll(async () => {
-    await bot.stop();
-  });
+  const bot = useShared(() => startBot({ WEBCHAT_TOKEN: SITE_TOKEN }));
 
   const page = (path: string, headers: Record<string, string> = {}) => fetch(`${bot.url}${path}`, { headers: { ...REMOTE, ...headers }, redirect: 'manual' });
 

@@ -8,7 +8,8 @@ import { sha256 } from '../../../src/channels/directline/access';
 import { cardKey, MemoryActivityLog, type DirectLineConversation } from '../../../src/channels/directline/activity-log';
 import type { DirectLineActivity } from '../../../src/channels/directline/protocol';
 import { SqlActivityLog } from '../../../src/channels/directline/sql-activity-log';
-import { postgresHarness, sqliteHarness, uniqueName, type StoreHarness } from '../../storage/harness';
+import { postgresHarness, sqliteHarness, type StoreHarness } from '../../storage/harness';
+import { uniqueName } from '../../support';
 
 function conversation(): DirectLineConversation {
   return { id: uniqueName('conv').replace(/[^A-Za-z0-9_-]/g, ''), secretHash: sha256('secret'), userId: 'wc_user', createdAt: '2026-01-02T03:04:05.000Z' };

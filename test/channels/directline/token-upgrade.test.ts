@@ -3,9 +3,6 @@
  * old, a page perhaps still open) keeps working after the upgrade: its token counts as issued at the
  * upgrade and expires a TTL later, and its first refresh records the site token it goes on under.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { sha256 } from '../../../src/channels/directline/access';
 import { siteKeyOf } from '../../../src/channels/directline/conversation-tokens';
@@ -13,10 +10,10 @@ import { createWebChatPlugins } from '../../../src/channels/directline';
 import { SqlActivityLog } from '../../../src/channels/directline/sql-activity-log';
 import { loadConfig } from '../../../src/config';
 import { createTranslator } from '../../../src/i18n';
-import { createLogger } from '../../../src/log';
 import { buildServer } from '../../../src/server';
 import type { SqlStore } from '../../../src/storage/index';
 import { upgradeDialects } from '../../storage/store-at-migration';
+import { silentLogger, testDir } from '../../support';
 import { DirectLineTestClient } from './harness';
 
 const BEFORE_0010 = '0009-recent-activities-in-conversations';
@@ -24,21 +21,16 @@ const TTL_MS = 3600_000;
 const SITE_TOKEN = 'site-token-upgrade-0123456789';
 const CONVERSATION = 'upgradedconversation0001';
 const TOKEN = `${CONVERSATION}.old-secret-from-before-the-upgrade`;
-const logger = createLogger('silent');
 
 async function serve(store: SqlStore, clock: () => Date): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'webchat-upgrade-'));
-  const config = loadConfig({ WEBCHAT_TOKEN: SITE_TOKEN, WEBCHAT_UPLOAD_DIR: join(dir, 'uploads') });
+  const config = loadConfig({ WEBCHAT_TOKEN: SITE_TOKEN, WEBCHAT_UPLOAD_DIR: testDir('webchat-upgrade-').join('uploads') });
   const app = buildServer({
-    logger,
+    logger: silentLogger,
     maxBodyBytes: config.MAX_BODY_BYTES,
-    plugins: createWebChatPlugins({ config, bridge: { process: async () => [] }, translator: createTranslator(), logger, store, clock }),
+    plugins: createWebChatPlugins({ config, bridge: { process: async () => [] }, translator: createTranslator(), logger: silentLogger, store, clock }),
   });
   const { url } = await app.listen(0);
-  onTestFinished(async () => {
-    await app.close(2_000);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  onTestFinished(async () => void (await app.close(2_000)));
   return url;
 }
 

@@ -4,13 +4,11 @@
  * HTTP against the whole bot: on SQLite, and on PostgreSQL with two instances sharing one schema and
  * the upload folder (as behind a load balancer), the uploads split between them.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_DATABASE_URL, uniqueName } from '../../storage/harness';
+import { describe, expect, it } from 'vitest';
+import { dropPostgresSchema, tempDir, TEST_DATABASE_URL, uniqueName, useShared, useTempDir } from '../../support';
 import { DirectLineTestClient, startBot, type RunningBot, type StartedConversation } from './harness';
 
 const MAX_FILES = 5;
@@ -73,13 +71,9 @@ interface Deployment {
 
 function raceSuite(name: string, deploy: () => Promise<{ deployment: Deployment; stop: () => Promise<void> }>) {
   describe(name, () => {
-    let d: Deployment;
-    let stop: () => Promise<void>;
-    beforeAll(async () => {
-      ({ deployment: d, stop } = await deploy());
-    }, 60_000);
-    afterAll(async () => {
-      await stop?.();
+    const d = useShared(async () => {
+      const { deployment, stop } = await deploy();
+      return { ...deployment, stop };
     });
 
     it(`lets ${PARALLEL} parallel uploads store no more files than the conversation may have`, async () => {
@@ -117,36 +111,27 @@ raceSuite('upload quota under parallel uploads (SQLite)', async () => {
 
 raceSuite('upload quota under parallel uploads (two instances on one PostgreSQL schema)', async () => {
   const schema = uniqueName('upload_quota');
-  const dir = mkdtempSync(join(tmpdir(), 'upload-quota-pg-'));
-  const uploadDir = join(dir, 'uploads');
+  const dir = tempDir('upload-quota-pg-');
+  const uploadDir = dir.join('uploads');
   const env = { ...LIMITS, DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema, DATABASE_POOL_SIZE: '4', WEBCHAT_UPLOAD_DIR: uploadDir };
-  const [a, b] = await Promise.all([startBot(env, dir), startBot(env, dir)]);
+  const [a, b] = await Promise.all([startBot(env, dir.path), startBot(env, dir.path)]);
   return {
     deployment: { urls: [a.url, b.url], first: a, uploadDir },
     stop: async () => {
       await Promise.all([a.stop(true), b.stop(true)]);
-      rmSync(dir, { recursive: true, force: true });
-      const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await admin.connect();
-      await admin.query(`drop schema if exists "${schema}" cascade`);
-      await admin.end();
+      dir.remove();
+      await dropPostgresSchema(schema);
     },
   };
 });
 
 describe('an upload that cannot be written', () => {
-  let bot: RunningBot;
-  let blocked: string;
-  beforeAll(async () => {
+  const dir = useTempDir('upload-quota-broken-', 'all');
+  const bot = useShared(() => {
     // The upload folder's place is taken by a file: every write fails.
-    const dir = mkdtempSync(join(tmpdir(), 'upload-quota-broken-'));
-    blocked = join(dir, 'not-a-folder');
+    const blocked = dir.join('not-a-folder');
     writeFileSync(blocked, 'x');
-    bot = await startBot({ ...LIMITS, WEBCHAT_UPLOAD_DIR: blocked });
-  });
-  afterAll(async () => {
-    await bot?.stop();
-    rmSync(join(blocked, '..'), { recursive: true, force: true });
+    return startBot({ ...LIMITS, WEBCHAT_UPLOAD_DIR: blocked });
   });
 
   it('gives its reservation back, so failed uploads use up nothing of the limits', async () => {

@@ -3,22 +3,16 @@
  * file in a temp dir, with stdin piped (a script) or fed line by line as someone typing.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { testDir } from '../../support';
 
 const ROOT = resolve(__dirname, '../../..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const MAIN = join(ROOT, 'src', 'channels', 'terminal', 'main.ts');
 const HINTS = ['(Type a number or your answer.)', '(Напишіть номер або відповідь.)'];
-const dirs: string[] = [];
-
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
 function start(args: string[]) {
-  const dir = mkdtempSync(join(tmpdir(), 'pc-chat-'));
-  dirs.push(dir);
+  const dir = testDir('pc-chat-').path;
   const env = { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'bot.sqlite')}`, NODE_ENV: 'test' };
   const child = spawn(TSX, [MAIN, ...args], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';

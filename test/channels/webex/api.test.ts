@@ -1,13 +1,12 @@
 /** The Webex API client's retry policy and file details, against the fake Webex API. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebexApi, WebexApiError } from '../../../src/channels/webex/api';
-import { createLogger } from '../../../src/log';
-import { FakeWebex } from '../../fakes/webex-api';
+import { FakeWebex } from './fake-webex';
+import { silentLogger } from '../../support';
 
 let fake: FakeWebex;
-const logger = createLogger('silent');
 const client = (over: Partial<ConstructorParameters<typeof WebexApi>[0]> = {}) =>
-  new WebexApi({ baseUrl: fake.url, token: fake.token, logger, backoffMs: 5, ...over });
+  new WebexApi({ baseUrl: fake.url, token: fake.token, logger: silentLogger, backoffMs: 5, ...over });
 
 beforeAll(async () => {
   fake = await FakeWebex.start();

@@ -2,40 +2,17 @@
  * The Webex channel as `npm start` assembles it: configured from the environment, refused without a
  * secret, wired to POST /api/webex of the shared server.
  */
-import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createApplication } from '../../../src/app';
+import { describe, expect, it } from 'vitest';
 import { WebexApi } from '../../../src/channels/webex/api';
 import { ensureWebhooks } from '../../../src/channels/webex/webhooks';
 import { ConfigError, loadConfig } from '../../../src/config';
-import { createLogger } from '../../../src/log';
-import { FakeWebex } from '../../fakes/webex-api';
-import { tempDir } from './harness';
+import { silentLogger, startApp, startBotProcess, stopAfterTest, testDir } from '../../support';
+import type { FakeWebex } from './fake-webex';
+import { eventually, useFakeWebex } from './harness';
 
-const run = promisify(execFile);
-const logger = createLogger('silent');
 let fake: FakeWebex;
-const tmp = tempDir();
-
-beforeAll(async () => {
-  fake = await FakeWebex.start();
-});
-afterEach(() => fake.reset());
-afterAll(async () => {
-  await fake.close();
-  tmp.remove();
-});
-
-/** Waits (without asserting on time) until `check` holds; fails with `what` after many tries. */
-async function eventually(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`never happened: ${what}`);
-}
+const webex = useFakeWebex((f) => (fake = f));
 
 describe('configuration', () => {
   it('refuses a bot token without a webhook secret, naming the variable and the way out', () => {
@@ -52,32 +29,30 @@ describe('configuration', () => {
   });
 
   it('npm start exits with a clear message when the secret is missing', async () => {
-    const failure = await run('node_modules/.bin/tsx', ['src/index.ts'], {
-      cwd: process.cwd(),
-      env: { ...process.env, WEBEX_BOT_TOKEN: 'token', WEBEX_WEBHOOK_SECRET: '', WEBEX_INSECURE_DEV: '', PORT: '0', DATABASE_URL: `sqlite:${tmp.dir}/refused.sqlite` },
-    }).then(
-      () => undefined,
-      (err: { code?: number; stderr?: string }) => err,
+    const bot = stopAfterTest(
+      startBotProcess(testDir('webex-app-').path, {
+        WEBEX_BOT_TOKEN: 'token',
+        WEBEX_WEBHOOK_SECRET: '',
+        WEBEX_INSECURE_DEV: '',
+        DATABASE_URL: `sqlite:${webex.tmp.join('refused.sqlite')}`,
+      }),
     );
-    expect(failure?.code).toBe(78);
-    expect(failure?.stderr).toMatch(/WEBEX_WEBHOOK_SECRET: is required when WEBEX_BOT_TOKEN is set/);
+    expect(await bot.exited).toBe(78);
+    expect(bot.stderr()).toMatch(/WEBEX_WEBHOOK_SECRET: is required when WEBEX_BOT_TOKEN is set/);
   });
 });
 
 describe('the assembled application', () => {
   it('serves POST /api/webex when a token and secret are configured, and answers in the room', async () => {
     const secret = 'app-secret-9876543210';
-    const config = loadConfig({
-      DATABASE_URL: `sqlite:${tmp.dir}/app.sqlite`,
-      LOG_LEVEL: 'silent',
+    const { url, stop } = await startApp({
+      DATABASE_URL: `sqlite:${webex.tmp.join('app.sqlite')}`,
       WEBEX_BOT_TOKEN: fake.token,
       WEBEX_WEBHOOK_SECRET: secret,
       WEBEX_API_URL: fake.url,
     });
-    const app = await createApplication(config, { logger, processMetrics: false });
-    const { url } = await app.listen(0, '127.0.0.1');
     try {
-      await ensureWebhooks(new WebexApi({ baseUrl: fake.url, token: fake.token, logger }), { publicUrl: url, secret });
+      await ensureWebhooks(new WebexApi({ baseUrl: fake.url, token: fake.token, logger: silentLogger }), { publicUrl: url, secret });
       const room = fake.room('direct');
       const person = fake.person('Assembled', 'assembled@example.com');
 
@@ -89,20 +64,17 @@ describe('the assembled application', () => {
       await eventually('the bot answers in the room', () => fake.visible(room.id).length > 0);
       expect(fake.visible(room.id)[0]!.attachments?.[0]?.contentType).toBe('application/vnd.microsoft.card.adaptive');
     } finally {
-      await app.close(5_000);
+      await stop();
     }
   });
 
   it('with WEBEX_INSECURE_DEV and no secret, accepts unsigned notifications (local experiments only)', async () => {
-    const config = loadConfig({
-      DATABASE_URL: `sqlite:${tmp.dir}/insecure.sqlite`,
-      LOG_LEVEL: 'silent',
+    const { url, stop } = await startApp({
+      DATABASE_URL: `sqlite:${webex.tmp.join('insecure.sqlite')}`,
       WEBEX_BOT_TOKEN: fake.token,
       WEBEX_INSECURE_DEV: 'true',
       WEBEX_API_URL: fake.url,
     });
-    const app = await createApplication(config, { logger, processMetrics: false });
-    const { url } = await app.listen(0, '127.0.0.1');
     fake.webhooks.clear(); // the previous test's bot is gone
     try {
       const room = fake.room('direct');
@@ -113,14 +85,12 @@ describe('the assembled application', () => {
       expect(res.status).toBe(200);
       await eventually('the bot answers in the room', () => fake.visible(room.id).length > 0);
     } finally {
-      await app.close(5_000);
+      await stop();
     }
   });
 
   it('without a token there is no Webex route', async () => {
-    const config = loadConfig({ DATABASE_URL: `sqlite:${tmp.dir}/off.sqlite`, LOG_LEVEL: 'silent' });
-    const app = await createApplication(config, { logger, processMetrics: false });
-    const { url } = await app.listen(0, '127.0.0.1');
+    const { url, stop } = await startApp({ DATABASE_URL: `sqlite:${webex.tmp.join('off.sqlite')}` });
     try {
       const body = Buffer.from('{"resource":"messages","event":"created","data":{"id":"x"}}');
       const res = await fetch(`${url}/api/webex`, {
@@ -130,7 +100,7 @@ describe('the assembled application', () => {
       });
       expect([404, 405]).toContain(res.status);
     } finally {
-      await app.close(5_000);
+      await stop();
     }
   });
 });

@@ -3,40 +3,19 @@
  * Webex API on loopback that delivers signed notifications and records what the bot does.
  */
 import { createHmac } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WEBEX_ROUTE } from '../../../src/channels/webex/channel';
 import { escapeMarkdown, MARKDOWN_MAX_BYTES } from '../../../src/channels/webex/render';
 import { createTranslator, loadResources } from '../../../src/i18n';
-import { FakeWebex, type FakePerson, type FakeRoom } from '../../fakes/webex-api';
-import { lastCard, markdownSince, offeredChoices, press, say, SECRET, startBot, tempDir, typeChoice, type RunningBot } from './harness';
+import type { FakePerson, FakeRoom, FakeWebex } from './fake-webex';
+import { lastCard, markdownSince, offeredChoices, press, say, SECRET, typeChoice, useFakeWebex, type RunningBot, type StartOptions } from './harness';
 
 const CYRILLIC = /\p{Script=Cyrillic}/u;
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
 let fake: FakeWebex;
-const tmp = tempDir();
-let dbCounter = 0;
-const freshDb = () => `${tmp.dir}/bot-${++dbCounter}.sqlite`;
-const running: RunningBot[] = [];
-
-async function bot(options: Parameters<typeof startBot>[2] = {}, db = freshDb()): Promise<RunningBot> {
-  const b = await startBot(fake, db, options);
-  running.push(b);
-  return b;
-}
-
-beforeAll(async () => {
-  fake = await FakeWebex.start();
-});
-afterEach(async () => {
-  for (const b of running.splice(0)) await b.stop();
-  fake.webhooks.clear(); // each test registers its own bot's webhooks
-  fake.reset(); // nothing scripted for one test acts in the next
-});
-afterAll(async () => {
-  await fake.close();
-  tmp.remove();
-});
+const webex = useFakeWebex((f) => (fake = f));
+const bot = (options: StartOptions = {}, db?: string): Promise<RunningBot> => webex.start(options, db);
 
 /** Fills the latest card's text input and presses its Send button. */
 async function submitText(b: RunningBot, room: FakeRoom, person: FakePerson, text: string): Promise<void> {
@@ -182,8 +161,8 @@ describe('a full conversation', () => {
   });
 
   it('survives a restart of the bot: the same SQLite file continues the conversation and remembers handled notifications', async () => {
-    const db = freshDb();
-    const first = await startBot(fake, db);
+    const db = webex.freshDb();
+    const first = await bot({}, db);
     const room = fake.room('direct');
     const person = fake.person('Ivan', 'ivan@example.com');
     await say(first, fake, room, person, 'hi');

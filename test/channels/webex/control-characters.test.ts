@@ -6,13 +6,12 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SqlStore } from '../../../src/storage/index';
-import type { FakeWebex } from '../../fakes/webex-api';
-import { TEST_DATABASE_URL, uniqueName } from '../../storage/harness';
-import { dropPostgresSchema } from '../directline/clocked-bot';
-import { startBot, useFakeWebex, type RunningBot } from './harness';
+import type { FakeWebex } from './fake-webex';
+import { dropPostgresSchema, TEST_DATABASE_URL, uniqueName } from '../../support';
+import { useFakeWebex, type RunningBot } from './harness';
 
 let fake: FakeWebex;
-const { tmp, running } = useFakeWebex((f) => (fake = f));
+const webex = useFakeWebex((f) => (fake = f));
 const schemas: string[] = [];
 
 afterAll(async () => {
@@ -23,12 +22,7 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('Webex notifications on %s', (d
   async function bot(): Promise<RunningBot> {
     const schema = uniqueName('webex_control');
     if (dialect === 'PostgreSQL') schemas.push(schema);
-    const b = await startBot(
-      fake,
-      `${tmp.dir}/${schema}.sqlite`,
-      dialect === 'PostgreSQL' ? { databaseUrl: TEST_DATABASE_URL, databaseSchema: schema } : {},
-    );
-    running.push(b);
+    const b = await webex.start(dialect === 'PostgreSQL' ? { databaseUrl: TEST_DATABASE_URL, databaseSchema: schema } : {}, webex.tmp.join(`${schema}.sqlite`));
     // The bot asks Webex who it is at start; wait for that, so it is not taken for a reaction to the test's notification.
     await b.channel.start();
     await b.settle();

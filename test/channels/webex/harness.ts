@@ -4,75 +4,57 @@
  * uses, and offers helpers that read the bot's replies the way a person would: the last card's
  * buttons, its markdown.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createApplication, type Application } from '../../../src/app';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { Application } from '../../../src/app';
 import { WebexApi, type WebexApiOptions } from '../../../src/channels/webex/api';
 import { WebexChannel, type WebexInboxOptions } from '../../../src/channels/webex/channel';
 import { ensureWebhooks } from '../../../src/channels/webex/webhooks';
-import { loadConfig } from '../../../src/config';
 import type { Inbound, TurnResult } from '../../../src/engine/types';
 import type { Translator } from '../../../src/i18n';
-import { createLogger } from '../../../src/log';
-import { afterAll, afterEach, beforeAll } from 'vitest';
-import { FakeWebex, type FakeMessage, type FakePerson, type FakeRoom } from '../../fakes/webex-api';
+import { createApp, serve, silentLogger, testConfig, useTempDir, waitFor, type RunningApp, type TempDir } from '../../support';
+import { FakeWebex, type FakeMessage, type FakePerson, type FakeRoom } from './fake-webex';
 
 export const SECRET = 'test-webhook-secret-0123456789';
 
-export interface RunningBot {
-  app: Application;
+export interface RunningBot extends RunningApp {
   channel: WebexChannel;
-  url: string;
   inbounds: Inbound[];
   results: TurnResult[];
   /** Waits until the fake has delivered everything and the bot has handled all of it. */
   settle(): Promise<void>;
-  stop(): Promise<void>;
+  /** Settles, then closes the app. Once: again does nothing more. */
+  stop(): Promise<boolean>;
 }
 
-/** Waits (without asserting on time) until `check` holds; fails with `what` after many tries. */
-export async function eventually(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`never happened: ${what}`);
+/** Waits (without asserting on time) until `check` holds; fails naming `what` after 15 s. */
+export function eventually(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  return waitFor(check, what, 15_000);
 }
 
-export function tempDir(): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'webex-test-'));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+export interface StartOptions {
+  translator?: Translator;
+  secret?: string;
+  maxBodyBytes?: number;
+  registerWebhooks?: boolean;
+  /** Another database than the SQLite file (PostgreSQL for several instances), and its schema. */
+  databaseUrl?: string;
+  databaseSchema?: string;
+  inbox?: WebexInboxOptions;
+  /** The API client's retry and timeout settings (e.g. a short per-attempt timeout). */
+  api?: Partial<Pick<WebexApiOptions, 'timeoutMs' | 'maxRetries' | 'maxRateLimitWaits' | 'maxRetryAfterMs'>>;
 }
 
-export async function startBot(
-  fake: FakeWebex,
-  dbFile: string,
-  options: {
-    translator?: Translator;
-    secret?: string;
-    maxBodyBytes?: number;
-    registerWebhooks?: boolean;
-    /** Another database than the SQLite file (PostgreSQL for several instances), and its schema. */
-    databaseUrl?: string;
-    databaseSchema?: string;
-    inbox?: WebexInboxOptions;
-    /** The API client's retry and timeout settings (e.g. a short per-attempt timeout). */
-    api?: Partial<Pick<WebexApiOptions, 'timeoutMs' | 'maxRetries' | 'maxRateLimitWaits' | 'maxRetryAfterMs'>>;
-  } = {},
-): Promise<RunningBot> {
-  const logger = createLogger('silent');
+export async function startBot(fake: FakeWebex, dbFile: string, options: StartOptions = {}): Promise<RunningBot> {
   // No WEBEX_BOT_TOKEN here: the test builds its own channel (to wait for it); app.test.ts covers the wiring.
-  const config = loadConfig({
+  const config = testConfig({
     DATABASE_URL: options.databaseUrl ?? `sqlite:${dbFile}`,
     ...(options.databaseSchema ? { DATABASE_SCHEMA: options.databaseSchema } : {}),
-    LOG_LEVEL: 'silent',
     MAX_BODY_BYTES: String(options.maxBodyBytes ?? 262144),
   });
   const inbounds: Inbound[] = [];
   const results: TurnResult[] = [];
   let app: Application | undefined;
-  const api = new WebexApi({ baseUrl: fake.url, token: fake.token, logger, backoffMs: 20, ...options.api });
+  const api = new WebexApi({ baseUrl: fake.url, token: fake.token, logger: silentLogger, backoffMs: 20, ...options.api });
   const channel = new WebexChannel({
     api,
     engine: {
@@ -89,13 +71,14 @@ export async function startBot(
     get translator() {
       return app!.translator;
     },
-    logger,
+    logger: silentLogger,
     secret: options.secret ?? SECRET,
     maxBodyBytes: config.MAX_BODY_BYTES,
     inbox: options.inbox,
   });
-  app = await createApplication(config, { logger, plugins: [channel], processMetrics: false, translator: options.translator });
-  const { url } = await app.listen(0, '127.0.0.1');
+  app = await createApp(config, { plugins: [channel], translator: options.translator });
+  const running = await serve(app);
+  const { url } = running;
   if (options.registerWebhooks !== false) await ensureWebhooks(api, { publicUrl: url, secret: options.secret ?? SECRET });
   const settle = async () => {
     for (let round = 0; round < 100; round++) {
@@ -105,6 +88,7 @@ export async function startBot(
     }
     throw new Error('the bot and the fake Webex never settled');
   };
+  let stopping: Promise<boolean> | undefined;
   return {
     app,
     channel,
@@ -112,10 +96,11 @@ export async function startBot(
     inbounds,
     results,
     settle,
-    stop: async () => {
-      await settle();
-      await app!.close(5_000);
-    },
+    stop: () =>
+      (stopping ??= (async () => {
+        await settle();
+        return running.stop();
+      })()),
   };
 }
 
@@ -171,26 +156,47 @@ export function markdownSince(fake: FakeWebex, room: FakeRoom, index: number): s
     .join('\n\n');
 }
 
+export interface FakeWebexSuite {
+  /** The file's temp dir. */
+  tmp: TempDir;
+  /** Bots the running test started: stopped after it, before the fake is reset. */
+  running: RunningBot[];
+  /** A new SQLite file in the temp dir. */
+  freshDb(): string;
+  /** Starts a bot on the fake (on a fresh file unless given `db`), stopped after the test. */
+  start(options?: StartOptions, db?: string): Promise<RunningBot>;
+}
+
 /**
  * One fake Webex for a test file: started before its first test, reset (and the bots of a test
  * stopped) after each, closed with the temp dir after the last. `started` hands the fake over.
  */
-export function useFakeWebex(started: (fake: FakeWebex) => void): { tmp: ReturnType<typeof tempDir>; running: RunningBot[] } {
+export function useFakeWebex(started: (fake: FakeWebex) => void, dbPrefix = 'bot'): FakeWebexSuite {
   let fake: FakeWebex | undefined;
-  const tmp = tempDir();
+  const tmp = useTempDir('webex-test-', 'all');
   const running: RunningBot[] = [];
+  let dbCounter = 0;
   beforeAll(async () => {
     fake = await FakeWebex.start();
     started(fake);
   });
   afterEach(async () => {
     for (const b of running.splice(0)) await b.stop();
-    fake?.webhooks.clear();
-    fake?.reset();
+    fake?.webhooks.clear(); // each test registers its own bot's webhooks
+    fake?.reset(); // nothing scripted for one test (a stall, seen or not) acts in, or counts for, the next
   });
   afterAll(async () => {
     await fake?.close();
-    tmp.remove();
   });
-  return { tmp, running };
+  const freshDb = () => tmp.join(`${dbPrefix}-${++dbCounter}.sqlite`);
+  return {
+    tmp,
+    running,
+    freshDb,
+    async start(options = {}, db = freshDb()) {
+      const b = await startBot(fake!, db, options);
+      running.push(b);
+      return b;
+    },
+  };
 }

@@ -8,8 +8,8 @@ import { describe, expect, it, vi } from 'vitest';
 import type { WebexRepository } from '../../../src/channels/webex/inbox-repository';
 import { WebexInboxWorker, type NotificationHandler } from '../../../src/channels/webex/inbox-worker';
 import type { ClaimedJob, Job } from '../../../src/channels/webex/notification';
-import { createLogger } from '../../../src/log';
 import type { Store } from '../../../src/storage/store';
+import { silentLogger } from '../../support';
 
 function job(id: string, roomId: string): Job {
   return { n: { resource: 'messages', event: 'created', data: { id, roomId } }, status: 'pending' };
@@ -30,7 +30,7 @@ function workerWith(handle: (job: ClaimedJob) => Promise<void>) {
   };
   const handler: NotificationHandler = { handle, apologise: vi.fn(async () => undefined) };
   const worker = new WebexInboxWorker(
-    { store: { kind: 'postgres' } as Store, logger: createLogger('silent') },
+    { store: { kind: 'postgres' } as Store, logger: silentLogger },
     () => inbox as unknown as WebexRepository,
     handler,
     () => new Date(),

@@ -5,111 +5,40 @@
  * not remembered); a card answered by typing is retired, also after a restart; the bot greets a
  * space it is added to.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { WebexApi } from '../../../src/channels/webex/api';
 import { ensureWebhooks } from '../../../src/channels/webex/webhooks';
-import { createLogger } from '../../../src/log';
 import type { SqlStore } from '../../../src/storage/index';
 import { WebexRepository } from '../../../src/channels/webex/inbox-repository';
-import { FakeWebex, type FakePerson, type FakeRoom } from '../../fakes/webex-api';
-import { TEST_DATABASE_URL, uniqueName } from '../../storage/harness';
-import { eventually, lastCard, offeredChoices, press, say, SECRET, startBot, tempDir, typeChoice, type RunningBot } from './harness';
+import { dropPostgresSchema, silentLogger, TEST_DATABASE_URL, uniqueName, useBotProcesses, type BotProcess } from '../../support';
+import type { FakePerson, FakeRoom, FakeWebex } from './fake-webex';
+import { eventually, lastCard, offeredChoices, press, say, SECRET, typeChoice, useFakeWebex, type RunningBot } from './harness';
 
-const logger = createLogger('silent');
 let fake: FakeWebex;
-const tmp = tempDir();
-let dbCounter = 0;
-const freshDb = () => `${tmp.dir}/lose-nothing-${++dbCounter}.sqlite`;
-const running: RunningBot[] = [];
-const children: ChildProcess[] = [];
-
-async function bot(db = freshDb()): Promise<RunningBot> {
-  const b = await startBot(fake, db);
-  running.push(b);
-  return b;
-}
-
-beforeAll(async () => {
-  fake = await FakeWebex.start();
-});
-afterEach(async () => {
-  for (const c of children.splice(0)) await killed(c);
-  for (const b of running.splice(0)) await b.stop();
-  fake.webhooks.clear();
-  fake.reset(); // a stall of an earlier test (seen or not) must not act in, or count for, the next
-});
-afterAll(async () => {
-  await fake.close();
-  tmp.remove();
-});
-
-/**
- * The command `npm start` runs (package.json), as one node process. Not the `tsx` CLI: that is a
- * wrapper that runs the bot in a child node process and cannot pass SIGKILL on, so "killing" it
- * left the bot running, and its reply, timed out after 20 s and retried, reached the space after all.
- */
-function npmStartCommand(): { command: string; args: string[] } {
-  const script = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start;
-  const [node, ...args] = script.trim().split(/\s+/);
-  if (node !== 'node') throw new Error(`npm start is no longer "node …" (${script}); update npmStartCommand()`);
-  return { command: process.execPath, args };
-}
+const webex = useFakeWebex((f) => (fake = f), 'lose-nothing');
+const freshDb = webex.freshDb;
+const bot = (db?: string): Promise<RunningBot> => webex.start({}, db);
+const processes = useBotProcesses();
+// Before the fake is reset for the next test: a process left alive must not act in it.
+afterEach(() => processes.killAll('SIGKILL'));
 
 /** `npm start` as its own process with the Webex channel on the fake; resolves with its URL. */
-async function startProcess(db: string): Promise<{ child: ChildProcess; url: string }> {
-  const { command, args } = npmStartCommand();
-  const child = spawn(command, args, {
-    cwd: process.cwd(),
-    // Its own process group, so `killed` takes down everything the bot process started too.
-    detached: true,
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: `sqlite:${db}`,
-      WEBEX_BOT_TOKEN: fake.token,
-      WEBEX_WEBHOOK_SECRET: SECRET,
-      WEBEX_API_URL: fake.url,
-      WEBEX_INSECURE_DEV: '',
-      CASE_BACKEND: 'local',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+async function startProcess(db: string): Promise<{ child: BotProcess; url: string }> {
+  const child = processes.start(webex.tmp.path, {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: `sqlite:${db}`,
+    WEBEX_BOT_TOKEN: fake.token,
+    WEBEX_WEBHOOK_SECRET: SECRET,
+    WEBEX_API_URL: fake.url,
+    WEBEX_INSECURE_DEV: '',
+    CASE_BACKEND: 'local',
   });
-  children.push(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      try {
-        const record = JSON.parse(line) as { msg?: string; url?: string };
-        if (record.msg === 'bot listening' && record.url) resolve(record.url);
-      } catch {
-        // not a log record
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`the bot process exited with ${code} before listening`)));
-  });
-  return { child, url };
+  return { child, url: await child.listening };
 }
 
 /** SIGKILL to the bot's whole process group; resolves once the process has exited. */
-async function killed(child: ChildProcess): Promise<void> {
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-  });
-  if (child.pid === undefined) return; // never started
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // already gone
-  }
-  await exited;
-}
+const killed = (child: BotProcess): Promise<void> => child.kill('SIGKILL');
 
 /** Whether the fake is holding this request unanswered (the bot process got exactly that far). */
 function stalledAt(method: string, path: string): boolean {
@@ -124,7 +53,7 @@ describe('a notification acknowledged before the process died', () => {
   it('killed before its turn (Webex stalls the message read): the next bot on the same file answers it once', async () => {
     const db = freshDb();
     const { child, url } = await startProcess(db);
-    const api = new WebexApi({ baseUrl: fake.url, token: fake.token, logger });
+    const api = new WebexApi({ baseUrl: fake.url, token: fake.token, logger: silentLogger });
     await ensureWebhooks(api, { publicUrl: url, secret: SECRET });
     const room = fake.room('direct');
     const person = fake.person('Kira', 'kira@example.com');
@@ -156,7 +85,7 @@ describe('a notification acknowledged before the process died', () => {
   it('killed after its turn committed but before the reply went out: the next bot shows the current step once', async () => {
     const db = freshDb();
     const { child, url } = await startProcess(db);
-    await ensureWebhooks(new WebexApi({ baseUrl: fake.url, token: fake.token, logger }), { publicUrl: url, secret: SECRET });
+    await ensureWebhooks(new WebexApi({ baseUrl: fake.url, token: fake.token, logger: silentLogger }), { publicUrl: url, secret: SECRET });
     const room = fake.room('direct');
     const person = fake.person('Lev', 'lev@example.com');
 
@@ -194,7 +123,7 @@ describe('card presses after a restart', () => {
 
   it("carry the person's email, looked up once, so the case records the requester's email", async () => {
     const db = freshDb();
-    const first = await startBot(fake, db);
+    const first = await bot(db);
     const room = fake.room('direct');
     const person = fake.person('Marta', 'marta@partner.example');
     await say(first, fake, room, person, 'hi');
@@ -236,7 +165,6 @@ describe('card presses after a restart', () => {
     const person = fake.person('Nobody', 'nobody@example.com');
     await say(b, fake, room, person, 'hi');
     await b.stop();
-    running.splice(running.indexOf(b), 1);
     fake.webhooks.clear();
     const again = await bot(b.app.config.DATABASE_URL!.slice('sqlite:'.length));
     fake.failNext('GET', new RegExp(`^/v1/people/${person.id}$`), 404);
@@ -249,7 +177,7 @@ describe('card presses after a restart', () => {
 describe('cards answered by typing', () => {
   it('are retired once the step moved on, also when the card was shown before a restart', async () => {
     const db = freshDb();
-    const first = await startBot(fake, db);
+    const first = await bot(db);
     const room = fake.room('direct');
     const person = fake.person('Ola', 'ola@example.com');
     await say(first, fake, room, person, 'hi');
@@ -330,18 +258,11 @@ describe('added to a space', () => {
 
 describe('several instances on PostgreSQL', () => {
   const schema = uniqueName('webex_inbox');
-  afterAll(async () => {
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`drop schema if exists "${schema}" cascade`);
-    await admin.end();
-  });
+  afterAll(() => dropPostgresSchema(schema));
 
   async function instance(): Promise<RunningBot> {
     // Webhooks are not registered: the notification below is put in the inbox as an instance that died left it.
-    const b = await startBot(fake, freshDb(), { databaseUrl: TEST_DATABASE_URL, databaseSchema: schema, registerWebhooks: false, inbox: { pollMs: 3_600_000, leaseMs: 60_000 } });
-    running.push(b);
-    return b;
+    return webex.start({ databaseUrl: TEST_DATABASE_URL, databaseSchema: schema, registerWebhooks: false, inbox: { pollMs: 3_600_000, leaseMs: 60_000 } });
   }
 
   it('a notification left by a dead instance is resumed by exactly one of the others, a live claim by none', async () => {

@@ -4,18 +4,15 @@
  * claim was taken over posts nothing more, and a reply whose POST reached Webex but got no answer in
  * time is not posted again. Real bots on a real database, against the fake Webex over HTTP.
  */
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SqlStore } from '../../../src/storage/index';
 import { WebexRepository } from '../../../src/channels/webex/inbox-repository';
-import type { FakeWebex } from '../../fakes/webex-api';
-import { TEST_DATABASE_URL, uniqueName } from '../../storage/harness';
-import { eventually, offeredChoices, startBot, useFakeWebex, type RunningBot } from './harness';
+import type { FakeWebex } from './fake-webex';
+import { dropPostgresSchema, TEST_DATABASE_URL, uniqueName } from '../../support';
+import { eventually, offeredChoices, useFakeWebex, type RunningBot } from './harness';
 
 let fake: FakeWebex;
-const { tmp, running } = useFakeWebex((f) => (fake = f));
-let dbCounter = 0;
-const freshDb = () => `${tmp.dir}/no-duplicates-${++dbCounter}.sqlite`;
+const webex = useFakeWebex((f) => (fake = f), 'no-duplicates');
 
 const inboxOf = (b: RunningBot) => new WebexRepository(b.app.store as SqlStore);
 /** Statuses of the POST /v1/messages answers the fake gave since request number `since`. */
@@ -25,23 +22,16 @@ describe('several instances on PostgreSQL', () => {
   const schema = uniqueName('webex_no_dup');
   // Short enough that a 429 wait outlasts it twice over; the claim is renewed every third of it.
   const LEASE_MS = 1_500;
-  afterAll(async () => {
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`drop schema if exists "${schema}" cascade`);
-    await admin.end();
-  });
+  afterAll(() => dropPostgresSchema(schema));
 
   /** An instance on the shared schema; only `receiving` registers the webhooks (gets the notifications). */
   async function instance(receiving: boolean): Promise<RunningBot> {
-    const b = await startBot(fake, freshDb(), {
+    return webex.start({
       databaseUrl: TEST_DATABASE_URL,
       databaseSchema: schema,
       registerWebhooks: receiving,
       inbox: { pollMs: 3_600_000, leaseMs: LEASE_MS },
     });
-    running.push(b);
-    return b;
   }
 
   it('an instance waiting out a long 429 keeps its claim: another instance does not resume the notification meanwhile', async () => {
@@ -96,8 +86,7 @@ describe('several instances on PostgreSQL', () => {
 describe('a reply that reached Webex but was not answered in time', () => {
   it('is not posted again, and no apology follows it: the person sees the step once', async () => {
     // A per-attempt timeout far below the fake's late answer, far above its ordinary ones.
-    const b = await startBot(fake, freshDb(), { api: { timeoutMs: 1_000 } });
-    running.push(b);
+    const b = await webex.start({ api: { timeoutMs: 1_000 } });
     const room = fake.room('direct');
     const person = fake.person('Kateryna', 'kateryna@example.com');
     const since = fake.requests.length;

@@ -5,12 +5,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { WebexApi } from '../../../src/channels/webex/api';
 import { WebexPeople } from '../../../src/channels/webex/people';
-import { createLogger } from '../../../src/log';
+import { silentLogger } from '../../support';
 
 function people(signed = true) {
   const getPerson = vi.fn(async (id: string) => ({ id, emails: [`${id}@looked-up.example`] }));
   const api = { getPerson } as unknown as WebexApi;
-  return { people: new WebexPeople({ api, logger: createLogger('silent'), signed }), getPerson };
+  return { people: new WebexPeople({ api, logger: silentLogger, signed }), getPerson };
 }
 
 describe('WebexPeople', () => {

@@ -7,25 +7,21 @@
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createApplication } from '../../../src/app';
 import { WebexApi } from '../../../src/channels/webex/api';
 import { WEBEX_ROUTE } from '../../../src/channels/webex/channel';
 import { ensureWebhooks } from '../../../src/channels/webex/webhooks';
-import { loadConfig } from '../../../src/config';
-import { createLogger } from '../../../src/log';
 import type { SqlStore } from '../../../src/storage/index';
 import { WebexRepository } from '../../../src/channels/webex/inbox-repository';
-import type { FakeWebex, FakeMessage, FakePerson, FakeRoom } from '../../fakes/webex-api';
-import { eventually, SECRET, startBot, useFakeWebex, type RunningBot } from './harness';
+import type { FakeWebex, FakeMessage, FakePerson, FakeRoom } from './fake-webex';
+import { silentLogger, startApp } from '../../support';
+import { eventually, SECRET, useFakeWebex, type RunningBot } from './harness';
 
 const MINUTE = 60_000;
 let fake: FakeWebex;
-const { tmp, running } = useFakeWebex((f) => (fake = f));
-let dbCounter = 0;
+const webex = useFakeWebex((f) => (fake = f), 'replay');
 
 async function bot(): Promise<RunningBot> {
-  const b = await startBot(fake, `${tmp.dir}/replay-${++dbCounter}.sqlite`);
-  running.push(b);
+  const b = await webex.start();
   // The bot asks Webex who it is at start; wait for that, so it is not taken for a reaction to a test's notification.
   await b.channel.start();
   await b.settle();
@@ -132,19 +128,15 @@ describe('a correctly signed notification', () => {
 
 describe('WEBEX_MAX_NOTIFICATION_AGE_MINUTES in the assembled application', () => {
   it('is the bound: with 5 minutes, a notification signed 10 minutes ago is refused and one signed 1 minute ago answered', async () => {
-    const config = loadConfig({
-      DATABASE_URL: `sqlite:${tmp.dir}/assembled.sqlite`,
-      LOG_LEVEL: 'silent',
+    const { url, stop } = await startApp({
+      DATABASE_URL: `sqlite:${webex.tmp.join('assembled.sqlite')}`,
       WEBEX_BOT_TOKEN: fake.token,
       WEBEX_WEBHOOK_SECRET: SECRET,
       WEBEX_API_URL: fake.url,
       WEBEX_MAX_NOTIFICATION_AGE_MINUTES: '5',
     });
-    const logger = createLogger('silent');
-    const app = await createApplication(config, { logger, processMetrics: false });
-    const { url } = await app.listen(0, '127.0.0.1');
     try {
-      await ensureWebhooks(new WebexApi({ baseUrl: fake.url, token: fake.token, logger }), { publicUrl: url, secret: SECRET });
+      await ensureWebhooks(new WebexApi({ baseUrl: fake.url, token: fake.token, logger: silentLogger }), { publicUrl: url, secret: SECRET });
       const room = fake.room('direct');
       const person = fake.person('Bounded', 'bounded@example.com');
 
@@ -158,7 +150,7 @@ describe('WEBEX_MAX_NOTIFICATION_AGE_MINUTES in the assembled application', () =
       expect(fake.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/messages/${old.messageId}`))).toBe(false);
       expect(fake.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/messages/${recent.messageId}`))).toBe(true);
     } finally {
-      await app.close(5_000);
+      await stop();
     }
   });
 });

@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebexApi } from '../../../src/channels/webex/api';
 import { ensureWebhooks } from '../../../src/channels/webex/webhooks';
-import { createLogger } from '../../../src/log';
-import { FakeWebex } from '../../fakes/webex-api';
+import { FakeWebex } from './fake-webex';
+import { silentLogger } from '../../support';
 
 const run = promisify(execFile);
 let fake: FakeWebex;
@@ -15,7 +15,7 @@ const secret = 'webhook-secret-abcdef123456';
 
 beforeAll(async () => {
   fake = await FakeWebex.start();
-  api = new WebexApi({ baseUrl: fake.url, token: fake.token, logger: createLogger('silent') });
+  api = new WebexApi({ baseUrl: fake.url, token: fake.token, logger: silentLogger });
 });
 beforeEach(() => fake.webhooks.clear());
 afterEach(() => fake.reset());

@@ -4,16 +4,12 @@
  * message answered, says so in one line, asks the next question, and BACK walks back one question
  * at a time. Only clear answers are taken; a contradiction stops the skipping there.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Locale } from '../../../dialogs/flow';
 import type { TurnResult } from '../../../src/engine/types';
-import { conversation, sqliteEngine, translator } from './helpers';
+import { conversation, translator, useSqliteEngine } from './helpers';
 
-let env: Awaited<ReturnType<typeof sqliteEngine>>;
-beforeAll(async () => {
-  env = await sqliteEngine();
-});
-afterAll(async () => env.close());
+const env = useSqliteEngine();
 
 const prompt = (locale: Locale, step: string) => translator.t(locale, `provisioning-contact:${step}.prompt`);
 const paragraphs = (r: TurnResult) => r.messages[0]!.paragraphs;

@@ -1,7 +1,4 @@
 /** Shared by the provisioning-contact flow tests: the flow's input, its choice events, paths, an engine. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createActor, type SnapshotFrom } from 'xstate';
 import { getShortestPaths } from 'xstate/graph';
 import type { FlowDefinition, FlowEvent, FlowInput, Locale } from '../../../dialogs/flow';
@@ -9,9 +6,9 @@ import { provisioningContactFlow, provisioningContactMachine } from '../../../di
 import { Engine } from '../../../src/engine/engine';
 import type { Inbound, TurnResult } from '../../../src/engine/types';
 import { createTranslator } from '../../../src/i18n';
-import { createLogger } from '../../../src/log';
 import { createStore } from '../../../src/storage';
 import type { Store } from '../../../src/storage/store';
+import { lazy, silentLogger, tempDir, useShared } from '../../support';
 
 export type Snapshot = SnapshotFrom<typeof provisioningContactMachine>;
 
@@ -79,21 +76,29 @@ export const choose = (...ids: string[]): FlowEvent[] => ids.map((choice) => ({ 
 
 export const translator = createTranslator();
 
-/** The real engine over a real SQLite file in a temp dir. */
+/** The real engine over a real SQLite file in a temp dir; `close` closes the store and removes the dir. */
 export async function sqliteEngine(flows: FlowDefinition[] = []): Promise<{ engine: Engine; store: Store; close: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'pc-flow-'));
-  const logger = createLogger('silent');
-  const store = createStore(`sqlite:${join(dir, 'bot.sqlite')}`, logger);
+  const dir = tempDir('pc-flow-');
+  const store = createStore(`sqlite:${dir.join('bot.sqlite')}`, silentLogger);
   await store.open();
-  const engine = new Engine({ store, flow: provisioningContactFlow, flows, translator, logger, clock: () => new Date('2026-11-25T10:00:00Z') });
+  const engine = new Engine({ store, flow: provisioningContactFlow, flows, translator, logger: silentLogger, clock: () => new Date('2026-11-25T10:00:00Z') });
   return {
     engine,
     store,
     close: async () => {
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      dir.remove();
     },
   };
+}
+
+/** `sqliteEngine` for the tests of the enclosing block: opened before the first, closed after the last. */
+export function useSqliteEngine(flows: FlowDefinition[] = []): { engine: Engine; store: Store } {
+  const env = useShared(async () => {
+    const opened = await sqliteEngine(flows);
+    return { ...opened, stop: opened.close };
+  });
+  return { engine: lazy(() => env.engine, 'the engine'), store: lazy(() => env.store, 'the store') };
 }
 
 let seq = 0;

@@ -1,12 +1,8 @@
 /** Unrecognised answers: the re-prompt lists the options again, and the third miss offers support. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../../src/engine/engine';
-import { conversation, sqliteEngine, text } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { conversation, text, useSqliteEngine } from './helpers';
 
-let engine: Engine;
-let close: () => Promise<void>;
-beforeAll(async () => ({ engine, close } = await sqliteEngine()));
-afterAll(async () => close());
+const { engine } = useSqliteEngine();
 
 describe('re-prompt after an answer the bot does not understand', () => {
   it('takes a first message that answers nothing ("hi") as a greeting, not as a miss', async () => {

@@ -2,12 +2,11 @@
  * Conversations as a person has them: `[person says, bot answers]` through the real engine, the
  * real translator and a real SQLite store. `null` is the bot greeting a new conversation.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Locale } from '../../../dialogs/flow';
 import { QUESTION_STEPS } from '../../../dialogs/provisioning-contact/machine';
 import { supportCaseFlow } from '../../../dialogs/support-case';
-import type { Engine } from '../../../src/engine/engine';
-import { choicesOf, conversation, pathToEachState, sqliteEngine, text, translator } from './helpers';
+import { choicesOf, conversation, pathToEachState, sqliteEngine, text, translator, useSqliteEngine } from './helpers';
 
 type Transcript = [says: string | null, answers: string][];
 
@@ -152,13 +151,7 @@ const moreTranscripts: Record<Locale, { name: string; outcome: string; transcrip
   ],
 };
 
-let env: Awaited<ReturnType<typeof sqliteEngine>>;
-let engine: Engine;
-beforeAll(async () => {
-  env = await sqliteEngine();
-  engine = env.engine;
-});
-afterAll(async () => env.close());
+const { engine } = useSqliteEngine();
 
 describe('transcripts', () => {
   for (const locale of ['en', 'uk'] as const) {

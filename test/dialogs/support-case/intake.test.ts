@@ -10,9 +10,10 @@ import { loadConfig } from '../../../src/config';
 import { Engine } from '../../../src/engine/engine';
 import type { Inbound, TurnResult } from '../../../src/engine/types';
 import type { SqlStore } from '../../../src/storage/index';
-import { postgresHarness, silentLogger, sqliteHarness, type StoreHarness } from '../../storage/harness';
+import { postgresHarness, sqliteHarness, type StoreHarness } from '../../storage/harness';
 import { fixtureEntryFlow, fixtureTranslator } from './fixture-entry';
 import { Agents } from '../../../src/security/identity';
+import { silentLogger } from '../../support';
 
 const translator = fixtureTranslator();
 const NOW = '2026-11-25T10:00:00.000Z';

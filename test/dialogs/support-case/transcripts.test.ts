@@ -14,7 +14,8 @@ import { Engine } from '../../../src/engine/engine';
 import type { TurnResult } from '../../../src/engine/types';
 import { createTranslator } from '../../../src/i18n';
 import type { SqlStore } from '../../../src/storage/index';
-import { silentLogger, sqliteHarness, type StoreHarness } from '../../storage/harness';
+import { sqliteHarness, type StoreHarness } from '../../storage/harness';
+import { silentLogger } from '../../support';
 
 const translator = createTranslator();
 let harness: StoreHarness;

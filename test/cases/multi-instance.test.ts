@@ -6,20 +6,17 @@
  */
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { createApplication, type Application } from '../../src/app';
 import type { CaseOutbox, PassCounts } from '../../src/cases/outbox';
-import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/log';
-import { createStore, type SqlStore } from '../../src/storage/index';
-import { seedCase, webhookReceiver, type Received, type WebhookAnswer } from '../cases/helpers';
+import type { SqlStore } from '../../src/storage/index';
 import { Person } from '../channels/botframework/harness';
-import { deferred, TEST_DATABASE_URL, uniqueName, type Deferred } from './harness';
+import { deferred, type Deferred } from '../storage/harness';
+import { startInstance, TEST_DATABASE_URL, uniqueName, type Instance } from '../support';
+import { seedCase, webhookReceiver, type Received, type WebhookAnswer } from './helpers';
 
 const SECRET = 'multi-instance-webhook-secret';
-const logger = createLogger('silent');
 let admin: pg.Client;
 let receiver: Awaited<ReturnType<typeof webhookReceiver>> | undefined;
-let servers: { application: Application; url: string; outbox: CaseOutbox }[] = [];
+let servers: (Instance & { outbox: CaseOutbox })[] = [];
 const schemas: string[] = [];
 /** Answers still held open; released before the servers stop, so no worker waits for a time-out. */
 const gates: Deferred[] = [];
@@ -28,23 +25,14 @@ async function startServers(extra: Record<string, string> = {}) {
   const schema = uniqueName('multi_cases');
   schemas.push(schema);
   const start = async (name: string) => {
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: TEST_DATABASE_URL,
-      DATABASE_SCHEMA: schema,
-      DATABASE_POOL_SIZE: '4',
-      WEBCHAT_ENABLED: 'false',
+    const instance = await startInstance(schema, name, {
       CASE_BACKEND: 'webhook',
       CASE_WEBHOOK_URL: `${receiver!.receiver.url}/cases`,
       CASE_WEBHOOK_SECRET: SECRET,
       CASE_DELIVERY_POLL_SECONDS: '0.05',
       ...extra,
     });
-    const store = createStore(config, logger, { applicationName: `${schema}_${name}` });
-    const application = await createApplication(config, { logger, store, processMetrics: false });
-    const { url } = await application.listen(0, '127.0.0.1');
-    return { application, url, outbox: application.cases!.outbox! };
+    return { ...instance, outbox: instance.app.cases!.outbox! };
   };
   servers = await Promise.all([start('a'), start('b')]);
   return { schema, a: servers[0]!, b: servers[1]! };
@@ -89,7 +77,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   for (const gate of gates.splice(0)) gate.resolve();
-  await Promise.all(servers.map((s) => s.application.close(5_000)));
+  await Promise.all(servers.map((s) => s.stop()));
   servers = [];
   await receiver?.receiver.stop();
   receiver = undefined;
@@ -151,7 +139,7 @@ describe('a support case with two bot servers on one PostgreSQL database', () =>
     // Only the server that did not stall can complete a pass with a delivery before the release.
     const tookOver = Promise.race([a, b].map((s) => passes(s.outbox, 1, (c) => c.delivered === 1)));
     const now = new Date().toISOString();
-    const seeded = await seedCase(a.application.store as SqlStore, { createdAt: now, delivery: { backend: 'webhook', status: 'pending', attempts: 0, nextAttemptAt: now } });
+    const seeded = await seedCase(a.app.store as SqlStore, { createdAt: now, delivery: { backend: 'webhook', status: 'pending', attempts: 0, nextAttemptAt: now } });
 
     await receiver!.receiver.arrived(1);
     const holder = (await row(schema, seeded.reference)).claimed_by;

@@ -5,41 +5,22 @@
  * on, is retried like any other failure, and the second server receives nothing. Real local HTTP
  * servers on both ends; cases in a real SQLite store.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createServiceNowBackend, createWebhookBackend, DeliveryError } from '../../src/cases/backends/index';
-import type { CaseBackend } from '../../src/cases/backends/types';
-import { CaseOutbox } from '../../src/cases/outbox';
-import { CaseRepository } from '../../src/cases/repository';
-import type { SqlStore } from '../../src/storage/index';
-import { fixtureTranslator } from '../dialogs/support-case/fixture-entry';
-import { silentLogger, sqliteHarness, type StoreHarness } from '../storage/harness';
-import { CREATED_AT, httpReceiver, json, seedCase, type HttpReceiver } from './helpers';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createServiceNowBackend, createWebhookBackend, DeliveryError } from '../../../src/cases/backends/index';
+import { fixtureTranslator } from '../../dialogs/support-case/fixture-entry';
+import { CREATED_AT, httpReceiver, json, seedCase, type HttpReceiver } from '../helpers';
+import { useCaseOutboxes } from './harness';
 
 const translator = fixtureTranslator();
-let harness: StoreHarness;
-let store: SqlStore;
-let repo: CaseRepository;
+const cases = useCaseOutboxes(translator);
+const { closeAfter, outbox } = cases;
 /** Where the redirects point: it takes anything, so whatever reaches it shows. */
 let elsewhere: HttpReceiver;
-const closers: (() => Promise<void>)[] = [];
 
 beforeEach(async () => {
-  harness = sqliteHarness();
-  store = await harness.open();
-  repo = new CaseRepository(store);
   elsewhere = await httpReceiver((_, res) => json(res, 201, { ticketId: 'STOLEN-1', result: { sys_id: 'stolen', number: 'STOLEN-1' } }));
-  closers.push(() => elsewhere.stop());
+  closeAfter(() => elsewhere.stop());
 });
-afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
-  await harness.cleanup();
-});
-
-function outbox(backend: CaseBackend, at = CREATED_AT): CaseOutbox {
-  const o = new CaseOutbox({ repository: repo, backend, translator, logger: silentLogger, clock: () => new Date(at), random: () => 0 });
-  closers.push(() => o.stop());
-  return o;
-}
 
 /** A server that answers every request with `status` and a Location on the other server. */
 async function redirector(status: number): Promise<HttpReceiver> {
@@ -47,21 +28,21 @@ async function redirector(status: number): Promise<HttpReceiver> {
     res.writeHead(status, { location: `${elsewhere.url}${req.url}` });
     res.end();
   });
-  closers.push(() => server.stop());
+  closeAfter(() => server.stop());
   return server;
 }
 
 describe('webhook backend', () => {
   it.each([301, 302, 303, 307, 308])('does not follow a %i: the other server gets nothing, the case waits for a retry with the reason', async (status) => {
     const receiver = await redirector(status);
-    const seeded = await seedCase(store);
+    const seeded = await seedCase(cases.store);
 
     const result = await outbox(createWebhookBackend({ url: `${receiver.url}/cases`, secret: 'the-webhook-secret-value' })).runOnce();
 
     expect(result).toEqual({ delivered: 0, retrying: 1, failed: 0 });
     expect(receiver.requests).toHaveLength(1);
     expect(elsewhere.requests).toEqual([]);
-    const delivery = (await repo.findByReference(seeded.reference))!.delivery;
+    const delivery = (await cases.repo.findByReference(seeded.reference))!.delivery;
     expect(delivery).toMatchObject({ status: 'pending', attempts: 1 });
     expect(delivery.lastError).toBe(
       `The case webhook answered HTTP ${status}, a redirect, which is not followed: set CASE_WEBHOOK_URL to the address that takes the case`,
@@ -72,30 +53,30 @@ describe('webhook backend', () => {
 
   it('throws a retryable DeliveryError, so the outbox treats it like an outage and not like a refusal', async () => {
     const receiver = await redirector(307);
-    const seeded = await seedCase(store);
+    const seeded = await seedCase(cases.store);
     const backend = createWebhookBackend({ url: receiver.url, secret: 'the-webhook-secret-value' });
-    const error = await backend.deliver({ case: (await repo.findByReference(seeded.reference))!, summary: 's' }).catch((e: unknown) => e);
+    const error = await backend.deliver({ case: (await cases.repo.findByReference(seeded.reference))!, summary: 's' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DeliveryError);
     expect((error as DeliveryError).permanent).toBe(false);
   });
 
   it('delivers the waiting case once the operator points CASE_WEBHOOK_URL at the real receiver', async () => {
     const receiver = await redirector(302);
-    const seeded = await seedCase(store);
+    const seeded = await seedCase(cases.store);
     await outbox(createWebhookBackend({ url: receiver.url, secret: 'the-webhook-secret-value' })).runOnce();
 
     const later = new Date(Date.parse(CREATED_AT) + 24 * 3600_000).toISOString();
     const result = await outbox(createWebhookBackend({ url: elsewhere.url, secret: 'the-webhook-secret-value' }), later).runOnce();
 
     expect(result.delivered).toBe(1);
-    expect((await repo.findByReference(seeded.reference))!.delivery).toMatchObject({ status: 'delivered', attempts: 2 });
+    expect((await cases.repo.findByReference(seeded.reference))!.delivery).toMatchObject({ status: 'delivered', attempts: 2 });
   });
 });
 
 describe('servicenow backend', () => {
   it('does not follow a redirect: the Basic credentials and the case never reach the other server', async () => {
     const instance = await redirector(302);
-    const seeded = await seedCase(store);
+    const seeded = await seedCase(cases.store);
     const backend = createServiceNowBackend({ instanceUrl: instance.url, table: 'incident', username: 'svc.bot', password: 's3cret' });
 
     const result = await outbox(backend).runOnce();
@@ -103,7 +84,7 @@ describe('servicenow backend', () => {
     expect(result).toEqual({ delivered: 0, retrying: 1, failed: 0 });
     expect(instance.requests).toHaveLength(1);
     expect(elsewhere.requests).toEqual([]);
-    expect((await repo.findByReference(seeded.reference))!.delivery.lastError).toBe(
+    expect((await cases.repo.findByReference(seeded.reference))!.delivery.lastError).toBe(
       'ServiceNow answered HTTP 302, a redirect, which is not followed: check SERVICENOW_INSTANCE_URL and that the instance is awake',
     );
   });

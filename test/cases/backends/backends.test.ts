@@ -2,49 +2,27 @@
  * Each delivery backend against a real local receiver: an HTTP server that checks the signature or
  * the credentials and the body, and an SMTP server on loopback. Cases come from a real SQLite store.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createCaseBackend, createEmailBackend, createServiceNowBackend, createWebhookBackend } from '../../src/cases/backends/index';
-import { CaseOutbox } from '../../src/cases/outbox';
-import { buildCaseSummary } from '../../src/cases/summary';
-import { loadConfig } from '../../src/config';
-import { CaseRepository } from '../../src/cases/repository';
-import type { SqlStore } from '../../src/storage/index';
-import type { CaseBackend } from '../../src/cases/backends/types';
-import { fixtureTranslator } from '../dialogs/support-case/fixture-entry';
-import { silentLogger, sqliteHarness, type StoreHarness } from '../storage/harness';
-import { CREATED_AT, httpReceiver, json, mimePart, seedCase, smtpReceiver, webhookReceiver, type HttpReceiver } from './helpers';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createCaseBackend, createEmailBackend, createServiceNowBackend, createWebhookBackend } from '../../../src/cases/backends/index';
+import { buildCaseSummary } from '../../../src/cases/summary';
+import { loadConfig } from '../../../src/config';
+import { fixtureTranslator } from '../../dialogs/support-case/fixture-entry';
+import { CREATED_AT, httpReceiver, json, mimePart, seedCase, smtpReceiver, webhookReceiver, type HttpReceiver } from '../helpers';
+import { useCaseOutboxes } from './harness';
 
 const translator = fixtureTranslator();
-let harness: StoreHarness;
-let store: SqlStore;
-let repo: CaseRepository;
-const closers: (() => Promise<void>)[] = [];
-
-beforeEach(async () => {
-  harness = sqliteHarness();
-  store = await harness.open();
-  repo = new CaseRepository(store);
-});
-afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
-  await harness.cleanup();
-});
-
-function outbox(backend: CaseBackend): CaseOutbox {
-  const o = new CaseOutbox({ repository: repo, backend, translator, logger: silentLogger, clock: () => new Date(CREATED_AT), random: () => 0 });
-  closers.push(() => o.stop());
-  return o;
-}
+const cases = useCaseOutboxes(translator);
+const { closeAfter, outbox } = cases;
 
 describe('webhook backend', () => {
   it('is refused by the receiver when signed with another secret, and that refusal is permanent', async () => {
     const { receiver, accepted } = await webhookReceiver('the-receivers-own-secret');
-    closers.push(() => receiver.stop());
-    const seeded = await seedCase(store);
+    closeAfter(() => receiver.stop());
+    const seeded = await seedCase(cases.store);
     const result = await outbox(createWebhookBackend({ url: receiver.url, secret: 'some-other-secret-value' })).runOnce();
     expect(result.failed).toBe(1);
     expect(accepted.size).toBe(0);
-    expect((await repo.findByReference(seeded.reference))!.delivery.lastError).toBe('The case webhook answered HTTP 401');
+    expect((await cases.repo.findByReference(seeded.reference))!.delivery.lastError).toBe('The case webhook answered HTTP 401');
   });
 });
 
@@ -73,14 +51,14 @@ describe('servicenow backend', () => {
       }
       json(res, 400, { error: { message: 'bad request' } });
     });
-    closers.push(() => sn.stop());
+    closeAfter(() => sn.stop());
   });
 
   const backend = (password = 's3cret') =>
     createServiceNowBackend({ instanceUrl: `${sn.url}/`, table: 'sn_customerservice_case', username: 'svc.bot', password });
 
   it('creates one record with the fields mapped and keeps its number as the external ticket id', async () => {
-    const seeded = await seedCase(store);
+    const seeded = await seedCase(cases.store);
     expect((await outbox(backend()).runOnce()).delivered).toBe(1);
     expect(records).toHaveLength(1);
     const f = records[0]!.fields;
@@ -89,12 +67,12 @@ describe('servicenow backend', () => {
     expect(f.correlation_display).toBe('pce-support-bot');
     expect(f.description).toContain('New Provisioning Contact Email: new@customer.example');
     expect(f.description).toContain('Conversation language: Ukrainian');
-    expect((await repo.findByReference(seeded.reference))!.delivery).toMatchObject({ status: 'delivered', externalId: 'CS001001' });
+    expect((await cases.repo.findByReference(seeded.reference))!.delivery).toMatchObject({ status: 'delivered', externalId: 'CS001001' });
   });
 
   it('finds the record it already created instead of filing a second one', async () => {
-    const seeded = await seedCase(store);
-    const payload = { case: (await repo.findByReference(seeded.reference))!, summary: 's' };
+    const seeded = await seedCase(cases.store);
+    const payload = { case: (await cases.repo.findByReference(seeded.reference))!, summary: 's' };
     const first = await backend().deliver(payload);
     const again = await backend().deliver(payload);
     expect(again).toEqual(first);
@@ -102,9 +80,9 @@ describe('servicenow backend', () => {
   });
 
   it('keeps a case pending on wrong credentials, a configuration problem, and says what to fix', async () => {
-    const seeded = await seedCase(store);
+    const seeded = await seedCase(cases.store);
     expect((await outbox(backend('wrong')).runOnce()).retrying).toBe(1);
-    const delivery = (await repo.findByReference(seeded.reference))!.delivery;
+    const delivery = (await cases.repo.findByReference(seeded.reference))!.delivery;
     expect(delivery.status).toBe('pending');
     expect(delivery.lastError).toBe('ServiceNow answered HTTP 401: User Not Authenticated; check SERVICENOW_USERNAME and SERVICENOW_PASSWORD, then `npm run cases -- check`');
     expect(await backend('wrong').check!()).toEqual([delivery.lastError]);
@@ -118,11 +96,11 @@ describe('servicenow backend', () => {
       records.push({ sys_id: 'x'.padEnd(32, '0'), number: 'CS009999', fields: JSON.parse(req.body) as Record<string, string> });
       json(res, 201, { result: { sys_id: 'x'.padEnd(32, '0'), number: 'CS009999' } });
     });
-    closers.push(() => createOnly.stop());
+    closeAfter(() => createOnly.stop());
     const b = createServiceNowBackend({ instanceUrl: createOnly.url, table: 'incident', username: 'svc.bot', password: 's3cret' });
-    const seeded = await seedCase(store);
+    const seeded = await seedCase(cases.store);
     expect((await outbox(b).runOnce()).retrying).toBe(1);
-    const delivery = (await repo.findByReference(seeded.reference))!.delivery;
+    const delivery = (await cases.repo.findByReference(seeded.reference))!.delivery;
     expect(delivery.status).toBe('pending');
     expect(delivery.lastError).toContain('ServiceNow answered HTTP 403: Operation Failed; the integration user must be able to read the table');
     expect(records).toHaveLength(0);
@@ -136,17 +114,17 @@ describe('servicenow backend', () => {
         records.push({ sys_id: 'y'.padEnd(32, '0'), number: 'CS008888', fields: {} });
         json(res, 201, { result: { sys_id: 'y'.padEnd(32, '0'), number: 'CS008888' } });
       });
-      closers.push(() => strange.stop());
+      closeAfter(() => strange.stop());
       const b = createServiceNowBackend({ instanceUrl: strange.url, table: 'incident', username: 'svc.bot', password: 's3cret' });
-      const seeded = await seedCase(store);
-      await expect(b.deliver({ case: (await repo.findByReference(seeded.reference))!, summary: 's' })).rejects.toMatchObject({ permanent: false });
+      const seeded = await seedCase(cases.store);
+      await expect(b.deliver({ case: (await cases.repo.findByReference(seeded.reference))!, summary: 's' })).rejects.toMatchObject({ permanent: false });
     }
     expect(records).toHaveLength(0);
   });
 
   it('sends the category and contact type configured, today\'s values by default', async () => {
-    const seeded = await seedCase(store);
-    const payload = { case: (await repo.findByReference(seeded.reference))!, summary: 's' };
+    const seeded = await seedCase(cases.store);
+    const payload = { case: (await cases.repo.findByReference(seeded.reference))!, summary: 's' };
     await backend().deliver(payload);
     expect(records[0]!.fields).toMatchObject({ category: 'request', contact_type: 'virtual_agent' });
     const config = loadConfig({
@@ -158,8 +136,8 @@ describe('servicenow backend', () => {
       SERVICENOW_CATEGORY: 'inquiry',
       SERVICENOW_CONTACT_TYPE: 'chat',
     });
-    const seeded2 = await seedCase(store);
-    await createCaseBackend(config, translator)!.deliver({ case: (await repo.findByReference(seeded2.reference))!, summary: 's' });
+    const seeded2 = await seedCase(cases.store);
+    await createCaseBackend(config, translator)!.deliver({ case: (await cases.repo.findByReference(seeded2.reference))!, summary: 's' });
     expect(records[1]!.fields).toMatchObject({ category: 'inquiry', contact_type: 'chat' });
   });
 
@@ -169,11 +147,11 @@ describe('servicenow backend', () => {
         ? json(res, 200, { result: [] })
         : json(res, 400, { error: { message: 'Invalid value new@customer.example for field u_contact_email', detail: null }, status: 'failure' }),
     );
-    closers.push(() => refusing.stop());
-    const seeded = await seedCase(store);
+    closeAfter(() => refusing.stop());
+    const seeded = await seedCase(cases.store);
     const o = outbox(createServiceNowBackend({ instanceUrl: refusing.url, table: 'sn_customerservice_case', username: 'svc.bot', password: 's3cret' }));
     expect((await o.runOnce()).failed).toBe(1);
-    expect((await repo.findByReference(seeded.reference))!.delivery).toMatchObject({
+    expect((await cases.repo.findByReference(seeded.reference))!.delivery).toMatchObject({
       status: 'failed',
       lastError: 'ServiceNow answered HTTP 400: Invalid value [email] for field u_contact_email',
     });
@@ -181,11 +159,11 @@ describe('servicenow backend', () => {
 
   it('keeps a case pending when ServiceNow limits the rate, until the time its Retry-After names', async () => {
     const limiting = await httpReceiver((_req, res) => json(res, 429, { error: { message: 'Too many requests' } }, { 'retry-after': '90' }));
-    closers.push(() => limiting.stop());
-    const seeded = await seedCase(store);
+    closeAfter(() => limiting.stop());
+    const seeded = await seedCase(cases.store);
     const o = outbox(createServiceNowBackend({ instanceUrl: limiting.url, table: 'sn_customerservice_case', username: 'svc.bot', password: 's3cret' }));
     expect((await o.runOnce()).retrying).toBe(1);
-    const d = (await repo.findByReference(seeded.reference))!.delivery;
+    const d = (await cases.repo.findByReference(seeded.reference))!.delivery;
     expect(d).toMatchObject({ status: 'pending', attempts: 1 });
     expect(Date.parse(d.nextAttemptAt!) - Date.parse(CREATED_AT)).toBe(90_000);
   });
@@ -194,14 +172,14 @@ describe('servicenow backend', () => {
 describe('email backend', () => {
   it('sends the English summary in the body and the case JSON as an attachment, authenticated', async () => {
     const smtp = await smtpReceiver('bot', 'mail-pass');
-    closers.push(() => smtp.close());
+    closeAfter(() => smtp.close());
     const config = loadConfig({
       CASE_BACKEND: 'email',
       CASE_SMTP_URL: `smtp://bot:mail-pass@127.0.0.1:${smtp.port}`,
       CASE_EMAIL_TO: 'support@partner.example',
       CASE_EMAIL_FROM: 'bot@partner.example',
     });
-    const seeded = await seedCase(store);
+    const seeded = await seedCase(cases.store);
     expect((await outbox(createCaseBackend(config, translator)!).runOnce()).delivered).toBe(1);
 
     expect(smtp.messages).toHaveLength(1);
@@ -213,7 +191,7 @@ describe('email backend', () => {
     expect(m.raw).toContain(`Message-ID: <${seeded.reference.toLowerCase()}.case@partner.example>`);
     const attached = JSON.parse(mimePart(m.raw, `${seeded.reference}.json`) ?? 'null');
     expect(attached).toMatchObject({ reference: seeded.reference, subscriptionId: 'Sub123456', currentContactEmail: 'old@customer.example' });
-    const record = (await repo.findByReference(seeded.reference))!;
+    const record = (await cases.repo.findByReference(seeded.reference))!;
     expect(record.delivery.status).toBe('delivered');
     // The body starts with the same English summary the other backends send.
     const summaryTitle = buildCaseSummary(record, translator).split('\n')[0]!;
@@ -223,23 +201,23 @@ describe('email backend', () => {
   it('records a 5xx refusal as permanent and keeps a case pending while the server is unreachable', async () => {
     const smtp = await smtpReceiver('bot', 'mail-pass', 550);
     const refusing = createEmailBackend({ smtpUrl: `smtp://bot:mail-pass@127.0.0.1:${smtp.port}`, to: 'support@partner.example', from: 'bot@partner.example', translator });
-    const first = await seedCase(store);
+    const first = await seedCase(cases.store);
     expect((await outbox(refusing).runOnce()).failed).toBe(1);
-    expect((await repo.findByReference(first.reference))!.delivery.status).toBe('failed');
+    expect((await cases.repo.findByReference(first.reference))!.delivery.status).toBe('failed');
     await smtp.close();
 
-    const second = await seedCase(store);
+    const second = await seedCase(cases.store);
     const down = createEmailBackend({ smtpUrl: `smtp://bot:mail-pass@127.0.0.1:${smtp.port}`, to: 'support@partner.example', from: 'bot@partner.example', translator });
     expect((await outbox(down).runOnce()).retrying).toBe(1);
-    expect((await repo.findByReference(second.reference))!.delivery).toMatchObject({ status: 'pending', attempts: 1 });
+    expect((await cases.repo.findByReference(second.reference))!.delivery).toMatchObject({ status: 'pending', attempts: 1 });
   });
 
   it('keeps a case pending on a temporary (4xx) SMTP refusal', async () => {
     const smtp = await smtpReceiver('bot', 'mail-pass', 451);
-    closers.push(() => smtp.close());
-    const seeded = await seedCase(store);
+    closeAfter(() => smtp.close());
+    const seeded = await seedCase(cases.store);
     const busy = createEmailBackend({ smtpUrl: `smtp://bot:mail-pass@127.0.0.1:${smtp.port}`, to: 'support@partner.example', from: 'bot@partner.example', translator });
     expect((await outbox(busy).runOnce()).retrying).toBe(1);
-    expect((await repo.findByReference(seeded.reference))!.delivery).toMatchObject({ status: 'pending', attempts: 1, lastError: 'The SMTP server refused or could not be reached (451)' });
+    expect((await cases.repo.findByReference(seeded.reference))!.delivery).toMatchObject({ status: 'pending', attempts: 1, lastError: 'The SMTP server refused or could not be reached (451)' });
   });
 });

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const DIALOGS = resolve(__dirname, '../../../dialogs');
+const DIALOGS = resolve(__dirname, '../../dialogs');
 
 describe('dialogs/ stays pure', () => {
   const files = readdirSync(DIALOGS, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));

@@ -1,14 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApplication, type Application } from '../../src/app';
-import { loadConfig } from '../../src/config';
-import type { Inbound, TurnResult } from '../../src/engine/types';
-import { createLogger } from '../../src/log';
-import { rowToCase } from '../../src/cases/repository';
-import type { SqlStore } from '../../src/storage/index';
+import type { Application } from '../../../src/app';
+import type { Inbound, TurnResult } from '../../../src/engine/types';
+import { rowToCase } from '../../../src/cases/repository';
+import type { SqlStore } from '../../../src/storage/index';
+import { createApp, dataIn, testConfig, testDir } from '../../support';
 
 /** As the Teams channel hands over an agent whose token was validated: the AAD object id is proven. */
 const AGENT = { id: 'aad-agent-7', name: 'Olena Agent', verified: [{ scheme: 'aad' as const, value: 'aad-agent-7' }] };
@@ -16,18 +12,14 @@ const CUSTOMER = { name: 'Maria Customer', email: 'maria@customer.example', orde
 const TRIAGE_WORD = { en: 'triage', uk: 'тріаж' } as const;
 const LOCALE_HINT = { en: 'en-US', uk: 'uk-UA' } as const;
 
-let dir: string;
 let app: Application;
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'agent-triage-'));
-  const config = loadConfig({ DATABASE_URL: `sqlite:${join(dir, 'bot.sqlite')}`, AGENT_IDS: `someone-else, ${AGENT.id}`, LOG_LEVEL: 'silent' });
-  app = await createApplication(config, { logger: createLogger('silent'), processMetrics: false });
+  app = await createApp(testConfig({ ...dataIn(testDir('agent-triage-').path), AGENT_IDS: `someone-else, ${AGENT.id}` }));
 });
 
 afterEach(async () => {
   await app.close(1000);
-  rmSync(dir, { recursive: true, force: true });
 });
 
 type Locale = 'en' | 'uk';

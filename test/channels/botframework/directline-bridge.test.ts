@@ -5,12 +5,11 @@ import { PAGE_EVENTS, type DirectLineActivity } from '../../../src/channels/dire
 import { loadConfig } from '../../../src/config';
 import type { Inbound, TurnResult } from '../../../src/engine/types';
 import { createTranslator } from '../../../src/i18n';
-import { createLogger } from '../../../src/log';
 import { buildServer, type App } from '../../../src/server';
-import { DirectLineTestClient } from './harness';
+import { DirectLineTestClient } from '../directline/harness';
+import { silentLogger } from '../../support';
 
 const translator = createTranslator();
-const logger = createLogger('silent');
 let app: App | undefined;
 
 afterEach(async () => {
@@ -20,8 +19,8 @@ afterEach(async () => {
 
 async function serve(handle: (inbound: Inbound) => Promise<TurnResult>): Promise<DirectLineTestClient> {
   const config = loadConfig({ WEBCHAT_UPLOAD_DIR: '/nonexistent-uploads-not-used' });
-  const bridge = createDirectLineBridge({ engine: { handle }, translator, logger });
-  app = buildServer({ logger, maxBodyBytes: 64 * 1024, plugins: createWebChatPlugins({ config, bridge, translator, logger }) });
+  const bridge = createDirectLineBridge({ engine: { handle }, translator, logger: silentLogger });
+  app = buildServer({ logger: silentLogger, maxBodyBytes: 64 * 1024, plugins: createWebChatPlugins({ config, bridge, translator, logger: silentLogger }) });
   const { url } = await app.listen(0);
   return new DirectLineTestClient(url);
 }

@@ -5,39 +5,28 @@
  * re-delivery of the activity to B sends nothing again. Synchronised on events, not sleeps.
  */
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startBotProcess, waitFor, type BotProcess } from '../channels/botframework/bot-process';
-import { FakeConnector } from '../channels/botframework/fake-connector';
-import { Person, tempDir } from '../channels/botframework/harness';
-import { TEST_DATABASE_URL, uniqueName } from './harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDir, TEST_DATABASE_URL, uniqueName, useBotProcesses, waitFor, type BotProcess } from '../../support';
+import { Person, useFakeConnector } from './harness';
 
 const LEASE_SECONDS = 2;
 const schema = uniqueName('replies_instances');
-const connector = new FakeConnector();
-const running: BotProcess[] = [];
-const dirs: ReturnType<typeof tempDir>[] = [];
+const connector = useFakeConnector();
+const bots = useBotProcesses();
 let admin: pg.Client;
 
 beforeAll(async () => {
-  await connector.start();
   admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
 });
-afterEach(async () => {
-  for (const bot of running.splice(0)) await bot.kill('SIGKILL');
-  for (const d of dirs.splice(0)) d.remove();
-  connector.hold = undefined;
-});
 afterAll(async () => {
-  await connector.close();
   await admin.query(`drop schema if exists "${schema}" cascade`);
   await admin.end();
 });
 
+/** A bot process on the shared schema, in a directory of its own. */
 function startInstance(): BotProcess {
-  const dir = tempDir('pce-instance-');
-  dirs.push(dir);
-  const bot = startBotProcess(dir.path, {
+  return bots.start(testDir('pce-instance-').path, {
     DATABASE_URL: TEST_DATABASE_URL,
     DATABASE_SCHEMA: schema,
     DATABASE_POOL_SIZE: '3',
@@ -45,8 +34,6 @@ function startInstance(): BotProcess {
     REPLY_DELIVERY_LEASE_SECONDS: String(LEASE_SECONDS),
     REPLY_DELIVERY_POLL_SECONDS: '0.2',
   });
-  running.push(bot);
-  return bot;
 }
 
 async function keptRows(key: string): Promise<{ turn: number; state: string; claimed_by: string | null }[]> {

@@ -1,40 +1,34 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { agentTriageFlow } from '../../dialogs/agent-triage/machine';
-import { provisioningContactFlow } from '../../dialogs/provisioning-contact/machine';
-import { Engine } from '../../src/engine/engine';
-import type { Inbound, TurnResult } from '../../src/engine/types';
-import { createTranslator } from '../../src/i18n';
-import { createLogger } from '../../src/log';
-import { createStore, type SqlStore } from '../../src/storage/index';
-import { Agents } from '../../src/security/identity';
+import { agentTriageFlow } from '../../../dialogs/agent-triage/machine';
+import { provisioningContactFlow } from '../../../dialogs/provisioning-contact/machine';
+import { Engine } from '../../../src/engine/engine';
+import type { Inbound, TurnResult } from '../../../src/engine/types';
+import { createTranslator } from '../../../src/i18n';
+import { createStore, type SqlStore } from '../../../src/storage/index';
+import { Agents } from '../../../src/security/identity';
+import { silentLogger, testDir } from '../../support';
 
 const translator = createTranslator();
 const AGENT = { id: 'aad-agent-1', name: 'Olena Agent', verified: [{ scheme: 'aad' as const, value: 'aad-agent-1' }] };
-let dir: string;
 let store: SqlStore;
 let engine: Engine;
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'agent-intake-'));
-  store = createStore(`sqlite:${join(dir, 'bot.sqlite')}`, createLogger('silent'));
+  store = createStore(`sqlite:${testDir('agent-intake-').join('bot.sqlite')}`, silentLogger);
   await store.open();
   engine = new Engine({
     store,
     flow: provisioningContactFlow,
     flows: [agentTriageFlow],
     translator,
-    logger: createLogger('silent'),
+    logger: silentLogger,
     agents: new Agents(['aad-agent-1', 'agent@partner.example']),
   });
 });
 
 afterEach(async () => {
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const text = (r: TurnResult) => r.messages.flatMap((m) => m.paragraphs).join('\n');
