@@ -13,6 +13,7 @@ import { ConcurrentTurnError, DuplicateActivityError } from '../storage/errors';
 import type { Store } from '../storage/store';
 import { FlowActors } from './flow-actors';
 import { conversationKey } from './identity';
+import { ProactiveFlows } from './proactive';
 import { MessageReader } from './read-message';
 import type { Intent, TurnScope } from './scope';
 import { withCleanText } from './text';
@@ -45,6 +46,8 @@ export interface EngineOptions {
   agents?: Pick<Agents, 'isAgent'>;
   /** The flow "triage" starts for an agent (default `agent-triage`, when it is among `flows`). */
   triageFlow?: string;
+  /** Flows the bot starts on its own, by event name (./proactive.ts); none by default. */
+  proactive?: ProactiveFlows;
   /** Called after every turn (metrics). */
   onTurn?: (info: { channel: string; outcome?: string; ms: number; duplicate: boolean }) => void;
 }
@@ -67,6 +70,7 @@ export class Engine {
       entry: opts.flow,
       triageFlow: flows.get(opts.triageFlow ?? 'agent-triage'),
       isAgent: (user) => opts.agents?.isAgent(user) ?? false,
+      proactive: opts.proactive ?? new ProactiveFlows(),
     };
   }
 
@@ -83,7 +87,7 @@ export class Engine {
       result = await this.opts.store.runExclusive(key, async () => {
         for (let attempt = 1; ; attempt++) {
           try {
-            return await this.actors.inTurn(() => runTurn(this.deps, key, inbound, options));
+            return await runTurn(this.deps, key, inbound, options);
           } catch (err) {
             if (!(err instanceof ConcurrentTurnError) || attempt >= MAX_TURN_ATTEMPTS) throw err;
             this.opts.logger.info({ conversation: key, attempt }, 'another instance committed a turn of this conversation first; running the turn again');

@@ -2,7 +2,6 @@
  * The flow actors of turns: starting and restoring them with the runtime's actors provided, the turn
  * they belong to, and the live actors kept between turns.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { LRUCache } from 'lru-cache';
 import { createActor, waitFor, type AnyActorLogic, type AnyActorRef, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import { z } from 'zod';
@@ -52,7 +51,14 @@ export interface FlowActorsOptions {
 export class FlowActors {
   /** Each flow's machine with its actors provided once (building a machine is costly; see machineFor). */
   private readonly provided = new Map<FlowDefinition, AnyStateMachine>();
-  private readonly turnActors = new AsyncLocalStorage<TurnActors>();
+  /**
+   * The turn each actor system (a flow actor and the actors it runs) belongs to now. Not
+   * AsyncLocalStorage: that turns on promise hooks for every promise of the process, a few per cent
+   * of a turn's CPU (issue 19); every actor callback is given its system, so the map finds the turn.
+   */
+  private readonly turns = new WeakMap<object, TurnActors>();
+  /** The logic last built per actor name, for the one call xstate makes without an actor scope. */
+  private readonly lastLogic = new Map<string, AnyActorLogic>();
   /** By conversation key; a turn takes its entry out while it runs. Dropped or replaced ones stop. */
   private readonly live = new LRUCache<string, LiveActor>({
     max: LIVE_ACTORS_MAX,
@@ -63,21 +69,16 @@ export class FlowActors {
 
   constructor(private readonly opts: FlowActorsOptions) {}
 
-  /** Runs a turn: actors started in `fn` (and their promise callbacks) belong to it. */
-  inTurn<T>(fn: () => Promise<T>): Promise<T> {
-    return this.turnActors.run({}, fn);
-  }
-
-  /** Gives the current turn's actors their scope (the turn knows it once the conversation is loaded). */
-  bind(scope: TurnScope): void {
-    const turn = this.turnActors.getStore();
-    if (turn) turn.scope = scope;
-  }
-
   start(flow: FlowDefinition, input: unknown, scope: TurnScope): Running {
     const actor = this.observed(createActor(this.machineFor(flow, scope), { input }), scope.conversationKey);
+    this.belongsTo(actor, scope);
     actor.start();
     return { flow, actor };
+  }
+
+  /** From now on the actor (and the actors it runs) works for the turn of `scope`. */
+  private belongsTo(actor: AnyActorRef, scope: TurnScope): void {
+    this.turns.set(actor.system, { scope });
   }
 
   /** Restores a stored flow snapshot, or returns undefined (with an apology line) when it cannot be. */
@@ -93,6 +94,7 @@ export class FlowActors {
     if (parsed.success) {
       try {
         const actor = this.observed(createActor(this.machineFor(flow, scope), { snapshot: stored as never }), key);
+        this.belongsTo(actor, scope);
         actor.start();
         const restored = actor.getSnapshot() as AnyMachineSnapshot;
         if (restored.status === 'error') throw restored.error;
@@ -108,12 +110,13 @@ export class FlowActors {
     return undefined;
   }
 
-  /** The live actor of the conversation's last turn, when the store holds exactly that turn. */
-  reuse(key: string, record: ConversationState | undefined): Running | undefined {
+  /** The live actor of the conversation's last turn, when the store holds exactly that turn; it joins the turn of `scope`. */
+  reuse(key: string, record: ConversationState | undefined, scope: TurnScope): Running | undefined {
     const live = this.live.get(key);
     if (!live) return undefined;
     this.live.delete(key);
     if (record && live.turn === record.turn && live.flow.id === record.flowId && live.flow.version === record.flowVersion) {
+      this.belongsTo(live.actor, scope);
       return { flow: live.flow, actor: live.actor };
     }
     // Another instance, the retention job or a failed turn moved the conversation on: restore it.
@@ -140,8 +143,8 @@ export class FlowActors {
    * The flow's machine with the runtime's actors. `provide()` builds a whole new machine (every state
    * node), which cost about a tenth of a turn's CPU when done per turn (bench/README "Performance"),
    * so each flow is provided once, with actor logic that forwards to the implementations built for
-   * the turn it runs in (`opts.actors(scope)`, found through AsyncLocalStorage; promise callbacks of
-   * an actor started in a turn stay in that turn).
+   * the turn it runs in (`opts.actors(scope)`, found by the actor's system; promise callbacks of an
+   * actor started in a turn stay in that turn).
    */
   private machineFor(flow: FlowDefinition, scope: TurnScope): AnyStateMachine {
     const build = this.opts.actors;
@@ -160,23 +163,29 @@ export class FlowActors {
 
   /** Actor logic that behaves as the implementation `name` built for the current turn. */
   private turnActor(name: string, build: (scope: TurnScope) => Record<string, AnyActorLogic>, declared?: AnyActorLogic): AnyActorLogic {
-    const current = (): AnyActorLogic => {
-      const turn = this.turnActors.getStore();
+    const current = (actorScope: { system: object }): AnyActorLogic => {
+      const turn = this.turns.get(actorScope.system);
       if (!turn?.scope) throw new Error(`actor ${name} used outside a turn`);
       turn.built ??= build(turn.scope);
       const logic = turn.built[name] ?? declared;
       if (!logic) throw new Error(`no implementation of actor ${name} for this turn`);
+      this.lastLogic.set(name, logic);
       return logic;
     };
     return {
-      transition: (snapshot, event, actorScope) => current().transition(snapshot, event, actorScope),
-      getInitialSnapshot: (actorScope, input) => current().getInitialSnapshot(actorScope, input),
-      getPersistedSnapshot: (snapshot, options) => current().getPersistedSnapshot(snapshot, options),
+      transition: (snapshot, event, actorScope) => current(actorScope).transition(snapshot, event, actorScope),
+      getInitialSnapshot: (actorScope, input) => current(actorScope).getInitialSnapshot(actorScope, input),
+      // xstate gives no actor scope here; implementations of one name persist alike, whichever turn built them.
+      getPersistedSnapshot: (snapshot, options) => {
+        const logic = this.lastLogic.get(name) ?? declared;
+        if (!logic) throw new Error(`no implementation of actor ${name} yet`);
+        return logic.getPersistedSnapshot(snapshot, options);
+      },
       restoreSnapshot: (snapshot, actorScope) => {
-        const impl = current();
+        const impl = current(actorScope);
         return impl.restoreSnapshot ? impl.restoreSnapshot(snapshot, actorScope) : snapshot;
       },
-      start: (snapshot, actorScope) => current().start?.(snapshot, actorScope),
+      start: (snapshot, actorScope) => current(actorScope).start?.(snapshot, actorScope),
     };
   }
 

@@ -13,8 +13,9 @@ import { clarificationLine, clarificationView, withClarification } from './clari
 import { runCommand } from './commands';
 import type { FlowActors, LiveActor, Running } from './flow-actors';
 import { funnelEvents } from './funnel';
-import { beginRun, followHandOffs, routeAfterEnding, type HandoffContext, type Place } from './handoffs';
+import { beginRun, followHandOffs, routeAfterEnding, startOver, type HandoffContext, type Place } from './handoffs';
 import { activityKeyOf, entryInput } from './identity';
+import type { ProactiveFlows } from './proactive';
 import type { MessageReader, Reading } from './read-message';
 import { renderMessage, shownLines } from './render';
 import type { TurnScope } from './scope';
@@ -31,6 +32,8 @@ export interface TurnDeps {
   /** The agent triage flow, when one is configured. */
   triageFlow?: FlowDefinition;
   isAgent: (user: InboundUser) => boolean;
+  /** What an event turn starts (./proactive.ts). */
+  proactive: ProactiveFlows;
 }
 
 export async function runTurn(deps: TurnDeps, key: string, inbound: Inbound, options: TurnOptions): Promise<TurnResult> {
@@ -46,13 +49,18 @@ export async function runTurn(deps: TurnDeps, key: string, inbound: Inbound, opt
   const now = deps.clock().toISOString();
   const record = loaded.conversation;
   let locale: Locale = loaded.userLocale ?? normaliseLocale(inbound.locale) ?? record?.locale ?? 'en';
+  // An event starts its flow over the stored conversation; without either it changes nothing.
+  const pushed = inbound.kind === 'event' ? deps.proactive.resolve(inbound.event, entryInput(inbound, locale, now)) : undefined;
+  const pushedFlow = pushed && deps.flows.get(pushed.flow);
+  if (inbound.kind === 'event' && (!record || !pushedFlow)) {
+    return { duplicate: false, locale, conversationKey: key, messages: [], step: '', skipped: record ? 'unknown-event' : 'no-conversation' };
+  }
   const scope: TurnScope = { conversationKey: key, inbound, locale, now, commit: {} };
-  actors.bind(scope);
   const prefix: Line[] = [];
 
   // Restore: the live actor of the last turn, the stored snapshot, or a new run.
   const ctx: HandoffContext = { actors, flows: deps.flows, entry: deps.entry, scope, prefix, entryInput: () => entryInput(inbound, locale, now) };
-  const restored = actors.reuse(key, record) ?? (record ? actors.restore(record.flowId, record.flowVersion, record.snapshot, scope, prefix) : undefined);
+  const restored = actors.reuse(key, record, scope) ?? (record ? actors.restore(record.flowId, record.flowVersion, record.snapshot, scope, prefix) : undefined);
   const fresh = !restored;
   const place: Place = {
     running: restored ?? actors.start(deps.entry, ctx.entryInput(), scope),
@@ -83,6 +91,7 @@ export async function runTurn(deps: TurnDeps, key: string, inbound: Inbound, opt
     if (outcome.triage) beginRun(place, ctx, outcome.triage, { ...entryInput(inbound, locale, now), mode: 'agent' });
     event = outcome.event;
   }
+  if (pushed && pushedFlow) startOver(place, ctx, pushedFlow, pushed.input);
   event = routeAfterEnding(place, ctx, before, beforeActor, event);
 
   // Send the event, and the answers the message gave to the questions after it.

@@ -21,6 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { ActivityTypes, type Activity, type TurnContext } from 'botbuilder';
 import { z } from 'zod';
 import type { Locale, RenderedMessage, TurnOptions } from '../../engine/types';
+import { isEventActivityId } from '../../engine/proactive';
 import type { Logger } from '../../log';
 import type { BotConversationsRepository, UndeliveredReply } from './conversations-repository';
 import type { BotRepliesRepository, KeptReplies } from './replies-repository';
@@ -97,7 +98,9 @@ type Item =
 function activityIdOf(activityKey: string | undefined): string | undefined {
   if (!activityKey) return undefined;
   const at = activityKey.indexOf(':');
-  return at < 0 ? activityKey : activityKey.slice(at + 1);
+  const id = at < 0 ? activityKey : activityKey.slice(at + 1);
+  // An event's turn (src/engine/proactive.ts) answers no activity: its replies are new messages.
+  return isEventActivityId(id) ? undefined : id;
 }
 
 /** Delay before retry `attempt` (1-based): base·2^(attempt-1) capped at max, at least half of it (equal jitter). */
@@ -141,10 +144,20 @@ export class ReplyDelivery {
     const { replies, logger } = this.deps;
     if (!replies || turn === undefined) return this.sendUnkept(context, conversationKey, rendered, () => this.deps.note(locale));
     const ids = this.ids(context);
-    const notices = await this.keptNotices(context, conversationKey);
+    // The commit left this turn's row claimed by us: unless the conversation owes more (nearly
+    // never), it goes out as rendered, with no claim and no read of notices (issue 19).
+    const current: KeptReplies = { conversationKey, turn, ...(context.activity.id ? { activityKey: `${context.activity.channelId}:${context.activity.id}` } : {}), locale, messages: rendered, state: 'pending', done: 0, attempts: 0 };
+    let owed: { replies: boolean; notices: boolean };
+    try {
+      owed = await replies.owed(conversationKey, turn);
+    } catch {
+      owed = { replies: true, notices: true }; // unknown: the full path below finds out, or sends as rendered
+    }
+    if (!owed.replies && !owed.notices) return this.sendKept(context, conversationKey, [current], { isCurrent: () => true, notices: [], rendered });
+    const notices = owed.notices ? await this.keptNotices(context, conversationKey) : [];
     let rows: KeptReplies[];
     try {
-      rows = await replies.claimConversation(conversationKey, { workerId: this.workerId, now: this.clock(), leaseMs: this.leaseMs });
+      rows = owed.replies ? await replies.claimConversation(conversationKey, { workerId: this.workerId, now: this.clock(), leaseMs: this.leaseMs }) : [current];
     } catch (err) {
       // The turn's row is ours from the commit: send it as rendered, and record it if the store lets us.
       logger.warn({ ...ids, err }, 'kept replies could not be claimed; sending this turn\'s replies as they are');
@@ -163,7 +176,7 @@ export class ReplyDelivery {
       await replies.release(conversationKey, [turn], this.workerId, this.clock()).catch((err: unknown) => logger.warn({ ...ids, err }, 'claim could not be released'));
       return { sent: 0, kept: rendered.length, resent: 0 };
     }
-    return this.sendKept(context, conversationKey, rows, { isCurrent: (r) => r.turn === turn, notices });
+    return this.sendKept(context, conversationKey, rows, { isCurrent: (r) => r.turn === turn, notices, rendered });
   }
 
   /**
@@ -205,7 +218,13 @@ export class ReplyDelivery {
     context: TurnContext,
     conversationKey: string,
     rows: KeptReplies[],
-    opts: { isCurrent: (row: KeptReplies) => boolean; notices: UndeliveredReply[]; worker?: boolean },
+    opts: {
+      isCurrent: (row: KeptReplies) => boolean;
+      notices: UndeliveredReply[];
+      worker?: boolean;
+      /** The current turn's replies as the route rendered them: sent as they are, not rendered again from the row. */
+      rendered?: Partial<Activity>[];
+    },
   ): Promise<DeliveryReport> {
     const { replies, repository, logger } = this.deps;
     const ids = this.ids(context);
@@ -241,7 +260,8 @@ export class ReplyDelivery {
       let activity: Partial<Activity> | undefined;
       if (item.kind === 'row') {
         if (opts.worker) context.activity.id = activityIdOf(item.row.activityKey) as string;
-        activity = this.renderStored(context, item.row, item.row.messages[item.index]);
+        const ready = opts.rendered && opts.isCurrent(item.row) && opts.rendered.length === item.row.messages.length ? opts.rendered[item.index] : undefined;
+        activity = ready ?? this.renderStored(context, item.row, item.row.messages[item.index]);
         if (!activity) {
           if (!(await record(item.row, item.index + 1))) break;
           continue;
