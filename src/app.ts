@@ -6,6 +6,8 @@
  * Adding a channel: build its `ServerPlugin` in `channelPlugins()` below (one line per channel).
  */
 import { agentTriageFlow } from '../dialogs/agent-triage/machine';
+import { caseClosureFlow } from '../dialogs/case-closure/machine';
+import { CASE_CLOSED_EVENT } from '../dialogs/case-closure/steps';
 import { provisioningContactFlow } from '../dialogs/provisioning-contact/machine';
 import { createBotFrameworkChannel } from './channels/botframework';
 import { createDirectLineBridge } from './channels/botframework/directline-bridge';
@@ -27,6 +29,11 @@ import { UploadStore } from './channels/directline/uploads';
 import { createDirectLineLimits } from './channels/directline/rate-limits';
 import type { Store } from './storage/store';
 import { Notifiers } from './channels/notify';
+import { ProactiveTurnsByChannel } from './channels/proactive-turns';
+import { DirectLineProactiveTurns } from './channels/directline/proactive-turns';
+import { webChatRenderer } from './channels/botframework/proactive-turns';
+import { ProactiveFlows } from './engine/proactive';
+import { caseClosedFlow } from './cases/update-notices';
 import { createWebexNotifier } from './channels/webex/notify';
 import { DirectLineNotifier } from './channels/directline/notify';
 import { SqlActivityLog } from './channels/directline/sql-activity-log';
@@ -80,6 +87,8 @@ interface ChannelContext {
   store: Store;
   /** Proactive messages: each channel that can reach a conversation on its own registers here. */
   notifiers: Notifiers;
+  /** Turns the bot starts on its own (a question with buttons): each channel that can deliver one registers here. */
+  proactiveTurns: ProactiveTurnsByChannel;
   /** Who is this machine, which client a request is (src/security/client.ts). */
   origin: RequestOrigin;
   /** Background workers of the channels (kept replies): started by `listen`, stopped by `close`. */
@@ -103,10 +112,15 @@ function channelPlugins(ctx: ChannelContext): ServerPlugin[] {
       origin: ctx.origin,
     }),
     // Webex: only when WEBEX_BOT_TOKEN is set (config refuses a token without a webhook secret).
-    ...[createWebexChannel(ctx.config, { engine: ctx.engine, store: ctx.store, translator: ctx.translator, logger: ctx.logger })].filter(
-      (p) => p !== undefined,
-    ),
+    ...[webexChannel(ctx)].filter((p) => p !== undefined),
   ];
+}
+
+/** Webex, when WEBEX_BOT_TOKEN is set; its proactive turns are posted to the space. */
+function webexChannel(ctx: ChannelContext): ServerPlugin | undefined {
+  const channel = createWebexChannel(ctx.config, { engine: ctx.engine, store: ctx.store, translator: ctx.translator, logger: ctx.logger });
+  if (channel) ctx.proactiveTurns.register('webex', channel.proactiveTurns);
+  return channel;
 }
 
 /** Routes that grant nothing for being local and whose Host is the platform's business: checked by their own authentication. */
@@ -140,9 +154,14 @@ function botFrameworkChannel(ctx: ChannelContext): ServerPlugin {
   });
   if (channel.notifier) ctx.notifiers.registerFallback(channel.notifier);
   if (channel.replyOutbox) ctx.workers.push(channel.replyOutbox);
+  if (channel.proactiveTurns) ctx.proactiveTurns.registerFallback(channel.proactiveTurns);
   const webex = createWebexNotifier(ctx.config, ctx.logger);
   if (webex) ctx.notifiers.register('webex', webex);
-  if (ctx.config.WEBCHAT_ENABLED) ctx.notifiers.register('directline', new DirectLineNotifier(new SqlActivityLog(ctx.store)));
+  if (ctx.config.WEBCHAT_ENABLED) {
+    const log = new SqlActivityLog(ctx.store);
+    ctx.notifiers.register('directline', new DirectLineNotifier(log));
+    ctx.proactiveTurns.register('directline', new DirectLineProactiveTurns({ engine: ctx.engine, log, render: webChatRenderer(ctx.translator) }));
+  }
   return channel;
 }
 
@@ -158,6 +177,9 @@ export async function createApplication(config: Config, options: ApplicationOpti
     // One decision of who is an agent, for triage and for reading any case (src/security/identity.ts).
     const agents = new Agents(config.AGENT_IDS);
     const ticketNotice = new TicketNotice({ notifier: notifiers, store, translator, logger });
+    // Questions the bot asks on its own (issue 21: "is it solved?" when a case is closed).
+    const proactiveTurns = new ProactiveTurnsByChannel(store);
+    const proactive = new ProactiveFlows().register(CASE_CLOSED_EVENT, caseClosedFlow);
     // Support cases (issue 5); their repository registers the cases' turn writer with the store.
     const cases = createCases({
       config,
@@ -170,6 +192,7 @@ export async function createApplication(config: Config, options: ApplicationOpti
       onRejected: ticketNotice.onRejected,
       // Status updates from the support system, told through the same notifiers (issue 21).
       notifier: notifiers,
+      turns: proactiveTurns,
     });
     metrics.setPendingOutboxSource(cases.pendingCount);
     metrics.setOldestPendingCaseSource(cases.oldestPendingAgeSeconds);
@@ -178,9 +201,11 @@ export async function createApplication(config: Config, options: ApplicationOpti
       agents,
       onTurn: (info) => metrics.observeTurn(info),
       // "triage" / "тріаж" starts the agent intake for people in AGENT_IDS (issue 7).
-      flows: [agentTriageFlow, cases.flow],
+      flows: [agentTriageFlow, cases.flow, caseClosureFlow],
+      proactive,
       actors: cases.actors,
-      intents: [cases.intent],
+      // "status of PCE-…" first, then "add to my case: …" (issue 21).
+      intents: [cases.intent, cases.addIntent],
       ...options.engine,
       store,
       translator,
@@ -204,7 +229,7 @@ export async function createApplication(config: Config, options: ApplicationOpti
       health: () => ({ storage: store.kind, ...options.health?.() }),
       ready: () => writeProbe.check(),
       plugins: [
-        ...channelPlugins({ config, engine, translator, logger, store, notifiers, origin, workers }),
+        ...channelPlugins({ config, engine, translator, logger, store, notifiers, proactiveTurns, origin, workers }),
         // POST /api/cases/events: signed status updates from the case webhook's support system.
         ...(cases.eventsEndpoint ? [cases.eventsEndpoint] : []),
         ...(exposure.plugin ? [exposure.plugin] : []),
@@ -238,6 +263,9 @@ export async function createApplication(config: Config, options: ApplicationOpti
         cases.outbox?.start();
         // Status updates stored but not yet told (also those an earlier run left).
         cases.updateNotices?.start();
+        // Updates asked of the backend (Smart Bonding, ServiceNow), and additions to open cases.
+        cases.updatesPoller?.start();
+        cases.additionsOutbox?.start();
         // Kept replies: sends at once what an earlier run committed and did not send.
         for (const worker of workers) worker.start();
         retention.start();
@@ -248,6 +276,8 @@ export async function createApplication(config: Config, options: ApplicationOpti
         await metricsListener?.close();
         await cases.outbox?.stop();
         await cases.updateNotices?.stop();
+        await cases.updatesPoller?.stop();
+        await cases.additionsOutbox?.stop();
         for (const worker of workers) await worker.stop();
         await ticketNotice.drain();
         await retention.stop();

@@ -157,7 +157,7 @@ export const configSchema = z
 
     // Support cases (issue 5): where a confirmed case is delivered.
     /** `local`: kept in the store, the person gets the manual Support Case Manager path; or a delivery backend. */
-    CASE_BACKEND: z.enum(['local', 'webhook', 'servicenow', 'email']).default('local'),
+    CASE_BACKEND: z.enum(['local', 'webhook', 'servicenow', 'email', 'smartbonding']).default('local'),
     CASE_WEBHOOK_URL: optionalUrl,
     /** HMAC-SHA256 key for the X-Signature-256 header over the request body. */
     CASE_WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
@@ -168,6 +168,16 @@ export const configSchema = z
     SERVICENOW_CONTACT_TYPE: z.string().trim().min(1).max(80).default('virtual_agent'),
     SERVICENOW_USERNAME: optionalString,
     SERVICENOW_PASSWORD: optionalString,
+    /** How often the records of delivered, open cases are read back for status and customer comments. */
+    SERVICENOW_POLL_SECONDS: z.coerce.number().positive().default(300),
+    /** Cisco Smart Bonding Partner API (issue 21); staging: https://stage.sbnprd.xylem.cisco.com/sb-partner-oauth-proxy-api/rest/v1 */
+    SMARTBONDING_API_URL: z.url().default('https://sb.xylem.cisco.com/sb-partner-oauth-proxy-api/rest/v1'),
+    /** OAuth2 client credentials token endpoint; staging: https://int-id.cisco.com/oauth2/default/v1/token */
+    SMARTBONDING_TOKEN_URL: z.url().default('https://id.cisco.com/oauth2/default/v1/token'),
+    SMARTBONDING_CLIENT_ID: optionalString,
+    SMARTBONDING_CLIENT_SECRET: optionalString,
+    /** How often updates from Cisco are pulled (GET pull/call). */
+    SMARTBONDING_POLL_SECONDS: z.coerce.number().positive().default(60),
     /** nodemailer connection URL, e.g. smtps://user:pass@smtp.example.com:465 or smtp://host:587 */
     CASE_SMTP_URL: optionalString.pipe(z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional()),
     CASE_EMAIL_TO: optionalString.pipe(z.email().optional()),
@@ -202,6 +212,7 @@ export const configSchema = z
       webhook: ['CASE_WEBHOOK_URL', 'CASE_WEBHOOK_SECRET'],
       servicenow: ['SERVICENOW_INSTANCE_URL', 'SERVICENOW_USERNAME', 'SERVICENOW_PASSWORD'],
       email: ['CASE_SMTP_URL', 'CASE_EMAIL_TO', 'CASE_EMAIL_FROM'],
+      smartbonding: ['SMARTBONDING_CLIENT_ID', 'SMARTBONDING_CLIENT_SECRET'],
     };
     for (const name of requiredFor[c.CASE_BACKEND] ?? []) {
       if (!c[name]) ctx.addIssue({ code: 'custom', path: [name], message: `is required when CASE_BACKEND=${c.CASE_BACKEND}` });

@@ -176,6 +176,25 @@ export class CaseRepository {
     return row ? rowToCase(row) : undefined;
   }
 
+  /** The conversation's delivered cases, newest first, as references and owners only (a cheap check on every message). */
+  async deliveredInConversation(conversationKey: string): Promise<{ reference: string; openedBy: string }[]> {
+    const rows = await this.db
+      .selectFrom('cases')
+      .select(['reference', 'opened_by'])
+      .where('conversation_key', '=', conversationKey)
+      .where('status', '=', 'delivered')
+      .orderBy('created_at', 'desc')
+      .limit(20)
+      .execute();
+    return rows.map((r) => ({ reference: r.reference, openedBy: r.opened_by }));
+  }
+
+  /** The conversation's cases, newest first (the add intent's "my case"). */
+  async listByConversation(conversationKey: string, limit = 20): Promise<CaseRecord[]> {
+    const rows = await this.db.selectFrom('cases').selectAll().where('conversation_key', '=', conversationKey).orderBy('created_at', 'desc').limit(limit).execute();
+    return rows.map(rowToCase);
+  }
+
   async findByDedupeKey(dedupeKey: string): Promise<CaseRecord | undefined> {
     const row = await this.db.selectFrom('cases').selectAll().where('dedupe_key', '=', dedupeKey).executeTakeFirst();
     return row ? rowToCase(row) : undefined;

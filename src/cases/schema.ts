@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { deliveryStatus, REQUEST_TYPE, unknowableField } from '../../dialogs/support-case/contract';
 import { attachmentRef, caseDraft, trailEntry } from '../../dialogs/support-case/case-draft';
 
-export const CASE_BACKENDS = ['local', 'webhook', 'servicenow', 'email'] as const;
+export const CASE_BACKENDS = ['local', 'webhook', 'servicenow', 'email', 'smartbonding'] as const;
 export const caseBackendName = z.enum(CASE_BACKENDS);
 export type CaseBackendName = z.infer<typeof caseBackendName>;
 export { deliveryStatus, type DeliveryStatus } from '../../dialogs/support-case/contract';

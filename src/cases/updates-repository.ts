@@ -129,6 +129,36 @@ export class CaseUpdatesRepository {
     return rows.map(rowToUpdate);
   }
 
+  /**
+   * The backend's delivered cases that no update has closed (newest delivered first, at most
+   * `limit`), each with the updates stored for it from that backend, oldest first: what a backend
+   * polling per record needs (./updates-poller.ts).
+   */
+  async openCases(backend: string, limit = 1000): Promise<{ reference: string; externalId?: string; updates: CaseUpdate[] }[]> {
+    const rows = await this.db
+      .selectFrom('cases')
+      .select(['reference', 'external_id'])
+      .where('backend', '=', backend)
+      .where('status', '=', 'delivered')
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('case_updates').select('case_updates.id').whereRef('case_updates.reference', '=', 'cases.reference').where('case_updates.status', '=', 'closed'))),
+      )
+      .orderBy('delivered_at', 'desc')
+      .limit(limit)
+      .execute();
+    if (!rows.length) return [];
+    const updates = await this.db
+      .selectFrom('case_updates')
+      .selectAll()
+      .where('backend', '=', backend)
+      .where('reference', 'in', rows.map((r) => r.reference))
+      .orderBy('received_at')
+      .orderBy('id')
+      .execute();
+    const all = updates.map(rowToUpdate);
+    return rows.map((r) => ({ reference: r.reference, externalId: r.external_id ?? undefined, updates: all.filter((u) => u.reference === r.reference) }));
+  }
+
   async findByEventId(backend: string, eventId: string): Promise<CaseUpdate | undefined> {
     const row = await this.db.selectFrom('case_updates').selectAll().where('backend', '=', backend).where('event_id', '=', eventId).executeTakeFirst();
     return row ? rowToUpdate(row) : undefined;

@@ -3,6 +3,7 @@ import type { Config } from '../../config';
 import type { Translator } from '../../i18n';
 import { createEmailBackend } from './email';
 import { createServiceNowBackend } from './servicenow';
+import { createSmartBondingBackend } from './smartbonding';
 import type { CaseBackend } from './types';
 import { createWebhookBackend } from './webhook';
 
@@ -10,6 +11,7 @@ export * from './types';
 export { createWebhookBackend, signBody, SIGNATURE_HEADER, IDEMPOTENCY_HEADER } from './webhook';
 export { createServiceNowBackend, serviceNowFields, CORRELATION_DISPLAY } from './servicenow';
 export { createEmailBackend, caseMessageId } from './email';
+export { createSmartBondingBackend } from './smartbonding';
 
 export type CaseBackendConfig = Pick<
   Config,
@@ -25,6 +27,10 @@ export type CaseBackendConfig = Pick<
   | 'CASE_SMTP_URL'
   | 'CASE_EMAIL_TO'
   | 'CASE_EMAIL_FROM'
+  | 'SMARTBONDING_API_URL'
+  | 'SMARTBONDING_TOKEN_URL'
+  | 'SMARTBONDING_CLIENT_ID'
+  | 'SMARTBONDING_CLIENT_SECRET'
 >;
 
 /** Config validation guarantees the variables of the chosen backend are set. */
@@ -45,5 +51,12 @@ export function createCaseBackend(config: CaseBackendConfig, translator: Transla
       });
     case 'email':
       return createEmailBackend({ smtpUrl: config.CASE_SMTP_URL!, to: config.CASE_EMAIL_TO!, from: config.CASE_EMAIL_FROM!, translator });
+    case 'smartbonding':
+      return createSmartBondingBackend({
+        apiUrl: config.SMARTBONDING_API_URL,
+        tokenUrl: config.SMARTBONDING_TOKEN_URL,
+        clientId: config.SMARTBONDING_CLIENT_ID!,
+        clientSecret: config.SMARTBONDING_CLIENT_SECRET!,
+      });
   }
 }

@@ -16,8 +16,11 @@ export interface JsonRequest {
   onRedirect: string;
   /** The receiver's own reason for a refusal, from the body, if it gives one (no personal data). */
   reason?: (body: string) => string;
-  /** `strict`: a body that is not JSON is a failure. `lenient`: it reads as `{}` (the answer is optional). */
-  body: 'strict' | 'lenient';
+  /**
+   * `strict`: a body that is not JSON is a failure. `lenient`: it reads as `{}` (the answer is
+   * optional). `text`: the body as it came, for a caller that tells an empty answer from a bad one.
+   */
+  body: 'strict' | 'lenient' | 'text';
 }
 
 export async function requestJson(req: JsonRequest): Promise<unknown> {
@@ -34,6 +37,7 @@ export async function requestJson(req: JsonRequest): Promise<unknown> {
     throw new DeliveryError(`${req.system} answered HTTP ${res.status}, a redirect, which is not followed: ${req.onRedirect}`, false);
   }
   if (!res.ok) throw httpFailure(req.system, res.status, req.reason?.(text) ?? '', retryAfterMs(res.headers));
+  if (req.body === 'text') return text;
   if (req.body === 'lenient') return safeJson(text) ?? {};
   try {
     return JSON.parse(text);

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { CasePayload } from '../schema';
 import { safeJson } from '../../json';
 import { requestJson } from './request-json';
+import { serviceNowUpdates, type ServiceNowClient } from './servicenow-updates';
 import { DeliveryError, type CaseBackend, type DeliveryResult } from './types';
 
 export const CORRELATION_DISPLAY = 'pce-support-bot';
@@ -62,8 +63,10 @@ export function serviceNowFields(payload: CasePayload, choices: { category?: str
   };
 }
 
-export function createServiceNowBackend(opts: ServiceNowOptions): CaseBackend {
-  const base = `${opts.instanceUrl.replace(/\/+$/, '')}/api/now/table/${encodeURIComponent(opts.table)}`;
+export function serviceNowClient(opts: ServiceNowOptions): ServiceNowClient {
+  const instance = `${opts.instanceUrl.replace(/\/+$/, '')}/api/now/table/`;
+  const tableUrl = (table: string) => `${instance}${encodeURIComponent(table)}`;
+  const base = tableUrl(opts.table);
   const headers = {
     authorization: `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`,
     accept: 'application/json',
@@ -80,7 +83,6 @@ export function createServiceNowBackend(opts: ServiceNowOptions): CaseBackend {
       reason: errorMessage,
       body: 'strict',
     });
-  const idOf = (r: z.infer<typeof record>) => r.number ?? r.sys_id;
 
   /**
    * The look-up before a create is what keeps a repeat from filing a second record, so it must work:
@@ -105,6 +107,14 @@ export function createServiceNowBackend(opts: ServiceNowOptions): CaseBackend {
     if (!existing.success) throw new DeliveryError(`ServiceNow's look-up by correlation_id answered in an unexpected shape: not creating, so no second record is filed`, false);
     return existing.data.result[0];
   };
+  return { tableUrl, call, lookUp };
+}
+
+export function createServiceNowBackend(opts: ServiceNowOptions): CaseBackend {
+  const client = serviceNowClient(opts);
+  const { call, lookUp } = client;
+  const base = client.tableUrl(opts.table);
+  const idOf = (r: z.infer<typeof record>) => r.number ?? r.sys_id;
 
   return {
     name: 'servicenow',
@@ -118,6 +128,8 @@ export function createServiceNowBackend(opts: ServiceNowOptions): CaseBackend {
       if (!answer.success) throw new DeliveryError('ServiceNow answered without a sys_id', false);
       return { externalId: idOf(answer.data.result) };
     },
+    // Status, customer-visible comments and additions from the chat (issue 21).
+    ...serviceNowUpdates(client, { table: opts.table, username: opts.username, correlationDisplay: CORRELATION_DISPLAY }),
     /** A dry run of the look-up (no record is written): what an operator must fix before cases can go. */
     async check(): Promise<string[]> {
       try {

@@ -1,9 +1,53 @@
 /** What every delivery backend implements, and how it says whether a failure is worth retrying. */
-import type { CaseBackendName, CasePayload } from '../schema';
+import type { AttachmentRef } from '../../../dialogs/flow';
+import type { CaseBackendName, CasePayload, CaseRecord } from '../schema';
+import type { CaseUpdateStatus } from '../updates-repository';
 
 export interface DeliveryResult {
   /** The id the receiving system gave the case (ticket number, sys_id), when it gives one. */
   externalId?: string;
+}
+
+/** What the support system reported about one case, as a backend reads it (stored by ../updates-poller.ts). */
+export interface PulledUpdate {
+  /** Unique per backend: the same change read twice (two instances, two polls) has the same id and is stored once. */
+  eventId: string;
+  reference: string;
+  status: CaseUpdateStatus;
+  ticketId?: string;
+  /** The engineer's note as written (personal data: never logged). */
+  message?: string;
+}
+
+/**
+ * One item of a pull: an update, or an answer that is skipped: malformed, or not for us to tell
+ * (`reason` names what was wrong, never a value: the answer may hold personal data). Nothing is
+ * stored for a skipped one.
+ */
+export type PulledItem = { kind: 'update'; update: PulledUpdate } | { kind: 'skipped'; reason: string };
+
+/** A delivered case whose record the backend may poll (ServiceNow), with the last update stored for it. */
+export interface OpenCase {
+  reference: string;
+  externalId?: string;
+  latest?: { eventId: string; status: CaseUpdateStatus };
+  /** Event ids already stored for the case from this backend (a backend yields only what is new). */
+  seen: readonly string[];
+}
+
+export interface PullContext {
+  /** The backend's delivered cases that are not closed (read only by backends that poll per record). */
+  openCases(): Promise<OpenCase[]>;
+}
+
+/** What the person added to an open case from the chat (../add-intent.ts), for the backend to pass on. */
+export interface CaseAddition {
+  /** Unique; receivers de-duplicate a repeated push by it. */
+  additionId: string;
+  reference: string;
+  text: string;
+  attachments: AttachmentRef[];
+  case: CaseRecord;
 }
 
 export interface CaseBackend {
@@ -12,6 +56,14 @@ export interface CaseBackend {
   deliver(payload: CasePayload): Promise<DeliveryResult>;
   /** A dry run against the receiving system, writing nothing: the configuration problems it finds (none: []). */
   check?(): Promise<string[]>;
+  /**
+   * What the support system has to say about cases since the last pull, one item at a time (the
+   * poller stores each before it asks for the next). Throws DeliveryError when the system cannot
+   * be asked at all; the poller tries again at its next poll.
+   */
+  pullUpdates?(ctx: PullContext): AsyncIterable<PulledItem>;
+  /** Passes an addition on to the delivered case. Throws DeliveryError by the same rules as `deliver`. */
+  addToCase?(addition: CaseAddition): Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -26,14 +78,17 @@ export class DeliveryError extends Error {
   constructor(
     message: string,
     readonly permanent: boolean,
-    options?: { cause?: unknown; retryAfterMs?: number },
+    options?: { cause?: unknown; retryAfterMs?: number; status?: number },
   ) {
     super(message, options);
     this.name = 'DeliveryError';
     this.retryAfterMs = options?.retryAfterMs;
+    this.status = options?.status;
   }
 
   readonly retryAfterMs: number | undefined;
+  /** The HTTP status the receiver answered with, when it answered with one. */
+  readonly status: number | undefined;
 }
 
 /**
@@ -57,6 +112,7 @@ export function httpFailure(system: string, status: number, detail = '', retryAf
   const permanent = status >= 400 && status < 500 && status !== 408 && status !== 429;
   return new DeliveryError(`${system} answered HTTP ${status}${detail ? `: ${detail}` : ''}`, permanent, {
     retryAfterMs: permanent ? undefined : retryAfter,
+    status,
   });
 }
 

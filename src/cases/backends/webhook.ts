@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { CasePayload } from '../schema';
 import { requestJson } from './request-json';
-import type { CaseBackend, DeliveryResult } from './types';
+import type { CaseAddition, CaseBackend, DeliveryResult } from './types';
 
 export const SIGNATURE_HEADER = 'x-signature-256';
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -31,30 +31,37 @@ export interface WebhookOptions {
 }
 
 export function createWebhookBackend(opts: WebhookOptions): CaseBackend {
+  /** One signed POST; `key` lets the receiver drop a repeat whose answer was lost. */
+  const post = (body: string, key: string): Promise<unknown> =>
+    requestJson({
+      system: 'The case webhook',
+      url: opts.url,
+      init: {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          [SIGNATURE_HEADER]: signBody(body, opts.secret),
+          [IDEMPOTENCY_HEADER]: key,
+          'user-agent': 'pce-support-bot',
+        },
+        body,
+      },
+      timeoutMs: opts.timeoutMs ?? 10_000,
+      // A redirect of a POST to the configured URL is a misconfiguration (or someone steering cases elsewhere).
+      onRedirect: 'set CASE_WEBHOOK_URL to the address that takes the case',
+      // The receipt is optional: a receiver may answer with no body, or one that is not JSON.
+      body: 'lenient',
+    });
   return {
     name: 'webhook',
+    /** What the person added in the chat (issue 21), signed like a delivery; the addition id is its idempotency key. */
+    async addToCase(addition: CaseAddition): Promise<void> {
+      const { reference, additionId, text, attachments } = addition;
+      await post(JSON.stringify({ type: 'case.addition', reference, additionId, text, ...(attachments.length ? { attachments } : {}) }), additionId);
+    },
     async deliver(payload: CasePayload): Promise<DeliveryResult> {
-      const body = JSON.stringify({ type: 'support_case', ...payload });
-      const json = await requestJson({
-        system: 'The case webhook',
-        url: opts.url,
-        init: {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json',
-            [SIGNATURE_HEADER]: signBody(body, opts.secret),
-            [IDEMPOTENCY_HEADER]: payload.case.reference,
-            'user-agent': 'pce-support-bot',
-          },
-          body,
-        },
-        timeoutMs: opts.timeoutMs ?? 10_000,
-        // A redirect of a POST to the configured URL is a misconfiguration (or someone steering cases elsewhere).
-        onRedirect: 'set CASE_WEBHOOK_URL to the address that takes the case',
-        // The receipt is optional: a receiver may answer with no body, or one that is not JSON.
-        body: 'lenient',
-      });
+      const json = await post(JSON.stringify({ type: 'support_case', ...payload }), payload.case.reference);
       const parsed = receipt.safeParse(json);
       const id = parsed.success ? (parsed.data.ticketId ?? parsed.data.number ?? parsed.data.id) : undefined;
       return { externalId: id === undefined ? undefined : String(id) };

@@ -25,6 +25,7 @@ import { migration as webchatUploadReservations } from './0011-webchat-upload-re
 import { migration as botReplies } from './0012-bot-replies';
 import { migration as storeWriteProbe } from './0013-store-write-probe';
 import { migration as caseUpdates } from './0014-case-updates';
+import { migration as caseAdditions } from './0015-case-additions';
 
 const ordered: [name: string, migration: StoreMigration][] = [
   ['0001-initial', initial],
@@ -41,6 +42,7 @@ const ordered: [name: string, migration: StoreMigration][] = [
   ['0012-bot-replies', botReplies],
   ['0013-store-write-probe', storeWriteProbe],
   ['0014-case-updates', caseUpdates],
+  ['0015-case-additions', caseAdditions],
 ];
 
 export type { StoreMigration, StoreDialect, ColumnTypes } from './types';
