@@ -1,10 +1,11 @@
 /**
- * `npm start`: builds the bundle (./build.mjs, about a tenth of a second) and runs it in this same
- * process, so the bot is one node process (signals reach it, nothing is left behind) and never runs
- * code older than the source.
+ * `npm start`: runs the bundle (./build.mjs) in this same process, so the bot is one node process
+ * (signals reach it, nothing is left behind). The bundle is built by `npm ci` and rebuilt here
+ * first only when a source it was made from has changed, so the bot never runs code older than
+ * the source and a start does not pay for a build it does not need.
  */
 import { pathToFileURL } from 'node:url';
-import { build, OUTFILE } from './build.mjs';
+import { build, OUTFILE, upToDate } from './build.mjs';
 
-await build();
+if (!upToDate()) await build();
 await import(pathToFileURL(OUTFILE).href);

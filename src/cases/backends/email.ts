@@ -3,7 +3,7 @@
  * body, the case record attached as JSON. The Message-ID is derived from the reference, so a
  * mailbox or ticketing system that de-duplicates by Message-ID files a repeat once.
  */
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Translator } from '../../i18n';
 import type { CasePayload } from '../schema';
 import { DeliveryError, type CaseBackend, type DeliveryResult } from './types';
@@ -22,13 +22,16 @@ export function caseMessageId(reference: string, from: string): string {
 }
 
 export function createEmailBackend(opts: EmailOptions): CaseBackend {
-  const transport: Transporter = nodemailer.createTransport(opts.smtpUrl);
+  // nodemailer is loaded on first use: a bot with another backend never pays for it at start (issue 19).
+  let made: Promise<Transporter> | undefined;
+  const transporter = () => (made ??= import('nodemailer').then((m) => m.default.createTransport(opts.smtpUrl)));
   return {
     name: 'email',
     async deliver(payload: CasePayload): Promise<DeliveryResult> {
       const c = payload.case;
       const t = (key: string, params?: Record<string, unknown>) => opts.translator.t('en', `cases:email.${key}`, params);
       try {
+        const transport = await transporter();
         await transport.sendMail({
           from: opts.from,
           to: opts.to,
@@ -47,7 +50,7 @@ export function createEmailBackend(opts: EmailOptions): CaseBackend {
       return {};
     },
     async close() {
-      transport.close();
+      if (made) (await made.catch(() => undefined))?.close();
     },
   };
 }
