@@ -58,7 +58,11 @@ export type OutcomeKind =
   | 'redirected_admin'
   | 'forwarded_to_owner'
   | 'needs_case'
-  | 'case_opened';
+  | 'case_opened'
+  /** Asked after support closed the case (dialogs/case-closure/): the person says it is solved. */
+  | 'resolved_by_support'
+  /** ... or that it is not, and asks for the case to be reopened. */
+  | 'reopen_requested';
 
 /** What the person sees at the current step, before translation. */
 export interface StepView {
@@ -136,6 +140,12 @@ export interface FlowOutput {
    * `cmd.support`) at the final step, the engine starts this flow instead of starting over.
    */
   onSupport?: { flow: string; input: unknown };
+  /**
+   * A flow the bot started on its own over another (an event turn, src/engine/proactive.ts): when it
+   * ends, the person is put back at the question they stood at, with this flow's last lines above it.
+   * When they stood at an ending, this flow's ending stands.
+   */
+  returnToParent?: boolean;
   [extra: string]: unknown;
 }
 

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { loadConfig } from '../src/config';
 import { renderReportPage } from '../src/funnel/page';
 import { reportParamsShape, reportWindow, windowRules } from '../src/funnel/params';
+import { loadCaseReport } from '../src/funnel/cases-query';
 import { loadFunnelEvents } from '../src/funnel/query';
 import { renderReport } from '../src/funnel/render';
 import { buildReport } from '../src/funnel/report';
@@ -51,6 +52,7 @@ await store.open();
 try {
   const events = await loadFunnelEvents(store.db, span);
   const report = buildReport(events, { ...span, now });
+  report.cases = await loadCaseReport(store.db, span);
   if (args.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   } else {

@@ -3,8 +3,12 @@
  * (the external ticket id of their case, once the case backend returns it). Each channel that can
  * reach a conversation on its own registers a small notifier; the app routes by the conversation
  * key's channel (`${channel}:${conversationId}`). Lines arrive translated; channels only format them.
+ * Whole turns the bot starts on its own (a question with buttons) are ./proactive-turns.ts.
  */
 import type { Locale } from '../engine/types';
+import { channelOf } from '../engine/identity';
+
+export { channelOf, conversationIdOf } from '../engine/identity';
 
 /**
  * `sent`: the channel took it. `kept`: the channel was unreachable after its retries; the message is
@@ -18,37 +22,33 @@ export interface ChannelNotifier {
   notify(conversationKey: string, lines: string[], locale: Locale): Promise<NotifyResult>;
 }
 
-/** The channel part of a conversation key (channel ids have no colon; conversation ids may). */
-export function channelOf(conversationKey: string): string {
-  const i = conversationKey.indexOf(':');
-  return i < 0 ? conversationKey : conversationKey.slice(0, i);
-}
-
-/** The conversation id part of a conversation key. */
-export function conversationIdOf(conversationKey: string): string {
-  const i = conversationKey.indexOf(':');
-  return i < 0 ? '' : conversationKey.slice(i + 1);
-}
-
 /**
- * Notifiers by channel id, with a fallback for channels nobody registered for: the Bot Framework
- * channel serves every channel id that arrives on /api/messages (msteams, emulator, …), and knows
- * by its stored references which conversations it can reach.
+ * One implementation per channel id, with a fallback for channels nobody registered for: the Bot
+ * Framework channel serves every channel id that arrives on /api/messages (msteams, emulator, …),
+ * and knows by its stored references which conversations it can reach.
  */
-export class Notifiers implements ChannelNotifier {
-  private readonly byChannel = new Map<string, ChannelNotifier>();
-  private fallback?: ChannelNotifier;
+export class ByChannel<T> {
+  private readonly byChannel = new Map<string, T>();
+  private fallback?: T;
 
-  register(channel: string, notifier: ChannelNotifier): void {
-    this.byChannel.set(channel, notifier);
+  register(channel: string, implementation: T): void {
+    this.byChannel.set(channel, implementation);
   }
 
-  registerFallback(notifier: ChannelNotifier): void {
-    this.fallback = notifier;
+  registerFallback(implementation: T): void {
+    this.fallback = implementation;
   }
 
+  /** The implementation for the conversation's channel, if any. */
+  for(conversationKey: string): T | undefined {
+    return this.byChannel.get(channelOf(conversationKey)) ?? this.fallback;
+  }
+}
+
+/** Notifiers by channel (see `ByChannel`). */
+export class Notifiers extends ByChannel<ChannelNotifier> implements ChannelNotifier {
   async notify(conversationKey: string, lines: string[], locale: Locale): Promise<NotifyResult> {
-    const notifier = this.byChannel.get(channelOf(conversationKey)) ?? this.fallback;
+    const notifier = this.for(conversationKey);
     return notifier ? notifier.notify(conversationKey, lines, locale) : 'unreachable';
   }
 }

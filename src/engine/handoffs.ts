@@ -45,6 +45,13 @@ export function beginRun(place: Place, ctx: HandoffContext, flow: FlowDefinition
   place.started = true;
 }
 
+/** Starts `flow` over the running one, which is kept as it stands to go back to. */
+export function startOnTop(place: Place, ctx: HandoffContext, flow: FlowDefinition, input: unknown): void {
+  place.parents = [...place.parents, parentOf(place.running, place.running.actor.getPersistedSnapshot())];
+  place.running.actor.stop();
+  place.running = ctx.actors.start(flow, input, ctx.scope);
+}
+
 /**
  * Before the event is sent: asking for support after an ending takes the hand-off the ended flow
  * offered; anything else after an ending starts the guide again; BACK at an ending returns to the
@@ -55,9 +62,7 @@ export function routeAfterEnding(place: Place, ctx: HandoffContext, before: AnyM
   const offeredFlow = offered && ctx.flows.get(offered.flow);
   if (event?.type === 'SUPPORT' && offered && offeredFlow && place.running.actor === beforeActor) {
     // Asking for support after an ending takes the hand-off the ended flow offered (agent: open the case).
-    place.parents = [...place.parents, parentOf(place.running, place.running.actor.getPersistedSnapshot())];
-    place.running.actor.stop();
-    place.running = ctx.actors.start(offeredFlow, offered.input, ctx.scope);
+    startOnTop(place, ctx, offeredFlow, offered.input);
     event = undefined;
   }
 
@@ -83,9 +88,10 @@ export function routeAfterEnding(place: Place, ctx: HandoffContext, before: AnyM
 }
 
 /**
- * After the event: a finished flow with `next` starts the next flow, a cancelled one resumes its
- * parent, each settled in turn; when the guide reached an ending, the question before it is kept so
- * BACK can return there. `resumePoint`: where the person stood before the event.
+ * After the event: a finished flow with `next` starts the next flow, a cancelled one (or one with
+ * `returnToParent`) resumes its parent, each settled in turn; when the guide reached an ending, the
+ * question before it is kept so BACK can return there. `resumePoint`: where the person stood before
+ * the event.
  */
 export async function followHandOffs(
   place: Place,
@@ -105,8 +111,16 @@ export async function followHandOffs(
       place.running.actor.stop();
       place.running = ctx.actors.start(next, output.next.input, ctx.scope);
       resumePoint = place.running.actor.getPersistedSnapshot();
-    } else if (output?.outcome === 'cancelled' && place.parents.length > 0) {
+    } else if ((output?.outcome === 'cancelled' || output?.returnToParent) && place.parents.length > 0) {
       const parent = place.parents[place.parents.length - 1]!;
+      if (output.outcome !== 'cancelled') {
+        // A flow the bot started on its own ended (src/engine/proactive.ts): over an ending, its own
+        // ending stands; over a question, its last lines go above that question, asked again.
+        if ((parent.snapshot as { status?: string } | null)?.status !== 'active') break;
+        const ended = place.running.flow.view(snapshot as never);
+        handedOver.push({ step: ended.step, outcome: output.outcome });
+        ctx.prefix.push(...ended.lines);
+      }
       place.parents = place.parents.slice(0, -1);
       place.running.actor.stop();
       const resumed = ctx.actors.restore(parent.flowId, parent.flowVersion, parent.snapshot, ctx.scope, ctx.prefix);

@@ -7,6 +7,18 @@ export function conversationKey(inbound: Pick<Inbound, 'channel' | 'conversation
   return `${inbound.channel}:${inbound.conversationId}`;
 }
 
+/** The channel part of a conversation key (channel ids have no colon; conversation ids may). */
+export function channelOf(conversationKey: string): string {
+  const i = conversationKey.indexOf(':');
+  return i < 0 ? conversationKey : conversationKey.slice(0, i);
+}
+
+/** The conversation id part of a conversation key. */
+export function conversationIdOf(conversationKey: string): string {
+  const i = conversationKey.indexOf(':');
+  return i < 0 ? '' : conversationKey.slice(i + 1);
+}
+
 /** `${channel}:${activityId}`: an activity handled once, whatever instance gets it again. */
 export function activityKeyOf(inbound: Pick<Inbound, 'channel' | 'activityId'>): string | undefined {
   return inbound.activityId ? `${inbound.channel}:${inbound.activityId}` : undefined;

@@ -67,6 +67,8 @@ export class MessageReader {
     const { inbound, locale, fresh, record, running, before, beforeView, prefix } = ctx;
     const userText = inbound.text?.trim() ?? '';
     const r: Reading = { stale: false, userSaid: userText, taken: [], ahead: [], planned: false };
+    // An event says nothing: the turn starts the event's flow (./proactive.ts).
+    if (inbound.kind === 'event') return r;
 
     if (isTooLong(inbound.text)) {
       // Not read at all (no command, no answer): the person is asked for a shorter message, and the

@@ -13,7 +13,7 @@ import { clarificationLine, clarificationView, withClarification } from './clari
 import { runCommand } from './commands';
 import type { FlowActors, LiveActor, Running } from './flow-actors';
 import { funnelEvents } from './funnel';
-import { beginRun, followHandOffs, routeAfterEnding, startOver, type HandoffContext, type Place } from './handoffs';
+import { beginRun, followHandOffs, routeAfterEnding, startOnTop, type HandoffContext, type Place } from './handoffs';
 import { activityKeyOf, entryInput } from './identity';
 import type { ProactiveFlows } from './proactive';
 import type { MessageReader, Reading } from './read-message';
@@ -91,7 +91,7 @@ export async function runTurn(deps: TurnDeps, key: string, inbound: Inbound, opt
     if (outcome.triage) beginRun(place, ctx, outcome.triage, { ...entryInput(inbound, locale, now), mode: 'agent' });
     event = outcome.event;
   }
-  if (pushed && pushedFlow) startOver(place, ctx, pushedFlow, pushed.input);
+  if (pushed && pushedFlow) startOnTop(place, ctx, pushedFlow, pushed.input);
   event = routeAfterEnding(place, ctx, before, beforeActor, event);
 
   // Send the event, and the answers the message gave to the questions after it.

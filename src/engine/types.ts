@@ -36,8 +36,19 @@ export interface Inbound {
   text?: string;
   choice?: { id: string; step?: string };
   attachments?: AttachmentRef[];
-  /** `greeting`: the bot was added to a conversation (conversationUpdate); show the first step. */
-  kind?: 'message' | 'greeting';
+  /**
+   * `greeting`: the bot was added to a conversation (conversationUpdate); show the first step.
+   * `event`: the bot starts a step on its own (./proactive.ts): `event` names the flow it starts over
+   * the current one; `activityId` (`event:<name>:<id>`) makes a repeat of it handled once.
+   */
+  kind?: 'message' | 'greeting' | 'event';
+  event?: ProactiveEvent;
+}
+
+/** Something that happened outside the conversation and starts a step of it (a case was closed). */
+export interface ProactiveEvent {
+  name: string;
+  data?: unknown;
 }
 
 export interface RenderedChoice {
@@ -79,6 +90,11 @@ export interface TurnResult {
   answered?: { step: string; choiceId: string; label: string };
   /** The press came from an older card; it was not acted on. */
   stale?: boolean;
+  /**
+   * An `event` turn that did not run: no conversation is stored under the key (never started, or
+   * deleted by retention), or no flow is registered for the event (or its data was refused).
+   */
+  skipped?: 'no-conversation' | 'unknown-event';
   /**
    * With `TurnOptions.keepReplies`: the replies were committed with the turn, kept under
    * (conversationKey, turn) until the channel records that it delivered them.

@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 import type { Locale } from '../../dialogs/flow';
 import type { Translator } from '../i18n';
+import type { CaseReport } from './cases-report';
+import { caseRows } from './cases-render';
 import { reachChartSvg, stepRows, type StepRow } from './chart';
 import { reportFormat, type ReportFormat, type SegmentKind } from './format';
 import { ENDINGS, type FunnelReport, type Segment } from './report';
@@ -159,6 +161,32 @@ function breakdown(report: FunnelReport, which: (typeof BREAKDOWNS)[number], f: 
   return `<section id="by-${which.kind}">\n<h2>${escapeHtml(f.t(which.heading))}</h2>\n${table(columns, Object.entries(report[which.key]))}\n</section>`;
 }
 
+/** Support cases opened in the window: where they stand, how long support took, "is it solved?". */
+function cases(report: CaseReport, f: ReportFormat): string {
+  const rows = caseRows(report, f);
+  const pairs = (head: [string, string], list: [string, string][]) =>
+    table<[string, string]>([{ head: head[0], cell: (r) => r[0] }, { head: head[1], num: true, cell: (r) => r[1] }], list);
+  const times = table<[string, string, string, string]>(
+    [
+      { head: f.t('cases.table.measure'), cell: (r) => r[0] },
+      { head: f.t('cases.table.median'), num: true, cell: (r) => r[1] },
+      { head: f.t('cases.table.p90'), num: true, cell: (r) => r[2] },
+      { head: f.t('cases.table.cases'), num: true, cell: (r) => r[3] },
+    ],
+    rows.times,
+  );
+  return [
+    `<section id="cases">\n<h2>${escapeHtml(f.t('cases.heading'))}</h2>`,
+    `<p>${escapeHtml(rows.opened)}</p>`,
+    pairs([f.t('cases.table.status'), f.t('cases.table.cases')], rows.byStatus),
+    times,
+    `<h3>${escapeHtml(f.t('cases.closure.heading'))}</h3>`,
+    pairs([f.t('cases.table.answer'), f.t('cases.table.count')], rows.closure),
+    `<p class="note">${escapeHtml(f.t('cases.note'))}</p>`,
+    '</section>',
+  ].join('\n');
+}
+
 export async function renderReportPage(report: FunnelReport, translator: Translator, locale: Locale, opts: ReportPageOptions = {}): Promise<string> {
   const f = reportFormat(translator, locale);
   const title = f.t('page.title');
@@ -171,6 +199,7 @@ export async function renderReportPage(report: FunnelReport, translator: Transla
           endings(report.total, f),
           ...BREAKDOWNS.map((b) => breakdown(report, b, f)),
         ];
+  if (report.cases) body.push(cases(report.cases, f));
   return [
     '<!doctype html>',
     `<html lang="${locale}">`,

@@ -8,6 +8,7 @@ import type { Translator } from '../i18n';
 import type { Database } from '../storage/schema';
 import { renderReportPage } from './page';
 import { reportQuery, reportWindow } from './params';
+import { loadCaseReport } from './cases-query';
 import { loadFunnelEvents } from './query';
 import { buildReport } from './report';
 import { stepLabels } from './step-labels';
@@ -44,6 +45,7 @@ export function createReportPages(deps: ReportPagesDeps): ReportPages {
         throw err;
       }
       const report = buildReport(await loadFunnelEvents(deps.db(), span), { ...span, now });
+      report.cases = await loadCaseReport(deps.db(), span);
       const locale = parsed.data.lang;
       return { ok: true, locale, html: await renderReportPage(report, deps.translator, locale, { stepLabel: labels(locale) }) };
     },

@@ -1,6 +1,7 @@
 /** The funnel report as plain text for a person, in their language (locales/<lng>/report.json). */
 import type { Locale } from '../../dialogs/flow';
 import type { Translator } from '../i18n';
+import { caseTextLines } from './cases-render';
 import { reportFormat } from './format';
 import { ENDINGS, type FunnelReport, type Segment, type StepCount } from './report';
 
@@ -40,15 +41,18 @@ export function renderReport(report: FunnelReport, translator: Translator, local
     if (s.abandonedAt.length) out.push(t('abandonedHeading'), ...steps(s.abandonedAt));
   };
 
+  // Cases are counted by when they were opened, so they are shown even when no run began in the window.
+  const cases = report.cases ? caseTextLines(report.cases, reportFormat(translator, locale)) : [];
   out.push(t('title', { from: day(report.from), to: day(report.to) }));
   out.push(t('generated', { at: day(report.generatedAt), minutes: number(report.idleMinutes) }));
   if (report.total.conversations === 0) {
-    out.push('', t('noData'));
+    out.push('', t('noData'), ...cases);
     return out.join('\n') + '\n';
   }
   section(t('section.total'), report.total);
   for (const [value, s] of Object.entries(report.byLocale)) section(t('section.locale', { value: segmentName('locale', value) }), s);
   for (const [value, s] of Object.entries(report.byChannel)) section(t('section.channel', { value }), s);
   for (const [value, s] of Object.entries(report.byMode)) section(t('section.mode', { value: segmentName('mode', value) }), s);
+  out.push(...cases);
   return out.join('\n') + '\n';
 }

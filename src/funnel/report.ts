@@ -6,7 +6,9 @@
  * A "conversation" here is one run of the entry flow: from a `started` event (first turn, or
  * start over) to the next one. A Teams chat that is started over three times counts three times.
  */
+import { CASE_CLOSURE_STEPS } from '../../dialogs/case-closure/steps';
 import type { FunnelEvent } from '../storage/store';
+import type { CaseReport } from './cases-report';
 
 export const ENDINGS = [
   'resolved_spam_check',
@@ -96,7 +98,15 @@ export interface FunnelReport {
   byLocale: Record<string, Segment>;
   byChannel: Record<string, Segment>;
   byMode: Record<string, Segment>;
+  /** Cases opened in the window (./cases-report.ts), when the report's reader adds them. */
+  cases?: CaseReport;
 }
+
+/**
+ * Steps of flows the bot starts on its own later (is a closed case solved?): their events belong to
+ * no run of the guide, so a run that ended in a case still ended there (./cases-report.ts counts them).
+ */
+const BESIDE_RUNS: ReadonlySet<string> = new Set(CASE_CLOSURE_STEPS);
 
 const TERMINAL_OUTCOMES: Readonly<Record<string, Ending>> = {
   redirected_admin: 'redirected_admin',
@@ -217,7 +227,7 @@ export function buildReport(events: readonly FunnelEvent[], opts: ReportOptions)
   const from = opts.from.getTime();
   const to = opts.to.getTime();
   const only = Object.fromEntries(Object.entries(opts.only ?? {}).filter(([, v]) => v !== undefined)) as ReportFilters;
-  const runs = splitRuns(events)
+  const runs = splitRuns(events.filter((e) => !BESIDE_RUNS.has(e.step)))
     // A run must begin with `started` inside the window: a tail of an older run is not a conversation.
     .filter((r) => r[0]!.kind === 'started')
     .map((r) => summariseRun(r, opts))

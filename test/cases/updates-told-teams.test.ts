@@ -27,7 +27,8 @@ describe('a case update in Teams', () => {
       delivery: { backend: 'webhook', status: 'delivered', attempts: 1, deliveredAt: '2026-11-25T10:01:00.000Z' },
     });
     const before = connector.sentTo(person.conversationId).length;
-    const body = JSON.stringify({ eventId: 'evt-teams-1', reference: record.reference, status: 'resolved', message: 'Done: the new contact gets the email.' });
+    // Not "resolved" or "closed": those ask whether the problem is solved (closure-teams.test.ts).
+    const body = JSON.stringify({ eventId: 'evt-teams-1', reference: record.reference, status: 'in_progress', message: 'Done: the new contact gets the email.' });
     const send = () => fetch(`${url}/api/cases/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-signature-256': signBody(body, SECRET) }, body });
 
     expect((await send()).status).toBe(200);
@@ -35,7 +36,7 @@ describe('a case update in Teams', () => {
     const told = connector.sentTo(person.conversationId).at(-1)!;
     expect(told.inReplyTo).toBeUndefined();
     const text = String(told.activity.text).replace(/\\(.)/g, '$1');
-    expect(text).toContain(`Update on your support case ${record.reference}: resolved.`);
+    expect(text).toContain(`Update on your support case ${record.reference}: an engineer is working on it.`);
     expect(text).toContain('The support engineer wrote: “Done: the new contact gets the email.”');
 
     expect((await send()).status).toBe(200);

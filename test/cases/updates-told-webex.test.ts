@@ -46,13 +46,14 @@ describe('a case update in Webex', () => {
       delivery: { backend: 'webhook', status: 'delivered', attempts: 1, deliveredAt: '2026-11-25T10:01:00.000Z' },
     });
     const { url } = await app.listen(0, '127.0.0.1');
-    const body = JSON.stringify({ eventId: 'evt-webex-1', reference: record.reference, status: 'closed', message: 'Контакт змінено.' });
+    // Not "resolved" or "closed": those ask whether the problem is solved (closure-webex.test.ts).
+    const body = JSON.stringify({ eventId: 'evt-webex-1', reference: record.reference, status: 'in_progress', message: 'Контакт змінено.' });
     const send = () => fetch(`${url}/api/cases/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-signature-256': signBody(body, SECRET) }, body });
 
     expect((await send()).status).toBe(200);
     await vi.waitFor(() => expect(fake!.visible(room.id)).toHaveLength(1), { timeout: 10_000, interval: 20 });
     const posted = String(fake.visible(room.id)[0]!.markdown).replace(/\\(.)/g, '$1');
-    expect(posted).toContain(`Новини щодо вашого звернення ${record.reference}: закрите.`);
+    expect(posted).toContain(`Новини щодо вашого звернення ${record.reference}: інженер підтримки працює над ним.`);
     expect(posted).toContain('Інженер підтримки написав: «Контакт змінено.»');
 
     expect((await send()).status).toBe(200);

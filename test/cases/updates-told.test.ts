@@ -150,14 +150,15 @@ describe('a case update, told without being asked', () => {
     const record = await seedWebChatCase(first.app, c, 'en');
     // The first instance stores the update and stops before telling it (as if it died right after answering 200).
     await first.app.cases.updateNotices!.stop();
-    const event = { eventId: 'evt-restart-1', reference: record.reference, status: 'resolved' };
+    // Not "resolved" or "closed": those ask whether the problem is solved (closure-*.test.ts).
+    const event = { eventId: 'evt-restart-1', reference: record.reference, status: 'in_progress' };
     expect((await sendEvent(first.url, event)).status).toBe(200);
     await settle();
     expect(await botTexts(first.url, c, watermark)).toEqual([]);
     await stop(first.app);
 
     const second = await start();
-    const expected = [t.t('en', 'proactive:caseUpdate.status', { reference: record.reference, status: t.t('en', 'proactive:caseUpdate.statuses.resolved') })];
+    const expected = [t.t('en', 'proactive:caseUpdate.status', { reference: record.reference, status: t.t('en', 'proactive:caseUpdate.statuses.in_progress') })];
     await vi.waitFor(async () => expect(await botTexts(second.url, c, watermark)).toEqual(expected), { timeout: 10_000, interval: 50 });
     expect(await (await sendEvent(second.url, event)).json()).toEqual({ status: 'repeat' });
     await stop(second.app);

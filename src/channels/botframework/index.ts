@@ -16,6 +16,7 @@ import type { BotRepliesRepository } from './replies-repository';
 import { KeyedMutex } from '../../storage/keyed-mutex';
 import { DEFAULT_ORIGIN, isLoopbackAddress, type RequestOrigin } from '../../security/client';
 import type { ChannelNotifier } from '../notify';
+import type { ChannelProactiveTurns } from '../proactive-turns';
 import { incomingActivity, toInbound, type IncomingActivity } from './activity';
 import { createAdapter, isAuthenticationFailure, type BotAdapter, type BotFrameworkAuthConfig, type BotFrameworkAuthEndpoints } from './adapter';
 import { throughConnector } from './connector-route';
@@ -23,6 +24,7 @@ import { noteActivity, ReplyDelivery } from './delivery';
 import { ReplyOutbox } from './reply-outbox';
 import { TeamsMemberDirectory } from './members';
 import { BotFrameworkNotifier, ConversationReferences } from './proactive';
+import { BotFrameworkProactiveTurns } from './proactive-turns';
 import { renderMessages } from './render';
 import { BotTurns, inResponse } from './turn';
 
@@ -64,6 +66,8 @@ export interface BotFrameworkChannel extends ServerPlugin {
   readonly notifier?: ChannelNotifier;
   /** Sends kept replies a turn could not send, here or on a process that died (none without `botReplies`); the app starts it. */
   readonly replyOutbox?: ReplyOutbox;
+  /** Turns the bot starts on its own, sent through the stored reference (none without `botConversations`). */
+  readonly proactiveTurns?: ChannelProactiveTurns;
 }
 
 /** Strings (timestamps) become Dates, as botbuilder's own request parsing does. */
@@ -122,6 +126,18 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
   const inBody = inResponse({ delivery });
   const notifier = repository
     ? new BotFrameworkNotifier({ adapter, appId: deps.config.MicrosoftAppId ?? '', repository, conversations, logger, clock: deps.clock })
+    : undefined;
+  const proactiveTurns = repository
+    ? new BotFrameworkProactiveTurns({
+        adapter,
+        appId: deps.config.MicrosoftAppId ?? '',
+        engine: deps.engine,
+        references: repository,
+        delivery,
+        conversations,
+        render: (channelId, result) => renderMessages(channelId, result.messages, turns.t(result.locale)),
+        logger,
+      })
     : undefined;
   const replyOutbox =
     deps.botReplies && repository
@@ -185,6 +201,7 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
     adapter,
     notifier,
     replyOutbox,
+    proactiveTurns,
     register(server: Server) {
       server.post('/api/messages', handleRequest);
     },

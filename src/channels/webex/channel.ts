@@ -34,6 +34,7 @@ import { WebexInboxWorker, type WebexInboxOptions } from './inbox-worker';
 import { WebexRepository } from './inbox-repository';
 import { WebexMessages, type TurnHandler } from './messages';
 import { WebexPeople } from './people';
+import { WebexProactiveTurns } from './proactive-turns';
 import { WebexReplies } from './replies';
 import { WebexWebhookVerifier } from './signature';
 import { WebexWebhookReceiver } from './webhook-receiver';
@@ -71,6 +72,8 @@ const DEFAULT_MAX_NOTIFICATION_AGE_MS = 60 * 60_000;
 
 export class WebexChannel implements ServerPlugin {
   readonly name = 'webex';
+  /** Turns the bot starts on its own, posted to the space (src/channels/proactive-turns.ts). */
+  readonly proactiveTurns: WebexProactiveTurns;
   private readonly people: WebexPeople;
   private readonly worker: WebexInboxWorker;
   private readonly webhook: WebexWebhookReceiver;
@@ -87,6 +90,7 @@ export class WebexChannel implements ServerPlugin {
     this.people = new WebexPeople({ api: opts.api, logger: opts.logger, signed: !!verifier });
     const replies = new WebexReplies(opts, inbox, clock);
     const messages = new WebexMessages(opts, this.people, replies);
+    this.proactiveTurns = new WebexProactiveTurns(opts.engine, replies);
     const handler = { handle: messages.handle.bind(messages), apologise: replies.apologise.bind(replies) };
     this.worker = new WebexInboxWorker(opts, inbox, handler, clock, opts.inbox);
     this.webhook = new WebexWebhookReceiver({
