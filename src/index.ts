@@ -9,6 +9,7 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './log';
 import { isLoopbackHostName } from './security/client';
 import { Recogniser } from './nlu/recogniser';
+import { collectWhenIdle } from './workers/idle-gc';
 
 /** Extra time the forced exit grants on top of the shutdown timeout, for storage to close. */
 const FORCE_EXIT_GRACE_MS = 2_000;
@@ -88,6 +89,9 @@ async function main(): Promise<void> {
     );
   }
 
+  // Memory a burst of traffic left behind goes back once the bot is quiet (npm start exposes gc).
+  const idleGc = collectWhenIdle({ onCollected: (freed) => logger.debug({ freedMiB: Math.round(freed / 1048576) }, 'collected garbage while idle') });
+
   let stopping = false;
   const stop = async (reason: string, code: number): Promise<void> => {
     if (stopping) {
@@ -95,6 +99,7 @@ async function main(): Promise<void> {
       process.exit(code || 1);
     }
     stopping = true;
+    idleGc.stop();
     const timeoutMs = config.SHUTDOWN_TIMEOUT_SECONDS * 1000;
     logger.info({ reason, inFlight: application.http.inFlight(), timeoutMs }, 'shutting down');
     const force = setTimeout(() => {

@@ -83,6 +83,14 @@ export function compiledBot(root = settings.botRoot): CompiledBot {
   return built;
 }
 
+/** The node flags of the checkout's `npm start` (`node <flags> scripts/start.mjs`). */
+function startScriptFlags(root: string): string[] {
+  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: { start?: string } }).scripts?.start ?? '';
+  const words = start.trim().split(/\s+/);
+  const script = words.indexOf('scripts/start.mjs');
+  return words[0] === 'node' && script > 0 ? words.slice(1, script) : [];
+}
+
 let botCount = 0;
 export async function startBot(storage: Storage, label: string, opts: { root?: string; extraFlags?: string[]; mode?: StartMode } = {}): Promise<Running> {
   botCount += 1;
@@ -95,6 +103,8 @@ export async function startBot(storage: Storage, label: string, opts: { root?: s
   // (--compare-root) runs through the tsx loader, as its own `npm start` did.
   const mode = opts.mode ?? (existsSync(join(root, 'scripts', 'start.mjs')) ? 'bundle' : 'tsx');
   const compiled = mode === 'compiled' ? compiledBot(root) : undefined;
+  // The node flags `npm start` gives the bundle (e.g. --expose-gc for the idle collection), as production runs it.
+  if (mode === 'bundle') nodeFlags.push(...startScriptFlags(root));
   const bot = await startNode({
     name: label,
     root,
