@@ -95,7 +95,8 @@ export class MessageReader {
       if (!fresh) prefix.push({ key: 'common:welcomeBack' });
     } else if (userText || inbound.attachments?.length) {
       r.command = userText ? this.commandIn(userText, locale) : undefined;
-      const handledByIntent = !r.command && userText ? await this.byIntent(userText, ctx.scope, prefix) : false;
+      // Intents see files too (a file sent while a case waits for the person is added to it).
+      const handledByIntent = !r.command ? await this.byIntent(userText, ctx.scope, prefix) : false;
       if (!r.command && !handledByIntent) {
         const asked = !fresh && record?.flowId === running.flow.id ? pendingClarification(record.snapshot, beforeView.step) : undefined;
         const how: { exact?: boolean } = {};

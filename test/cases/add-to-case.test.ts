@@ -110,6 +110,11 @@ describe('"add to my case: …"', () => {
     expect(said(r)).toContain(t.t('en', 'cases:add.confirmedWithFiles', { reference, count: 1 }));
     await vi.waitFor(() => expect(additionsReceived()).toHaveLength(1), wait);
     expect(JSON.parse(additionsReceived()[0]!.body)).toMatchObject({ text: 'Here it is.', attachments: [file] });
+    // A file with no words at all is an addition too.
+    const second = { name: 'order.pdf', contentType: 'application/pdf', url: 'https://files.example/order.pdf' };
+    expect(said(await send({ attachments: [second] }))).toContain(t.t('en', 'cases:add.confirmedWithFiles', { reference, count: 1 }));
+    await vi.waitFor(() => expect(additionsReceived()).toHaveLength(2), wait);
+    expect(JSON.parse(additionsReceived()[1]!.body)).toMatchObject({ attachments: [second] });
 
     expect((await event('evt-2', 'closed')).status).toBe(200);
     const after = await send({ text: 'Thanks!' });
@@ -117,7 +122,7 @@ describe('"add to my case: …"', () => {
     for (const text of ['add to my case: one more thing', `add to ${reference}: one more thing`]) {
       expect(said(await send({ text }))).toContain(t.t('en', 'cases:add.closed', { reference }));
     }
-    expect(await app.cases.additions.forCase(reference)).toHaveLength(1);
+    expect(await app.cases.additions.forCase(reference)).toHaveLength(2);
   });
 
   it('is pushed after a restart when the app stopped before it could push', async () => {
