@@ -45,8 +45,16 @@ export class CaseNotVisibleError extends Error {
   }
 }
 
-/** One conversation confirming the same content twice (double press, re-sent activity, retry) is one case. */
-export function dedupeKey(conversationKey: string, c: Pick<CaseRecord, 'orderNumber' | 'subscriptionId' | 'currentContactEmail' | 'newContactEmail' | 'attachments'>): string {
+/**
+ * One conversation confirming the same content twice (double press, re-sent activity, retry) is one
+ * case. A case opened because an earlier one was closed unsolved (`follows`, the closure flow's
+ * trail) is a new case even with the same content.
+ */
+export function dedupeKey(
+  conversationKey: string,
+  c: Pick<CaseRecord, 'orderNumber' | 'subscriptionId' | 'currentContactEmail' | 'newContactEmail' | 'attachments'>,
+  follows?: string,
+): string {
   const canonical = JSON.stringify([
     conversationKey,
     c.orderNumber,
@@ -54,8 +62,14 @@ export function dedupeKey(conversationKey: string, c: Pick<CaseRecord, 'orderNum
     c.currentContactEmail.toLowerCase(),
     c.newContactEmail.toLowerCase(),
     c.attachments.map((a) => a.url),
+    ...(follows ? [follows] : []),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** The closed case a new one follows: the closure flow names it in the trail it hands over. */
+function followedCase(trail: readonly { step: string; text?: string }[] | undefined): string | undefined {
+  return trail?.findLast((t) => t.step === 'closure.notSolved')?.text;
 }
 
 /** May this person read the case? The one who opened it, or an agent (src/security/identity.ts decides). */
@@ -89,7 +103,7 @@ export function caseActors(deps: CaseRuntimeDeps) {
         newContactEmail: draft.newContactEmail!,
         attachments: draft.attachments,
       };
-      const key = dedupeKey(scope.conversationKey, fields);
+      const key = dedupeKey(scope.conversationKey, fields, followedCase(draft.trail));
       const already = scope.commit.cases?.find((c) => c.dedupeKey === key)?.record ?? (await deps.repository.findByDedupeKey(key));
       if (already) {
         deps.logger.info({ case: already.reference, conversation: scope.conversationKey }, 'case already opened for this confirmation');

@@ -87,6 +87,32 @@ describe('case closure in Teams', () => {
     expect(news.reply.choices).toEqual([]);
   });
 
+  it('"No" then "Open a new case" files a new case with what was known, not the closed one again', async () => {
+    const bot = await bots.start({ env: ENV });
+    const person = new Person(bot.url, { channelId: 'msteams', locale: 'en-US', connector });
+    await person.join();
+    const record = await caseFor(bot, person, 'en');
+    const before = connector.messagesTo(person.conversationId).length;
+    await postEvent(bot.url, { eventId: 'evt-new-1', reference: record.reference, status: 'resolved' });
+    const { reply } = await messageNumber(person, before + 1);
+    const no = await person.pressOn(reply, reply.choices[1]!);
+    const offer = no.replies.at(-1)!;
+    let turn = await person.pressOn(offer, offer.choices.find((c) => c.data?.choice === 'new_case')!);
+    // The intake has what is known: only the files step and the confirmation are left.
+    for (let i = 0; i < 5 && (await bot.app.cases.repository.listByConversation(record.conversationKey)).length < 2; i++) {
+      const card = turn.replies.at(-1)!;
+      const confirm = card.choices.find((c) => c.data?.choice === 'confirm') ?? card.choices.find((c) => c.data?.choice === 'attachments_done');
+      if (!confirm) break;
+      turn = await person.pressOn(card, confirm);
+    }
+    const cases = await bot.app.cases.repository.listByConversation(record.conversationKey);
+    expect(cases).toHaveLength(2);
+    const fresh = cases.find((c) => c.reference !== record.reference)!;
+    expect(fresh.orderNumber).toBe(record.orderNumber);
+    expect(fresh.newContactEmail).toBe(record.newContactEmail);
+    expect(turn.replies.map((r) => unescape(r.text)).join('\n')).toContain(fresh.reference);
+  });
+
   it('asks once across a restart: what the connector did not take goes after it, and a repeat sends nothing', async () => {
     // Kept replies are due again a second after a failure; this instance's worker would look only after 60 s.
     const first = await bots.start({ env: { ...ENV, REPLY_DELIVERY_RETRY_SECONDS: '1', REPLY_DELIVERY_POLL_SECONDS: '60' } });
