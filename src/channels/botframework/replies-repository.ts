@@ -19,10 +19,11 @@
  * process the channel's per-conversation lock keeps the sender and the worker apart.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { Timestamp } from '../../storage/schema';
 import type { Store, TurnCommit } from '../../storage/store';
 import type { BatchTurnWriter } from '../../storage/turn-writers';
+import { OwedReplies, type Owed } from './owed-replies';
 import { ReplyMarks } from './reply-marks';
 
 declare module '../../storage/turn-commit' {
@@ -164,13 +165,6 @@ export const keepTurnReplies: BatchTurnWriter = {
   pg: { params: 10, ctes: pgTurnRepliesCtes, values: pgTurnRepliesParams },
 };
 
-const OWED_PG = `select exists(select 1 from bot_replies where conversation_key = $1 and state = 'pending' and turn <> $2) as replies,
-  exists(select 1 from undelivered_replies where conversation_key = $1) as notices`;
-const OWED_SQLITE = `select exists(select 1 from bot_replies where conversation_key = ? and state = 'pending' and turn <> ?) as replies,
-  exists(select 1 from undelivered_replies where conversation_key = ?) as notices`;
-
-const truthy = (v: unknown): boolean => v === true || v === 1 || v === 1n || v === '1' || v === 't';
-
 function toKept(row: Record<string, unknown>): KeptReplies {
   let messages: unknown[] = [];
   try {
@@ -193,12 +187,14 @@ function toKept(row: Record<string, unknown>): KeptReplies {
 
 export class BotRepliesRepository {
   private readonly marks: ReplyMarks;
+  private readonly owedReplies: OwedReplies;
 
   /** Registers `keepTurnReplies` with the store: from now on its turns may keep their replies. */
   constructor(private readonly store: BotRepliesStore) {
     store.registerTurnWriter(keepTurnReplies);
     // The store may not be open yet: the marks reach its connection when they are written.
     this.marks = new ReplyMarks(() => store.db as never, store.kind);
+    this.owedReplies = new OwedReplies(() => store.db as never, store.kind);
   }
 
   /**
@@ -206,14 +202,8 @@ export class BotRepliesRepository {
    * turn's sender): pending replies of other turns, kept proactive notices. One read, so a turn
    * with nothing owed (nearly every turn) sends its replies without claiming anything.
    */
-  async owed(conversationKey: string, turn: number): Promise<{ replies: boolean; notices: boolean }> {
-    const query =
-      this.store.kind === 'postgres'
-        ? CompiledQuery.raw(OWED_PG, [conversationKey, turn])
-        : CompiledQuery.raw(OWED_SQLITE, [conversationKey, turn, conversationKey]);
-    const { rows } = await this.store.db.executeQuery<{ replies: unknown; notices: unknown }>(query);
-    const row = rows[0];
-    return { replies: truthy(row?.replies), notices: truthy(row?.notices) };
+  owed(conversationKey: string, turn: number): Promise<Owed> {
+    return this.owedReplies.ask(conversationKey, turn);
   }
 
   private get db() {

@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RetentionJob } from '../../../src/retention/retention-job';
 import { DuplicateActivityError } from '../../../src/storage/errors';
+import { BotConversationsRepository } from '../../../src/channels/botframework/conversations-repository';
 import { BotRepliesRepository, type TurnReplies } from '../../../src/channels/botframework/replies-repository';
 import type { SqlStore } from '../../../src/storage';
 import { postgresHarness, sqliteHarness, turnCommit, type StoreHarness } from '../../storage/harness';
@@ -123,6 +124,41 @@ describe.each([
 
     expect(await repo.claimConversation(key, { workerId: 'worker-b', now: later(2 * LEASE_MS), leaseMs: LEASE_MS })).toEqual([]);
     expect(await repo.dueConversations({ workerId: 'worker-b', now: later(2 * LEASE_MS), limit: 10 })).not.toContain(key);
+  });
+
+  it('tell a turn whether its conversation owes more than its own replies, and record sent marks of many turns at once', async () => {
+    harness = make();
+    const { store, repo } = await open();
+    const [clear, behind, noticed] = ['clear', 'behind', 'noticed'].map((n) => `msteams:${uniqueName(n)}`) as [string, string, string];
+    await Promise.all([clear, behind, noticed].map((k) => store.commitTurn(commitAt(k, 1, T0, pending(`first of ${k}`, 'worker-a', T0)))));
+    // `behind` keeps turn 1 pending (its send failed) when turn 2 comes; `noticed` has a kept proactive notice.
+    await repo.markDone(clear, 1, 'worker-a', 1, true);
+    await repo.markDone(noticed, 1, 'worker-a', 1, true);
+    await repo.retryLater(behind, [1], 'worker-a', { error: 'connector away', nextAttemptAt: later(10_000) });
+    await new BotConversationsRepository(store).keepUndelivered(noticed, [{ type: 'message', text: 'Your case PCE-000001 was sent.' }], T0);
+    await Promise.all([clear, behind, noticed].map((k) => store.commitTurn(commitAt(k, 2, later(1000), pending(`second of ${k}`, 'worker-a', later(1000))))));
+
+    // Asked in one pass of the event loop: one statement answers all three.
+    const owed = await Promise.all([clear, behind, noticed].map((k) => repo.owed(k, 2)));
+    expect(owed).toEqual([
+      { replies: false, notices: false },
+      { replies: true, notices: false },
+      { replies: false, notices: true },
+    ]);
+    // Marks of several turns in one pass: each learns whether its claim held; a stranger's mark writes nothing.
+    const marks = await Promise.all([
+      repo.markDone(clear, 2, 'worker-a', 1, true),
+      repo.markDone(noticed, 2, 'worker-a', 1, false),
+      repo.markDone(behind, 2, 'worker-b', 1, true),
+    ]);
+    expect(marks).toEqual([true, true, false]);
+    const state = async (k: string) => (await repo.ofConversation(k)).map((r) => [r.turn, r.state, r.done]);
+    expect(await state(clear)).toEqual([[2, 'sent', 1]]);
+    expect(await state(noticed)).toEqual([[2, 'pending', 1]]);
+    expect(await state(behind)).toEqual([
+      [1, 'pending', 0],
+      [2, 'pending', 0],
+    ]);
   });
 
   it('a worker whose claim expired and was taken over cannot record over the new holder', async () => {
