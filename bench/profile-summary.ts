@@ -46,7 +46,52 @@ export function areaOf(url: string): string {
   return m ? `${m[1]}/${m[2]}` : path;
 }
 
+/**
+ * The bundle `npm start` runs (dist/index.mjs) holds the dependencies too; esbuild marks where each
+ * source file begins (`// node_modules/kysely/…`, `// src/engine/turn.ts`), so a frame in it is
+ * credited to the file it came from, as if the bot ran unbundled.
+ */
+function unbundle(profile: Profile): void {
+  const sections = new Map<string, { line: number; path: string }[]>();
+  const sectionsOf = (file: string) => {
+    let found = sections.get(file);
+    if (!found) {
+      found = [];
+      try {
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .forEach((text, line) => {
+            const m = /^\/\/ ((?:node_modules|src|dialogs)\/\S+)$/.exec(text);
+            if (m) found!.push({ line, path: m[1]! });
+          });
+      } catch {
+        // No bundle to read: frames keep the bundle's name.
+      }
+      sections.set(file, found);
+    }
+    return found;
+  };
+  const root = (file: string) => file.replace(/dist\/[^/]+\.mjs$/, '');
+  for (const n of profile.nodes) {
+    const file = n.callFrame.url.replace(/^file:\/\//, '');
+    if (!/\/dist\/[^/]+\.mjs$/.test(file)) continue;
+    const list = sectionsOf(file);
+    let lo = 0;
+    let hi = list.length - 1;
+    let at = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.line <= n.callFrame.lineNumber) {
+        at = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (at >= 0) n.callFrame.url = `file://${root(file)}${list[at]!.path}`;
+  }
+}
+
 export function summariseProfile(profile: Profile, top = 25): ProfileSummary {
+  unbundle(profile);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
