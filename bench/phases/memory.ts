@@ -12,6 +12,8 @@ import { settings, type StartMode } from '../lib/settings';
 import { round } from '../lib/stats';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long the bot idles before an "idle" reading. */
+const SETTLE_SECONDS = 30;
 
 async function measureMode(mode: StartMode): Promise<Record<string, unknown>> {
   const storage = await newStorage('sqlite', `memory-${mode}`);
@@ -25,7 +27,9 @@ async function measureMode(mode: StartMode): Promise<Record<string, unknown>> {
   progress(`memory (${mode}): RSS idle after start ${idleCold.toFixed(1)} MiB; warming up with ${warmup} conversations`);
   const walk = { maxTurns: settings.memoryTurns };
   await load(bot, { conversations: warmup, ...walk });
-  await sleep(3000);
+  // Idle as long as before the "after" reading: both readings are of a bot at rest (whatever V8 or
+  // the bot's idle collection gives back when traffic stops counts on both sides).
+  await sleep(SETTLE_SECONDS * 1000);
   const idleWarm = bot.rssMiB();
   const heapWarm = await heapFromMetrics(bot.url);
   progress(`memory (${mode}): RSS idle after warm-up ${idleWarm.toFixed(1)} MiB; serving ${settings.memoryConversations} conversations`);
@@ -49,7 +53,7 @@ async function measureMode(mode: StartMode): Promise<Record<string, unknown>> {
   // V8 gives memory back only once the process has been idle a while (its memory reducer), so the
   // "after" reading is taken after 30 s without traffic, as an operator would see it.
   const settleSamples: { afterSeconds: number; rssMiB: number }[] = [];
-  for (let s = 5; s <= 30; s += 5) {
+  for (let s = 5; s <= SETTLE_SECONDS; s += 5) {
     await sleep(5000);
     settleSamples.push({ afterSeconds: s, rssMiB: round(bot.rssMiB(), 1) });
   }
