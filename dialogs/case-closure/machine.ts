@@ -4,12 +4,12 @@
  * (`FlowOutput.returnToParent`), except a new case, which hands over to the support-case intake with
  * what the closed case knew. BACK at the first question leaves it the same way. Pure: no clock, no I/O.
  */
-import { assign, setup } from 'xstate';
+import { assign, fromPromise, setup } from 'xstate';
 import type { FlowDefinition, FlowEvent, FlowOutput } from '../flow';
 import { chose, onChoose, statesOf } from '../kit';
 import { SUPPORT_CASE_FLOW_ID } from '../support-case/contract';
 import type { CaseClosureContext } from './context';
-import { CASE_CLOSURE_FLOW_ID, ENDINGS, QUESTIONS, type CaseClosureInput, type FinalStep } from './steps';
+import { CASE_CLOSURE_FLOW_ID, ENDINGS, QUESTIONS, type CaseClosureInput, type FinalStep, type ReopenRequestInput, type ReopenRequestOutput } from './steps';
 import { caseClosureView } from './view';
 
 export type { CaseClosureContext } from './context';
@@ -30,6 +30,12 @@ export const caseClosureMachine = setup({
     events: {} as FlowEvent,
     input: {} as CaseClosureInput,
     output: {} as FlowOutput,
+  },
+  actors: {
+    // Provided by the runtime (src/cases/reopen.ts); this default fails so a missing wiring is visible.
+    requestReopen: fromPromise<ReopenRequestOutput, ReopenRequestInput>(async () => {
+      throw new Error('requestReopen is not provided by the runtime');
+    }),
   },
   guards: { chose },
   actions: {
@@ -56,6 +62,17 @@ export const caseClosureMachine = setup({
         BACK: step === 'closureAsk' ? '#caseClosure.cancelled' : '#caseClosure.closureAsk',
       },
     })),
+    // The request goes to the support system (an addition to the case, kept with the turn).
+    closureReopening: {
+      tags: ['busy'],
+      on: { BACK: { actions: [] } },
+      invoke: {
+        src: 'requestReopen',
+        input: ({ context }) => ({ reference: context.input.case.reference }),
+        onDone: [{ guard: ({ event }) => event.output.sent, target: 'closureReopen' }, { target: 'closureReopenYourself' }],
+        onError: { target: 'closureReopenYourself' },
+      },
+    },
     ...statesOf(ENDINGS, (step) => ({
       type: 'final' as const,
       output: ({ context }: { context: CaseClosureContext }) => endingOutput(step, context),

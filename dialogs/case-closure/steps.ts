@@ -38,7 +38,7 @@ export type CaseClosedData = z.infer<typeof caseClosedData>;
 /** Questions, in order, with their options (choice ids: `worked`/`failed` share the guide's yes/no synonyms). */
 export const QUESTIONS = {
   closureAsk: { options: { worked: { to: 'closureSolved' }, failed: { to: 'closureOffer' } } },
-  closureOffer: { options: { reopen: { to: 'closureReopen' }, new_case: { to: 'closureNewCase' } } },
+  closureOffer: { options: { reopen: { to: 'closureReopening' }, new_case: { to: 'closureNewCase' } } },
 } as const;
 export type QuestionStep = keyof typeof QUESTIONS;
 
@@ -46,9 +46,19 @@ export type QuestionStep = keyof typeof QUESTIONS;
 export const ENDINGS = {
   closureSolved: { outcome: 'resolved_by_support' },
   closureReopen: { outcome: 'reopen_requested' },
+  /** The backend takes no additions (or the case never reached it): the person asks support themselves. */
+  closureReopenYourself: { outcome: 'reopen_requested' },
   closureNewCase: { outcome: 'needs_case' },
 } as const satisfies Record<string, { outcome: OutcomeKind }>;
 export type FinalStep = keyof typeof ENDINGS;
 
 /** Every step a person can see in this flow (the funnel report keeps them apart from the guide's runs). */
-export const CASE_CLOSURE_STEPS: readonly string[] = [...Object.keys(QUESTIONS), ...Object.keys(ENDINGS), 'cancelled'];
+export const CASE_CLOSURE_STEPS: readonly string[] = [...Object.keys(QUESTIONS), 'closureReopening', ...Object.keys(ENDINGS), 'cancelled'];
+
+/** The runtime's `requestReopen` actor: the reopen request goes to the support system as an addition to the case. */
+export const reopenRequestInput = z.object({ reference: z.string().min(1).max(40) });
+export type ReopenRequestInput = z.infer<typeof reopenRequestInput>;
+/** `sent`: stored for the support system; otherwise the person is told how to ask support themselves. */
+export interface ReopenRequestOutput {
+  sent: boolean;
+}

@@ -40,6 +40,8 @@ export function caseClosureView(snapshot: { value: unknown; context: CaseClosure
     const { outcome } = ENDINGS[step as keyof typeof ENDINGS];
     return stepView(step, { lines: [line(`${step}.said`, { reference })], helpKey: key('closureAsk.help'), outcome });
   }
+  // Seen only when the support system's bookkeeping takes longer than the turn waits.
+  if (step === 'closureReopening') return stepView(step, { lines: [line('closureReopening.said', { reference })], helpKey: key('closureAsk.help') });
   // Left with BACK: the engine resumes what the person stood at; seen only if there is nothing.
   if (step === 'cancelled') return stepView(step, { lines: [line('cancelled', { reference })], helpKey: key('closureAsk.help') });
   throw new Error(`case-closure: unknown step "${step}"`);

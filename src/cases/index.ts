@@ -12,6 +12,7 @@ import { CaseRepository } from './repository';
 import type { Store } from '../storage/store';
 import { createCaseBackend, type CaseBackend, type CaseBackendConfig } from './backends/index';
 import { caseActors } from './open-case';
+import { reopenActor } from './reopen';
 import { CaseOutbox, type CaseOutboxOptions } from './outbox';
 import { createCaseStatusIntent } from './status-intent';
 import { Agents } from '../security/identity';
@@ -160,7 +161,7 @@ export function createCases(deps: CasesDeps) {
     addIntent: add.intent,
     flow: supportCaseFlow,
     /** For EngineOptions.actors (merge with other areas' actors if there are any). */
-    actors: (scope: TurnScope) => actors(scope),
+    actors: (scope: TurnScope) => ({ ...actors(scope), requestReopen: reopenActor({ repository, backend, agents }, scope) }),
     intent: createCaseStatusIntent({ repository, agents, conversations: store, updates }),
     /** A dry run against the backend (nothing written): configuration problems, none: []. */
     check: async (): Promise<string[]> => (backend?.check ? backend.check() : []),

@@ -8,6 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { signBody } from '../../src/cases/backends/webhook';
 import type { SqlStore } from '../../src/storage';
 import { parseReply, Person, useBotsPerTest, useFakeConnector, type BotUnderTest } from '../channels/botframework/harness';
+import { REOPEN_TEXT } from '../../src/cases/reopen';
 import { seedCase } from './helpers';
 
 const SECRET = 'case-closure-teams-secret-0123';
@@ -22,6 +23,8 @@ async function caseFor(bot: BotUnderTest, person: Person, locale: 'en' | 'uk') {
     conversationKey: person.key,
     channel: 'msteams',
     locale,
+    // Opened by the person of the chat: only they (or an agent) may ask for it to be reopened.
+    openedBy: { kind: 'person', userKey: `msteams:${person.userId}`, name: 'Olena Partner' },
     delivery: { backend: 'webhook', status: 'delivered', attempts: 1, deliveredAt: '2026-11-25T10:01:00.000Z' },
   });
 }
@@ -80,9 +83,13 @@ describe('case closure in Teams', () => {
     const no = await person.pressOn(reply, reply.choices[1]!);
     expect(unescape(no.replies.at(-1)!.text)).toContain(`Попросити підтримку знову відкрити звернення ${record.reference}`);
     expect(no.replies.at(-1)!.choices.map((c) => c.data?.choice)).toEqual(['reopen', 'new_case']);
+    // "Відкрити знову" reaches the support system as an addition to the case, kept for its outbox.
+    const reopen = await person.pressOn(no.replies.at(-1)!, no.replies.at(-1)!.choices[0]!);
+    expect(unescape(reopen.replies.map((r) => r.text).join('\n'))).toContain(`я попросив підтримку знову відкрити звернення ${record.reference}`);
+    expect((await bot.app.cases.additions.forCase(record.reference)).map((a) => a.text)).toEqual([REOPEN_TEXT]);
 
     await postEvent(bot.url, { eventId: 'evt-uk-2', reference: record.reference, status: 'resolved', message: 'Ще раз перевірили.' });
-    const news = await messageNumber(person, before + 3);
+    const news = await messageNumber(person, before + 4);
     expect(unescape(String(news.sent.activity.text))).toContain(`Новини щодо вашого звернення ${record.reference}: вирішене.`);
     expect(news.reply.choices).toEqual([]);
   });

@@ -101,8 +101,9 @@ describe('a turn the bot starts on its own', () => {
     await engine.handle({ ...base, kind: 'greeting' });
     await event('u-1');
     await press('failed', 'closureAsk');
+    // No case backend here to pass the request to: the person is told how to ask support themselves.
     const reopen = await press('reopen', 'closureOffer');
-    expect(shown(reopen)[0]).toBe("Noted: PCE-000042 isn't solved, and you'd like it reopened. I've recorded your request.");
+    expect(shown(reopen)[0]).toContain("I can't pass this on to support from here. Please ask them to reopen PCE-000042");
     expect(reopen.step).toBe('entry');
 
     await event('u-2', closed({ reference: 'PCE-000043', status: 'closed' }));
@@ -114,7 +115,7 @@ describe('a turn the bot starts on its own', () => {
     const summary = await press('attachments_done', 'attachments');
     const facts = summary.messages.flatMap((m) => m.facts.map((f) => f.value));
     expect(facts).toEqual(expect.arrayContaining(['104857391', 'old@customer.example', 'new@customer.example']));
-    expect(await outcomes()).toEqual(['closureReopen:reopen_requested', 'closureNewCase:needs_case']);
+    expect(await outcomes()).toEqual(['closureReopenYourself:reopen_requested', 'closureNewCase:needs_case']);
   });
 
   it('handles the same event once', async () => {
