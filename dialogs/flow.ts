@@ -62,7 +62,15 @@ export type OutcomeKind =
   /** Asked after support closed the case (dialogs/case-closure/): the person says it is solved. */
   | 'resolved_by_support'
   /** ... or that it is not, and asks for the case to be reopened. */
-  | 'reopen_requested';
+  | 'reopen_requested'
+  /** Asked by a follow-up the person accepted at an ending (dialogs/followup/): the email arrived. */
+  | 'confirmed_by_followup'
+  /** Talk to a person (dialogs/handoff/): a support engineer was asked to join the chat. */
+  | 'handoff_requested'
+  /** ... the chat with the engineer ended and the person says it is solved. */
+  | 'resolved_by_person'
+  /** ... nobody could join in time, and the person did not want a case then. */
+  | 'handoff_unanswered';
 
 /** What the person sees at the current step, before translation. */
 export interface StepView {

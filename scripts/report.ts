@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config';
 import { renderReportPage } from '../src/funnel/page';
 import { reportParamsShape, reportWindow, windowRules } from '../src/funnel/params';
 import { loadCaseReport } from '../src/funnel/cases-query';
+import { loadSatisfactionReport } from '../src/funnel/satisfaction-query';
 import { loadFunnelEvents } from '../src/funnel/query';
 import { renderReport } from '../src/funnel/render';
 import { buildReport } from '../src/funnel/report';
@@ -53,6 +54,7 @@ try {
   const events = await loadFunnelEvents(store.db, span);
   const report = buildReport(events, { ...span, now });
   report.cases = await loadCaseReport(store.db, span);
+  report.satisfaction = await loadSatisfactionReport(store.db, span, report.total.deflected);
   if (args.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   } else {

@@ -34,6 +34,9 @@ import { DirectLineProactiveTurns } from './channels/directline/proactive-turns'
 import { webChatRenderer } from './channels/botframework/proactive-turns';
 import { ProactiveFlows } from './engine/proactive';
 import { caseClosedFlow } from './cases/update-notices';
+import { createFollowups, type Followups } from './followups/index';
+import { createHandoffs, type Handoffs } from './handoff/index';
+import { handoffFlow } from '../dialogs/handoff/machine';
 import { createWebexNotifier } from './channels/webex/notify';
 import { DirectLineNotifier } from './channels/directline/notify';
 import { SqlActivityLog } from './channels/directline/sql-activity-log';
@@ -72,6 +75,10 @@ export interface Application {
   readonly cases: Cases;
   /** Deletes idle conversations' personal data; runs while listening. */
   readonly retention: RetentionJob;
+  /** Follow-ups ("check back with me tomorrow") and "did this help?" ratings (issue 23). */
+  readonly followups: Followups;
+  /** Talk to a person: live hand-offs to support engineers in a Webex space or a Teams channel (issue 22). */
+  readonly handoffs: Handoffs;
   readonly http: App;
   /** Listens on `port` (default config.PORT) and `host` (default config.HOST); starts a separate metrics listener when configured. */
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
@@ -93,6 +100,8 @@ interface ChannelContext {
   origin: RequestOrigin;
   /** Background workers of the channels (kept replies): started by `listen`, stopped by `close`. */
   workers: { start(): void; stop(): Promise<void> }[];
+  /** Hand-offs: channels add their expert spaces (a Webex space, a Teams channel). */
+  handoffs: Handoffs;
 }
 
 function channelPlugins(ctx: ChannelContext): ServerPlugin[] {
@@ -118,8 +127,11 @@ function channelPlugins(ctx: ChannelContext): ServerPlugin[] {
 
 /** Webex, when WEBEX_BOT_TOKEN is set; its proactive turns are posted to the space. */
 function webexChannel(ctx: ChannelContext): ServerPlugin | undefined {
-  const channel = createWebexChannel(ctx.config, { engine: ctx.engine, store: ctx.store, translator: ctx.translator, logger: ctx.logger });
+  const roomId = ctx.config.HANDOFF_WEBEX_ROOM_ID;
+  const handoffSpace = roomId ? { roomId, desk: ctx.handoffs.desk, repository: ctx.handoffs.repository } : undefined;
+  const channel = createWebexChannel(ctx.config, { engine: ctx.engine, store: ctx.store, translator: ctx.translator, logger: ctx.logger, handoffSpace });
   if (channel) ctx.proactiveTurns.register('webex', channel.proactiveTurns);
+  if (channel?.handoffSpace) ctx.handoffs.spaces.add(channel.handoffSpace);
   return channel;
 }
 
@@ -180,6 +192,13 @@ export async function createApplication(config: Config, options: ApplicationOpti
     // Questions the bot asks on its own (issue 21: "is it solved?" when a case is closed).
     const proactiveTurns = new ProactiveTurnsByChannel(store);
     const proactive = new ProactiveFlows().register(CASE_CLOSED_EVENT, caseClosedFlow);
+    // "Did this help?" at every ending, and follow-ups fired as turns of their own (issue 23).
+    const followups = createFollowups({ config, store, logger, turns: proactiveTurns, metrics, worker: { clock: options.engine?.clock } });
+    followups.registerWith(proactive);
+    // Talk to a person (issue 22): the engineers' spaces are added by the channels below.
+    const handoffs = createHandoffs({ config, store, translator, logger, agents, notifier: notifiers, turns: proactiveTurns, clock: options.engine?.clock, events: metrics });
+    metrics.setHandoffResolvedSource(() => handoffs.repository.countResolved());
+    handoffs.registerFlows(proactive);
     // Support cases (issue 5); their repository registers the cases' turn writer with the store.
     const cases = createCases({
       config,
@@ -197,15 +216,20 @@ export async function createApplication(config: Config, options: ApplicationOpti
     metrics.setPendingOutboxSource(cases.pendingCount);
     metrics.setOldestPendingCaseSource(cases.oldestPendingAgeSeconds);
     const engine = new Engine({
-      flow: provisioningContactFlow,
+      flow: followups.withOffers(provisioningContactFlow),
       agents,
       onTurn: (info) => metrics.observeTurn(info),
       // "triage" / "тріаж" starts the agent intake for people in AGENT_IDS (issue 7).
-      flows: [agentTriageFlow, cases.flow, caseClosureFlow],
+      flows: [...[agentTriageFlow, cases.flow, caseClosureFlow].map(followups.withOffers), ...followups.flows, handoffFlow],
       proactive,
-      actors: cases.actors,
-      // "status of PCE-…" first, then "add to my case: …" (issue 21).
-      intents: [cases.intent, cases.addIntent],
+      actors: (scope) => ({ ...cases.actors(scope), ...followups.actors(scope), ...handoffs.actors(scope) }),
+      // A live chat with a support engineer takes every message before anything else reads it.
+      interceptors: [handoffs.interceptor],
+      endingChoices: followups.endingChoices,
+      // A message cancels the conversation's pending follow-ups, in its own commit.
+      observers: [followups.observer],
+      // "status of PCE-…" first, then "stop reminders" (before "add to my case: …" takes any plain message).
+      intents: [cases.intent, followups.intent, cases.addIntent],
       ...options.engine,
       store,
       translator,
@@ -229,7 +253,7 @@ export async function createApplication(config: Config, options: ApplicationOpti
       health: () => ({ storage: store.kind, ...options.health?.() }),
       ready: () => writeProbe.check(),
       plugins: [
-        ...channelPlugins({ config, engine, translator, logger, store, notifiers, proactiveTurns, origin, workers }),
+        ...channelPlugins({ config, engine, translator, logger, store, notifiers, proactiveTurns, origin, workers, handoffs }),
         // POST /api/cases/events: signed status updates from the case webhook's support system.
         ...(cases.eventsEndpoint ? [cases.eventsEndpoint] : []),
         ...(exposure.plugin ? [exposure.plugin] : []),
@@ -255,6 +279,8 @@ export async function createApplication(config: Config, options: ApplicationOpti
       metrics,
       cases,
       retention,
+      followups,
+      handoffs,
       http,
       async listen(port = config.PORT, host = config.HOST) {
         const bound = await http.listen(port, host);
@@ -266,6 +292,10 @@ export async function createApplication(config: Config, options: ApplicationOpti
         // Updates asked of the backend (Smart Bonding, ServiceNow), and additions to open cases.
         cases.updatesPoller?.start();
         cases.additionsOutbox?.start();
+        // Follow-ups that are due (also those an earlier run left).
+        followups.worker.start();
+        // Hand-off requests to post, messages to relay, waits that ran out (also those an earlier run left).
+        handoffs.worker.start();
         // Kept replies: sends at once what an earlier run committed and did not send.
         for (const worker of workers) worker.start();
         retention.start();
@@ -278,6 +308,8 @@ export async function createApplication(config: Config, options: ApplicationOpti
         await cases.updateNotices?.stop();
         await cases.updatesPoller?.stop();
         await cases.additionsOutbox?.stop();
+        await followups.worker.stop();
+        await handoffs.worker.stop();
         for (const worker of workers) await worker.stop();
         await ticketNotice.drain();
         await retention.stop();

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { isLoopbackHostName } from './security/client';
+import { OpeningHoursError, parseOpeningHours } from './handoff/hours';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -155,6 +156,15 @@ export const configSchema = z
     /** How often the retention job runs. */
     RETENTION_INTERVAL_MINUTES: z.coerce.number().positive().default(60),
 
+    // Follow-ups and satisfaction (issue 23).
+    /** "Check back with me tomorrow" at the endings that promise an email (not in the terminal chat). */
+    FOLLOWUPS_ENABLED: bool.default(true),
+    /** Hours until the bot checks back; fractions allowed (0.5 = half an hour). */
+    FOLLOWUP_DELAY_HOURS: z.coerce.number().positive().max(24 * 30).default(24),
+    /** How often due follow-ups are looked for, and how long one instance holds one it is asking. */
+    FOLLOWUP_POLL_SECONDS: z.coerce.number().positive().default(60),
+    FOLLOWUP_LEASE_SECONDS: z.coerce.number().positive().default(120),
+
     // Support cases (issue 5): where a confirmed case is delivered.
     /** `local`: kept in the store, the person gets the manual Support Case Manager path; or a delivery backend. */
     CASE_BACKEND: z.enum(['local', 'webhook', 'servicenow', 'email', 'smartbonding']).default('local'),
@@ -182,6 +192,17 @@ export const configSchema = z
     CASE_SMTP_URL: optionalString.pipe(z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional()),
     CASE_EMAIL_TO: optionalString.pipe(z.email().optional()),
     CASE_EMAIL_FROM: optionalString.pipe(z.email().optional()),
+    // Talk to a person (issue 22): live hand-offs to support engineers in a Webex space or a Teams channel.
+    /** The Webex space where engineers take hand-offs (the bot must be a member); unset: no Webex expert space. */
+    HANDOFF_WEBEX_ROOM_ID: optionalString,
+    /** When engineers take hand-offs, e.g. `Mon-Fri 09:00-18:00 Europe/Kyiv`; unset: always. */
+    HANDOFF_HOURS: optionalString.refine((v) => v === undefined || tryHours(v) === undefined, { error: (i) => tryHours(String(i.input)) ?? 'is not valid' }),
+    /** Nobody took a request within this long: the person is told and offered a case. */
+    HANDOFF_WAIT_MINUTES: z.coerce.number().positive().max(24 * 60).default(10),
+    /** How often each instance looks for hand-off work (cards to post, messages to relay, waits that ran out). */
+    HANDOFF_POLL_SECONDS: z.coerce.number().positive().default(2),
+    /** A claimed piece of hand-off work whose instance died is taken over after this long. */
+    HANDOFF_LEASE_SECONDS: z.coerce.number().positive().default(60),
     /** Unsuccessful attempts after which each further one is logged as an error (overdue); never fails a case. */
     CASE_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
     /** First retry delay; doubles per attempt (with jitter) up to CASE_DELIVERY_MAX_DELAY_SECONDS. */
@@ -229,6 +250,16 @@ export const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** Why HANDOFF_HOURS cannot be read, or undefined when it can. */
+function tryHours(spec: string): string | undefined {
+  try {
+    parseOpeningHours(spec);
+    return undefined;
+  } catch (err) {
+    return err instanceof OpeningHoursError ? err.message : 'is not valid';
+  }
+}
 
 /** Something on a network listener that authenticates its callers itself (Webex signatures, the web chat's site token). */
 export function authenticatedChannelOnNetwork(c: Pick<Config, 'WEBEX_BOT_TOKEN' | 'WEBEX_WEBHOOK_SECRET' | 'WEBCHAT_ENABLED' | 'WEBCHAT_TOKEN'>): boolean {

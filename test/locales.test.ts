@@ -4,6 +4,8 @@ import { everyPath } from './dialogs/provisioning-contact/helpers';
 import { provisioningContactFlow } from '../dialogs/provisioning-contact/machine';
 import { DONT_KNOW } from '../dialogs/support-case/index';
 import { loadResources } from '../src/i18n';
+import { CHECK_BACK, HELPED, NOT_HELPED } from '../dialogs/followup/contract';
+import { SKIP_COMMENT } from '../dialogs/followup/after-ending-view';
 
 const resources = loadResources();
 const PLURAL = /_(zero|one|two|few|many|other)$/;
@@ -74,6 +76,8 @@ describe('locales', () => {
     }
     // The intake's "I don't know" (order number, subscription ID) is typed as often as pressed.
     offered.add(DONT_KNOW);
+    // What every ending offers too (dialogs/followup/offers.ts), and the rating's "No, that's all": typed as often as pressed.
+    for (const id of [HELPED, NOT_HELPED, CHECK_BACK, SKIP_COMMENT]) offered.add(id);
     const ids = [...offered].filter((id) => !id.startsWith('cmd.')).sort();
     for (const lng of LOCALES) {
       const rec = resources[lng].recognizer as { choices: Record<string, string[]>; commands: Record<string, string[]> };

@@ -9,6 +9,7 @@
  */
 import type { Fact, FlowOutput, Line, Link, OutcomeKind } from '../flow';
 import type { CaseReason } from '../support-case/case-draft';
+import { offerFollowup } from '../followup/offers';
 import { BROWSER_FIXES, caseFacts, type Records } from './answers';
 import { caseHandOff, caseOffer, type ProvisioningContactContext as Context } from './context';
 
@@ -63,7 +64,10 @@ export interface Ending {
 const onlyIf = (condition: boolean, ...say: Say[]): Say[] => (condition ? say : []);
 const closed = (c: Context) => c.answers.orderLineStatus === 'closed';
 
-/** Where the flow ends. An agent first gets the case notes, then opens the case for the customer (caseOffer). */
+/**
+ * Where the flow ends. An agent first gets the case notes, then opens the case for the customer (caseOffer).
+ * The endings that promise an email offer a follow-up (offerFollowup: "check back with me tomorrow").
+ */
 export const ENDINGS = {
   emailFound: {
     outcome: 'resolved',
@@ -72,19 +76,19 @@ export const ENDINGS = {
   },
   changeConfirmed: {
     outcome: 'resolved',
-    output: (c) => ({ resolution: 'change_verified', ...caseOffer(c) }),
+    output: (c) => ({ resolution: 'change_verified', ...caseOffer(c), ...offerFollowup('changeConfirmed', c) }),
     say: () => ['text', 'next'],
   },
   adminPortal: {
     outcome: 'redirected_admin',
-    output: (c) => ({ via: c.answers.popupSeen ? 'registration_popup' : 'ponr_passed', ...caseOffer(c) }),
+    output: (c) => ({ via: c.answers.popupSeen ? 'registration_popup' : 'ponr_passed', ...caseOffer(c), ...offerFollowup('adminPortal', c) }),
     say: (c) => [{ key: c.answers.popupSeen ? 'popup' : 'ponrPassed', params: { url: ADMIN_PORTAL_URL } }],
     offersSupport: true,
     links: [adminLink],
   },
   forwardToOwner: {
     outcome: 'forwarded_to_owner',
-    output: (c) => ({ orderLineStatus: c.answers.orderLineStatus ?? 'unknown', ...caseOffer(c) }),
+    output: (c) => ({ orderLineStatus: c.answers.orderLineStatus ?? 'unknown', ...caseOffer(c), ...offerFollowup('forwardToOwner', c) }),
     say: (c) => ['intro', closed(c) ? 'messageClosed' : 'messageAwaiting', 'after'],
     offersSupport: true,
   },

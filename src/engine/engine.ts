@@ -14,13 +14,15 @@ import type { Store } from '../storage/store';
 import { FlowActors } from './flow-actors';
 import { conversationKey } from './identity';
 import { ProactiveFlows } from './proactive';
-import { MessageReader } from './read-message';
-import type { Intent, TurnScope } from './scope';
+import { MessageReader, type Interceptor } from './read-message';
+import type { EndingChoices } from './ending-choices';
+import type { Intent, TurnObserver, TurnScope } from './scope';
 import { withCleanText } from './text';
 import { runTurn, type TurnDeps } from './turn';
 import type { Inbound, TurnOptions, TurnResult } from './types';
 
-export type { Intent, TurnScope } from './scope';
+export type { Intent, TurnObserver, TurnScope } from './scope';
+export type { Interceptor } from './read-message';
 
 /**
  * A turn that lost the race to another instance (its commit found a newer turn stored) runs again on
@@ -42,12 +44,18 @@ export interface EngineOptions {
   /** Implementations of the actors flows declare in setup() (e.g. openCase), built per turn. */
   actors?: (scope: TurnScope) => Record<string, AnyActorLogic>;
   intents?: Intent[];
+  /** Read a message before anything else (./read-message.ts `Interceptor`): a live hand-off to a person. */
+  interceptors?: Interceptor[];
   /** Who may run agent triage (src/security/identity.ts); none when absent. */
   agents?: Pick<Agents, 'isAgent'>;
   /** The flow "triage" starts for an agent (default `agent-triage`, when it is among `flows`). */
   triageFlow?: string;
   /** Flows the bot starts on its own, by event name (./proactive.ts); none by default. */
   proactive?: ProactiveFlows;
+  /** Choices endings offer beyond the flows' own, and the flow each starts (./ending-choices.ts). */
+  endingChoices?: EndingChoices;
+  /** See every turn before it commits (./scope.ts `TurnObserver`). */
+  observers?: TurnObserver[];
   /** Called after every turn (metrics). */
   onTurn?: (info: { channel: string; outcome?: string; ms: number; duplicate: boolean }) => void;
 }
@@ -65,12 +73,14 @@ export class Engine {
       clock: opts.clock ?? (() => new Date()),
       actors: this.actors,
       // Free-text answers: exact paths, then each step's trained model (src/nlu/recogniser.ts).
-      reader: new MessageReader({ translator: opts.translator, recogniser: Recogniser.shared(opts.translator.resources), intents: opts.intents ?? [] }),
+      reader: new MessageReader({ translator: opts.translator, recogniser: Recogniser.shared(opts.translator.resources), intents: opts.intents ?? [], interceptors: opts.interceptors }),
       flows,
       entry: opts.flow,
       triageFlow: flows.get(opts.triageFlow ?? 'agent-triage'),
       isAgent: (user) => opts.agents?.isAgent(user) ?? false,
       proactive: opts.proactive ?? new ProactiveFlows(),
+      endingChoices: opts.endingChoices,
+      observers: opts.observers ?? [],
     };
   }
 

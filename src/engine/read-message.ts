@@ -22,7 +22,24 @@ export interface ReaderDeps {
   translator: Translator;
   recogniser: Recogniser;
   intents: Intent[];
+  interceptors?: Interceptor[];
 }
+
+/**
+ * Reads a message before anything else does (commands, intents, buttons, files): a feature that owns
+ * the conversation for a while (a live chat with a support engineer, src/handoff/) takes it there.
+ * Returning lines means "taken": they are said above the step and `event`, if any, is sent to the
+ * flow instead of what the message would mean. It may also add to the turn's commit and return
+ * nothing, and the message is read as usual.
+ */
+export type Interceptor = (at: {
+  scope: TurnScope;
+  /** The running flow and the step it waits at. */
+  flowId: string;
+  step: string;
+  /** The flows under it (outermost first) and its own snapshot: where the conversation stands. */
+  stack: { flowId: string; snapshot: unknown }[];
+}) => Promise<{ lines: Line[]; event?: FlowEvent } | undefined>;
 
 /** Where the message arrives. */
 export interface ReadContext {
@@ -69,6 +86,7 @@ export class MessageReader {
     const r: Reading = { stale: false, userSaid: userText, taken: [], ahead: [], planned: false };
     // An event says nothing: the turn starts the event's flow (./proactive.ts).
     if (inbound.kind === 'event') return r;
+    if (inbound.kind !== 'greeting' && (await this.intercepted(ctx, r))) return r;
 
     if (isTooLong(inbound.text)) {
       // Not read at all (no command, no answer): the person is asked for a shorter message, and the
@@ -146,6 +164,19 @@ export class MessageReader {
       answers,
       canTake: (step, choice) => canTakeFromMessage(translator, locale, running.flow.id, step, choice),
     });
+  }
+
+  /** Whether an interceptor took the message: its lines are said, its event (if any) becomes the reading's. */
+  private async intercepted(ctx: ReadContext, r: Reading): Promise<boolean> {
+    const stack = [...(ctx.record?.parents ?? []), { flowId: ctx.running.flow.id, snapshot: ctx.before }];
+    for (const intercept of this.deps.interceptors ?? []) {
+      const taken = await intercept({ scope: ctx.scope, flowId: ctx.running.flow.id, step: ctx.beforeView.step, stack });
+      if (!taken) continue;
+      ctx.prefix.push(...taken.lines);
+      r.event = taken.event;
+      return true;
+    }
+    return false;
   }
 
   /** The first intent that answers the message adds its lines; the flow then does not move. */

@@ -3,7 +3,7 @@
  * Kept apart from the engine so features (cases) depend on this, not on the engine.
  */
 import type { Line, Locale } from '../../dialogs/flow';
-import type { TurnCommit } from '../storage/store';
+import type { ConversationState, TurnCommit } from '../storage/store';
 import type { Inbound } from './types';
 
 /** What runtime-provided actors and intents may see and add to during one turn. */
@@ -21,3 +21,10 @@ export interface TurnScope {
  * "handled": the flow does not move, the lines are shown above the current step.
  */
 export type Intent = (text: string, scope: TurnScope) => Promise<Line[] | undefined>;
+
+/**
+ * Sees every turn just before it commits: the conversation as stored before it, and the flow it
+ * stands in now. May add rows to `scope.commit` (a message cancels pending follow-ups). Synchronous
+ * and cheap: it runs on every turn.
+ */
+export type TurnObserver = (scope: TurnScope, turn: { stored?: ConversationState; flowId: string }) => void;

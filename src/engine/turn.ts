@@ -9,6 +9,7 @@ import { normaliseLocale, type Translator } from '../i18n';
 import { userKeyOf } from '../security/identity';
 import type { ConversationState, Store, TranscriptEntry, TurnCommit } from '../storage/store';
 import { rememberedAt, takenSummary, withRemembered, type TakenAnswer } from './answers-in-message';
+import { chooseAfterEnding, type EndingChoices } from './ending-choices';
 import { clarificationLine, clarificationView, withClarification } from './clarification';
 import { runCommand } from './commands';
 import type { FlowActors, LiveActor, Running } from './flow-actors';
@@ -18,7 +19,7 @@ import { activityKeyOf, entryInput } from './identity';
 import type { ProactiveFlows } from './proactive';
 import type { MessageReader, Reading } from './read-message';
 import { renderMessage, shownLines } from './render';
-import type { TurnScope } from './scope';
+import type { TurnObserver, TurnScope } from './scope';
 import type { Inbound, InboundUser, RenderedMessage, TurnOptions, TurnResult } from './types';
 
 export interface TurnDeps {
@@ -34,6 +35,9 @@ export interface TurnDeps {
   isAgent: (user: InboundUser) => boolean;
   /** What an event turn starts (./proactive.ts). */
   proactive: ProactiveFlows;
+  /** What a choice an ending offers beyond the flow's own starts (./ending-choices.ts). */
+  endingChoices?: EndingChoices;
+  observers: TurnObserver[];
 }
 
 export async function runTurn(deps: TurnDeps, key: string, inbound: Inbound, options: TurnOptions): Promise<TurnResult> {
@@ -92,7 +96,8 @@ export async function runTurn(deps: TurnDeps, key: string, inbound: Inbound, opt
     event = outcome.event;
   }
   if (pushed && pushedFlow) startOnTop(place, ctx, pushedFlow, pushed.input);
-  event = routeAfterEnding(place, ctx, before, beforeActor, event);
+  // A choice an ending offers beyond the flow's own starts its flow over the ending; anything else is routed around it.
+  event = chooseAfterEnding(deps.endingChoices, place, ctx, { before, beforeActor, beforeView, event }) ?? routeAfterEnding(place, ctx, before, beforeActor, event);
 
   // Send the event, and the answers the message gave to the questions after it.
   const sent = sendEvent(deps, place.running, event, { record, reading, beforeActor, beforeView: beforeView.step, locale, prefix });
@@ -135,6 +140,7 @@ export async function runTurn(deps: TurnDeps, key: string, inbound: Inbound, opt
     snapshot.status === 'active' && !snapshot.hasTag('busy') && Object.keys(snapshot.children).length === 0 ? { ...running, turn: conversation.turn } : undefined;
   if (!ended) running.actor.stop();
 
+  for (const observe of deps.observers) observe(scope, { stored: record, flowId: running.flow.id });
   const transcript: TranscriptEntry[] = [];
   if (reading.userSaid) transcript.push({ at: now, from: 'user', text: reading.userSaid });
   transcript.push({ at: now, from: 'bot', text: message.paragraphs.join('\n\n') });

@@ -9,6 +9,8 @@ import type { Locale } from '../../dialogs/flow';
 import type { Translator } from '../i18n';
 import type { CaseReport } from './cases-report';
 import { caseRows } from './cases-render';
+import type { SatisfactionReport } from './satisfaction-report';
+import { satisfactionRows } from './satisfaction-render';
 import { reachChartSvg, stepRows, type StepRow } from './chart';
 import { reportFormat, type ReportFormat, type SegmentKind } from './format';
 import { ENDINGS, type FunnelReport, type Segment } from './report';
@@ -187,6 +189,30 @@ function cases(report: CaseReport, f: ReportFormat): string {
   ].join('\n');
 }
 
+/** "Did this help?" per ending, language, channel and mode; what became of the follow-ups. */
+function satisfaction(report: SatisfactionReport, f: ReportFormat): string {
+  const rows = satisfactionRows(report, f);
+  const ratings = table<[string, string, string, string]>(
+    [
+      { head: f.t('satisfaction.table.where'), cell: (r) => r[0] },
+      { head: f.t('satisfaction.table.up'), num: true, cell: (r) => r[1] },
+      { head: f.t('satisfaction.table.down'), num: true, cell: (r) => r[2] },
+      { head: f.t('satisfaction.table.helped'), num: true, cell: (r) => r[3] },
+    ],
+    rows.ratings,
+  );
+  const followups = table<[string, string]>([{ head: f.t('satisfaction.table.what'), cell: (r) => r[0] }, { head: f.t('satisfaction.table.count'), num: true, cell: (r) => r[1] }], rows.followups);
+  return [
+    `<section id="satisfaction">\n<h2>${escapeHtml(f.t('satisfaction.heading'))}</h2>`,
+    `<p>${escapeHtml(rows.ratingsSummary)}</p>`,
+    ratings,
+    `<h3>${escapeHtml(f.t('satisfaction.followupsHeading'))}</h3>`,
+    followups,
+    `<p>${escapeHtml(rows.confirmed)}</p>`,
+    '</section>',
+  ].join('\n');
+}
+
 export async function renderReportPage(report: FunnelReport, translator: Translator, locale: Locale, opts: ReportPageOptions = {}): Promise<string> {
   const f = reportFormat(translator, locale);
   const title = f.t('page.title');
@@ -200,6 +226,7 @@ export async function renderReportPage(report: FunnelReport, translator: Transla
           ...BREAKDOWNS.map((b) => breakdown(report, b, f)),
         ];
   if (report.cases) body.push(cases(report.cases, f));
+  if (report.satisfaction) body.push(satisfaction(report.satisfaction, f));
   return [
     '<!doctype html>',
     `<html lang="${locale}">`,

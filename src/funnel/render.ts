@@ -2,6 +2,7 @@
 import type { Locale } from '../../dialogs/flow';
 import type { Translator } from '../i18n';
 import { caseTextLines } from './cases-render';
+import { satisfactionTextLines } from './satisfaction-render';
 import { reportFormat } from './format';
 import { ENDINGS, type FunnelReport, type Segment, type StepCount } from './report';
 
@@ -42,7 +43,10 @@ export function renderReport(report: FunnelReport, translator: Translator, local
   };
 
   // Cases are counted by when they were opened, so they are shown even when no run began in the window.
-  const cases = report.cases ? caseTextLines(report.cases, reportFormat(translator, locale)) : [];
+  const cases = [
+    ...(report.cases ? caseTextLines(report.cases, reportFormat(translator, locale)) : []),
+    ...(report.satisfaction ? satisfactionTextLines(report.satisfaction, reportFormat(translator, locale)) : []),
+  ];
   out.push(t('title', { from: day(report.from), to: day(report.to) }));
   out.push(t('generated', { at: day(report.generatedAt), minutes: number(report.idleMinutes) }));
   if (report.total.conversations === 0) {

@@ -7,8 +7,10 @@
  * start over) to the next one. A Teams chat that is started over three times counts three times.
  */
 import { CASE_CLOSURE_STEPS } from '../../dialogs/case-closure/steps';
+import { FOLLOWUP_STEPS } from '../../dialogs/followup/steps';
 import type { FunnelEvent } from '../storage/store';
 import type { CaseReport } from './cases-report';
+import type { SatisfactionReport } from './satisfaction-report';
 
 export const ENDINGS = [
   'resolved_spam_check',
@@ -100,13 +102,15 @@ export interface FunnelReport {
   byMode: Record<string, Segment>;
   /** Cases opened in the window (./cases-report.ts), when the report's reader adds them. */
   cases?: CaseReport;
+  /** "Did this help?" and follow-ups (./satisfaction-report.ts), when the report's reader adds them. */
+  satisfaction?: SatisfactionReport;
 }
 
 /**
  * Steps of flows the bot starts on its own later (is a closed case solved?): their events belong to
  * no run of the guide, so a run that ended in a case still ended there (./cases-report.ts counts them).
  */
-const BESIDE_RUNS: ReadonlySet<string> = new Set(CASE_CLOSURE_STEPS);
+const BESIDE_RUNS: ReadonlySet<string> = new Set([...CASE_CLOSURE_STEPS, ...FOLLOWUP_STEPS]);
 
 const TERMINAL_OUTCOMES: Readonly<Record<string, Ending>> = {
   redirected_admin: 'redirected_admin',

@@ -4,6 +4,8 @@
  * personal data: channel ids, outcome kinds, case backend names and delivery results only.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { followupMetrics, type FollowupMetrics } from './followups';
+import { handoffMetrics, type HandoffMetrics } from './handoffs';
 
 /** What the engine's `onTurn` hook reports. */
 export interface TurnInfo {
@@ -16,7 +18,7 @@ export interface TurnInfo {
 /** How one attempt to deliver a case to a backend ended. */
 export type CaseDeliveryResult = 'delivered' | 'retrying' | 'failed';
 
-export interface BotMetrics {
+export interface BotMetrics extends FollowupMetrics, HandoffMetrics {
   readonly registry: Registry;
   /** Pass as the engine's `onTurn`. */
   observeTurn(info: TurnInfo): void;
@@ -86,6 +88,10 @@ export function createMetrics(opts: MetricsOptions = {}): BotMetrics {
 
   return {
     registry,
+    // Follow-ups and "did this help?" (issue 23).
+    ...followupMetrics(registry, prefix),
+    // Talk to a person (issue 22).
+    ...handoffMetrics(registry, prefix),
     observeTurn(info) {
       const outcome = info.duplicate ? 'duplicate' : (info.outcome ?? 'in_progress');
       turns.inc({ channel: info.channel, outcome });

@@ -26,7 +26,10 @@ export interface IdleGc {
 }
 
 export function collectWhenIdle(opts: IdleGcOptions = {}): IdleGc {
-  const gc = 'gc' in opts ? opts.gc : (globalThis as { gc?: () => void }).gc;
+  const exposed = (globalThis as { gc?: (options?: object) => void }).gc;
+  // 'last-resort': V8 collects until nothing more is freed and compacts with memory reduction, so
+  // the heap it had grown also gives its empty pages back (a plain major GC left ~190 MiB committed).
+  const gc = 'gc' in opts ? opts.gc : exposed && (() => exposed({ type: 'major', execution: 'sync', flavor: 'last-resort' }));
   if (!gc) return { stop: () => undefined };
   const checkMs = opts.checkMs ?? 5_000;
   const busyShare = opts.busyShare ?? 0.05;

@@ -12,11 +12,15 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActor, type AnyActorRef } from 'xstate';
 import type { FlowInput, Locale, StepView } from '../../dialogs/flow';
-import { provisioningContactFlow as flow } from '../../dialogs/provisioning-contact/machine';
+import { provisioningContactFlow } from '../../dialogs/provisioning-contact/machine';
+import { withEndingOffers } from '../../dialogs/followup/offers';
 import { createTranslator } from '../../src/i18n';
 import { fromJson } from '../../src/storage';
 import { startBot, type RunningBot } from '../channels/directline/harness';
 import { launchChromium } from './chromium';
+
+/** The flow as the app runs it: its endings also ask "did this help?" and offer a follow-up (the default delay). */
+const flow = withEndingOffers(provisioningContactFlow, { followup: { hours: 24, reachable: () => true } });
 
 const RESULTS_DIR = 'test-results';
 const translator = createTranslator();

@@ -142,5 +142,13 @@ function expectsTyping(message: RenderedMessage): boolean {
 }
 
 export function renderMessages(channelId: string, messages: RenderedMessage[], t: T): Partial<Activity>[] {
-  return messages.map((m) => (usesCards(channelId) ? cardMessage(m, t) : textMessage(m, t)));
+  return messages.map((m) => (isEmpty(m) ? { type: ActivityTypes.Typing } : usesCards(channelId) ? cardMessage(m, t) : textMessage(m, t)));
+}
+
+/**
+ * A turn with nothing to say (a message passed on to a support engineer in a live hand-off,
+ * src/handoff/) shows as "typing…" rather than as an empty card: one activity per message still.
+ */
+function isEmpty(m: RenderedMessage): boolean {
+  return !m.paragraphs.length && !m.choices.length && !m.links.length && !m.facts.length;
 }

@@ -34,6 +34,8 @@ export const webexMessage = z.looseObject({
   markdown: z.string().optional(),
   html: z.string().optional(),
   files: z.array(z.string()).optional(),
+  /** Set on a reply in a thread: the message it replies to. */
+  parentId: z.string().optional(),
   mentionedPeople: z.array(z.string()).optional(),
   created: z.string().optional(),
 });
@@ -72,6 +74,8 @@ export interface AdaptiveCardAttachment {
 
 export interface NewMessage {
   roomId: string;
+  /** A reply in the thread of this message (hand-offs: the chat under the request). */
+  parentId?: string;
   markdown: string;
   attachments?: AdaptiveCardAttachment[];
 }

@@ -35,6 +35,8 @@ import { WebexRepository } from './inbox-repository';
 import { WebexMessages, type TurnHandler } from './messages';
 import { WebexPeople } from './people';
 import { WebexProactiveTurns } from './proactive-turns';
+import { WebexHandoffSpace, type WebexHandoffSpaceOptions } from './handoff-space';
+import type { ClaimedJob } from './notification';
 import { WebexReplies } from './replies';
 import { WebexWebhookVerifier } from './signature';
 import { WebexWebhookReceiver } from './webhook-receiver';
@@ -66,6 +68,8 @@ export interface WebexChannelOptions {
    */
   maxNotificationAgeMs?: number;
   clock?: () => Date;
+  /** The space where engineers take hand-offs (./handoff-space.ts): its notifications go there, not to the engine. */
+  handoffSpace?: WebexHandoffSpaceOptions;
 }
 
 const DEFAULT_MAX_NOTIFICATION_AGE_MS = 60 * 60_000;
@@ -74,6 +78,8 @@ export class WebexChannel implements ServerPlugin {
   readonly name = 'webex';
   /** Turns the bot starts on its own, posted to the space (src/channels/proactive-turns.ts). */
   readonly proactiveTurns: WebexProactiveTurns;
+  /** The hand-off expert space, when HANDOFF_WEBEX_ROOM_ID is set (src/handoff/). */
+  readonly handoffSpace?: WebexHandoffSpace;
   private readonly people: WebexPeople;
   private readonly worker: WebexInboxWorker;
   private readonly webhook: WebexWebhookReceiver;
@@ -91,7 +97,14 @@ export class WebexChannel implements ServerPlugin {
     const replies = new WebexReplies(opts, inbox, clock);
     const messages = new WebexMessages(opts, this.people, replies);
     this.proactiveTurns = new WebexProactiveTurns(opts.engine, replies);
-    const handler = { handle: messages.handle.bind(messages), apologise: replies.apologise.bind(replies) };
+    const space = opts.handoffSpace
+      ? new WebexHandoffSpace({ ...opts.handoffSpace, api: opts.api, people: this.people, translator: () => opts.translator, logger: opts.logger })
+      : undefined;
+    this.handoffSpace = space;
+    const handler = {
+      handle: (job: ClaimedJob) => (space?.owns(job.n) ? space.handle(job) : messages.handle(job)),
+      apologise: replies.apologise.bind(replies),
+    };
     this.worker = new WebexInboxWorker(opts, inbox, handler, clock, opts.inbox);
     this.webhook = new WebexWebhookReceiver({
       logger: opts.logger,

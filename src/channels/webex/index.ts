@@ -4,10 +4,10 @@ import type { Translator } from '../../i18n';
 import type { Logger } from '../../log';
 import type { Store } from '../../storage/store';
 import { WebexApi } from './api';
-import { WebexChannel, type TurnHandler } from './channel';
+import { WebexChannel, type TurnHandler, type WebexChannelOptions } from './channel';
 
 export { WebexApi, WebexApiError } from './api';
-export { WebexChannel, WEBEX_ROUTE, type TurnHandler } from './channel';
+export { WebexChannel, WEBEX_ROUTE, type TurnHandler, type WebexChannelOptions } from './channel';
 export { WebexWebhookVerifier } from './signature';
 
 export interface WebexChannelDeps {
@@ -15,6 +15,8 @@ export interface WebexChannelDeps {
   store: Store;
   translator: Translator;
   logger: Logger;
+  /** The hand-offs' expert space in Webex, when HANDOFF_WEBEX_ROOM_ID is set (src/handoff/). */
+  handoffSpace?: WebexChannelOptions['handoffSpace'];
 }
 
 type WebexConfig = Pick<

@@ -26,6 +26,8 @@ import { migration as botReplies } from './0012-bot-replies';
 import { migration as storeWriteProbe } from './0013-store-write-probe';
 import { migration as caseUpdates } from './0014-case-updates';
 import { migration as caseAdditions } from './0015-case-additions';
+import { migration as followups } from './0016-followups';
+import { migration as handoffs } from './0017-handoffs';
 
 const ordered: [name: string, migration: StoreMigration][] = [
   ['0001-initial', initial],
@@ -43,6 +45,8 @@ const ordered: [name: string, migration: StoreMigration][] = [
   ['0013-store-write-probe', storeWriteProbe],
   ['0014-case-updates', caseUpdates],
   ['0015-case-additions', caseAdditions],
+  ['0016-followups', followups],
+  ['0017-handoffs', handoffs],
 ];
 
 export type { StoreMigration, StoreDialect, ColumnTypes } from './types';

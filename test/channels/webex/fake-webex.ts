@@ -34,6 +34,8 @@ export interface FakeMessage {
   files?: string[];
   mentionedPeople?: string[];
   attachments?: { contentType: string; content: Record<string, unknown> }[];
+  /** A reply in a thread: the message it replies to. */
+  parentId?: string;
   created: string;
 }
 
@@ -201,7 +203,7 @@ export class FakeWebex {
     room: FakeRoom,
     person: FakePerson,
     text: string,
-    options: { mention?: boolean; files?: FakeFile[] } = {},
+    options: { mention?: boolean; files?: FakeFile[]; parentId?: string } = {},
   ): Promise<{ message: FakeMessage; deliveries: Delivery[] }> {
     const mention = options.mention ?? room.type === 'group';
     const mentionHtml = `<spark-mention data-object-type="person" data-object-id="${this.bot.id}">${this.bot.displayName}</spark-mention>`;
@@ -220,6 +222,7 @@ export class FakeWebex {
       html: mention ? `<p>${mentionHtml} ${escapeHtml(text)}</p>` : undefined,
       mentionedPeople: mention ? [this.bot.id] : undefined,
       files: files.length ? files : undefined,
+      ...(options.parentId ? { parentId: options.parentId } : {}),
       created: new Date().toISOString(),
     };
     this.messages.set(message.id, message);
@@ -461,6 +464,7 @@ export class FakeWebex {
       text: markdown ?? text,
       markdown,
       attachments: attachments.length ? attachments : undefined,
+      ...(typeof json.parentId === 'string' ? { parentId: json.parentId } : {}),
       created: new Date().toISOString(),
     };
     this.messages.set(message.id, message);

@@ -1,0 +1,237 @@
+/**
+ * Follow-ups (migration 0016-followups): written in the turn that accepted one, cancelled in the turn
+ * of the person's next message or their "stop reminders", answered in the follow-up's own turn
+ * (`TurnCommit.followups`, written by `writeFollowups`, the turn writer this repository registers);
+ * fired by ./worker.ts, which claims due rows with a lease (PostgreSQL `FOR UPDATE SKIP LOCKED`) and
+ * settles each only while it holds the claim. `data` (what the guide knew) is personal data: cleared
+ * when the follow-up settles, never logged.
+ */
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { caseIntakeInput, type CaseIntakeInput } from '../../dialogs/support-case/case-draft';
+import { followupEnding, type FollowupEnding } from '../../dialogs/followup/contract';
+import { fromJson, toIso, type Database, type Json, type Timestamp } from '../storage/schema';
+import type { Store } from '../storage/store';
+import type { TransactionTurnWriter } from '../storage/turn-writers';
+
+declare module '../storage/turn-commit' {
+  interface TurnCommit {
+    /** Follow-ups accepted, cancelled or answered in this turn (written by `writeFollowups`). */
+    followups?: FollowupWrites;
+  }
+}
+
+export interface NewFollowup {
+  id: string;
+  conversationKey: string;
+  ending: FollowupEnding;
+  channel: string;
+  mode: 'self' | 'agent';
+  hours: number;
+  dueAt: string;
+  intake?: CaseIntakeInput;
+  createdAt: string;
+}
+
+export type CancelReason = 'wrote' | 'stopped';
+
+export interface FollowupWrites {
+  scheduled?: NewFollowup[];
+  /** Every pending follow-up of the conversation is cancelled. */
+  cancelled?: { conversationKey: string; reason: CancelReason; at: string }[];
+  answered?: { id: string; answer: 'arrived' | 'not_arrived' }[];
+}
+
+export interface FollowupsTable {
+  id: string;
+  conversation_key: string;
+  ending: string;
+  channel: string;
+  mode: string;
+  hours: number;
+  status: string;
+  due_at: Timestamp;
+  attempts: number;
+  claimed_by: string | null;
+  claimed_until: Timestamp | null;
+  data: Json | null;
+  answer: string | null;
+  cancel_reason: string | null;
+  created_at: Timestamp;
+  settled_at: Timestamp | null;
+}
+
+export type FollowupsDatabase = { followups: FollowupsTable };
+
+export type FollowupStatus = 'pending' | 'fired' | 'cancelled' | 'dropped';
+
+export interface StoredFollowup {
+  id: string;
+  conversationKey: string;
+  ending: FollowupEnding;
+  channel: string;
+  hours: number;
+  status: FollowupStatus;
+  dueAt: string;
+  intake?: CaseIntakeInput;
+  answer?: string;
+  cancelReason?: string;
+}
+
+const time = z.union([z.date(), z.string()]).transform(toIso);
+const row = z.object({
+  id: z.string(),
+  conversation_key: z.string(),
+  ending: followupEnding,
+  channel: z.string(),
+  hours: z.coerce.number(),
+  status: z.enum(['pending', 'fired', 'cancelled', 'dropped']),
+  due_at: time,
+  data: z.unknown(),
+  answer: z.string().nullable(),
+  cancel_reason: z.string().nullable(),
+});
+const data = z.object({ intake: caseIntakeInput.optional() });
+
+function toFollowup(r: unknown): StoredFollowup {
+  const f = row.parse(r);
+  const parsed = f.data === null ? undefined : data.safeParse(fromJson(f.data));
+  return {
+    id: f.id,
+    conversationKey: f.conversation_key,
+    ending: f.ending,
+    channel: f.channel,
+    hours: f.hours,
+    status: f.status,
+    dueAt: f.due_at,
+    ...(parsed?.success && parsed.data.intake ? { intake: parsed.data.intake } : {}),
+    ...(f.answer ? { answer: f.answer } : {}),
+    ...(f.cancel_reason ? { cancelReason: f.cancel_reason } : {}),
+  };
+}
+
+/** The turn writer for `TurnCommit.followups`, registered by every `FollowupsRepository`. */
+export const writeFollowups: TransactionTurnWriter = {
+  name: 'followups',
+  mode: 'transaction',
+  field: 'followups',
+  applies: (commit) => commit.followups !== undefined,
+  async write(trx, commit) {
+    const db = trx.withTables<FollowupsDatabase>();
+    const { scheduled = [], cancelled = [], answered = [] } = commit.followups ?? {};
+    for (const c of cancelled) {
+      await db
+        .updateTable('followups')
+        .set({ status: 'cancelled', cancel_reason: c.reason, settled_at: c.at, data: null, claimed_by: null, claimed_until: null })
+        .where('conversation_key', '=', c.conversationKey)
+        .where('status', '=', 'pending')
+        .execute();
+    }
+    if (scheduled.length) {
+      await db
+        .insertInto('followups')
+        .values(
+          scheduled.map((f) => ({
+            id: f.id,
+            conversation_key: f.conversationKey,
+            ending: f.ending,
+            channel: f.channel,
+            mode: f.mode,
+            hours: f.hours,
+            status: 'pending',
+            due_at: f.dueAt,
+            attempts: 0,
+            claimed_by: null,
+            claimed_until: null,
+            data: JSON.stringify(data.parse({ intake: f.intake })),
+            answer: null,
+            cancel_reason: null,
+            created_at: f.createdAt,
+            settled_at: null,
+          })),
+        )
+        .execute();
+    }
+    for (const a of answered) await db.updateTable('followups').set({ answer: a.answer }).where('id', '=', a.id).execute();
+  },
+};
+
+export class FollowupsRepository {
+  /** Registers `writeFollowups` with the store: from now on its turns may carry follow-ups. */
+  constructor(private readonly store: Pick<Store, 'kind' | 'db' | 'registerTurnWriter'>) {
+    store.registerTurnWriter(writeFollowups);
+  }
+
+  private get db(): Kysely<Database & FollowupsDatabase> {
+    return this.store.db.withTables<FollowupsDatabase>();
+  }
+
+  async get(id: string): Promise<StoredFollowup | undefined> {
+    const r = await this.db.selectFrom('followups').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toFollowup(r) : undefined;
+  }
+
+  /** The conversation's pending follow-ups, soonest first ("status"). */
+  async pendingFor(conversationKey: string): Promise<StoredFollowup[]> {
+    const rows = await this.db.selectFrom('followups').selectAll().where('conversation_key', '=', conversationKey).where('status', '=', 'pending').orderBy('due_at').execute();
+    return rows.map(toFollowup);
+  }
+
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows = await this.db.selectFrom('followups').select(['status', (eb) => eb.fn.countAll().as('n')]).groupBy('status').execute();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  /** Claims up to `limit` pending follow-ups that are due and held by no live claim, soonest first. */
+  async claimDue(opts: { workerId: string; now: Date; leaseMs: number; limit: number }): Promise<StoredFollowup[]> {
+    const now = opts.now.toISOString();
+    const rows = await this.db
+      .updateTable('followups')
+      .set((eb) => ({ claimed_by: opts.workerId, claimed_until: new Date(opts.now.getTime() + opts.leaseMs).toISOString(), attempts: eb('attempts', '+', 1) as never }))
+      .where('id', 'in', (eb) => {
+        let due = eb
+          .selectFrom('followups')
+          .select('id')
+          .where('status', '=', 'pending')
+          .where('due_at', '<=', now)
+          .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', now)]))
+          .orderBy('due_at')
+          .limit(opts.limit);
+        if (this.store.kind === 'postgres') due = due.forUpdate().skipLocked();
+        return due;
+      })
+      .returningAll()
+      .execute();
+    return rows.map(toFollowup).sort((a, b) => a.dueAt.localeCompare(b.dueAt) || a.id.localeCompare(b.id));
+  }
+
+  /** Extends a live claim right before firing; false when it is gone (cancelled, or taken over). */
+  async renewClaim(id: string, workerId: string, now: Date, until: Date): Promise<boolean> {
+    const r = await this.db
+      .updateTable('followups')
+      .set({ claimed_until: until.toISOString() })
+      .where('claimed_by', '=', workerId)
+      .where('id', '=', id)
+      .where('claimed_until', '>=', now.toISOString())
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  /** Fired or dropped, only while `workerId` holds the claim; what the guide knew is cleared. */
+  async settle(id: string, workerId: string, status: 'fired' | 'dropped', at: Date): Promise<boolean> {
+    const r = await this.db
+      .updateTable('followups')
+      .set({ status, settled_at: at.toISOString(), data: null, claimed_by: null, claimed_until: null })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .where('claimed_by', '=', workerId)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  /** Gives a follow-up back after a failed attempt: a later pass may take it from `retryAt`. */
+  async release(id: string, workerId: string, retryAt: Date): Promise<void> {
+    await this.db.updateTable('followups').set({ claimed_until: retryAt.toISOString() }).where('id', '=', id).where('claimed_by', '=', workerId).execute();
+  }
+}
