@@ -90,7 +90,10 @@ async function main(): Promise<void> {
   }
 
   // Memory a burst of traffic left behind goes back once the bot is quiet (npm start exposes gc).
-  const idleGc = collectWhenIdle({ onCollected: (freed) => logger.debug({ freedMiB: Math.round(freed / 1048576) }, 'collected garbage while idle') });
+  const idleGc = collectWhenIdle({
+    onCollected: (before, after) =>
+      logger.debug({ committedMiB: [before.committed, after.committed].map((b) => Math.round(b / 1048576)), usedMiB: Math.round(after.used / 1048576) }, 'collected garbage while idle'),
+  });
 
   let stopping = false;
   const stop = async (reason: string, code: number): Promise<void> => {

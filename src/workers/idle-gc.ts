@@ -1,62 +1,87 @@
 /**
- * A full garbage collection once the bot has gone quiet (issue 19, memory). Under load V8 lets the
- * old generation grow far past what is live (80 MB live against ~290 MB used after 100k
- * conversations, README "Performance") and keeps those pages while the process idles; one
- * collection after the burst gives them back. Only when `gc` is exposed (`node --expose-gc`, as
- * `npm start` runs), the process has used almost no CPU for a while, and the heap grew since the
- * last collection: never during traffic, never twice for the same garbage.
+ * A full garbage collection once the bot has gone quiet (issue 19, memory). Under load V8 grows the
+ * heap it has committed far past what is live (about 75 MB live in 300 MB committed during the
+ * bench's memory phase, README "Performance") and keeps it while the process idles; one collection
+ * that reduces memory gives it back. Only when `gc` is exposed (`node --expose-gc`, as `npm start`
+ * runs), after the process has used almost no CPU for a while, once per quiet spell, and only when
+ * there is something to gain (committed heap well above what is used, or used heap grown since the
+ * last collection): never during traffic.
  */
+export interface HeapFigures {
+  used: number;
+  committed: number;
+}
+
 export interface IdleGcOptions {
   /** How often the process is looked at. */
   checkMs?: number;
   /** Quiet means at most this share of one core over `quietChecks` looks in a row. */
   busyShare?: number;
   quietChecks?: number;
-  /** Heap growth since the last collection that is worth one. */
-  minGrowthBytes?: number;
-  /** Defaults: globalThis.gc, process.cpuUsage, process.memoryUsage().heapUsed. */
+  /** Committed heap beyond used, or growth of used since the last collection, worth a collection. */
+  minGainBytes?: number;
+  /** Defaults: V8's memory-reducing collection (globalThis.gc), process.cpuUsage, process.memoryUsage. */
   gc?: (() => void) | undefined;
   cpuMicros?: () => number;
-  heapUsed?: () => number;
-  onCollected?: (freedBytes: number) => void;
+  heap?: () => HeapFigures;
+  onCollected?: (before: HeapFigures, after: HeapFigures) => void;
 }
 
 export interface IdleGc {
   stop(): void;
 }
 
+function exposedGc(): (() => void) | undefined {
+  const gc = (globalThis as { gc?: (options?: object) => void }).gc;
+  // 'last-resort': collect until nothing more is freed, compacting to reduce memory, so the pages
+  // the heap had grown are released too (a plain major collection left them committed).
+  return gc && (() => gc({ type: 'major', execution: 'sync', flavor: 'last-resort' }));
+}
+
 export function collectWhenIdle(opts: IdleGcOptions = {}): IdleGc {
-  const exposed = (globalThis as { gc?: (options?: object) => void }).gc;
-  // 'last-resort': V8 collects until nothing more is freed and compacts with memory reduction, so
-  // the heap it had grown also gives its empty pages back (a plain major GC left ~190 MiB committed).
-  const gc = 'gc' in opts ? opts.gc : exposed && (() => exposed({ type: 'major', execution: 'sync', flavor: 'last-resort' }));
+  const gc = 'gc' in opts ? opts.gc : exposedGc();
   if (!gc) return { stop: () => undefined };
   const checkMs = opts.checkMs ?? 5_000;
   const busyShare = opts.busyShare ?? 0.05;
   const quietChecks = opts.quietChecks ?? 2;
-  const minGrowth = opts.minGrowthBytes ?? 16 * 1024 * 1024;
-  const cpuMicros = opts.cpuMicros ?? (() => {
-    const u = process.cpuUsage();
-    return u.user + u.system;
-  });
-  const heapUsed = opts.heapUsed ?? (() => process.memoryUsage().heapUsed);
+  const minGain = opts.minGainBytes ?? 32 * 1024 * 1024;
+  const cpuMicros =
+    opts.cpuMicros ??
+    (() => {
+      const u = process.cpuUsage();
+      return u.user + u.system;
+    });
+  const heap =
+    opts.heap ??
+    (() => {
+      const m = process.memoryUsage();
+      return { used: m.heapUsed, committed: m.heapTotal };
+    });
 
   let lastCpu = cpuMicros();
   let quiet = 0;
-  let afterLast = heapUsed();
+  let collectedThisSpell = false;
+  let usedAfterLast = heap().used;
   const timer = setInterval(() => {
     const cpu = cpuMicros();
     const share = (cpu - lastCpu) / 1000 / checkMs;
     lastCpu = cpu;
-    quiet = share <= busyShare ? quiet + 1 : 0;
-    if (quiet < quietChecks) return;
-    const before = heapUsed();
-    if (before - afterLast < minGrowth) return;
+    if (share > busyShare) {
+      quiet = 0;
+      collectedThisSpell = false;
+      return;
+    }
+    quiet += 1;
+    if (quiet < quietChecks || collectedThisSpell) return;
+    const before = heap();
+    if (before.committed - before.used < minGain && before.used - usedAfterLast < minGain) return;
     gc();
-    afterLast = heapUsed();
-    // The collection's own CPU must not count as traffic for the next look.
+    collectedThisSpell = true;
+    const after = heap();
+    usedAfterLast = after.used;
+    // The collection's own CPU must not count as traffic at the next look.
     lastCpu = cpuMicros();
-    opts.onCollected?.(before - afterLast);
+    opts.onCollected?.(before, after);
   }, checkMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };

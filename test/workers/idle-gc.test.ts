@@ -1,66 +1,74 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { collectWhenIdle } from '../../src/workers/idle-gc';
 
+const MiB = 1024 * 1024;
+
 describe('collectWhenIdle', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  /** A process whose CPU and heap the test moves by hand; gc() frees all but `live`. */
+  /** A process whose CPU and heap the test moves by hand; gc() frees all but `live` and gives the committed heap back. */
   function processModel(live = 80) {
-    const state = { cpuMs: 0, heapMiB: live, collections: 0 };
-    const gc = () => {
-      state.collections += 1;
-      state.heapMiB = live;
-    };
+    const state = { cpuMs: 0, usedMiB: live, committedMiB: live + 20, collections: 0 };
     const opts = {
-      gc,
+      gc: () => {
+        state.collections += 1;
+        state.usedMiB = live;
+        state.committedMiB = live + 10;
+      },
       checkMs: 1_000,
       cpuMicros: () => state.cpuMs * 1000,
-      heapUsed: () => state.heapMiB * 1024 * 1024,
+      heap: () => ({ used: state.usedMiB * MiB, committed: state.committedMiB * MiB }),
     };
     return { state, opts };
   }
 
-  it('collects once after traffic has stopped and the heap grew, and not again for the same heap', () => {
-    const { state, opts } = processModel();
-    const idle = collectWhenIdle(opts);
-    // Traffic: half a core busy, the heap growing.
-    for (let i = 0; i < 5; i++) {
+  /** Traffic: half a core busy, V8 collecting on its own but keeping the heap it grew. */
+  function busy(state: { cpuMs: number; usedMiB: number; committedMiB: number }, seconds: number) {
+    for (let i = 0; i < seconds; i++) {
       state.cpuMs += 500;
-      state.heapMiB += 40;
+      state.usedMiB = 90;
+      state.committedMiB += 40;
       vi.advanceTimersByTime(1_000);
     }
+  }
+
+  it('collects once when traffic has stopped with much committed heap unused, and once per quiet spell', () => {
+    const { state, opts } = processModel();
+    const idle = collectWhenIdle(opts);
+    busy(state, 5);
     expect(state.collections).toBe(0);
     vi.advanceTimersByTime(2_000); // two quiet looks
     expect(state.collections).toBe(1);
-    expect(state.heapMiB).toBe(80);
+    expect(state.committedMiB).toBe(90);
     vi.advanceTimersByTime(60_000);
     expect(state.collections).toBe(1);
+    // The next burst and the quiet after it: one more.
+    busy(state, 3);
+    vi.advanceTimersByTime(5_000);
+    expect(state.collections).toBe(2);
     idle.stop();
   });
 
-  it('never collects while the process is busy, however much the heap grew', () => {
+  it('never collects while the process is busy, however large the heap grew', () => {
     const { state, opts } = processModel();
     const idle = collectWhenIdle(opts);
-    for (let i = 0; i < 30; i++) {
-      state.cpuMs += 300;
-      state.heapMiB += 20;
-      vi.advanceTimersByTime(1_000);
-    }
+    busy(state, 30);
     expect(state.collections).toBe(0);
     idle.stop();
   });
 
-  it('leaves a quiet process alone when the heap did not grow enough to be worth a collection', () => {
+  it('leaves a quiet process alone when there is little to gain', () => {
     const { state, opts } = processModel();
-    const idle = collectWhenIdle({ ...opts, minGrowthBytes: 16 * 1024 * 1024 });
-    state.heapMiB += 10;
+    const idle = collectWhenIdle({ ...opts, minGainBytes: 32 * MiB });
+    state.usedMiB += 10;
+    state.committedMiB += 10;
     vi.advanceTimersByTime(30_000);
     expect(state.collections).toBe(0);
     idle.stop();
   });
 
-  it('does nothing without an exposed gc', () => {
+  it('sets no timer without an exposed gc', () => {
     const idle = collectWhenIdle({ gc: undefined, checkMs: 1_000 });
     expect(vi.getTimerCount()).toBe(0);
     idle.stop();
