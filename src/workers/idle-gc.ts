@@ -7,6 +7,8 @@
  * there is something to gain (committed heap well above what is used, or used heap grown since the
  * last collection): never during traffic.
  */
+import { performance } from 'node:perf_hooks';
+
 export interface HeapFigures {
   used: number;
   committed: number;
@@ -15,14 +17,18 @@ export interface HeapFigures {
 export interface IdleGcOptions {
   /** How often the process is looked at. */
   checkMs?: number;
-  /** Quiet means at most this share of one core over `quietChecks` looks in a row. */
+  /** Quiet means the event loop was busy at most this share of the time, `quietChecks` looks in a row. */
   busyShare?: number;
   quietChecks?: number;
   /** Committed heap beyond used, or growth of used since the last collection, worth a collection. */
   minGainBytes?: number;
-  /** Defaults: V8's memory-reducing collection (globalThis.gc), process.cpuUsage, process.memoryUsage. */
+  /** Defaults: V8's memory-reducing collection (globalThis.gc), the event loop's utilisation, process.memoryUsage. */
   gc?: (() => void) | undefined;
-  cpuMicros?: () => number;
+  /**
+   * The share of time the main thread was busy since the last call. The event loop's own measure,
+   * not the process's CPU: SQLite's checkpointer thread may still be writing after a burst.
+   */
+  busyShareSinceLast?: () => number;
   heap?: () => HeapFigures;
   onCollected?: (before: HeapFigures, after: HeapFigures) => void;
 }
@@ -45,11 +51,14 @@ export function collectWhenIdle(opts: IdleGcOptions = {}): IdleGc {
   const busyShare = opts.busyShare ?? 0.05;
   const quietChecks = opts.quietChecks ?? 2;
   const minGain = opts.minGainBytes ?? 32 * 1024 * 1024;
-  const cpuMicros =
-    opts.cpuMicros ??
+  let lastElu = performance.eventLoopUtilization();
+  const busySince =
+    opts.busyShareSinceLast ??
     (() => {
-      const u = process.cpuUsage();
-      return u.user + u.system;
+      const now = performance.eventLoopUtilization();
+      const share = performance.eventLoopUtilization(now, lastElu).utilization;
+      lastElu = now;
+      return share;
     });
   const heap =
     opts.heap ??
@@ -58,15 +67,11 @@ export function collectWhenIdle(opts: IdleGcOptions = {}): IdleGc {
       return { used: m.heapUsed, committed: m.heapTotal };
     });
 
-  let lastCpu = cpuMicros();
   let quiet = 0;
   let collectedThisSpell = false;
   let usedAfterLast = heap().used;
   const timer = setInterval(() => {
-    const cpu = cpuMicros();
-    const share = (cpu - lastCpu) / 1000 / checkMs;
-    lastCpu = cpu;
-    if (share > busyShare) {
+    if (busySince() > busyShare) {
       quiet = 0;
       collectedThisSpell = false;
       return;
@@ -79,8 +84,8 @@ export function collectWhenIdle(opts: IdleGcOptions = {}): IdleGc {
     collectedThisSpell = true;
     const after = heap();
     usedAfterLast = after.used;
-    // The collection's own CPU must not count as traffic at the next look.
-    lastCpu = cpuMicros();
+    // The collection's own time must not count as traffic at the next look.
+    busySince();
     opts.onCollected?.(before, after);
   }, checkMs);
   timer.unref();

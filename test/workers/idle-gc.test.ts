@@ -9,7 +9,8 @@ describe('collectWhenIdle', () => {
 
   /** A process whose CPU and heap the test moves by hand; gc() frees all but `live` and gives the committed heap back. */
   function processModel(live = 80) {
-    const state = { cpuMs: 0, usedMiB: live, committedMiB: live + 20, collections: 0 };
+    const state = { busyMs: 0, usedMiB: live, committedMiB: live + 20, collections: 0 };
+    let seenBusyMs = 0;
     const opts = {
       gc: () => {
         state.collections += 1;
@@ -17,16 +18,20 @@ describe('collectWhenIdle', () => {
         state.committedMiB = live + 10;
       },
       checkMs: 1_000,
-      cpuMicros: () => state.cpuMs * 1000,
+      busyShareSinceLast: () => {
+        const share = (state.busyMs - seenBusyMs) / 1_000;
+        seenBusyMs = state.busyMs;
+        return share;
+      },
       heap: () => ({ used: state.usedMiB * MiB, committed: state.committedMiB * MiB }),
     };
     return { state, opts };
   }
 
   /** Traffic: half a core busy, V8 collecting on its own but keeping the heap it grew. */
-  function busy(state: { cpuMs: number; usedMiB: number; committedMiB: number }, seconds: number) {
+  function busy(state: { busyMs: number; usedMiB: number; committedMiB: number }, seconds: number) {
     for (let i = 0; i < seconds; i++) {
-      state.cpuMs += 500;
+      state.busyMs += 500;
       state.usedMiB = 90;
       state.committedMiB += 40;
       vi.advanceTimersByTime(1_000);
