@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const OUTFILE = `${ROOT}dist/index.mjs`;
 /** What the bundle was built from: a fingerprint of its inputs (./start.mjs compares). */
-const STAMP = `${OUTFILE}.inputs.json`;
+const stampOf = (root) => `${root}dist/index.mjs.inputs.json`;
 
 const EXTERNAL = [
   'better-sqlite3',
@@ -35,11 +35,11 @@ const EXTERNAL = [
  * The files a fingerprint covers: the bundle's own sources (size and time of change) and npm's
  * record of node_modules (rewritten by every install), plus this script.
  */
-function fingerprint(files) {
+function fingerprint(files, root) {
   const hash = createHash('sha256');
   for (const file of [...files, 'node_modules/.package-lock.json', 'scripts/build.mjs'].sort()) {
     try {
-      const s = statSync(`${ROOT}${file}`);
+      const s = statSync(`${root}${file}`);
       hash.update(`${file}\0${s.size}\0${s.mtimeMs}\n`);
     } catch {
       hash.update(`${file}\0missing\n`);
@@ -48,15 +48,22 @@ function fingerprint(files) {
   return hash.digest('hex');
 }
 
-/** Whether dist/index.mjs was built from the sources as they are now. */
-export function upToDate() {
+/** Whether dist/index.mjs (of the checkout at `root`) was built from the sources as they are now. */
+export function upToDate(root = ROOT) {
   try {
-    const stamp = JSON.parse(readFileSync(STAMP, 'utf8'));
-    statSync(OUTFILE);
-    return Array.isArray(stamp.files) && stamp.fingerprint === fingerprint(stamp.files);
+    const stamp = JSON.parse(readFileSync(stampOf(root), 'utf8'));
+    statSync(`${root}dist/index.mjs`);
+    return Array.isArray(stamp.files) && stamp.fingerprint === fingerprint(stamp.files, root);
   } catch {
     return false;
   }
+}
+
+/** Records that the bundle of `root` was built from `files` (paths relative to `root`) as they are now. */
+export function writeStamp(files, root = ROOT) {
+  const own = `${stampOf(root)}.${process.pid}`;
+  writeFileSync(own, JSON.stringify({ fingerprint: fingerprint(files, root), files }));
+  renameSync(own, stampOf(root));
 }
 
 /**
@@ -86,9 +93,7 @@ export async function build() {
   const files = Object.keys(result.metafile.inputs).filter((f) => !f.includes('node_modules/'));
   renameSync(`${own}.map`, `${OUTFILE}.map`);
   renameSync(own, OUTFILE);
-  const stampOwn = `${STAMP}.${process.pid}`;
-  writeFileSync(stampOwn, JSON.stringify({ fingerprint: fingerprint(files), files }));
-  renameSync(stampOwn, STAMP);
+  writeStamp(files);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await build();

@@ -3,30 +3,42 @@
  * made from changes, not otherwise, and what must stay out of it (native addons, what only some
  * set-ups load) is left to node_modules.
  */
-import { readFileSync, statSync, utimesSync } from 'node:fs';
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain JavaScript build script, no types
-import { build, OUTFILE, upToDate } from '../../scripts/build.mjs';
-
-const ROOT = join(__dirname, '..', '..');
+import { build, OUTFILE, upToDate, writeStamp } from '../../scripts/build.mjs';
+import { testDir } from '../support';
 
 describe('the bundle npm start runs', () => {
-  it('is rebuilt only when a source it was made from changed', { timeout: 60_000 }, async () => {
-    await build();
-    expect(upToDate()).toBe(true);
-    const source = join(ROOT, 'src', 'root.ts');
-    const { atime, mtime } = statSync(source);
-    try {
-      utimesSync(source, atime, new Date(mtime.getTime() + 5_000));
-      expect(upToDate()).toBe(false);
-    } finally {
-      utimesSync(source, atime, mtime);
+  it('counts as fresh only while its sources, npm\'s record of node_modules and the build script are as they were', () => {
+    // A checkout of its own, so that bots other tests start (which rebuild when they must) never see it change.
+    const root = `${testDir('bundle-root').path}/`;
+    for (const dir of ['dist', 'src', 'node_modules', 'scripts']) mkdirSync(join(root, dir), { recursive: true });
+    const files = { 'dist/index.mjs': 'bundle', 'src/a.ts': 'export {}', 'node_modules/.package-lock.json': '{}', 'scripts/build.mjs': '//' };
+    // Whole seconds, so that a time set back is exactly the time recorded.
+    const at = new Date('2026-12-01T10:00:00Z');
+    for (const [file, text] of Object.entries(files)) {
+      writeFileSync(join(root, file), text);
+      utimesSync(join(root, file), at, at);
     }
-    expect(upToDate()).toBe(true);
+    expect(upToDate(root)).toBe(false); // never built
+    writeStamp(['src/a.ts'], root);
+    expect(upToDate(root)).toBe(true);
+    for (const file of ['src/a.ts', 'node_modules/.package-lock.json', 'scripts/build.mjs']) {
+      const path = join(root, file);
+      utimesSync(path, at, new Date(at.getTime() + 5_000));
+      expect(upToDate(root), file).toBe(false);
+      utimesSync(path, at, at);
+      expect(upToDate(root), file).toBe(true);
+    }
+    writeFileSync(join(root, 'src/a.ts'), 'export const changed = 1;');
+    expect(upToDate(root)).toBe(false);
   });
 
-  it('leaves native addons and the set-up-specific packages to node_modules', () => {
+  it('is built fresh, leaving native addons and the set-up-specific packages to node_modules', { timeout: 60_000 }, async () => {
+    await build();
+    expect(upToDate()).toBe(true);
     const bundle = readFileSync(OUTFILE as string, 'utf8');
     expect(bundle).toMatch(/from "better-sqlite3"|require\("better-sqlite3"\)/);
     expect(bundle).toContain('import("nodemailer")');
