@@ -13,6 +13,7 @@ import { renderReportPage } from '../src/funnel/page';
 import { reportParamsShape, reportWindow, windowRules } from '../src/funnel/params';
 import { loadCaseReport } from '../src/funnel/cases-query';
 import { loadSatisfactionReport } from '../src/funnel/satisfaction-query';
+import { loadHandoffReport } from '../src/funnel/handoff-report';
 import { loadFunnelEvents } from '../src/funnel/query';
 import { renderReport } from '../src/funnel/render';
 import { buildReport } from '../src/funnel/report';
@@ -55,6 +56,7 @@ try {
   const report = buildReport(events, { ...span, now });
   report.cases = await loadCaseReport(store.db, span);
   report.satisfaction = await loadSatisfactionReport(store.db, span, report.total.deflected);
+  report.handoff = await loadHandoffReport(store.db, span);
   if (args.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   } else {

@@ -8,7 +8,7 @@
 import { agentTriageFlow } from '../dialogs/agent-triage/machine';
 import { caseClosureFlow } from '../dialogs/case-closure/machine';
 import { CASE_CLOSED_EVENT } from '../dialogs/case-closure/steps';
-import { provisioningContactFlow } from '../dialogs/provisioning-contact/machine';
+import { offeringAPerson, provisioningContactFlow } from '../dialogs/provisioning-contact/machine';
 import { createBotFrameworkChannel } from './channels/botframework';
 import { createDirectLineBridge } from './channels/botframework/directline-bridge';
 import { createWebexChannel } from './channels/webex';
@@ -216,7 +216,8 @@ export async function createApplication(config: Config, options: ApplicationOpti
     metrics.setPendingOutboxSource(cases.pendingCount);
     metrics.setOldestPendingCaseSource(cases.oldestPendingAgeSeconds);
     const engine = new Engine({
-      flow: followups.withOffers(provisioningContactFlow),
+      // With engineers' spaces configured, the guide's N9 offers a person beside a case (issue 22).
+      flow: followups.withOffers(handoffs.configured ? offeringAPerson(provisioningContactFlow) : provisioningContactFlow),
       agents,
       onTurn: (info) => metrics.observeTurn(info),
       // "triage" / "тріаж" starts the agent intake for people in AGENT_IDS (issue 7).

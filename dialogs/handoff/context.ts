@@ -1,11 +1,13 @@
 /** What the hand-off flow remembers (its machine context, stored with every snapshot). */
-import type { HandoffInput } from './steps';
+import type { BackAt, HandoffInput } from './steps';
 
 export interface HandoffContext {
   input: HandoffInput;
   mode: 'self' | 'agent';
   /** The request the runtime kept (from `offer`), or the one the runtime told about. */
   handoff: HandoffInput['handoff'];
+  /** Outside opening hours: when engineers are back (from the runtime's answer at `offer`). */
+  back?: BackAt;
   /** The last message answered nothing here: the question is asked again with its options. */
   missed?: true;
   /**

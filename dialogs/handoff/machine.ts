@@ -1,7 +1,8 @@
 /**
  * Talking to a person (the tables in steps.ts). From the guide's N9 ending the flow asks the
- * runtime whether engineers take hand-offs now (`handoffAvailability`): if not, it hands over to the
- * case intake at once, as before; if so, it offers a person beside a case, and a person is asked for
+ * runtime whether engineers take hand-offs now (`handoffAvailability`): with none to ask, it hands
+ * over to the case intake at once, as before; outside opening hours it says when they are back and
+ * offers a case; during them, it offers a person beside a case, and a person is asked for
  * through the runtime (`requestHandoff`). Started by the runtime over whatever the conversation stood
  * at, it shows the live chat (the runtime relays the messages), asks whether the problem is solved
  * once the chat ended, or offers a case when nobody came. Pure: no clock, no I/O.
@@ -12,7 +13,7 @@ import { chose, onChoose, statesOf } from '../kit';
 import type { CaseDraft } from '../support-case/case-draft';
 import { SUPPORT_CASE_FLOW_ID } from '../support-case/contract';
 import type { HandoffContext } from './context';
-import { availability, END_CHAT, ENDINGS, HANDOFF_FLOW_ID, QUESTIONS, requested, type FinalStep, type HandoffInput, type Requested } from './steps';
+import { availability, type Availability, END_CHAT, ENDINGS, HANDOFF_FLOW_ID, QUESTIONS, requested, type FinalStep, type HandoffInput, type Requested } from './steps';
 import { handoffView } from './view';
 
 export type { HandoffContext } from './context';
@@ -44,7 +45,7 @@ export const handoffMachine = setup({
   },
   actors: {
     // Provided by the runtime (src/handoff/); these defaults fail so a missing wiring is visible.
-    handoffAvailability: fromPromise<{ open: boolean }, void>(async () => {
+    handoffAvailability: fromPromise<Availability, void>(async () => {
       throw new Error('handoffAvailability is not provided by the runtime');
     }),
     requestHandoff: fromPromise<Requested, { flowInput: FlowInput; draft: Partial<CaseDraft> }>(async () => {
@@ -57,6 +58,7 @@ export const handoffMachine = setup({
     ended: stageIs('ended'),
     expired: stageIs('expired'),
     open: ({ event }) => availability.safeParse((event as { output?: unknown }).output).data?.open === true,
+    closed: ({ event }) => availability.safeParse((event as { output?: unknown }).output).data?.closed === true,
   },
   actions: {
     miss: assign({ missed: true as const }),
@@ -66,6 +68,7 @@ export const handoffMachine = setup({
       const kept = requested.parse((event as { output?: unknown }).output);
       return { handoff: { ...context.handoff, id: kept.id, waitMinutes: kept.waitMinutes } };
     }),
+    rememberBack: assign(({ event }) => ({ back: availability.safeParse((event as { output?: unknown }).output).data?.back })),
     endedByPerson: assign(({ context }) => ({ handoff: { ...context.handoff, endedBy: 'person' as const } })),
   },
 }).createMachine({
@@ -93,7 +96,12 @@ export const handoffMachine = setup({
       tags: ['busy'],
       // Back here from the case intake's first question (BACK): the person goes on back to the guide.
       on: { RESUME: 'cancelled' },
-      invoke: { src: 'handoffAvailability', onDone: [{ guard: 'open', target: 'offerAsk' }, { target: 'toCase' }], onError: { target: 'toCase' } },
+      // Off (no engineers' space ready) or failing: straight to the case intake, as without the feature.
+      invoke: {
+        src: 'handoffAvailability',
+        onDone: [{ guard: 'open', target: 'offerAsk' }, { guard: 'closed', target: 'closedAsk', actions: 'rememberBack' }, { target: 'toCase' }],
+        onError: { target: 'toCase' },
+      },
     },
     requesting: {
       tags: ['busy'],

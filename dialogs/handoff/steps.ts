@@ -1,6 +1,6 @@
 /**
  * Talking to a person (issue 22) as tables: the offer beside a case (the guide's N9 ending, during
- * opening hours), the live chat a support engineer took, "is it solved?" once it ended, and the
+ * opening hours; outside them, when people are back and a case), the live chat a support engineer took, "is it solved?" once it ended, and the
  * case offered when nobody could take it. The runtime starts the flow (src/handoff/): at `offer` from
  * the guide, at `live`, `ended` or `expired` on its own (src/engine/proactive.ts); its states, step
  * list and view derive from the tables here (machine.ts, view.ts). Pure: no clock, no I/O.
@@ -36,8 +36,16 @@ export type HandoffInput = z.infer<typeof handoffInput>;
 export const handoffEventData = handoffInput.omit({ flowInput: true });
 export type HandoffEventData = z.infer<typeof handoffEventData>;
 
-/** What the runtime's `handoffAvailability` answers: may a person be asked for now? */
-export const availability = z.object({ open: z.boolean() });
+/** When engineers are back (outside opening hours): `when` is today, tomorrow or a weekday (mon…sun). */
+export const backAt = z.object({ when: z.enum(['today', 'tomorrow', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']), time: z.string(), zone: z.string() });
+export type BackAt = z.infer<typeof backAt>;
+
+/**
+ * What the runtime's `handoffAvailability` answers: may a person be asked for now? `closed`: there
+ * are engineers, but outside their hours (and `back` says when they are); else the feature is off.
+ */
+export const availability = z.object({ open: z.boolean(), closed: z.boolean().optional(), back: backAt.optional() });
+export type Availability = z.infer<typeof availability>;
 /** What the runtime's `requestHandoff` answers once the request is kept. */
 export const requested = z.object({ id: z.string(), waitMinutes: z.number().positive() });
 export type Requested = z.infer<typeof requested>;
@@ -45,6 +53,8 @@ export type Requested = z.infer<typeof requested>;
 /** Questions, with their options (`worked`/`failed` share the guide's yes/no synonyms). */
 export const QUESTIONS = {
   offerAsk: { options: { talk_person: { to: 'requesting' }, open_case: { to: 'toCase' } } },
+  // Outside opening hours: when engineers are back, and a case now so they have it then.
+  closedAsk: { options: { open_case: { to: 'toCase' } } },
   live: { options: { [END_CHAT]: { to: 'solvedAsk' } } },
   solvedAsk: { options: { worked: { to: 'solved' }, failed: { to: 'toCase' } } },
   expiredOffer: { options: { new_case: { to: 'toCase' }, not_now: { to: 'declined' } } },

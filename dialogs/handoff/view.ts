@@ -15,6 +15,7 @@ function openingOf(step: QuestionStep, c: HandoffContext): Line | undefined {
   if (step === 'live') return line('live.joined', { name: expert });
   if (step === 'solvedAsk') return line(endedBy === 'person' ? 'solvedAsk.endedByPerson' : 'solvedAsk.endedByExpert', { name: expert });
   if (step === 'expiredOffer') return line('expiredOffer.told', { minutes: waitMinutes ?? 0 });
+  if (step === 'closedAsk') return c.back ? line('closedAsk.away', { ...c.back }) : line('closedAsk.awayNoTime');
   return undefined;
 }
 

@@ -4,6 +4,7 @@
  */
 import type { FlowInput, FlowOutput } from '../flow';
 import type { CaseIntakeInput, CaseReason, TrailEntry } from '../support-case/case-draft';
+import { HANDOFF_FLOW_ID, type HandoffInput } from '../handoff/steps';
 import type { Answers } from './answers';
 
 /** `Step`: the flow's question steps (./steps.ts `QuestionStep`); the table's own functions need no more than `string`. */
@@ -24,6 +25,11 @@ export interface ProvisioningContactContext<Step extends string = string> {
    */
   returned?: true;
   caseReason?: CaseReason;
+  /**
+   * Set on reaching N9 when the runtime has engineers who take hand-offs (`offeringAPerson` in
+   * machine.ts): the ending offers a person beside a case instead of going to the case intake at once.
+   */
+  personOffered?: true;
 }
 
 export function caseIntakeFrom(context: ProvisioningContactContext): CaseIntakeInput {
@@ -56,6 +62,15 @@ export function caseIntakeFrom(context: ProvisioningContactContext): CaseIntakeI
  */
 export function caseOffer(context: ProvisioningContactContext): Pick<FlowOutput, 'onSupport'> {
   return { onSupport: { flow: 'support-case', input: caseIntakeFrom(context) } };
+}
+
+/**
+ * N9 with hand-offs configured: the hand-off flow asks the runtime whether engineers are there now,
+ * offers one of them beside a case (or says when they are back), and keeps the draft for the case.
+ */
+export function personOffer(context: ProvisioningContactContext): Pick<FlowOutput, 'next'> {
+  const input: HandoffInput = { flowInput: context.input, stage: 'offer', handoff: {}, draft: caseIntakeFrom(context).draft };
+  return { next: { flow: HANDOFF_FLOW_ID, input } };
 }
 
 /** N9: the intake takes the conversation over at once with everything known so far. */

@@ -73,6 +73,8 @@ const flowSetup = setup({
       caseReason: context.misses >= MISSES_BEFORE_SUPPORT_OFFER ? ('not_understood' as const) : ('requested' as const),
     })),
     restart: assign(({ context }) => initialContext(context.input)),
+    /** Reaching N9: nothing here; `offeringAPerson` provides it when engineers take hand-offs. */
+    notePersonOffer: () => {},
   },
   guards: {
     chose,
@@ -131,8 +133,10 @@ export const provisioningContactMachine = flowSetup.createMachine({
         ),
       },
     })),
-    ...statesOf(ENDINGS, (_, ending) => ({
+    ...statesOf(ENDINGS, (step, ending) => ({
       type: 'final' as const,
+      // Entry actions run before the output is read: N9's output sees what `notePersonOffer` set.
+      entry: step === 'needsCase' ? ['notePersonOffer' as const] : [],
       output: ({ context }: { context: ProvisioningContactContext }): FlowOutput => ({ outcome: ending.outcome, ...ending.output(context) }),
     })),
   },
@@ -144,3 +148,11 @@ export const provisioningContactFlow: FlowDefinition<typeof provisioningContactM
   machine: provisioningContactMachine,
   view: provisioningContactView,
 };
+
+/**
+ * The flow with hand-offs to people configured (issue 22): N9 offers a person beside a case
+ * (dialogs/handoff/), instead of the case intake at once.
+ */
+export function offeringAPerson(flow: typeof provisioningContactFlow): typeof provisioningContactFlow {
+  return { ...flow, machine: flow.machine.provide({ actions: { notePersonOffer: assign({ personOffered: true as const }) } }) };
+}

@@ -11,7 +11,7 @@ import type { Fact, FlowOutput, Line, Link, OutcomeKind } from '../flow';
 import type { CaseReason } from '../support-case/case-draft';
 import { offerFollowup } from '../followup/offers';
 import { BROWSER_FIXES, caseFacts, type Records } from './answers';
-import { caseHandOff, caseOffer, type ProvisioningContactContext as Context } from './context';
+import { caseHandOff, caseOffer, personOffer, type ProvisioningContactContext as Context } from './context';
 
 export const ADMIN_PORTAL_URL = 'https://admin.webex.com';
 export const SUPPORT_PORTAL_URL = 'https://www.cisco.com/go/cs';
@@ -63,6 +63,8 @@ export interface Ending {
 
 const onlyIf = (condition: boolean, ...say: Say[]): Say[] => (condition ? say : []);
 const closed = (c: Context) => c.answers.orderLineStatus === 'closed';
+/** N9 because the person asked for support (a command, or the interceptor outside opening hours): a case, not a second question. */
+const askedForCase = (c: Context) => c.trail.at(-1)?.choice === CMD_SUPPORT;
 
 /**
  * Where the flow ends. An agent first gets the case notes, then opens the case for the customer (caseOffer).
@@ -92,10 +94,11 @@ export const ENDINGS = {
     say: (c) => ['intro', closed(c) ? 'messageClosed' : 'messageAwaiting', 'after'],
     offersSupport: true,
   },
-  // N9: hand the conversation to the support-case intake with everything known so far.
+  // N9: hand the conversation to the support-case intake with everything known so far (or, with
+  // hand-offs configured and reached by the tree, to the offer of a person beside a case).
   needsCase: {
     outcome: 'needs_case',
-    output: (c) => (c.mode === 'agent' ? caseOffer(c) : caseHandOff(c)),
+    output: (c) => (c.mode === 'agent' ? caseOffer(c) : c.personOffered && !askedForCase(c) ? personOffer(c) : caseHandOff(c)),
     say: (c) => [`reason.${c.caseReason ?? 'requested'}`, 'whatNext', { key: 'manual', params: { url: SUPPORT_PORTAL_URL } }],
     links: [supportLink],
     facts: (c) => caseFacts(c.answers),

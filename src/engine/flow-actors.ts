@@ -67,10 +67,26 @@ export class FlowActors {
     },
   });
 
+  /**
+   * The turn of the actor being created: xstate starts the actors of the initial (or restored) state
+   * while constructing the actor, before its system can be told which turn it belongs to.
+   */
+  private creating?: TurnScope;
+
   constructor(private readonly opts: FlowActorsOptions) {}
 
+  /** `createActor`, with the actors it starts at once working for the turn of `scope`. */
+  private create(flow: FlowDefinition, scope: TurnScope, options: { input?: unknown; snapshot?: never }): AnyActorRef {
+    this.creating = scope;
+    try {
+      return this.observed(createActor(this.machineFor(flow, scope), options), scope.conversationKey);
+    } finally {
+      this.creating = undefined;
+    }
+  }
+
   start(flow: FlowDefinition, input: unknown, scope: TurnScope): Running {
-    const actor = this.observed(createActor(this.machineFor(flow, scope), { input }), scope.conversationKey);
+    const actor = this.create(flow, scope, { input });
     this.belongsTo(actor, scope);
     actor.start();
     return { flow, actor };
@@ -93,7 +109,7 @@ export class FlowActors {
     const parsed = persistedSnapshot.safeParse(stored);
     if (parsed.success) {
       try {
-        const actor = this.observed(createActor(this.machineFor(flow, scope), { snapshot: stored as never }), key);
+        const actor = this.create(flow, scope, { snapshot: stored as never });
         this.belongsTo(actor, scope);
         actor.start();
         const restored = actor.getSnapshot() as AnyMachineSnapshot;
@@ -164,7 +180,8 @@ export class FlowActors {
   /** Actor logic that behaves as the implementation `name` built for the current turn. */
   private turnActor(name: string, build: (scope: TurnScope) => Record<string, AnyActorLogic>, declared?: AnyActorLogic): AnyActorLogic {
     const current = (actorScope: { system: object }): AnyActorLogic => {
-      const turn = this.turns.get(actorScope.system);
+      let turn = this.turns.get(actorScope.system);
+      if (!turn && this.creating) this.turns.set(actorScope.system, (turn = { scope: this.creating }));
       if (!turn?.scope) throw new Error(`actor ${name} used outside a turn`);
       turn.built ??= build(turn.scope);
       const logic = turn.built[name] ?? declared;

@@ -11,6 +11,8 @@ import type { CaseReport } from './cases-report';
 import { caseRows } from './cases-render';
 import type { SatisfactionReport } from './satisfaction-report';
 import { satisfactionRows } from './satisfaction-render';
+import type { HandoffReport } from './handoff-report';
+import { handoffRows } from './handoff-render';
 import { reachChartSvg, stepRows, type StepRow } from './chart';
 import { reportFormat, type ReportFormat, type SegmentKind } from './format';
 import { ENDINGS, type FunnelReport, type Segment } from './report';
@@ -213,6 +215,16 @@ function satisfaction(report: SatisfactionReport, f: ReportFormat): string {
   ].join('\n');
 }
 
+/** Hand-offs to a person: requested, taken, wait, what became of them. */
+function handoff(report: HandoffReport, f: ReportFormat): string {
+  return [
+    `<section id="handoff">\n<h2>${escapeHtml(f.t('handoff.heading'))}</h2>`,
+    table<[string, string]>([{ head: f.t('satisfaction.table.what'), cell: (r) => r[0] }, { head: f.t('satisfaction.table.count'), num: true, cell: (r) => r[1] }], handoffRows(report, f)),
+    `<p class="note">${escapeHtml(f.t('handoff.note'))}</p>`,
+    '</section>',
+  ].join('\n');
+}
+
 export async function renderReportPage(report: FunnelReport, translator: Translator, locale: Locale, opts: ReportPageOptions = {}): Promise<string> {
   const f = reportFormat(translator, locale);
   const title = f.t('page.title');
@@ -227,6 +239,7 @@ export async function renderReportPage(report: FunnelReport, translator: Transla
         ];
   if (report.cases) body.push(cases(report.cases, f));
   if (report.satisfaction) body.push(satisfaction(report.satisfaction, f));
+  if (report.handoff) body.push(handoff(report.handoff, f));
   return [
     '<!doctype html>',
     `<html lang="${locale}">`,

@@ -10,6 +10,7 @@ import { renderReportPage } from './page';
 import { reportQuery, reportWindow } from './params';
 import { loadCaseReport } from './cases-query';
 import { loadSatisfactionReport } from './satisfaction-query';
+import { loadHandoffReport } from './handoff-report';
 import { loadFunnelEvents } from './query';
 import { buildReport } from './report';
 import { stepLabels } from './step-labels';
@@ -48,6 +49,7 @@ export function createReportPages(deps: ReportPagesDeps): ReportPages {
       const report = buildReport(await loadFunnelEvents(deps.db(), span), { ...span, now });
       report.cases = await loadCaseReport(deps.db(), span);
       report.satisfaction = await loadSatisfactionReport(deps.db(), span, report.total.deflected);
+      report.handoff = await loadHandoffReport(deps.db(), span);
       const locale = parsed.data.lang;
       return { ok: true, locale, html: await renderReportPage(report, deps.translator, locale, { stepLabel: labels(locale) }) };
     },

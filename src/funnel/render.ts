@@ -3,6 +3,7 @@ import type { Locale } from '../../dialogs/flow';
 import type { Translator } from '../i18n';
 import { caseTextLines } from './cases-render';
 import { satisfactionTextLines } from './satisfaction-render';
+import { handoffTextLines } from './handoff-render';
 import { reportFormat } from './format';
 import { ENDINGS, type FunnelReport, type Segment, type StepCount } from './report';
 
@@ -46,6 +47,7 @@ export function renderReport(report: FunnelReport, translator: Translator, local
   const cases = [
     ...(report.cases ? caseTextLines(report.cases, reportFormat(translator, locale)) : []),
     ...(report.satisfaction ? satisfactionTextLines(report.satisfaction, reportFormat(translator, locale)) : []),
+    ...(report.handoff ? handoffTextLines(report.handoff, reportFormat(translator, locale)) : []),
   ];
   out.push(t('title', { from: day(report.from), to: day(report.to) }));
   out.push(t('generated', { at: day(report.generatedAt), minutes: number(report.idleMinutes) }));

@@ -8,8 +8,10 @@
  */
 import { CASE_CLOSURE_STEPS } from '../../dialogs/case-closure/steps';
 import { FOLLOWUP_STEPS } from '../../dialogs/followup/steps';
+import { HANDOFF_STEPS } from '../../dialogs/handoff/steps';
 import type { FunnelEvent } from '../storage/store';
 import type { CaseReport } from './cases-report';
+import type { HandoffReport } from './handoff-report';
 import type { SatisfactionReport } from './satisfaction-report';
 
 export const ENDINGS = [
@@ -104,13 +106,16 @@ export interface FunnelReport {
   cases?: CaseReport;
   /** "Did this help?" and follow-ups (./satisfaction-report.ts), when the report's reader adds them. */
   satisfaction?: SatisfactionReport;
+  /** Talk to a person (./handoff-report.ts), when the report's reader adds it. */
+  handoff?: HandoffReport;
 }
 
 /**
- * Steps of flows the bot starts on its own later (is a closed case solved?): their events belong to
- * no run of the guide, so a run that ended in a case still ended there (./cases-report.ts counts them).
+ * Steps of flows the bot starts on its own later (is a closed case solved?) or beside the guide (talk
+ * to a person): their events belong to no run of the guide, so a run that ended in a case still ended
+ * there (./cases-report.ts and ./handoff-report.ts count them).
  */
-const BESIDE_RUNS: ReadonlySet<string> = new Set([...CASE_CLOSURE_STEPS, ...FOLLOWUP_STEPS]);
+const BESIDE_RUNS: ReadonlySet<string> = new Set([...CASE_CLOSURE_STEPS, ...FOLLOWUP_STEPS, ...HANDOFF_STEPS]);
 
 const TERMINAL_OUTCOMES: Readonly<Record<string, Ending>> = {
   redirected_admin: 'redirected_admin',

@@ -4,10 +4,12 @@
  * open or closed by HANDOFF_HOURS, and when closed, when people are back.
  */
 import type { Line } from '../../dialogs/flow';
+import type { BackAt } from '../../dialogs/handoff/steps';
 import { isOpen, nextOpening, type OpeningHours } from './hours';
 import type { ExpertSpaces } from './spaces';
 
-export type Availability = { state: 'off' } | { state: 'open' } | { state: 'closed'; back?: Line };
+/** `back`: the line the interceptor says; `at`: the same for the flow, which builds its own sentence. */
+export type Availability = { state: 'off' } | { state: 'open' } | { state: 'closed'; back?: Line; at?: BackAt };
 
 export class HandoffAvailability {
   constructor(
@@ -22,6 +24,7 @@ export class HandoffAvailability {
     const next = hours && nextOpening(hours, at);
     if (!next) return { state: 'closed' };
     const when = next.inDays === 0 ? 'today' : next.inDays === 1 ? 'tomorrow' : next.weekday;
-    return { state: 'closed', back: { key: `handoff:when.${when}`, params: { time: next.time, zone: next.timeZone } } };
+    const backAt: BackAt = { when, time: next.time, zone: next.timeZone };
+    return { state: 'closed', back: { key: `handoff:when.${when}`, params: { time: next.time, zone: next.timeZone } }, at: backAt };
   }
 }

@@ -7,7 +7,7 @@
  */
 import { fromPromise, type AnyActorLogic } from 'xstate';
 import type { FlowInput } from '../../dialogs/flow';
-import { handoffEventData, HANDOFF_ENDED_EVENT, HANDOFF_EXPIRED_EVENT, HANDOFF_FLOW_ID, HANDOFF_TAKEN_EVENT, type Requested } from '../../dialogs/handoff/steps';
+import { handoffEventData, type Availability as FlowAvailability, HANDOFF_ENDED_EVENT, HANDOFF_EXPIRED_EVENT, HANDOFF_FLOW_ID, HANDOFF_TAKEN_EVENT, type Requested } from '../../dialogs/handoff/steps';
 import type { CaseIntakeInput } from '../../dialogs/support-case/case-draft';
 import type { ChannelNotifier } from '../channels/notify';
 import type { ProactiveTurns } from '../channels/proactive-turns';
@@ -38,7 +38,7 @@ export interface HandoffEvents {
 }
 
 export interface HandoffsDeps {
-  config: Pick<Config, 'HANDOFF_HOURS' | 'HANDOFF_WAIT_MINUTES' | 'HANDOFF_POLL_SECONDS' | 'HANDOFF_LEASE_SECONDS'>;
+  config: Pick<Config, 'HANDOFF_WEBEX_ROOM_ID' | 'HANDOFF_HOURS' | 'HANDOFF_WAIT_MINUTES' | 'HANDOFF_POLL_SECONDS' | 'HANDOFF_LEASE_SECONDS'>;
   store: Store;
   translator: Translator;
   logger: Logger;
@@ -50,6 +50,8 @@ export interface HandoffsDeps {
 }
 
 export interface Handoffs {
+  /** An engineers' space is configured: the guide's N9 offers a person (whether one is there now is `availability`). */
+  readonly configured: boolean;
   readonly repository: HandoffRepository;
   readonly jobs: HandoffJobsRepository;
   /** Channels add theirs (a Webex space, a Teams channel). */
@@ -110,6 +112,7 @@ export function createHandoffs(deps: HandoffsDeps): Handoffs {
   });
   const intercept = createHandoffInterceptor({ repository, availability, translator, waitMinutes });
   return {
+    configured: Boolean(config.HANDOFF_WEBEX_ROOM_ID),
     repository,
     jobs,
     spaces,
@@ -129,7 +132,10 @@ export function createHandoffs(deps: HandoffsDeps): Handoffs {
       return taken;
     },
     actors: (scope) => ({
-      handoffAvailability: fromPromise(async () => ({ open: (await availability.now()).state === 'open' })),
+      handoffAvailability: fromPromise<FlowAvailability>(async () => {
+        const now = await availability.now();
+        return now.state === 'closed' ? { open: false, closed: true, ...(now.at ? { back: now.at } : {}) } : { open: now.state === 'open' };
+      }),
       requestHandoff: fromPromise<Requested, CaseIntakeInput & { flowInput: FlowInput }>(async ({ input }) => {
         const created = requestIn(scope, input, { waitMinutes });
         deps.events?.recordHandoff('requested');

@@ -313,15 +313,28 @@ export class HandoffRepository {
     return Number(r.n);
   }
 
-  /** Counts for /metrics and the funnel: requests by status, and the waits of those taken (seconds). */
-  async stats(since: Date): Promise<{ byStatus: Record<HandoffStatus, number>; waitsSeconds: number[] }> {
-    const rows = await this.db.selectFrom('handoffs').select(['status', 'requested_at', 'taken_at']).where('requested_at', '>=', since.toISOString()).execute();
-    const byStatus: Record<HandoffStatus, number> = { waiting: 0, taken: 0, ended: 0, expired: 0, cancelled: 0 };
-    const waitsSeconds: number[] = [];
-    for (const r of rows) {
-      byStatus[r.status as HandoffStatus] += 1;
-      if (r.taken_at) waitsSeconds.push((Date.parse(toIso(r.taken_at)) - Date.parse(toIso(r.requested_at))) / 1000);
-    }
-    return { byStatus, waitsSeconds };
+  /** Counts for /metrics and the funnel report: see `handoffStats`. */
+  stats(since: Date, until?: Date): Promise<HandoffStats> {
+    return handoffStats(this.store.db, since, until);
   }
+}
+
+export interface HandoffStats {
+  byStatus: Record<HandoffStatus, number>;
+  /** Seconds from the request to an engineer taking it, for those taken. */
+  waitsSeconds: number[];
+}
+
+/** Requests made since `since` (and before `until`) by status, and the waits of those taken; for the report too, which has only the database. */
+export async function handoffStats(db: Kysely<Database>, since: Date, until?: Date): Promise<HandoffStats> {
+  let query = db.withTables<HandoffsDatabase>().selectFrom('handoffs').select(['status', 'requested_at', 'taken_at']).where('requested_at', '>=', since.toISOString());
+  if (until) query = query.where('requested_at', '<', until.toISOString());
+  const rows = await query.execute();
+  const byStatus: Record<HandoffStatus, number> = { waiting: 0, taken: 0, ended: 0, expired: 0, cancelled: 0 };
+  const waitsSeconds: number[] = [];
+  for (const r of rows) {
+    byStatus[r.status as HandoffStatus] += 1;
+    if (r.taken_at) waitsSeconds.push((Date.parse(toIso(r.taken_at)) - Date.parse(toIso(r.requested_at))) / 1000);
+  }
+  return { byStatus, waitsSeconds };
 }
