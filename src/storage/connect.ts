@@ -28,6 +28,8 @@ export interface SqliteSettings {
   busyTimeoutMs: number;
   /** How often a worker thread checkpoints the WAL (0: SQLite checkpoints on commit, on the event loop). */
   checkpointIntervalMs: number;
+  /** The page cache, MiB (0: SQLite's own, 16 MB as better-sqlite3 builds it). */
+  sqliteCacheMiB: number;
 }
 
 export interface OpenSqlite {
@@ -47,6 +49,7 @@ export function openSqlite(path: string, settings: SqliteSettings, logger: Logge
     database.pragma(`busy_timeout = ${Math.trunc(settings.busyTimeoutMs)}`);
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
+    if (settings.sqliteCacheMiB > 0) database.pragma(`cache_size = -${Math.trunc(settings.sqliteCacheMiB * 1024)}`);
     if (path !== ':memory:' && settings.checkpointIntervalMs > 0) {
       database.pragma(`wal_autocheckpoint = ${SQLITE_SAFETY_AUTOCHECKPOINT}`);
       checkpointer = new SqliteCheckpointer(path, settings.checkpointIntervalMs, logger);

@@ -9,13 +9,14 @@ import type { Logger } from '../log';
 import { SqlStore, type SqlStoreOptions } from './sql-store';
 import { parseDatabaseUrl } from './url';
 
-export type StorageConfig = Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_SIZE'> & { DATABASE_SCHEMA?: string };
+export type StorageConfig = Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_SIZE'> & { DATABASE_SCHEMA?: string; SQLITE_CACHE_MB?: number };
 
 export function createStore(configOrUrl: StorageConfig | string | undefined, logger: Logger, options: SqlStoreOptions = {}): SqlStore {
   const config: Partial<StorageConfig> = typeof configOrUrl === 'object' ? configOrUrl : { DATABASE_URL: configOrUrl };
   return new SqlStore(parseDatabaseUrl(config.DATABASE_URL), logger, {
     poolSize: config.DATABASE_POOL_SIZE,
     schema: config.DATABASE_SCHEMA,
+    ...(config.SQLITE_CACHE_MB ? { sqliteCacheMiB: config.SQLITE_CACHE_MB } : {}),
     ...options,
   });
 }

@@ -51,6 +51,8 @@ export interface SqlStoreOptions {
   pruneIntervalMs?: number;
   /** SQLite: how often a worker thread checkpoints the WAL (0: SQLite checkpoints on commit, on the event loop). */
   checkpointIntervalMs?: number;
+  /** SQLite: the page cache, MiB (0: SQLite's own). */
+  sqliteCacheMiB?: number;
   clock?: () => Date;
 }
 
@@ -64,6 +66,7 @@ const DEFAULTS = {
   processedRetentionMs: 7 * 24 * 3600_000,
   pruneIntervalMs: 3600_000,
   checkpointIntervalMs: 200,
+  sqliteCacheMiB: 0,
 } as const;
 
 export class SqlStore implements Store {
