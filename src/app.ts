@@ -35,7 +35,7 @@ import { webChatRenderer } from './channels/botframework/proactive-turns';
 import { ProactiveFlows } from './engine/proactive';
 import { caseClosedFlow } from './cases/update-notices';
 import { createFollowups, type Followups } from './followups/index';
-import { createHandoffs, type Handoffs } from './handoff/index';
+import { createHandoffs, type HandoffAgents, type Handoffs } from './handoff/index';
 import { handoffFlow } from '../dialogs/handoff/machine';
 import { createWebexNotifier } from './channels/webex/notify';
 import { DirectLineNotifier } from './channels/directline/notify';
@@ -43,6 +43,7 @@ import { SqlActivityLog } from './channels/directline/sql-activity-log';
 import { TicketNotice } from './cases/ticket-notice';
 import { BotConversationsRepository } from './channels/botframework/conversations-repository';
 import { BotRepliesRepository } from './channels/botframework/replies-repository';
+import { HandoffChannelsRepository } from './channels/botframework/handoff-channels';
 import { RequestOrigin } from './security/client';
 import { Agents } from './security/identity';
 import { HostAllowList, hostGuard } from './security/hosts';
@@ -60,6 +61,11 @@ export interface ApplicationOptions {
   processMetrics?: boolean;
   /** More for `/healthz` to report (npm start: whether the free-text models are trained yet). */
   health?: () => Record<string, unknown>;
+  /**
+   * Tests only: who may act as a hand-off engineer, where the test's Teams fake cannot prove an id
+   * (no token service on loopback). Default: AGENT_IDS by proven ids (src/security/identity.ts).
+   */
+  handoffAgents?: HandoffAgents;
   /** Retention job overrides (a fixed clock in tests). */
   retention?: Partial<Pick<RetentionOptions, 'clock' | 'batchSize'>>;
 }
@@ -163,7 +169,10 @@ function botFrameworkChannel(ctx: ChannelContext): ServerPlugin {
     },
     origin: ctx.origin,
     allowUnauthenticatedNetwork: ctx.config.ALLOW_UNAUTHENTICATED_NETWORK,
+    // Engineers may choose a Teams channel for hand-offs ("use this channel for hand-offs") and take them there.
+    handoffs: { desk: ctx.handoffs.desk, repository: ctx.handoffs.repository, channels: new HandoffChannelsRepository(ctx.store) },
   });
+  if (channel.handoffSpace) ctx.handoffs.spaces.add(channel.handoffSpace);
   if (channel.notifier) ctx.notifiers.registerFallback(channel.notifier);
   if (channel.replyOutbox) ctx.workers.push(channel.replyOutbox);
   if (channel.proactiveTurns) ctx.proactiveTurns.registerFallback(channel.proactiveTurns);
@@ -196,7 +205,7 @@ export async function createApplication(config: Config, options: ApplicationOpti
     const followups = createFollowups({ config, store, logger, turns: proactiveTurns, metrics, worker: { clock: options.engine?.clock } });
     followups.registerWith(proactive);
     // Talk to a person (issue 22): the engineers' spaces are added by the channels below.
-    const handoffs = createHandoffs({ config, store, translator, logger, agents, notifier: notifiers, turns: proactiveTurns, clock: options.engine?.clock, events: metrics });
+    const handoffs = createHandoffs({ config, store, translator, logger, agents: options.handoffAgents ?? agents, notifier: notifiers, turns: proactiveTurns, clock: options.engine?.clock, events: metrics });
     metrics.setHandoffResolvedSource(() => handoffs.repository.countResolved());
     handoffs.registerFlows(proactive);
     // Support cases (issue 5); their repository registers the cases' turn writer with the store.

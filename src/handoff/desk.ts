@@ -8,7 +8,6 @@
 import type { AttachmentRef } from '../../dialogs/flow';
 import type { InboundUser } from '../engine/types';
 import type { Translator } from '../i18n';
-import type { Agents } from '../security/identity';
 import { endsChat } from './interceptor';
 import type { HandoffRecord, HandoffRepository } from './repository';
 import type { SpaceName } from './spaces';
@@ -23,9 +22,12 @@ export interface Expert {
   space: SpaceName;
 }
 
+/** Who may act as an engineer: `Agents` (src/security/identity.ts) decides by proven ids. */
+export type HandoffAgents = { isAgent(user: InboundUser): boolean };
+
 export interface HandoffDeskDeps {
   repository: HandoffRepository;
-  agents: Pick<Agents, 'isAgent'>;
+  agents: HandoffAgents;
   translator: Translator;
   clock: () => Date;
   /** Something changed: the worker should look at once. */
@@ -43,6 +45,11 @@ export class HandoffDesk {
 
   private en(key: string, params?: Record<string, unknown>): string {
     return this.deps.translator.t('en', `handoff:expert.${key}`, params);
+  }
+
+  /** Whether this person may act as an engineer (choose where requests go, take them): an agent by a proven id. */
+  isAgent(user: InboundUser): boolean {
+    return this.deps.agents.isAgent(user);
   }
 
   /** "Take it" pressed on the request `id`. */

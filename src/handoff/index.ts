@@ -16,10 +16,9 @@ import type { Interceptor, TurnScope } from '../engine/engine';
 import type { ProactiveFlow, ProactiveFlows } from '../engine/proactive';
 import type { Translator } from '../i18n';
 import type { Logger } from '../log';
-import type { Agents } from '../security/identity';
 import type { Store } from '../storage/store';
 import { HandoffAvailability } from './availability';
-import { HandoffDesk } from './desk';
+import { HandoffDesk, type HandoffAgents } from './desk';
 import { parseOpeningHours } from './hours';
 import { createHandoffInterceptor, requestIn } from './interceptor';
 import { HandoffJobsRepository } from './jobs-repository';
@@ -27,7 +26,7 @@ import { HandoffRepository } from './repository';
 import { ExpertSpaces } from './spaces';
 import { HandoffWorker } from './worker';
 
-export { HandoffDesk, type Expert } from './desk';
+export { HandoffDesk, type Expert, type HandoffAgents } from './desk';
 export { ExpertSpaces, type ExpertSpace, type CardState } from './spaces';
 export type { HandoffRecord } from './repository';
 
@@ -38,11 +37,11 @@ export interface HandoffEvents {
 }
 
 export interface HandoffsDeps {
-  config: Pick<Config, 'HANDOFF_WEBEX_ROOM_ID' | 'HANDOFF_HOURS' | 'HANDOFF_WAIT_MINUTES' | 'HANDOFF_POLL_SECONDS' | 'HANDOFF_LEASE_SECONDS'>;
+  config: Pick<Config, 'HANDOFF_WEBEX_ROOM_ID' | 'HANDOFF_HOURS' | 'HANDOFF_WAIT_MINUTES' | 'HANDOFF_POLL_SECONDS' | 'HANDOFF_LEASE_SECONDS' | 'MicrosoftAppId' | 'AGENT_IDS'>;
   store: Store;
   translator: Translator;
   logger: Logger;
-  agents: Pick<Agents, 'isAgent'>;
+  agents: HandoffAgents;
   notifier: ChannelNotifier;
   turns: ProactiveTurns;
   clock?: () => Date;
@@ -50,7 +49,11 @@ export interface HandoffsDeps {
 }
 
 export interface Handoffs {
-  /** An engineers' space is configured: the guide's N9 offers a person (whether one is there now is `availability`). */
+  /**
+   * An engineers' space is configured, or may be chosen in Teams (an app id, so AAD ids are proven, and
+   * an AAD id among AGENT_IDS): the guide's N9 offers a person. Whether one is there now (a channel
+   * chosen, opening hours) is `availability`; without one, N9 goes to the case intake as before.
+   */
   readonly configured: boolean;
   readonly repository: HandoffRepository;
   readonly jobs: HandoffJobsRepository;
@@ -74,6 +77,11 @@ const handoffFlowFor: ProactiveFlow = {
     return parsed.success ? { flowInput: at, ...parsed.data } : undefined;
   },
 };
+
+/** Whether an agent can choose a Teams channel: only a validated token proves an AAD id, and AGENT_IDS must list one (entries without `@`). */
+function teamsMayChoose(config: Pick<Config, 'MicrosoftAppId' | 'AGENT_IDS'>): boolean {
+  return Boolean(config.MicrosoftAppId) && [...config.AGENT_IDS].some((id) => !id.includes('@'));
+}
 
 export function createHandoffs(deps: HandoffsDeps): Handoffs {
   const { config, store, translator, logger } = deps;
@@ -112,7 +120,7 @@ export function createHandoffs(deps: HandoffsDeps): Handoffs {
   });
   const intercept = createHandoffInterceptor({ repository, availability, translator, waitMinutes });
   return {
-    configured: Boolean(config.HANDOFF_WEBEX_ROOM_ID),
+    configured: Boolean(config.HANDOFF_WEBEX_ROOM_ID) || teamsMayChoose(config),
     repository,
     jobs,
     spaces,

@@ -27,6 +27,11 @@ import { BotFrameworkNotifier, ConversationReferences } from './proactive';
 import { BotFrameworkProactiveTurns } from './proactive-turns';
 import { renderMessages } from './render';
 import { BotTurns, inResponse } from './turn';
+import type { HandoffDesk } from '../../handoff';
+import type { HandoffRepository } from '../../handoff/repository';
+import type { HandoffChannelsRepository } from './handoff-channels';
+import { TeamsHandoffInbox } from './handoff-inbox';
+import { TeamsHandoffSpace } from './handoff-space';
 
 export { BotAdapter, createAdapter, type BotFrameworkAuthConfig, type BotFrameworkAuthEndpoints } from './adapter';
 
@@ -58,6 +63,8 @@ export interface BotFrameworkChannelDeps {
   origin?: RequestOrigin;
   /** ALLOW_UNAUTHENTICATED_NETWORK: without an app id, take activities and serviceUrls from anywhere. */
   allowUnauthenticatedNetwork?: boolean;
+  /** Hand-offs (src/handoff/): engineers choose a Teams channel, take requests and chat there (./handoff-inbox.ts). */
+  handoffs?: { desk: HandoffDesk; repository: HandoffRepository; channels: HandoffChannelsRepository };
 }
 
 export interface BotFrameworkChannel extends ServerPlugin {
@@ -68,6 +75,8 @@ export interface BotFrameworkChannel extends ServerPlugin {
   readonly replyOutbox?: ReplyOutbox;
   /** Turns the bot starts on its own, sent through the stored reference (none without `botConversations`). */
   readonly proactiveTurns?: ChannelProactiveTurns;
+  /** The Teams channel engineers take hand-offs in, once an agent chose it (with `handoffs`). */
+  readonly handoffSpace?: TeamsHandoffSpace;
 }
 
 /** Strings (timestamps) become Dates, as botbuilder's own request parsing does. */
@@ -154,6 +163,11 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
         })
       : undefined;
 
+  const appId = deps.config.MicrosoftAppId ?? '';
+  const handoffs = deps.handoffs;
+  const handoffSpace = handoffs ? new TeamsHandoffSpace({ adapter, appId, channels: handoffs.channels, translator }) : undefined;
+  const handoffInbox = handoffs ? new TeamsHandoffInbox({ ...handoffs, translator, clock: deps.clock }) : undefined;
+
   async function handleRequest(req: Request, res: Response): Promise<void> {
     // Without an app id nobody is authenticated: only this machine may talk to the bot, or anyone who
     // reaches the port could make it call any URL (serviceUrl) and speak as anyone.
@@ -178,6 +192,8 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
     try {
       const response = await adapter.run(authorization, asActivity(activity), async (context) => {
         if (!inbound) return;
+        // Engineers in a team's channel (choosing it, taking a request, chatting in its reply chain): not a conversation.
+        if (handoffInbox && (await handoffInbox.handle(context, inbound))) return;
         const key = `${inbound.channel}:${inbound.conversationId}`;
         const route = context.activity.deliveryMode === DeliveryModes.ExpectReplies ? inBody : connector;
         await conversations.run(key, () => turns.run(context, inbound, key, route));
@@ -202,6 +218,7 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
     notifier,
     replyOutbox,
     proactiveTurns,
+    handoffSpace,
     register(server: Server) {
       server.post('/api/messages', handleRequest);
     },

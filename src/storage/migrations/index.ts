@@ -28,6 +28,7 @@ import { migration as caseUpdates } from './0014-case-updates';
 import { migration as caseAdditions } from './0015-case-additions';
 import { migration as followups } from './0016-followups';
 import { migration as handoffs } from './0017-handoffs';
+import { migration as handoffChannels } from './0018-handoff-channels';
 
 const ordered: [name: string, migration: StoreMigration][] = [
   ['0001-initial', initial],
@@ -47,6 +48,7 @@ const ordered: [name: string, migration: StoreMigration][] = [
   ['0015-case-additions', caseAdditions],
   ['0016-followups', followups],
   ['0017-handoffs', handoffs],
+  ['0018-handoff-channels', handoffChannels],
 ];
 
 export type { StoreMigration, StoreDialect, ColumnTypes } from './types';
