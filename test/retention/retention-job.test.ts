@@ -5,6 +5,8 @@
  */
 import { existsSync, readdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../src/storage/schema';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqlActivityLog } from '../../src/channels/directline/sql-activity-log';
 import { UploadStore } from '../../src/channels/directline/uploads';
@@ -199,14 +201,31 @@ describe.each(dialects)('retention on %s', (_name, makeHarness) => {
     const id = await webChat(OLD, daysAgo(100));
     const inTurn = deferred();
     const release = deferred();
-    const turn = store.runExclusive(`directline:${id}`, async () => {
-      inTurn.resolve();
-      await release.promise;
-      await store.db
-        .withTables<{ directline_activities: { conversation_id: string; seq: number; client_activity_id: string | null; activity: string; created_at: string } }>()
+    type Tables = {
+      directline_conversations: { id: string };
+      directline_activities: { conversation_id: string; seq: number; client_activity_id: string | null; activity: string; created_at: string };
+    };
+    const append = (db: Kysely<Database & Tables>) =>
+      db
         .insertInto('directline_activities')
         .values({ conversation_id: id, seq: 2, client_activity_id: null, activity: JSON.stringify({ id: `${id}|0000002`, type: 'message', timestamp: NOW.toISOString() }), created_at: NOW.toISOString() })
         .execute();
+    const turn = store.runExclusive(`directline:${id}`, async () => {
+      if (store.kind === 'sqlite') {
+        // SQLite: the run waits for the engine's conversation lock, held here.
+        inTurn.resolve();
+        await release.promise;
+        await append(store.db.withTables<Tables>());
+        return;
+      }
+      // PostgreSQL: an appender holds the conversation's row (as the activity log's append does) from
+      // before the run starts, so the run's look under the lock comes after the new activity.
+      await store.db.withTables<Tables>().transaction().execute(async (trx) => {
+        await trx.selectFrom('directline_conversations').select('id').where('id', '=', id).forUpdate().execute();
+        inTurn.resolve();
+        await release.promise;
+        await append(trx);
+      });
     });
     await inTurn.promise;
     const run = job().runOnce();
