@@ -32,7 +32,7 @@ describe('a Teams person with engineers in Webex', () => {
       expect(sent.length).toBe(before + 1);
       return parseReply(sent.at(-1)!.activity, sent.at(-1)!.id);
     });
-    expect(joined.text).toContain('До чату приєднався(-лася) Olena Bondar з команди підтримки');
+    expect(joined.text).toContain('До чату долучається Olena Bondar з команди підтримки');
     expect(joined.choices.map((c) => c.label)).toEqual(['Завершити чат']);
     const root = await eventually(() => lastNote(rig)!);
 
