@@ -1,11 +1,13 @@
 /**
  * "Does this conversation owe anything beyond this turn's replies?" for every turn that asks in one
- * pass of the event loop, in one statement (issue 19: on PostgreSQL one round trip per turn was the
- * delivery path's largest cost after the commit). See `BotRepliesRepository.owed`.
+ * pass of the event loop, in one statement (src/storage/batched-rows.ts; issue 19: on PostgreSQL
+ * one round trip per turn was the delivery path's largest cost after the commit). See
+ * `BotRepliesRepository.owed`.
  */
-import { CompiledQuery, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { BatchedRows } from '../../storage/batched-rows';
 import type { StoreDialect } from '../../storage/migrations/types';
-import { TickBatch, type Pending } from '../../storage/tick-batch';
+import { replyRowKey } from './reply-marks';
 
 export interface Owed {
   /** Pending replies of other turns. */
@@ -19,42 +21,32 @@ interface Ask {
   turn: number;
 }
 
-const OWED = (source: string) => `select r.key as key, r.turn as turn,
-  exists(select 1 from bot_replies b where b.conversation_key = r.key and b.state = 'pending' and b.turn <> r.turn) as replies,
-  exists(select 1 from undelivered_replies u where u.conversation_key = r.key) as notices
-from ${source}`;
-
-const SQLITE = OWED(`(select json_extract(j.value, '$[0]') as key, json_extract(j.value, '$[1]') as turn from json_each(?) as j) as r`);
-const POSTGRES = OWED('unnest($1::text[], $2::int[]) as r(key, turn)');
+type OwedRow = { key: string; turn: number | string; replies: unknown; notices: unknown };
 
 const truthy = (v: unknown): boolean => v === true || v === 1 || v === 1n || v === '1' || v === 't';
-const keyOf = (a: Ask) => `${a.turn}:${a.conversationKey}`;
 
 export class OwedReplies {
-  private readonly batch = new TickBatch<Ask, Owed>((batch) => this.flush(batch));
+  private readonly rows: BatchedRows<Ask, OwedRow>;
 
-  constructor(
-    private readonly db: () => Kysely<unknown>,
-    private readonly dialect: StoreDialect,
-  ) {}
-
-  ask(conversationKey: string, turn: number): Promise<Owed> {
-    return this.batch.add({ conversationKey, turn });
+  constructor(db: () => Kysely<unknown>, dialect: StoreDialect) {
+    this.rows = new BatchedRows<Ask, OwedRow>(db, dialect, {
+      columns: [
+        { name: 'key', pgType: 'text' },
+        { name: 'turn', pgType: 'int' },
+      ],
+      values: (a) => [a.conversationKey, a.turn],
+      statement: (rows) => `select r.key as key, r.turn as turn,
+  exists(select 1 from bot_replies b where b.conversation_key = r.key and b.state = 'pending' and b.turn <> r.turn) as replies,
+  exists(select 1 from undelivered_replies u where u.conversation_key = r.key) as notices
+from ${rows}`,
+      keyOf: replyRowKey,
+      rowKey: (r) => replyRowKey({ conversationKey: r.key, turn: r.turn }),
+    });
   }
 
-  private async flush(batch: Pending<Ask, Owed>[]): Promise<void> {
-    const asks = batch.map((p) => p.item);
-    const query =
-      this.dialect === 'postgres'
-        ? CompiledQuery.raw(POSTGRES, [asks.map((a) => a.conversationKey), asks.map((a) => a.turn)])
-        : CompiledQuery.raw(SQLITE, [JSON.stringify(asks.map((a) => [a.conversationKey, a.turn]))]);
-    try {
-      const { rows } = await this.db().executeQuery<{ key: string; turn: number | string; replies: unknown; notices: unknown }>(query);
-      const found = new Map(rows.map((r) => [keyOf({ conversationKey: r.key, turn: Number(r.turn) }), { replies: truthy(r.replies), notices: truthy(r.notices) }]));
-      // A turn the answer left out (it cannot be) is treated as owing: the full path finds out.
-      for (const p of batch) p.resolve(found.get(keyOf(p.item)) ?? { replies: true, notices: true });
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-    }
+  async ask(conversationKey: string, turn: number): Promise<Owed> {
+    const row = await this.rows.run({ conversationKey, turn });
+    // A turn the answer left out (it cannot be) is treated as owing: the full path finds out.
+    return row ? { replies: truthy(row.replies), notices: truthy(row.notices) } : { replies: true, notices: true };
   }
 }

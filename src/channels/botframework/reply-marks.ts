@@ -1,14 +1,13 @@
 /**
  * The records that the connector took a kept reply (`markDone`, ./replies-repository.ts), written
- * together: every record asked for in one pass of the event loop goes in one statement, so fifty
- * conversations answered at once cost one write, not fifty (issue 19: the per-message update was
- * one write transaction per turn on SQLite and one round trip on PostgreSQL). Each record still
- * learns whether its claim held. Both statements are fixed texts, prepared once (SQLite's statement
- * cache, PostgreSQL by the same text), and skip Kysely's query builder on this hot path.
+ * together: every record asked for in one pass of the event loop goes in one statement
+ * (src/storage/batched-rows.ts), so fifty conversations answered at once cost one write, not fifty
+ * (issue 19: the per-message update was one write transaction per turn on SQLite and one round trip
+ * on PostgreSQL). Each record still learns whether its claim held.
  */
-import { CompiledQuery, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { BatchedRows } from '../../storage/batched-rows';
 import type { StoreDialect } from '../../storage/migrations/types';
-import { TickBatch, type Pending } from '../../storage/tick-batch';
 
 export interface DoneMark {
   conversationKey: string;
@@ -28,50 +27,35 @@ const SET = `done = r.done,
   claimed_until = case when r.finished = 1 then null else claimed_until end,
   last_error = case when r.finished = 1 then null else last_error end`;
 
-const SQLITE = `update bot_replies set ${SET}
-from (select json_extract(j.value, '$[0]') as key, json_extract(j.value, '$[1]') as turn, json_extract(j.value, '$[2]') as worker,
-  json_extract(j.value, '$[3]') as done, json_extract(j.value, '$[4]') as finished from json_each(?) as j) as r
-where bot_replies.conversation_key = r.key and bot_replies.turn = r.turn and bot_replies.claimed_by = r.worker
-returning bot_replies.conversation_key as key, bot_replies.turn as turn`;
-
-const POSTGRES = `update bot_replies set ${SET}
-from unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::int[]) as r(key, turn, worker, done, finished)
-where bot_replies.conversation_key = r.key and bot_replies.turn = r.turn and bot_replies.claimed_by = r.worker
-returning bot_replies.conversation_key as key, bot_replies.turn as turn`;
-
-const keyOf = (m: Pick<DoneMark, 'conversationKey' | 'turn'>) => `${m.turn}:${m.conversationKey}`;
+/** A row of `bot_replies` as a request and as returned: its key. */
+export const replyRowKey = (r: { conversationKey: string; turn: number | string }) => `${Number(r.turn)}:${r.conversationKey}`;
 
 export class ReplyMarks {
-  private readonly batch = new TickBatch<DoneMark, boolean>((batch) => this.flush(batch), keyOf);
+  private readonly rows: BatchedRows<DoneMark, { key: string; turn: number | string }>;
 
-  constructor(
-    private readonly db: () => Kysely<unknown>,
-    private readonly dialect: StoreDialect,
-  ) {}
-
-  /** Records the mark; true while `workerId` held the row's claim (false: taken over, nothing written). */
-  mark(mark: DoneMark): Promise<boolean> {
-    return this.batch.add(mark);
+  constructor(db: () => Kysely<unknown>, dialect: StoreDialect) {
+    this.rows = new BatchedRows<DoneMark, { key: string; turn: number | string }>(db, dialect, {
+      columns: [
+        { name: 'key', pgType: 'text' },
+        { name: 'turn', pgType: 'int' },
+        { name: 'worker', pgType: 'text' },
+        { name: 'done', pgType: 'int' },
+        { name: 'finished', pgType: 'int' },
+      ],
+      values: (m) => [m.conversationKey, m.turn, m.workerId, m.done, m.finished ? 1 : 0],
+      statement: (rows) => `update bot_replies set ${SET}
+from ${rows}
+where bot_replies.conversation_key = r.key and bot_replies.turn = r.turn and bot_replies.claimed_by = r.worker
+returning bot_replies.conversation_key as key, bot_replies.turn as turn`,
+      keyOf: replyRowKey,
+      rowKey: (r) => replyRowKey({ conversationKey: r.key, turn: r.turn }),
+      // Two marks of one row (its messages one after the other) are written in order, never in one statement.
+      onePerKey: true,
+    });
   }
 
-  private async flush(batch: Pending<DoneMark, boolean>[]): Promise<void> {
-    const marks = batch.map((p) => p.item);
-    const query =
-      this.dialect === 'postgres'
-        ? CompiledQuery.raw(POSTGRES, [
-            marks.map((m) => m.conversationKey),
-            marks.map((m) => m.turn),
-            marks.map((m) => m.workerId),
-            marks.map((m) => m.done),
-            marks.map((m) => (m.finished ? 1 : 0)),
-          ])
-        : CompiledQuery.raw(SQLITE, [JSON.stringify(marks.map((m) => [m.conversationKey, m.turn, m.workerId, m.done, m.finished ? 1 : 0]))]);
-    try {
-      const { rows } = await this.db().executeQuery<{ key: string; turn: number | string }>(query);
-      const held = new Set(rows.map((r) => keyOf({ conversationKey: r.key, turn: Number(r.turn) })));
-      for (const p of batch) p.resolve(held.has(keyOf(p.item)));
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-    }
+  /** Records the mark; true while `workerId` held the row's claim (false: taken over, nothing written). */
+  async mark(mark: DoneMark): Promise<boolean> {
+    return (await this.rows.run(mark)) !== undefined;
   }
 }
