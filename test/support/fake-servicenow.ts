@@ -7,7 +7,7 @@
  * joined by `^`, and `ORDERBYfield`. Switches: a malformed answer for the next request to a table.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from './loopback';
 
 export interface SnRecord {
   sys_id: string;
@@ -118,17 +118,14 @@ export class FakeServiceNow {
         res.end(JSON.stringify(body));
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = await listenOnLoopback(this.server, this.port);
     return this;
   }
 
   async stop(): Promise<void> {
     const s = this.server;
     this.server = undefined;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    await closeServer(s);
   }
 
   private answer(method: string, url: URL, authorization: string | undefined, body: string): [number, unknown] {

@@ -9,7 +9,7 @@
  * Retry-After, 5xx), and raw pull answers (a malformed one).
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from './loopback';
 
 export const SB_BASE = '/sb-partner-oauth-proxy-api/rest/v1';
 export const SB_TOKEN_PATH = '/oauth2/default/v1/token';
@@ -119,17 +119,14 @@ export class FakeSmartBonding {
         res.end(answer.body);
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = await listenOnLoopback(this.server, this.port);
     return this;
   }
 
   async stop(): Promise<void> {
     const s = this.server;
     this.server = undefined;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    await closeServer(s);
   }
 
   private answer(method: string, path: string, headers: NodeJS.Dict<string | string[]>, body: string): Required<CannedFailure> {
