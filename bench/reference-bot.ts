@@ -1,6 +1,7 @@
 /**
  * The reference for `npm run bench`: a bare Bot Framework echo bot, the way the botbuilder samples
- * write it (CloudAdapter + ActivityHandler on restify), with no state, no storage and no cards.
+ * write it (CloudAdapter + ActivityHandler on restify), with no state, no storage and no cards: one
+ * reply to every message, and to every pressed Action.Execute button (an invoke).
  * It exists only to be measured beside the product bot on the same machine in the same run.
  * Bench code is not product code, so it imports botbuilder directly.
  *
@@ -9,7 +10,14 @@
  */
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { ActivityHandler, CloudAdapter, ConfigurationBotFrameworkAuthentication, type TurnContext } from 'botbuilder';
+import {
+  ActivityHandler,
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  type AdaptiveCardInvokeResponse,
+  type AdaptiveCardInvokeValue,
+  type TurnContext,
+} from 'botbuilder';
 import restify from 'restify';
 
 const { values } = parseArgs({
@@ -34,6 +42,12 @@ class EchoBot extends ActivityHandler {
       await context.sendActivity('Hello and welcome!');
       await next();
     });
+  }
+
+  /** A pressed Action.Execute button (the workload replays the product bot's presses): one reply, and the smallest answer Teams takes. */
+  protected override async onAdaptiveCardInvoke(context: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
+    await context.sendActivity(`Echo: ${invokeValue.action.verb ?? ''}`);
+    return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: 'ok' as unknown as Record<string, unknown> };
   }
 }
 const bot = new EchoBot();

@@ -71,8 +71,10 @@ export interface LoadResult {
   /** Turns of new conversations, and of returning people (when there were any). */
   fresh: TurnGroup;
   returning?: TurnGroup & { kinds: Partial<Record<StepKind, number>> };
-  /** Pressed cards the bot replaced (connector delivery). */
+  /** Pressed cards the bot replaced through the connector (connector delivery). */
   cardsReplaced: number;
+  /** Pressed cards the bot replaced in the invoke's answer (Action.Execute: no connector call). */
+  cardsInResponse: number;
   /** Connector calls the answered turns made (connector delivery): from their mailboxes, so turns in flight at the end do not count. */
   connectorCalls: ConnectorCalls;
   firstErrors: string[];
@@ -100,6 +102,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   let non2xx = 0;
   let offScript = 0;
   let cardsReplaced = 0;
+  let cardsInResponse = 0;
   const calls = noCalls();
   let returningSeq = 0;
   const paths = new Map<string, number>();
@@ -169,6 +172,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     }
     const mail = connector.take(conv.id);
     cardsReplaced += mail.updated.length;
+    if (body && isCardInResponse(body)) cardsInResponse += 1;
     addMail(calls, mail);
     return readActivities(mail.posted);
   };
@@ -255,10 +259,20 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     fresh: { turns: latencies.fresh.length, latencyMs: summariseLatencies(latencies.fresh) },
     ...(opts.returning ? { returning: { turns: latencies.returning.length, latencyMs: summariseLatencies(latencies.returning), kinds } } : {}),
     cardsReplaced,
+    cardsInResponse,
     connectorCalls: calls,
     firstErrors,
     nextConversation: n,
   };
+}
+
+/** The answer to an Action.Execute press carries the card the pressed one becomes. */
+function isCardInResponse(body: string): boolean {
+  try {
+    return (JSON.parse(body) as { type?: unknown } | null)?.type === 'application/vnd.microsoft.card.adaptive';
+  } catch {
+    return false;
+  }
 }
 
 /**

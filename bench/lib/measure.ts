@@ -27,6 +27,8 @@ export interface Measured extends LoadResult {
   machineCpuMsPerTurn: number;
   otherCpuMsPerTurn: number;
   connectorCallsPerTurn: ConnectorCalls & { total: number };
+  /** Pressed cards replaced in the invoke's answer per turn. */
+  cardsInResponsePerTurn: number;
   /** 1-minute load average when the round started (other work on the machine shows here). */
   loadAverage: number;
 }
@@ -103,6 +105,7 @@ export async function load(target: Running, what: What): Promise<Measured> {
     machineCpuMsPerTurn,
     otherCpuMsPerTurn: machineCpuMsPerTurn - cpuMsPerTurn - clientCpuMsPerTurn - (dbCpuMsPerTurn ?? 0),
     connectorCallsPerTurn,
+    cardsInResponsePerTurn: round(result.cardsInResponse / Math.max(1, result.turns), 3),
     loadAverage,
   };
 }
@@ -120,6 +123,8 @@ export interface Summary {
   machineCpuMsPerTurn: number;
   otherCpuMsPerTurn: number;
   connectorCallsPerTurn: ConnectorCalls & { total: number };
+  /** Pressed cards replaced in the invoke's answer (Teams' Action.Execute), per turn: no connector call. */
+  cardsInResponsePerTurn: number;
   rounds: { turnsPerSecond: number; p50: number; p95: number; p99: number; turns: number; errors: number; cpuMsPerTurn: number; dbCpuMsPerTurn?: number; loadAverage: number; offScriptTurns: number }[];
 }
 
@@ -140,6 +145,7 @@ export function summarise(results: Measured[]): Summary {
     machineCpuMsPerTurn: med(results, (r) => r.machineCpuMsPerTurn),
     otherCpuMsPerTurn: med(results, (r) => r.otherCpuMsPerTurn),
     connectorCallsPerTurn: calls,
+    cardsInResponsePerTurn: med(results, (r) => r.cardsInResponsePerTurn),
     ...(withDb.length
       ? {
           dbCpuMsPerTurn: med(withDb, (r) => r.dbCpuMsPerTurn),

@@ -1,6 +1,6 @@
 /**
  * What a bot's reply offers the person next, read the way a Teams client shows it: Adaptive Card
- * `Action.Submit`s, hero-card buttons, suggested actions and card inputs. The bench never hard-codes
+ * `Action.Execute`s and `Action.Submit`s, hero-card buttons, suggested actions and card inputs. The bench never hard-codes
  * the flow; the walker (./walker.ts) picks from what is read here.
  *
  * Two sources, one reading: the activities the bot posted to the fake connector for a conversation
@@ -14,6 +14,8 @@ export interface Offer {
   label: string;
   text?: string;
   value?: unknown;
+  /** An Action.Execute button: pressing it sends an `adaptiveCard/action` invoke with this verb and `value` as its data. */
+  verb?: string;
   /** Id of the activity (card) the offer is on, as the connector gave it; a press replies to it. */
   activityId?: string;
 }
@@ -98,7 +100,7 @@ function walkCard(node: unknown, offers: Offer[], inputs: CardInput[], texts: st
       const { msteams: _drop, ...rest } = data!;
       offers.push({ label, text: String(teams.value ?? teams.text ?? label), ...(Object.keys(rest).length ? { value: rest } : {}) });
     } else {
-      offers.push({ label, value: data ?? {} });
+      offers.push({ label, value: data ?? {}, ...(type === 'Action.Execute' ? { verb: typeof el.verb === 'string' ? el.verb : '' } : {}) });
     }
   } else if (type.startsWith('Input.') && typeof el.id === 'string') {
     inputs.push({ id: el.id, hint: [el.label, el.placeholder, el.id].filter((x) => typeof x === 'string').join(' ') });

@@ -12,12 +12,12 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 type Row = Summary & { target: string; ratio: number; p99Ratio?: number; cpuRatio?: number; dbCpuMsPerTurnWholePhase?: number; offScriptShare?: number };
 
 function throughput(out: string[], t: { delivery: string; connections: number; rounds: number; secondsPerRound: number; rows: Row[]; workload?: { walks: number; turnsPerConversation: { mean: number }; distinctPaths: number } }): void {
-  const how = t.delivery === 'expectReplies' ? 'replies in the HTTP response (expectReplies)' : 'replies, card updates and member look-ups through the connector';
+  const how = t.delivery === 'expectReplies' ? 'replies in the HTTP response (expectReplies)' : 'replies, card updates and member look-ups through the connector, pressed cards answered in the invoke';
   out.push(`Throughput, ${t.connections} concurrent conversations, ${how} (median of ${t.rounds} round(s) × ${t.secondsPerRound} s)`);
   if (t.workload) out.push(`Workload: ${t.workload.walks} recorded walks replayed by every target (${t.workload.turnsPerConversation.mean} turns per conversation on average, ${t.workload.distinctPaths} distinct paths)`);
   out.push(
     table(
-      ['target', 'turns/s', 'p50 ms', 'p95 ms', 'p99 ms', 'ratio', 'p99 ratio', 'CPU ms/turn', 'CPU ratio', 'connector calls/turn'],
+      ['target', 'turns/s', 'p50 ms', 'p95 ms', 'p99 ms', 'ratio', 'p99 ratio', 'CPU ms/turn', 'CPU ratio', 'connector calls/turn', 'cards in invoke answer/turn'],
       t.rows.map((r) => [
         r.target,
         r.turnsPerSecond,
@@ -29,6 +29,7 @@ function throughput(out: string[], t: { delivery: string; connections: number; r
         r.dbCpuMsPerTurn !== undefined ? `${r.cpuMsPerTurn} + db ${Math.max(r.dbCpuMsPerTurn, r.dbCpuMsPerTurnWholePhase ?? 0)}` : r.cpuMsPerTurn,
         r.cpuRatio ?? 1,
         r.connectorCallsPerTurn ? `${r.connectorCallsPerTurn.total} (${r.connectorCallsPerTurn.posts} post, ${r.connectorCallsPerTurn.updates} update, ${r.connectorCallsPerTurn.memberLookups} member)` : '?',
+        r.cardsInResponsePerTurn ?? 0,
       ]),
     ),
   );

@@ -38,6 +38,8 @@ export interface ScriptStep {
   label?: string;
   text?: string;
   value?: unknown;
+  /** An Action.Execute press: sent as an `adaptiveCard/action` invoke with this verb, `value` as its data. */
+  verb?: string;
   /** `pressKey` of the press, to find it among the offers of another run of the same walk. */
   key?: string;
 }
@@ -132,6 +134,10 @@ export class WalkedConversation {
   private message(step: ScriptStep, replyToId?: string): Record<string, unknown> {
     this.steps.push(step);
     this.path.push(step.label ?? step.kind);
+    if (step.verb !== undefined) {
+      // Teams' Universal Actions: the press is an invoke; its HTTP answer is what the card becomes.
+      return { ...this.base('invoke', replyToId), name: 'adaptiveCard/action', value: { action: { type: 'Action.Execute', verb: step.verb, data: step.value ?? {} }, trigger: 'manual' } };
+    }
     return {
       ...this.base('message', replyToId),
       ...(step.text !== undefined ? { text: step.text } : {}),
@@ -169,14 +175,27 @@ export class WalkedConversation {
       const filled = Object.fromEntries(inputs.map((i) => [i.id, typedAnswer(i.hint, this.n)]));
       const submit = offers[0];
       const value = { ...((submit?.value as Record<string, unknown> | undefined) ?? {}), ...filled };
-      const step: ScriptStep = { kind: 'form', label: `form:${inputs.map((i) => i.id).join('+')}`, value, ...(submit?.text ? { text: submit.text } : {}) };
+      const step: ScriptStep = {
+        kind: 'form',
+        label: `form:${inputs.map((i) => i.id).join('+')}`,
+        value,
+        ...(submit?.text ? { text: submit.text } : {}),
+        ...(submit?.verb !== undefined ? { verb: submit.verb } : {}),
+      };
       return { kind: 'form', activity: this.message(step, submit?.activityId) };
     }
     if (offers.length) {
       let pick = recorded?.kind === 'press' ? offers.find((o) => pressKey(o) === recorded.key) : undefined;
       if (!pick && recorded?.kind === 'press') this.offScript += 1;
       pick ??= offers[Math.floor(this.random() * offers.length)]!;
-      const step: ScriptStep = { kind: 'press', label: pick.label, key: pressKey(pick), ...(pick.text !== undefined ? { text: pick.text } : {}), ...(pick.value !== undefined ? { value: pick.value } : {}) };
+      const step: ScriptStep = {
+        kind: 'press',
+        label: pick.label,
+        key: pressKey(pick),
+        ...(pick.text !== undefined ? { text: pick.text } : {}),
+        ...(pick.value !== undefined ? { value: pick.value } : {}),
+        ...(pick.verb !== undefined ? { verb: pick.verb } : {}),
+      };
       return { kind: 'press', activity: this.message(step, pick.activityId) };
     }
     if (expectingInput) return { kind: 'typed', activity: this.message({ kind: 'typed', label: 'typed', text: typedAnswer(text, this.n) }) };
@@ -184,7 +203,14 @@ export class WalkedConversation {
     // Back at an ended conversation: start over from its card, or just say hello.
     const restart = commands.find((c) => /cmd\.restart/.test(JSON.stringify(c.value ?? c.text ?? ''))) ?? commands[0];
     if (restart) {
-      return { kind: 'restart', activity: this.message({ kind: 'restart', label: restart.label, ...(restart.text !== undefined ? { text: restart.text } : {}), ...(restart.value !== undefined ? { value: restart.value } : {}) }, restart.activityId) };
+      const step: ScriptStep = {
+        kind: 'restart',
+        label: restart.label,
+        ...(restart.text !== undefined ? { text: restart.text } : {}),
+        ...(restart.value !== undefined ? { value: restart.value } : {}),
+        ...(restart.verb !== undefined ? { verb: restart.verb } : {}),
+      };
+      return { kind: 'restart', activity: this.message(step, restart.activityId) };
     }
     return { kind: 'hello', activity: this.message({ kind: 'hello', label: 'hello', text: this.locale.startsWith('uk') ? 'привіт' : 'hi' }) };
   }

@@ -104,6 +104,24 @@ describe('a walked conversation', () => {
     expect(c.next()).toMatchObject({ type: 'message', replyToId: 'a41' });
   });
 
+  it('presses an Action.Execute button as Teams does: an adaptiveCard/action invoke with the verb and the data, in reply to its card', () => {
+    const execute = (title: string, choice: string) => ({ type: 'Action.Execute', verb: 'choose', title, data: { choice, step: 'entry', prompt: 'Q', label: title } });
+    const c = new WalkedConversation(2, viaConnector, seededRandom(1));
+    c.next();
+    c.accept(readActivities([{ id: 'a42', activity: { type: 'message', attachments: [card([execute('Wrong person', 'wrong_person')])] } }]));
+    expect(c.next()).toMatchObject({
+      type: 'invoke',
+      name: 'adaptiveCard/action',
+      replyToId: 'a42',
+      value: { action: { type: 'Action.Execute', verb: 'choose', data: { choice: 'wrong_person', step: 'entry' } }, trigger: 'manual' },
+    });
+    // Replayed verbatim to the echo bot, the press is the same invoke.
+    const echo = new WalkedConversation(3, viaConnector, seededRandom(1), { replay: { script: c.script(), mode: 'verbatim' } });
+    echo.next();
+    echo.accept(readActivities([{ id: 'e1', activity: { type: 'message', text: 'Hello and welcome!' } }]));
+    expect(echo.next()).toMatchObject({ type: 'invoke', name: 'adaptiveCard/action', replyToId: 'e1', value: { action: { verb: 'choose', data: { choice: 'wrong_person' } } } });
+  });
+
   it('fills a form and sends it with its submit data', () => {
     const c = new WalkedConversation(3, options, seededRandom(1));
     c.next();

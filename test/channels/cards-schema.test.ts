@@ -14,7 +14,7 @@ import type { Locale } from '../../dialogs/flow';
 import { provisioningContactFlow } from '../../dialogs/provisioning-contact/machine';
 import { supportCaseFlow, type CaseStatusInput, type CaseStatusOutput, type OpenCaseInput, type OpenCaseOutput } from '../../dialogs/support-case';
 import { renderForWebChat } from '../../src/channels/botframework/directline-bridge';
-import { answeredCard, cardMessage, escapeMarkdown, type T } from '../../src/channels/botframework/render';
+import { answeredCard, cardMessage, continuedCard, escapeMarkdown, TEAMS_CARDS, type T } from '../../src/channels/botframework/render';
 import { pressedCard } from '../../src/channels/botframework/turn';
 import { renderMessage as renderWebex, renderNote } from '../../src/channels/webex/render';
 import { Engine } from '../../src/engine/engine';
@@ -191,7 +191,7 @@ function cardsFor(messages: RenderedMessage[], locale: Locale, where: string): S
   const t = tFor(locale);
   const out: Sent[] = [];
   for (const m of messages) {
-    out.push({ host: TEAMS, card: cardOf(cardMessage(m, t) as never), where });
+    out.push({ host: TEAMS, card: cardOf(cardMessage(m, t, TEAMS_CARDS) as never), where });
     const webChat = cardOf(renderForWebChat(m, t) as never);
     if (webChat) out.push({ host: WEB_CHAT, card: webChat, where });
     for (const sent of renderWebex(m, locale, translator)) for (const a of sent.attachments ?? []) out.push({ host: WEBEX, card: a.content, where });
@@ -203,8 +203,8 @@ function cardsFor(messages: RenderedMessage[], locale: Locale, where: string): S
 function pressesOf(result: TurnResult, locale: Locale): Act[] {
   const t = tFor(locale);
   return result.messages.flatMap((m) => {
-    const card = cardOf(cardMessage(m, t) as never) as { actions: { type: string; data: Submit }[] };
-    return card.actions.filter((a) => a.type === 'Action.Submit').map((a): Act => ({ kind: 'press', card: a.data }));
+    const card = cardOf(cardMessage(m, t, TEAMS_CARDS) as never) as { actions: { type: string; data: Submit }[] };
+    return card.actions.filter((a) => a.type === 'Action.Execute' || a.type === 'Action.Submit').map((a): Act => ({ kind: 'press', card: a.data }));
   });
 }
 
@@ -249,8 +249,12 @@ function record(locale: Locale, place: Place, sent: Sent[]): void {
   sent.push(...cardsFor(place.result.messages, locale, where));
   const act = place.acts.at(-1)!;
   if (act.kind !== 'press') return;
-  const pressed = pressedCard({ value: act.card }, place.result, true);
-  if (!pressed) return;
+  const pressed = pressedCard({ type: 'message', value: act.card }, place.result, true);
+  if (!pressed) {
+    // Teams' Action.Execute press is always answered with what its card becomes.
+    sent.push({ host: TEAMS, card: continuedCard(act.card.prompt, t), where: `${where} (continued)` });
+    return;
+  }
   sent.push({ host: TEAMS, card: answeredCard(pressed.submit.prompt, pressed.answer, t), where: `${where} (retired)` });
   sent.push({ host: WEB_CHAT, card: answeredCard(pressed.submit.prompt, pressed.answer, t, { plain: escapeMarkdown }), where: `${where} (retired)` });
   expect(renderNote(pressed.answer ?? '').attachments).toBeUndefined();

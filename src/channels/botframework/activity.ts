@@ -30,6 +30,8 @@ const attachment = z.looseObject({
 /** The fields of an incoming activity the bot relies on; anything else passes through untouched. */
 export const incomingActivity = z.looseObject({
   type: id(64).min(1),
+  // An invoke's operation (`adaptiveCard/action`: a press of an Action.Execute button).
+  name: id(128).optional().nullable(),
   id: id(512).optional().nullable(),
   // A channel's name, nothing else: botbuilder skips the signing key's endorsement check for a blank one.
   channelId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/),
@@ -55,9 +57,10 @@ export const incomingActivity = z.looseObject({
 export type IncomingActivity = z.infer<typeof incomingActivity>;
 
 /**
- * What an `Action.Submit` of our cards carries back in `activity.value`. `prompt` is the question the
- * card showed and `label` the button's title, so the card can be replaced by an answered version
- * without storing it anywhere.
+ * What a button of our cards carries back: in `activity.value` for an `Action.Submit` (cards sent
+ * before Teams' Universal Actions were used, and the web chat), in `activity.value.action.data` for an
+ * `Action.Execute`. `prompt` is the question the card showed and `label` the button's title, so the
+ * card can be replaced by an answered version without storing it anywhere.
  */
 export const cardSubmit = z.object({
   choice: id(200).min(1),
@@ -66,6 +69,30 @@ export const cardSubmit = z.object({
   label: z.string().max(400).optional(),
 });
 export type CardSubmit = z.infer<typeof cardSubmit>;
+
+/** The invoke Teams sends when an `Action.Execute` button is pressed (Universal Actions for Adaptive Cards). */
+export const CARD_ACTION_INVOKE = 'adaptiveCard/action';
+
+const executeValue = z.looseObject({
+  action: z.looseObject({ type: z.literal('Action.Execute'), verb: z.string().max(64).optional(), data: z.unknown() }),
+});
+
+/** Is this the invoke of an `Action.Execute` press (answered in the HTTP response, never left unanswered)? */
+export function isCardAction(activity: { type?: string; name?: string | null }): boolean {
+  return activity.type === 'invoke' && activity.name === CARD_ACTION_INVOKE;
+}
+
+/** What the pressed button of our card carried, from a submit message or an execute invoke; undefined for anything else. */
+export function pressOf(activity: { type?: string; name?: string | null; value?: unknown }): CardSubmit | undefined {
+  let data: unknown = activity.value;
+  if (isCardAction(activity)) {
+    const execute = executeValue.safeParse(activity.value);
+    if (!execute.success) return undefined;
+    data = execute.data.action.data;
+  } else if (activity.type !== 'message') return undefined;
+  const submit = cardSubmit.safeParse(data);
+  return submit.success ? submit.data : undefined;
+}
 
 /** Teams sends file uploads as `…file.download.info` with the URL inside `content`. */
 const TEAMS_FILE = 'application/vnd.microsoft.teams.file.download.info';
@@ -141,16 +168,18 @@ export function toInbound(activity: IncomingActivity, proof: { authenticated: bo
     const botAdded = (activity.membersAdded ?? []).some((m) => m.id === activity.recipient.id);
     return botAdded ? { ...base, kind: 'greeting' } : undefined;
   }
+  const submit = pressOf(activity);
+  // A press of an Action.Execute button is the person's answer, as a submit message is; other invokes are not ours.
+  if (isCardAction(activity)) return submit ? { ...base, kind: 'message', choice: { id: submit.choice, ...(submit.step ? { step: submit.step } : {}) } } : undefined;
   if (activity.type !== 'message') return undefined;
 
-  const submit = cardSubmit.safeParse(activity.value);
   const text = stripMentions(activity.text ?? '');
   const attachments = toAttachmentRefs(activity.attachments);
   return {
     ...base,
     kind: 'message',
     ...(text ? { text } : {}),
-    ...(submit.success ? { choice: { id: submit.data.choice, ...(submit.data.step ? { step: submit.data.step } : {}) } } : {}),
+    ...(submit ? { choice: { id: submit.choice, ...(submit.step ? { step: submit.step } : {}) } } : {}),
     ...(attachments.length ? { attachments } : {}),
   };
 }

@@ -1,16 +1,19 @@
 /**
  * Replies through the connector (Teams, the Emulator, without `expectReplies`): "typing…" while a
  * slow turn runs, the person looked up in Teams and the conversation's reference kept before the
- * engine runs, a pressed card replaced by its answered version, and the replies sent by
- * ./delivery.ts so that none is lost once the turn is committed.
+ * engine runs, a pressed card replaced by its answered version (in the invoke's response for an
+ * Action.Execute press, ./card-refresh.ts; by an update for an older card's Action.Submit), and the
+ * replies sent by ./delivery.ts so that none is lost once the turn is committed.
  */
 import { ActivityTypes, CardFactory, type TurnContext } from 'botbuilder';
 import type { Inbound, TurnOptions, TurnResult } from '../../engine/types';
+import { isCardAction, pressOf } from './activity';
+import { refreshCard } from './card-refresh';
 import type { Logger } from '../../log';
 import type { ReplyDelivery } from './delivery';
 import type { KnownPerson, TeamsMemberDirectory } from './members';
 import type { ConversationReferences } from './proactive';
-import { answeredCard, renderMessages, usesCards, type T } from './render';
+import { answeredCard, continuedCard, renderMessages, usesCards, type T } from './render';
 import { activityKeyOf, NO_OPTIONS, pressedCard, type ReplyRoute, type Typing } from './turn';
 
 export interface ConnectorRouteDeps {
@@ -47,17 +50,28 @@ export function throughConnector(deps: ConnectorRouteDeps): ReplyRoute {
     },
     options: () => options,
     render: (channelId, result, t) => renderMessages(channelId, result.messages, t),
-    retireCard: (context, result, t) => retirePressedCard(context, result, t, logger),
+    retireCard: (context, result, t) => (isCardAction(context.activity) ? answerPress(context, result, t) : retirePressedCard(context, result, t, logger)),
     // Kept replies of earlier turns go first; what the connector does not take now stays pending.
     send: (context, conversationKey, result, replies) => delivery.afterTurn(context, conversationKey, result.storedReplies?.turn, replies, result.locale),
     // Replies the connector has not taken yet go now.
-    redelivered: (context, conversationKey, inbound) => delivery.redelivered(context, conversationKey, activityKeyOf(inbound), true),
+    async redelivered(context, conversationKey, inbound, t) {
+      await delivery.redelivered(context, conversationKey, activityKeyOf(inbound), true);
+      // A press whose first answer Teams did not get: the card points to the latest message.
+      if (isCardAction(context.activity)) await refreshCard(context, answeredCard(pressOf(context.activity)?.prompt, undefined, t));
+    },
   };
 }
 
-/** Sends a typing indicator if a message's turn is still running after `afterMs`. */
+/** Answers an Action.Execute press with what its card becomes: answered, or pointing below while the question is open. */
+function answerPress(context: TurnContext, result: TurnResult, t: T): Promise<unknown> {
+  const pressed = pressedCard(context.activity, result, true);
+  const prompt = pressOf(context.activity)?.prompt;
+  return refreshCard(context, pressed ? answeredCard(pressed.submit.prompt, pressed.answer, t) : continuedCard(prompt, t));
+}
+
+/** Sends a typing indicator if a message's (or a pressed button's) turn is still running after `afterMs`. */
 function typingWhileSlow(context: TurnContext, afterMs: number, logger: Logger): Typing | undefined {
-  if (context.activity.type !== ActivityTypes.Message) return undefined;
+  if (context.activity.type !== ActivityTypes.Message && !isCardAction(context.activity)) return undefined;
   let sent: Promise<void> | undefined;
   const timer = setTimeout(() => {
     sent = context.sendActivity({ type: ActivityTypes.Typing }).then(

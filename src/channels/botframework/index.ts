@@ -17,7 +17,8 @@ import { KeyedMutex } from '../../storage/keyed-mutex';
 import { DEFAULT_ORIGIN, isLoopbackAddress, type RequestOrigin } from '../../security/client';
 import type { ChannelNotifier } from '../notify';
 import type { ChannelProactiveTurns } from '../proactive-turns';
-import { incomingActivity, toInbound, type IncomingActivity } from './activity';
+import { incomingActivity, isCardAction, toInbound, type IncomingActivity } from './activity';
+import { refuseCardAction } from './card-refresh';
 import { createAdapter, isAuthenticationFailure, type BotAdapter, type BotFrameworkAuthConfig, type BotFrameworkAuthEndpoints } from './adapter';
 import { throughConnector } from './connector-route';
 import { noteActivity, ReplyDelivery } from './delivery';
@@ -191,7 +192,11 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
     const authorization = req.header('authorization') ?? '';
     try {
       const response = await adapter.run(authorization, asActivity(activity), async (context) => {
-        if (!inbound) return;
+        if (!inbound) {
+          // A press whose data is not a button of ours (a forged or foreign card): refused, nothing runs.
+          if (isCardAction(activity)) await refuseCardAction(context, 400, 'BadRequest', 'The pressed button is not one of this bot.');
+          return;
+        }
         // Engineers in a team's channel (choosing it, taking a request, chatting in its reply chain): not a conversation.
         if (handoffInbox && (await handoffInbox.handle(context, inbound))) return;
         const key = `${inbound.channel}:${inbound.conversationId}`;

@@ -1,6 +1,7 @@
 /**
  * Renders the engine's translated messages for Bot Framework channels: an Adaptive Card 1.5 for
- * Teams (buttons are `Action.Submit` carrying `{ choice, step, prompt, label }`), text with suggested
+ * Teams (buttons are `Action.Execute`, Universal Actions, carrying `{ choice, step, prompt, label }`;
+ * the web chat's cards keep `Action.Submit`), text with suggested
  * actions everywhere else (the Emulator, Direct Line clients). Channels never decide content: every
  * word here comes from the engine or from locales/<lng>/botframework.json.
  */
@@ -61,7 +62,18 @@ function promptOf(message: RenderedMessage): string {
  */
 export interface CardTextOptions {
   plain?: (text: string) => string;
+  /**
+   * Buttons as `Action.Execute` (Teams): the press comes as an invoke whose response replaces the card
+   * in place, so retiring it costs no connector call. Otherwise `Action.Submit` (Web Chat).
+   */
+  execute?: boolean;
 }
+
+/** The verb of our Action.Execute buttons: every button answers the card's question (the choice is in `data`). */
+export const EXECUTE_VERB = 'choose';
+
+/** Teams' cards: buttons as Action.Execute. */
+export const TEAMS_CARDS: CardTextOptions = Object.freeze({ execute: true });
 
 const asIs = (text: string) => text;
 
@@ -80,7 +92,7 @@ export function stepCard(message: RenderedMessage, t: T, options: CardTextOption
   const prompt = promptOf(message);
   for (const choice of message.choices) {
     const data: CardSubmit = { choice: choice.id, ...(message.step ? { step: message.step } : {}), prompt, label: choice.label };
-    card.actions.push({ type: 'Action.Submit', title: choice.label, data });
+    card.actions.push(options.execute ? { type: 'Action.Execute', verb: EXECUTE_VERB, title: choice.label, data } : { type: 'Action.Submit', title: choice.label, data });
   }
   return card;
 }
@@ -91,14 +103,29 @@ export function stepCard(message: RenderedMessage, t: T, options: CardTextOption
  */
 export function answeredCard(prompt: string | undefined, answer: string | undefined, t: T, options: CardTextOptions = {}): AdaptiveCard {
   const plain = options.plain ?? asIs;
-  const card = newCard();
-  // The prompt comes back in the press's submit data: whatever the client chose to send.
-  for (const p of (prompt ?? '').split('\n\n').filter(Boolean)) card.body.push(textBlock(plain(p), { isSubtle: true }));
-  card.body.push(
+  return closedCard(
+    prompt,
     answer
       ? textBlock(plain(t('card.yourAnswer', { label: answer })), { weight: 'Bolder', spacing: 'Medium' })
       : textBlock(plain(t('card.answeredElsewhere')), { isSubtle: true, spacing: 'Medium' }),
+    plain,
   );
+}
+
+/**
+ * The card a pressed Action.Execute button leaves while its question is still open (help, a command
+ * that did not move on): Teams replaces the card with the invoke's answer, and the question is asked
+ * again in the reply below.
+ */
+export function continuedCard(prompt: string | undefined, t: T): AdaptiveCard {
+  return closedCard(prompt, textBlock(t('card.continuedBelow'), { isSubtle: true, spacing: 'Medium' }), asIs);
+}
+
+function closedCard(prompt: string | undefined, last: CardElement, plain: (text: string) => string): AdaptiveCard {
+  const card = newCard();
+  // The prompt comes back in the press's submit data: whatever the client chose to send.
+  for (const p of (prompt ?? '').split('\n\n').filter(Boolean)) card.body.push(textBlock(plain(p), { isSubtle: true }));
+  card.body.push(last);
   return card;
 }
 
@@ -142,7 +169,7 @@ function expectsTyping(message: RenderedMessage): boolean {
 }
 
 export function renderMessages(channelId: string, messages: RenderedMessage[], t: T): Partial<Activity>[] {
-  return messages.map((m) => (isEmpty(m) ? { type: ActivityTypes.Typing } : usesCards(channelId) ? cardMessage(m, t) : textMessage(m, t)));
+  return messages.map((m) => (isEmpty(m) ? { type: ActivityTypes.Typing } : usesCards(channelId) ? cardMessage(m, t, TEAMS_CARDS) : textMessage(m, t)));
 }
 
 /**

@@ -12,7 +12,8 @@ import type { Engine } from '../../engine/engine';
 import type { Inbound, Locale, TurnOptions, TurnResult } from '../../engine/types';
 import { normaliseLocale, type Translator } from '../../i18n';
 import type { Logger } from '../../log';
-import { cardSubmit, type CardSubmit } from './activity';
+import { isCardAction, pressOf, type CardSubmit } from './activity';
+import { refuseCardAction } from './card-refresh';
 import type { BotAdapter } from './adapter';
 import type { ReplyDelivery } from './delivery';
 import { renderMessages, type T } from './render';
@@ -36,7 +37,7 @@ export interface ReplyRoute {
   retireCard?(context: TurnContext, result: TurnResult, t: T, replies: Partial<Activity>[]): Promise<unknown> | undefined;
   send(context: TurnContext, conversationKey: string, result: TurnResult, replies: Partial<Activity>[]): Promise<unknown> | undefined;
   /** The activity was handled before: sends what is still owed for it, never a second answer. */
-  redelivered?(context: TurnContext, conversationKey: string, inbound: Inbound): Promise<unknown>;
+  redelivered?(context: TurnContext, conversationKey: string, inbound: Inbound, t: T): Promise<unknown>;
 }
 
 /** Where a turn keeps the conversation's language once the engine has told it, for the apology. */
@@ -69,7 +70,7 @@ export class BotTurns {
     }
     context.turnState.set(LOCALE_KEY, result.locale);
     if (result.duplicate) {
-      if (route.redelivered) await route.redelivered(context, conversationKey, inbound);
+      if (route.redelivered) await route.redelivered(context, conversationKey, inbound, this.t(result.locale));
       return;
     }
     const t = this.t(result.locale);
@@ -95,8 +96,11 @@ export class BotTurns {
       const { activity } = context;
       logger.error({ err: error, channel: activity.channelId, conversation: activity.conversation?.id, activity: activity.id, type: activity.type }, message);
       const locale: Locale = context.turnState.get(LOCALE_KEY) ?? normaliseLocale(activity.locale) ?? 'en';
+      const apology = this.t(locale)('error.apology');
+      // A pressed Action.Execute button waits for the invoke's answer: it shows the apology too.
+      if (isCardAction(activity)) await refuseCardAction(context, 500, 'InternalServerError', apology);
       try {
-        await context.sendActivity({ type: ActivityTypes.Message, text: this.t(locale)('error.apology') });
+        await context.sendActivity({ type: ActivityTypes.Message, text: apology });
       } catch (sendError) {
         logger.warn({ err: sendError, conversation: activity.conversation?.id, activity: activity.id }, 'apology could not be sent');
       }
@@ -115,10 +119,9 @@ export function activityKeyOf(inbound: Inbound): string | undefined {
  * with `movedToo`, after a command button that moved the conversation on (start over, talk to
  * support), the button's label. Undefined while the card's question is still open (e.g. help).
  */
-export function pressedCard(activity: Pick<Activity, 'value'>, result: TurnResult, movedToo: boolean): { submit: CardSubmit; answer: string | undefined } | undefined {
-  const parsed = cardSubmit.safeParse(activity.value);
-  if (!parsed.success) return undefined;
-  const submit = parsed.data;
+export function pressedCard(activity: Pick<Activity, 'type' | 'name' | 'value'>, result: TurnResult, movedToo: boolean): { submit: CardSubmit; answer: string | undefined } | undefined {
+  const submit = pressOf(activity);
+  if (!submit) return undefined;
   const moved = movedToo && submit.step !== undefined && result.step !== submit.step;
   if (!result.answered && !result.stale && !moved) return undefined;
   return { submit, answer: result.stale ? undefined : (result.answered?.label ?? submit.label) };

@@ -97,6 +97,8 @@ export interface ShownChoice {
   label: string;
   /** Teams: what the button submits. */
   data?: { choice: string; step?: string; prompt?: string };
+  /** Teams: an Action.Execute button (pressed as an `adaptiveCard/action` invoke), with its verb. */
+  verb?: string;
   /** Emulator: what the suggested action types for the person. */
   value?: string;
 }
@@ -128,8 +130,8 @@ export function parseReply(raw: Record<string, unknown>, id?: string): Reply {
       card,
       text: card.body.flatMap(textOf).join('\n\n'),
       choices: card.actions
-        .filter((a) => a.type === 'Action.Submit')
-        .map((a) => ({ label: String(a.title), data: a.data as ShownChoice['data'] })),
+        .filter((a) => a.type === 'Action.Submit' || a.type === 'Action.Execute')
+        .map((a) => ({ label: String(a.title), data: a.data as ShownChoice['data'], ...(a.type === 'Action.Execute' ? { verb: String(a.verb ?? '') } : {}) })),
     };
   }
   const actions = ((raw.suggestedActions as { actions?: { title: string; value: string }[] } | undefined)?.actions ?? []).map((a) => ({
@@ -152,6 +154,10 @@ export interface PersonOptions {
 export interface Exchange {
   status: number;
   replies: Reply[];
+  /** An Action.Execute press: the card Teams shows in place of the pressed one (the invoke's answer). */
+  refreshed?: Reply['card'];
+  /** An invoke's answer as it came (status code, type, value). */
+  invokeResponse?: { statusCode?: number; type?: string; value?: unknown };
   /** The activity that was posted (its id, for re-sending). */
   sent: Record<string, unknown>;
 }
@@ -227,6 +233,11 @@ export class Person {
       replies = (body.activities ?? []).map((a) => parseReply(a, a.id as string | undefined));
     }
     this.seen.push(...replies);
+    if (activity.type === 'invoke' && activity.deliveryMode !== 'expectReplies' && text) {
+      const invokeResponse = JSON.parse(text) as Exchange['invokeResponse'] & { value?: Reply['card'] };
+      const refreshed = invokeResponse?.type === 'application/vnd.microsoft.card.adaptive' ? invokeResponse.value : undefined;
+      return { status: res.status, replies, sent: activity, invokeResponse, ...(refreshed ? { refreshed } : {}) };
+    }
     return { status: res.status, replies, sent: activity };
   }
 
@@ -245,10 +256,26 @@ export class Person {
     return this.post(this.activity({ text }));
   }
 
-  /** Presses a Teams card button: an empty message whose `value` is the button's data. */
+  /**
+   * Presses a Teams card button as Teams does: an Action.Execute button sends an `adaptiveCard/action`
+   * invoke (its answer replaces the card), an Action.Submit one an empty message whose `value` is the
+   * button's data.
+   */
   pressOn(reply: Reply, choice: ShownChoice): Promise<Exchange> {
     if (!choice.data) throw new Error('not a card button');
-    return this.post(this.activity({ text: '', value: choice.data, ...(reply.id ? { replyToId: reply.id } : {}) }));
+    const replyTo = reply.id ? { replyToId: reply.id } : {};
+    if (choice.verb !== undefined) {
+      return this.post(
+        this.activity({ type: 'invoke', name: 'adaptiveCard/action', value: { action: { type: 'Action.Execute', verb: choice.verb, data: choice.data }, trigger: 'manual' }, ...replyTo }),
+      );
+    }
+    return this.post(this.activity({ text: '', value: choice.data, ...replyTo }));
+  }
+
+  /** Presses a button the way a card sent before Action.Execute does: a message with `value` (answered by updating the card). */
+  submitOn(reply: Reply, choice: ShownChoice): Promise<Exchange> {
+    const { verb: _verb, ...submit } = choice;
+    return this.pressOn(reply, submit);
   }
 
   /** Picks the offered option `id` (Teams: press; Emulator: the suggested action, typed back). */

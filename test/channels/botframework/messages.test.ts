@@ -22,20 +22,41 @@ describe('POST /api/messages as Microsoft Teams', () => {
     expect(card.actions.length).toBeGreaterThan(0);
     const view = await storedView(bot.app, person.key);
     for (const action of card.actions) {
-      expect(action.type).toBe('Action.Submit');
+      // Universal Actions: a press is an invoke whose answer replaces the card, with no connector call.
+      expect(action.type).toBe('Action.Execute');
+      expect(action.verb).toBe('choose');
       expect(action.data).toMatchObject({ step: view.step });
     }
     expect(card.actions.map((a) => (a.data as { choice: string }).choice)).toEqual(view.choices.map((c) => c.id));
   });
 
-  it('acts on a press (empty text, data in value), replaces the pressed card with the answer and no buttons', async () => {
+  it('acts on a press (an adaptiveCard/action invoke) and answers it with the card it becomes: the answer, no buttons, no connector update', async () => {
     const person = new Person(bot.url, { channelId: 'msteams', locale: 'en-US', connector });
     await person.join();
     const card = person.last;
     const before = await storedView(bot.app, person.key);
     const choice = firstChoice(card);
 
-    const { replies } = await person.pressOn(card, choice);
+    const { status, replies, invokeResponse, refreshed } = await person.pressOn(card, choice);
+
+    expect(status).toBe(200);
+    const after = await storedView(bot.app, person.key);
+    expect(after.step).not.toBe(before.step);
+    expect(replies.length).toBeGreaterThan(0);
+    expect(invokeResponse).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
+    expect(refreshed!.actions).toEqual([]);
+    expect(refreshed!.body.map((b) => b.text)).toContain(t.t('en', 'botframework:card.yourAnswer', { label: choice.label }));
+    expect(connector.updatesIn(person.conversationId)).toEqual([]);
+  });
+
+  it('acts on a press of a card sent before Action.Execute (empty text, data in value) and replaces that card by an update', async () => {
+    const person = new Person(bot.url, { channelId: 'msteams', locale: 'en-US', connector });
+    await person.join();
+    const card = person.last;
+    const before = await storedView(bot.app, person.key);
+    const choice = firstChoice(card);
+
+    const { replies } = await person.submitOn(card, choice);
 
     const after = await storedView(bot.app, person.key);
     expect(after.step).not.toBe(before.step);
@@ -97,6 +118,52 @@ describe('POST /api/messages as Microsoft Teams', () => {
     expect(connector.updatesIn(person.conversationId)).toHaveLength(1);
     const record = await bot.app.store.loadConversation(person.key);
     expect(record?.turn).toBe(2);
+  });
+
+  it('answers an Action.Execute press delivered twice once: the repeat gets the card pointing below and no second reply', async () => {
+    const person = new Person(bot.url, { channelId: 'msteams', locale: 'uk-UA', connector });
+    await person.join();
+    const card = person.last;
+    const choice = firstChoice(card);
+    const press = person.activity({ type: 'invoke', name: 'adaptiveCard/action', value: { action: { type: 'Action.Execute', verb: 'choose', data: choice.data }, trigger: 'manual' }, replyToId: card.id });
+
+    const first = await person.post(press);
+    const again = await person.post(press);
+
+    expect(first.refreshed!.body.map((b) => b.text)).toContain(t.t('uk', 'botframework:card.yourAnswer', { label: choice.label }));
+    expect(again.status).toBe(200);
+    expect(again.replies).toEqual([]);
+    expect(again.refreshed!.actions).toEqual([]);
+    expect(again.refreshed!.body.map((b) => b.text)).toContain(t.t('uk', 'botframework:card.answeredElsewhere'));
+    expect((await bot.app.store.loadConversation(person.key))?.turn).toBe(2);
+  });
+
+  it('answers a press on an outdated Action.Execute card with a card pointing to the latest message, and does not act on it', async () => {
+    const person = new Person(bot.url, { channelId: 'msteams', locale: 'en-US', connector });
+    await person.join();
+    const oldCard = person.last;
+    await person.pressOn(oldCard, firstChoice(oldCard));
+    const where = await storedView(bot.app, person.key);
+
+    const { replies, refreshed } = await person.pressOn(oldCard, firstChoice(oldCard));
+
+    expect((await storedView(bot.app, person.key)).step).toBe(where.step);
+    expect(replies[0]!.text).toContain(t.t('en', 'common:stale'));
+    expect(refreshed!.actions).toEqual([]);
+    expect(refreshed!.body.map((b) => b.text)).toContain(t.t('en', 'botframework:card.answeredElsewhere'));
+  });
+
+  it('refuses an adaptiveCard/action invoke whose data is not a button of this bot (400), and runs no turn', async () => {
+    const person = new Person(bot.url, { channelId: 'msteams', locale: 'en-US', connector });
+    await person.join();
+    const forged = person.activity({ type: 'invoke', name: 'adaptiveCard/action', value: { action: { type: 'Action.Execute', verb: 'choose', data: { approve: 'all' } } } });
+
+    const { status, replies, invokeResponse } = await person.post(forged);
+
+    expect(status).toBe(400);
+    expect(invokeResponse).toMatchObject({ statusCode: 400, type: 'application/vnd.microsoft.error' });
+    expect(replies).toEqual([]);
+    expect((await bot.app.store.loadConversation(person.key))?.turn).toBe(1);
   });
 
   it('serialises two presses of one conversation that arrive together: one acts, the other is outdated', async () => {
