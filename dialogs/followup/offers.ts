@@ -53,19 +53,27 @@ interface EndedSnapshot {
 
 /** The follow-up an ended flow offers under this config, if any. */
 function followupAt(output: FlowOutput | undefined, config: EndingOffersConfig): AfterEndingCarry['followup'] {
-  const offer = followupOffer.safeParse(output?.followup);
-  if (!offer.success || !config.followup?.reachable(offer.data.channel)) return undefined;
-  const intake = caseIntakeInput.safeParse(output?.onSupport?.input);
-  return { ending: offer.data.ending, hours: config.followup.hours, ...(intake.success ? { intake: intake.data } : {}) };
+  // Views of endings ask this several times a turn: nothing offered is answered without a failed parse.
+  if (output?.followup === undefined || !config.followup) return undefined;
+  const offer = followupOffer.safeParse(output.followup);
+  if (!offer.success || !config.followup.reachable(offer.data.channel)) return undefined;
+  const intake = output.onSupport?.input === undefined ? undefined : caseIntakeInput.safeParse(output.onSupport.input);
+  return { ending: offer.data.ending, hours: config.followup.hours, ...(intake?.success ? { intake: intake.data } : {}) };
 }
 
 /** A flow whose endings also ask "did this help?" and offer the follow-up their output names. */
 export function withEndingOffers<F extends FlowDefinition>(flow: F, config: EndingOffersConfig): F {
+  // An ending's view is asked for several times a turn; its output (the same object each time) is parsed once.
+  const hoursOf = new WeakMap<object, number | undefined>();
+  const checkBackHours = (output: FlowOutput | undefined): number | undefined => {
+    if (!output || typeof output !== 'object') return followupAt(output, config)?.hours;
+    if (!hoursOf.has(output)) hoursOf.set(output, followupAt(output, config)?.hours);
+    return hoursOf.get(output);
+  };
   const view = (snapshot: EndedSnapshot): StepView => {
     const v = flow.view(snapshot as never);
     if (!v.outcome || snapshot.status !== 'done') return v;
-    const followup = followupAt(snapshot.output as FlowOutput | undefined, config);
-    return { ...v, choices: [...v.choices, ...endingOfferChoices({ rate: true, checkBackHours: followup?.hours })] };
+    return { ...v, choices: [...v.choices, ...endingOfferChoices({ rate: true, checkBackHours: checkBackHours(snapshot.output as FlowOutput | undefined) })] };
   };
   return { ...flow, view };
 }

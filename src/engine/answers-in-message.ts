@@ -149,6 +149,9 @@ export function withRemembered(snapshot: unknown, kept: Remembered | undefined):
 
 /** The answers the stored snapshot kept for questions after `step`, if the flow still asks `step`. */
 export function rememberedAt(stored: unknown, step: string): TakenAnswer[] {
-  const parsed = remembered.safeParse((stored as Record<string, unknown> | undefined)?.[KEY]);
+  const kept = (stored as Record<string, unknown> | undefined)?.[KEY];
+  // Most snapshots keep none: no failed parse (an error object and its issues) on every press.
+  if (kept === undefined) return [];
+  const parsed = remembered.safeParse(kept);
   return parsed.success && parsed.data.step === step ? parsed.data.answers : [];
 }

@@ -5,7 +5,7 @@
 import { LRUCache } from 'lru-cache';
 import { createActor, waitFor, type AnyActorLogic, type AnyActorRef, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import { z } from 'zod';
-import type { FlowDefinition, Line } from '../../dialogs/flow';
+import type { FlowDefinition, Line, StepView } from '../../dialogs/flow';
 import type { Logger } from '../log';
 import type { ConversationState } from '../storage/store';
 import type { TurnScope } from './scope';
@@ -25,6 +25,39 @@ const persistedSnapshot = z.looseObject({
   context: z.record(z.string(), z.unknown()),
 });
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  return (proto === Object.prototype || proto === null) && Object.getOwnPropertySymbols(v).length === 0;
+};
+
+/**
+ * Whether `stored` surely passes `persistedSnapshot`, without zod walking every key of the context
+ * (a visible share of a restore, issue 19). Stricter than the schema: what it refuses goes to zod.
+ */
+function surelyPersisted(stored: unknown): boolean {
+  if (!isPlainObject(stored)) return false;
+  const { status, value, context } = stored;
+  return (status === 'active' || status === 'done') && (typeof value === 'string' || isPlainObject(value)) && isPlainObject(context);
+}
+
+/**
+ * The actor's persisted snapshot as it stands now, persisted only when asked for: most turns never
+ * use where they resumed from, and persisting walks the whole context (issue 19). Snapshots do not
+ * change, so persisting later gives the same, except for child actors (persisted as they are then):
+ * with any, it is persisted at once.
+ */
+export function persistLater(actor: AnyActorRef): () => unknown {
+  const snapshot = actor.getSnapshot() as AnyMachineSnapshot;
+  if (Object.keys(snapshot.children).length > 0) {
+    const now = actor.getPersistedSnapshot();
+    return () => now;
+  }
+  const { logic } = actor as unknown as { logic: AnyActorLogic };
+  let persisted: unknown;
+  return () => (persisted ??= logic.getPersistedSnapshot(snapshot, undefined));
+}
+
 export interface Running {
   flow: FlowDefinition;
   actor: AnyActorRef;
@@ -33,6 +66,8 @@ export interface Running {
 /** An actor left at the end of a committed turn: valid while the conversation is stored at `turn`. */
 export interface LiveActor extends Running {
   turn: number;
+  /** The snapshot the turn ended at and its view: views are pure, so the next turn need not build it again. */
+  seen?: { snapshot: AnyMachineSnapshot; view: StepView };
 }
 
 /** The turn an actor belongs to: its scope, and the actor implementations built for it (lazily). */
@@ -98,7 +133,7 @@ export class FlowActors {
   }
 
   /** Restores a stored flow snapshot, or returns undefined (with an apology line) when it cannot be. */
-  restore(flowId: string, flowVersion: number, stored: unknown, scope: TurnScope, prefix: Line[]): Running | undefined {
+  restore(flowId: string, flowVersion: number, stored: unknown, scope: TurnScope, prefix: Line[]): (Running & Pick<LiveActor, 'seen'>) | undefined {
     const { logger } = this.opts;
     const key = scope.conversationKey;
     const flow = this.opts.flows.get(flowId);
@@ -106,7 +141,7 @@ export class FlowActors {
       prefix.push({ key: 'common:restartedAfterUpdate' });
       return undefined;
     }
-    const parsed = persistedSnapshot.safeParse(stored);
+    const parsed = surelyPersisted(stored) ? { success: true as const } : persistedSnapshot.safeParse(stored);
     if (parsed.success) {
       try {
         const actor = this.create(flow, scope, { snapshot: stored as never });
@@ -114,8 +149,8 @@ export class FlowActors {
         actor.start();
         const restored = actor.getSnapshot() as AnyMachineSnapshot;
         if (restored.status === 'error') throw restored.error;
-        flow.view(restored as never); // proves the stored state still exists in this flow
-        return { flow, actor };
+        const view = flow.view(restored as never); // proves the stored state still exists in this flow
+        return { flow, actor, seen: { snapshot: restored, view } };
       } catch (err) {
         logger.warn({ err, conversation: key }, 'stored snapshot could not be restored');
       }
@@ -127,13 +162,13 @@ export class FlowActors {
   }
 
   /** The live actor of the conversation's last turn, when the store holds exactly that turn; it joins the turn of `scope`. */
-  reuse(key: string, record: ConversationState | undefined, scope: TurnScope): Running | undefined {
+  reuse(key: string, record: ConversationState | undefined, scope: TurnScope): (Running & Pick<LiveActor, 'seen'>) | undefined {
     const live = this.live.get(key);
     if (!live) return undefined;
     this.live.delete(key);
     if (record && live.turn === record.turn && live.flow.id === record.flowId && live.flow.version === record.flowVersion) {
       this.belongsTo(live.actor, scope);
-      return { flow: live.flow, actor: live.actor };
+      return { flow: live.flow, actor: live.actor, seen: live.seen };
     }
     // Another instance, the retention job or a failed turn moved the conversation on: restore it.
     live.actor.stop();

@@ -6,7 +6,7 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import type { FlowDefinition, FlowEvent, FlowOutput, Line } from '../../dialogs/flow';
 import type { ConversationState } from '../storage/store';
-import type { FlowActors, Running } from './flow-actors';
+import { persistLater, type FlowActors, type Running } from './flow-actors';
 import type { TurnScope } from './scope';
 
 /** Hand-offs followed in one turn at most (a flow that finishes at once hands over again). */
@@ -91,13 +91,13 @@ export function routeAfterEnding(place: Place, ctx: HandoffContext, before: AnyM
  * After the event: a finished flow with `next` starts the next flow, a cancelled one (or one with
  * `returnToParent`) resumes its parent, each settled in turn; when the guide reached an ending, the
  * question before it is kept so BACK can return there. `resumePoint`: where the person stood before
- * the event.
+ * the event, persisted when called (./flow-actors.ts `persistLater`).
  */
 export async function followHandOffs(
   place: Place,
   ctx: HandoffContext,
   settled: AnyMachineSnapshot,
-  resumePoint: unknown,
+  resumePoint: () => unknown,
 ): Promise<{ snapshot: AnyMachineSnapshot; handedOver: { step: string; outcome: string }[] }> {
   let snapshot = settled;
   const handedOver: { step: string; outcome: string }[] = [];
@@ -107,10 +107,10 @@ export async function followHandOffs(
       const next = ctx.flows.get(output.next.flow);
       if (!next) break; // no such flow configured: the finished view stands
       handedOver.push({ step: place.running.flow.view(snapshot as never).step, outcome: output.outcome });
-      place.parents = [...place.parents, parentOf(place.running, resumePoint)];
+      place.parents = [...place.parents, parentOf(place.running, resumePoint())];
       place.running.actor.stop();
       place.running = ctx.actors.start(next, output.next.input, ctx.scope);
-      resumePoint = place.running.actor.getPersistedSnapshot();
+      resumePoint = persistLater(place.running.actor);
     } else if ((output?.outcome === 'cancelled' || output?.returnToParent) && place.parents.length > 0) {
       const parent = place.parents[place.parents.length - 1]!;
       if (output.outcome !== 'cancelled') {
@@ -131,16 +131,16 @@ export async function followHandOffs(
         // Asked again as a return, not as the run's opening (no second greeting).
         place.running.actor.send({ type: 'RESUME' });
       } else beginRun(place, ctx);
-      resumePoint = place.running.actor.getPersistedSnapshot();
+      resumePoint = persistLater(place.running.actor);
     } else {
       break;
     }
     snapshot = await ctx.actors.settle(place.running.actor);
   }
 
-  if (snapshot.status === 'done' && place.running.flow === ctx.entry && (resumePoint as { status?: string }).status === 'active') {
+  if (snapshot.status === 'done' && place.running.flow === ctx.entry && (resumePoint() as { status?: string }).status === 'active') {
     // The guide reached an ending this turn: keep the question before it so BACK can return there.
-    place.parents = [...place.parents, parentOf(place.running, resumePoint)];
+    place.parents = [...place.parents, parentOf(place.running, resumePoint())];
   }
   return { snapshot, handedOver };
 }

@@ -12,7 +12,7 @@ import { rememberedAt, takenSummary, withRemembered, type TakenAnswer } from './
 import { chooseAfterEnding, type EndingChoices } from './ending-choices';
 import { clarificationLine, clarificationView, withClarification } from './clarification';
 import { runCommand } from './commands';
-import type { FlowActors, LiveActor, Running } from './flow-actors';
+import { persistLater, type FlowActors, type LiveActor, type Running } from './flow-actors';
 import { funnelEvents } from './funnel';
 import { beginRun, followHandOffs, routeAfterEnding, startOnTop, type HandoffContext, type Place } from './handoffs';
 import { activityKeyOf, entryInput } from './identity';
@@ -73,7 +73,8 @@ export async function runTurn(deps: TurnDeps, key: string, inbound: Inbound, opt
   };
   const before = place.running.actor.getSnapshot() as AnyMachineSnapshot;
   const beforeActor = place.running.actor;
-  const beforeView = place.running.flow.view(before as never);
+  // Still at the snapshot its view was built for (the last turn's end, or the restore's check): views are pure.
+  const beforeView = restored?.seen?.snapshot === before ? restored.seen.view : place.running.flow.view(before as never);
 
   // Read the message.
   const reading = await deps.reader.read({ inbound, locale, fresh, record, running: place.running, before, beforeView, scope, prefix });
@@ -135,9 +136,10 @@ export async function runTurn(deps: TurnDeps, key: string, inbound: Inbound, opt
     updatedAt: now,
   };
   // Kept for the conversation's next turn only once this one is stored, and only at rest: an actor
-  // still waiting on one of its own actors would move on outside any turn.
+  // still waiting on one of its own actors would move on outside any turn. A finished flow is at rest
+  // too (its next turn reads its ending and starts another flow), so it is not restored either.
   const ended: LiveActor | undefined =
-    snapshot.status === 'active' && !snapshot.hasTag('busy') && Object.keys(snapshot.children).length === 0 ? { ...running, turn: conversation.turn } : undefined;
+    (snapshot.status === 'active' || snapshot.status === 'done') && !snapshot.hasTag('busy') && Object.keys(snapshot.children).length === 0 ? { ...running, turn: conversation.turn, seen: { snapshot, view } } : undefined;
   if (!ended) running.actor.stop();
 
   for (const observe of deps.observers) observe(scope, { stored: record, flowId: running.flow.id });
@@ -187,18 +189,19 @@ export async function runTurn(deps: TurnDeps, key: string, inbound: Inbound, opt
 /**
  * Sends the turn's event to the running flow; after an answer, the answers the same message (or an
  * earlier one) gave to the questions that follow, each as if answered in turn. Returns where the
- * person stood before the last of them (a flow handed over from resumes there), the actor that
- * handled the event (only its notices are news), and the answers taken and still kept ahead.
+ * person stood before the last of them (a flow handed over from resumes there; persisted only when
+ * asked for), the actor that handled the event (only its notices are news), and the answers taken
+ * and still kept ahead.
  */
 function sendEvent(
   deps: TurnDeps,
   running: Running,
   event: FlowEvent | undefined,
   at: { record?: ConversationState; reading: Reading; beforeActor: Running['actor']; beforeView: string; locale: Locale; prefix: Line[] },
-): { resumePoint: unknown; notified?: Running['actor']; taken: TakenAnswer[]; ahead: TakenAnswer[] } {
+): { resumePoint: () => unknown; notified?: Running['actor']; taken: TakenAnswer[]; ahead: TakenAnswer[] } {
   const { record, reading } = at;
   let { taken, ahead } = reading;
-  let resumePoint: unknown = running.actor.getPersistedSnapshot();
+  let resumePoint = persistLater(running.actor);
   const notified = event ? running.actor : undefined;
   if (event) running.actor.send(event);
   if (event?.type === 'CHOOSE' && running.actor === at.beforeActor) {
@@ -209,7 +212,7 @@ function sendEvent(
       ahead = kept.filter((k) => !taken.some((t) => t.step === k.step));
     }
     for (const t of taken) {
-      resumePoint = running.actor.getPersistedSnapshot();
+      resumePoint = persistLater(running.actor);
       running.actor.send({ type: 'CHOOSE', choice: t.choice });
     }
     if (taken.length) at.prefix.push(takenSummary(deps.translator, at.locale, running.flow.id, taken));
