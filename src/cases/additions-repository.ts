@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { attachmentRef, type AttachmentRef } from '../../dialogs/flow';
 import { fromJson, toIso, type Database, type Json, type Timestamp } from '../storage/schema';
+import { LeasedClaims, type LeasedTable } from '../storage/leased-claims';
 import type { Store } from '../storage/store';
 import type { TransactionTurnWriter } from '../storage/turn-writers';
 
@@ -127,10 +128,20 @@ export const writeCaseAdditions: TransactionTurnWriter = {
   },
 };
 
+/** The pushes' leases: a pending addition is due from its next attempt; each recorded result counts an attempt. */
+const ADDITION_LEASES: LeasedTable<CaseAdditionsDatabase, 'case_additions', 'id'> = {
+  table: 'case_additions', key: 'id', order: ['created_at'], countAttempts: 'onSettle',
+  open: (eb) => eb('status', '=', 'pending'),
+  due: (eb, now) => eb('next_attempt_at', '<=', now),
+};
+
 export class CaseAdditionsRepository {
+  private readonly claims: LeasedClaims<CaseAdditionsDatabase, 'case_additions', 'id'>;
+
   /** Registers `writeCaseAdditions` with the store: from now on its turns may carry additions. */
   constructor(private readonly store: Pick<Store, 'kind' | 'db' | 'registerTurnWriter'>) {
     store.registerTurnWriter(writeCaseAdditions);
+    this.claims = new LeasedClaims(store, ADDITION_LEASES);
   }
 
   private get db(): Kysely<Database & CaseAdditionsDatabase> {
@@ -154,38 +165,13 @@ export class CaseAdditionsRepository {
 
   /** Claims up to `limit` pending additions that are due and held by no live claim, oldest first. */
   async claimDue(opts: { workerId: string; now: Date; leaseMs: number; limit: number }): Promise<StoredCaseAddition[]> {
-    const now = opts.now.toISOString();
-    const rows = await this.db
-      .updateTable('case_additions')
-      .set({ claimed_by: opts.workerId, claimed_until: new Date(opts.now.getTime() + opts.leaseMs).toISOString() })
-      .where('id', 'in', (eb) => {
-        let due = eb
-          .selectFrom('case_additions')
-          .select('id')
-          .where('status', '=', 'pending')
-          .where('next_attempt_at', '<=', now)
-          .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', now)]))
-          .orderBy('created_at')
-          .limit(opts.limit);
-        if (this.store.kind === 'postgres') due = due.forUpdate().skipLocked();
-        return due;
-      })
-      .returningAll()
-      .execute();
+    const rows = await this.claims.claim(opts);
     return rows.map(rowToAddition).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
   /** Extends a live claim right before the push; false when it passed to another worker (then do not push). */
   async holdClaim(id: string, workerId: string, now: Date, until: Date): Promise<boolean> {
-    const r = await this.db
-      .updateTable('case_additions')
-      .set({ claimed_until: until.toISOString() })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .where('claimed_by', '=', workerId)
-      .where('claimed_until', '>=', now.toISOString())
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return this.claims.renew(id, { workerId, now, until });
   }
 
   /**
@@ -197,20 +183,11 @@ export class CaseAdditionsRepository {
     workerId: string,
     result: { status: AdditionStatus; at: Date; error?: string; nextAttemptAt?: Date },
   ): Promise<boolean> {
-    const r = await this.db
-      .updateTable('case_additions')
-      .set((eb) => ({
-        status: result.status,
-        attempts: eb('attempts', '+', 1) as never,
-        last_error: result.error ?? null,
-        next_attempt_at: result.nextAttemptAt?.toISOString() ?? null,
-        delivered_at: result.status === 'delivered' ? result.at.toISOString() : null,
-        claimed_by: null,
-        claimed_until: null,
-      }))
-      .where('id', '=', id)
-      .where('claimed_by', '=', workerId)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return this.claims.settle(id, workerId, {
+      status: result.status,
+      last_error: result.error ?? null,
+      next_attempt_at: result.nextAttemptAt?.toISOString() ?? null,
+      delivered_at: result.status === 'delivered' ? result.at.toISOString() : null,
+    });
   }
 }

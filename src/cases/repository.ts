@@ -4,11 +4,12 @@
  * and are written in its transaction by `writeCases`, the turn writer this repository registers
  * with the store; the delivery worker claims due rows (PostgreSQL `FOR UPDATE SKIP LOCKED`, a lease
  * that expires if an instance dies), and records each attempt's result only while it still holds
- * the claim.
+ * the claim (the leases: src/storage/leased-claims.ts).
  */
 import type { ColumnType, Kysely } from 'kysely';
 import { z } from 'zod';
 import { fromJson, toIso, type Database, type Json, type Timestamp } from '../storage/schema';
+import { LeasedClaims, type LeasedTable } from '../storage/leased-claims';
 import type { Store } from '../storage/store';
 import type { TransactionTurnWriter } from '../storage/turn-writers';
 import { caseRecord, type CaseRecord, type DeliveryStatus } from './schema';
@@ -150,10 +151,20 @@ export const writeCases: TransactionTurnWriter = {
   },
 };
 
+/** The outbox's leases: a pending case is due from its next attempt; each recorded result counts an attempt. */
+const CASE_LEASES: LeasedTable<CasesDatabase, 'cases', 'reference'> = {
+  table: 'cases', key: 'reference', order: ['next_attempt_at'], countAttempts: 'onSettle',
+  open: (eb) => eb('status', '=', 'pending'),
+  due: (eb, now) => eb('next_attempt_at', '<=', now),
+};
+
 export class CaseRepository {
+  private readonly claims: LeasedClaims<CasesDatabase, 'cases', 'reference'>;
+
   /** Registers `writeCases` with the store: from now on its turns may carry cases. */
   constructor(private readonly store: CaseStore) {
     store.registerTurnWriter(writeCases);
+    this.claims = new LeasedClaims(store, CASE_LEASES);
   }
 
   private get db() {
@@ -209,31 +220,9 @@ export class CaseRepository {
     return Number(row.n);
   }
 
-  /**
-   * Claims up to `limit` pending cases that are due and not held by a live claim. PostgreSQL skips
-   * rows another instance is claiming at this moment; SQLite has one writer anyway.
-   */
+  /** Claims up to `limit` pending cases that are due and not held by a live claim, soonest due first. */
   async claimDue(opts: { workerId: string; now: Date; leaseMs: number; limit: number }): Promise<CaseRecord[]> {
-    const now = opts.now.toISOString();
-    const until = new Date(opts.now.getTime() + opts.leaseMs).toISOString();
-    const rows = await this.db
-      .updateTable('cases')
-      .set({ claimed_by: opts.workerId, claimed_until: until })
-      .where('reference', 'in', (eb) => {
-        let due = eb
-          .selectFrom('cases')
-          .select('reference')
-          .where('status', '=', 'pending')
-          .where('next_attempt_at', '<=', now)
-          .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', now)]))
-          .orderBy('next_attempt_at')
-          .limit(opts.limit);
-        if (this.store.kind === 'postgres') due = due.forUpdate().skipLocked();
-        return due;
-      })
-      .returningAll()
-      .execute();
-    return rows.map(rowToCase);
+    return (await this.claims.claim(opts)).map(rowToCase);
   }
 
   /**
@@ -241,14 +230,7 @@ export class CaseRepository {
    * expired or passed to another instance, and the case must not be sent by this worker.
    */
   async renewClaim(reference: string, workerId: string, until: Date): Promise<boolean> {
-    const r = await this.db
-      .updateTable('cases')
-      .set({ claimed_until: until.toISOString() })
-      .where('reference', '=', reference)
-      .where('status', '=', 'pending')
-      .where('claimed_by', '=', workerId)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return this.claims.renew(reference, { workerId, until });
   }
 
   /** When the oldest case still waiting for delivery was opened; undefined when none waits. */
@@ -350,18 +332,6 @@ export class CaseRepository {
     at: string,
     fields: { status?: 'delivered' | 'failed'; external_id?: string | null; delivered_at?: string; next_attempt_at: string | null; last_error: string | null },
   ): Promise<boolean> {
-    const r = await this.db
-      .updateTable('cases')
-      .set((eb) => ({
-        ...fields,
-        attempts: eb('attempts', '+', 1) as never,
-        claimed_by: null,
-        claimed_until: null,
-        updated_at: at,
-      }))
-      .where('reference', '=', reference)
-      .where('claimed_by', '=', workerId)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return this.claims.settle(reference, workerId, { ...fields, updated_at: at });
   }
 }

@@ -8,6 +8,7 @@
 import type { Generated, Kysely } from 'kysely';
 import { z } from 'zod';
 import { toIso, type Database, type Timestamp } from '../storage/schema';
+import { LeasedClaims, type LeasedTable } from '../storage/leased-claims';
 import type { Store } from '../storage/store';
 import type { CasesDatabase } from './repository';
 
@@ -81,8 +82,18 @@ function rowToUpdate(row: unknown): CaseUpdate {
   };
 }
 
+/** The notices' leases: every untold update is due, oldest first; each claim counts an attempt. */
+const UPDATE_LEASES: LeasedTable<CaseUpdatesDatabase, 'case_updates', 'id'> = {
+  table: 'case_updates', key: 'id', order: ['received_at', 'id'], countAttempts: 'onClaim',
+  open: (eb) => eb('told_at', 'is', null),
+};
+
 export class CaseUpdatesRepository {
-  constructor(private readonly store: CaseUpdatesStore) {}
+  private readonly claims: LeasedClaims<CaseUpdatesDatabase, 'case_updates', 'id'>;
+
+  constructor(private readonly store: CaseUpdatesStore) {
+    this.claims = new LeasedClaims(store, UPDATE_LEASES);
+  }
 
   private get db(): Kysely<Database & CaseUpdatesDatabase> {
     return this.store.db.withTables<CaseUpdatesDatabase>();
@@ -166,25 +177,7 @@ export class CaseUpdatesRepository {
 
   /** Claims up to `limit` untold updates not held by a live claim, oldest first. */
   async claimUntold(opts: { workerId: string; now: Date; leaseMs: number; limit: number }): Promise<CaseUpdate[]> {
-    const now = opts.now.toISOString();
-    const until = new Date(opts.now.getTime() + opts.leaseMs).toISOString();
-    const rows = await this.db
-      .updateTable('case_updates')
-      .set((eb) => ({ claimed_by: opts.workerId, claimed_until: until, attempts: eb('attempts', '+', 1) as never }))
-      .where('id', 'in', (eb) => {
-        let due = eb
-          .selectFrom('case_updates')
-          .select('id')
-          .where('told_at', 'is', null)
-          .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', now)]))
-          .orderBy('received_at')
-          .orderBy('id')
-          .limit(opts.limit);
-        if (this.store.kind === 'postgres') due = due.forUpdate().skipLocked();
-        return due;
-      })
-      .returningAll()
-      .execute();
+    const rows = await this.claims.claim(opts);
     return rows.map(rowToUpdate).sort((a, b) => a.receivedAt.localeCompare(b.receivedAt) || Number(a.id) - Number(b.id));
   }
 
@@ -193,36 +186,17 @@ export class CaseUpdatesRepository {
    * or passed to another instance (then this worker must not tell it).
    */
   async renewClaim(id: string, workerId: string, now: Date, until: Date): Promise<boolean> {
-    const r = await this.db
-      .updateTable('case_updates')
-      .set({ claimed_until: until.toISOString() })
-      .where('id', '=', id)
-      .where('told_at', 'is', null)
-      .where('claimed_by', '=', workerId)
-      .where('claimed_until', '>=', now.toISOString())
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return this.claims.renew(id, { workerId, now, until });
   }
 
   /** Marks the update told (only while `workerId` holds the claim). */
   async markTold(id: string, workerId: string, result: string, at: Date): Promise<boolean> {
-    const r = await this.db
-      .updateTable('case_updates')
-      .set({ told_at: at.toISOString(), told_result: result, claimed_by: null, claimed_until: null })
-      .where('id', '=', id)
-      .where('claimed_by', '=', workerId)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return this.claims.settle(id, workerId, { told_at: at.toISOString(), told_result: result });
   }
 
   /** Gives an update back after a failed attempt: another pass may take it after `retryAt`. */
   async release(id: string, workerId: string, retryAt: Date): Promise<void> {
-    await this.db
-      .updateTable('case_updates')
-      .set({ claimed_until: retryAt.toISOString() })
-      .where('id', '=', id)
-      .where('claimed_by', '=', workerId)
-      .execute();
+    await this.claims.release(id, workerId, retryAt);
   }
 
   async countUntold(): Promise<number> {

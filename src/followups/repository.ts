@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { caseIntakeInput, type CaseIntakeInput } from '../../dialogs/support-case/case-draft';
 import { followupEnding, type FollowupEnding } from '../../dialogs/followup/contract';
 import { fromJson, toIso, type Database, type Json, type Timestamp } from '../storage/schema';
+import { LeasedClaims, type LeasedTable } from '../storage/leased-claims';
 import type { Store } from '../storage/store';
 import type { TransactionTurnWriter } from '../storage/turn-writers';
 
@@ -156,10 +157,20 @@ export const writeFollowups: TransactionTurnWriter = {
   },
 };
 
+/** The timers' leases: a pending follow-up is due at its time, soonest first; each claim counts an attempt. */
+const FOLLOWUP_LEASES: LeasedTable<FollowupsDatabase, 'followups', 'id'> = {
+  table: 'followups', key: 'id', order: ['due_at'], countAttempts: 'onClaim',
+  open: (eb) => eb('status', '=', 'pending'),
+  due: (eb, now) => eb('due_at', '<=', now),
+};
+
 export class FollowupsRepository {
+  private readonly claims: LeasedClaims<FollowupsDatabase, 'followups', 'id'>;
+
   /** Registers `writeFollowups` with the store: from now on its turns may carry follow-ups. */
   constructor(private readonly store: Pick<Store, 'kind' | 'db' | 'registerTurnWriter'>) {
     store.registerTurnWriter(writeFollowups);
+    this.claims = new LeasedClaims(store, FOLLOWUP_LEASES);
   }
 
   private get db(): Kysely<Database & FollowupsDatabase> {
@@ -184,54 +195,22 @@ export class FollowupsRepository {
 
   /** Claims up to `limit` pending follow-ups that are due and held by no live claim, soonest first. */
   async claimDue(opts: { workerId: string; now: Date; leaseMs: number; limit: number }): Promise<StoredFollowup[]> {
-    const now = opts.now.toISOString();
-    const rows = await this.db
-      .updateTable('followups')
-      .set((eb) => ({ claimed_by: opts.workerId, claimed_until: new Date(opts.now.getTime() + opts.leaseMs).toISOString(), attempts: eb('attempts', '+', 1) as never }))
-      .where('id', 'in', (eb) => {
-        let due = eb
-          .selectFrom('followups')
-          .select('id')
-          .where('status', '=', 'pending')
-          .where('due_at', '<=', now)
-          .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', now)]))
-          .orderBy('due_at')
-          .limit(opts.limit);
-        if (this.store.kind === 'postgres') due = due.forUpdate().skipLocked();
-        return due;
-      })
-      .returningAll()
-      .execute();
+    const rows = await this.claims.claim(opts);
     return rows.map(toFollowup).sort((a, b) => a.dueAt.localeCompare(b.dueAt) || a.id.localeCompare(b.id));
   }
 
   /** Extends a live claim right before firing; false when it is gone (cancelled, or taken over). */
   async renewClaim(id: string, workerId: string, now: Date, until: Date): Promise<boolean> {
-    const r = await this.db
-      .updateTable('followups')
-      .set({ claimed_until: until.toISOString() })
-      .where('claimed_by', '=', workerId)
-      .where('id', '=', id)
-      .where('claimed_until', '>=', now.toISOString())
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return this.claims.renew(id, { workerId, now, until });
   }
 
   /** Fired or dropped, only while `workerId` holds the claim; what the guide knew is cleared. */
   async settle(id: string, workerId: string, status: 'fired' | 'dropped', at: Date): Promise<boolean> {
-    const r = await this.db
-      .updateTable('followups')
-      .set({ status, settled_at: at.toISOString(), data: null, claimed_by: null, claimed_until: null })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .where('claimed_by', '=', workerId)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return this.claims.settle(id, workerId, { status, settled_at: at.toISOString(), data: null }, { whileOpen: true });
   }
 
   /** Gives a follow-up back after a failed attempt: a later pass may take it from `retryAt`. */
   async release(id: string, workerId: string, retryAt: Date): Promise<void> {
-    await this.db.updateTable('followups').set({ claimed_until: retryAt.toISOString() }).where('id', '=', id).where('claimed_by', '=', workerId).execute();
+    await this.claims.release(id, workerId, retryAt);
   }
 }

@@ -8,6 +8,7 @@
 import { sql, type Generated, type Kysely } from 'kysely';
 import { z } from 'zod';
 import { fromJson, toIso, type Database, type Json, type Timestamp } from '../storage/schema';
+import { LeasedClaims, type LeasedTable } from '../storage/leased-claims';
 import type { Store } from '../storage/store';
 
 export type JobKind = 'post_request' | 'update_cards' | 'tell_taken' | 'tell_ended' | 'tell_expired' | 'relay_to_expert' | 'relay_to_person';
@@ -85,8 +86,35 @@ function toJob(r: unknown): Job {
   return { seq: j.seq, id: j.id, handoffId: j.handoff_id, kind: j.kind, payload: z.record(z.string(), z.unknown()).parse(fromJson(j.payload)), attempts: j.attempts, at: j.created_at };
 }
 
+/**
+ * The jobs' leases: a pending job is due from its next attempt once no earlier job of its hand-off
+ * is pending, so one hand-off's jobs are done in order; each recorded result counts an attempt.
+ */
+const JOB_LEASES: LeasedTable<HandoffJobsDatabase, 'handoff_jobs', 'seq'> = {
+  table: 'handoff_jobs', key: 'seq', order: ['seq'], countAttempts: 'onSettle',
+  open: (eb) => eb('status', '=', 'pending'),
+  due: (eb, now) =>
+    eb.and([
+      eb('next_attempt_at', '<=', now),
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('handoff_jobs as e')
+            .select(sql.lit(1).as('one'))
+            .whereRef('e.handoff_id', '=', 'handoff_jobs.handoff_id')
+            .where('e.status', '=', 'pending')
+            .whereRef('e.seq', '<', 'handoff_jobs.seq'),
+        ),
+      ),
+    ]),
+};
+
 export class HandoffJobsRepository {
-  constructor(private readonly store: Pick<Store, 'kind' | 'db'>) {}
+  private readonly claims: LeasedClaims<HandoffJobsDatabase, 'handoff_jobs', 'seq'>;
+
+  constructor(private readonly store: Pick<Store, 'kind' | 'db'>) {
+    this.claims = new LeasedClaims(store, JOB_LEASES);
+  }
 
   private get db(): Kysely<Database & HandoffJobsDatabase> {
     return this.store.db.withTables<HandoffJobsDatabase>();
@@ -94,45 +122,16 @@ export class HandoffJobsRepository {
 
   /** Claims due jobs held by no live claim, each the oldest unfinished one of its hand-off. */
   async claimDue(opts: { workerId: string; now: Date; leaseMs: number; limit: number }): Promise<Job[]> {
-    const now = opts.now.toISOString();
-    const rows = await this.db
-      .updateTable('handoff_jobs')
-      .set({ claimed_by: opts.workerId, claimed_until: new Date(opts.now.getTime() + opts.leaseMs).toISOString() })
-      .where('seq', 'in', (eb) => {
-        let due = eb
-          .selectFrom('handoff_jobs as j')
-          .select('j.seq')
-          .where('j.status', '=', 'pending')
-          .where('j.next_attempt_at', '<=', now)
-          .where((w) => w.or([w('j.claimed_until', 'is', null), w('j.claimed_until', '<', now)]))
-          .where(({ not, exists, selectFrom }) =>
-            not(exists(selectFrom('handoff_jobs as e').select(sql.lit(1).as('one')).whereRef('e.handoff_id', '=', 'j.handoff_id').where('e.status', '=', 'pending').whereRef('e.seq', '<', 'j.seq'))),
-          )
-          .orderBy('j.seq')
-          .limit(opts.limit);
-        if (this.store.kind === 'postgres') due = due.forUpdate().skipLocked();
-        return due;
-      })
-      .returningAll()
-      .execute();
+    const rows = await this.claims.claim(opts);
     return rows.map(toJob).sort((a, b) => a.seq - b.seq);
   }
 
   /** Finishes a job (done, or failed for good), or puts it back for `retryAt`; only while `workerId` holds it. */
   async settle(seq: number, workerId: string, result: { status: 'done' | 'failed' } | { status: 'pending'; retryAt: Date }): Promise<boolean> {
-    const r = await this.db
-      .updateTable('handoff_jobs')
-      .set((eb) => ({
-        status: result.status,
-        attempts: eb('attempts', '+', 1) as never,
-        ...(result.status === 'pending' ? { next_attempt_at: result.retryAt.toISOString() } : {}),
-        claimed_by: null,
-        claimed_until: null,
-      }))
-      .where('seq', '=', seq)
-      .where('claimed_by', '=', workerId)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return this.claims.settle(seq, workerId, {
+      status: result.status,
+      ...(result.status === 'pending' ? { next_attempt_at: result.retryAt.toISOString() } : {}),
+    });
   }
 
   async countPending(): Promise<number> {

@@ -16,6 +16,7 @@
 import type { ColumnType, Generated, Kysely } from 'kysely';
 import { z } from 'zod';
 import { fromJson, toIso, type Json, type Timestamp } from '../../storage/schema';
+import { LeasedClaims, type ClaimRequest, type LeasedTable } from '../../storage/leased-claims';
 import type { Store } from '../../storage/store';
 import type { TransactionTurnWriter } from '../../storage/turn-writers';
 
@@ -93,6 +94,8 @@ function toEntry(row: unknown): InboxEntry {
 }
 
 const WEBEX_ACTIVITY_PREFIX = 'webex:';
+/** A notification not handled or failed yet: claimed, renewed and finished only in these states. */
+const UNFINISHED = ['pending', 'turned'];
 
 /**
  * The turn writer: a turn for a Webex notification marks its inbox row `turned` in the same
@@ -115,10 +118,19 @@ export const markWebexNotificationTurned: TransactionTurnWriter = {
   },
 };
 
+/** The inbox's leases: every unfinished notification is due, in arrival order; each claim counts an attempt. */
+const INBOX_LEASES: LeasedTable<WebexDatabase, 'webex_inbox', 'notification_id'> = {
+  table: 'webex_inbox', key: 'notification_id', order: ['seq'], countAttempts: 'onClaim',
+  open: (eb) => eb('status', 'in', UNFINISHED),
+};
+
 export class WebexRepository {
+  private readonly claims: LeasedClaims<WebexDatabase, 'webex_inbox', 'notification_id'>;
+
   /** Registers `markWebexNotificationTurned` with the store. */
   constructor(private readonly store: WebexStore) {
     store.registerTurnWriter(markWebexNotificationTurned);
+    this.claims = new LeasedClaims(store, INBOX_LEASES);
   }
 
   private get db() {
@@ -158,31 +170,8 @@ export class WebexRepository {
    * in arrival order, counting an attempt for each. `takeOverOtherWorkers`: claims of other workers
    * count as expired (SQLite: one process owns the file, so they belong to a process that is gone).
    */
-  async claimDue(opts: { workerId: string; now: Date; leaseMs: number; limit: number; takeOverOtherWorkers?: boolean }): Promise<InboxEntry[]> {
-    const now = opts.now.toISOString();
-    const until = new Date(opts.now.getTime() + opts.leaseMs).toISOString();
-    const rows = await this.db
-      .updateTable('webex_inbox')
-      .set((eb) => ({ claimed_by: opts.workerId, claimed_until: until, attempts: eb('attempts', '+', 1) as never }))
-      .where('seq', 'in', (eb) => {
-        let due = eb
-          .selectFrom('webex_inbox')
-          .select('seq')
-          .where('status', 'in', ['pending', 'turned'])
-          .where((w) =>
-            w.or([
-              w('claimed_until', 'is', null),
-              w('claimed_until', '<', now),
-              ...(opts.takeOverOtherWorkers ? [w('claimed_by', '<>', opts.workerId)] : []),
-            ]),
-          )
-          .orderBy('seq')
-          .limit(opts.limit);
-        if (this.store.kind === 'postgres') due = due.forUpdate().skipLocked();
-        return due;
-      })
-      .returningAll()
-      .execute();
+  async claimDue(opts: ClaimRequest): Promise<InboxEntry[]> {
+    const rows = await this.claims.claim(opts);
     return rows.map(toEntry).sort((a, b) => a.seq - b.seq);
   }
 
@@ -193,14 +182,7 @@ export class WebexRepository {
    * finished: the holder must then stop, and post nothing more for it.
    */
   async renewClaim(notificationId: string, claim: { workerId: string; now: Date; leaseMs: number }): Promise<boolean> {
-    const result = await this.db
-      .updateTable('webex_inbox')
-      .set({ claimed_until: new Date(claim.now.getTime() + claim.leaseMs).toISOString() })
-      .where('notification_id', '=', notificationId)
-      .where('claimed_by', '=', claim.workerId)
-      .where('status', 'in', ['pending', 'turned'])
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    return this.claims.renew(notificationId, { workerId: claim.workerId, until: new Date(claim.now.getTime() + claim.leaseMs) });
   }
 
   /** The replies went out (or there was nothing to answer): done for good. */
@@ -209,7 +191,7 @@ export class WebexRepository {
       .updateTable('webex_inbox')
       .set({ status: 'handled', handled_at: at.toISOString(), claimed_by: null, claimed_until: null })
       .where('notification_id', '=', notificationId)
-      .where('status', 'in', ['pending', 'turned'])
+      .where('status', 'in', UNFINISHED)
       .execute();
   }
 
@@ -218,7 +200,7 @@ export class WebexRepository {
       .updateTable('webex_inbox')
       .set({ status: 'failed', last_error: error.slice(0, 2000), handled_at: at.toISOString(), claimed_by: null, claimed_until: null })
       .where('notification_id', '=', notificationId)
-      .where('status', 'in', ['pending', 'turned'])
+      .where('status', 'in', UNFINISHED)
       .execute();
   }
 
