@@ -126,17 +126,19 @@ export async function stopBot(bot: Running): Promise<void> {
   if (code !== 0 && code !== null) progress(`${bot.name}: exited with code ${code}`);
 }
 
-export async function startReference(): Promise<Running> {
+/** The echo bot; with `sqlite`, the durable echo (a read and a write transaction per turn in that file). */
+export async function startReference(opts: { sqlite?: Storage } = {}): Promise<Running> {
   const port = await freePort();
+  const name = opts.sqlite ? 'reference-durable' : 'reference';
   const ref = await startNode({
-    name: 'reference',
+    name,
     root: REPO_ROOT,
     script: 'bench/reference-bot.ts',
-    args: ['--port', String(port)],
+    args: ['--port', String(port), ...(opts.sqlite ? ['--sqlite', opts.sqlite.seed.location] : [])],
     port,
-    logFile: join(LOG_DIR, `reference-${runId}.log`),
+    logFile: join(LOG_DIR, `${name}-${runId}.log`),
   });
   onCleanup(() => ref.stop());
-  progress(`reference echo bot up on ${ref.url} (pid ${ref.pid})`);
+  progress(`${opts.sqlite ? 'durable echo bot (SQLite)' : 'reference echo bot'} up on ${ref.url} (pid ${ref.pid})`);
   return ref;
 }

@@ -31,7 +31,9 @@ export const HELP = `npm run bench -- [options]
   --keep                   keep the temporary SQLite files and PostgreSQL databases
   --bot-root DIR           run the bot from another checkout (a git worktree), e.g. to compare before/after a fix
   --node-flags="FLAGS"     extra node flags for every bot process, e.g. --node-flags=--max-old-space-size=160
-  --compare-root DIR       throughput phase: also run a SQLite bot from DIR in the same alternating rounds`;
+  --compare-root DIR       throughput phase: also run a SQLite bot from DIR in the same alternating rounds
+  --durable-echo           throughput phase: also the echo bot with a SQLite read and write transaction per turn
+                           (reference-durable): what a durable store alone costs against the bare echo`;
 
 const { values: args } = parseArgs({
   options: {
@@ -61,6 +63,7 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     'bot-root': { type: 'string' },
     'compare-root': { type: 'string' },
+    'durable-echo': { type: 'boolean', default: false },
     'node-flags': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -106,6 +109,7 @@ export const settings = {
   botRoot: resolve(args['bot-root'] ?? REPO_ROOT),
   nodeFlags: list(args['node-flags']?.replace(/\s+/g, ','), ''),
   compareRoot: args['compare-root'] ? resolve(args['compare-root']) : undefined,
+  durableEcho: args['durable-echo'],
   quick,
 };
 

@@ -20,6 +20,8 @@ interface Target {
   label: string;
   bot: Running;
   storage?: Storage;
+  /** An echo bot: gets the recorded activities as they are. */
+  echo?: boolean;
 }
 
 export async function throughputPhase(): Promise<void> {
@@ -35,6 +37,10 @@ export async function throughputPhase(): Promise<void> {
     bots.push({ label: 'bot-sqlite@compare', bot: await startBot(storage, 'bot-sqlite-compare', { root: settings.compareRoot }), storage });
   }
   if (!bots.length) throw new Error('throughput: no bot to measure (--stores is empty)');
+  if (settings.durableEcho) {
+    const storage = await newStorage('sqlite', 'throughput-durable-echo');
+    bots.push({ label: 'reference-durable (echo + SQLite per turn)', bot: await startReference({ sqlite: storage }), echo: true });
+  }
 
   // PostgreSQL over the whole phase too: a checkpoint or a WAL flush may come due in another target's round.
   const pgBefore = await shared.pg?.snapshot();
@@ -53,7 +59,7 @@ export async function throughputPhase(): Promise<void> {
   if (!pool.length) throw new Error(`throughput: no walk could be recorded (${recorded.firstErrors.join(' | ')})`);
   const workload = describeWorkload(pool);
   progress(`  ${pool.length} walks, ${workload.turnsPerConversation.mean} turns each on average, ${workload.distinctPaths} distinct paths`);
-  const scripts = (t: Target) => ({ pool, mode: t.bot === reference ? ('verbatim' as const) : ('follow' as const) });
+  const scripts = (t: Target) => ({ pool, mode: t.bot === reference || t.echo ? ('verbatim' as const) : ('follow' as const) });
 
   const targets: Target[] = [{ label: 'reference', bot: reference }, ...bots];
   const results = new Map<string, Measured[]>(targets.map((t) => [t.label, []]));
@@ -69,7 +75,7 @@ export async function throughputPhase(): Promise<void> {
     for (const t of order) {
       const res = await measure(t, { seconds: settings.seconds, scripts: scripts(t) });
       results.get(t.label)!.push(res);
-      if (t.bot !== reference) paths.set(t.label, { distinct: res.distinctPaths, examples: res.examplePaths, endings: res.endings });
+      if (t.bot !== reference && !t.echo) paths.set(t.label, { distinct: res.distinctPaths, examples: res.examplePaths, endings: res.endings });
       progress(`  round ${r + 1}/${settings.rounds} ${roundLine(t.label, res)}`);
     }
   }
@@ -109,6 +115,6 @@ export async function throughputPhase(): Promise<void> {
     workload,
     rows,
   };
-  for (const b of bots) await stopBot(b.bot);
+  for (const b of bots) await (b.echo ? b.bot.stop() : stopBot(b.bot));
   await reference.stop();
 }
