@@ -1,12 +1,15 @@
 /**
  * One statement for every request made in a pass of the event loop, its requests passed as rows
  * (`r`): on SQLite one JSON array read with `json_each`, on PostgreSQL one array per column read
- * with `unnest`. Each request gets the row the statement returned for it, if any. Fixed statement
- * texts, so SQLite's statement cache prepares them once, and no query builder on the hot path
- * (the kept replies' sent-marks and "owed?" look-ups, src/channels/botframework/).
+ * with `unnest` (short scalars, cheap for pg to encode: no JSON document needed here).
+ * Each request gets the row the statement returned for it, if any. Fixed statement texts, so
+ * SQLite's statement cache and PostgreSQL (a named statement, ./pg-named-statements.ts) prepare
+ * them once, and no query builder on the hot path (the kept replies' sent-marks and "owed?"
+ * look-ups, src/channels/botframework/).
  */
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { StoreDialect } from './migrations/types';
+import { nameStatement } from './pg-named-statements';
 import { TickBatch, type Pending } from './tick-batch';
 
 export interface RowColumn {
@@ -47,6 +50,7 @@ export class BatchedRows<I, R> {
     private readonly spec: BatchedRowsSpec<I, R>,
   ) {
     this.text = spec.statement(rowsSource(dialect, spec.columns));
+    if (dialect === 'postgres') nameStatement(this.text);
     this.batch = new TickBatch((batch) => this.flush(batch), spec.onePerKey ? (item) => spec.keyOf(item) : undefined);
   }
 

@@ -13,6 +13,7 @@ import type { Logger } from '../log';
 import { StorageError, StorageUnavailableError } from './errors';
 import { migrationProvider, type StoreDialect } from './migrations/index';
 import { migrationDatabase } from './pg-migration-db';
+import { namingPool } from './pg-named-statements';
 import type { Database } from './schema';
 import { SqliteCheckpointer } from './sqlite-checkpointer';
 import { withStatementCache } from './statement-cache';
@@ -114,7 +115,8 @@ export async function openPostgres(url: string, settings: PostgresSettings, logg
       );
     }
   }
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
+  // Kysely's queries with a registered text run as named statements (./pg-named-statements.ts).
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: namingPool(pool) }) }), pool };
 }
 
 function pgConnection(url: string, settings: Pick<PostgresSettings, 'schema' | 'applicationName' | 'connectTimeoutMs'>): pg.PoolConfig {

@@ -2,61 +2,91 @@
  * Stored rows read back as the store's types, on both dialects (timestamps are Date on PostgreSQL and
  * text on SQLite; JSON is parsed on PostgreSQL and text on SQLite). What cannot be read is replaced by
  * a default the engine handles politely, never thrown at the person.
+ *
+ * Checked by hand rather than with zod: every turn reads its conversation row, and the schema walk
+ * cost more than the checks themselves (issue 19).
  */
-import { z } from 'zod';
 import type { Locale } from '../../dialogs/flow';
 import type { Logger } from '../log';
+import { StorageError } from './errors';
 import { fromJson, toIso } from './schema';
 import type { ConversationState, TranscriptEntry } from './store';
 
-export const localeSchema = z.enum(['en', 'uk']) satisfies z.ZodType<Locale>;
-const timestampSchema = z.union([z.date(), z.string()]).transform(toIso);
-const parentsSchema = z.array(z.object({ flowId: z.string(), flowVersion: z.number().int(), snapshot: z.unknown() }));
-const conversationRow = z.object({
-  key: z.string(),
-  channel: z.string(),
-  flow_id: z.string(),
-  flow_version: z.coerce.number().int(),
-  snapshot: z.unknown(),
-  parents: z.unknown(),
-  locale: z.string(),
-  turn: z.coerce.number().int(),
-  user_id: z.string(),
-  created_at: timestampSchema,
-  updated_at: timestampSchema,
-});
-const transcriptRow = z.object({ at: timestampSchema, sender: z.enum(['user', 'bot']), text: z.string() });
+type Row = Record<string, unknown>;
 
 /** A stored language, or undefined when there is none or it is not one of ours. */
 export function toLocale(value: unknown): Locale | undefined {
-  const parsed = localeSchema.safeParse(value);
-  return parsed.success ? parsed.data : undefined;
+  return value === 'en' || value === 'uk' ? value : undefined;
 }
 
 export function toConversation(key: string, row: unknown, logger: Logger): ConversationState {
-  const r = conversationRow.parse(row);
-  const locale = localeSchema.safeParse(r.locale);
-  const parents = parentsSchema.safeParse(safeJson(r.parents));
-  if (!locale.success || !parents.success) logger.warn({ conversation: key }, 'stored conversation has an invalid locale or parents; using defaults');
+  const r = asRow(row, 'conversation');
+  const locale = toLocale(text(r, 'locale'));
+  const parents = toParents(safeJson(r.parents));
+  if (!locale || !parents) logger.warn({ conversation: key }, 'stored conversation has an invalid locale or parents; using defaults');
   return {
-    key: r.key,
-    channel: r.channel,
-    flowId: r.flow_id,
-    flowVersion: r.flow_version,
+    key: text(r, 'key'),
+    channel: text(r, 'channel'),
+    flowId: text(r, 'flow_id'),
+    flowVersion: integer(r, 'flow_version'),
     // An unreadable snapshot becomes null: the engine's validation restarts the conversation politely.
     snapshot: safeJson(r.snapshot),
-    parents: parents.success ? parents.data : [],
-    locale: locale.success ? locale.data : 'en',
-    turn: r.turn,
-    userId: r.user_id,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
+    parents: parents ?? [],
+    locale: locale ?? 'en',
+    turn: integer(r, 'turn'),
+    userId: text(r, 'user_id'),
+    createdAt: timestamp(r, 'created_at'),
+    updatedAt: timestamp(r, 'updated_at'),
   };
 }
 
 export function toTranscriptEntry(row: unknown): TranscriptEntry {
-  const r = transcriptRow.parse(row);
-  return { at: r.at, from: r.sender, text: r.text };
+  const r = asRow(row, 'transcript entry');
+  const from = r.sender;
+  if (from !== 'user' && from !== 'bot') throw unreadable('transcript entry', 'sender');
+  return { at: timestamp(r, 'at'), from, text: text(r, 'text') };
+}
+
+/** `parents` as stored, or undefined when it is not a list of flows. */
+function toParents(value: unknown): ConversationState['parents'] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const parents: ConversationState['parents'] = [];
+  for (const p of value as unknown[]) {
+    if (typeof p !== 'object' || p === null) return undefined;
+    const { flowId, flowVersion, snapshot } = p as Row;
+    if (typeof flowId !== 'string' || !Number.isInteger(flowVersion)) return undefined;
+    parents.push({ flowId, flowVersion: flowVersion as number, snapshot });
+  }
+  return parents;
+}
+
+function asRow(row: unknown, what: string): Row {
+  if (typeof row !== 'object' || row === null) throw new StorageError(`A stored ${what} is unreadable: not a row.`);
+  return row as Row;
+}
+
+function text(r: Row, column: string): string {
+  const v = r[column];
+  if (typeof v !== 'string') throw unreadable('row', column);
+  return v;
+}
+
+/** An integer column; PostgreSQL's int8 may come back as a string or bigint. */
+function integer(r: Row, column: string): number {
+  const v = r[column];
+  const n = typeof v === 'number' ? v : typeof v === 'string' || typeof v === 'bigint' ? Number(v) : Number.NaN;
+  if (!Number.isInteger(n)) throw unreadable('row', column);
+  return n;
+}
+
+function timestamp(r: Row, column: string): string {
+  const v = r[column];
+  if (typeof v !== 'string' && !(v instanceof Date)) throw unreadable('row', column);
+  return toIso(v);
+}
+
+function unreadable(what: string, column: string): StorageError {
+  return new StorageError(`A stored ${what} is unreadable: its ${column} is missing or of the wrong type.`);
 }
 
 function safeJson(value: unknown): unknown {

@@ -1,9 +1,9 @@
 /**
  * PostgreSQL turns in batches. Turns that load or commit in the same pass of the event loop share one
  * statement: all the loads in one `select` (one row per turn), all the commits in one statement of
- * data-modifying CTEs fed by arrays. A turn thus costs two statements shared with its neighbours
- * instead of two to six of its own (README "Performance"). Both are named (prepared once per
- * connection), so the server parses and plans them once.
+ * data-modifying CTEs fed by JSON documents (./pg-turn-sql.ts). A turn thus costs two statements
+ * shared with its neighbours instead of two to six of its own (README "Performance"). Both are named
+ * (prepared once per connection), so the server parses and plans them once.
  *
  * A batch commit is atomic as one statement, and each turn in it is checked on its own: a turn whose
  * activity is already processed (`DuplicateActivityError`) or whose conversation already has its
@@ -24,7 +24,8 @@ import type { Database } from './schema';
 import type { TurnCommit } from './store';
 import { TickBatch, type Pending } from './tick-batch';
 import type { BatchTurnWriter } from './turn-writers';
-import { CONVERSATION_COLUMNS, PG_RECENT_ACTIVITIES_APPEND, conversationUpsert, recentActivityKey } from './turn-sql';
+import { nameStatement } from './pg-named-statements';
+import { LOAD_TURNS_PG, TURNS_LANDED_PG, commitParams, commitTurnsSql } from './pg-turn-sql';
 
 export interface TurnLoadRequest {
   conversationKey: string;
@@ -84,6 +85,7 @@ export class PgTurnBatch {
   /** One turn's rows in the caller's transaction; throws when the turn is refused (the caller rolls back). */
   async commitOneInTransaction(trx: Kysely<Database>, commit: TurnCommit, now: string): Promise<void> {
     const statement = this.commitStatement();
+    // Sent with its name all the same: the text is registered (./pg-named-statements.ts).
     const { rows } = await trx.executeQuery<CommitResult>(CompiledQuery.raw(statement.text, commitParams([{ commit, now }], statement.writers)));
     const error = refusal(commit, rows[0] ?? { saved: [], dup: [] });
     if (error) throw error;
@@ -188,7 +190,8 @@ export class PgTurnBatch {
   private commitStatement(): CommitStatement {
     const writers = this.opts.writers();
     if (this.statement?.writers !== writers) {
-      this.statement = { writers, name: ['pce_commit_turns', ...writers.map((w) => w.name)].join('_'), text: commitTurnsSql(writers) };
+      const text = commitTurnsSql(writers);
+      this.statement = { writers, name: nameStatement(text), text };
     }
     return this.statement;
   }
@@ -218,119 +221,3 @@ function refusal(commit: TurnCommit, result: CommitResult): Error | undefined {
   if (commit.activityKey && result.dup.includes(key)) return new DuplicateActivityError(commit.activityKey);
   return new ConcurrentTurnError(key, commit.conversation.turn);
 }
-
-/** The statement's parameters for these turns: one array per column (see commitTurnsSql). */
-function commitParams(requests: CommitRequest[], writers: readonly BatchTurnWriter[]): unknown[] {
-  const conversations = requests.map((r) => r.commit.conversation);
-  const col = <T>(pick: (c: (typeof conversations)[number], i: number) => T) => conversations.map(pick);
-  const transcript = requests.flatMap((r) => r.commit.transcript.map((e) => ({ owner: r.commit.conversation.key, e })));
-  const locales = requests.flatMap((r) => (r.commit.userLocale ? [{ owner: r.commit.conversation.key, now: r.now, l: r.commit.userLocale }] : []));
-  const funnel = requests.flatMap((r) => (r.commit.funnel ?? []).map((f) => ({ owner: r.commit.conversation.key, f })));
-  return [
-    col((c) => c.key),
-    col((c) => c.channel),
-    col((c) => c.flowId),
-    col((c) => c.flowVersion),
-    col((c) => JSON.stringify(c.snapshot ?? null)),
-    col((c) => JSON.stringify(c.parents)),
-    col((c) => c.locale),
-    col((c) => c.turn),
-    col((c) => c.userId),
-    col((c) => c.createdAt),
-    col((c) => c.updatedAt),
-    requests.map((r) => (r.commit.activityKey ? recentActivityKey(r.commit.activityKey) : null)),
-    requests.map((r) => r.now),
-    transcript.map((t) => t.owner),
-    transcript.map((t) => t.e.at),
-    transcript.map((t) => t.e.from),
-    transcript.map((t) => t.e.text),
-    locales.map((l) => l.owner),
-    locales.map((l) => l.l.userKey),
-    locales.map((l) => l.l.locale),
-    locales.map((l) => l.now),
-    funnel.map((x) => x.owner),
-    funnel.map((x) => x.f.at),
-    funnel.map((x) => x.f.conversationKey),
-    funnel.map((x) => x.f.channel),
-    funnel.map((x) => x.f.locale),
-    funnel.map((x) => x.f.mode),
-    funnel.map((x) => x.f.kind),
-    funnel.map((x) => x.f.step),
-    funnel.map((x) => x.f.value ?? null),
-    // $31…: the batch writers' parameters, in the order of their CTEs.
-    ...writers.flatMap((w) => {
-      const values = w.pg.values(requests);
-      if (values.length !== w.pg.params) throw new Error(`turn writer ${w.name} gave ${values.length} parameters, not ${w.pg.params}`);
-      return values;
-    }),
-  ];
-}
-
-/** Parameters of the statement before the batch writers'. */
-const OWN_PARAMS = 30;
-
-/** The user's language and the conversation (all columns, its recent activities too), one row per turn in order. */
-const LOAD_TURNS_PG = `select
-  (select u.locale from user_locales u where u.user_key = r.user_key) as user_locale,
-  c.*
-from unnest($1::text[], $2::text[]) with ordinality as r(conversation_key, user_key, n)
-left join conversations c on c.key = r.conversation_key
-order by r.n`;
-
-/**
- * Every turn of a batch in one statement. `dup`: turns whose activity the conversation already
- * recorded (nothing of them is written); `saved`: turns whose conversation was saved, because it moved
- * past the stored turn (the upsert's `where`, evaluated on the latest committed row, so two instances
- * racing on one conversation cannot both win), with the activity appended to its recent ones. Only
- * saved turns get their transcript, language and funnel rows, and the batch writers' rows.
- */
-function commitTurnsSql(writers: readonly BatchTurnWriter[]): string {
-  let next = OWN_PARAMS + 1;
-  const ctes = writers.map((w) => {
-    const sql = w.pg.ctes(next);
-    next += w.pg.params;
-    return `, ${sql}`;
-  });
-  return `with input as (
-  select * from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::int[],
-    $9::text[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::timestamptz[])
-    as i(key, channel, flow_id, flow_version, snapshot, parents, locale, turn, user_id, created_at, updated_at, activity_key, now)
-), dup as (
-  select i.key from input i join conversations c on c.key = i.key
-  where i.activity_key is not null and strpos(E'\\n' || c.recent_activities || E'\\n', E'\\n' || i.activity_key || E'\\n') > 0
-), saved as (
-  insert into conversations (${CONVERSATION_COLUMNS})
-  select i.key, i.channel, i.flow_id, i.flow_version, i.snapshot::jsonb, i.parents::jsonb, i.locale, i.turn, i.user_id, i.created_at, i.updated_at,
-    coalesce(i.activity_key, '')
-  from input i where i.key not in (select key from dup)
-  order by i.key
-  ${conversationUpsert(PG_RECENT_ACTIVITIES_APPEND)}
-  returning key
-), transcript as (
-  insert into transcript_entries (conversation_key, at, sender, text)
-  select e.conversation_key, e.at, e.sender, e.text
-  from unnest($14::text[], $15::timestamptz[], $16::text[], $17::text[]) with ordinality as e(conversation_key, at, sender, text, n)
-  where e.conversation_key in (select key from saved)
-  order by e.n
-), locale as (
-  insert into user_locales (user_key, locale, updated_at)
-  select distinct on (l.user_key) l.user_key, l.locale, l.now
-  from unnest($18::text[], $19::text[], $20::text[], $21::timestamptz[]) with ordinality as l(owner, user_key, locale, now, n)
-  where l.owner in (select key from saved)
-  order by l.user_key, l.n desc
-  on conflict (user_key) do update set locale = excluded.locale, updated_at = excluded.updated_at
-), funnel as (
-  insert into funnel_events (at, conversation_key, channel, locale, mode, kind, step, value)
-  select f.at, f.conversation_key, f.channel, f.locale, f.mode, f.kind, f.step, f.value
-  from unnest($22::text[], $23::timestamptz[], $24::text[], $25::text[], $26::text[], $27::text[], $28::text[], $29::text[], $30::text[])
-    with ordinality as f(owner, at, conversation_key, channel, locale, mode, kind, step, value, n)
-  where f.owner in (select key from saved)
-  order by f.n
-)${ctes.join('')}
-select coalesce((select array_agg(key) from saved), '{}') as saved, coalesce((select array_agg(key) from dup), '{}') as dup`;
-}
-
-/** The turns stored exactly as a lost statement sent them. */
-const TURNS_LANDED_PG = `select c.key from conversations c
-join unnest($1::text[], $2::int[], $3::timestamptz[]) as i(key, turn, updated_at)
-  on c.key = i.key and c.turn = i.turn and c.updated_at = i.updated_at`;

@@ -70,9 +70,16 @@ export interface Database {
   funnel_events: FunnelEventsTable;
 }
 
+/**
+ * `toISOString()`'s own form, for a day every month has: such a string is returned as it is, without
+ * the Date round trip (most of what SQLite returns, and every row read back as it was written).
+ */
+const ISO_UTC = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
 /** A timestamp column value as an ISO-8601 string, whichever dialect produced it. */
 export function toIso(value: Date | string): string {
-  return value instanceof Date ? value.toISOString() : new Date(value).toISOString();
+  if (value instanceof Date) return value.toISOString();
+  return ISO_UTC.test(value) ? value : new Date(value).toISOString();
 }
 
 /** A JSON column value as a JS value, whichever dialect produced it. */
