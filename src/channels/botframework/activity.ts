@@ -82,16 +82,29 @@ export function isCardAction(activity: { type?: string; name?: string | null }):
   return activity.type === 'invoke' && activity.name === CARD_ACTION_INVOKE;
 }
 
+/**
+ * Presses read so far, by the activity's `value` (one object per request, shared by the copies of the
+ * activity a turn makes): a turn asks up to three times (the Inbound, the card to retire, its prompt).
+ */
+const presses = { execute: new WeakMap<object, CardSubmit | null>(), submit: new WeakMap<object, CardSubmit | null>() };
+
 /** What the pressed button of our card carried, from a submit message or an execute invoke; undefined for anything else. */
 export function pressOf(activity: { type?: string; name?: string | null; value?: unknown }): CardSubmit | undefined {
-  let data: unknown = activity.value;
-  if (isCardAction(activity)) {
-    const execute = executeValue.safeParse(activity.value);
-    if (!execute.success) return undefined;
-    data = execute.data.action.data;
-  } else if (activity.type !== 'message') return undefined;
+  const execute = isCardAction(activity);
+  if (!execute && activity.type !== 'message') return undefined;
+  const value = activity.value;
+  if (!value || typeof value !== 'object') return undefined; // a press's value is always an object
+  const seen = (execute ? presses.execute : presses.submit).get(value);
+  if (seen !== undefined) return seen ?? undefined;
+  let data: unknown = value;
+  if (execute) {
+    const parsed = executeValue.safeParse(value);
+    data = parsed.success ? parsed.data.action.data : undefined;
+  }
   const submit = cardSubmit.safeParse(data);
-  return submit.success ? submit.data : undefined;
+  const press = submit.success ? submit.data : undefined;
+  (execute ? presses.execute : presses.submit).set(value, press ?? null);
+  return press;
 }
 
 /** Teams sends file uploads as `…file.download.info` with the URL inside `content`. */

@@ -65,8 +65,7 @@ export function throughConnector(deps: ConnectorRouteDeps): ReplyRoute {
 /** Answers an Action.Execute press with what its card becomes: answered, or pointing below while the question is open. */
 function answerPress(context: TurnContext, result: TurnResult, t: T): Promise<unknown> {
   const pressed = pressedCard(context.activity, result, true);
-  const prompt = pressOf(context.activity)?.prompt;
-  return refreshCard(context, pressed ? answeredCard(pressed.submit.prompt, pressed.answer, t) : continuedCard(prompt, t));
+  return refreshCard(context, pressed ? answeredCard(pressed.submit.prompt, pressed.answer, t) : continuedCard(pressOf(context.activity)?.prompt, t));
 }
 
 /** Sends a typing indicator if a message's (or a pressed button's) turn is still running after `afterMs`. */
