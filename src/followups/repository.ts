@@ -1,19 +1,21 @@
 /**
  * Follow-ups (migration 0016-followups): written in the turn that accepted one, cancelled in the turn
  * of the person's next message or their "stop reminders", answered in the follow-up's own turn
- * (`TurnCommit.followups`, written by `writeFollowups`, the turn writer this repository registers);
- * fired by ./worker.ts, which claims due rows with a lease (PostgreSQL `FOR UPDATE SKIP LOCKED`) and
- * settles each only while it holds the claim. `data` (what the guide knew) is personal data: cleared
- * when the follow-up settles, never logged.
+ * (`TurnCommit.followups`, written by `writeFollowups` of ./followups-writer.ts, the batch turn
+ * writer this repository registers); fired by ./worker.ts, which claims due rows with a lease
+ * (PostgreSQL `FOR UPDATE SKIP LOCKED`) and settles each only while it holds the claim. `data`
+ * (what the guide knew) is personal data: cleared when the follow-up settles, never logged.
  */
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { caseIntakeInput, type CaseIntakeInput } from '../../dialogs/support-case/case-draft';
+import type { CaseIntakeInput } from '../../dialogs/support-case/case-draft';
 import { followupEnding, type FollowupEnding } from '../../dialogs/followup/contract';
 import { fromJson, toIso, type Database, type Json, type Timestamp } from '../storage/schema';
 import { LeasedClaims, type LeasedTable } from '../storage/leased-claims';
 import type { Store } from '../storage/store';
-import type { TransactionTurnWriter } from '../storage/turn-writers';
+import { followupData, writeFollowups } from './followups-writer';
+
+export { writeFollowups };
 
 declare module '../storage/turn-commit' {
   interface TurnCommit {
@@ -92,11 +94,10 @@ const row = z.object({
   answer: z.string().nullable(),
   cancel_reason: z.string().nullable(),
 });
-const data = z.object({ intake: caseIntakeInput.optional() });
 
 function toFollowup(r: unknown): StoredFollowup {
   const f = row.parse(r);
-  const parsed = f.data === null ? undefined : data.safeParse(fromJson(f.data));
+  const parsed = f.data === null ? undefined : followupData.safeParse(fromJson(f.data));
   return {
     id: f.id,
     conversationKey: f.conversation_key,
@@ -110,52 +111,6 @@ function toFollowup(r: unknown): StoredFollowup {
     ...(f.cancel_reason ? { cancelReason: f.cancel_reason } : {}),
   };
 }
-
-/** The turn writer for `TurnCommit.followups`, registered by every `FollowupsRepository`. */
-export const writeFollowups: TransactionTurnWriter = {
-  name: 'followups',
-  mode: 'transaction',
-  field: 'followups',
-  applies: (commit) => commit.followups !== undefined,
-  async write(trx, commit) {
-    const db = trx.withTables<FollowupsDatabase>();
-    const { scheduled = [], cancelled = [], answered = [] } = commit.followups ?? {};
-    for (const c of cancelled) {
-      await db
-        .updateTable('followups')
-        .set({ status: 'cancelled', cancel_reason: c.reason, settled_at: c.at, data: null, claimed_by: null, claimed_until: null })
-        .where('conversation_key', '=', c.conversationKey)
-        .where('status', '=', 'pending')
-        .execute();
-    }
-    if (scheduled.length) {
-      await db
-        .insertInto('followups')
-        .values(
-          scheduled.map((f) => ({
-            id: f.id,
-            conversation_key: f.conversationKey,
-            ending: f.ending,
-            channel: f.channel,
-            mode: f.mode,
-            hours: f.hours,
-            status: 'pending',
-            due_at: f.dueAt,
-            attempts: 0,
-            claimed_by: null,
-            claimed_until: null,
-            data: JSON.stringify(data.parse({ intake: f.intake })),
-            answer: null,
-            cancel_reason: null,
-            created_at: f.createdAt,
-            settled_at: null,
-          })),
-        )
-        .execute();
-    }
-    for (const a of answered) await db.updateTable('followups').set({ answer: a.answer }).where('id', '=', a.id).execute();
-  },
-};
 
 /** The timers' leases: a pending follow-up is due at its time, soonest first; each claim counts an attempt. */
 const FOLLOWUP_LEASES: LeasedTable<FollowupsDatabase, 'followups', 'id'> = {

@@ -1,14 +1,16 @@
 /**
  * "Did this help?" answers (migration 0016-followups, table `satisfaction`): one row per 👍/👎 at an
- * ending, written in that turn (`TurnCommit.satisfaction`, by `writeSatisfaction`, the turn writer
- * this repository registers), with the optional comment added in a later turn. No name, email or user
- * id is stored: only where and how the run ended, its language, channel and mode, and the comment
- * masked (./mask.ts).
+ * ending, written in that turn (`TurnCommit.satisfaction`, by `writeSatisfaction` of
+ * ./satisfaction-writer.ts, the batch turn writer this repository registers), with the optional
+ * comment added in a later turn. No name, email or user id is stored: only where and how the run
+ * ended, its language, channel and mode, and the comment masked (./mask.ts).
  */
 import type { Kysely } from 'kysely';
 import { toIso, type Database, type Timestamp } from '../storage/schema';
 import type { Store } from '../storage/store';
-import type { TransactionTurnWriter } from '../storage/turn-writers';
+import { writeSatisfaction } from './satisfaction-writer';
+
+export { writeSatisfaction };
 
 declare module '../storage/turn-commit' {
   interface TurnCommit {
@@ -38,19 +40,6 @@ export interface SatisfactionWrites {
 export type SatisfactionTable = Omit<NewRating, 'mode' | 'rating' | 'at'> & { mode: string; rating: string; comment: string | null; at: Timestamp };
 
 export type SatisfactionDatabase = { satisfaction: SatisfactionTable };
-
-export const writeSatisfaction: TransactionTurnWriter = {
-  name: 'satisfaction',
-  mode: 'transaction',
-  field: 'satisfaction',
-  applies: (commit) => commit.satisfaction !== undefined,
-  async write(trx, commit) {
-    const db = trx.withTables<SatisfactionDatabase>();
-    const { rated = [], commented = [] } = commit.satisfaction ?? {};
-    if (rated.length) await db.insertInto('satisfaction').values(rated.map((r) => ({ ...r, comment: null }))).execute();
-    for (const c of commented) await db.updateTable('satisfaction').set({ comment: c.comment }).where('id', '=', c.id).execute();
-  },
-};
 
 export class SatisfactionRepository {
   constructor(private readonly store: Pick<Store, 'db' | 'registerTurnWriter'>) {

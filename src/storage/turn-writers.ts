@@ -54,7 +54,7 @@ export interface BatchTurnWriter extends TurnWriterBase {
    */
   sqlite(db: BetterSqlite3.Database): (commit: TurnCommit) => void;
   pg: {
-    /** How many parameters `ctes` uses (one array each, from `values`). */
+    /** How many parameters `ctes` uses (one each, from `values`). */
     readonly params: number;
     /**
      * Data-modifying CTEs for the batch statement, as `name as (…), name2 as (…)`, using parameters
@@ -62,8 +62,12 @@ export interface BatchTurnWriter extends TurnWriterBase {
      * turns that were stored) and must write only for those: `where key in (select key from saved)`.
      */
     ctes(first: number): string;
-    /** The parameters of `ctes` for these turns: `params` arrays. */
-    values(turns: readonly BatchedTurn[]): unknown[][];
+    /**
+     * The parameters of `ctes` for these turns, `params` of them: each an array (pg sends it as a
+     * PostgreSQL array, encoding it element by element) or, cheaper for rows of several columns, one
+     * JSON text (`pgJson` of ./pg-turn-sql.ts) the CTEs read with `jsonb_to_recordset`.
+     */
+    values(turns: readonly BatchedTurn[]): unknown[];
   };
 }
 
