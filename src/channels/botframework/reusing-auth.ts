@@ -5,7 +5,8 @@
  * spent even when the replies come back in the response (`expectReplies`) and no client is used.
  * Both are stateless between requests (the credentials object caches and refreshes its own token),
  * so one per bot app id, service URL and audience serves every turn, as botbuilder's older
- * `BotFrameworkAdapter` did with its connector client cache.
+ * `BotFrameworkAdapter` did with its connector client cache. Its hot calls skip the model serializer
+ * (./lean-conversations.ts).
  */
 import { ConfigurationBotFrameworkAuthentication, type Activity } from 'botbuilder';
 import {
@@ -17,6 +18,7 @@ import {
   type UserTokenClient,
 } from 'botframework-connector';
 import { LRUCache } from 'lru-cache';
+import { useLeanConversations } from './lean-conversations';
 
 /** Kept clients at most (service URLs are few: a handful of regional Teams endpoints, an emulator). */
 const MAX_CLIENTS = 64;
@@ -56,7 +58,7 @@ class ReusingConnectorFactory extends ConnectorFactory {
   }
 
   create(serviceUrl: string, audience?: string): Promise<ConnectorClient> {
-    return this.cache.get(`${this.appId}\n${serviceUrl}\n${audience ?? ''}`, () => this.inner.create(serviceUrl, audience));
+    return this.cache.get(`${this.appId}\n${serviceUrl}\n${audience ?? ''}`, () => this.inner.create(serviceUrl, audience).then((client) => useLeanConversations(client, serviceUrl)));
   }
 }
 
