@@ -75,6 +75,14 @@ describe('lean connector calls', () => {
     expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual(['POST /teams/v3/conversations/a%3A1/activities', 'PUT /teams/v3/conversations/a%3A1/activities/a-2']);
   });
 
+  it("look a member up (GET) and return the connector's answer as it came", async () => {
+    const member = { id: '29:1abc', name: 'Olena Partner', email: 'olena@example.com', userPrincipalName: 'olena@example.com' };
+    const { url, seen } = await connector([{ status: 200, body: member }]);
+
+    expect(await client(url).conversations.getConversationMember('a:1', '29:1abc')).toEqual(member);
+    expect(seen.map((s) => `${s.method} ${s.url} ${s.headers.authorization}`)).toEqual(['GET /teams/v3/conversations/a%3A1/members/29%3A1abc Bearer bot-token']);
+  });
+
   it("keep the pipeline's retries: a 503 is tried again and the reply arrives once", async () => {
     const { url, seen } = await connector([{ status: 503 }, { status: 200, body: { id: 'after-retry' } }]);
 
