@@ -159,6 +159,7 @@ export async function runTurn(deps: TurnDeps, key: string, inbound: Inbound, opt
   };
   try {
     await store.commitTurn({
+      ...options.alsoCommit,
       ...scope.commit,
       conversation,
       transcript,

@@ -3,6 +3,7 @@
  * `TurnResult`; nothing in here knows about Bot Framework, Webex or a terminal.
  */
 import type { AttachmentRef, Locale, OutcomeKind } from '../../dialogs/flow';
+import type { TurnCommit } from '../storage/turn-commit';
 
 export type { Locale, OutcomeKind, AttachmentRef };
 
@@ -111,4 +112,9 @@ export interface TurnOptions {
    * the response to this request and are kept only to answer a re-delivery the same.
    */
   keepReplies?: { state: 'pending'; claim: { by: string; leaseMs: number } } | { state: 'answered' };
+  /** A channel's own rows for this turn (a Bot Framework conversation's reference): committed with it, or not at all. */
+  alsoCommit?: ChannelCommit;
 }
+
+/** What a channel may add to a turn's commit: fields features declare on `TurnCommit`, never the turn's own. */
+export type ChannelCommit = Partial<Omit<TurnCommit, 'conversation' | 'transcript' | 'activityKey' | 'userLocale' | 'funnel' | 'replies'>>;

@@ -12,14 +12,14 @@ import { refreshCard } from './card-refresh';
 import type { Logger } from '../../log';
 import type { ReplyDelivery } from './delivery';
 import type { KnownPerson, TeamsMemberDirectory } from './members';
-import type { ConversationReferences } from './proactive';
+import type { ConversationReferences, DueReference } from './proactive';
 import { answeredCard, continuedCard, renderMessages, usesCards, type T } from './render';
 import { activityKeyOf, NO_OPTIONS, pressedCard, type ReplyRoute, type Typing } from './turn';
 
 export interface ConnectorRouteDeps {
   delivery: ReplyDelivery;
   members: TeamsMemberDirectory;
-  /** Where the conversation's reference is kept for proactive messages (none without a store). */
+  /** Which conversations' references are due to be stored with their turn, for proactive messages (none without a store). */
   references?: ConversationReferences;
   logger: Logger;
   /** A turn still running after this long shows "typing…". */
@@ -34,6 +34,9 @@ function withPerson(inbound: Inbound, person: KnownPerson | undefined): Inbound 
   return { ...inbound, user: { ...inbound.user, ...(name ? { name } : {}), ...(email ? { email } : {}) } };
 }
 
+/** The reference a turn carries in its commit, until `send` tells the references it was committed. */
+const DUE_REFERENCE = Symbol('pce.dueReference');
+
 export function throughConnector(deps: ConnectorRouteDeps): ReplyRoute {
   const { delivery, members, references, logger } = deps;
   // The replies are committed with the turn, held by this process until the connector took them.
@@ -41,18 +44,24 @@ export function throughConnector(deps: ConnectorRouteDeps): ReplyRoute {
   const options: TurnOptions = keep ? Object.freeze({ keepReplies: keep }) : NO_OPTIONS;
   return {
     typing: (context) => typingWhileSlow(context, deps.typingAfterMs, logger),
-    async identify(context, inbound, conversationKey) {
-      const [person] = await Promise.all([
-        inbound.channel === 'msteams' ? members.find(context) : undefined,
-        references?.remember(conversationKey, context.activity),
-      ]);
-      return withPerson(inbound, person);
+    async identify(context, inbound) {
+      return inbound.channel === 'msteams' ? withPerson(inbound, await members.find(context)) : inbound;
     },
-    options: () => options,
+    options(inbound, context) {
+      // A new or changed conversation reference goes with the turn's commit (no write of its own).
+      const due = references?.due(`${inbound.channel}:${inbound.conversationId}`, context.activity);
+      if (!due) return options;
+      context.turnState.set(DUE_REFERENCE, due);
+      return { ...options, alsoCommit: { botReference: due.kept } };
+    },
     render: (channelId, result, t) => renderMessages(channelId, result.messages, t),
     retireCard: (context, result, t) => (isCardAction(context.activity) ? answerPress(context, result, t) : retirePressedCard(context, result, t, logger)),
     // Kept replies of earlier turns go first; what the connector does not take now stays pending.
-    send: (context, conversationKey, result, replies) => delivery.afterTurn(context, conversationKey, result.storedReplies?.turn, replies, result.locale),
+    send(context, conversationKey, result, replies) {
+      const due = context.turnState.get(DUE_REFERENCE) as DueReference | undefined;
+      if (due) references?.committed(conversationKey, due);
+      return delivery.afterTurn(context, conversationKey, result.storedReplies?.turn, replies, result.locale);
+    },
     // Replies the connector has not taken yet go now.
     async redelivered(context, conversationKey, inbound, t) {
       await delivery.redelivered(context, conversationKey, activityKeyOf(inbound), true);

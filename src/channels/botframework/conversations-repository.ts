@@ -2,14 +2,15 @@
  * Per-conversation state of the Bot Framework channel (migration 0007-bot-conversations in
  * src/storage/migrations/): the conversation reference a proactive message (and the kept replies
  * worker) is sent with, and proactive notices the connector did not take (kept so the
- * conversation's next turn shows them first). Neither belongs to the engine's turn transaction: the reference is written when it is new
- * or has changed, a notice after its send failed. A turn's own replies are kept with the turn since
+ * conversation's next turn shows them first). The reference is written with the turn that brought it
+ * when it is new or has changed (./reference-writer.ts); a notice after its send failed. A turn's own replies are kept with the turn since
  * migration 0012 (./replies-repository.ts); this table gets them only where that is not used.
  */
 import type { Generated, Kysely } from 'kysely';
 import { z } from 'zod';
 import { fromJson, type Json, type Timestamp } from '../../storage/schema';
 import type { Store } from '../../storage/store';
+import { keepConversationReference } from './reference-writer';
 
 export interface ConversationReferencesTable {
   conversation_key: string;
@@ -41,7 +42,10 @@ export interface UndeliveredReply {
 const jsonObject = z.record(z.string(), z.unknown());
 
 export class BotConversationsRepository {
-  constructor(private readonly store: Pick<Store, 'kind' | 'db'>) {}
+  constructor(private readonly store: Pick<Store, 'kind' | 'db' | 'registerTurnWriter'>) {
+    // A turn's new or changed reference is written with the turn (./reference-writer.ts).
+    store.registerTurnWriter(keepConversationReference);
+  }
 
   private get db() {
     return this.store.db.withTables<BotConversationsDatabase>();

@@ -128,7 +128,7 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
   const connector = throughConnector({
     delivery,
     members: deps.members ?? new TeamsMemberDirectory({ logger }),
-    references: repository ? new ConversationReferences({ repository, logger, clock: deps.clock }) : undefined,
+    references: repository ? new ConversationReferences({ clock: deps.clock }) : undefined,
     logger,
     typingAfterMs: deps.typingAfterMs ?? 1500,
   });

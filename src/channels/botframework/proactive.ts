@@ -28,8 +28,6 @@ function routeOf(reference: Record<string, unknown>): string {
 }
 
 export interface ConversationReferencesDeps {
-  repository: BotConversationsRepository;
-  logger: Logger;
   clock?: () => Date;
   /** Conversations whose reference this process knows is stored (bounded). Default 10000. */
   maxRemembered?: number;
@@ -37,15 +35,23 @@ export interface ConversationReferencesDeps {
   rewriteAfterMs?: number;
 }
 
-/** Writes a conversation's reference when it is new to this process or its route changed; a failure never fails the turn. */
+/** A reference to store with the turn that brought it, and its route (what `committed` is told afterwards). */
+export interface DueReference {
+  kept: { channel: string; reference: Record<string, unknown> };
+  route: string;
+}
+
+/**
+ * Which conversations' references need storing: one new to this process, whose route changed, or not
+ * written for a day (retention may have deleted it). The reference goes with the turn's commit
+ * (./reference-writer.ts), so a turn that fails stores none and the next one tries again.
+ */
 export class ConversationReferences {
   /** Conversation key → the route stored for it, until it is due to be written again. */
   private readonly stored: LRUCache<string, string>;
-  private readonly clock: () => Date;
 
-  constructor(private readonly deps: ConversationReferencesDeps) {
+  constructor(deps: ConversationReferencesDeps) {
     const { clock } = deps;
-    this.clock = clock ?? (() => new Date());
     this.stored = new LRUCache<string, string>({
       max: deps.maxRemembered ?? 10_000,
       ttl: deps.rewriteAfterMs ?? 24 * 3_600_000,
@@ -55,17 +61,17 @@ export class ConversationReferences {
     });
   }
 
-  async remember(conversationKey: string, activity: Partial<Activity>): Promise<void> {
+  /** The reference this activity's turn should store, or undefined when the stored one is current. */
+  due(conversationKey: string, activity: Partial<Activity>): DueReference | undefined {
     const reference = referenceOf(activity);
     const route = routeOf(reference);
-    if (this.stored.get(conversationKey) === route) return;
-    const now = this.clock();
-    try {
-      await this.deps.repository.saveReference(conversationKey, String(activity.channelId), reference, now);
-      this.stored.set(conversationKey, route, { start: now.getTime() });
-    } catch (err) {
-      this.deps.logger.warn({ err, conversation: activity.conversation?.id }, 'conversation reference could not be stored');
-    }
+    if (this.stored.get(conversationKey) === route) return undefined;
+    return { kept: { channel: String(activity.channelId), reference }, route };
+  }
+
+  /** The turn that carried `due` was committed. */
+  committed(conversationKey: string, due: DueReference): void {
+    this.stored.set(conversationKey, due.route);
   }
 }
 

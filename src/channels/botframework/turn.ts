@@ -29,8 +29,8 @@ export interface ReplyRoute {
   typing?(context: TurnContext): Typing | undefined;
   /** What is learnt before the engine runs (who the person is, how to reach the conversation later). */
   identify?(context: TurnContext, inbound: Inbound, conversationKey: string): Promise<Inbound>;
-  /** What the engine is asked beyond the Inbound: whether and how the replies are kept with the commit. */
-  options(inbound: Inbound): TurnOptions;
+  /** What the engine is asked beyond the Inbound: whether and how the replies are kept with the commit, and the channel's own rows. */
+  options(inbound: Inbound, context: TurnContext): TurnOptions;
   /** The engine's messages as this route's channel shows them. */
   render(channelId: string, result: TurnResult, t: T): Partial<Activity>[];
   /** After a press on a card (the turn's Inbound has a choice): retires it in place, or by a replacement among `replies`. */
@@ -64,7 +64,7 @@ export class BotTurns {
     let result: TurnResult;
     try {
       if (route.identify) inbound = await route.identify(context, received, conversationKey);
-      result = await this.deps.engine.handle(inbound, route.options(inbound));
+      result = await this.deps.engine.handle(inbound, route.options(inbound, context));
     } finally {
       if (typing) await typing.stop();
     }

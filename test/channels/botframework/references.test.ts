@@ -1,22 +1,19 @@
 /**
- * Conversation references are written when new to this process, when the route to the conversation
- * changed (another serviceUrl), and again after a day (retention may have deleted the row), not on
- * every turn. A real SQLite store; the clock is given.
+ * Conversation references are stored with the turn that brought them (issue 19: no write of their
+ * own): due when new to this process, when the route to the conversation changed (another
+ * serviceUrl), again after a day (retention may have deleted the row), and again after a turn that
+ * was not committed; not on every turn. The writer stores them in the turn's batched commit on
+ * SQLite and PostgreSQL, only for turns that were stored.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConversationReferences } from '../../../src/channels/botframework/proactive';
-import { createStore, type SqlStore } from '../../../src/storage';
 import { BotConversationsRepository } from '../../../src/channels/botframework/conversations-repository';
-import { silentLogger, testDir } from '../../support';
+import { DuplicateActivityError } from '../../../src/storage/errors';
+import { postgresHarness, sqliteHarness, turnCommit, type StoreHarness } from '../../storage/harness';
 
 const HOUR = 3_600_000;
-let store: SqlStore;
 
-afterEach(async () => {
-  await store.close();
-});
-
-function activity(serviceUrl: string, id: string): Parameters<ConversationReferences['remember']>[1] {
+function activity(serviceUrl: string, id: string): Parameters<ConversationReferences['due']>[1] {
   return {
     id,
     type: 'message',
@@ -30,34 +27,55 @@ function activity(serviceUrl: string, id: string): Parameters<ConversationRefere
 }
 
 describe('ConversationReferences', () => {
-  it('writes a reference once per route, again when the route changes or a day has passed', async () => {
-    store = createStore(`sqlite:${testDir('pce-bf-').join('bot.sqlite')}`, silentLogger);
-    await store.open();
-    const saves: string[] = [];
-    class Counting extends BotConversationsRepository {
-      override async saveReference(key: string, channel: string, reference: Record<string, unknown>, at: Date): Promise<void> {
-        saves.push(String(reference.serviceUrl));
-        await super.saveReference(key, channel, reference, at);
-      }
-    }
-    const repository = new Counting(store);
+  it('asks to store a reference once per route, again when the route changes, a day has passed, or its turn was not committed', () => {
     let now = new Date('2026-11-25T10:00:00.000Z');
-    const references = new ConversationReferences({ repository, logger: silentLogger, clock: () => now });
+    const references = new ConversationReferences({ clock: () => now });
+    const key = 'msteams:a:1conv';
 
-    await references.remember('msteams:a:1conv', activity('https://smba.example/emea/', 'm1'));
-    await references.remember('msteams:a:1conv', activity('https://smba.example/emea/', 'm2'));
-    expect(saves).toEqual(['https://smba.example/emea/']);
+    const first = references.due(key, activity('https://smba.example/emea/', 'm1'));
+    expect(first?.kept.reference).toMatchObject({ serviceUrl: 'https://smba.example/emea/', conversation: { id: 'a:1conv' }, user: { id: '29:1user' }, bot: { id: '28:bot' } });
+    // Without the message it came with: a proactive message is a new message.
+    expect(first?.kept.reference).not.toHaveProperty('activityId');
+    // That turn failed: the next one carries it again.
+    const again = references.due(key, activity('https://smba.example/emea/', 'm2'));
+    expect(again).toBeDefined();
+    references.committed(key, again!);
+    expect(references.due(key, activity('https://smba.example/emea/', 'm3'))).toBeUndefined();
 
-    await references.remember('msteams:a:1conv', activity('https://smba.example/amer/', 'm3'));
-    expect(saves).toEqual(['https://smba.example/emea/', 'https://smba.example/amer/']);
+    const moved = references.due(key, activity('https://smba.example/amer/', 'm4'));
+    expect(moved?.kept.reference).toMatchObject({ serviceUrl: 'https://smba.example/amer/' });
+    references.committed(key, moved!);
+    expect(references.due(key, activity('https://smba.example/amer/', 'm5'))).toBeUndefined();
 
     now = new Date(now.getTime() + 25 * HOUR);
-    await references.remember('msteams:a:1conv', activity('https://smba.example/amer/', 'm4'));
-    expect(saves).toHaveLength(3);
+    expect(references.due(key, activity('https://smba.example/amer/', 'm6'))).toBeDefined();
+  });
+});
 
-    // Stored without the message it came with: a proactive message is a new message.
-    const stored = await repository.findReference('msteams:a:1conv');
-    expect(stored).toMatchObject({ serviceUrl: 'https://smba.example/amer/', conversation: { id: 'a:1conv' }, user: { id: '29:1user' }, bot: { id: '28:bot' } });
-    expect(stored).not.toHaveProperty('activityId');
+describe.each([
+  { name: 'sqlite', make: sqliteHarness },
+  { name: 'postgres', make: postgresHarness },
+])('the reference written with its turn on $name', ({ make }) => {
+  let harness: StoreHarness;
+  afterEach(async () => {
+    await harness.cleanup();
+  });
+
+  it('is stored (and replaced) by the turn that carries it, and not by a turn the store refused', async () => {
+    harness = make();
+    const store = await harness.open();
+    const repository = new BotConversationsRepository(store);
+    const key = 'msteams:a:1conv';
+    const at = (serviceUrl: string) => ({ channel: 'msteams', reference: { serviceUrl, conversation: { id: 'a:1conv' }, user: { id: '29:1user' } } });
+
+    await store.commitTurn(turnCommit(key, 1, { activityKey: 'msteams:m1', botReference: at('https://smba.example/emea/') }));
+    expect(await repository.findReference(key)).toMatchObject({ serviceUrl: 'https://smba.example/emea/' });
+
+    // A re-delivered activity is refused: what it carries is not written.
+    await expect(store.commitTurn(turnCommit(key, 2, { activityKey: 'msteams:m1', botReference: at('https://evil.example/') }))).rejects.toBeInstanceOf(DuplicateActivityError);
+    expect(await repository.findReference(key)).toMatchObject({ serviceUrl: 'https://smba.example/emea/' });
+
+    await store.commitTurn(turnCommit(key, 2, { activityKey: 'msteams:m2', botReference: at('https://smba.example/amer/') }));
+    expect(await repository.findReference(key)).toMatchObject({ serviceUrl: 'https://smba.example/amer/', conversation: { id: 'a:1conv' } });
   });
 });
