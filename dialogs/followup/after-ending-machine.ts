@@ -8,13 +8,18 @@
 import { assign, fromPromise, setup } from 'xstate';
 import type { FlowDefinition, FlowEvent, FlowOutput } from '../flow';
 import { chose } from '../kit';
-import { AFTER_ENDING_FLOW_ID, CHECK_BACK, HELPED, NOT_HELPED, type AfterEndingCarry, type AfterEndingInput, type CommentRatingInput, type RatedEnding, type RateEndingInput, type ScheduleFollowupInput } from './contract';
+import { AFTER_ENDING_FLOW_ID, CHECK_BACK, followupIntake, HELPED, NOT_HELPED, type AfterEndingCarry, type AfterEndingInput, type CommentRatingInput, type RatedEnding, type RateEndingInput, type ScheduleFollowupInput } from './contract';
 import { afterEndingView, SKIP_COMMENT, type AfterEndingContext } from './after-ending-view';
 
-/** What the next run carries from an ending of this one. */
+/**
+ * What the next run carries from an ending of this one. The hand-off is the output's `onSupport`, and
+ * what a follow-up knows is derived from it (`followupIntake`): each is stored once. A follow-up's
+ * intake an earlier version kept is kept while no hand-off is carried to derive it from.
+ */
 function carryOf(c: AfterEndingContext): AfterEndingCarry {
   const { ending, followup, onSupport, showsSupport } = c.input;
-  return { ending, ...(followup ? { followup } : {}), rated: c.rated, followupPending: c.followupPending, ...(onSupport ? { onSupport, showsSupport } : {}) };
+  const offered = followup && (onSupport ? { ending: followup.ending, hours: followup.hours } : followup);
+  return { ending, ...(offered ? { followup: offered } : {}), rated: c.rated, followupPending: c.followupPending, ...(onSupport ? { showsSupport } : {}) };
 }
 
 const ended = ({ context }: { context: AfterEndingContext }): FlowOutput => ({
@@ -78,7 +83,7 @@ export const afterEndingMachine = setup({
       tags: ['busy'],
       invoke: {
         src: 'scheduleFollowup',
-        input: ({ context }) => ({ ending: context.input.followup!.ending, hours: context.input.followup!.hours, intake: context.input.followup!.intake, mode: context.mode }),
+        input: ({ context }) => ({ ending: context.input.followup!.ending, hours: context.input.followup!.hours, intake: followupIntake(context.input), mode: context.mode }),
         onDone: { target: 'afterCheckBackSet', actions: 'scheduled' },
         onError: { target: 'afterCheckBackFailed' },
       },

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { flowInput, flowMode } from '../flow';
-import { caseIntakeInput } from '../support-case/case-draft';
+import { caseIntakeInput, type CaseIntakeInput } from '../support-case/case-draft';
 
 export const FOLLOWUP_FLOW_ID = 'followup';
 export const AFTER_ENDING_FLOW_ID = 'after-ending';
@@ -48,11 +48,15 @@ const handOff = z.object({ flow: z.string(), input: z.unknown() });
  */
 export const afterEndingCarry = z.object({
   ending: endingRef,
-  /** Offered here: the delay (hours, from config) and the case hand-off if the email never comes. */
+  /**
+   * Offered here: the delay (hours, from config). What a follow-up knows for a case is the hand-off's
+   * input (`followupIntake`); `intake` is only read, from rows stored before it was kept once.
+   */
   followup: z.object({ ending: followupEnding, hours: z.number().positive(), intake: caseIntakeInput.optional() }).optional(),
   rated: z.boolean(),
   /** A follow-up is scheduled from this ending and not yet cancelled: the next message cancels it. */
   followupPending: z.boolean(),
+  /** In the input; an ending's carry leaves it to the output's own `onSupport` (older rows have it here too). */
   onSupport: handOff.optional(),
   /** The ending showed "talk to support" (the hand-off is taken when asked for either way). */
   showsSupport: z.boolean().optional(),
@@ -61,6 +65,16 @@ export type AfterEndingCarry = z.infer<typeof afterEndingCarry>;
 
 export const afterEndingInput = afterEndingCarry.extend({ flowInput, choice: endingChoice });
 export type AfterEndingInput = z.infer<typeof afterEndingInput>;
+
+/**
+ * What a follow-up from this ending knows for a case if the email never came: the case hand-off on
+ * offer there (stored once, as `onSupport`), or the copy rows stored by earlier versions kept.
+ */
+export function followupIntake(c: Pick<AfterEndingCarry, 'followup' | 'onSupport'>): CaseIntakeInput | undefined {
+  if (c.followup?.intake) return c.followup.intake;
+  const intake = c.onSupport?.input === undefined ? undefined : caseIntakeInput.safeParse(c.onSupport.input);
+  return intake?.success ? intake.data : undefined;
+}
 
 /** The data of a `followupDue` event: the follow-up's id and what it checks (src/followups/). */
 export const followupDueData = z.object({

@@ -8,7 +8,6 @@
 import type { Choice, FlowDefinition, FlowInput, FlowOutput, StepView } from '../flow';
 import { flowMode } from '../flow';
 import { keysIn } from '../kit';
-import { caseIntakeInput } from '../support-case/case-draft';
 import {
   AFTER_ENDING_FLOW_ID,
   afterEndingCarry,
@@ -57,8 +56,8 @@ function followupAt(output: FlowOutput | undefined, config: EndingOffersConfig):
   if (output?.followup === undefined || !config.followup) return undefined;
   const offer = followupOffer.safeParse(output.followup);
   if (!offer.success || !config.followup.reachable(offer.data.channel)) return undefined;
-  const intake = output.onSupport?.input === undefined ? undefined : caseIntakeInput.safeParse(output.onSupport.input);
-  return { ending: offer.data.ending, hours: config.followup.hours, ...(intake?.success ? { intake: intake.data } : {}) };
+  // What it knows for a case is the hand-off's input, carried once beside it (`followupIntake`).
+  return { ending: offer.data.ending, hours: config.followup.hours };
 }
 
 /** A flow whose endings also ask "did this help?" and offer the follow-up their output names. */
@@ -95,7 +94,9 @@ export function afterEndingStart(
   let carry: AfterEndingCarry | undefined;
   if (ended.flowId === AFTER_ENDING_FLOW_ID) {
     const carried = afterEndingCarry.safeParse(output?.carry);
-    carry = carried.success ? carried.data : undefined;
+    // The hand-off is the output's own (rows stored earlier also have it in the carry).
+    const onSupport = carried.success ? (carried.data.onSupport ?? output?.onSupport) : undefined;
+    carry = carried.success ? { ...carried.data, ...(onSupport ? { onSupport } : {}) } : undefined;
   } else if (ended.view.outcome) {
     const mode = flowMode.safeParse((ended.snapshot.context as { mode?: unknown } | undefined)?.mode);
     carry = {
