@@ -58,7 +58,7 @@ export function render(report: Record<string, unknown>): string {
     out.push('Targets (issue 19)', table(['target', 'result', 'met?'], targets.map((r) => [r.target, r.result, r.met])), '');
   }
   const pg = report.postgres as { version: string; autovacuum: string; cpuUnavailable?: string } | undefined;
-  if (pg) out.push(`PostgreSQL ${pg.version}, autovacuum ${pg.autovacuum}${pg.autovacuum === 'off' ? ' (production runs with it on)' : ''}${pg.cpuUnavailable ? `; server CPU not measured: ${pg.cpuUnavailable}` : ''}`);
+  if (pg) out.push(`PostgreSQL ${pg.version}, autovacuum ${pg.autovacuum}${pg.autovacuum === 'off' ? ' (production runs with it on; the bench vacuums its database at the end of each PostgreSQL round, its CPU counted in the round)' : ''}${pg.cpuUnavailable ? `; server CPU not measured: ${pg.cpuUnavailable}` : ''}`);
   const disk = report.disk as { workDir: string; fsType?: string; dataFsType?: string } | undefined;
   if (disk) out.push(`SQLite files in ${disk.workDir} (${disk.fsType ?? '?'}; ./data is on ${disk.dataFsType ?? '?'})`, '');
   const t = report.throughput as Parameters<typeof throughput>[1] | undefined;
