@@ -13,11 +13,39 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { z } from 'zod';
-import { caseIntakeInput } from '../../dialogs/support-case/case-draft';
+import { caseIntakeInput, type CaseIntakeInput } from '../../dialogs/support-case/case-draft';
 import { pgJson } from '../storage/pg-turn-sql';
 import type { TurnCommit } from '../storage/turn-commit';
 import type { BatchTurnWriter, BatchedTurn } from '../storage/turn-writers';
-import type { NewFollowup } from './repository';
+import type { FollowupEnding } from '../../dialogs/followup/contract';
+
+declare module '../storage/turn-commit' {
+  interface TurnCommit {
+    /** Follow-ups accepted, cancelled or answered in this turn (written by `writeFollowups`). */
+    followups?: FollowupWrites;
+  }
+}
+
+export interface NewFollowup {
+  id: string;
+  conversationKey: string;
+  ending: FollowupEnding;
+  channel: string;
+  mode: 'self' | 'agent';
+  hours: number;
+  dueAt: string;
+  intake?: CaseIntakeInput;
+  createdAt: string;
+}
+
+export type CancelReason = 'wrote' | 'stopped';
+
+export interface FollowupWrites {
+  scheduled?: NewFollowup[];
+  /** Every pending follow-up of the conversation is cancelled. */
+  cancelled?: { conversationKey: string; reason: CancelReason; at: string }[];
+  answered?: { id: string; answer: 'arrived' | 'not_arrived' }[];
+}
 
 /** `followups.data`: what the guide knew, for a case if the email never came. */
 export const followupData = z.object({ intake: caseIntakeInput.optional() });

@@ -16,34 +16,7 @@ import type { Store } from '../storage/store';
 import { followupData, writeFollowups } from './followups-writer';
 
 export { writeFollowups };
-
-declare module '../storage/turn-commit' {
-  interface TurnCommit {
-    /** Follow-ups accepted, cancelled or answered in this turn (written by `writeFollowups`). */
-    followups?: FollowupWrites;
-  }
-}
-
-export interface NewFollowup {
-  id: string;
-  conversationKey: string;
-  ending: FollowupEnding;
-  channel: string;
-  mode: 'self' | 'agent';
-  hours: number;
-  dueAt: string;
-  intake?: CaseIntakeInput;
-  createdAt: string;
-}
-
-export type CancelReason = 'wrote' | 'stopped';
-
-export interface FollowupWrites {
-  scheduled?: NewFollowup[];
-  /** Every pending follow-up of the conversation is cancelled. */
-  cancelled?: { conversationKey: string; reason: CancelReason; at: string }[];
-  answered?: { id: string; answer: 'arrived' | 'not_arrived' }[];
-}
+export type { CancelReason, FollowupWrites, NewFollowup } from './followups-writer';
 
 export interface FollowupsTable {
   id: string;
