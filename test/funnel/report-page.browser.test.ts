@@ -1,8 +1,12 @@
 /**
  * Issue 20 in Debian's chromium: GET /report as a support manager sees it. The chart is visible with
  * its labels, the page's own style block applies under its CSP (no script, nothing refused), and the
- * screenshot in the README (docs/funnel-report.png) is taken from it.
+ * screenshot in the README (docs/funnel-report.png) is taken from it: with UPDATE_DOCS_SCREENSHOTS=1
+ * the test writes it there; otherwise into a temp folder, so a test run leaves the checkout as it was.
  */
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +14,8 @@ import { launchChromium } from '../e2e/chromium';
 import { REPORT_NOW, seedConversations, startSeedApp, type SeededApp } from './real-flow';
 
 const TOKEN = 'report-browser-token-0123456789';
-const SCREENSHOT = fileURLToPath(new URL('../../docs/funnel-report.png', import.meta.url));
+const SCREENSHOT =
+  process.env.UPDATE_DOCS_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/funnel-report.png', import.meta.url)) : join(tmpdir(), `pce-funnel-report-${process.pid}.png`);
 
 let seeded: SeededApp;
 let url: string;
@@ -39,6 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  if (process.env.UPDATE_DOCS_SCREENSHOTS !== '1') rmSync(SCREENSHOT, { force: true });
   await seeded?.close();
 });
 
