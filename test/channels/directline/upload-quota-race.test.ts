@@ -137,8 +137,14 @@ describe('an upload that cannot be written', () => {
   it('gives its reservation back, so failed uploads use up nothing of the limits', async () => {
     const c = await new DirectLineTestClient(bot.url).startOk();
     const statuses = await Promise.all(Array.from({ length: MAX_FILES + 2 }, (_, i) => upload(bot.url, c, 1024, i)));
-    // Every upload failed to write (the statuses are shown if not: this failed once under a loaded full run).
-    expect(statuses).toEqual(statuses.map(() => 500));
+    // None is accepted. While the first ones hold their reservations, the ones over the limit may be
+    // refused (429) instead of failing to write (500): that depends on timing (seen in a loaded run).
+    expect(statuses.filter((s) => s !== 500 && s !== 429)).toEqual([]);
+    expect(statuses.filter((s) => s === 500).length).toBeGreaterThanOrEqual(MAX_FILES);
+    expect(await reserved(bot, c.conversationId)).toEqual({ rows: 0, files: 0, bytes: 0 });
+    // Nothing was used up: as many uploads as the limit allows get to try again, all at once.
+    const again = await Promise.all(Array.from({ length: MAX_FILES }, (_, i) => upload(bot.url, c, 1024, 100 + i)));
+    expect(again).toEqual(again.map(() => 500));
     expect(await reserved(bot, c.conversationId)).toEqual({ rows: 0, files: 0, bytes: 0 });
   });
 });
