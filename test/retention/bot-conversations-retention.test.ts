@@ -16,11 +16,13 @@ afterEach(async () => {
   await store.close();
 });
 
+/** A conversation's turn, its reference stored with it (as a Teams turn stores it). */
 async function conversation(key: string, updatedAt: Date): Promise<void> {
   const at = updatedAt.toISOString();
   await store.commitTurn({
     conversation: { key, channel: 'msteams', flowId: 'provisioning-contact', flowVersion: 1, snapshot: null, locale: 'en', parents: [], turn: 1, userId: 'u', createdAt: at, updatedAt: at },
     transcript: [],
+    botReference: { channel: 'msteams', reference: { conversation: { id: key }, user: { id: 'u', name: 'Olena Partner' } } },
   });
 }
 
@@ -33,10 +35,7 @@ describe('retention of Bot Framework conversation data', () => {
     const recent = 'msteams:a:recent';
     await conversation(old, new Date(NOW.getTime() - 40 * DAY));
     await conversation(recent, new Date(NOW.getTime() - DAY));
-    for (const key of [old, recent]) {
-      await repo.saveReference(key, 'msteams', { conversation: { id: key }, user: { id: 'u', name: 'Olena Partner' } }, NOW);
-      await repo.keepUndelivered(key, [{ type: 'message', text: 'summary with old@customer.example' }], NOW);
-    }
+    for (const key of [old, recent]) await repo.keepUndelivered(key, [{ type: 'message', text: 'summary with old@customer.example' }], NOW);
 
     await new RetentionJob({ store, retentionDays: 30, intervalMs: 60_000, logger: silentLogger, clock: () => NOW }).runOnce();
 

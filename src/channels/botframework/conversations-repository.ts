@@ -51,16 +51,6 @@ export class BotConversationsRepository {
     return this.store.db.withTables<BotConversationsDatabase>();
   }
 
-  /** Stores (or replaces) the conversation's reference. */
-  async saveReference(conversationKey: string, channel: string, reference: Record<string, unknown>, at: Date): Promise<void> {
-    const row = { conversation_key: conversationKey, channel, reference: JSON.stringify(reference), updated_at: at.toISOString() };
-    await this.db
-      .insertInto('conversation_references')
-      .values(row)
-      .onConflict((oc) => oc.column('conversation_key').doUpdateSet({ channel: row.channel, reference: row.reference, updated_at: row.updated_at }))
-      .execute();
-  }
-
   async findReference(conversationKey: string): Promise<Record<string, unknown> | undefined> {
     const row = await this.db
       .selectFrom('conversation_references')

@@ -1,7 +1,7 @@
 /** Conversation references and undelivered replies, on SQLite and PostgreSQL alike, across a restart. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { BotConversationsRepository } from '../../../src/channels/botframework/conversations-repository';
-import { postgresHarness, sqliteHarness, type StoreHarness } from '../../storage/harness';
+import { postgresHarness, sqliteHarness, turnCommit, type StoreHarness } from '../../storage/harness';
 
 const AT = new Date('2026-11-25T10:00:00.000Z');
 
@@ -14,13 +14,14 @@ describe.each([
     await harness.cleanup();
   });
 
-  it('stores a reference, replaces it, and reads it back after a restart', async () => {
+  it('stores a reference with its turn, replaces it, and reads it back after a restart', async () => {
     harness = make();
-    const repo = new BotConversationsRepository(await harness.open());
+    const store = await harness.open();
+    const repo = new BotConversationsRepository(store);
     const reference = { channelId: 'msteams', serviceUrl: 'https://smba.example/emea/', conversation: { id: 'a:1xyz' }, user: { id: '29:1u' }, bot: { id: '28:b' } };
     expect(await repo.findReference('msteams:a:1xyz')).toBeUndefined();
-    await repo.saveReference('msteams:a:1xyz', 'msteams', reference, AT);
-    await repo.saveReference('msteams:a:1xyz', 'msteams', { ...reference, serviceUrl: 'https://smba.example/amer/' }, AT);
+    await store.commitTurn(turnCommit('msteams:a:1xyz', 1, { botReference: { channel: 'msteams', reference } }));
+    await store.commitTurn(turnCommit('msteams:a:1xyz', 2, { botReference: { channel: 'msteams', reference: { ...reference, serviceUrl: 'https://smba.example/amer/' } } }));
 
     const again = new BotConversationsRepository(await harness.open());
     expect(await again.findReference('msteams:a:1xyz')).toEqual({ ...reference, serviceUrl: 'https://smba.example/amer/' });
