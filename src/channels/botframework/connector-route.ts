@@ -1,7 +1,7 @@
 /**
  * Replies through the connector (Teams, the Emulator, without `expectReplies`): "typing…" while a
- * slow turn runs, the person looked up in Teams and the conversation's reference kept before the
- * engine runs, a pressed card replaced by its answered version (in the invoke's response for an
+ * slow turn runs, the person looked up in Teams before the engine runs, the conversation's reference
+ * committed with the turn when it is new or changed (./reference-writer.ts), a pressed card replaced by its answered version (in the invoke's response for an
  * Action.Execute press, ./card-refresh.ts; by an update for an older card's Action.Submit), and the
  * replies sent by ./delivery.ts so that none is lost once the turn is committed.
  */
@@ -47,9 +47,9 @@ export function throughConnector(deps: ConnectorRouteDeps): ReplyRoute {
     async identify(context, inbound) {
       return inbound.channel === 'msteams' ? withPerson(inbound, await members.find(context)) : inbound;
     },
-    options(inbound, context) {
+    options(context, _inbound, conversationKey) {
       // A new or changed conversation reference goes with the turn's commit (no write of its own).
-      const due = references?.due(`${inbound.channel}:${inbound.conversationId}`, context.activity);
+      const due = references?.due(conversationKey, context.activity);
       if (!due) return options;
       context.turnState.set(DUE_REFERENCE, due);
       return { ...options, alsoCommit: { botReference: due.kept } };

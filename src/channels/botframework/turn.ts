@@ -27,10 +27,10 @@ export interface Typing {
 export interface ReplyRoute {
   /** Shows "typing…" while a slow turn runs: only where a message can reach the person before the answer. */
   typing?(context: TurnContext): Typing | undefined;
-  /** What is learnt before the engine runs (who the person is, how to reach the conversation later). */
-  identify?(context: TurnContext, inbound: Inbound, conversationKey: string): Promise<Inbound>;
+  /** What is learnt before the engine runs (who the person is). */
+  identify?(context: TurnContext, inbound: Inbound): Promise<Inbound>;
   /** What the engine is asked beyond the Inbound: whether and how the replies are kept with the commit, and the channel's own rows. */
-  options(inbound: Inbound, context: TurnContext): TurnOptions;
+  options(context: TurnContext, inbound: Inbound, conversationKey: string): TurnOptions;
   /** The engine's messages as this route's channel shows them. */
   render(channelId: string, result: TurnResult, t: T): Partial<Activity>[];
   /** After a press on a card (the turn's Inbound has a choice): retires it in place, or by a replacement among `replies`. */
@@ -63,8 +63,8 @@ export class BotTurns {
     let inbound = received;
     let result: TurnResult;
     try {
-      if (route.identify) inbound = await route.identify(context, received, conversationKey);
-      result = await this.deps.engine.handle(inbound, route.options(inbound, context));
+      if (route.identify) inbound = await route.identify(context, received);
+      result = await this.deps.engine.handle(inbound, route.options(context, inbound, conversationKey));
     } finally {
       if (typing) await typing.stop();
     }
@@ -146,7 +146,7 @@ export function inResponse(opts: InResponseOptions = {}): ReplyRoute {
   const keep = delivery?.keepReplies(false);
   const kept: TurnOptions = keep ? Object.freeze({ keepReplies: keep }) : NO_OPTIONS;
   return {
-    options: (inbound) => (inbound.activityId !== undefined ? kept : NO_OPTIONS),
+    options: (_context, inbound) => (inbound.activityId !== undefined ? kept : NO_OPTIONS),
     render: opts.render ?? ((channelId, result, t) => renderMessages(channelId, result.messages, t)),
     ...(opts.retireCard ? { retireCard: opts.retireCard } : {}),
     send: (context, _key, _result, replies) => (replies.length ? context.sendActivities(replies) : undefined),
