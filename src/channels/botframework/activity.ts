@@ -84,9 +84,10 @@ export function isCardAction(activity: { type?: string; name?: string | null }):
 
 /**
  * Presses read so far, by the activity's `value` (one object per request, shared by the copies of the
- * activity a turn makes): a turn asks up to three times (the Inbound, the card to retire, its prompt).
+ * activity a turn makes, so always of the same activity type): a turn asks up to three times (the
+ * Inbound, the card to retire, its prompt).
  */
-const presses = { execute: new WeakMap<object, CardSubmit | null>(), submit: new WeakMap<object, CardSubmit | null>() };
+const presses = new WeakMap<object, CardSubmit | null>();
 
 /** What the pressed button of our card carried, from a submit message or an execute invoke; undefined for anything else. */
 export function pressOf(activity: { type?: string; name?: string | null; value?: unknown }): CardSubmit | undefined {
@@ -94,7 +95,7 @@ export function pressOf(activity: { type?: string; name?: string | null; value?:
   if (!execute && activity.type !== 'message') return undefined;
   const value = activity.value;
   if (!value || typeof value !== 'object') return undefined; // a press's value is always an object
-  const seen = (execute ? presses.execute : presses.submit).get(value);
+  const seen = presses.get(value);
   if (seen !== undefined) return seen ?? undefined;
   let data: unknown = value;
   if (execute) {
@@ -103,7 +104,7 @@ export function pressOf(activity: { type?: string; name?: string | null; value?:
   }
   const submit = cardSubmit.safeParse(data);
   const press = submit.success ? submit.data : undefined;
-  (execute ? presses.execute : presses.submit).set(value, press ?? null);
+  presses.set(value, press ?? null);
   return press;
 }
 
