@@ -3,7 +3,6 @@
  * (this process: autocannon, the walker and the fake connector), PostgreSQL (every server process,
  * ./pg-cpu.ts, for a bot on PostgreSQL), and the rest of the machine. And the medians of rounds.
  */
-import pgLib from 'pg';
 import { loadavg } from 'node:os';
 import type { Storage } from './bots';
 import { callsPerTurn, noCalls, type ConnectorCalls } from './connector';
@@ -11,6 +10,7 @@ import { connector, progress, runId, shared } from './context';
 import { runLoad, type LoadOptions, type LoadResult } from './load';
 import { machineBusyMs } from './machine';
 import { pgCpuDelta, type PgCpuDelta } from './pg-cpu';
+import { runStatement } from './postgres';
 import type { Running } from './processes';
 import { settings } from './settings';
 import { median, round } from './stats';
@@ -49,17 +49,6 @@ export type What = Pick<LoadOptions, 'seconds' | 'conversations' | 'scripts' | '
   storage?: Storage;
 };
 
-/** `VACUUM (ANALYZE)` of one bench database, as autovacuum would have done during a round. */
-async function vacuum(databaseUrl: string): Promise<void> {
-  const client = new pgLib.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query('VACUUM (ANALYZE)');
-  } finally {
-    await client.end();
-  }
-}
-
 export async function load(target: Running, what: What): Promise<Measured> {
   const fake = connector();
   const callsBefore = fake.calls();
@@ -88,7 +77,7 @@ export async function load(target: Running, what: What): Promise<Measured> {
   const perTurn = (ms: number) => ms / Math.max(1, result.turns);
   // A server with autovacuum off (this development VM) would let the bench database's dead rows pile up
   // round after round, which production's autovacuum clears: vacuumed here, in the round, so its CPU counts.
-  if (pg && what.storage && pg.info.autovacuum !== 'on') await vacuum(what.storage.databaseUrl);
+  if (pg && what.storage && pg.info.autovacuum !== 'on') await runStatement(what.storage.databaseUrl, 'VACUUM (ANALYZE)');
   const cpuMsPerTurn = perTurn(target.cpuMs() - cpuBefore);
   const client = process.cpuUsage(clientBefore);
   const clientCpuMsPerTurn = perTurn((client.user + client.system) / 1000);
