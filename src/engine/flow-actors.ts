@@ -63,9 +63,13 @@ export interface Running {
   actor: AnyActorRef;
 }
 
-/** An actor left at the end of a committed turn: valid while the conversation is stored at `turn`. */
+/** An actor left at the end of a committed turn: valid while the conversation is stored as `stored`. */
 export interface LiveActor extends Running {
-  turn: number;
+  /**
+   * The conversation as that turn stored it: while the store is still at its turn, the next turn
+   * uses it instead of reading the row's snapshot and parents again (the store's turn is the check).
+   */
+  stored: ConversationState;
   /** The snapshot the turn ended at and its view: views are pure, so the next turn need not build it again. */
   seen?: { snapshot: AnyMachineSnapshot; view: StepView };
 }
@@ -161,12 +165,22 @@ export class FlowActors {
     return undefined;
   }
 
-  /** The live actor of the conversation's last turn, when the store holds exactly that turn; it joins the turn of `scope`. */
-  reuse(key: string, record: ConversationState | undefined, scope: TurnScope): (Running & Pick<LiveActor, 'seen'>) | undefined {
+  /** The conversation as stored with its live actor, if it has one (nothing is taken). */
+  keptRow(key: string): ConversationState | undefined {
+    return this.live.peek(key)?.stored;
+  }
+
+  /** Takes the conversation's live actor out for the turn that runs now (it is kept again by `keepLive`). */
+  take(key: string): LiveActor | undefined {
     const live = this.live.get(key);
+    if (live) this.live.delete(key);
+    return live;
+  }
+
+  /** A taken live actor, when the store holds exactly its turn; it joins the turn of `scope`. Otherwise it stops. */
+  reuse(live: LiveActor | undefined, record: ConversationState | undefined, scope: TurnScope): (Running & Pick<LiveActor, 'seen'>) | undefined {
     if (!live) return undefined;
-    this.live.delete(key);
-    if (record && live.turn === record.turn && live.flow.id === record.flowId && live.flow.version === record.flowVersion) {
+    if (record && live.stored.turn === record.turn && live.flow.id === record.flowId && live.flow.version === record.flowVersion) {
       this.belongsTo(live.actor, scope);
       return { flow: live.flow, actor: live.actor, seen: live.seen };
     }

@@ -45,18 +45,25 @@ export async function runTurn(deps: TurnDeps, key: string, inbound: Inbound, opt
   const activityKey = activityKeyOf(inbound);
   const userKey = userKeyOf(inbound);
 
-  // Load: one round trip for the processed check, the conversation and the user's language.
-  const loaded = await store.loadTurn({ conversationKey: key, userKey, activityKey });
+  // Load: one round trip for the processed check, the conversation and the user's language. The row
+  // is not read again when the store is still at the turn this process kept it at with its live actor.
+  const kept = actors.keptRow(key);
+  const knownTurn = kept?.turn;
+  let loaded = await store.loadTurn({ conversationKey: key, userKey, activityKey, knownTurn });
   if (loaded.processed) {
-    return { duplicate: true, locale: loaded.conversation?.locale ?? 'en', conversationKey: key, messages: [], step: '' };
+    return { duplicate: true, locale: (loaded.unchanged ? kept : loaded.conversation)?.locale ?? 'en', conversationKey: key, messages: [], step: '' };
   }
+  const live = actors.take(key);
+  // The live actor went while the load ran (dropped for others): the row is read after all.
+  if (loaded.unchanged && live?.stored.turn !== knownTurn) loaded = await store.loadTurn({ conversationKey: key, userKey, activityKey });
+  const record = loaded.unchanged ? live?.stored : loaded.conversation;
   const now = deps.clock().toISOString();
-  const record = loaded.conversation;
   let locale: Locale = loaded.userLocale ?? normaliseLocale(inbound.locale) ?? record?.locale ?? 'en';
   // An event starts its flow over the stored conversation; without either it changes nothing.
   const pushed = inbound.kind === 'event' ? deps.proactive.resolve(inbound.event, entryInput(inbound, locale, now)) : undefined;
   const pushedFlow = pushed && deps.flows.get(pushed.flow);
   if (inbound.kind === 'event' && (!record || !pushedFlow)) {
+    if (live) actors.keepLive(key, live); // nothing moved on: still the conversation's latest
     return { duplicate: false, locale, conversationKey: key, messages: [], step: '', skipped: record ? 'unknown-event' : 'no-conversation' };
   }
   const scope: TurnScope = { conversationKey: key, inbound, locale, now, commit: {} };
@@ -64,7 +71,7 @@ export async function runTurn(deps: TurnDeps, key: string, inbound: Inbound, opt
 
   // Restore: the live actor of the last turn, the stored snapshot, or a new run.
   const ctx: HandoffContext = { actors, flows: deps.flows, entry: deps.entry, scope, prefix, entryInput: () => entryInput(inbound, locale, now) };
-  const restored = actors.reuse(key, record, scope) ?? (record ? actors.restore(record.flowId, record.flowVersion, record.snapshot, scope, prefix) : undefined);
+  const restored = actors.reuse(live, record, scope) ?? (record ? actors.restore(record.flowId, record.flowVersion, record.snapshot, scope, prefix) : undefined);
   const fresh = !restored;
   const place: Place = {
     running: restored ?? actors.start(deps.entry, ctx.entryInput(), scope),
@@ -139,7 +146,7 @@ export async function runTurn(deps: TurnDeps, key: string, inbound: Inbound, opt
   // still waiting on one of its own actors would move on outside any turn. A finished flow is at rest
   // too (its next turn reads its ending and starts another flow), so it is not restored either.
   const ended: LiveActor | undefined =
-    (snapshot.status === 'active' || snapshot.status === 'done') && !snapshot.hasTag('busy') && Object.keys(snapshot.children).length === 0 ? { ...running, turn: conversation.turn, seen: { snapshot, view } } : undefined;
+    (snapshot.status === 'active' || snapshot.status === 'done') && !snapshot.hasTag('busy') && Object.keys(snapshot.children).length === 0 ? { ...running, stored: conversation, seen: { snapshot, view } } : undefined;
   if (!ended) running.actor.stop();
 
   for (const observe of deps.observers) observe(scope, { stored: record, flowId: running.flow.id });

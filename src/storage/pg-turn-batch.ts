@@ -21,17 +21,11 @@ import { CompiledQuery, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { ConcurrentTurnError, DuplicateActivityError, StorageUnavailableError, isConnectionError, isStaleConnectionError } from './errors';
 import type { Database } from './schema';
-import type { TurnCommit } from './store';
+import type { TurnCommit, TurnLoadRequest } from './store';
 import { TickBatch, type Pending } from './tick-batch';
 import type { BatchTurnWriter } from './turn-writers';
 import { nameStatement } from './pg-named-statements';
 import { LOAD_TURNS_PG, TURNS_LANDED_PG, commitParams, commitTurnsSql } from './pg-turn-sql';
-
-export interface TurnLoadRequest {
-  conversationKey: string;
-  userKey: string;
-  activityKey?: string;
-}
 
 interface CommitRequest {
   commit: TurnCommit;
@@ -73,7 +67,10 @@ export class PgTurnBatch {
 
   constructor(private readonly opts: PgTurnBatchOptions) {}
 
-  /** The row `loadTurn` reads: `user_locale` and the conversation's columns (null when new). */
+  /**
+   * The row `loadTurn` reads: `user_locale` and the conversation's columns (null when new; snapshot
+   * and parents null too when it is stored at the request's `knownTurn`).
+   */
   load(request: TurnLoadRequest): Promise<Record<string, unknown>> {
     return this.loads.add(request);
   }
@@ -92,7 +89,7 @@ export class PgTurnBatch {
   }
 
   private async flushLoads(batch: Pending<TurnLoadRequest, Record<string, unknown>>[]): Promise<void> {
-    const values = [batch.map((p) => p.item.conversationKey), batch.map((p) => p.item.userKey)];
+    const values = [batch.map((p) => p.item.conversationKey), batch.map((p) => p.item.userKey), batch.map((p) => p.item.knownTurn ?? null)];
     try {
       const { rows } = await this.query<Record<string, unknown>>('pce_load_turns', LOAD_TURNS_PG, values);
       this.stats.loadStatements++;

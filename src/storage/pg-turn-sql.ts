@@ -12,16 +12,20 @@ import { CONVERSATION_COLUMNS, PG_RECENT_ACTIVITIES_APPEND, conversationUpsert, 
 
 /**
  * The user's language and the conversation (all columns, its recent activities too), one row per turn
- * in order. Timestamps come back as `toISOString()` writes them (the store writes milliseconds), so
- * neither pg nor the store parses a date.
+ * in order; snapshot and parents only when the conversation is not stored at the turn the engine
+ * already holds (`$3`, null for none): most turns continue a conversation this instance answered
+ * last, and those columns are most of a row. Timestamps come back as `toISOString()` writes them (the
+ * store writes milliseconds), so neither pg nor the store parses a date.
  */
 export const LOAD_TURNS_PG = `select
   (select u.locale from user_locales u where u.user_key = r.user_key) as user_locale,
-  c.key, c.channel, c.flow_id, c.flow_version, c.snapshot, c.parents, c.locale, c.turn, c.user_id,
+  c.key, c.channel, c.flow_id, c.flow_version,
+  case when c.turn = r.known_turn then null else c.snapshot end as snapshot,
+  case when c.turn = r.known_turn then null else c.parents end as parents, c.locale, c.turn, c.user_id,
   to_char(c.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at,
   to_char(c.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as updated_at,
   c.recent_activities
-from unnest($1::text[], $2::text[]) with ordinality as r(conversation_key, user_key, n)
+from unnest($1::text[], $2::text[], $3::int[]) with ordinality as r(conversation_key, user_key, known_turn, n)
 left join conversations c on c.key = r.conversation_key
 order by r.n`;
 

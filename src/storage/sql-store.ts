@@ -27,7 +27,7 @@ import { PgTurnBatch } from './pg-turn-batch';
 import type { Database } from './schema';
 import type { SqliteCheckpointer } from './sqlite-checkpointer';
 import { SqliteGroupCommit } from './sqlite-group-commit';
-import { STORE_TURN_FIELDS, type ConversationState, type Store, type TranscriptEntry, type TurnCommit, type TurnLoad } from './store';
+import { STORE_TURN_FIELDS, type ConversationState, type Store, type TranscriptEntry, type TurnCommit, type TurnLoad, type TurnLoadRequest } from './store';
 import { NO_TURN_WRITERS, type TurnWriter, type TurnWriters } from './turn-writers';
 import { hasRecentActivity } from './turn-sql';
 import type { StoreTarget } from './url';
@@ -151,7 +151,10 @@ export class SqlStore implements Store {
         // Two plain key lookups, not one statement joining them: a lookup by a unique key is planned
         // once, whereas the joined form is planned again for every new key once the database has
         // statistics (ANALYZE, `PRAGMA optimize`), which tripled a load's cost (README "Performance").
-        this.sqliteLoadConversation = this.sqlite.prepare('select * from conversations where key = ?');
+        // Snapshot and parents, most of a row, only when the engine does not already hold the stored turn.
+        this.sqliteLoadConversation = this.sqlite.prepare(`select key, channel, flow_id, flow_version,
+  case when turn = ? then null else snapshot end as snapshot, case when turn = ? then null else parents end as parents,
+  locale, turn, user_id, created_at, updated_at, recent_activities from conversations where key = ?`);
         this.sqliteLoadUserLocale = this.sqlite.prepare('select locale from user_locales where user_key = ?');
       } else {
         this.pgBatch = new PgTurnBatch({
@@ -209,7 +212,7 @@ export class SqlStore implements Store {
     return row ? toConversation(key, row, this.logger) : undefined;
   }
 
-  async loadTurn(input: { conversationKey: string; userKey: string; activityKey?: string }): Promise<TurnLoad> {
+  async loadTurn(input: TurnLoadRequest): Promise<TurnLoad> {
     this.requireRoot();
     let stored: Record<string, unknown> | undefined;
     let userLocale: unknown;
@@ -222,18 +225,20 @@ export class SqlStore implements Store {
       stored = conversation.key === null || conversation.key === undefined ? undefined : conversation;
     } else {
       try {
-        stored = this.sqliteLoadConversation!.get(input.conversationKey) as Record<string, unknown> | undefined;
+        // Turns start at 1: -1 matches none.
+        const known = input.knownTurn ?? -1;
+        stored = this.sqliteLoadConversation!.get(known, known, input.conversationKey) as Record<string, unknown> | undefined;
         userLocale = (this.sqliteLoadUserLocale!.get(input.userKey) as { locale: string } | undefined)?.locale;
       } catch (err) {
         throw this.wrap('load a turn', err);
       }
     }
     const recent = stored?.recent_activities;
-    return {
-      processed: input.activityKey !== undefined && hasRecentActivity(typeof recent === 'string' ? recent : undefined, input.activityKey),
-      conversation: stored ? toConversation(input.conversationKey, stored, this.logger) : undefined,
-      userLocale: toLocale(userLocale),
-    };
+    const processed = input.activityKey !== undefined && hasRecentActivity(typeof recent === 'string' ? recent : undefined, input.activityKey);
+    if (stored && input.knownTurn !== undefined && Number(stored.turn) === input.knownTurn) {
+      return { processed, unchanged: true, userLocale: toLocale(userLocale) };
+    }
+    return { processed, conversation: stored ? toConversation(input.conversationKey, stored, this.logger) : undefined, userLocale: toLocale(userLocale) };
   }
 
   async loadTranscript(key: string): Promise<TranscriptEntry[]> {

@@ -8,10 +8,10 @@ import type { Kysely } from 'kysely';
 import type { Locale } from '../../dialogs/flow';
 import type { StoreDialect } from './migrations/types';
 import type { Database } from './schema';
-import type { ConversationState, TranscriptEntry, TurnCommit, TurnLoad } from './turn-commit';
+import type { ConversationState, TranscriptEntry, TurnCommit, TurnLoad, TurnLoadRequest } from './turn-commit';
 import type { TurnWriter } from './turn-writers';
 
-export type { ConversationState, FunnelEvent, TranscriptEntry, TurnCommit, TurnLoad } from './turn-commit';
+export type { ConversationState, FunnelEvent, TranscriptEntry, TurnCommit, TurnLoad, TurnLoadRequest } from './turn-commit';
 export { STORE_TURN_FIELDS } from './turn-commit';
 
 export interface Store {
@@ -42,9 +42,10 @@ export interface Store {
   getUserLocale(userKey: string): Promise<Locale | undefined>;
   /**
    * What a turn reads before it runs, in one round trip: whether the activity was already
-   * processed, the stored conversation and the user's chosen language (README "Performance").
+   * processed, the stored conversation (or that it is still at `knownTurn`) and the user's chosen
+   * language (README "Performance").
    */
-  loadTurn(input: { conversationKey: string; userKey: string; activityKey?: string }): Promise<TurnLoad>;
+  loadTurn(input: TurnLoadRequest): Promise<TurnLoad>;
   /**
    * Atomically: upsert the conversation, append transcript and funnel events, mark the activity (and
    * whatever the registered turn writers add). All or nothing. The SQL store refuses, with nothing

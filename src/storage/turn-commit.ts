@@ -66,6 +66,21 @@ export const STORE_TURN_FIELDS: readonly string[] = ['conversation', 'transcript
 
 export interface TurnLoad {
   processed: boolean;
+  /** The stored conversation; left out when it is `unchanged`. */
   conversation?: ConversationState;
+  /**
+   * The conversation is stored at exactly the `knownTurn` the caller asked with: the caller still
+   * holds that row (the engine keeps it with the flow's live actor), so its large columns were not
+   * read (issue 19).
+   */
+  unchanged?: true;
   userLocale?: Locale;
+}
+
+export interface TurnLoadRequest {
+  conversationKey: string;
+  userKey: string;
+  activityKey?: string;
+  /** The turn at which the caller holds the conversation's row: unless the store has moved on, it is not read again. */
+  knownTurn?: number;
 }

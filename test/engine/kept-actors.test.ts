@@ -72,6 +72,32 @@ describe('flow actors kept between turns', () => {
   });
 });
 
+describe('the row kept with a live actor', () => {
+  it('stands in for the stored row while the store is at its turn: the row is not read again, and the answer is the same', async () => {
+    const store = await memoryStore();
+    const kept = engineOn(store);
+    for (const id of ['live', 'restored']) await kept.handle(inbound(id, { kind: 'greeting' }));
+    const loads = vi.spyOn(store, 'loadTurn');
+    const live = await kept.handle(inbound('live', { choice: { id: 'no', step: 'ask' } }));
+    expect(await loads.mock.results[0]!.value).toEqual({ processed: false, unchanged: true, userLocale: undefined });
+    const restored = await engineOn(store).handle(inbound('restored', { choice: { id: 'no', step: 'ask' } }));
+    expect((await loads.mock.results[1]!.value).conversation?.turn).toBe(1);
+    expect(live.messages).toEqual(restored.messages);
+    expect(await stored(store, 'live')).toEqual(await stored(store, 'restored'));
+  });
+
+  it('is not used once the conversation is gone from the store (retention): the person starts anew', async () => {
+    const store = await memoryStore();
+    const kept = engineOn(store);
+    await kept.handle(inbound('gone', { kind: 'greeting' }));
+    await kept.handle(inbound('gone', { choice: { id: 'no', step: 'ask' } }));
+    await store.db.deleteFrom('conversations').where('key', '=', 'test:gone').execute();
+    const next = await kept.handle(inbound('gone', { text: 'hello again' }));
+    expect(next.step).toBe('ask');
+    expect((await stored(store, 'gone')).turn).toBe(1);
+  });
+});
+
 describe('persistLater', () => {
   it('persists the snapshot the actor stood at when asked, not the one it has moved on to', () => {
     const actor = createActor(entryMachine, { input: { locale: 'en', channel: 'test', user: { id: 'u' }, mode: 'self', startedAt: 'x' } }).start();

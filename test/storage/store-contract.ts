@@ -201,6 +201,22 @@ export function storeContract(makeHarness: () => StoreHarness): void {
       expect(noActivity.userLocale).toBeUndefined();
     });
 
+    it('does not read the conversation again while it is stored at the turn the caller holds', async () => {
+      const k = key('turnload');
+      const u = key('u');
+      await store.commitTurn(turnCommit(k, 1, { activityKey: `${k}:a1`, userLocale: { userKey: u, locale: 'uk' } }));
+      await store.commitTurn(turnCommit(k, 2, { activityKey: `${k}:a2` }));
+      expect(await store.loadTurn({ conversationKey: k, userKey: u, activityKey: `${k}:a3`, knownTurn: 2 })).toEqual({ processed: false, unchanged: true, userLocale: 'uk' });
+      // A re-delivery is still told apart.
+      expect(await store.loadTurn({ conversationKey: k, userKey: u, activityKey: `${k}:a2`, knownTurn: 2 })).toMatchObject({ processed: true, unchanged: true });
+      // Moved on (another instance) or held at an older turn: the whole row, as without knownTurn.
+      const full = await store.loadTurn({ conversationKey: k, userKey: u, knownTurn: 1 });
+      expect(full).toEqual({ processed: false, conversation: await store.loadConversation(k), userLocale: 'uk' });
+      expect(full.conversation?.snapshot).toMatchObject({ status: 'active', context: { attempts: 2 } });
+      // Gone (retention): nothing stored, never "unchanged".
+      expect(await store.loadTurn({ conversationKey: key('gone'), userKey: u, knownTurn: 2 })).toEqual({ processed: false, conversation: undefined, userLocale: 'uk' });
+    });
+
     it('runs inside a turn on the turn connection', async () => {
       const k = key('turnload');
       await store.commitTurn(turnCommit(k, 1));
