@@ -24,17 +24,21 @@ export interface TurnFacts {
 export function funnelEvents(turn: TurnFacts, snapshot: AnyMachineSnapshot, view: StepView, event: FlowEvent | undefined): FunnelEvent[] {
   const { started, entered, answeredStep, taken, handedOver } = turn;
   const mode = ((snapshot.context as { mode?: 'self' | 'agent' } | undefined)?.mode ?? 'self') as 'self' | 'agent';
-  const base = { at: turn.at, conversationKey: turn.conversationKey, channel: turn.channel, locale: turn.locale, mode };
+  const { at, conversationKey, channel, locale } = turn;
+  // Plain literals, not `{ ...base, kind }`: a spread then extended costs several times the object
+  // (an allocation profile of the bench, issue 19), and these rows live until the commit.
+  const row = (kind: FunnelEvent['kind'], step: string, value?: string): FunnelEvent =>
+    value === undefined ? { at, conversationKey, channel, locale, mode, kind, step } : { at, conversationKey, channel, locale, mode, kind, step, value };
   const out: FunnelEvent[] = [];
-  if (event?.type === 'CHOOSE') out.push({ ...base, kind: 'answer', step: answeredStep, value: event.choice });
+  if (event?.type === 'CHOOSE') out.push(row('answer', answeredStep, event.choice));
   // The questions the same message answered too, each as answered (./answers-in-message.ts).
-  for (const t of taken) out.push({ ...base, kind: 'answer', step: t.step, value: t.choice });
-  if (started) out.push({ ...base, kind: 'started', step: view.step });
+  for (const t of taken) out.push(row('answer', t.step, t.choice));
+  if (started) out.push(row('started', view.step));
   // A flow that finished and handed over (needs_case -> support-case intake) ended too.
-  for (const h of handedOver) out.push({ ...base, kind: 'outcome', step: h.step, value: h.outcome });
-  if (entered) out.push({ ...base, kind: 'step_entered', step: view.step });
-  if (entered && view.outcome) out.push({ ...base, kind: 'outcome', step: view.step, value: view.outcome });
+  for (const h of handedOver) out.push(row('outcome', h.step, h.outcome));
+  if (entered) out.push(row('step_entered', view.step));
+  if (entered && view.outcome) out.push(row('outcome', view.step, view.outcome));
   // One per committed turn: turn counts and the last activity (idle -> abandoned) come from these.
-  out.push({ ...base, kind: 'turn', step: view.step });
+  out.push(row('turn', view.step));
   return out;
 }

@@ -146,7 +146,7 @@ export async function runTurn(deps: TurnDeps, key: string, inbound: Inbound, opt
   // still waiting on one of its own actors would move on outside any turn. A finished flow is at rest
   // too (its next turn reads its ending and starts another flow), so it is not restored either.
   const ended: LiveActor | undefined =
-    (snapshot.status === 'active' || snapshot.status === 'done') && !snapshot.hasTag('busy') && Object.keys(snapshot.children).length === 0 ? { ...running, stored: conversation, seen: { snapshot, view } } : undefined;
+    (snapshot.status === 'active' || snapshot.status === 'done') && !snapshot.hasTag('busy') && Object.keys(snapshot.children).length === 0 ? { flow: running.flow, actor: running.actor, stored: conversation, seen: { snapshot, view } } : undefined;
   if (!ended) running.actor.stop();
 
   for (const observe of deps.observers) observe(scope, { stored: record, flowId: running.flow.id });
