@@ -21,10 +21,13 @@ export function referenceOf(activity: Partial<Activity>): Record<string, unknown
   return reference as Record<string, unknown>;
 }
 
-/** What makes a stored reference stale: the route to the conversation, not the message it came with. */
-function routeOf(reference: Record<string, unknown>): string {
-  const r = reference as Partial<ConversationReference>;
-  return JSON.stringify([r.serviceUrl, r.channelId, r.conversation?.id, r.bot?.id, r.user?.id, r.locale]);
+/**
+ * What makes a stored reference stale: the route to the conversation, not the message it came with.
+ * Read off the activity as `TurnContext.getConversationReference` maps it (bot = recipient, user =
+ * from), so a turn whose reference is stored already builds none (issue 19).
+ */
+function routeOf(activity: Partial<Activity>): string {
+  return JSON.stringify([activity.serviceUrl, activity.channelId, activity.conversation?.id, activity.recipient?.id, activity.from?.id, activity.locale]);
 }
 
 export interface ConversationReferencesDeps {
@@ -63,10 +66,9 @@ export class ConversationReferences {
 
   /** The reference this activity's turn should store, or undefined when the stored one is current. */
   due(conversationKey: string, activity: Partial<Activity>): DueReference | undefined {
-    const reference = referenceOf(activity);
-    const route = routeOf(reference);
+    const route = routeOf(activity);
     if (this.stored.get(conversationKey) === route) return undefined;
-    return { kept: { channel: String(activity.channelId), reference }, route };
+    return { kept: { channel: String(activity.channelId), reference: referenceOf(activity) }, route };
   }
 
   /** The turn that carried `due` was committed. */
