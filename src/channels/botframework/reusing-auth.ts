@@ -6,7 +6,8 @@
  * Both are stateless between requests (the credentials object caches and refreshes its own token),
  * so one per bot app id, service URL and audience serves every turn, as botbuilder's older
  * `BotFrameworkAdapter` did with its connector client cache. Its hot calls skip the model serializer
- * (./lean-conversations.ts).
+ * and the SDK's compat pipeline (./lean-conversations.ts, built once per client). The connector
+ * factory wrapping the SDK's is one per app id too.
  */
 import { ConfigurationBotFrameworkAuthentication, type Activity } from 'botbuilder';
 import {
@@ -65,6 +66,12 @@ class ReusingConnectorFactory extends ConnectorFactory {
 export class ReusingBotFrameworkAuthentication extends ConfigurationBotFrameworkAuthentication {
   private readonly connectors = new ClientCache<ConnectorClient>();
   private readonly userTokens = new ClientCache<UserTokenClient>();
+  /**
+   * Ours by app id. The SDK makes a new ConnectorFactoryImpl per request, but all it holds besides
+   * the app id (from the claims, our key) is this authentication's settings; the audience comes with
+   * each `create`. So the first one of an app id stands for all.
+   */
+  private readonly factories = new LRUCache<string, ReusingConnectorFactory>({ max: MAX_CLIENTS });
 
   /** Clients built so far (for tests). */
   get clientsBuilt(): { connectors: number; userTokens: number } {
@@ -73,12 +80,21 @@ export class ReusingBotFrameworkAuthentication extends ConfigurationBotFramework
 
   override async authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
     const result = await super.authenticateRequest(activity, authHeader);
-    if (!result.connectorFactory) return result;
-    return { ...result, connectorFactory: new ReusingConnectorFactory(result.connectorFactory, appIdOf(result.claimsIdentity), this.connectors) };
+    const inner = result.connectorFactory;
+    // The result is this request's own object, made for us by the SDK: changed in place.
+    if (inner) result.connectorFactory = this.factoryFor(result.claimsIdentity, () => inner);
+    return result;
   }
 
   override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
-    return new ReusingConnectorFactory(super.createConnectorFactory(claimsIdentity), appIdOf(claimsIdentity), this.connectors);
+    return this.factoryFor(claimsIdentity, () => super.createConnectorFactory(claimsIdentity));
+  }
+
+  private factoryFor(claimsIdentity: ClaimsIdentity, inner: () => ConnectorFactory): ReusingConnectorFactory {
+    const appId = appIdOf(claimsIdentity);
+    let factory = this.factories.get(appId);
+    if (!factory) this.factories.set(appId, (factory = new ReusingConnectorFactory(inner(), appId, this.connectors)));
+    return factory;
   }
 
   override createUserTokenClient(claimsIdentity: ClaimsIdentity): Promise<UserTokenClient> {

@@ -29,8 +29,10 @@ describe('ReusingBotFrameworkAuthentication', () => {
     const auth = new ReusingBotFrameworkAuthentication({}, new ConfigurationServiceClientCredentialFactory({}));
     const adapter = new BotAdapter(auth);
     const seenClients = new Set<unknown>();
+    const seenFactories = new Set<unknown>();
     const echo = async (context: import('botbuilder').TurnContext) => {
       seenClients.add(context.turnState.get(context.adapter.ConnectorClientKey));
+      seenFactories.add(context.turnState.get(adapter.ConnectorFactoryKey));
       await context.sendActivity(`echo: ${context.activity.text}`);
     };
 
@@ -41,6 +43,8 @@ describe('ReusingBotFrameworkAuthentication', () => {
     expect(connectors[1]!.sent.map((s) => s.activity.text)).toEqual(['echo: four']);
     expect(seenClients.size).toBe(2);
     expect(auth.clientsBuilt.connectors).toBe(2);
+    // One connector factory for the bot's app id, every turn, whichever service URL.
+    expect(seenFactories.size).toBe(1);
   });
 
   it('answers expectReplies turns in the response without building a client per turn', async () => {
