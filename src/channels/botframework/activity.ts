@@ -1,60 +1,11 @@
 /**
- * The edge between Bot Framework activities and the engine: zod schemas for what we read from an
- * activity, and the mapping to a channel-neutral `Inbound`. Nothing here talks to the network.
+ * The edge between Bot Framework activities and the engine: what we read from an activity (checked
+ * in ./activity-check.ts), and the mapping to a channel-neutral `Inbound`. Nothing here talks to the network.
  */
-import { z } from 'zod';
-import { hasControlCharacter, stripControlCharacters } from '../../engine/text';
-import type { AttachmentRef, Inbound } from '../../engine/types';
+import type { AttachmentRef, Inbound, InboundUser } from '../../engine/types';
+import { isId, isRecord, isText, type IncomingActivity } from './activity-check';
 
-/**
- * An id (of an activity, a conversation, a person): never a control character (issue 15, item 3).
- * PostgreSQL refuses a NUL outright, so such an activity is answered 400 and nothing of it is kept.
- */
-const id = (max: number) => z.string().max(max).refine((s) => !hasControlCharacter(s), 'an id holds a control character');
-/** What a person wrote or is called: control characters (but tab and line breaks) are dropped. */
-const written = (max: number) => z.string().max(max).transform(stripControlCharacters);
-
-const account = z.looseObject({
-  id: id(512).min(1),
-  name: written(512).optional().nullable(),
-  aadObjectId: id(128).optional().nullable(),
-});
-
-const attachment = z.looseObject({
-  contentType: z.string().max(256),
-  contentUrl: z.string().max(4096).optional().nullable(),
-  name: z.string().max(1024).optional().nullable(),
-  content: z.unknown().optional(),
-});
-
-/** The fields of an incoming activity the bot relies on; anything else passes through untouched. */
-export const incomingActivity = z.looseObject({
-  type: id(64).min(1),
-  // An invoke's operation (`adaptiveCard/action`: a press of an Action.Execute button).
-  name: id(128).optional().nullable(),
-  id: id(512).optional().nullable(),
-  // A channel's name, nothing else: botbuilder skips the signing key's endorsement check for a blank one.
-  channelId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/),
-  serviceUrl: z.url({ protocol: /^https?$/ }),
-  conversation: z.looseObject({
-    id: id(1024).min(1),
-    tenantId: id(128).optional().nullable(),
-    name: written(1024).optional().nullable(),
-  }),
-  from: account,
-  recipient: account,
-  locale: id(35).optional().nullable(),
-  // No cap here: a message over MAX_MESSAGE_CHARS is answered politely by the engine (issue 15,
-  // item 5); the body limit (MAX_BODY_BYTES) bounds it.
-  text: z.string().transform(stripControlCharacters).optional().nullable(),
-  value: z.unknown().optional(),
-  replyToId: id(512).optional().nullable(),
-  deliveryMode: z.string().max(32).optional().nullable(),
-  attachments: z.array(attachment).max(20).optional().nullable(),
-  membersAdded: z.array(account).max(1000).optional().nullable(),
-  entities: z.array(z.looseObject({ type: z.string().optional() })).optional().nullable(),
-});
-export type IncomingActivity = z.infer<typeof incomingActivity>;
+export { ActivityError, incomingActivity, type IncomingAccount, type IncomingActivity, type IncomingAttachment } from './activity-check';
 
 /**
  * What a button of our cards carries back: in `activity.value` for an `Action.Submit` (cards sent
@@ -62,20 +13,38 @@ export type IncomingActivity = z.infer<typeof incomingActivity>;
  * `Action.Execute`. `prompt` is the question the card showed and `label` the button's title, so the
  * card can be replaced by an answered version without storing it anywhere.
  */
-export const cardSubmit = z.object({
-  choice: id(200).min(1),
-  step: id(200).optional(),
-  prompt: z.string().max(4000).optional(),
-  label: z.string().max(400).optional(),
-});
-export type CardSubmit = z.infer<typeof cardSubmit>;
+export interface CardSubmit {
+  choice: string;
+  step?: string;
+  prompt?: string;
+  label?: string;
+}
+
+/** `data` as a button of our cards carries it, or undefined; fields it does not name are left behind. */
+export function cardSubmit(data: unknown): CardSubmit | undefined {
+  if (!isRecord(data)) return undefined;
+  const { choice, step, prompt, label } = data;
+  if (!isId(choice, 200) || choice === '') return undefined;
+  if ((step !== undefined && !isId(step, 200)) || (prompt !== undefined && !isText(prompt, 4000)) || (label !== undefined && !isText(label, 400))) return undefined;
+  const submit: CardSubmit = { choice };
+  // A field sent as undefined stays, as it did when a schema read it.
+  if (step !== undefined || 'step' in data) submit.step = step;
+  if (prompt !== undefined || 'prompt' in data) submit.prompt = prompt;
+  if (label !== undefined || 'label' in data) submit.label = label;
+  return submit;
+}
 
 /** The invoke Teams sends when an `Action.Execute` button is pressed (Universal Actions for Adaptive Cards). */
 export const CARD_ACTION_INVOKE = 'adaptiveCard/action';
 
-const executeValue = z.looseObject({
-  action: z.looseObject({ type: z.literal('Action.Execute'), verb: z.string().max(64).optional(), data: z.unknown() }),
-});
+/** The data of an `Action.Execute` press's `value`, or undefined when the value is no such press. */
+function executeData(value: object): unknown {
+  if (!isRecord(value)) return undefined;
+  const action = value.action;
+  if (!isRecord(action) || action.type !== 'Action.Execute') return undefined;
+  if (action.verb !== undefined && !isText(action.verb, 64)) return undefined;
+  return action.data;
+}
 
 /** Is this the invoke of an `Action.Execute` press (answered in the HTTP response, never left unanswered)? */
 export function isCardAction(activity: { type?: string; name?: string | null }): boolean {
@@ -97,38 +66,36 @@ export function pressOf(activity: { type?: string; name?: string | null; value?:
   if (!value || typeof value !== 'object') return undefined; // a press's value is always an object
   const seen = presses.get(value);
   if (seen !== undefined) return seen ?? undefined;
-  let data: unknown = value;
-  if (execute) {
-    const parsed = executeValue.safeParse(value);
-    data = parsed.success ? parsed.data.action.data : undefined;
-  }
-  const submit = cardSubmit.safeParse(data);
-  const press = submit.success ? submit.data : undefined;
+  const press = cardSubmit(execute ? executeData(value) : value);
   presses.set(value, press ?? null);
   return press;
 }
 
 /** Teams sends file uploads as `…file.download.info` with the URL inside `content`. */
 const TEAMS_FILE = 'application/vnd.microsoft.teams.file.download.info';
-const teamsFile = z.looseObject({ downloadUrl: z.string().max(4096), fileType: z.string().max(64).optional() });
 
-/** Media types of the file types Teams reports, so a case shows `image/png` rather than Teams' wrapper type. */
-const MEDIA_TYPES: Record<string, string> = {
-  png: 'image/png',
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  gif: 'image/gif',
-  bmp: 'image/bmp',
-  webp: 'image/webp',
-  pdf: 'application/pdf',
-  txt: 'text/plain',
-  log: 'text/plain',
-  csv: 'text/csv',
-  json: 'application/json',
-  zip: 'application/zip',
-  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-};
+/**
+ * Media types of the file types Teams reports, so a case shows `image/png` rather than Teams' wrapper
+ * type. A map: a fileType such as `constructor` must not find Object's members.
+ */
+const MEDIA_TYPES = new Map(
+  Object.entries({
+    png: 'image/png',
+    jpg: 'image/jpeg',
+    jpeg: 'image/jpeg',
+    gif: 'image/gif',
+    bmp: 'image/bmp',
+    webp: 'image/webp',
+    pdf: 'application/pdf',
+    txt: 'text/plain',
+    log: 'text/plain',
+    csv: 'text/csv',
+    json: 'application/json',
+    zip: 'application/zip',
+    docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  }),
+);
 
 /** Attachments that are files the person sent (not the HTML copy of the message, not our own cards). */
 export function toAttachmentRefs(attachments: IncomingActivity['attachments']): AttachmentRef[] {
@@ -136,19 +103,30 @@ export function toAttachmentRefs(attachments: IncomingActivity['attachments']): 
   for (const a of attachments ?? []) {
     const type = a.contentType.toLowerCase();
     if (type === 'text/html' || type.startsWith('application/vnd.microsoft.card.')) continue;
-    const file = type === TEAMS_FILE ? teamsFile.safeParse(a.content) : undefined;
-    if (file && !file.success) continue;
-    const url = file ? file.data.downloadUrl : a.contentUrl;
+    const content = a.content;
+    let url = a.contentUrl;
+    let contentType = a.contentType;
+    if (type === TEAMS_FILE) {
+      // Teams' wrapper: the URL and the file's type are inside; without a URL of its own it is no file.
+      if (!isRecord(content) || !isText(content.downloadUrl, 4096) || (content.fileType !== undefined && !isText(content.fileType, 64))) continue;
+      url = content.downloadUrl;
+      contentType = MEDIA_TYPES.get((content.fileType ?? '').toLowerCase()) ?? 'application/octet-stream';
+    }
     if (!url) continue;
-    const contentType = file ? (MEDIA_TYPES[(file.data.fileType ?? '').toLowerCase()] ?? 'application/octet-stream') : a.contentType;
-    const size = z.looseObject({ size: z.number().int().nonnegative() }).safeParse(a.content);
-    out.push({ name: a.name ?? 'attachment', contentType, ...(size.success ? { size: size.data.size } : {}), url });
+    const name = a.name ?? 'attachment';
+    const size = isRecord(content) && Number.isSafeInteger(content.size) && (content.size as number) >= 0 ? (content.size as number) : undefined;
+    out.push(size === undefined ? { name, contentType, url } : { name, contentType, size, url });
   }
   return out;
 }
 
+/** What stripMentions would change: a mention, whitespace other than one space between words. */
+const UNTIDY = /<at>|\s\s|[^\S ]|^\s|\s$/i;
+
 /** Removes `<at>Bot</at>` mentions Teams puts into messages addressed to the bot in a channel. */
 export function stripMentions(text: string): string {
+  // Most messages have nothing to remove; the replaces would copy them anyway (issue 19).
+  if (!UNTIDY.test(text)) return text;
   return text.replace(/<at>[^<]*<\/at>/gi, ' ').replace(/\s+/g, ' ').trim();
 }
 
@@ -166,34 +144,39 @@ function clientLocale(activity: IncomingActivity): string | undefined {
  * AAD object id proven (src/security/identity.ts). Without it, anyone could write any id.
  */
 export function toInbound(activity: IncomingActivity, proof: { authenticated: boolean } = { authenticated: false }): Inbound | undefined {
-  const aad = proof.authenticated && activity.channelId === 'msteams' ? activity.from.aadObjectId : undefined;
-  const base = {
-    channel: activity.channelId,
-    conversationId: activity.conversation.id,
-    user: {
-      id: activity.from.id,
-      ...(activity.from.name ? { name: activity.from.name } : {}),
-      ...(aad ? { verified: [{ scheme: 'aad' as const, value: aad }] } : {}),
-    },
-    ...(activity.id ? { activityId: activity.id } : {}),
-    locale: activity.locale ?? clientLocale(activity) ?? undefined,
-  };
   if (activity.type === 'conversationUpdate') {
     const botAdded = (activity.membersAdded ?? []).some((m) => m.id === activity.recipient.id);
-    return botAdded ? { ...base, kind: 'greeting' } : undefined;
+    return botAdded ? inboundOf(activity, proof.authenticated, 'greeting') : undefined;
   }
   const submit = pressOf(activity);
+  const choice = submit && (submit.step ? { id: submit.choice, step: submit.step } : { id: submit.choice });
   // A press of an Action.Execute button is the person's answer, as a submit message is; other invokes are not ours.
-  if (isCardAction(activity)) return submit ? { ...base, kind: 'message', choice: { id: submit.choice, ...(submit.step ? { step: submit.step } : {}) } } : undefined;
+  if (isCardAction(activity)) {
+    if (!choice) return undefined;
+    const press = inboundOf(activity, proof.authenticated, 'message');
+    press.choice = choice;
+    return press;
+  }
   if (activity.type !== 'message') return undefined;
 
+  const inbound = inboundOf(activity, proof.authenticated, 'message');
   const text = stripMentions(activity.text ?? '');
   const attachments = toAttachmentRefs(activity.attachments);
-  return {
-    ...base,
-    kind: 'message',
-    ...(text ? { text } : {}),
-    ...(submit ? { choice: { id: submit.choice, ...(submit.step ? { step: submit.step } : {}) } } : {}),
-    ...(attachments.length ? { attachments } : {}),
-  };
+  if (text) inbound.text = text;
+  if (choice) inbound.choice = choice;
+  if (attachments.length) inbound.attachments = attachments;
+  return inbound;
+}
+
+/** What every Inbound of the activity holds: plain literals, as a spread-then-extend costs V8 a copy per property added. */
+function inboundOf(activity: IncomingActivity, authenticated: boolean, kind: 'message' | 'greeting'): Inbound {
+  const { from } = activity;
+  const aad = authenticated && activity.channelId === 'msteams' ? from.aadObjectId : undefined;
+  const user: InboundUser = { id: from.id };
+  if (from.name) user.name = from.name;
+  if (aad) user.verified = [{ scheme: 'aad', value: aad }];
+  const channel = activity.channelId;
+  const conversationId = activity.conversation.id;
+  const locale = activity.locale ?? clientLocale(activity) ?? undefined;
+  return activity.id ? { channel, conversationId, user, activityId: activity.id, locale, kind } : { channel, conversationId, user, locale, kind };
 }

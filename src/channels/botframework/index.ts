@@ -1,7 +1,7 @@
 /**
  * Microsoft Teams and the Bot Framework Emulator: `POST /api/messages` through botbuilder's
  * `CloudAdapter`. The only folder that imports botbuilder. A request: refuse what an unauthenticated
- * bot must not take, validate the activity (zod), authenticate (when an app id is configured), map it
+ * bot must not take, check the activity (./activity-check.ts), authenticate (when an app id is configured), map it
  * to an `Inbound` and run the turn (./turn.ts), its replies through the connector
  * (./connector-route.ts) or, for `expectReplies`, in the response. One `onTurnError` is the error boundary.
  */

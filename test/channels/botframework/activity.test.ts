@@ -87,9 +87,32 @@ describe('toInbound', () => {
 });
 
 describe('incomingActivity', () => {
+  const takes = (fields: Record<string, unknown>) => incomingActivity.safeParse({ ...activity({}), ...fields }).success;
+
   it('rejects bodies that are not activities', () => {
     expect(incomingActivity.safeParse({ type: 'message', text: 'hi' }).success).toBe(false);
     expect(incomingActivity.safeParse([1, 2]).success).toBe(false);
     expect(incomingActivity.safeParse({ ...activity({}), serviceUrl: 'javascript:alert(1)' }).success).toBe(false);
+  });
+
+  it('takes ids up to their bound in characters (a surrogate pair is one), without control characters', () => {
+    expect(takes({ id: 'a'.repeat(512) })).toBe(true);
+    expect(takes({ id: '\u{1F600}'.repeat(512) })).toBe(true);
+    expect(takes({ id: 'a'.repeat(513) })).toBe(false);
+    expect(takes({ from: { id: '' } })).toBe(false);
+    for (const control of ['\u0000', '\n', '\u007f', '\u0085']) expect(takes({ conversation: { id: `c${control}` } }), JSON.stringify(control)).toBe(false);
+  });
+
+  it('takes channel names and http(s) serviceUrls only, the URL trimmed', () => {
+    expect(takes({ channelId: '' })).toBe(false);
+    expect(takes({ channelId: 'a'.repeat(65) })).toBe(false);
+    for (const url of ['http:example.com', 'ftp://x.test/', 'https://', 'file:///etc/passwd']) expect(takes({ serviceUrl: url }), url).toBe(false);
+    expect(incomingActivity.parse({ ...activity({}), serviceUrl: ' https://x.test/a\tb ' }).serviceUrl).toBe('https://x.test/ab');
+  });
+
+  it('drops control characters from what a person wrote and is called, keeping tab and line breaks', () => {
+    const read = incomingActivity.parse({ ...activity({}), text: 'a\u0000b\tc\r\n', from: { id: 'u', name: 'Ol\u0007ena' } });
+    expect(read.text).toBe('ab\tc\r\n');
+    expect(read.from.name).toBe('Olena');
   });
 });

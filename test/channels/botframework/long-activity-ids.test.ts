@@ -1,6 +1,6 @@
 /**
  * Issue 15, item 6, over HTTP on /api/messages (replies in the body): activity ids may be 512
- * characters long (the activity schema's bound). A re-delivery of any of the conversation's latest 20
+ * characters long (the activity check's bound). A re-delivery of any of the conversation's latest 20
  * activities is not run again (no new turn, nothing stored), however long the ids; the 21st back is
  * no longer remembered. On SQLite and on PostgreSQL.
  */
@@ -10,7 +10,7 @@ import { botDatabases } from '../../support';
 
 const DIALECTS = botDatabases('bf_long_ids');
 
-/** A 512-character activity id, the longest the schema takes. */
+/** A 512-character activity id, the longest the activity check takes. */
 const longId = (n: number) => `${String(n).padStart(3, '0')}:${'f'.repeat(508)}`;
 
 describe.each(DIALECTS)('re-deliveries with 512-character activity ids on %s', (_name, databaseEnv) => {
