@@ -320,3 +320,31 @@ class TcpProxy {
     if (server) await new Promise((r) => server.close(r));
   }
 }
+
+describe('PostgreSQL: large values every turn rewrites', () => {
+  const harness = postgresHarness();
+  afterAll(() => harness.cleanup());
+
+  it('are compressed with lz4 (cheaper for the server than pglz), and read back as written', async () => {
+    const store = await harness.open();
+    const columns = await sql<{ table: string; column: string; compression: string }>`
+      select c.relname as table, a.attname as column, a.attcompression as compression
+      from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = ${harness.schema} and (c.relname, a.attname) in (('conversations', 'snapshot'), ('conversations', 'parents'), ('bot_replies', 'messages'))
+      order by 1, 2`.execute(store.db);
+    expect(columns.rows).toEqual([
+      { table: 'bot_replies', column: 'messages', compression: 'l' },
+      { table: 'conversations', column: 'parents', compression: 'l' },
+      { table: 'conversations', column: 'snapshot', compression: 'l' },
+    ]);
+    const k = `msteams:${uniqueName('lz4')}`;
+    // Large enough to be TOASTed (over 2 KB), compressible as a flow's context is.
+    const note = Array.from({ length: 200 }, (_, i) => `step ${i}: check the spam folder`).join('; ');
+    const commit = turnCommit(k, 1);
+    commit.conversation.snapshot = { status: 'active', value: 'ask', context: { note } };
+    await store.commitTurn(commit);
+    const stored = await sql<{ method: string | null }>`select pg_column_compression(snapshot) as method from conversations where key = ${k}`.execute(store.db);
+    expect(stored.rows[0]?.method).toBe('lz4');
+    expect((await store.loadConversation(k))?.snapshot).toEqual(commit.conversation.snapshot);
+  });
+});

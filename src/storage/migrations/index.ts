@@ -29,6 +29,7 @@ import { migration as caseAdditions } from './0015-case-additions';
 import { migration as followups } from './0016-followups';
 import { migration as handoffs } from './0017-handoffs';
 import { migration as handoffChannels } from './0018-handoff-channels';
+import { migration as lz4 } from './0019-lz4-for-churned-values';
 
 const ordered: [name: string, migration: StoreMigration][] = [
   ['0001-initial', initial],
@@ -49,6 +50,7 @@ const ordered: [name: string, migration: StoreMigration][] = [
   ['0016-followups', followups],
   ['0017-handoffs', handoffs],
   ['0018-handoff-channels', handoffChannels],
+  ['0019-lz4-for-churned-values', lz4],
 ];
 
 export type { StoreMigration, StoreDialect, ColumnTypes } from './types';
