@@ -39,7 +39,10 @@ const OWN_PARAMS = 4;
 
 /**
  * Every turn of a batch in one statement. `dup`: turns whose activity the conversation already
- * recorded (nothing of them is written); `saved`: turns whose conversation was saved, because it moved
+ * recorded (nothing of them is written), looked up key by key: a scalar subquery, which the planner
+ * never turns into a join (it takes `jsonb_to_recordset` for 100 rows and, while the table was small,
+ * hash-joined a scan of every conversation into each batch: most of the server's time per turn in
+ * the bench, issue 19); `saved`: turns whose conversation was saved, because it moved
  * past the stored turn (the upsert's `where`, evaluated on the latest committed row, so two instances
  * racing on one conversation cannot both win), with the activity appended to its recent ones. Only
  * saved turns get their transcript, language and funnel rows, and the batch writers' rows.
@@ -55,8 +58,9 @@ export function commitTurnsSql(writers: readonly BatchTurnWriter[]): string {
   select * from jsonb_to_recordset($1::jsonb) as i(key text, channel text, flow_id text, flow_version int, snapshot jsonb, parents jsonb,
     locale text, turn int, user_id text, created_at timestamptz, updated_at timestamptz, activity_key text, now timestamptz)
 ), dup as (
-  select i.key from input i join conversations c on c.key = i.key
-  where i.activity_key is not null and strpos(E'\\n' || c.recent_activities || E'\\n', E'\\n' || i.activity_key || E'\\n') > 0
+  select i.key from input i
+  where i.activity_key is not null
+    and (select strpos(E'\\n' || c.recent_activities || E'\\n', E'\\n' || i.activity_key || E'\\n') > 0 from conversations c where c.key = i.key)
 ), saved as (
   insert into conversations (${CONVERSATION_COLUMNS})
   select i.key, i.channel, i.flow_id, i.flow_version, coalesce(i.snapshot, 'null'::jsonb), i.parents, i.locale, i.turn, i.user_id,
