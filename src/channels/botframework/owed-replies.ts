@@ -37,7 +37,7 @@ export class OwedReplies {
       values: (a) => [a.conversationKey, a.turn],
       // By the conversation's own rows (the primary key), not the partial index of every pending row:
       // the planner took that one (few rows, it thinks), and read every pending row, dead ones too,
-      // for each turn; \`state || ''\` is not the index's predicate (issue 19).
+      // for each turn; `state || ''` is not the index's predicate (issue 19).
       statement: (rows) => `select r.key as key, r.turn as turn,
   exists(select 1 from bot_replies b where b.conversation_key = r.key and (b.state || '') = 'pending' and b.turn <> r.turn) as replies,
   exists(select 1 from undelivered_replies u where u.conversation_key = r.key) as notices
