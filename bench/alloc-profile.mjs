@@ -82,9 +82,9 @@ async function record() {
 }
 
 function summarise() {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { from: { type: 'string' }, to: { type: 'string' }, top: { type: 'string', default: '30' }, bundle: { type: 'string', default: 'dist/index.mjs' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { from: { type: 'string' }, to: { type: 'string' }, top: { type: 'string', default: '30' }, bundle: { type: 'string', default: 'dist/index.cjs' } } });
   const dir = positionals[0];
-  if (!dir) throw new Error('usage: node bench/alloc-profile.mjs <dir> [--from N] [--to N] [--top 30] [--bundle dist/index.mjs]');
+  if (!dir) throw new Error('usage: node bench/alloc-profile.mjs <dir> [--from N] [--to N] [--top 30] [--bundle dist/index.cjs]');
   const windows = readdirSync(dir)
     .filter((f) => f.endsWith('.jsonl'))
     .flatMap((f) => readFileSync(`${dir}/${f}`, 'utf8').trim().split('\n').map((l) => JSON.parse(l)))
@@ -93,7 +93,7 @@ function summarise() {
   const markers = [];
   if (existsSync(values.bundle)) readFileSync(values.bundle, 'utf8').split('\n').forEach((text, line) => /^\/\/ ((?:node_modules|src|dialogs)\/\S+)$/.test(text) && markers.push({ line, path: text.slice(3) }));
   const fileOf = (cf) => {
-    if (!/\/dist\/[^/]+\.mjs$/.test(cf.url)) return cf.url.replace(/^file:\/\//, '');
+    if (!/\/dist\/[^/]+\.[mc]js$/.test(cf.url)) return cf.url.replace(/^file:\/\//, '');
     let lo = 0;
     let hi = markers.length - 1;
     let at = -1;

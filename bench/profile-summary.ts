@@ -47,9 +47,9 @@ export function areaOf(url: string): string {
 }
 
 /**
- * The bundle `npm start` runs (dist/index.mjs) holds the dependencies too; esbuild marks where each
- * source file begins (`// node_modules/kysely/…`, `// src/engine/turn.ts`), so a frame in it is
- * credited to the file it came from, as if the bot ran unbundled.
+ * The bundle `npm start` runs (dist/index.cjs; dist/index.mjs before) holds the dependencies too;
+ * esbuild marks where each source file begins (`// node_modules/kysely/…`, `// src/engine/turn.ts`),
+ * so a frame in it is credited to the file it came from, as if the bot ran unbundled.
  */
 function unbundle(profile: Profile): void {
   const sections = new Map<string, { line: number; path: string }[]>();
@@ -71,10 +71,10 @@ function unbundle(profile: Profile): void {
     }
     return found;
   };
-  const root = (file: string) => file.replace(/dist\/[^/]+\.mjs$/, '');
+  const root = (file: string) => file.replace(/dist\/[^/]+\.[mc]js$/, '');
   for (const n of profile.nodes) {
     const file = n.callFrame.url.replace(/^file:\/\//, '');
-    if (!/\/dist\/[^/]+\.mjs$/.test(file)) continue;
+    if (!/\/dist\/[^/]+\.[mc]js$/.test(file)) continue;
     const list = sectionsOf(file);
     let lo = 0;
     let hi = list.length - 1;

@@ -1,24 +1,28 @@
 /**
- * The bot as one JavaScript bundle, dependencies included (dist/index.mjs, its source map beside it
- * as dist/index.mjs.map), from src/index.ts. `npm ci` builds it (`prepare`); `npm start` runs it,
+ * The bot as one JavaScript bundle, dependencies included (dist/index.cjs, its source map beside it
+ * as dist/index.cjs.map), from src/index.ts. `npm ci` builds it (`prepare`); `npm start` runs it,
  * rebuilding first only when a source it was built from changed (./start.mjs). Loading one file
  * instead of some 1,500 modules of node_modules took a third off the CPU to the first 200 from
  * /healthz, and the TypeScript loader before that cost another third (README "Performance").
+ *
+ * CommonJS, not an ES module: a script can be compiled with V8's code cache on Node 20
+ * (./run-bundle.mjs), which an ES module cannot. Its first line names the build (a comment,
+ * `build <uuid>`), so a code cache is only ever read by the bundle it was made from.
  *
  * Left out of the bundle, loaded from node_modules: native addons, packages that start workers from
  * files of their own, and what only some set-ups use and is imported on first use (Vega for the
  * report's chart, nodemailer for the email backend), so every start does not compile them.
  * Plain JavaScript: it runs before anything is compiled.
  */
-import { build as esbuild, stop } from 'esbuild';
-import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const OUTFILE = `${ROOT}dist/index.mjs`;
+export const OUTFILE = `${ROOT}dist/index.cjs`;
 /** What the bundle was built from: a fingerprint of its inputs (./start.mjs compares). */
-const stampOf = (root) => `${root}dist/index.mjs.inputs.json`;
+const stampOf = (root) => `${root}dist/index.cjs.inputs.json`;
 
 const EXTERNAL = [
   'better-sqlite3',
@@ -48,11 +52,11 @@ function fingerprint(files, root) {
   return hash.digest('hex');
 }
 
-/** Whether dist/index.mjs (of the checkout at `root`) was built from the sources as they are now. */
+/** Whether dist/index.cjs (of the checkout at `root`) was built from the sources as they are now. */
 export function upToDate(root = ROOT) {
   try {
     const stamp = JSON.parse(readFileSync(stampOf(root), 'utf8'));
-    statSync(`${root}dist/index.mjs`);
+    statSync(`${root}dist/index.cjs`);
     return Array.isArray(stamp.files) && stamp.fingerprint === fingerprint(stamp.files, root);
   } catch {
     return false;
@@ -67,24 +71,29 @@ export function writeStamp(files, root = ROOT) {
 }
 
 /**
- * Written beside the bundle under names of this process's own, then renamed into place: several
- * bots started at once from one checkout (tests, instances) never read a bundle half written.
+ * Written in a folder of this process's own beside dist/ (the source map's link names the final
+ * file and its paths are relative to the folder), then renamed into place: several bots started at once from one checkout (tests,
+ * instances) never read a bundle half written.
  */
 export async function build() {
-  const own = OUTFILE.replace(/\.mjs$/, `.${process.pid}.mjs`);
+  const own = `${ROOT}.dist-${process.pid}/index.cjs`;
+  // Imported here, not at the top: every `npm start` imports this file to check the stamp (30 ms).
+  const { build: esbuild, stop } = await import('esbuild');
   const result = await esbuild({
     absWorkingDir: ROOT,
     entryPoints: ['src/index.ts'],
     outfile: own,
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format: 'cjs',
     target: 'node20',
     external: EXTERNAL,
-    // Bundled CommonJS packages require Node's own modules; an ES module has no `require` of its own.
-    banner: { js: "import { createRequire as __pceCreateRequire } from 'node:module'; const require = __pceCreateRequire(import.meta.url);" },
+    // The build's name first (./run-bundle.mjs reads it); strict, as the ES module bundle was (the
+    // directive must come before any statement); the bundle's own URL for `import.meta.url`.
+    banner: { js: `/* build ${randomUUID()} */ "use strict"; var __pceImportMetaUrl = require("node:url").pathToFileURL(__filename).href;` },
+    define: { 'import.meta.url': '__pceImportMetaUrl' },
     // A file beside the bundle, for profiles and `NODE_OPTIONS=--enable-source-maps` (not read at a plain start: +80 MiB).
-    sourcemap: 'external',
+    sourcemap: 'linked',
     metafile: true,
     logLevel: 'warning',
   });
@@ -93,7 +102,12 @@ export async function build() {
   const files = Object.keys(result.metafile.inputs).filter((f) => !f.includes('node_modules/'));
   renameSync(`${own}.map`, `${OUTFILE}.map`);
   renameSync(own, OUTFILE);
+  rmSync(dirname(own), { recursive: true, force: true });
   writeStamp(files);
+  // Code caches of earlier builds (./run-bundle.mjs), and the ES module bundle of builds before them.
+  for (const file of readdirSync(`${ROOT}dist`)) {
+    if (/^index\.cjs\.[0-9a-f-]+\.v8cache$|^index\.mjs/.test(file)) rmSync(`${ROOT}dist/${file}`, { force: true });
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await build();

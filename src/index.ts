@@ -28,6 +28,13 @@ function readConfig(): Config {
   }
 }
 
+/**
+ * The free-text models train in the background this long after the bot listens, a model per
+ * event-loop turn: the health checks and first requests of a start are answered before it rather
+ * than between its steps (a model a typed answer needs sooner trains then, in a few milliseconds).
+ */
+const NLU_WARM_UP_AFTER_MS = 1_000;
+
 /** Reported by /healthz: the bench waits for `ready` so training does not count as turn cost. */
 let nluModels: 'training' | 'ready' = 'training';
 
@@ -75,13 +82,15 @@ async function main(): Promise<void> {
     (problems) => problems.length && logger.error({ backend: config.CASE_BACKEND, problems }, 'the case backend is not ready: cases wait (pending) until this is fixed; see npm run cases -- check'),
     (err: unknown) => logger.warn({ err }, 'the case backend could not be checked'),
   );
-  // Train the free-text models now, a step per event-loop turn, so the first typed answer does not wait.
-  void Recogniser.shared(application.translator.resources)
-    .warmUp()
-    .then(
-      () => (nluModels = 'ready'),
-      (err: unknown) => logger.warn({ err }, 'free-text models could not be trained ahead; they train on first use'),
-    );
+  // Train the free-text models ahead, so the first typed answer does not wait.
+  const warmUp = setTimeout(() => {
+    void Recogniser.shared(application.translator.resources)
+      .warmUp()
+      .then(
+        () => (nluModels = 'ready'),
+        (err: unknown) => logger.warn({ err }, 'free-text models could not be trained ahead; they train on first use'),
+      );
+  }, NLU_WARM_UP_AFTER_MS);
   if (!config.MicrosoftAppId && config.ALLOW_UNAUTHENTICATED_NETWORK) {
     logger.warn(
       { host: config.HOST },
@@ -103,6 +112,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     idleGc.stop();
+    clearTimeout(warmUp);
     const timeoutMs = config.SHUTDOWN_TIMEOUT_SECONDS * 1000;
     logger.info({ reason, inFlight: application.http.inFlight(), timeoutMs }, 'shutting down');
     const force = setTimeout(() => {
@@ -129,4 +139,4 @@ async function main(): Promise<void> {
   });
 }
 
-await main();
+main().catch((err: unknown) => { process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`); process.exit(1); });

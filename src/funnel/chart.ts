@@ -7,6 +7,7 @@ import type { Spec } from 'vega';
 import type { ReportFormat } from './format';
 import type { Segment } from './report';
 import type { StepLabel } from './step-labels';
+import { importPackage } from '../import-package';
 
 export const CHART_COLOURS = { reached: '#2563eb', dropped: '#ea580c' } as const;
 
@@ -39,7 +40,7 @@ let vega: Promise<Vega> | undefined;
  * (Vega truncates it there).
  */
 function loadVega(): Promise<Vega> {
-  return (vega ??= import('vega').then((v) => {
+  return (vega ??= importPackage<Vega>('vega').then((v) => {
     (v as unknown as { textMetrics: { width: (item: TextItem, text: unknown) => number } }).textMetrics.width = (item, text) => {
       const chars = text == null ? [] : [...String(text).trim()];
       const width = chars.reduce((w, c) => w + charWidth(c), 0) * (item.fontSize ?? 11);

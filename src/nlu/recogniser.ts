@@ -71,10 +71,14 @@ export interface RecogniserOptions {
 /** One question's model in one language, trained on first use. */
 interface Model {
   options: string[];
-  examples: Example[];
+  /** Its training phrasings, gathered on first use (small talk's normalise every corpus: not at start-up). */
+  gather: () => Example[];
+  examples?: Example[];
   locale: Locale;
   classifier?: IntentClassifier;
 }
+
+const examplesOf = (model: Model): Example[] => (model.examples ??= model.gather());
 
 const key = (flow: string, step: string, locale: Locale) => `${flow}\u0000${step}\u0000${locale}`;
 
@@ -100,15 +104,15 @@ export class Recogniser {
     this.kind = opts.kind ?? neuralKind;
     const corpora = opts.corpora ?? loadCorpora('train');
     for (const corpus of corpora) {
-      const more = corpus.flow === SMALL_TALK_FLOW ? answersAsNone(opts.resources, corpora, corpus) : synonymExamples(opts.resources, corpus);
-      this.add(corpus, [...corpus.examples, ...more]);
+      const more = corpus.flow === SMALL_TALK_FLOW ? () => answersAsNone(opts.resources, corpora, corpus) : () => synonymExamples(opts.resources, corpus);
+      this.add(corpus, () => [...corpus.examples, ...more()]);
     }
   }
 
   private classifierOf(model: Model): IntentClassifier {
     if (!model.classifier) {
       const started = performance.now();
-      const trained = this.kind.train(model.examples, model.locale);
+      const trained = this.kind.train(examplesOf(model), model.locale);
       if (trained instanceof Promise) throw new Error(`${this.kind.name} trains asynchronously: use Recogniser.create`);
       model.classifier = trained;
       this.trainingMs += performance.now() - started;
@@ -163,12 +167,12 @@ export class Recogniser {
   /** For classifiers that train asynchronously (the evaluation's candidates). */
   static async create(opts: RecogniserOptions & { kind: ClassifierKind }): Promise<Recogniser> {
     const recogniser = new Recogniser(opts);
-    for (const model of recogniser.models.values()) model.classifier = await opts.kind.train(model.examples, model.locale);
+    for (const model of recogniser.models.values()) model.classifier = await opts.kind.train(examplesOf(model), model.locale);
     return recogniser;
   }
 
-  private add(corpus: StepCorpus, examples: Example[]): void {
-    this.models.set(key(corpus.flow, corpus.step, corpus.locale), { options: corpus.options, examples, locale: corpus.locale });
+  private add(corpus: StepCorpus, gather: () => Example[]): void {
+    this.models.set(key(corpus.flow, corpus.step, corpus.locale), { options: corpus.options, gather, locale: corpus.locale });
     let steps = this.steps.get(corpus.flow);
     if (!steps) this.steps.set(corpus.flow, (steps = new Set()));
     steps.add(corpus.step);
@@ -316,7 +320,8 @@ export class Recogniser {
   }
 
   examplesOf(flow: string, step: string, locale: Locale): Example[] | undefined {
-    return this.models.get(key(flow, step, locale))?.examples;
+    const model = this.models.get(key(flow, step, locale));
+    return model && examplesOf(model);
   }
 }
 

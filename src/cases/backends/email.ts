@@ -7,6 +7,7 @@ import type { Transporter } from 'nodemailer';
 import type { Translator } from '../../i18n';
 import type { CasePayload } from '../schema';
 import { DeliveryError, type CaseBackend, type DeliveryResult } from './types';
+import { importPackage } from '../../import-package';
 
 export interface EmailOptions {
   /** nodemailer connection URL: smtp://user:pass@host:587 or smtps://…:465 */
@@ -24,7 +25,7 @@ export function caseMessageId(reference: string, from: string): string {
 export function createEmailBackend(opts: EmailOptions): CaseBackend {
   // nodemailer is loaded on first use: a bot with another backend never pays for it at start (issue 19).
   let made: Promise<Transporter> | undefined;
-  const transporter = () => (made ??= import('nodemailer').then((m) => m.default.createTransport(opts.smtpUrl)));
+  const transporter = () => (made ??= importPackage<typeof import('nodemailer')>('nodemailer').then((m) => m.default.createTransport(opts.smtpUrl)));
   return {
     name: 'email',
     async deliver(payload: CasePayload): Promise<DeliveryResult> {
