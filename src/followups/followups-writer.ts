@@ -78,6 +78,10 @@ const rowsOf = (param: string, columns: string, alias: string, names: string) =>
  * Parameters `$first`: cancellations, `+1`: new follow-ups, `+2`: answers (JSON). A turn cancels
  * once per conversation (its first reason, as the second finds nothing pending on SQLite) and the
  * last answer to a follow-up stands.
+ *
+ * The two updates run only when their document has rows (`<> '[]'`, a condition the executor checks
+ * once before touching the table): most batches have none, and the plan made while the table was
+ * small joins by scanning it, which every batch paid, more as the table grew (issue 19).
  */
 function pgFollowupsCtes(first: number): string {
   const p = (i: number) => `$${first + i}`;
@@ -94,7 +98,7 @@ function pgFollowupsCtes(first: number): string {
     where c.owner in (select key from saved)
     order by c.conversation_key, c.n
   ) c
-  where f.conversation_key = c.conversation_key and f.status = 'pending'
+  where f.conversation_key = c.conversation_key and f.status = 'pending' and ${p(0)}::jsonb <> '[]'::jsonb
   returning f.id
 ), followups_scheduled as (
   insert into followups (id, conversation_key, ending, channel, mode, hours, status, due_at, attempts, data, answer, created_at)
@@ -109,7 +113,7 @@ function pgFollowupsCtes(first: number): string {
   order by s.n
 ), followups_answered as (
   update followups f set answer = a.answer from followups_answers a
-  where f.id = a.id and f.id not in (select id from followups_cancelled)
+  where f.id = a.id and f.id not in (select id from followups_cancelled) and ${p(2)}::jsonb <> '[]'::jsonb
 )`;
 }
 

@@ -24,7 +24,10 @@ function sqliteSatisfaction(db: BetterSqlite3.Database): (commit: TurnCommit) =>
   };
 }
 
-/** Parameters `$first`: ratings, `+1`: comments (JSON); the last comment on a rating stands. */
+/**
+ * Parameters `$first`: ratings, `+1`: comments (JSON); the last comment on a rating stands. The
+ * update runs only when there are comments (see pgFollowupsCtes of ./followups-writer.ts).
+ */
 function pgSatisfactionCtes(first: number): string {
   const p = (i: number) => `$${first + i}`;
   return `satisfaction_rated as (
@@ -42,7 +45,7 @@ function pgSatisfactionCtes(first: number): string {
     where c.owner in (select key from saved)
     order by c.id, c.n desc
   ) c
-  where s.id = c.id
+  where s.id = c.id and ${p(1)}::jsonb <> '[]'::jsonb
 )`;
 }
 

@@ -16,6 +16,10 @@ import { CONVERSATION_COLUMNS, PG_RECENT_ACTIVITIES_APPEND, conversationUpsert, 
  * already holds (`$3`, null for none): most turns continue a conversation this instance answered
  * last, and those columns are most of a row. Timestamps come back as `toISOString()` writes them (the
  * store writes milliseconds), so neither pg nor the store parses a date.
+ *
+ * Each conversation is read by its key, a lateral subquery the planner cannot flatten (`offset 0`):
+ * as a join, the plan made once per connection while the table was small hash-joined a scan of
+ * every conversation into each load, and kept doing so as the table grew (issue 19).
  */
 export const LOAD_TURNS_PG = `select
   (select u.locale from user_locales u where u.user_key = r.user_key) as user_locale,
@@ -26,7 +30,7 @@ export const LOAD_TURNS_PG = `select
   to_char(c.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as updated_at,
   c.recent_activities
 from unnest($1::text[], $2::text[], $3::int[]) with ordinality as r(conversation_key, user_key, known_turn, n)
-left join conversations c on c.key = r.conversation_key
+left join lateral (select * from conversations c where c.key = r.conversation_key offset 0) c on true
 order by r.n`;
 
 /** The turns stored exactly as a lost statement sent them. */

@@ -27,6 +27,28 @@ const SET = `done = r.done,
   claimed_until = case when r.finished = 1 then null else claimed_until end,
   last_error = case when r.finished = 1 then null else last_error end`;
 
+/**
+ * The update for a batch of marks, given its rows' source (`… as r`). On PostgreSQL each row is found
+ * by its key (a lateral subquery the planner cannot flatten), then updated by its address: as a join,
+ * the plan made while the table was small scanned every row, the dead ones of each turn's update too,
+ * for every batch (issue 19). The claim is checked on the row updated, so a row taken over meanwhile
+ * is not written. No other condition may join the two (an equality of keys would let the planner
+ * hash-join a scan again); the address alone cannot be hashed.
+ */
+export function markStatement(dialect: StoreDialect, rows: string): string {
+  if (dialect === 'postgres') {
+    return `update bot_replies set ${SET}
+from (select b.tid, r.* from ${rows}
+  cross join lateral (select b.ctid as tid from bot_replies b where b.conversation_key = r.key and b.turn = r.turn offset 0) b) r
+where bot_replies.ctid = r.tid and bot_replies.claimed_by = r.worker
+returning bot_replies.conversation_key as key, bot_replies.turn as turn`;
+  }
+  return `update bot_replies set ${SET}
+from ${rows}
+where bot_replies.conversation_key = r.key and bot_replies.turn = r.turn and bot_replies.claimed_by = r.worker
+returning bot_replies.conversation_key as key, bot_replies.turn as turn`;
+}
+
 /** A row of `bot_replies` as a request and as returned: its key. */
 export const replyRowKey = (r: { conversationKey: string; turn: number | string }) => `${Number(r.turn)}:${r.conversationKey}`;
 
@@ -43,10 +65,7 @@ export class ReplyMarks {
         { name: 'finished', pgType: 'int' },
       ],
       values: (m) => [m.conversationKey, m.turn, m.workerId, m.done, m.finished ? 1 : 0],
-      statement: (rows) => `update bot_replies set ${SET}
-from ${rows}
-where bot_replies.conversation_key = r.key and bot_replies.turn = r.turn and bot_replies.claimed_by = r.worker
-returning bot_replies.conversation_key as key, bot_replies.turn as turn`,
+      statement: (rows) => markStatement(dialect, rows),
       keyOf: replyRowKey,
       rowKey: (r) => replyRowKey({ conversationKey: r.key, turn: r.turn }),
       // Two marks of one row (its messages one after the other) are written in order, never in one statement.
