@@ -15,7 +15,7 @@
  * Plain JavaScript: it runs before anything is compiled.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -100,6 +100,7 @@ export async function build() {
   // esbuild's service is a child process: gone before the bot runs, so a killed bot leaves nothing.
   await stop();
   const files = Object.keys(result.metafile.inputs).filter((f) => !f.includes('node_modules/'));
+  mkdirSync(dirname(OUTFILE), { recursive: true }); // a fresh clone has no dist/ yet
   renameSync(`${own}.map`, `${OUTFILE}.map`);
   renameSync(own, OUTFILE);
   rmSync(dirname(own), { recursive: true, force: true });
