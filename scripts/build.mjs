@@ -18,6 +18,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { codeCachesOf } from './run-bundle.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const OUTFILE = `${ROOT}dist/index.cjs`;
@@ -72,8 +73,8 @@ export function writeStamp(files, root = ROOT) {
 
 /**
  * Written in a folder of this process's own beside dist/ (the source map's link names the final
- * file and its paths are relative to the folder), then renamed into place: several bots started at once from one checkout (tests,
- * instances) never read a bundle half written.
+ * file and its paths are relative to the folder), then renamed into place: several bots started at
+ * once from one checkout (tests, instances) never read a bundle half written.
  */
 export async function build() {
   const own = `${ROOT}.dist-${process.pid}/index.cjs`;
@@ -105,10 +106,9 @@ export async function build() {
   renameSync(own, OUTFILE);
   rmSync(dirname(own), { recursive: true, force: true });
   writeStamp(files);
-  // Code caches of earlier builds (./run-bundle.mjs), and the ES module bundle of builds before them.
-  for (const file of readdirSync(`${ROOT}dist`)) {
-    if (/^index\.cjs\.[0-9a-f-]+\.v8cache$|^index\.mjs/.test(file)) rmSync(`${ROOT}dist/${file}`, { force: true });
-  }
+  // Code caches of earlier builds, and the ES module bundle of the builds before those.
+  for (const file of codeCachesOf(OUTFILE)) rmSync(file, { force: true });
+  for (const file of readdirSync(`${ROOT}dist`)) if (file.startsWith('index.mjs')) rmSync(`${ROOT}dist/${file}`, { force: true });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await build();

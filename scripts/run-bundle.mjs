@@ -12,19 +12,31 @@
  * after the build, so a cache is only ever read by the bundle it was made from. Nothing here is
  * needed for the bot to run: a cache that cannot be read or written only costs start-up time.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import vm from 'node:vm';
 
 /** Start-up, the case-backend check and the free-text models' training are over by then. */
 export const WARM_AFTER_MS = 10_000;
 
 /** The build a bundle's first line names (./build.mjs), or undefined. */
-export const buildOf = (source) => /^\/\* build ([0-9a-f-]{36}) \*\//.exec(source)?.[1];
+const buildOf = (source) => /^\/\* build ([0-9a-f-]{36}) \*\//.exec(source)?.[1];
 
 /** The code cache of that build of that bundle. */
-export const cacheFileOf = (bundle, build) => `${bundle}.${build}.v8cache`;
+const cacheFileOf = (bundle, build) => `${bundle}.${build}.v8cache`;
+
+/** The code caches beside `bundle`, of every build (paths): what a new build removes, what the bench times without. */
+export function codeCachesOf(bundle) {
+  const prefix = `${basename(bundle)}.`;
+  try {
+    return readdirSync(dirname(bundle))
+      .filter((f) => f.startsWith(prefix) && f.endsWith('.v8cache'))
+      .map((f) => join(dirname(bundle), f));
+  } catch {
+    return [];
+  }
+}
 
 /**
  * Runs `bundle`. Returns what became of the cache: `read` (V8 took it), `rejected` (V8 refused it:

@@ -10,7 +10,7 @@
  * it (scripts/run-bundle.mjs). So `bundle` is timed twice: once as the first start after a build
  * (the cache removed), then, after a bot has written the cache, as every later start.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { botEnv, compiledBot, newStorage, startBot, stopBot } from '../lib/bots';
@@ -41,21 +41,27 @@ export async function startupPhase(): Promise<void> {
   report.startup = { runs, rows };
 }
 
-const DIST = join(settings.botRoot, 'dist');
-const codeCaches = (): string[] => (existsSync(DIST) ? readdirSync(DIST).filter((f) => f.endsWith('.v8cache')) : []);
+type BuildScript = { build: () => Promise<void>; upToDate: () => boolean; OUTFILE: string };
+type RunnerScript = { codeCachesOf: (bundle: string) => string[] };
 
-/** `npm start` without a code cache, as after `npm ci`; then a bot that runs until it has written one. */
-async function firstStartAfterBuild(): Promise<number> {
+/**
+ * `npm start` without a code cache, as after `npm ci`; then a bot that runs until it has written one.
+ * Undefined for a checkout from before the code cache (--bot-root), which has nothing to time twice.
+ */
+async function firstStartAfterBuild(): Promise<number | undefined> {
+  const script = (name: string) => join(settings.botRoot, 'scripts', name);
+  if (!existsSync(script('run-bundle.mjs'))) return undefined;
+  const { build, upToDate, OUTFILE } = (await import(pathToFileURL(script('build.mjs')).href)) as BuildScript;
+  const { codeCachesOf } = (await import(pathToFileURL(script('run-bundle.mjs')).href)) as RunnerScript;
   // Built first when a source changed, so that the time is a start's, not a build's.
-  const { build, upToDate } = (await import(pathToFileURL(join(settings.botRoot, 'scripts', 'build.mjs')).href)) as { build: () => Promise<void>; upToDate: () => boolean };
   if (!upToDate()) await build();
-  for (const file of codeCaches()) rmSync(join(DIST, file), { force: true });
+  for (const file of codeCachesOf(OUTFILE)) rmSync(file, { force: true });
   const port = await freePort();
   const ms = await timeNpmStart(botEnv(port, (await newStorage('sqlite', 'startup-first')).databaseUrl), port, join(LOG_DIR, `startup-npm-first-${runId}.log`), settings.botRoot);
   const bot = await startBot(await newStorage('sqlite', 'startup-cache'), 'startup-cache', { mode: 'bundle' });
   const t0 = Date.now();
-  while (codeCaches().length === 0 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 250));
+  while (codeCachesOf(OUTFILE).length === 0 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 250));
   await stopBot(bot);
-  progress(`startup (bundle) first after a build: npm start ${ms.toFixed(0)} ms; code cache ${codeCaches().length ? `written ${((Date.now() - t0) / 1000).toFixed(0)} s after the bot was up` : 'NOT written'}`);
+  progress(`startup (bundle) first after a build: npm start ${ms.toFixed(0)} ms; code cache ${codeCachesOf(OUTFILE).length ? `written ${((Date.now() - t0) / 1000).toFixed(0)} s after the bot was up` : 'NOT written'}`);
   return ms;
 }

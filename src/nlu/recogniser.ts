@@ -78,7 +78,7 @@ interface Model {
   classifier?: IntentClassifier;
 }
 
-const examplesOf = (model: Model): Example[] => (model.examples ??= model.gather());
+const gathered = (model: Model): Example[] => (model.examples ??= model.gather());
 
 const key = (flow: string, step: string, locale: Locale) => `${flow}\u0000${step}\u0000${locale}`;
 
@@ -112,7 +112,7 @@ export class Recogniser {
   private classifierOf(model: Model): IntentClassifier {
     if (!model.classifier) {
       const started = performance.now();
-      const trained = this.kind.train(examplesOf(model), model.locale);
+      const trained = this.kind.train(gathered(model), model.locale);
       if (trained instanceof Promise) throw new Error(`${this.kind.name} trains asynchronously: use Recogniser.create`);
       model.classifier = trained;
       this.trainingMs += performance.now() - started;
@@ -167,7 +167,7 @@ export class Recogniser {
   /** For classifiers that train asynchronously (the evaluation's candidates). */
   static async create(opts: RecogniserOptions & { kind: ClassifierKind }): Promise<Recogniser> {
     const recogniser = new Recogniser(opts);
-    for (const model of recogniser.models.values()) model.classifier = await opts.kind.train(examplesOf(model), model.locale);
+    for (const model of recogniser.models.values()) model.classifier = await opts.kind.train(gathered(model), model.locale);
     return recogniser;
   }
 
@@ -321,7 +321,7 @@ export class Recogniser {
 
   examplesOf(flow: string, step: string, locale: Locale): Example[] | undefined {
     const model = this.models.get(key(flow, step, locale));
-    return model && examplesOf(model);
+    return model && gathered(model);
   }
 }
 
