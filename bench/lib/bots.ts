@@ -3,6 +3,7 @@
  * work directory, or a PostgreSQL database created for the run), the product bot started the way
  * `npm start` starts it (tsx) or compiled (./compiled.ts), and the reference echo bot.
  */
+import BetterSqlite3 from 'better-sqlite3';
 import { existsSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildCompiled, type CompiledBot } from './compiled';
@@ -22,14 +23,23 @@ export interface Storage {
 }
 
 let storageCount = 0;
-export async function newStorage(kind: StoreKind, label: string): Promise<Storage> {
+/** An empty store, or with `copyOf` a copy of that one as it is now (no bot may be running on it). */
+export async function newStorage(kind: StoreKind, label: string, copyOf?: Storage): Promise<Storage> {
   storageCount += 1;
   if (kind === 'sqlite') {
     const file = join(work, `${label}-${storageCount}.sqlite`);
     if (!settings.keep) onCleanup(async () => ['', '-wal', '-shm'].forEach((s) => rmSync(`${file}${s}`, { force: true })));
+    if (copyOf) {
+      const source = new BetterSqlite3(copyOf.seed.location);
+      try {
+        source.prepare('VACUUM INTO ?').run(file);
+      } finally {
+        source.close();
+      }
+    }
     return { kind, databaseUrl: `sqlite:${file}`, seed: { dialect: 'sqlite', location: file } };
   }
-  const db: BenchDatabase = await createBenchDatabase(settings.pgUrl, label);
+  const db: BenchDatabase = await createBenchDatabase(settings.pgUrl, label, copyOf?.database);
   if (!settings.keep) onCleanup(() => db.drop());
   progress(`created PostgreSQL database ${db.name}`);
   return { kind, databaseUrl: db.url, seed: { dialect: 'postgres', location: db.url }, database: db.name };

@@ -18,9 +18,10 @@ export async function runStatement(url: string, sql: string): Promise<void> {
   }
 }
 
-export async function createBenchDatabase(adminUrl: string, label: string): Promise<BenchDatabase> {
+/** `template`: a bench database to copy (none may be connected to it meanwhile). */
+export async function createBenchDatabase(adminUrl: string, label: string, template?: string): Promise<BenchDatabase> {
   const name = `bench_${label}_${process.pid}_${Date.now().toString(36)}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-  await runStatement(adminUrl, `CREATE DATABASE ${name}`);
+  await runStatement(adminUrl, `CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {

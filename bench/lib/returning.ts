@@ -96,6 +96,16 @@ export class StoredConversations {
     return undefined;
   }
 
+  /** The same stored conversations, remembered apart from now on (a copy of the store they are in). */
+  copy(): StoredConversations {
+    const twin = new StoredConversations(this.prefix);
+    twin.served.push(...this.served);
+    for (const [id, reading] of this.readings) twin.readings.set(id, reading);
+    twin.segments.push(...this.segments);
+    twin.copies = this.copies;
+    return twin;
+  }
+
   /** What a returning turn left the conversation at. */
   update(id: string, reading: ReplyReading | undefined): void {
     this.readings.set(id, reading ? keepForLater(reading) : undefined);

@@ -5,8 +5,15 @@
  * turns (--returning-share, default 0.5) are returning people: one turn each on a stored
  * conversation chosen at random across the whole stored set (copies included, so a cold read), a
  * press of what its last card offered; the rest are new conversations. Both are reported.
+ *
+ * The first level's store is also copied before it grows, and a second bot serves that copy in every
+ * level's rounds, alternating with the level's bot: each level is compared with the first level in
+ * the same minutes of the machine (`pairedRelativeToFirst`, per round as the throughput phase pairs
+ * each bot with the echo bot). Measured one after the other, minutes apart, the 1M level of one run
+ * came out at 0.59 of 1k and of another at 1.2, the bench's own client slowing as much as the bot.
+ * At the first level the pair is two copies of one store: how far apart two equal bots come out.
  */
-import { newStorage, startBot, stopBot } from '../lib/bots';
+import { newStorage, startBot, stopBot, type Storage } from '../lib/bots';
 import { progress, report, runId } from '../lib/context';
 import { load, summarise, type Measured } from '../lib/measure';
 import { StoredConversations } from '../lib/returning';
@@ -32,15 +39,30 @@ function groups(results: Measured[]) {
   };
 }
 
+/** A bot's store and the conversations the walker knows are stored there. */
+interface Served {
+  storage: Storage;
+  stored: StoredConversations;
+}
+
+/** How the walker goes to a store: new conversations left there are remembered, returning people picked from it. */
+function walkTo(s: Served) {
+  return {
+    storage: s.storage,
+    returning: settings.returningShare > 0 ? { share: settings.returningShare, stored: s.stored } : undefined,
+    // Every conversation the walker leaves is stored by the bot: a person may come back to it.
+    onLeft: (c: WalkedConversation) => {
+      if (!c.returning && c.turns > 0 && !c.done) s.stored.addServed(c.id, c.last);
+    },
+  };
+}
+
 export async function scalePhase(): Promise<void> {
   const storage = await newStorage(settings.scaleStore, `scale-${settings.scaleStore}`);
   const prefix = `bench-${runId}-`;
   const stored = new StoredConversations(prefix);
-  // Every conversation the walker leaves is stored by the bot: a person may come back to it.
-  const onLeft = (c: WalkedConversation) => {
-    if (!c.returning && c.turns > 0 && !c.done) stored.addServed(c.id, c.last);
-  };
-  const returning = settings.returningShare > 0 ? { share: settings.returningShare, stored } : undefined;
+  const main: Served = { storage, stored };
+  let first: Served | undefined;
   const levels = [...settings.scale].sort((a, b) => a - b);
   const rows: Record<string, unknown>[] = [];
   let copies = 0;
@@ -50,8 +72,9 @@ export async function scalePhase(): Promise<void> {
       // The templates: real conversations served by the bot, each walked to an outcome.
       const bot = await startBot(storage, `scale-${settings.scaleStore}`);
       progress(`scale: serving ${level} conversations (the templates)`);
-      await load(bot, { conversations: level, onLeft, storage });
+      await load(bot, { conversations: level, ...walkTo(main) });
       await stopBot(bot);
+      first = { storage: await newStorage(settings.scaleStore, `scale-first-${settings.scaleStore}`, storage), stored: stored.copy() };
     } else {
       progress(`scale: copying stored conversations up to ${level}`);
       const seeded = await replicateConversations(storage.seed, prefix, level, copies, (p) => progress(`  ${p.conversations} stored`));
@@ -65,16 +88,25 @@ export async function scalePhase(): Promise<void> {
       progress(`  note: ${size.conversations} stored, the walker knows ${stored.size} (returning people go only to those)`);
     }
     const bot = await startBot(storage, `scale-${settings.scaleStore}`);
-    await load(bot, { seconds: settings.warmup, storage, returning, onLeft });
+    const firstBot = await startBot(first!.storage, `scale-first-${settings.scaleStore}`);
+    const firstStored = first!.stored.size;
+    await load(bot, { seconds: settings.warmup, ...walkTo(main) });
+    await load(firstBot, { seconds: settings.warmup, ...walkTo(first!) });
     const results: Measured[] = [];
+    const firstResults: Measured[] = [];
     for (let r = 0; r < settings.rounds; r++) {
-      const res = await load(bot, { seconds: settings.seconds, storage, returning, onLeft });
-      results.push(res);
-      progress(
-        `  ${size.conversations} stored, round ${r + 1}: ${res.turnsPerSecond.toFixed(0)} turns/s  p99 ${res.latencyMs.p99.toFixed(1)} ms (new ${res.fresh.latencyMs.p99.toFixed(1)}, returning ${res.returning?.latencyMs.p99.toFixed(1) ?? '-'} over ${res.returning?.turns ?? 0} turns)`,
-      );
+      // Alternating which goes first, so neither always runs right after the other.
+      for (const which of r % 2 === 0 ? ['level', 'first'] : ['first', 'level']) {
+        const res = await load(which === 'level' ? bot : firstBot, { seconds: settings.seconds, ...walkTo(which === 'level' ? main : first!) });
+        (which === 'level' ? results : firstResults).push(res);
+        progress(
+          `  ${which === 'level' ? `${size.conversations} stored` : `first level's copy (${firstStored})`}, round ${r + 1}: ${res.turnsPerSecond.toFixed(0)} turns/s  p99 ${res.latencyMs.p99.toFixed(1)} ms (new ${res.fresh.latencyMs.p99.toFixed(1)}, returning ${res.returning?.latencyMs.p99.toFixed(1) ?? '-'} over ${res.returning?.turns ?? 0} turns)`,
+        );
+      }
     }
     await stopBot(bot);
+    await stopBot(firstBot);
+    const paired = summarise(firstResults);
     const marginal = previous && size.conversations > previous.conversations ? (size.bytes - previous.bytes) / (size.conversations - previous.conversations) : size.bytes / size.conversations;
     rows.push({
       level,
@@ -85,10 +117,14 @@ export async function scalePhase(): Promise<void> {
       bytesPerConversationByTable: Object.fromEntries(Object.entries(size.byTable).map(([t, b]) => [t, Math.round(b / Math.max(1, size.conversations))])),
       ...summarise(results),
       ...groups(results),
+      // The first level's copy served by its own bot in the same rounds, and this level against it round by round.
+      pairedFirst: { storedAtStart: firstStored, turnsPerSecond: paired.turnsPerSecond, p99: paired.p99, cpuMsPerTurn: paired.cpuMsPerTurn },
+      pairedRelativeToFirst: round(median(results.map((res, r) => res.turnsPerSecond / firstResults[r]!.turnsPerSecond)), 3),
     });
     previous = size;
   }
-  const first = rows[0] as { turnsPerSecond: number } | undefined;
-  for (const row of rows) (row as Record<string, unknown>).relativeToFirst = first ? round((row as { turnsPerSecond: number }).turnsPerSecond / first.turnsPerSecond, 3) : undefined;
+  // Against the first level's own rounds, minutes earlier (before the pairing, the only figure).
+  const firstRow = rows[0] as { turnsPerSecond: number } | undefined;
+  for (const row of rows) (row as Record<string, unknown>).relativeToFirst = firstRow ? round((row as { turnsPerSecond: number }).turnsPerSecond / firstRow.turnsPerSecond, 3) : undefined;
   report.scale = { store: settings.scaleStore, returningShare: settings.returningShare, rows };
 }

@@ -46,6 +46,23 @@ describe('the stored conversations', () => {
     expect(s.at(2).reading!.activityIds).toEqual(['a1']);
   });
 
+  it('copies what it knows for a copy of the store, and the two go their own ways after', () => {
+    const s = new StoredConversations('bench-r-');
+    s.addServed('bench-r-1', reading('a1', 'one'));
+    const twin = s.copy();
+    expect(twin.size).toBe(1);
+    expect(twin.at(0).reading!.activityIds).toEqual(['a1']);
+    s.addServed('bench-r-2', undefined);
+    s.addCopies(1, 2, ['bench-r-1']);
+    s.update('bench-r-1', reading('a5', 'two'));
+    twin.addServed('bench-r-3', undefined);
+    expect(s.size).toBe(4);
+    expect(twin.size).toBe(2);
+    expect(twin.at(0).reading!.activityIds).toEqual(['a1']);
+    expect(twin.at(1).id).toBe('bench-r-3');
+    expect(s.at(0).reading!.activityIds).toEqual(['a5']);
+  });
+
   it('picks at random over all of them, never one with a turn in flight', () => {
     const s = new StoredConversations('bench-r-');
     s.addServed('bench-r-1', undefined);

@@ -40,3 +40,20 @@ describe('the targets of issue 19', () => {
     expect(rows[5]).toMatchObject({ met: 'n/a', result: expect.stringContaining('5000 conversations') });
   });
 });
+
+describe('the stored-conversations target', () => {
+  const scale = (rows: { storedAtStart: number; relativeToFirst: number; pairedRelativeToFirst?: number }[]) =>
+    evaluateTargets({ scale: { returningShare: 0.5, rows } }).find((r) => r.target.startsWith('1M stored'))!;
+
+  it('is judged against the first level\'s copy served in the same rounds, the sequential figure shown beside it', () => {
+    const row = scale([{ storedAtStart: 1100, relativeToFirst: 1, pairedRelativeToFirst: 1.02 }, { storedAtStart: 1_001_000, relativeToFirst: 0.6, pairedRelativeToFirst: 0.93 }]);
+    expect(row.met).toBe('yes');
+    expect(row.result).toBe("0.930 of the first level's copy in the same rounds (0.600 of the first level's own rounds, minutes before)");
+    expect(scale([{ storedAtStart: 1100, relativeToFirst: 1, pairedRelativeToFirst: 1 }, { storedAtStart: 1_001_000, relativeToFirst: 1.2, pairedRelativeToFirst: 0.85 }]).met).toBe('no');
+  });
+
+  it('falls back to the first level\'s own rounds for a report made before the pairing', () => {
+    const row = scale([{ storedAtStart: 1100, relativeToFirst: 1 }, { storedAtStart: 1_001_000, relativeToFirst: 0.95 }]);
+    expect(row).toMatchObject({ met: 'yes', result: '0.950 of the first level' });
+  });
+});
