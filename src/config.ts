@@ -57,7 +57,7 @@ export const configSchema = z
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     /** PostgreSQL schema for the bot's tables (created if missing); lets several bots share one database. */
     DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _').default('public'),
-    /** SQLite's page cache per connection, MiB (unset: 1/64 of the file at start, 16 to 256 MiB); a large store's hot pages (README "Performance"). */
+    /** SQLite's page cache per connection, MiB (unset: SQLite's own as better-sqlite3 builds it, 16 MB); a large store's hot pages (README "Performance"). */
     SQLITE_CACHE_MB: z.coerce.number().int().min(1).max(4096).optional(),
     /** Seconds a shutdown waits for in-flight turns before it forces the exit. */
     SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),

@@ -4,7 +4,7 @@
  * ordered list for both dialects, ./migrations/index.ts). Failures are named errors that say where
  * the database is (without credentials) and what to check.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
@@ -21,31 +21,6 @@ import { withStatementCache } from './statement-cache';
 /** SQLite's own checkpoint-on-commit, kept as a safety net behind the worker (pages; default 1000). */
 const SQLITE_SAFETY_AUTOCHECKPOINT = 10_000;
 
-/** SQLite's own page cache as better-sqlite3 builds it (`DEFAULT_CACHE_SIZE=-16000`), KiB. */
-const SQLITE_OWN_CACHE_KIB = 16_000;
-/** The largest page cache sized from the file (SQLITE_CACHE_MB may set more). */
-const SQLITE_SIZED_CACHE_MAX_KIB = 256 * 1024;
-
-/**
- * The page cache for a file of `fileBytes` when SQLITE_CACHE_MB is unset: 1/64 of the file, between
- * SQLite's own 16 MB and 256 MiB. A turn reads and writes pages at random places of a large store
- * (a returning person's rows and the key indexes that find them); with 16 MB the B-trees' inner
- * pages and the small key indexes no longer stay cached past a few hundred thousand conversations,
- * and each lookup reads them again (issue 19: 1M stored 0.74 -> 0.84 of 1k with 200 MB). SQLite
- * takes the pages as it reads them, so a small store's process does not grow.
- */
-export function sqliteCacheKiBFor(fileBytes: number): number {
-  return Math.round(Math.min(SQLITE_SIZED_CACHE_MAX_KIB, Math.max(SQLITE_OWN_CACHE_KIB, fileBytes / 64 / 1024)));
-}
-
-function fileBytesOf(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0; // a new file
-  }
-}
-
 /** Upper bound for one migration statement, including waiting for another instance's migration. */
 const MIGRATION_TIMEOUT_MS = 5 * 60_000;
 
@@ -54,7 +29,7 @@ export interface SqliteSettings {
   busyTimeoutMs: number;
   /** How often a worker thread checkpoints the WAL (0: SQLite checkpoints on commit, on the event loop). */
   checkpointIntervalMs: number;
-  /** The page cache, MiB (0: sized from the file at open, ./connect.ts sqliteCacheKiBFor). */
+  /** The page cache, MiB (0: SQLite's own, 16 MB as better-sqlite3 builds it). */
   sqliteCacheMiB: number;
 }
 
@@ -75,8 +50,7 @@ export function openSqlite(path: string, settings: SqliteSettings, logger: Logge
     database.pragma(`busy_timeout = ${Math.trunc(settings.busyTimeoutMs)}`);
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
-    const cacheKiB = settings.sqliteCacheMiB > 0 ? Math.trunc(settings.sqliteCacheMiB * 1024) : path === ':memory:' ? SQLITE_OWN_CACHE_KIB : sqliteCacheKiBFor(fileBytesOf(path));
-    if (cacheKiB !== SQLITE_OWN_CACHE_KIB) database.pragma(`cache_size = -${cacheKiB}`);
+    if (settings.sqliteCacheMiB > 0) database.pragma(`cache_size = -${Math.trunc(settings.sqliteCacheMiB * 1024)}`);
     if (path !== ':memory:' && settings.checkpointIntervalMs > 0) {
       database.pragma(`wal_autocheckpoint = ${SQLITE_SAFETY_AUTOCHECKPOINT}`);
       checkpointer = new SqliteCheckpointer(path, settings.checkpointIntervalMs, logger);

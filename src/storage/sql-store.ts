@@ -51,7 +51,7 @@ export interface SqlStoreOptions {
   pruneIntervalMs?: number;
   /** SQLite: how often a worker thread checkpoints the WAL (0: SQLite checkpoints on commit, on the event loop). */
   checkpointIntervalMs?: number;
-  /** SQLite: the page cache, MiB (0: sized from the file at open, ./connect.ts sqliteCacheKiBFor). */
+  /** SQLite: the page cache, MiB (0: SQLite's own). */
   sqliteCacheMiB?: number;
   clock?: () => Date;
 }
@@ -173,9 +173,7 @@ export class SqlStore implements Store {
       this.pruneProcessedActivities().catch((err) => this.logger.warn({ err }, 'pruning processed activities failed'));
     }, this.opts.pruneIntervalMs);
     this.pruneTimer.unref();
-    // SQLite's page cache is sized from the file unless set (./connect.ts): an operator sees what it came to.
-    const cacheKiB = this.sqlite ? -Number(this.sqlite.pragma('cache_size', { simple: true })) : undefined;
-    this.logger.info({ storage: this.description, ...(cacheKiB ? { sqliteCacheMiB: Math.round(cacheKiB / 1024) } : {}) }, 'storage open');
+    this.logger.info({ storage: this.description }, 'storage open');
   }
 
   async close(): Promise<void> {
