@@ -6,9 +6,9 @@
  * conversation chosen at random across the whole stored set (copies included, so a cold read), a
  * press of what its last card offered; the rest are new conversations. Both are reported.
  *
- * The first level's store is also copied before it grows, and a second bot serves that copy in every
- * level's rounds, alternating with the level's bot: each level is compared with the first level in
- * the same minutes of the machine (`pairedRelativeToFirst`, per round as the throughput phase pairs
+ * The first level's store is also kept aside before it grows, and at every level a fresh copy of it is
+ * served by a second bot in the level's rounds, alternating with the level's bot: each level is
+ * compared with the first level (plus what its own rounds add) in the same minutes of the machine (`pairedRelativeToFirst`, per round as the throughput phase pairs
  * each bot with the echo bot). Measured one after the other, minutes apart, the 1M level of one run
  * came out at 0.59 of 1k and of another at 1.2, the bench's own client slowing as much as the bot.
  * At the first level the pair is two copies of one store: how far apart two equal bots come out.
@@ -62,7 +62,7 @@ export async function scalePhase(): Promise<void> {
   const prefix = `bench-${runId}-`;
   const stored = new StoredConversations(prefix);
   const main: Served = { storage, stored };
-  let first: Served | undefined;
+  let firstLevel: Served | undefined;
   const levels = [...settings.scale].sort((a, b) => a - b);
   const rows: Record<string, unknown>[] = [];
   let copies = 0;
@@ -74,7 +74,8 @@ export async function scalePhase(): Promise<void> {
       progress(`scale: serving ${level} conversations (the templates)`);
       await load(bot, { conversations: level, ...walkTo(main) });
       await stopBot(bot);
-      first = { storage: await newStorage(settings.scaleStore, `scale-first-${settings.scaleStore}`, storage), stored: stored.copy() };
+      // Never served: each level copies it again, so the pair stays at the first level's size.
+      firstLevel = { storage: await newStorage(settings.scaleStore, `scale-first-kept-${settings.scaleStore}`, storage), stored: stored.copy() };
     } else {
       progress(`scale: copying stored conversations up to ${level}`);
       const seeded = await replicateConversations(storage.seed, prefix, level, copies, (p) => progress(`  ${p.conversations} stored`));
@@ -87,17 +88,18 @@ export async function scalePhase(): Promise<void> {
     if (Math.abs(size.conversations - stored.size) > Math.max(50, 0.01 * size.conversations)) {
       progress(`  note: ${size.conversations} stored, the walker knows ${stored.size} (returning people go only to those)`);
     }
+    const first: Served = { storage: await newStorage(settings.scaleStore, `scale-first-${settings.scaleStore}`, firstLevel!.storage), stored: firstLevel!.stored.copy() };
     const bot = await startBot(storage, `scale-${settings.scaleStore}`);
-    const firstBot = await startBot(first!.storage, `scale-first-${settings.scaleStore}`);
-    const firstStored = first!.stored.size;
+    const firstBot = await startBot(first.storage, `scale-first-${settings.scaleStore}`);
+    const firstStored = first.stored.size;
     await load(bot, { seconds: settings.warmup, ...walkTo(main) });
-    await load(firstBot, { seconds: settings.warmup, ...walkTo(first!) });
+    await load(firstBot, { seconds: settings.warmup, ...walkTo(first) });
     const results: Measured[] = [];
     const firstResults: Measured[] = [];
     for (let r = 0; r < settings.rounds; r++) {
       // Alternating which goes first, so neither always runs right after the other.
       for (const which of r % 2 === 0 ? ['level', 'first'] : ['first', 'level']) {
-        const res = await load(which === 'level' ? bot : firstBot, { seconds: settings.seconds, ...walkTo(which === 'level' ? main : first!) });
+        const res = await load(which === 'level' ? bot : firstBot, { seconds: settings.seconds, ...walkTo(which === 'level' ? main : first) });
         (which === 'level' ? results : firstResults).push(res);
         progress(
           `  ${which === 'level' ? `${size.conversations} stored` : `first level's copy (${firstStored})`}, round ${r + 1}: ${res.turnsPerSecond.toFixed(0)} turns/s  p99 ${res.latencyMs.p99.toFixed(1)} ms (new ${res.fresh.latencyMs.p99.toFixed(1)}, returning ${res.returning?.latencyMs.p99.toFixed(1) ?? '-'} over ${res.returning?.turns ?? 0} turns)`,
