@@ -78,9 +78,29 @@ export interface PostgresSettings {
   statementTimeoutMs: number;
 }
 
-export async function openPostgres(url: string, settings: PostgresSettings, logger: Logger): Promise<{ db: Kysely<Database>; pool: pg.Pool }> {
+/**
+ * The turn's load and commit statements (./pg-turn-batch.ts) run on connections of their own that
+ * always use the generic plan of a named statement. In the default `auto` mode the server planned the
+ * commit again on 73 % of its calls and the load on 40 % (pg_stat_statements with track_planning,
+ * issue 19): a custom plan looks cheaper whenever the batch's empty parts fold away, so it keeps being
+ * chosen, at ~0.56 ms of planning per commit, a fifth of the server's CPU per turn. Their generic
+ * plans read every row by key (test/storage/pg-turn-plans.test.ts); other statements keep `auto`,
+ * since a generic plan cannot use a partial index for a parameter (the kept replies' pending index).
+ */
+const TURN_CONNECTION_OPTIONS = '-c plan_cache_mode=force_generic_plan';
+
+export interface OpenPostgres {
+  db: Kysely<Database>;
+  pool: pg.Pool;
+  /** The turn's own connections (TURN_CONNECTION_OPTIONS), up to the same pool size. */
+  turnPool: pg.Pool;
+}
+
+function newPool(url: string, settings: PostgresSettings, logger: Logger, options = ''): pg.Pool {
+  const config = pgConnection(url, settings);
   const pool = new pg.Pool({
-    ...pgConnection(url, settings),
+    ...config,
+    ...(options ? { options: `${config.options} ${options}` } : {}),
     max: settings.poolSize,
     idleTimeoutMillis: 30_000,
     statement_timeout: settings.statementTimeoutMs,
@@ -90,6 +110,11 @@ export async function openPostgres(url: string, settings: PostgresSettings, logg
   // Without these, a connection the server closes (restart, failover) would crash the process.
   pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'idle PostgreSQL connection closed; the pool will reconnect'));
   pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
+}
+
+export async function openPostgres(url: string, settings: PostgresSettings, logger: Logger): Promise<OpenPostgres> {
+  const pool = newPool(url, settings, logger);
   const where = describePg(url);
   try {
     await pool.query('select 1');
@@ -116,7 +141,7 @@ export async function openPostgres(url: string, settings: PostgresSettings, logg
     }
   }
   // Kysely's queries with a registered text run as named statements (./pg-named-statements.ts).
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: namingPool(pool) }) }), pool };
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: namingPool(pool) }) }), pool, turnPool: newPool(url, settings, logger, TURN_CONNECTION_OPTIONS) };
 }
 
 function pgConnection(url: string, settings: Pick<PostgresSettings, 'schema' | 'applicationName' | 'connectTimeoutMs'>): pg.PoolConfig {

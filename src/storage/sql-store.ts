@@ -73,6 +73,8 @@ export class SqlStore implements Store {
   readonly kind: 'sqlite' | 'postgres';
   private root?: Kysely<Database>;
   private pool?: pg.Pool;
+  /** PostgreSQL: the turn's load and commit statements' own connections (./connect.ts TURN_CONNECTION_OPTIONS). */
+  private turnPool?: pg.Pool;
   private readonly local = new KeyedMutex();
   private readonly opts: Required<Omit<SqlStoreOptions, 'clock'>> & { clock: () => Date };
   private pruneTimer?: NodeJS.Timeout;
@@ -141,6 +143,7 @@ export class SqlStore implements Store {
       const opened = await openPostgres(t.url, this.opts, this.logger);
       this.root = opened.db;
       this.pool = opened.pool;
+      this.turnPool = opened.turnPool;
     }
     try {
       const root = this.root;
@@ -158,7 +161,7 @@ export class SqlStore implements Store {
         this.sqliteLoadUserLocale = this.sqlite.prepare('select locale from user_locales where user_key = ?');
       } else {
         this.pgBatch = new PgTurnBatch({
-          pool: () => this.pool,
+          pool: () => this.turnPool,
           staleRetries: this.staleRetries,
           wrap: (op, err) => this.wrap(op, err),
           writers: () => this.writers.batch,
@@ -184,13 +187,15 @@ export class SqlStore implements Store {
     const root = this.root;
     this.root = undefined;
     this.pool = undefined;
+    const turnPool = this.turnPool;
+    this.turnPool = undefined;
     this.sqlite = undefined;
     this.groupCommit = undefined;
     this.sqliteLoadConversation = undefined;
     this.sqliteLoadUserLocale = undefined;
     this.pgBatch = undefined;
     this.closed = true;
-    await root?.destroy();
+    await Promise.all([root?.destroy(), turnPool?.end()]);
   }
 
   async runExclusive<T>(conversationKey: string, fn: () => Promise<T>): Promise<T> {
