@@ -6,12 +6,13 @@
  * conversation chosen at random across the whole stored set (copies included, so a cold read), a
  * press of what its last card offered; the rest are new conversations. Both are reported.
  *
- * The first level's store is also kept aside before it grows, and at every level a fresh copy of it is
- * served by a second bot in the level's rounds, alternating with the level's bot: each level is
- * compared with the first level (plus what its own rounds add) in the same minutes of the machine (`pairedRelativeToFirst`, per round as the throughput phase pairs
- * each bot with the echo bot). Measured one after the other, minutes apart, the 1M level of one run
- * came out at 0.59 of 1k and of another at 1.2, the bench's own client slowing as much as the bot.
- * At the first level the pair is two copies of one store: how far apart two equal bots come out.
+ * The first level's store is also kept aside before it grows, and at every level a fresh copy of it
+ * is served by a second bot in the level's rounds, alternating with the level's bot: each level is
+ * compared with the first level (plus what its own rounds add) in the same minutes of the machine
+ * (`pairedRelativeToFirst`, per round, as the throughput phase pairs each bot with the echo bot).
+ * Measured one after the other, minutes apart, the 1M level of one run came out at 0.59 of 1k and of
+ * another at 1.2, the bench's own client slowing as much as the bot. At the first level the pair is
+ * two copies of one store: how far apart two equal bots come out.
  */
 import { newStorage, startBot, stopBot, type Storage } from '../lib/bots';
 import { progress, report, runId } from '../lib/context';
