@@ -74,7 +74,7 @@ export function evaluateTargets(report: Report): TargetRow[] {
     const levelsOk = first.storedAtStart <= low * 1.5 && last.storedAtStart >= high;
     const shareOk = (s.returningShare ?? 0) >= TARGETS.returningShare;
     const notes = [!levelsOk ? `${first.storedAtStart} → ${last.storedAtStart} stored, not 1k → 1M` : '', !shareOk ? `returning share ${s.returningShare}` : ''].filter(Boolean).join('; ');
-    // In the same rounds as a copy of the first level's store where the run has it (./../phases/scale.ts).
+    // In the same rounds as a copy of the first level's store where the run has it (../phases/scale.ts).
     const paired = last.pairedRelativeToFirst;
     const ratio = paired ?? last.relativeToFirst;
     const how = paired !== undefined ? ` of the first level's copy in the same rounds (${fmt(last.relativeToFirst, 3)} of the first level's own rounds, minutes before)` : ' of the first level';
