@@ -111,7 +111,8 @@ export function caseActors(deps: CaseRuntimeDeps) {
       }
 
       const [number, transcript] = await Promise.all([deps.repository.nextNumber(), deps.store.loadTranscript(scope.conversationKey)]);
-      const user = scope.inbound.user;
+      // The person as the channel knows them (Teams: the email), in case the run began without it.
+      const { user } = await scope.identified();
       const record: CaseRecord = {
         reference: formatReference(number),
         requestType: draft.requestType,

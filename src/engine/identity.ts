@@ -1,6 +1,7 @@
 /** The keys a turn is stored under, and who a new run is for. */
 import type { FlowInput, Locale } from '../../dialogs/flow';
-import type { Inbound } from './types';
+import { stripControlCharacters } from './text';
+import type { Inbound, KnownPerson } from './types';
 
 /** The store's key of a conversation: `${channel}:${conversationId}`. */
 export function conversationKey(inbound: Pick<Inbound, 'channel' | 'conversationId'>): string {
@@ -33,4 +34,12 @@ export function entryInput(inbound: Inbound, locale: Locale, now: string): FlowI
     mode: 'self',
     startedAt: now,
   };
+}
+
+/** The person as the channel knows them: its email, and the name when the message had none. */
+export function withPerson(inbound: Inbound, person: KnownPerson | undefined): Inbound {
+  if (!person?.email && !person?.name) return inbound;
+  const name = inbound.user.name ?? (person.name === undefined ? undefined : stripControlCharacters(person.name));
+  const email = person.email ?? inbound.user.email;
+  return { ...inbound, user: { ...inbound.user, ...(name ? { name } : {}), ...(email ? { email } : {}) } };
 }

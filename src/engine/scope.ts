@@ -10,6 +10,12 @@ import type { Inbound } from './types';
 export interface TurnScope {
   conversationKey: string;
   inbound: Inbound;
+  /**
+   * The Inbound with who the person is as the channel knows them (Teams: the email), looked up now
+   * if the turn has not yet: what a case or a hand-off records of the person. `inbound` is this
+   * from then on.
+   */
+  identified(): Promise<Inbound>;
   locale: Locale;
   now: string;
   /** Extra writes committed in the same transaction as the turn (e.g. a new case). */

@@ -15,7 +15,7 @@ import { runCommand } from './commands';
 import { persistLater, type FlowActors, type LiveActor, type Running } from './flow-actors';
 import { funnelEvents } from './funnel';
 import { beginRun, followHandOffs, routeAfterEnding, startOnTop, type HandoffContext, type Place } from './handoffs';
-import { activityKeyOf, entryInput } from './identity';
+import { activityKeyOf, entryInput, withPerson } from './identity';
 import type { ProactiveFlows } from './proactive';
 import type { MessageReader, Reading } from './read-message';
 import { renderMessage, shownLines } from './render';
@@ -40,7 +40,8 @@ export interface TurnDeps {
   observers: TurnObserver[];
 }
 
-export async function runTurn(deps: TurnDeps, key: string, inbound: Inbound, options: TurnOptions): Promise<TurnResult> {
+export async function runTurn(deps: TurnDeps, key: string, received: Inbound, options: TurnOptions): Promise<TurnResult> {
+  let inbound = received;
   const { store, translator, actors } = deps;
   const activityKey = activityKeyOf(inbound);
   const userKey = userKeyOf(inbound);
@@ -59,20 +60,30 @@ export async function runTurn(deps: TurnDeps, key: string, inbound: Inbound, opt
   const record = loaded.unchanged ? live?.stored : loaded.conversation;
   const now = deps.clock().toISOString();
   let locale: Locale = loaded.userLocale ?? normaliseLocale(inbound.locale) ?? record?.locale ?? 'en';
+  // Who the person is beyond the message: asked of the channel once, and only when the turn needs it.
+  let identifying: Promise<Inbound> | undefined;
+  const identified = (): Promise<Inbound> =>
+    (identifying ??= (options.identify?.() ?? Promise.resolve(undefined)).then((person) => {
+      inbound = withPerson(inbound, person);
+      scope.inbound = inbound;
+      return inbound;
+    }));
+  const scope: TurnScope = { conversationKey: key, inbound, identified, locale, now, commit: {} };
   // An event starts its flow over the stored conversation; without either it changes nothing.
+  if (inbound.kind === 'event' && record) await identified();
   const pushed = inbound.kind === 'event' ? deps.proactive.resolve(inbound.event, entryInput(inbound, locale, now)) : undefined;
   const pushedFlow = pushed && deps.flows.get(pushed.flow);
   if (inbound.kind === 'event' && (!record || !pushedFlow)) {
     if (live) actors.keepLive(key, live); // nothing moved on: still the conversation's latest
     return { duplicate: false, locale, conversationKey: key, messages: [], step: '', skipped: record ? 'unknown-event' : 'no-conversation' };
   }
-  const scope: TurnScope = { conversationKey: key, inbound, locale, now, commit: {} };
   const prefix: Line[] = [];
 
-  // Restore: the live actor of the last turn, the stored snapshot, or a new run.
+  // Restore: the live actor of the last turn, the stored snapshot, or a new run (which keeps who the person is).
   const ctx: HandoffContext = { actors, flows: deps.flows, entry: deps.entry, scope, prefix, entryInput: () => entryInput(inbound, locale, now) };
   const restored = actors.reuse(live, record, scope) ?? (record ? actors.restore(record.flowId, record.flowVersion, record.snapshot, scope, prefix) : undefined);
   const fresh = !restored;
+  if (fresh) await identified();
   const place: Place = {
     running: restored ?? actors.start(deps.entry, ctx.entryInput(), scope),
     parents: restored ? (record?.parents ?? []) : [],
@@ -86,6 +97,8 @@ export async function runTurn(deps: TurnDeps, key: string, inbound: Inbound, opt
   // Read the message.
   const reading = await deps.reader.read({ inbound, locale, fresh, record, running: place.running, before, beforeView, scope, prefix });
   let { event } = reading;
+  // A command, or anything said after an ending, may begin a new run: it starts knowing the person.
+  if (reading.command || before.status === 'done') await identified();
 
   // A command: a language, a new run, agent triage, or an event for the flow.
   let userLocale: TurnCommit['userLocale'];

@@ -114,6 +114,19 @@ export interface TurnOptions {
   keepReplies?: { state: 'pending'; claim: { by: string; leaseMs: number } } | { state: 'answered' };
   /** A channel's own rows for this turn (a Bot Framework conversation's reference): committed with it, or not at all. */
   alsoCommit?: ChannelCommit;
+  /**
+   * Who the person is beyond what the message says (Teams: the email, from the connector), asked at
+   * most once and only when the turn needs it: a new run begins (it keeps who the person was), a
+   * command or an event, or a runtime piece asks (`TurnScope.identified`: a case, a hand-off). A
+   * returning person in the middle of a run costs no look-up (issue 19).
+   */
+  identify?: () => Promise<KnownPerson | undefined>;
+}
+
+/** What a channel learnt of the person beyond the message. */
+export interface KnownPerson {
+  name?: string;
+  email?: string;
 }
 
 /** What a channel may add to a turn's commit: fields features declare on `TurnCommit`, never the turn's own. */

@@ -63,7 +63,8 @@ export function followupActors(deps: FollowupActorsDeps = {}) {
     }),
     commentRating: fromPromise<null, unknown>(async ({ input }) => {
       const { id, comment } = commentRatingInput.parse(input);
-      const masked = maskComment(comment, scope.inbound.user).slice(0, 2000);
+      // Masked with all the channel knows of the person (Teams: the email too).
+      const masked = maskComment(comment, (await scope.identified()).user).slice(0, 2000);
       if (id && masked) addSatisfaction(scope, { commented: [{ id, comment: masked }] });
       return null;
     }),

@@ -98,7 +98,7 @@ export function createHandoffInterceptor(deps: HandoffInterceptorDeps): Intercep
         // Offers a case the way "open a case" does: the guide's N9, or the hand-off its ending offered.
         return { lines: [line('request.closed', { when })], event: { type: 'SUPPORT' } };
       }
-      requestIn(scope, caseInputFrom(stack, entryInput(scope.inbound, scope.locale, scope.now)), deps);
+      requestIn(scope, caseInputFrom(stack, entryInput(await scope.identified(), scope.locale, scope.now)), deps);
       return { lines: [line('request.sent', { minutes: deps.waitMinutes })] };
     }
     if (CANCELS.test(normaliseText(text, scope.locale))) {

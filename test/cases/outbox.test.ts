@@ -25,10 +25,12 @@ const referenceOf = (req: Received) => (JSON.parse(req.body) as { case: { refere
 /** What the person who opened a seeded case (webex:u1) hears when asking for its status. */
 function statusAnswer(repository: CaseRepository) {
   const intent = createCaseStatusIntent({ repository, agents: new Agents([]) });
+  const inbound = { channel: 'webex', conversationId: 'room', user: { id: 'u1' } };
   return async (reference: string) =>
     (await intent(`status of ${reference}`, {
       conversationKey: 'webex:room',
-      inbound: { channel: 'webex', conversationId: 'room', user: { id: 'u1' } },
+      inbound,
+      identified: async () => inbound,
       locale: 'uk',
       now: CREATED_AT,
       commit: {},

@@ -17,7 +17,8 @@ afterEach(async () => {
 });
 
 function scope(userId: string, locale: 'en' | 'uk'): TurnScope {
-  return { conversationKey: `webex:elsewhere-${userId}`, inbound: { channel: 'webex', conversationId: `elsewhere-${userId}`, user: { id: userId } }, locale, now: new Date().toISOString(), commit: {} };
+  const inbound = { channel: 'webex', conversationId: `elsewhere-${userId}`, user: { id: userId } };
+  return { conversationKey: `webex:elsewhere-${userId}`, inbound, identified: async () => inbound, locale, now: new Date().toISOString(), commit: {} };
 }
 
 describe('status of a case with updates', () => {

@@ -204,3 +204,60 @@ describe('Engine', () => {
     ]);
   });
 });
+
+describe('who the person is (TurnOptions.identify)', () => {
+  const person = { name: 'Olena Partner', email: 'olena@partner.example' };
+  /** The person in the stored run's input. */
+  const runUser = async () => ((await store.loadConversation('test:c1'))!.snapshot as { context: { input: { user: unknown } } }).context.input.user;
+
+  it('is asked only when a run begins or a command comes, and the run keeps the answer', async () => {
+    let asked = 0;
+    const identify = async () => {
+      asked++;
+      return person;
+    };
+    const turn = (e: Engine, text: string) => e.handle({ ...base(), text }, { identify });
+
+    await turn(engine(), 'hello'); // a new conversation: a new run
+    expect(asked).toBe(1);
+    expect(await runUser()).toEqual({ id: 'u1', ...person });
+
+    // A returning person in the middle of the run, on an instance that never saw them: no look-up.
+    await turn(engine(), 'something unclear');
+    await turn(engine(), 'help');
+    expect(asked).toBe(2); // "help" is a command: it could have begun a run
+    await turn(engine(), 'hmm');
+    expect(asked).toBe(2);
+
+    expect((await turn(engine(), 'yep')).outcome).toBe('resolved');
+    expect(asked).toBe(2);
+    // Anything said after an ending begins the guide again: the new run knows the person.
+    await turn(engine(), 'hello again');
+    expect(asked).toBe(3);
+    expect(await runUser()).toEqual({ id: 'u1', ...person });
+    await turn(engine(), 'start over');
+    expect(asked).toBe(4);
+  });
+
+  it('keeps the name the message gave, and takes the channel’s email', async () => {
+    await engine().handle({ ...base(), user: { id: 'u1', name: 'Olena' }, text: 'hello' }, { identify: async () => person });
+    expect(await runUser()).toEqual({ id: 'u1', name: 'Olena', email: 'olena@partner.example' });
+  });
+
+  it('is asked by a runtime piece that needs the person, once per turn', async () => {
+    let asked = 0;
+    const seen: unknown[] = [];
+    const e = engine({
+      intents: [
+        async (_text, scope) => {
+          seen.push((await scope.identified()).user, (await scope.identified()).user, scope.inbound.user);
+          return undefined;
+        },
+      ],
+    });
+    await e.handle({ ...base(), kind: 'greeting' });
+    await e.handle({ ...base(), text: 'hmm' }, { identify: async () => (asked++, person) });
+    expect(asked).toBe(1);
+    expect(seen).toEqual([{ id: 'u1', ...person }, { id: 'u1', ...person }, { id: 'u1', ...person }]);
+  });
+});

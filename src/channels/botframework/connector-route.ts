@@ -1,17 +1,18 @@
 /**
  * Replies through the connector (Teams, the Emulator, without `expectReplies`): "typing…" while a
- * slow turn runs, the person looked up in Teams before the engine runs, the conversation's reference
+ * slow turn runs, the person looked up in Teams when the engine needs them (a new run, a case; not
+ * every turn of a returning person), the conversation's reference
  * committed with the turn when it is new or changed (./reference-writer.ts), a pressed card replaced by its answered version (in the invoke's response for an
  * Action.Execute press, ./card-refresh.ts; by an update for an older card's Action.Submit), and the
  * replies sent by ./delivery.ts so that none is lost once the turn is committed.
  */
 import { ActivityTypes, CardFactory, type TurnContext } from 'botbuilder';
-import type { Inbound, TurnOptions, TurnResult } from '../../engine/types';
+import type { TurnOptions, TurnResult } from '../../engine/types';
 import { isCardAction, pressOf } from './activity';
 import { refreshCard } from './card-refresh';
 import type { Logger } from '../../log';
 import type { ReplyDelivery } from './delivery';
-import type { KnownPerson, TeamsMemberDirectory } from './members';
+import type { TeamsMemberDirectory } from './members';
 import type { ConversationReferences, DueReference } from './proactive';
 import { answeredCard, continuedCard, renderMessages, usesCards, type T } from './render';
 import { activityKeyOf, NO_OPTIONS, pressedCard, type ReplyRoute, type Typing } from './turn';
@@ -26,14 +27,6 @@ export interface ConnectorRouteDeps {
   typingAfterMs: number;
 }
 
-/** The person as Teams knows them: the email a case needs, the name when the activity had none. */
-function withPerson(inbound: Inbound, person: KnownPerson | undefined): Inbound {
-  if (!person?.email && !person?.name) return inbound;
-  const name = inbound.user.name ?? person.name;
-  const email = person.email ?? inbound.user.email;
-  return { ...inbound, user: { ...inbound.user, ...(name ? { name } : {}), ...(email ? { email } : {}) } };
-}
-
 /** The reference a turn carries in its commit, until `send` tells the references it was committed. */
 const DUE_REFERENCE = Symbol('pce.dueReference');
 
@@ -44,15 +37,14 @@ export function throughConnector(deps: ConnectorRouteDeps): ReplyRoute {
   const options: TurnOptions = keep ? Object.freeze({ keepReplies: keep }) : NO_OPTIONS;
   return {
     typing: (context) => typingWhileSlow(context, deps.typingAfterMs, logger),
-    async identify(context, inbound) {
-      return inbound.channel === 'msteams' ? withPerson(inbound, await members.find(context)) : inbound;
-    },
-    options(context, _inbound, conversationKey) {
+    options(context, inbound, conversationKey) {
+      // Teams tells who the person is (the email a case needs) when the engine asks: a new run, a case.
+      const identify = inbound.channel === 'msteams' ? () => members.find(context) : undefined;
       // A new or changed conversation reference goes with the turn's commit (no write of its own).
       const due = references?.due(conversationKey, context.activity);
-      if (!due) return options;
-      context.turnState.set(DUE_REFERENCE, due);
-      return { ...options, alsoCommit: { botReference: due.kept } };
+      if (due) context.turnState.set(DUE_REFERENCE, due);
+      if (!due && !identify) return options;
+      return { ...options, ...(identify ? { identify } : {}), ...(due ? { alsoCommit: { botReference: due.kept } } : {}) };
     },
     render: (channelId, result, t) => renderMessages(channelId, result.messages, t),
     retireCard: (context, result, t) => (isCardAction(context.activity) ? answerPress(context, result, t) : retirePressedCard(context, result, t, logger)),

@@ -8,12 +8,9 @@
 import { TeamsInfo, type TurnContext } from 'botbuilder';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import type { KnownPerson } from '../../engine/types';
 import type { Logger } from '../../log';
 
-export interface KnownPerson {
-  name?: string;
-  email?: string;
-}
 
 export interface TeamsMemberDirectoryOptions {
   logger: Logger;

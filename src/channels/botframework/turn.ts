@@ -27,9 +27,7 @@ export interface Typing {
 export interface ReplyRoute {
   /** Shows "typing…" while a slow turn runs: only where a message can reach the person before the answer. */
   typing?(context: TurnContext): Typing | undefined;
-  /** What is learnt before the engine runs (who the person is). */
-  identify?(context: TurnContext, inbound: Inbound): Promise<Inbound>;
-  /** What the engine is asked beyond the Inbound: whether and how the replies are kept with the commit, and the channel's own rows. */
+  /** What the engine is asked beyond the Inbound: whether and how the replies are kept with the commit, the channel's own rows, who the person is. */
   options(context: TurnContext, inbound: Inbound, conversationKey: string): TurnOptions;
   /** The engine's messages as this route's channel shows them. */
   render(channelId: string, result: TurnResult, t: T): Partial<Activity>[];
@@ -57,13 +55,11 @@ export class BotTurns {
 
   constructor(private readonly deps: BotTurnsDeps) {}
 
-  /** One activity's turn (its Inbound `received`), its replies leaving by `route`. */
-  async run(context: TurnContext, received: Inbound, conversationKey: string, route: ReplyRoute): Promise<void> {
+  /** One activity's turn (its Inbound), its replies leaving by `route`. */
+  async run(context: TurnContext, inbound: Inbound, conversationKey: string, route: ReplyRoute): Promise<void> {
     const typing = route.typing?.(context);
-    let inbound = received;
     let result: TurnResult;
     try {
-      if (route.identify) inbound = await route.identify(context, received);
       result = await this.deps.engine.handle(inbound, route.options(context, inbound, conversationKey));
     } finally {
       if (typing) await typing.stop();

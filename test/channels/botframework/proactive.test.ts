@@ -78,6 +78,36 @@ describe('Teams: who the person is, and the ticket id without asking', () => {
     expect(receiver.accepted.has('PCE-000001')).toBe(true);
   });
 
+  it('a returning person is not looked up again in the middle of a run, even by a restarted bot; a new run and the case are', async () => {
+    const first = await start();
+    const person = new Person(first.url, { channelId: 'msteams', locale: 'en-US', connector });
+    connector.members.set(person.userId, { id: person.userId, name: 'Olena Partner', email: 'olena@partner.example' });
+    const lookups = () => connector.memberLookups.filter((l) => l.userId === person.userId).length;
+
+    await person.join();
+    for (const id of ['change_contact', 'awaiting']) await person.choose(id);
+    expect(lookups()).toBe(1);
+    // A new process remembers nobody: the person's next answers need no look-up, the run knows them.
+    await first.stop();
+    const second = await start();
+    person.reconnect(second.url);
+    for (const id of ['can_edit', 'not_onboarded', 'failed', 'none_helped']) await person.choose(id);
+    for (const answer of ['SO 12345678', 'Sub204060', 'old.contact@customer.example', 'new.contact@customer.example']) await person.say(answer);
+    await person.choose('attachments_done');
+    expect(lookups()).toBe(1);
+    await person.choose('confirm');
+    // Opening the case asks for who the person is (once: remembered from then on).
+    expect(lookups()).toBe(2);
+    const stored = (await second.app.cases!.repository.findByReference('PCE-000001'))!;
+    expect(stored.openedBy).toMatchObject({ kind: 'person', name: 'Olena Partner', email: 'olena@partner.example' });
+
+    await second.stop();
+    const third = await start();
+    person.reconnect(third.url);
+    await person.say('start over'); // a new run: the person is looked up
+    expect(lookups()).toBe(3);
+  });
+
   it('a failing member look-up does not stop the turn, and is not repeated on every message', async () => {
     const { url } = await start();
     connector.failMembers = 403;
