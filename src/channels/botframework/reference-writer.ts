@@ -16,8 +16,15 @@ declare module '../../storage/turn-commit' {
   }
 }
 
+/**
+ * A reference already stored as it is (a returning person this process had forgotten) is left alone:
+ * no row rewritten, nothing for the log to carry. `updated_at` is when it last changed.
+ */
+const ON_CONFLICT = `on conflict (conversation_key) do update set channel = excluded.channel, reference = excluded.reference, updated_at = excluded.updated_at
+  where conversation_references.reference is distinct from excluded.reference or conversation_references.channel is distinct from excluded.channel`;
+
 const UPSERT = `insert into conversation_references (conversation_key, channel, reference, updated_at) values (?, ?, ?, ?)
-  on conflict (conversation_key) do update set channel = excluded.channel, reference = excluded.reference, updated_at = excluded.updated_at`;
+  ${ON_CONFLICT}`;
 
 function sqliteReference(db: BetterSqlite3.Database): (commit: TurnCommit) => void {
   const upsert = db.prepare(UPSERT);
@@ -34,7 +41,7 @@ function pgReferenceCtes(first: number): string {
   select r.key, r.channel, r.reference, r.updated_at
   from jsonb_to_recordset($${first}::jsonb) as r(key text, channel text, reference jsonb, updated_at timestamptz)
   where r.key in (select key from saved)
-  on conflict (conversation_key) do update set channel = excluded.channel, reference = excluded.reference, updated_at = excluded.updated_at
+  ${ON_CONFLICT}
 )`;
 }
 

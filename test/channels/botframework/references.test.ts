@@ -3,7 +3,7 @@
  * own): due when new to this process, when the route to the conversation changed (another
  * serviceUrl), again after a day (retention may have deleted the row), and again after a turn that
  * was not committed; not on every turn. The writer stores them in the turn's batched commit on
- * SQLite and PostgreSQL, only for turns that were stored.
+ * SQLite and PostgreSQL, only for turns that were stored, and leaves a row that is already current.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConversationReferences } from '../../../src/channels/botframework/proactive';
@@ -77,5 +77,15 @@ describe.each([
 
     await store.commitTurn(turnCommit(key, 2, { activityKey: 'msteams:m2', botReference: at('https://smba.example/amer/') }));
     expect(await repository.findReference(key)).toMatchObject({ serviceUrl: 'https://smba.example/amer/', conversation: { id: 'a:1conv' } });
+
+    // The same reference again (a returning person this process had forgotten): the row is not rewritten.
+    const changedAt = async () =>
+      (await store.db.withTables<{ conversation_references: { conversation_key: string; updated_at: string } }>().selectFrom('conversation_references').select('updated_at').where('conversation_key', '=', key).executeTakeFirstOrThrow()).updated_at;
+    const amerAt = await changedAt();
+    await store.commitTurn(turnCommit(key, 3, { activityKey: 'msteams:m3', botReference: at('https://smba.example/amer/') }));
+    expect(await changedAt()).toEqual(amerAt);
+    await store.commitTurn(turnCommit(key, 4, { activityKey: 'msteams:m4', botReference: at('https://smba.example/emea/') }));
+    expect(await changedAt()).not.toEqual(amerAt);
+    expect(await repository.findReference(key)).toMatchObject({ serviceUrl: 'https://smba.example/emea/' });
   });
 });
