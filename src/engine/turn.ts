@@ -97,8 +97,8 @@ export async function runTurn(deps: TurnDeps, key: string, received: Inbound, op
   // Read the message.
   const reading = await deps.reader.read({ inbound, locale, fresh, record, running: place.running, before, beforeView, scope, prefix });
   let { event } = reading;
-  // A command, or anything said after an ending, may begin a new run: it starts knowing the person.
-  if (reading.command || before.status === 'done') await identified();
+  // Starting over, agent triage, or anything said after an ending may begin a new run: it starts knowing the person.
+  if (reading.command === 'restart' || reading.command === 'triage' || before.status === 'done') await identified();
 
   // A command: a language, a new run, agent triage, or an event for the flow.
   let userLocale: TurnCommit['userLocale'];

@@ -116,9 +116,10 @@ export interface TurnOptions {
   alsoCommit?: ChannelCommit;
   /**
    * Who the person is beyond what the message says (Teams: the email, from the connector), asked at
-   * most once and only when the turn needs it: a new run begins (it keeps who the person was), a
-   * command or an event, or a runtime piece asks (`TurnScope.identified`: a case, a hand-off). A
-   * returning person in the middle of a run costs no look-up (issue 19).
+   * most once and only when the turn needs it: a run may begin (a new conversation, starting over,
+   * agent triage, anything after an ending, an event; the run keeps who the person was), or a
+   * runtime piece asks (`TurnScope.identified`: a case, a hand-off, a masked comment). A returning
+   * person in the middle of a run costs no look-up (issue 19).
    */
   identify?: () => Promise<KnownPerson | undefined>;
 }
