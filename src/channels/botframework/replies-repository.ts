@@ -7,11 +7,9 @@
  * - `pending`: to be sent. The instance that ran the turn holds a claim on it from the commit
  *   (`claimed_by`, `claimed_until`) and sends right after; what it could not send gets a retry time,
  *   and a worker claims what is due on any instance (`dueConversations`, `claimConversation`).
- * - sent: the connector accepted every message of the row (or refused one for good): the row is
- *   deleted then, as nothing reads it again (./reply-marks.ts). State `sent` is left only by
- *   versions before that, and pruned by the conversation's next turn.
+ * - `sent`: the connector accepted every message of the row (or refused one for good).
  * - `answered`: the replies went back in the HTTP response (`expectReplies`); kept only so that a
- *   re-delivery of the activity is answered with the same replies, until the next turn's commit.
+ *   re-delivery of the activity is answered with the same replies.
  *
  * A conversation's pending rows are claimed together, oldest turn first, and on PostgreSQL not at
  * all while another instance holds a live claim on any of them: replies of one conversation go out
@@ -294,7 +292,7 @@ returning b.conversation_key, b.turn, b.activity_key, b.locale, b.messages, b.st
 
   /**
    * Records that the channel has taken `done` messages of the row; `finished`: all of them, the row
-   * is sent and deleted. Only while `workerId` holds the claim; false when it no longer does.
+   * is sent and its claim ends. Only while `workerId` holds the claim; false when it no longer does.
    */
   async markDone(conversationKey: string, turn: number, workerId: string, done: number, finished: boolean): Promise<boolean> {
     return this.marks.mark({ conversationKey, turn, workerId, done, finished });

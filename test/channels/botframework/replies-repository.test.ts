@@ -120,8 +120,7 @@ describe.each([
     expect(await repo.markDone(key, 1, 'worker-b', 1, true)).toBe(false);
     expect((await repo.ofConversation(key))[0]!.state).toBe('pending');
     expect(await repo.markDone(key, 1, 'worker-a', 1, true)).toBe(true);
-    // Sent: nothing reads it again, so it is not kept.
-    expect(await repo.ofConversation(key)).toEqual([]);
+    expect((await repo.ofConversation(key))[0]).toMatchObject({ state: 'sent', done: 1 });
 
     expect(await repo.claimConversation(key, { workerId: 'worker-b', now: later(2 * LEASE_MS), leaseMs: LEASE_MS })).toEqual([]);
     expect(await repo.dueConversations({ workerId: 'worker-b', now: later(2 * LEASE_MS), limit: 10 })).not.toContain(key);
@@ -154,7 +153,7 @@ describe.each([
     ]);
     expect(marks).toEqual([true, true, false]);
     const state = async (k: string) => (await repo.ofConversation(k)).map((r) => [r.turn, r.state, r.done]);
-    expect(await state(clear)).toEqual([]);
+    expect(await state(clear)).toEqual([[2, 'sent', 1]]);
     expect(await state(noticed)).toEqual([[2, 'pending', 1]]);
     expect(await state(behind)).toEqual([
       [1, 'pending', 0],
