@@ -138,7 +138,8 @@ export async function runTurn(deps: TurnDeps, key: string, received: Inbound, op
     ? renderMessage(translator, locale, [...prefix, ...(fresh ? lines : []), clarificationLine(translator, locale, clarification.options)], clarificationView(view, clarification.options))
     : renderMessage(translator, locale, [...prefix, ...lines], view);
 
-  // Commit everything at once.
+  // Commit everything at once, the channel's marked rows only when what they depend on changed.
+  const channelMark = options.marked?.mark ?? record?.channelMark;
   const conversation: ConversationState = {
     key,
     channel: inbound.channel,
@@ -154,7 +155,9 @@ export async function runTurn(deps: TurnDeps, key: string, received: Inbound, op
     userId: inbound.user.id,
     createdAt: record?.createdAt ?? now,
     updatedAt: now,
+    ...(channelMark ? { channelMark } : {}),
   };
+  const marked = options.marked && options.marked.mark !== record?.channelMark ? options.marked.rows() : undefined;
   // Kept for the conversation's next turn only once this one is stored, and only at rest: an actor
   // still waiting on one of its own actors would move on outside any turn. A finished flow is at rest
   // too (its next turn reads its ending and starts another flow), so it is not restored either.
@@ -180,6 +183,7 @@ export async function runTurn(deps: TurnDeps, key: string, received: Inbound, op
   try {
     await store.commitTurn({
       ...options.alsoCommit,
+      ...marked,
       ...scope.commit,
       conversation,
       transcript,

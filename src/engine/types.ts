@@ -112,8 +112,15 @@ export interface TurnOptions {
    * the response to this request and are kept only to answer a re-delivery the same.
    */
   keepReplies?: { state: 'pending'; claim: { by: string; leaseMs: number } } | { state: 'answered' };
-  /** A channel's own rows for this turn (a Bot Framework conversation's reference): committed with it, or not at all. */
+  /** A channel's own rows for this turn: committed with it, or not at all. */
   alsoCommit?: ChannelCommit;
+  /**
+   * A channel's rows that depend on something it can name by a short mark (the Bot Framework
+   * channel: a conversation's reference, by its route): committed with the turn, and the mark stored
+   * with the conversation, only when the stored mark differs (a new conversation, a new route). The
+   * turn's load reads the mark anyway, so rows that are current cost no statement (issue 19).
+   */
+  marked?: { mark: string; rows: () => ChannelCommit };
   /**
    * Who the person is beyond what the message says (Teams: the email, from the connector), asked at
    * most once and only when the turn needs it: a run may begin (a new conversation, starting over,

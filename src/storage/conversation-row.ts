@@ -37,6 +37,8 @@ export function toConversation(key: string, row: unknown, logger: Logger): Conve
     userId: text(r, 'user_id'),
     createdAt: timestamp(r, 'created_at'),
     updatedAt: timestamp(r, 'updated_at'),
+    // Only when there is one ('' for none, as in rows stored before migration 0020).
+    ...(typeof r.channel_mark === 'string' && r.channel_mark ? { channelMark: r.channel_mark } : {}),
   };
 }
 

@@ -28,7 +28,7 @@ export const LOAD_TURNS_PG = `select
   case when c.turn = r.known_turn then null else c.parents end as parents, c.locale, c.turn, c.user_id,
   to_char(c.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at,
   to_char(c.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as updated_at,
-  c.recent_activities
+  c.recent_activities, c.channel_mark
 from unnest($1::text[], $2::text[], $3::int[]) with ordinality as r(conversation_key, user_key, known_turn, n)
 left join lateral (select * from conversations c where c.key = r.conversation_key offset 0) c on true
 order by r.n`;
@@ -60,7 +60,7 @@ export function commitTurnsSql(writers: readonly BatchTurnWriter[]): string {
   });
   return `with input as (
   select * from jsonb_to_recordset($1::jsonb) as i(key text, channel text, flow_id text, flow_version int, snapshot jsonb, parents jsonb,
-    locale text, turn int, user_id text, created_at timestamptz, updated_at timestamptz, activity_key text, now timestamptz)
+    locale text, turn int, user_id text, created_at timestamptz, updated_at timestamptz, activity_key text, channel_mark text, now timestamptz)
 ), dup as (
   select i.key from input i
   where i.activity_key is not null
@@ -68,7 +68,7 @@ export function commitTurnsSql(writers: readonly BatchTurnWriter[]): string {
 ), saved as (
   insert into conversations (${CONVERSATION_COLUMNS})
   select i.key, i.channel, i.flow_id, i.flow_version, coalesce(i.snapshot, 'null'::jsonb), i.parents, i.locale, i.turn, i.user_id,
-    i.created_at, i.updated_at, coalesce(i.activity_key, '')
+    i.created_at, i.updated_at, coalesce(i.activity_key, ''), coalesce(i.channel_mark, '')
   from input i where i.key not in (select key from dup)
   order by i.key
   ${conversationUpsert(PG_RECENT_ACTIVITIES_APPEND)}
@@ -120,6 +120,7 @@ export function commitParams(requests: readonly BatchedTurn[], writers: readonly
       created_at: c.createdAt,
       updated_at: c.updatedAt,
       activity_key: commit.activityKey ? recentActivityKey(commit.activityKey) : null,
+      channel_mark: c.channelMark ?? '',
       now,
     });
     for (const e of commit.transcript) transcript.push({ conversation_key: c.key, at: e.at, sender: e.from, text: e.text });

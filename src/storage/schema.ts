@@ -27,6 +27,8 @@ export interface ConversationsTable {
   updated_at: Timestamp;
   /** Keys of the latest activities, newest last, one per line (./turn-sql.ts); written only by turns. */
   recent_activities: ColumnType<string, string | undefined, string>;
+  /** The channel's mark of what it stored beside the conversation (migration 0020). */
+  channel_mark: ColumnType<string, string | undefined, string>;
 }
 
 export interface TranscriptEntriesTable {

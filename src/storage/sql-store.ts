@@ -157,7 +157,7 @@ export class SqlStore implements Store {
         // Snapshot and parents, most of a row, only when the engine does not already hold the stored turn.
         this.sqliteLoadConversation = this.sqlite.prepare(`select key, channel, flow_id, flow_version,
   case when turn = ? then null else snapshot end as snapshot, case when turn = ? then null else parents end as parents,
-  locale, turn, user_id, created_at, updated_at, recent_activities from conversations where key = ?`);
+  locale, turn, user_id, created_at, updated_at, recent_activities, channel_mark from conversations where key = ?`);
         this.sqliteLoadUserLocale = this.sqlite.prepare('select locale from user_locales where user_key = ?');
       } else {
         this.pgBatch = new PgTurnBatch({

@@ -51,7 +51,7 @@ export class SqliteGroupCommit {
   ) {
     // The page was just read by the turn's load: still in SQLite's cache.
     this.storedTurn = db.prepare('select turn, recent_activities from conversations where key = ?');
-    this.saveConversation = db.prepare(`insert into conversations (${CONVERSATION_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    this.saveConversation = db.prepare(`insert into conversations (${CONVERSATION_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ${conversationUpsert('excluded.recent_activities')}`);
     this.saveUserLocale = db.prepare(
       'insert into user_locales (user_key, locale, updated_at) values (?, ?, ?) on conflict (user_key) do update set locale = excluded.locale, updated_at = excluded.updated_at',
@@ -147,6 +147,7 @@ export class SqliteGroupCommit {
       c.createdAt,
       c.updatedAt,
       commit.activityKey ? withRecentActivity(recent, commit.activityKey) : recent,
+      c.channelMark ?? '',
     );
     // Refused by the upsert's own turn check (another connection wrote the row in between): nothing written.
     if (saved.changes === 0) throw new ConcurrentTurnError(c.key, c.turn);

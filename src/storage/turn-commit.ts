@@ -19,6 +19,8 @@ export interface ConversationState {
   userId: string;
   createdAt: string;
   updatedAt: string;
+  /** What the channel last stored beside the conversation, as its mark (`TurnOptions.marked`); '' for none. */
+  channelMark?: string;
 }
 
 export interface TranscriptEntry {

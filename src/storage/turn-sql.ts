@@ -1,7 +1,7 @@
 /** SQL and helpers shared by both dialects' turn writes (./pg-turn-batch.ts, ./sqlite-group-commit.ts). */
 import { createHash } from 'node:crypto';
 
-export const CONVERSATION_COLUMNS = 'key, channel, flow_id, flow_version, snapshot, parents, locale, turn, user_id, created_at, updated_at, recent_activities';
+export const CONVERSATION_COLUMNS = 'key, channel, flow_id, flow_version, snapshot, parents, locale, turn, user_id, created_at, updated_at, recent_activities, channel_mark';
 
 /**
  * The conversation upsert: only a newer turn replaces the stored row. `recentActivities` is the SQL
@@ -11,7 +11,7 @@ export function conversationUpsert(recentActivities: string): string {
   return `on conflict (key) do update set
     channel = excluded.channel, flow_id = excluded.flow_id, flow_version = excluded.flow_version,
     snapshot = excluded.snapshot, parents = excluded.parents, locale = excluded.locale, turn = excluded.turn,
-    user_id = excluded.user_id, updated_at = excluded.updated_at, recent_activities = ${recentActivities}
+    user_id = excluded.user_id, updated_at = excluded.updated_at, recent_activities = ${recentActivities}, channel_mark = excluded.channel_mark
   where conversations.turn < excluded.turn`;
 }
 

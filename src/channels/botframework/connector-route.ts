@@ -13,22 +13,19 @@ import { refreshCard } from './card-refresh';
 import type { Logger } from '../../log';
 import type { ReplyDelivery } from './delivery';
 import type { TeamsMemberDirectory } from './members';
-import type { ConversationReferences, DueReference } from './proactive';
+import { referenceWithTurn } from './proactive';
 import { answeredCard, continuedCard, renderMessages, usesCards, type T } from './render';
 import { activityKeyOf, NO_OPTIONS, pressedCard, type ReplyRoute, type Typing } from './turn';
 
 export interface ConnectorRouteDeps {
   delivery: ReplyDelivery;
   members: TeamsMemberDirectory;
-  /** Which conversations' references are due to be stored with their turn, for proactive messages (none without a store). */
-  references?: ConversationReferences;
+  /** Whether conversation references are stored with their turns, for proactive messages (not without a store). */
+  references: boolean;
   logger: Logger;
   /** A turn still running after this long shows "typing…". */
   typingAfterMs: number;
 }
-
-/** The reference a turn carries in its commit, until `send` tells the references it was committed. */
-const DUE_REFERENCE = Symbol('pce.dueReference');
 
 export function throughConnector(deps: ConnectorRouteDeps): ReplyRoute {
   const { delivery, members, references, logger } = deps;
@@ -37,21 +34,17 @@ export function throughConnector(deps: ConnectorRouteDeps): ReplyRoute {
   const options: TurnOptions = keep ? Object.freeze({ keepReplies: keep }) : NO_OPTIONS;
   return {
     typing: (context) => typingWhileSlow(context, deps.typingAfterMs, logger),
-    options(context, inbound, conversationKey) {
+    options(context, inbound) {
       // Teams tells who the person is (the email a case needs) when the engine asks: a new run, a case.
       const identify = inbound.channel === 'msteams' ? () => members.find(context) : undefined;
-      // A new or changed conversation reference goes with the turn's commit (no write of its own).
-      const due = references?.due(conversationKey, context.activity);
-      if (due) context.turnState.set(DUE_REFERENCE, due);
-      if (!due && !identify) return options;
-      return { ...options, ...(identify ? { identify } : {}), ...(due ? { alsoCommit: { botReference: due.kept } } : {}) };
+      // The conversation's reference goes with the turn's commit when its route is new to the conversation.
+      if (!references && !identify) return options;
+      return { ...options, ...(identify ? { identify } : {}), ...(references ? { marked: referenceWithTurn(context.activity) } : {}) };
     },
     render: (channelId, result, t) => renderMessages(channelId, result.messages, t),
     retireCard: (context, result, t) => (isCardAction(context.activity) ? answerPress(context, result, t) : retirePressedCard(context, result, t, logger)),
     // Kept replies of earlier turns go first; what the connector does not take now stays pending.
     send(context, conversationKey, result, replies) {
-      const due = context.turnState.get(DUE_REFERENCE) as DueReference | undefined;
-      if (due) references?.committed(conversationKey, due);
       return delivery.afterTurn(context, conversationKey, result.storedReplies?.turn, replies, result.locale);
     },
     // Replies the connector has not taken yet go now.

@@ -24,7 +24,7 @@ import { throughConnector } from './connector-route';
 import { noteActivity, ReplyDelivery } from './delivery';
 import { ReplyOutbox } from './reply-outbox';
 import { TeamsMemberDirectory } from './members';
-import { BotFrameworkNotifier, ConversationReferences } from './proactive';
+import { BotFrameworkNotifier } from './proactive';
 import { BotFrameworkProactiveTurns } from './proactive-turns';
 import { renderMessages } from './render';
 import { BotTurns, inResponse } from './turn';
@@ -128,7 +128,7 @@ export function createBotFrameworkChannel(deps: BotFrameworkChannelDeps): BotFra
   const connector = throughConnector({
     delivery,
     members: deps.members ?? new TeamsMemberDirectory({ logger }),
-    references: repository ? new ConversationReferences({ clock: deps.clock }) : undefined,
+    references: repository !== undefined,
     logger,
     typingAfterMs: deps.typingAfterMs ?? 1500,
   });

@@ -5,8 +5,7 @@
  * take (after its own retries) is kept and shown first on the conversation's next turn.
  */
 import { ActivityTypes, TurnContext, type Activity, type ConversationReference } from 'botbuilder';
-import { LRUCache } from 'lru-cache';
-import type { Locale } from '../../engine/types';
+import type { Locale, TurnOptions } from '../../engine/types';
 import type { Logger } from '../../log';
 import type { BotConversationsRepository } from './conversations-repository';
 import type { KeyedMutex } from '../../storage/keyed-mutex';
@@ -26,55 +25,18 @@ export function referenceOf(activity: Partial<Activity>): Record<string, unknown
  * Read off the activity as `TurnContext.getConversationReference` maps it (bot = recipient, user =
  * from), so a turn whose reference is stored already builds none (issue 19).
  */
-function routeOf(activity: Partial<Activity>): string {
+export function routeOf(activity: Partial<Activity>): string {
   return JSON.stringify([activity.serviceUrl, activity.channelId, activity.conversation?.id, activity.recipient?.id, activity.from?.id, activity.locale]);
 }
 
-export interface ConversationReferencesDeps {
-  clock?: () => Date;
-  /** Conversations whose reference this process knows is stored (bounded). Default 10000. */
-  maxRemembered?: number;
-  /** Written again after this long even if unchanged (retention may have deleted it meanwhile). Default 24 h. */
-  rewriteAfterMs?: number;
-}
-
-/** A reference to store with the turn that brought it, and its route (what `committed` is told afterwards). */
-export interface DueReference {
-  kept: { channel: string; reference: Record<string, unknown> };
-  route: string;
-}
-
 /**
- * Which conversations' references need storing: one new to this process, whose route changed, or not
- * written for a day (retention may have deleted it). The reference goes with the turn's commit
- * (./reference-writer.ts), so a turn that fails stores none and the next one tries again.
+ * The conversation's reference, stored with the turn that brought it when its route is new to the
+ * conversation (`TurnOptions.marked`: the route is the mark kept in the conversation row, so a turn
+ * whose reference is stored already costs no statement, on any instance; a turn that fails stores
+ * neither, and the next one tries again). Retention deletes the two together.
  */
-export class ConversationReferences {
-  /** Conversation key → the route stored for it, until it is due to be written again. */
-  private readonly stored: LRUCache<string, string>;
-
-  constructor(deps: ConversationReferencesDeps) {
-    const { clock } = deps;
-    this.stored = new LRUCache<string, string>({
-      max: deps.maxRemembered ?? 10_000,
-      ttl: deps.rewriteAfterMs ?? 24 * 3_600_000,
-      // The clock is read at every look-up: no time cached behind a timer, so a test's clock is exact.
-      ttlResolution: 0,
-      perf: { now: clock ? () => clock().getTime() : Date.now },
-    });
-  }
-
-  /** The reference this activity's turn should store, or undefined when the stored one is current. */
-  due(conversationKey: string, activity: Partial<Activity>): DueReference | undefined {
-    const route = routeOf(activity);
-    if (this.stored.get(conversationKey) === route) return undefined;
-    return { kept: { channel: String(activity.channelId), reference: referenceOf(activity) }, route };
-  }
-
-  /** The turn that carried `due` was committed. */
-  committed(conversationKey: string, due: DueReference): void {
-    this.stored.set(conversationKey, due.route);
-  }
+export function referenceWithTurn(activity: Partial<Activity>): NonNullable<TurnOptions['marked']> {
+  return { mark: routeOf(activity), rows: () => ({ botReference: { channel: String(activity.channelId), reference: referenceOf(activity) } }) };
 }
 
 export interface BotFrameworkNotifierDeps {

@@ -11,7 +11,7 @@ import type { BatchTurnWriter, BatchedTurn } from '../../storage/turn-writers';
 
 declare module '../../storage/turn-commit' {
   interface TurnCommit {
-    /** The conversation's reference, new to this process or changed: stored (replacing any) with the turn. */
+    /** The conversation's reference, when its route is new to the conversation (`TurnOptions.marked`): stored (replacing any) with the turn. */
     botReference?: { channel: string; reference: Record<string, unknown> };
   }
 }

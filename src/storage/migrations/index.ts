@@ -30,6 +30,7 @@ import { migration as followups } from './0016-followups';
 import { migration as handoffs } from './0017-handoffs';
 import { migration as handoffChannels } from './0018-handoff-channels';
 import { migration as lz4 } from './0019-lz4-for-churned-values';
+import { migration as channelMark } from './0020-conversation-channel-mark';
 
 const ordered: [name: string, migration: StoreMigration][] = [
   ['0001-initial', initial],
@@ -51,6 +52,7 @@ const ordered: [name: string, migration: StoreMigration][] = [
   ['0017-handoffs', handoffs],
   ['0018-handoff-channels', handoffChannels],
   ['0019-lz4-for-churned-values', lz4],
+  ['0020-conversation-channel-mark', channelMark],
 ];
 
 export type { StoreMigration, StoreDialect, ColumnTypes } from './types';

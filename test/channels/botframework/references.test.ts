@@ -1,19 +1,21 @@
 /**
  * Conversation references are stored with the turn that brought them (issue 19: no write of their
- * own): due when new to this process, when the route to the conversation changed (another
- * serviceUrl), again after a day (retention may have deleted the row), and again after a turn that
- * was not committed; not on every turn. The writer stores them in the turn's batched commit on
+ * own), when the conversation's row does not have their route as its mark yet (a new conversation,
+ * another serviceUrl or language); not on every turn, and not again for a process that forgot them. The writer stores them in the turn's batched commit on
  * SQLite and PostgreSQL, only for turns that were stored, and leaves a row that is already current.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConversationReferences } from '../../../src/channels/botframework/proactive';
+import { referenceWithTurn } from '../../../src/channels/botframework/proactive';
+import { Engine } from '../../../src/engine/engine';
+import { createTranslator } from '../../../src/i18n';
+import type { TurnCommit } from '../../../src/storage/turn-commit';
+import { provisioningContactFlow } from '../../../dialogs/provisioning-contact/machine';
+import { silentLogger } from '../../support';
 import { BotConversationsRepository } from '../../../src/channels/botframework/conversations-repository';
 import { DuplicateActivityError } from '../../../src/storage/errors';
 import { postgresHarness, sqliteHarness, turnCommit, type StoreHarness } from '../../storage/harness';
 
-const HOUR = 3_600_000;
-
-function activity(serviceUrl: string, id: string): Parameters<ConversationReferences['due']>[1] {
+function activity(serviceUrl: string, id: string): Parameters<typeof referenceWithTurn>[0] {
   return {
     id,
     type: 'message',
@@ -26,29 +28,46 @@ function activity(serviceUrl: string, id: string): Parameters<ConversationRefere
   };
 }
 
-describe('ConversationReferences', () => {
-  it('asks to store a reference once per route, again when the route changes, a day has passed, or its turn was not committed', () => {
-    let now = new Date('2026-11-25T10:00:00.000Z');
-    const references = new ConversationReferences({ clock: () => now });
-    const key = 'msteams:a:1conv';
-
-    const first = references.due(key, activity('https://smba.example/emea/', 'm1'));
-    expect(first?.kept.reference).toMatchObject({ serviceUrl: 'https://smba.example/emea/', conversation: { id: 'a:1conv' }, user: { id: '29:1user' }, bot: { id: '28:bot' } });
+describe('referenceWithTurn', () => {
+  it('marks a reference by its route: the same for every message of the conversation, another when the route changes', () => {
+    const first = referenceWithTurn(activity('https://smba.example/emea/', 'm1'));
+    expect(first.rows().botReference?.reference).toMatchObject({ serviceUrl: 'https://smba.example/emea/', conversation: { id: 'a:1conv' }, user: { id: '29:1user' }, bot: { id: '28:bot' } });
     // Without the message it came with: a proactive message is a new message.
-    expect(first?.kept.reference).not.toHaveProperty('activityId');
-    // That turn failed: the next one carries it again.
-    const again = references.due(key, activity('https://smba.example/emea/', 'm2'));
-    expect(again).toBeDefined();
-    references.committed(key, again!);
-    expect(references.due(key, activity('https://smba.example/emea/', 'm3'))).toBeUndefined();
+    expect(first.rows().botReference?.reference).not.toHaveProperty('activityId');
+    expect(referenceWithTurn(activity('https://smba.example/emea/', 'm2')).mark).toBe(first.mark);
+    expect(referenceWithTurn(activity('https://smba.example/amer/', 'm3')).mark).not.toBe(first.mark);
+    expect(referenceWithTurn({ ...activity('https://smba.example/emea/', 'm4'), locale: 'en-US' }).mark).not.toBe(first.mark);
+  });
+});
 
-    const moved = references.due(key, activity('https://smba.example/amer/', 'm4'));
-    expect(moved?.kept.reference).toMatchObject({ serviceUrl: 'https://smba.example/amer/' });
-    references.committed(key, moved!);
-    expect(references.due(key, activity('https://smba.example/amer/', 'm5'))).toBeUndefined();
+describe.each([
+  { name: 'sqlite', make: sqliteHarness },
+  { name: 'postgres', make: postgresHarness },
+])('the engine with a marked reference on $name', ({ make }) => {
+  let harness: StoreHarness;
+  afterEach(async () => {
+    await harness.cleanup();
+  });
 
-    now = new Date(now.getTime() + 25 * HOUR);
-    expect(references.due(key, activity('https://smba.example/amer/', 'm6'))).toBeDefined();
+  it('commits the reference with a turn only when the conversation does not have its route yet, whatever the process remembers', async () => {
+    harness = make();
+    const store = await harness.open();
+    new BotConversationsRepository(store);
+    const committed: TurnCommit[] = [];
+    const commitTurn = store.commitTurn.bind(store);
+    store.commitTurn = (commit) => {
+      committed.push(commit);
+      return commitTurn(commit);
+    };
+    const engine = () => new Engine({ store, flow: provisioningContactFlow, translator: createTranslator(), logger: silentLogger });
+    const turn = (e: Engine, serviceUrl: string, id: string, text: string) =>
+      e.handle({ channel: 'msteams', conversationId: 'a:1conv', activityId: id, user: { id: '29:1user' }, text }, { marked: referenceWithTurn(activity(serviceUrl, id)) });
+
+    await turn(engine(), 'https://smba.example/emea/', 'm1', 'hello');
+    await turn(engine(), 'https://smba.example/emea/', 'm2', 'help'); // a new engine: nothing remembered, the row says it is stored
+    await turn(engine(), 'https://smba.example/amer/', 'm3', 'help');
+    expect(committed.map((c) => c.botReference?.reference.serviceUrl)).toEqual(['https://smba.example/emea/', undefined, 'https://smba.example/amer/']);
+    expect(await new BotConversationsRepository(store).findReference('msteams:a:1conv')).toMatchObject({ serviceUrl: 'https://smba.example/amer/' });
   });
 });
 
