@@ -43,7 +43,7 @@ describe('referenceWithTurn', () => {
 describe.each([
   { name: 'sqlite', make: sqliteHarness },
   { name: 'postgres', make: postgresHarness },
-])('the engine with a marked reference on $name', ({ make }) => {
+])('the reference written with its turn on $name', ({ make }) => {
   let harness: StoreHarness;
   afterEach(async () => {
     await harness.cleanup();
@@ -68,16 +68,6 @@ describe.each([
     await turn(engine(), 'https://smba.example/amer/', 'm3', 'help');
     expect(committed.map((c) => c.botReference?.reference.serviceUrl)).toEqual(['https://smba.example/emea/', undefined, 'https://smba.example/amer/']);
     expect(await new BotConversationsRepository(store).findReference('msteams:a:1conv')).toMatchObject({ serviceUrl: 'https://smba.example/amer/' });
-  });
-});
-
-describe.each([
-  { name: 'sqlite', make: sqliteHarness },
-  { name: 'postgres', make: postgresHarness },
-])('the reference written with its turn on $name', ({ make }) => {
-  let harness: StoreHarness;
-  afterEach(async () => {
-    await harness.cleanup();
   });
 
   it('is stored (and replaced) by the turn that carries it, and not by a turn the store refused', async () => {
