@@ -14,7 +14,7 @@ import { join } from 'node:path';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string };
+  callFrame: { functionName: string; url: string; lineNumber?: number };
   children?: number[];
 }
 interface Profile {
@@ -40,12 +40,19 @@ function perTurn(dir: string, turns: number): Map<string, number> {
     }
     return false;
   };
+  // An anonymous function (a writer's closure in the bundle) by its line and the first named function
+  // above it: otherwise every closure of the bundle is one row. Lines match only within one build.
+  const anonymous = (n: ProfileNode): string => {
+    let caller = '';
+    for (let cur = parent.get(n.id); cur !== undefined && !caller; cur = parent.get(cur)) caller = byId.get(cur)!.callFrame.functionName;
+    return `(anonymous, line ${n.callFrame.lineNumber ?? '?'}, in ${caller || '?'})`;
+  };
   const out = new Map<string, number>();
   for (const n of p.nodes) {
     const us = self.get(n.id) ?? 0;
     if (!us || n.callFrame.functionName === '(idle)' || startUp(n.id)) continue;
     const where = n.callFrame.url.replace(/.*\/(src|node_modules|dialogs)\//, '$1/');
-    const key = `${where} ${n.callFrame.functionName}`.trim();
+    const key = `${where} ${n.callFrame.functionName || anonymous(n)}`.trim();
     out.set(key, (out.get(key) ?? 0) + us / turns);
   }
   return out;
