@@ -25,7 +25,7 @@ export function referenceOf(activity: Partial<Activity>): Record<string, unknown
  * Read off the activity as `TurnContext.getConversationReference` maps it (bot = recipient, user =
  * from), so a turn whose reference is stored already builds none (issue 19).
  */
-export function routeOf(activity: Partial<Activity>): string {
+function routeOf(activity: Partial<Activity>): string {
   return JSON.stringify([activity.serviceUrl, activity.channelId, activity.conversation?.id, activity.recipient?.id, activity.from?.id, activity.locale]);
 }
 
