@@ -157,7 +157,7 @@ export async function runTurn(deps: TurnDeps, key: string, received: Inbound, op
     updatedAt: now,
     ...(channelMark ? { channelMark } : {}),
   };
-  const marked = options.marked && options.marked.mark !== record?.channelMark ? options.marked.rows() : undefined;
+  const markedRows = options.marked && options.marked.mark !== record?.channelMark ? options.marked.rows() : undefined;
   // Kept for the conversation's next turn only once this one is stored, and only at rest: an actor
   // still waiting on one of its own actors would move on outside any turn. A finished flow is at rest
   // too (its next turn reads its ending and starts another flow), so it is not restored either.
@@ -183,7 +183,7 @@ export async function runTurn(deps: TurnDeps, key: string, received: Inbound, op
   try {
     await store.commitTurn({
       ...options.alsoCommit,
-      ...marked,
+      ...markedRows,
       ...scope.commit,
       conversation,
       transcript,

@@ -11,7 +11,6 @@ import { z } from 'zod';
 import type { KnownPerson } from '../../engine/types';
 import type { Logger } from '../../log';
 
-
 export interface TeamsMemberDirectoryOptions {
   logger: Logger;
   /** Users remembered at most (least recently used forgotten first). Default 5000. */

@@ -28,7 +28,7 @@ export interface ReplyRoute {
   /** Shows "typing…" while a slow turn runs: only where a message can reach the person before the answer. */
   typing?(context: TurnContext): Typing | undefined;
   /** What the engine is asked beyond the Inbound: whether and how the replies are kept with the commit, the channel's own rows, who the person is. */
-  options(context: TurnContext, inbound: Inbound, conversationKey: string): TurnOptions;
+  options(context: TurnContext, inbound: Inbound): TurnOptions;
   /** The engine's messages as this route's channel shows them. */
   render(channelId: string, result: TurnResult, t: T): Partial<Activity>[];
   /** After a press on a card (the turn's Inbound has a choice): retires it in place, or by a replacement among `replies`. */
@@ -60,7 +60,7 @@ export class BotTurns {
     const typing = route.typing?.(context);
     let result: TurnResult;
     try {
-      result = await this.deps.engine.handle(inbound, route.options(context, inbound, conversationKey));
+      result = await this.deps.engine.handle(inbound, route.options(context, inbound));
     } finally {
       if (typing) await typing.stop();
     }
