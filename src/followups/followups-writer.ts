@@ -53,9 +53,10 @@ export const followupData = z.object({ intake: caseIntakeInput.optional() });
 /** The `data` a new follow-up stores (throws, failing the turn, when the intake is not one). */
 const dataOf = (f: NewFollowup) => followupData.parse({ intake: f.intake });
 
+/** `+?`: planned once, whatever the statistics (see the kept replies' prune, src/channels/botframework/replies-repository.ts). */
 function sqliteFollowups(db: BetterSqlite3.Database): (commit: TurnCommit) => void {
   const cancel = db.prepare(`update followups set status = 'cancelled', cancel_reason = ?, settled_at = ?, data = null, claimed_by = null,
-  claimed_until = null where conversation_key = ? and status = 'pending'`);
+  claimed_until = null where conversation_key = +? and status = 'pending'`);
   const insert = db.prepare(`insert into followups (id, conversation_key, ending, channel, mode, hours, status, due_at, attempts, data, created_at)
   values (?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?)`);
   const answer = db.prepare('update followups set answer = ? where id = ?');

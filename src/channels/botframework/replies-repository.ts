@@ -119,10 +119,18 @@ const ON_CONFLICT = `on conflict (conversation_key, turn) do update set activity
 /**
  * SQLite: the replies of a turn, written by the store's group commit on the transaction it has
  * open. Two prepared statements: the row, and deleting the conversation's done rows of earlier turns.
+ *
+ * The prune's values are written `+?`: once the file has statistics (`ANALYZE`, `PRAGMA optimize`),
+ * SQLite plans a statement again for every new value bound to a bare `?` it can estimate from them
+ * (here both, on the primary key), so every turn parsed and planned the delete anew: at 1M stored
+ * conversations the kept replies' writer cost 79 µs more per turn than for a store without
+ * statistics (issue 19, bench/PROFILING.md). `+?` is the same value, and the key still finds the rows.
  */
+export const SQLITE_PRUNE = "delete from bot_replies where conversation_key = +? and turn < +? and state <> 'pending'";
+
 function sqliteTurnReplies(db: BetterSqlite3.Database): (commit: TurnCommit) => void {
   const insert = db.prepare(`insert into bot_replies (${INSERT_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${ON_CONFLICT}`);
-  const prune = db.prepare("delete from bot_replies where conversation_key = ? and turn < ? and state <> 'pending'");
+  const prune = db.prepare(SQLITE_PRUNE);
   return (commit) => {
     if (!commit.replies) return;
     prune.run(commit.conversation.key, commit.conversation.turn);

@@ -31,6 +31,7 @@ import { migration as handoffs } from './0017-handoffs';
 import { migration as handoffChannels } from './0018-handoff-channels';
 import { migration as lz4 } from './0019-lz4-for-churned-values';
 import { migration as channelMark } from './0020-conversation-channel-mark';
+import { migration as keptRepliesWithoutRowid } from './0021-kept-replies-without-rowid';
 
 const ordered: [name: string, migration: StoreMigration][] = [
   ['0001-initial', initial],
@@ -53,6 +54,7 @@ const ordered: [name: string, migration: StoreMigration][] = [
   ['0018-handoff-channels', handoffChannels],
   ['0019-lz4-for-churned-values', lz4],
   ['0020-conversation-channel-mark', channelMark],
+  ['0021-kept-replies-without-rowid', keptRepliesWithoutRowid],
 ];
 
 export type { StoreMigration, StoreDialect, ColumnTypes } from './types';
