@@ -180,6 +180,7 @@ export async function runTurn(deps: TurnDeps, key: string, received: Inbound, op
     taken: sent.taken,
     handedOver,
   };
+  const replies = options.keepReplies ? keptReplies(options.keepReplies, locale, [message], deps.clock) : undefined;
   try {
     await store.commitTurn({
       ...options.alsoCommit,
@@ -190,7 +191,7 @@ export async function runTurn(deps: TurnDeps, key: string, received: Inbound, op
       activityKey,
       userLocale,
       funnel: [...(scope.commit.funnel ?? []), ...funnelEvents(facts, snapshot, view, event)],
-      ...(options.keepReplies ? { replies: keptReplies(options.keepReplies, locale, [message], deps.clock) } : {}),
+      ...(replies ? { replies } : {}),
     });
   } catch (err) {
     ended?.actor.stop();
@@ -207,7 +208,7 @@ export async function runTurn(deps: TurnDeps, key: string, received: Inbound, op
     outcome: view.outcome,
     answered: event?.type === 'CHOOSE' ? reading.answered : undefined,
     stale: reading.stale,
-    ...(options.keepReplies ? { storedReplies: { turn: conversation.turn } } : {}),
+    ...(replies ? { storedReplies: { turn: conversation.turn, ...(replies.owed ? { owed: replies.owed } : {}) } } : {}),
   };
 }
 

@@ -98,9 +98,11 @@ export interface TurnResult {
   skipped?: 'no-conversation' | 'unknown-event';
   /**
    * With `TurnOptions.keepReplies`: the replies were committed with the turn, kept under
-   * (conversationKey, turn) until the channel records that it delivered them.
+   * (conversationKey, turn) until the channel records that it delivered them. `owed`: what else the
+   * conversation owes, as the commit read it (pending replies of other turns, kept notices), when
+   * the store could say.
    */
-  storedReplies?: { turn: number };
+  storedReplies?: { turn: number; owed?: { replies: boolean; notices: boolean } };
 }
 
 /** How a channel asks for a turn beyond its Inbound. */

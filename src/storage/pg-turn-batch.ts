@@ -23,7 +23,7 @@ import { ConcurrentTurnError, DuplicateActivityError, StorageUnavailableError, i
 import type { Database } from './schema';
 import type { TurnCommit, TurnLoadRequest } from './store';
 import { TickBatch, type Pending } from './tick-batch';
-import type { BatchTurnWriter } from './turn-writers';
+import type { BatchTurnWriter, BatchedTurn } from './turn-writers';
 import { nameStatement } from './pg-named-statements';
 import { LOAD_TURNS_PG, TURNS_LANDED_PG, commitParams, commitTurnsSql } from './pg-turn-sql';
 
@@ -49,10 +49,16 @@ interface CommitStatement {
   text: string;
 }
 
-/** Statements of a batch, as `{ saved, dup }` key lists. */
+/** Statements of a batch, as `{ saved, dup }` key lists, and the columns batch writers read back. */
 interface CommitResult {
   saved: string[];
   dup: string[];
+  [column: string]: unknown;
+}
+
+/** Hands the statement's result row to the writers that read it back (`pg.result`). */
+function readResults(writers: readonly BatchTurnWriter[], row: CommitResult, turns: readonly BatchedTurn[]): void {
+  for (const w of writers) w.pg.result?.read(row, turns);
 }
 
 export class PgTurnBatch {
@@ -83,9 +89,12 @@ export class PgTurnBatch {
   async commitOneInTransaction(trx: Kysely<Database>, commit: TurnCommit, now: string): Promise<void> {
     const statement = this.commitStatement();
     // Sent with its name all the same: the text is registered (./pg-named-statements.ts).
-    const { rows } = await trx.executeQuery<CommitResult>(CompiledQuery.raw(statement.text, commitParams([{ commit, now }], statement.writers)));
-    const error = refusal(commit, rows[0] ?? { saved: [], dup: [] });
+    const turns = [{ commit, now }];
+    const { rows } = await trx.executeQuery<CommitResult>(CompiledQuery.raw(statement.text, commitParams(turns, statement.writers)));
+    const row = rows[0] ?? { saved: [], dup: [] };
+    const error = refusal(commit, row);
     if (error) throw error;
+    readResults(statement.writers, row, turns);
   }
 
   private async flushLoads(batch: Pending<TurnLoadRequest, Record<string, unknown>>[]): Promise<void> {
@@ -111,9 +120,10 @@ export class PgTurnBatch {
 
   private async flushCommits(batch: Pending<CommitRequest, void>[], resolvingLostConnection = false): Promise<void> {
     let result: CommitResult;
+    const { name, text, writers } = this.commitStatement();
+    const turns = batch.map((p) => p.item);
     try {
-      const { name, text, writers } = this.commitStatement();
-      const { rows } = await this.pool().query<CommitResult>({ name, text, values: commitParams(batch.map((p) => p.item), writers) });
+      const { rows } = await this.pool().query<CommitResult>({ name, text, values: commitParams(turns, writers) });
       result = rows[0] ?? { saved: [], dup: [] };
     } catch (err) {
       if (isConnectionError(err) && !resolvingLostConnection) return this.afterLostConnection(batch, err);
@@ -128,6 +138,7 @@ export class PgTurnBatch {
     }
     this.stats.commitStatements++;
     this.stats.largestCommit = Math.max(this.stats.largestCommit, batch.length);
+    readResults(writers, result, turns);
     for (const p of batch) {
       const error = refusal(p.item.commit, result);
       if (error) p.reject(error);

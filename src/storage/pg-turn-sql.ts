@@ -96,7 +96,9 @@ export function commitTurnsSql(writers: readonly BatchTurnWriter[]): string {
   where f.owner in (select key from saved)
   order by f.n
 )${ctes.join('')}
-select coalesce((select array_agg(key) from saved), '{}') as saved, coalesce((select array_agg(key) from dup), '{}') as dup`;
+select coalesce((select array_agg(key) from saved), '{}') as saved, coalesce((select array_agg(key) from dup), '{}') as dup${writers
+    .flatMap((w) => (w.pg.result ? [`, ${w.pg.result.columns}`] : []))
+    .join('')}`;
 }
 
 /** The commit statement's parameters for these turns: a JSON document per table, then the batch writers' (see commitTurnsSql). */

@@ -68,6 +68,13 @@ export interface BatchTurnWriter extends TurnWriterBase {
      * JSON text (`pgJson` of ./pg-turn-sql.ts) the CTEs read with `jsonb_to_recordset`.
      */
     values(turns: readonly BatchedTurn[]): unknown[];
+    /**
+     * What the batch statement reads back for the writer: `columns` (`expr as name`, …) are added to
+     * its one result row, over its CTEs; `read` gets that row (with the `saved` keys) and the batch's
+     * turns once the statement succeeded. So an answer a turn needs right after its commit (does the
+     * conversation owe anything else?) costs no statement of its own.
+     */
+    readonly result?: { columns: string; read(row: Record<string, unknown>, turns: readonly BatchedTurn[]): void };
   };
 }
 

@@ -11,6 +11,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keepConversationReference } from '../../src/channels/botframework/reference-writer';
 import { keepTurnReplies } from '../../src/channels/botframework/replies-repository';
+import { owedStatement } from '../../src/channels/botframework/owed-replies';
 import { markStatement } from '../../src/channels/botframework/reply-marks';
 import { writeFollowups } from '../../src/followups/followups-writer';
 import { writeSatisfaction } from '../../src/followups/satisfaction-writer';
@@ -19,7 +20,7 @@ import { LOAD_TURNS_PG, commitTurnsSql } from '../../src/storage/pg-turn-sql';
 import type { SqlStore } from '../../src/storage/sql-store';
 import { dropPostgresSchema, silentLogger, TEST_DATABASE_URL, uniqueName } from '../support';
 
-const TURN_TABLES = ['conversations', 'bot_replies', 'followups', 'satisfaction', 'transcript_entries', 'funnel_events', 'user_locales', 'conversation_references'];
+const TURN_TABLES = ['conversations', 'bot_replies', 'undelivered_replies', 'followups', 'satisfaction', 'transcript_entries', 'funnel_events', 'user_locales', 'conversation_references'];
 
 interface PlanNode {
   'Node Type': string;
@@ -74,6 +75,11 @@ describe('the statements of a turn on PostgreSQL, planned on new tables', () => 
   it('the reply marks find each row by its key', async () => {
     const rows = 'unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::int[]) as r(key, turn, worker, done, finished)';
     const scans = seqScans(await genericPlan('reply_marks', markStatement('postgres', rows)));
+    expect(scans.filter((s) => TURN_TABLES.includes(s.table))).toEqual([]);
+  });
+
+  it('"owed?" reads each conversation\'s kept replies and notices by its key', async () => {
+    const scans = seqScans(await genericPlan('owed_replies', owedStatement('postgres', 'unnest($1::text[], $2::int[]) as r(key, turn)')));
     expect(scans.filter((s) => TURN_TABLES.includes(s.table))).toEqual([]);
   });
 

@@ -45,7 +45,7 @@ export function throughConnector(deps: ConnectorRouteDeps): ReplyRoute {
     retireCard: (context, result, t) => (isCardAction(context.activity) ? answerPress(context, result, t) : retirePressedCard(context, result, t, logger)),
     // Kept replies of earlier turns go first; what the connector does not take now stays pending.
     send(context, conversationKey, result, replies) {
-      return delivery.afterTurn(context, conversationKey, result.storedReplies?.turn, replies, result.locale);
+      return delivery.afterTurn(context, conversationKey, result.storedReplies, replies, result.locale);
     },
     // Replies the connector has not taken yet go now.
     async redelivered(context, conversationKey, inbound, t) {

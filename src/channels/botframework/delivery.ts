@@ -20,7 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import { ActivityTypes, type Activity, type TurnContext } from 'botbuilder';
 import { z } from 'zod';
-import type { Locale, RenderedMessage, TurnOptions } from '../../engine/types';
+import type { Locale, RenderedMessage, TurnOptions, TurnResult } from '../../engine/types';
 import { isEventActivityId } from '../../engine/proactive';
 import type { Logger } from '../../log';
 import type { BotConversationsRepository, UndeliveredReply } from './conversations-repository';
@@ -140,18 +140,28 @@ export class ReplyDelivery {
    * `rendered` (the turn's replies as rendered) goes out directly only when the kept ones cannot be
    * read; without kept replies (no `turn`), see `sendUnkept`.
    */
-  async afterTurn(context: TurnContext, conversationKey: string, turn: number | undefined, rendered: Partial<Activity>[], locale: Locale): Promise<DeliveryReport> {
+  async afterTurn(
+    context: TurnContext,
+    conversationKey: string,
+    stored: TurnResult['storedReplies'],
+    rendered: Partial<Activity>[],
+    locale: Locale,
+  ): Promise<DeliveryReport> {
+    const turn = stored?.turn;
     const { replies, logger } = this.deps;
     if (!replies || turn === undefined) return this.sendUnkept(context, conversationKey, rendered, () => this.deps.note(locale));
     const ids = this.ids(context);
     // The commit left this turn's row claimed by us: unless the conversation owes more (nearly
     // never), it goes out as rendered, with no claim and no read of notices (issue 19).
     const current: KeptReplies = { conversationKey, turn, ...(context.activity.id ? { activityKey: `${context.activity.channelId}:${context.activity.id}` } : {}), locale, messages: rendered, state: 'pending', done: 0, attempts: 0 };
-    let owed: { replies: boolean; notices: boolean };
-    try {
-      owed = await replies.owed(conversationKey, turn);
-    } catch {
-      owed = { replies: true, notices: true }; // unknown: the full path below finds out, or sends as rendered
+    // Read by the commit itself, usually; otherwise asked now.
+    let owed = stored?.owed;
+    if (!owed) {
+      try {
+        owed = await replies.owed(conversationKey, turn);
+      } catch {
+        owed = { replies: true, notices: true }; // unknown: the full path below finds out, or sends as rendered
+      }
     }
     if (!owed.replies && !owed.notices) return this.sendKept(context, conversationKey, [current], { isCurrent: () => true, notices: [], rendered });
     const notices = owed.notices ? await this.keptNotices(context, conversationKey) : [];

@@ -21,27 +21,53 @@ interface Ask {
   turn: number;
 }
 
-type OwedRow = { key: string; turn: number | string; replies: unknown; notices: unknown };
+export type OwedRow = { replies: unknown; notices: unknown };
+type AskedRow = OwedRow & { key: string; turn: number | string };
 
 const truthy = (v: unknown): boolean => v === true || v === 1 || v === 1n || v === '1' || v === 't';
 
+/** The answer a statement's row gives. */
+export const owedOf = (row: OwedRow): Owed => ({ replies: truthy(row.replies), notices: truthy(row.notices) });
+
+/**
+ * The answer's two columns for a conversation `r.key` whose turn `r.turn` is being answered. By the
+ * conversation's own rows (the primary key), not the partial index of every pending row: the
+ * PostgreSQL planner took that one (few rows, it thinks), and read every pending row, dead ones too,
+ * for each turn; `state || ''` is not the index's predicate (issue 19). The notices by their
+ * conversation's index too: PostgreSQL's plan for a new, empty table otherwise scans every kept
+ * notice (hashed into each statement, or once per turn), and notices pile up exactly when the
+ * connector is away; ordered as the index is and fenced (`offset 0`), the plan reads the index
+ * (test/storage/pg-turn-plans.test.ts).
+ */
+function owedColumns(dialect: StoreDialect): string {
+  return `exists(select 1 from bot_replies b where b.conversation_key = r.key and (b.state || '') = 'pending' and b.turn <> r.turn) as replies,
+  exists(select 1 from undelivered_replies u where u.conversation_key = r.key${dialect === 'postgres' ? ' order by u.conversation_key, u.id offset 0' : ''}) as notices`;
+}
+
+/** The columns in PostgreSQL's commit statement (src/channels/botframework/replies-repository.ts). */
+export const PG_OWED_COLUMNS = owedColumns('postgres');
+
+/** The answer for each of the rows `… as r(key, turn)`. */
+export function owedStatement(dialect: StoreDialect, rows: string): string {
+  return `select r.key as key, r.turn as turn, ${owedColumns(dialect)}
+from ${rows}`;
+}
+
+/** SQLite, one conversation (key, turn, key), read by the commit that keeps the turn's replies (`+?`: planned once, see SQLITE_PRUNE). */
+export const SQLITE_OWED = `select exists(select 1 from bot_replies b where b.conversation_key = +? and (b.state || '') = 'pending' and b.turn <> +?) as replies,
+  exists(select 1 from undelivered_replies u where u.conversation_key = +?) as notices`;
+
 export class OwedReplies {
-  private readonly rows: BatchedRows<Ask, OwedRow>;
+  private readonly rows: BatchedRows<Ask, AskedRow>;
 
   constructor(db: () => Kysely<unknown>, dialect: StoreDialect) {
-    this.rows = new BatchedRows<Ask, OwedRow>(db, dialect, {
+    this.rows = new BatchedRows<Ask, AskedRow>(db, dialect, {
       columns: [
         { name: 'key', pgType: 'text' },
         { name: 'turn', pgType: 'int' },
       ],
       values: (a) => [a.conversationKey, a.turn],
-      // By the conversation's own rows (the primary key), not the partial index of every pending row:
-      // the planner took that one (few rows, it thinks), and read every pending row, dead ones too,
-      // for each turn; `state || ''` is not the index's predicate (issue 19).
-      statement: (rows) => `select r.key as key, r.turn as turn,
-  exists(select 1 from bot_replies b where b.conversation_key = r.key and (b.state || '') = 'pending' and b.turn <> r.turn) as replies,
-  exists(select 1 from undelivered_replies u where u.conversation_key = r.key) as notices
-from ${rows}`,
+      statement: (rows) => owedStatement(dialect, rows),
       keyOf: replyRowKey,
       rowKey: (r) => replyRowKey({ conversationKey: r.key, turn: r.turn }),
     });
@@ -50,6 +76,6 @@ from ${rows}`,
   async ask(conversationKey: string, turn: number): Promise<Owed> {
     const row = await this.rows.run({ conversationKey, turn });
     // A turn the answer left out (it cannot be) is treated as owing: the full path finds out.
-    return row ? { replies: truthy(row.replies), notices: truthy(row.notices) } : { replies: true, notices: true };
+    return row ? owedOf(row) : { replies: true, notices: true };
   }
 }

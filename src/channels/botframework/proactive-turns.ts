@@ -59,7 +59,7 @@ export class BotFrameworkProactiveTurns implements ChannelProactiveTurns {
         // to the conversation, not as replies to an activity that never existed.
         context.activity.id = undefined;
         // Never throws for a send: an error here would reach onTurnError and its apology.
-        kept = (await delivery.afterTurn(context, conversationKey, result.storedReplies?.turn, replies, result.locale)).kept;
+        kept = (await delivery.afterTurn(context, conversationKey, result.storedReplies, replies, result.locale)).kept;
       });
     } catch (err) {
       // The continuation itself failed (no token): the kept replies stay pending for the reply outbox.

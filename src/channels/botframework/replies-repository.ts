@@ -22,8 +22,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import type { Timestamp } from '../../storage/schema';
 import type { Store, TurnCommit } from '../../storage/store';
-import type { BatchTurnWriter } from '../../storage/turn-writers';
-import { OwedReplies, type Owed } from './owed-replies';
+import type { BatchTurnWriter, BatchedTurn } from '../../storage/turn-writers';
+import { OwedReplies, PG_OWED_COLUMNS, SQLITE_OWED, owedOf, type Owed, type OwedRow } from './owed-replies';
 import { ReplyMarks } from './reply-marks';
 
 declare module '../../storage/turn-commit' {
@@ -68,6 +68,12 @@ export interface TurnReplies {
   /** pending: the sender that holds them from the commit on, and until when (ISO). */
   claimedBy?: string;
   claimedUntil?: string;
+  /**
+   * pending: set by the commit that stored them, read in its own statement (PostgreSQL) or
+   * transaction (SQLite): what else the conversation owes. Unset when the commit could not say
+   * (the channel then asks, `BotRepliesRepository.owed`).
+   */
+  owed?: Owed;
 }
 
 export type KeptRepliesState = 'pending' | 'sent' | 'answered';
@@ -131,10 +137,14 @@ export const SQLITE_PRUNE = "delete from bot_replies where conversation_key = +?
 function sqliteTurnReplies(db: BetterSqlite3.Database): (commit: TurnCommit) => void {
   const insert = db.prepare(`insert into bot_replies (${INSERT_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${ON_CONFLICT}`);
   const prune = db.prepare(SQLITE_PRUNE);
+  const owed = db.prepare(SQLITE_OWED);
   return (commit) => {
-    if (!commit.replies) return;
-    prune.run(commit.conversation.key, commit.conversation.turn);
+    const replies = commit.replies;
+    if (!replies) return;
+    const { key, turn } = commit.conversation;
+    prune.run(key, turn);
     insert.run(...rowOf(commit));
+    if (replies.state === 'pending') replies.owed = owedOf(owed.get(key, turn, key) as OwedRow);
   };
 }
 
@@ -155,6 +165,10 @@ function pgTurnRepliesCtes(first: number): string {
 ), replies_pruned as (
   delete from bot_replies b using unnest(${p(0)}::text[], ${p(1)}::int[]) as r(key, turn)
   where b.conversation_key = r.key and b.turn < r.turn and b.state <> 'pending' and r.key in (select key from saved)
+), replies_owed as (
+  select r.key, ${PG_OWED_COLUMNS}
+  from unnest(${p(0)}::text[], ${p(1)}::int[], ${p(5)}::text[]) as r(key, turn, state)
+  where r.state = 'pending' and r.key in (select key from saved)
 )`;
 }
 
@@ -165,12 +179,31 @@ function pgTurnRepliesParams(requests: readonly { commit: TurnCommit }[]): unkno
 }
 
 /** The batch turn writer for `TurnCommit.replies`, registered by every `BotRepliesRepository`. */
+/**
+ * PostgreSQL: the commit statement reads back which of its pending turns' conversations owe replies
+ * of other turns or kept notices (`replies_owed`, over the statement's snapshot: this turn's own row
+ * is not among them, and the rows it prunes were done), and each such turn's replies learn it.
+ */
+const pgOwedResult = {
+  columns: `coalesce((select array_agg(key) from replies_owed where replies), '{}') as owes_replies,
+  coalesce((select array_agg(key) from replies_owed where notices), '{}') as owes_notices`,
+  read(row: Record<string, unknown>, turns: readonly BatchedTurn[]): void {
+    const saved = new Set(row.saved as string[]);
+    const replies = new Set(row.owes_replies as string[]);
+    const notices = new Set(row.owes_notices as string[]);
+    for (const { commit } of turns) {
+      const key = commit.conversation.key;
+      if (commit.replies?.state === 'pending' && saved.has(key)) commit.replies.owed = { replies: replies.has(key), notices: notices.has(key) };
+    }
+  },
+};
+
 export const keepTurnReplies: BatchTurnWriter = {
   name: 'bot_replies',
   mode: 'batch',
   field: 'replies',
   sqlite: sqliteTurnReplies,
-  pg: { params: 10, ctes: pgTurnRepliesCtes, values: pgTurnRepliesParams },
+  pg: { params: 10, ctes: pgTurnRepliesCtes, values: pgTurnRepliesParams, result: pgOwedResult },
 };
 
 function toKept(row: Record<string, unknown>): KeptReplies {

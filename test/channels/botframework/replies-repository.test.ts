@@ -136,15 +136,20 @@ describe.each([
     await repo.markDone(noticed, 1, 'worker-a', 1, true);
     await repo.retryLater(behind, [1], 'worker-a', { error: 'connector away', nextAttemptAt: later(10_000) });
     await new BotConversationsRepository(store).keepUndelivered(noticed, [{ type: 'message', text: 'Your case PCE-000001 was sent.' }], T0);
-    await Promise.all([clear, behind, noticed].map((k) => store.commitTurn(commitAt(k, 2, later(1000), pending(`second of ${k}`, 'worker-a', later(1000))))));
-
-    // Asked in one pass of the event loop: one statement answers all three.
-    const owed = await Promise.all([clear, behind, noticed].map((k) => repo.owed(k, 2)));
-    expect(owed).toEqual([
+    const seconds = [clear, behind, noticed].map((k) => commitAt(k, 2, later(1000), pending(`second of ${k}`, 'worker-a', later(1000))));
+    await Promise.all(seconds.map((c) => store.commitTurn(c)));
+    const expected = [
       { replies: false, notices: false },
       { replies: true, notices: false },
       { replies: false, notices: true },
-    ]);
+    ];
+    // The batched commit read the answer itself, for the channel to use at once.
+    expect(seconds.map((c) => c.replies?.owed)).toEqual(expected);
+
+    // Asked in one pass of the event loop: one statement answers all three.
+    const owed = await Promise.all([clear, behind, noticed].map((k) => repo.owed(k, 2)));
+    expect(owed).toEqual(expected);
+
     // Marks of several turns in one pass: each learns whether its claim held; a stranger's mark writes nothing.
     const marks = await Promise.all([
       repo.markDone(clear, 2, 'worker-a', 1, true),
@@ -159,6 +164,13 @@ describe.each([
       [1, 'pending', 0],
       [2, 'pending', 0],
     ]);
+    // A turn committed in a transaction of its own (a new case) learns it too; replies answered in the response need not.
+    store.registerTurnWriter({ name: 'own_transaction', mode: 'transaction', applies: (c) => c.conversation.key === behind, write: async () => undefined });
+    const third = commitAt(behind, 3, later(2000), pending('third', 'worker-a', later(2000)));
+    const answeredTurn = commitAt(clear, 3, later(2000), answered('in the response'));
+    await Promise.all([store.commitTurn(third), store.commitTurn(answeredTurn)]);
+    expect(third.replies?.owed).toEqual({ replies: true, notices: false });
+    expect(answeredTurn.replies?.owed).toBeUndefined();
   });
 
   it('a worker whose claim expired and was taken over cannot record over the new holder', async () => {
