@@ -56,9 +56,19 @@ interface CommitResult {
   [column: string]: unknown;
 }
 
-/** Hands the statement's result row to the writers that read it back (`pg.result`). */
+/**
+ * Hands the statement's result row to the writers that read it back (`pg.result`). What they read is
+ * an answer the turn could also ask for later, so a reader that throws leaves it unread and the
+ * turns, committed, still resolve.
+ */
 function readResults(writers: readonly BatchTurnWriter[], row: CommitResult, turns: readonly BatchedTurn[]): void {
-  for (const w of writers) w.pg.result?.read(row, turns);
+  for (const w of writers) {
+    try {
+      w.pg.result?.read(row, turns);
+    } catch {
+      // Unread: the channel asks on its own.
+    }
+  }
 }
 
 export class PgTurnBatch {

@@ -123,17 +123,20 @@ const ON_CONFLICT = `on conflict (conversation_key, turn) do update set activity
   claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until, last_error = null, created_at = excluded.created_at`;
 
 /**
- * SQLite: the replies of a turn, written by the store's group commit on the transaction it has
- * open. Two prepared statements: the row, and deleting the conversation's done rows of earlier turns.
- *
- * The prune's values are written `+?`: once the file has statistics (`ANALYZE`, `PRAGMA optimize`),
- * SQLite plans a statement again for every new value bound to a bare `?` it can estimate from them
- * (here both, on the primary key), so every turn parsed and planned the delete anew: at 1M stored
- * conversations the kept replies' writer cost 79 µs more per turn than for a store without
- * statistics (issue 19, bench/PROFILING.md). `+?` is the same value, and the key still finds the rows.
+ * SQLite: deletes the conversation's done rows of turns before `?`. The values are written `+?`: once
+ * the file has statistics (`ANALYZE`, `PRAGMA optimize`), SQLite plans a statement again for every
+ * new value bound to a bare `?` it can estimate from them (here both, on the primary key), so every
+ * turn parsed and planned the delete anew: at 1M stored conversations the kept replies' writer cost
+ * 79 µs more per turn than for a store without statistics (issue 19, bench/PROFILING.md). `+?` is the
+ * same value, and the key still finds the rows (test/storage/sqlite-plans.test.ts).
  */
 export const SQLITE_PRUNE = "delete from bot_replies where conversation_key = +? and turn < +? and state <> 'pending'";
 
+/**
+ * SQLite: the replies of a turn, written by the store's group commit on the transaction it has
+ * open: the row, the conversation's done rows of earlier turns deleted, and for pending replies what
+ * else the conversation owes (`TurnReplies.owed`), read on the page just written.
+ */
 function sqliteTurnReplies(db: BetterSqlite3.Database): (commit: TurnCommit) => void {
   const insert = db.prepare(`insert into bot_replies (${INSERT_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${ON_CONFLICT}`);
   const prune = db.prepare(SQLITE_PRUNE);
@@ -144,8 +147,17 @@ function sqliteTurnReplies(db: BetterSqlite3.Database): (commit: TurnCommit) => 
     const { key, turn } = commit.conversation;
     prune.run(key, turn);
     insert.run(...rowOf(commit));
-    if (replies.state === 'pending') replies.owed = owedOf(owed.get(key, turn, key) as OwedRow);
+    if (replies.state === 'pending') replies.owed = optionalOwed(() => owedOf(owed.get(key, turn, key) as OwedRow));
   };
+}
+
+/** The answer is optional (the channel asks when it is missing): reading it never fails the turn. */
+function optionalOwed(read: () => Owed): Owed | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
 }
 
 /**
