@@ -135,18 +135,13 @@ export class ReplyDelivery {
   }
 
   /**
-   * After a live turn committed its replies (`turn`): replies of earlier turns still pending and kept
-   * notices go first, after the note, then the turn's own, in order. Never throws for a send.
+   * After a live turn committed its replies (`stored.turn`; `stored.owed`, what else the conversation
+   * owes, as its commit read it): replies of earlier turns still pending and kept notices go first,
+   * after the note, then the turn's own, in order. Never throws for a send.
    * `rendered` (the turn's replies as rendered) goes out directly only when the kept ones cannot be
    * read; without kept replies (no `turn`), see `sendUnkept`.
    */
-  async afterTurn(
-    context: TurnContext,
-    conversationKey: string,
-    stored: TurnResult['storedReplies'],
-    rendered: Partial<Activity>[],
-    locale: Locale,
-  ): Promise<DeliveryReport> {
+  async afterTurn(context: TurnContext, conversationKey: string, stored: TurnResult['storedReplies'], rendered: Partial<Activity>[], locale: Locale): Promise<DeliveryReport> {
     const turn = stored?.turn;
     const { replies, logger } = this.deps;
     if (!replies || turn === undefined) return this.sendUnkept(context, conversationKey, rendered, () => this.deps.note(locale));
@@ -154,15 +149,8 @@ export class ReplyDelivery {
     // The commit left this turn's row claimed by us: unless the conversation owes more (nearly
     // never), it goes out as rendered, with no claim and no read of notices (issue 19).
     const current: KeptReplies = { conversationKey, turn, ...(context.activity.id ? { activityKey: `${context.activity.channelId}:${context.activity.id}` } : {}), locale, messages: rendered, state: 'pending', done: 0, attempts: 0 };
-    // Read by the commit itself, usually; otherwise asked now.
-    let owed = stored?.owed;
-    if (!owed) {
-      try {
-        owed = await replies.owed(conversationKey, turn);
-      } catch {
-        owed = { replies: true, notices: true }; // unknown: the full path below finds out, or sends as rendered
-      }
-    }
+    // Read by the commit itself, usually; otherwise asked now. Unknown: the full path below finds out, or sends as rendered.
+    const owed = stored?.owed ?? (await replies.owed(conversationKey, turn).catch(() => ({ replies: true, notices: true })));
     if (!owed.replies && !owed.notices) return this.sendKept(context, conversationKey, [current], { isCurrent: () => true, notices: [], rendered });
     const notices = owed.notices ? await this.keptNotices(context, conversationKey) : [];
     let rows: KeptReplies[];
