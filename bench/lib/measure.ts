@@ -19,6 +19,8 @@ import type { ConversationOptions } from './walker';
 export interface Measured extends LoadResult {
   /** CPU time of the target process per turn (ms): what a turn costs, and less noisy than turns/s on a shared machine. */
   cpuMsPerTurn: number;
+  /** KB the target process had read from the disk per turn: 0 while its store is in the page cache. */
+  diskReadKBPerTurn: number;
   /** PostgreSQL per turn (ms), every server process (bot on PostgreSQL only). */
   dbCpuMsPerTurn?: number;
   db?: PgCpuDelta;
@@ -57,6 +59,7 @@ export async function load(target: Running, what: What): Promise<Measured> {
   const dbBefore = await pg?.snapshot();
   const machineBefore = machineBusyMs();
   const cpuBefore = target.cpuMs();
+  const readBefore = target.diskReadBytes();
   const clientBefore = process.cpuUsage();
   const { storage: _s, maxTurns, ...rest } = what;
   const result = await runLoad({
@@ -79,6 +82,7 @@ export async function load(target: Running, what: What): Promise<Measured> {
   // round after round, which production's autovacuum clears: vacuumed here, in the round, so its CPU counts.
   if (pg && what.storage && pg.info.autovacuum !== 'on') await runStatement(what.storage.databaseUrl, 'VACUUM (ANALYZE)');
   const cpuMsPerTurn = perTurn(target.cpuMs() - cpuBefore);
+  const diskReadKBPerTurn = perTurn((target.diskReadBytes() - readBefore) / 1024);
   const client = process.cpuUsage(clientBefore);
   const clientCpuMsPerTurn = perTurn((client.user + client.system) / 1000);
   const machineCpuMsPerTurn = perTurn(machineBusyMs() - machineBefore);
@@ -104,6 +108,7 @@ export async function load(target: Running, what: What): Promise<Measured> {
   return {
     ...result,
     cpuMsPerTurn,
+    diskReadKBPerTurn,
     clientCpuMsPerTurn,
     ...(db ? { db, dbCpuMsPerTurn } : {}),
     machineCpuMsPerTurn,
@@ -120,6 +125,7 @@ export interface Summary {
   p95: number;
   p99: number;
   cpuMsPerTurn: number;
+  diskReadKBPerTurn: number;
   dbCpuMsPerTurn?: number;
   /** PostgreSQL's CPU per turn by part (medians of rounds): bench backends, background processes, exited children. */
   dbParts?: { backends: number; background: number; exited: number; otherDatabasesLeftOut: number; backgroundByKind: Record<string, number> };
@@ -145,6 +151,7 @@ export function summarise(results: Measured[]): Summary {
     p95: med(results, (r) => r.latencyMs.p95, 2),
     p99: med(results, (r) => r.latencyMs.p99, 2),
     cpuMsPerTurn: med(results, (r) => r.cpuMsPerTurn),
+    diskReadKBPerTurn: med(results, (r) => r.diskReadKBPerTurn, 2),
     clientCpuMsPerTurn: med(results, (r) => r.clientCpuMsPerTurn),
     machineCpuMsPerTurn: med(results, (r) => r.machineCpuMsPerTurn),
     otherCpuMsPerTurn: med(results, (r) => r.otherCpuMsPerTurn),

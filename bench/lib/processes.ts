@@ -45,6 +45,19 @@ export function cpuMs(pid: number): number {
   }
 }
 
+/**
+ * Bytes a process has had read from storage so far (`read_bytes` of /proc/<pid>/io, Linux): reads the
+ * page cache answered do not count, so at a level whose store no longer fits in the cache it shows
+ * the disk a turn waits for (issue 19).
+ */
+export function diskReadBytes(pid: number): number {
+  try {
+    return Number(/^read_bytes: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN; // gone, or not readable here
+  }
+}
+
 /** Polls `url` until it answers 200; resolves with the milliseconds since `since`. */
 export async function waitFor200(url: string, since: number, child: ChildProcess, timeoutMs = 60_000): Promise<number> {
   let exited = false;
@@ -75,6 +88,7 @@ export interface Running {
   startupMs: number;
   rssMiB(): number;
   cpuMs(): number;
+  diskReadBytes(): number;
   stop(): Promise<number | null>;
 }
 
@@ -125,6 +139,7 @@ export async function startNode(opts: StartOptions): Promise<Running> {
       startupMs,
       rssMiB: () => rssMiB(child.pid!),
       cpuMs: () => cpuMs(child.pid!),
+      diskReadBytes: () => diskReadBytes(child.pid!),
       stop: async () => {
         const code = await stopChild(child);
         log.end();

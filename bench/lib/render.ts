@@ -49,7 +49,7 @@ function throughput(out: string[], t: { delivery: string; connections: number; r
   }
 }
 
-type ScaleRow = Summary & { storedAtStart: number; bytesPerConversation: number; storeBytes: number; relativeToFirst: number; pairedRelativeToFirst?: number; pairedFirst?: { storedAtStart: number; turnsPerSecond: number }; fresh: { p99: number }; returning: { share: number; p50: number; p99: number } };
+type ScaleRow = Summary & { storedAtStart: number; bytesPerConversation: number; storeBytes: number; relativeToFirst: number; pairedRelativeToFirst?: number; pairedFirst?: { storedAtStart: number; turnsPerSecond: number; cpuMsPerTurn: number; diskReadKBPerTurn?: number }; fresh: { p99: number }; returning: { share: number; p50: number; p99: number } };
 
 export function render(report: Record<string, unknown>): string {
   const out: string[] = [];
@@ -68,8 +68,24 @@ export function render(report: Record<string, unknown>): string {
     out.push('', `Stored conversations (${s.store}), ${Math.round(s.returningShare * 100)} % of turns by returning people (one turn on a stored conversation chosen at random)`);
     out.push(
       table(
-        ['stored', 'turns/s', 'p50 ms', 'p99 ms', 'new p99', 'returning p50', 'returning p99', 'returning share', 'first level\'s copy, same rounds: turns/s', 'vs it', 'vs first level\'s rounds', 'store MB', 'bytes/conv'],
-        s.rows.map((r) => [r.storedAtStart, r.turnsPerSecond, r.p50, r.p99, r.fresh.p99, r.returning.p50, r.returning.p99, r.returning.share, r.pairedFirst ? `${r.pairedFirst.turnsPerSecond} (${r.pairedFirst.storedAtStart} stored)` : '', r.pairedRelativeToFirst ?? '', r.relativeToFirst, Math.round(r.storeBytes / 1e5) / 10, r.bytesPerConversation]),
+        ['stored', 'turns/s', 'p50 ms', 'p99 ms', 'new p99', 'returning p50', 'returning p99', 'returning share', 'first level\'s copy, same rounds: turns/s', 'vs it', 'vs first level\'s rounds', 'bot CPU ms/turn (copy\'s)', 'disk KB read/turn (copy\'s)', 'store MB', 'bytes/conv'],
+        s.rows.map((r) => [
+          r.storedAtStart,
+          r.turnsPerSecond,
+          r.p50,
+          r.p99,
+          r.fresh.p99,
+          r.returning.p50,
+          r.returning.p99,
+          r.returning.share,
+          r.pairedFirst ? `${r.pairedFirst.turnsPerSecond} (${r.pairedFirst.storedAtStart} stored)` : '',
+          r.pairedRelativeToFirst ?? '',
+          r.relativeToFirst,
+          r.pairedFirst ? `${r.cpuMsPerTurn} (${r.pairedFirst.cpuMsPerTurn})` : r.cpuMsPerTurn,
+          r.pairedFirst?.diskReadKBPerTurn !== undefined ? `${r.diskReadKBPerTurn} (${r.pairedFirst.diskReadKBPerTurn})` : r.diskReadKBPerTurn,
+          Math.round(r.storeBytes / 1e5) / 10,
+          r.bytesPerConversation,
+        ]),
       ),
     );
   }

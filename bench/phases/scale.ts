@@ -121,7 +121,7 @@ export async function scalePhase(): Promise<void> {
       ...summarise(results),
       ...groups(results),
       // The first level's copy served by its own bot in the same rounds, and this level against it round by round.
-      pairedFirst: { storedAtStart: firstStored, turnsPerSecond: paired.turnsPerSecond, p99: paired.p99, cpuMsPerTurn: paired.cpuMsPerTurn },
+      pairedFirst: { storedAtStart: firstStored, turnsPerSecond: paired.turnsPerSecond, p99: paired.p99, cpuMsPerTurn: paired.cpuMsPerTurn, diskReadKBPerTurn: paired.diskReadKBPerTurn },
       pairedRelativeToFirst: round(median(results.map((res, r) => res.turnsPerSecond / firstResults[r]!.turnsPerSecond)), 3),
     });
     previous = size;
