@@ -190,7 +190,6 @@ function pgTurnRepliesParams(requests: readonly { commit: TurnCommit }[]): unkno
   return Array.from({ length: 10 }, (_, i) => rows.map((row) => row[i]));
 }
 
-/** The batch turn writer for `TurnCommit.replies`, registered by every `BotRepliesRepository`. */
 /**
  * PostgreSQL: the commit statement reads back which of its pending turns' conversations owe replies
  * of other turns or kept notices (`replies_owed`, over the statement's snapshot: this turn's own row
@@ -210,6 +209,7 @@ const pgOwedResult = {
   },
 };
 
+/** The batch turn writer for `TurnCommit.replies`, registered by every `BotRepliesRepository`. */
 export const keepTurnReplies: BatchTurnWriter = {
   name: 'bot_replies',
   mode: 'batch',
