@@ -53,9 +53,11 @@ export function owedStatement(dialect: StoreDialect, rows: string): string {
 from ${rows}`;
 }
 
-/** SQLite, one conversation (key, turn, key), read by the commit that keeps the turn's replies (`+?`: planned once, see SQLITE_PRUNE). */
-export const SQLITE_OWED = `select exists(select 1 from bot_replies b where b.conversation_key = +? and (b.state || '') = 'pending' and b.turn <> +?) as replies,
-  exists(select 1 from undelivered_replies u where u.conversation_key = +?) as notices`;
+/**
+ * SQLite, one conversation (key, turn), read by the commit that keeps the turn's replies: the same
+ * columns over a row of its values (`+?`: planned once whatever the statistics, see SQLITE_PRUNE).
+ */
+export const SQLITE_OWED = `select ${owedColumns('sqlite')} from (select +? as key, +? as turn) as r`;
 
 export class OwedReplies {
   private readonly rows: BatchedRows<Ask, AskedRow>;

@@ -147,7 +147,7 @@ function sqliteTurnReplies(db: BetterSqlite3.Database): (commit: TurnCommit) => 
     const { key, turn } = commit.conversation;
     prune.run(key, turn);
     insert.run(...rowOf(commit));
-    if (replies.state === 'pending') replies.owed = optionalOwed(() => owedOf(owed.get(key, turn, key) as OwedRow));
+    if (replies.state === 'pending') replies.owed = optionalOwed(() => owedOf(owed.get(key, turn) as OwedRow));
   };
 }
 
