@@ -6,7 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import { handoffStats, type HandoffStats } from '../handoff/repository';
-import type { Database } from '../storage/schema';
+import { indexedFunnelKind, type Database } from '../storage/schema';
 
 export interface HandoffReport {
   requested: number;
@@ -50,7 +50,7 @@ export async function loadHandoffReport(db: Kysely<Database>, window: { from: Da
     db
       .selectFrom('funnel_events')
       .select((eb) => eb.fn.countAll().as('n'))
-      .where('kind', '=', 'outcome')
+      .where('kind', '=', indexedFunnelKind('outcome'))
       .where('value', '=', 'resolved_by_person')
       .where('at', '>=', window.from.toISOString())
       .where('at', '<', window.to.toISOString())

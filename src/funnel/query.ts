@@ -4,7 +4,7 @@
  */
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { toIso, type Database } from '../storage/schema';
+import { indexedFunnelKind, toIso, type Database } from '../storage/schema';
 import type { FunnelEvent } from '../storage/store';
 
 const funnelRow = z.object({
@@ -24,7 +24,7 @@ const funnelRow = z.object({
  *
  * Read by time, not by conversation: the events from `from` on come through `funnel_events_at` and
  * those of conversations without a `started` event in the window (found through
- * `funnel_events_kind_at`) are dropped. There is deliberately no index on `conversation_key`: every
+ * `funnel_events_run_edges`) are dropped. There is deliberately no index on `conversation_key`: every
  * turn would pay for it (rows land at random places in it), and this offline report is its only
  * reader. The cost: a window in the past reads every event since its start.
  */
@@ -34,7 +34,7 @@ export async function loadFunnelEvents(db: Kysely<Database>, window: { from: Dat
   const startedInWindow = db
     .selectFrom('funnel_events')
     .select('conversation_key')
-    .where('kind', '=', 'started')
+    .where('kind', '=', indexedFunnelKind('started'))
     .where('at', '>=', from)
     .where('at', '<', to);
   const rows = await db

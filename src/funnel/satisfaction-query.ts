@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { FollowupsDatabase } from '../followups/repository';
 import type { SatisfactionDatabase } from '../followups/satisfaction-repository';
-import type { Database } from '../storage/schema';
+import { indexedFunnelKind, type Database } from '../storage/schema';
 import { buildSatisfactionReport, type SatisfactionReport } from './satisfaction-report';
 
 const ratingRow = z.object({ ending: z.string(), locale: z.string(), channel: z.string(), mode: z.string(), rating: z.enum(['up', 'down']), comment: z.string().nullable() });
@@ -25,7 +25,7 @@ export async function loadSatisfactionReport(db: Kysely<Database>, window: { fro
     db
       .selectFrom('funnel_events')
       .select((eb) => eb.fn.countAll().as('n'))
-      .where('kind', '=', 'outcome')
+      .where('kind', '=', indexedFunnelKind('outcome'))
       .where('value', '=', 'confirmed_by_followup')
       .where('at', '>=', from)
       .where('at', '<', to)

@@ -11,7 +11,7 @@ import type { Kysely, Updateable } from 'kysely';
 import { z } from 'zod';
 import { attachmentRef, type AttachmentRef } from '../../dialogs/flow';
 import { caseIntakeInput, type CaseIntakeInput } from '../../dialogs/support-case/case-draft';
-import { fromJson, toIso, type Database, type Json, type Timestamp } from '../storage/schema';
+import { fromJson, indexedFunnelKind, toIso, type Database, type Json, type Timestamp } from '../storage/schema';
 import type { Store } from '../storage/store';
 import type { TransactionTurnWriter } from '../storage/turn-writers';
 import { addJobs, type HandoffJobsDatabase, type NewJob } from './jobs-repository';
@@ -307,7 +307,7 @@ export class HandoffRepository {
     const r = await this.db
       .selectFrom('funnel_events')
       .select((eb) => eb.fn.countAll().as('n'))
-      .where('kind', '=', 'outcome')
+      .where('kind', '=', indexedFunnelKind('outcome'))
       .where('value', '=', 'resolved_by_person')
       .executeTakeFirstOrThrow();
     return Number(r.n);

@@ -6,7 +6,7 @@
  * Another area's repository declares its own tables and widens the store's Kysely instance:
  * `store.db.withTables<{ cases: CasesTable }>()`.
  */
-import type { ColumnType, Generated } from 'kysely';
+import { sql, type ColumnType, type Generated } from 'kysely';
 
 /** Written as an ISO-8601 string; read as a Date (PostgreSQL timestamptz) or a string (SQLite). */
 export type Timestamp = ColumnType<Date | string, string, string>;
@@ -63,6 +63,12 @@ export interface FunnelEventsTable {
   step: string;
   value: string | null;
 }
+
+/**
+ * A kind `funnel_events_run_edges` holds (migration 0022), written as a literal: a PostgreSQL generic
+ * plan cannot tell that a bound `$1` is one of the index's kinds, and would read the whole table.
+ */
+export const indexedFunnelKind = (kind: 'started' | 'outcome') => sql.lit(kind);
 
 export interface Database {
   conversations: ConversationsTable;

@@ -15,12 +15,13 @@ export interface StoreHarness {
   cleanup(): Promise<void>;
 }
 
-export function sqliteHarness(): StoreHarness {
+export function sqliteHarness(): StoreHarness & { path: string } {
   const dir = tempDir('store-test-');
   const path = dir.join('nested', 'bot.sqlite');
   const opened: SqlStore[] = [];
   return {
     dialect: 'sqlite',
+    path,
     create(options) {
       const store = new SqlStore({ dialect: 'sqlite', path }, silentLogger, options);
       opened.push(store);

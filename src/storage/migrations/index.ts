@@ -32,6 +32,7 @@ import { migration as handoffChannels } from './0018-handoff-channels';
 import { migration as lz4 } from './0019-lz4-for-churned-values';
 import { migration as channelMark } from './0020-conversation-channel-mark';
 import { migration as keptRepliesWithoutRowid } from './0021-kept-replies-without-rowid';
+import { migration as funnelRunEdges } from './0022-funnel-kind-index-for-run-edges';
 
 const ordered: [name: string, migration: StoreMigration][] = [
   ['0001-initial', initial],
@@ -55,6 +56,7 @@ const ordered: [name: string, migration: StoreMigration][] = [
   ['0019-lz4-for-churned-values', lz4],
   ['0020-conversation-channel-mark', channelMark],
   ['0021-kept-replies-without-rowid', keptRepliesWithoutRowid],
+  ['0022-funnel-kind-index-for-run-edges', funnelRunEdges],
 ];
 
 export type { StoreMigration, StoreDialect, ColumnTypes } from './types';
