@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { startFakeConnector } from './lib/connector';
 import { cleanup, onCleanup, PROFILE_DIR, progress, report, RESULTS_DIR, runId, shared, started, work } from './lib/context';
 import { MEMORY_FILESYSTEMS, mountOf } from './lib/machine';
+import { describeReclaim, reclaimSchemes } from './lib/reclaim';
 import { PgServerCpu } from './lib/pg-cpu';
 import { render } from './lib/render';
 import { settings } from './lib/settings';
@@ -39,6 +40,14 @@ function noteDisk(): void {
   report.disk = { workDir: work, fsType: here?.fsType, mountPoint: here?.mountPoint, dataFsType: data?.fsType, dataMountPoint: data?.mountPoint };
   if (here && MEMORY_FILESYSTEMS.has(here.fsType)) progress(`note: ${work} is on ${here.fsType} (memory), not a disk; pass --work-dir on the disk ./data uses`);
   else if (here && data && here.fsType !== data.fsType) progress(`note: SQLite files on ${here.fsType}, ./data on ${data.fsType}`);
+}
+
+/** What pages the page cache out on this machine however much memory is free (./lib/reclaim.ts). */
+function noteReclaim(): void {
+  const schemes = reclaimSchemes();
+  report.reclaim = schemes;
+  const line = describeReclaim(schemes);
+  if (line) progress(`note: ${line}: a store the load does not keep touching is read from the disk again`);
 }
 
 /** The PostgreSQL server: its settings (autovacuum) and a watch over all its processes' CPU. */
@@ -62,6 +71,7 @@ try {
   onCleanup(() => connector.close());
   if (!settings.keep) onCleanup(async () => rmSync(work, { recursive: true, force: true }));
   noteDisk();
+  noteReclaim();
   await watchPostgres();
   for (const name of settings.phases) {
     const phase = phases[name];

@@ -1,6 +1,7 @@
 /** The bench's printed tables (markdown, as README "Performance" shows them), from the report. */
 import type { Summary } from './measure';
 import { evaluateTargets, type TargetRow } from './targets';
+import { describeReclaim, type ReclaimScheme } from './reclaim';
 
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? String(c) : c)))];
@@ -49,7 +50,7 @@ function throughput(out: string[], t: { delivery: string; connections: number; r
   }
 }
 
-type ScaleRow = Summary & { storedAtStart: number; bytesPerConversation: number; storeBytes: number; relativeToFirst: number; pairedRelativeToFirst?: number; pairedFirst?: { storedAtStart: number; turnsPerSecond: number; cpuMsPerTurn: number; diskReadKBPerTurn?: number }; fresh: { p99: number }; returning: { share: number; p50: number; p99: number } };
+type ScaleRow = Summary & { pagedOutMBDuringRounds?: number; storedAtStart: number; bytesPerConversation: number; storeBytes: number; relativeToFirst: number; pairedRelativeToFirst?: number; pairedFirst?: { storedAtStart: number; turnsPerSecond: number; cpuMsPerTurn: number; diskReadKBPerTurn?: number }; fresh: { p99: number }; returning: { share: number; p50: number; p99: number } };
 
 export function render(report: Record<string, unknown>): string {
   const out: string[] = [];
@@ -61,6 +62,8 @@ export function render(report: Record<string, unknown>): string {
   if (pg) out.push(`PostgreSQL ${pg.version}, autovacuum ${pg.autovacuum}${pg.autovacuum === 'off' ? ' (production runs with it on; the bench vacuums its database at the end of each PostgreSQL round, its CPU counted in the round)' : ''}${pg.cpuUnavailable ? `; server CPU not measured: ${pg.cpuUnavailable}` : ''}`);
   const disk = report.disk as { workDir: string; fsType?: string; dataFsType?: string } | undefined;
   if (disk) out.push(`SQLite files in ${disk.workDir} (${disk.fsType ?? '?'}; ./data is on ${disk.dataFsType ?? '?'})`, '');
+  const reclaim = describeReclaim((report.reclaim as ReclaimScheme[] | undefined) ?? []);
+  if (reclaim) out.push(`Proactive reclaim on this machine: ${reclaim}`, '');
   const t = report.throughput as Parameters<typeof throughput>[1] | undefined;
   if (t) throughput(out, t);
   const s = report.scale as { store: string; returningShare: number; rows: ScaleRow[] } | undefined;
@@ -68,7 +71,7 @@ export function render(report: Record<string, unknown>): string {
     out.push('', `Stored conversations (${s.store}), ${Math.round(s.returningShare * 100)} % of turns by returning people (one turn on a stored conversation chosen at random)`);
     out.push(
       table(
-        ['stored', 'turns/s', 'p50 ms', 'p99 ms', 'new p99', 'returning p50', 'returning p99', 'returning share', 'first level\'s copy, same rounds: turns/s', 'vs it', 'vs first level\'s rounds', 'bot CPU ms/turn (copy\'s)', 'disk KB read/turn (copy\'s)', 'store MB', 'bytes/conv'],
+        ['stored', 'turns/s', 'p50 ms', 'p99 ms', 'new p99', 'returning p50', 'returning p99', 'returning share', 'first level\'s copy, same rounds: turns/s', 'vs it', 'vs first level\'s rounds', 'bot CPU ms/turn (copy\'s)', 'disk KB read/turn (copy\'s)', 'paged out MB (rounds)', 'store MB', 'bytes/conv'],
         s.rows.map((r) => [
           r.storedAtStart,
           r.turnsPerSecond,
@@ -83,6 +86,7 @@ export function render(report: Record<string, unknown>): string {
           r.relativeToFirst,
           r.pairedFirst ? `${r.cpuMsPerTurn} (${r.pairedFirst.cpuMsPerTurn})` : r.cpuMsPerTurn,
           r.pairedFirst?.diskReadKBPerTurn !== undefined ? `${r.diskReadKBPerTurn} (${r.pairedFirst.diskReadKBPerTurn})` : r.diskReadKBPerTurn,
+          r.pagedOutMBDuringRounds ?? '',
           Math.round(r.storeBytes / 1e5) / 10,
           r.bytesPerConversation,
         ]),

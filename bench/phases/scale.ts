@@ -18,6 +18,7 @@ import { newStorage, startBot, stopBot, type Storage } from '../lib/bots';
 import { progress, report, runId } from '../lib/context';
 import { load, summarise, type Measured } from '../lib/measure';
 import { StoredConversations } from '../lib/returning';
+import { pagedOutBytes } from '../lib/reclaim';
 import { replicateConversations, storedBytes } from '../lib/seed';
 import { settings } from '../lib/settings';
 import { median, round } from '../lib/stats';
@@ -97,6 +98,7 @@ export async function scalePhase(): Promise<void> {
     await load(firstBot, { seconds: settings.warmup, ...walkTo(first) });
     const results: Measured[] = [];
     const firstResults: Measured[] = [];
+    const pagedOutBefore = pagedOutBytes();
     for (let r = 0; r < settings.rounds; r++) {
       // Alternating which goes first, so neither always runs right after the other.
       for (const which of r % 2 === 0 ? ['level', 'first'] : ['first', 'level']) {
@@ -107,6 +109,7 @@ export async function scalePhase(): Promise<void> {
         );
       }
     }
+    const pagedOutAfter = pagedOutBytes();
     await stopBot(bot);
     await stopBot(firstBot);
     const paired = summarise(firstResults);
@@ -123,6 +126,8 @@ export async function scalePhase(): Promise<void> {
       // The first level's copy served by its own bot in the same rounds, and this level against it round by round.
       pairedFirst: { storedAtStart: firstStored, turnsPerSecond: paired.turnsPerSecond, p99: paired.p99, cpuMsPerTurn: paired.cpuMsPerTurn, diskReadKBPerTurn: paired.diskReadKBPerTurn },
       pairedRelativeToFirst: round(median(results.map((res, r) => res.turnsPerSecond / firstResults[r]!.turnsPerSecond)), 3),
+      // What the machine's proactive reclaim paged out during both bots' rounds (../lib/reclaim.ts).
+      ...(pagedOutBefore !== undefined && pagedOutAfter !== undefined ? { pagedOutMBDuringRounds: round((pagedOutAfter - pagedOutBefore) / 1e6, 0) } : {}),
     });
     previous = size;
   }

@@ -78,7 +78,7 @@ describe.each([
         select strftime('%Y-%m-%dT%H:%M:%fZ', '2026-11-01', '+' || (i % 2000000) || ' seconds'), 'msteams:f' || i, 'msteams', 'en', 'self', 'turn', 'entry', null from n`);
       db.exec('analyze');
       logged = new Kysely<Database>({ dialect: new SqliteDialect({ database: db }), log });
-      raw = { all: async (sql, params = []) => db.prepare(sql).all(...params) as Record<string, unknown>[], close: async () => db.close() };
+      raw = { all: async (sql, params = []) => db.prepare(sql).all(...params) as Record<string, unknown>[], close: async () => void db.close() };
     } else {
       const schema = (harness as ReturnType<typeof postgresHarness>).schema;
       const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, options: `-c search_path="${schema}"`, max: 1 });
