@@ -16,20 +16,13 @@ import { createTranslator } from '../../src/i18n';
 import type { SqlStore } from '../../src/storage/index';
 import type { FunnelEvent, TurnCommit } from '../../src/storage/store';
 import { postgresHarness, sqliteHarness, type StoreHarness } from '../storage/harness';
+import { funnelEvent } from '../funnel/events';
 
 const WINDOW = { from: new Date('2026-11-20T00:00:00Z'), to: new Date('2026-11-23T00:00:00Z') };
 
-const event = (conversationKey: string, at: string, kind: FunnelEvent['kind'], step: string, value?: string, over: Partial<FunnelEvent> = {}): FunnelEvent => ({
-  at: `2026-11-${at}:00.000Z`,
-  conversationKey,
-  channel: 'msteams',
-  locale: 'en',
-  mode: 'self',
-  kind,
-  step,
-  ...(value ? { value } : {}),
-  ...over,
-});
+/** `at`: day and time of November 2026, `20T10:00`. */
+const event = (conversationKey: string, at: string, kind: FunnelEvent['kind'], step: string, value?: string, over: Partial<FunnelEvent> = {}): FunnelEvent =>
+  funnelEvent(conversationKey, `2026-11-${at}:00.000Z`, kind, step, value, over);
 
 /** Four runs: three solved without a case (one confirmed the next day by a follow-up), one to a case. */
 const FUNNEL: FunnelEvent[] = [

@@ -16,6 +16,7 @@ import type { SqlStore } from '../../src/storage/index';
 import type { FunnelEvent } from '../../src/storage/store';
 import { seedCase } from '../cases/helpers';
 import { postgresHarness, sqliteHarness, type StoreHarness } from '../storage/harness';
+import { funnelEvent as event, storeFunnelEvents } from './events';
 
 const WINDOW = { from: new Date('2026-11-20T00:00:00Z'), to: new Date('2026-11-23T00:00:00Z') };
 const delivered = { backend: 'webhook' as const, status: 'delivered' as const, attempts: 1 };
@@ -41,16 +42,6 @@ async function seed(store: SqlStore): Promise<void> {
   const old = await seedCase(store, { createdAt: '2026-11-19T09:00:00.000Z', delivery: delivered });
   await update(old.reference, 'resolved', '2026-11-20T09:00:00Z');
 
-  const event = (conversationKey: string, at: string, kind: FunnelEvent['kind'], step: string, value?: string): FunnelEvent => ({
-    at,
-    conversationKey,
-    channel: 'msteams',
-    locale: 'en',
-    mode: 'self',
-    kind,
-    step,
-    ...(value ? { value } : {}),
-  });
   const closure: FunnelEvent[] = [
     ...['c1', 'c2', 'c3'].map((k) => event(k, '2026-11-21T09:00:00.000Z', 'step_entered', 'closureAsk')),
     event('c1', '2026-11-21T09:05:00.000Z', 'answer', 'closureAsk', 'worked'),
@@ -60,11 +51,7 @@ async function seed(store: SqlStore): Promise<void> {
     // Outside the window.
     event('c4', '2026-11-23T09:05:00.000Z', 'answer', 'closureAsk', 'worked'),
   ];
-  await store.commitTurn({
-    conversation: { key: 'test:funnel', channel: 'test', flowId: 'x', flowVersion: 1, snapshot: null, locale: 'en', parents: [], turn: 1, userId: 'u', createdAt: WINDOW.from.toISOString(), updatedAt: WINDOW.from.toISOString() },
-    transcript: [],
-    funnel: closure,
-  });
+  await storeFunnelEvents(store, closure, WINDOW.from.toISOString());
 }
 
 describe.each([

@@ -1,6 +1,7 @@
 /**
- * Migration 0008 drops the funnel table's index by conversation. A store that already holds funnel
- * events (schema of 0007) is upgraded at open, keeps its events, and reports the same numbers.
+ * Migration 0008 drops the funnel table's index by conversation, 0022 narrows its kind index to the
+ * kinds read by kind. A store that already holds funnel events (schema of 0007) is upgraded at open,
+ * keeps its events, and reports the same numbers.
  */
 import { describe, expect, it } from 'vitest';
 import { loadFunnelEvents } from '../../src/funnel/query';
@@ -36,7 +37,11 @@ describe.each(upgradeDialects)('upgrading a store with funnel events over $name'
       .execute();
     const store = await old.upgrade();
     expect(await store.appliedMigrations()).toContain('0008-funnel-events-without-conversation-index');
-    expect(await old.indexes(store, 'funnel_events')).not.toContain('funnel_events_conversation');
+    const indexes = await old.indexes(store, 'funnel_events');
+    expect(indexes).not.toContain('funnel_events_conversation');
+    // 0022: the kind index over the two kinds read by kind, built over the stored rows.
+    expect(indexes).toContain('funnel_events_run_edges');
+    expect(indexes).not.toContain('funnel_events_kind_at');
 
     const report = buildReport(await loadFunnelEvents(store.db, WINDOW), { ...WINDOW, now: new Date('2026-11-20T12:00:00Z'), idleMs: 30 * 60_000 });
     expect(report.total.conversations).toBe(2);

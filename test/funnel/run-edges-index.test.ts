@@ -18,21 +18,12 @@ import type { Database } from '../../src/storage/schema';
 import type { FunnelEvent } from '../../src/storage/store';
 import { TEST_DATABASE_URL } from '../support';
 import { postgresHarness, sqliteHarness } from '../storage/harness';
+import { funnelEvent as event, storeFunnelEvents } from './events';
 
 const WINDOW = { from: new Date('2026-11-20T00:00:00Z'), to: new Date('2026-11-21T00:00:00Z') };
 /** Rows every turn writes, none of them read by kind: enough that reading them all is the costly plan. */
 const FILLER_ROWS = 20_000;
 
-const event = (conversationKey: string, at: string, kind: FunnelEvent['kind'], step: string, value?: string): FunnelEvent => ({
-  at,
-  conversationKey,
-  channel: 'msteams',
-  locale: 'en',
-  mode: 'self',
-  kind,
-  step,
-  ...(value ? { value } : {}),
-});
 
 async function seed(store: SqlStore): Promise<void> {
   const funnel: FunnelEvent[] = [
@@ -46,11 +37,7 @@ async function seed(store: SqlStore): Promise<void> {
     event('msteams:c', '2026-11-19T10:00:00.000Z', 'started', 'entry'),
     event('msteams:c', '2026-11-20T11:00:00.000Z', 'outcome', 'solved', 'resolved_by_person'),
   ];
-  await store.commitTurn({
-    conversation: { key: 'test:funnel', channel: 'test', flowId: 'x', flowVersion: 1, snapshot: null, locale: 'en', parents: [], turn: 1, userId: 'u', createdAt: WINDOW.from.toISOString(), updatedAt: WINDOW.from.toISOString() },
-    transcript: [],
-    funnel,
-  });
+  await storeFunnelEvents(store, funnel, WINDOW.from.toISOString());
 }
 
 describe.each([
