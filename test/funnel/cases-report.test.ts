@@ -109,16 +109,7 @@ describe('the report arithmetic', () => {
   });
 
   it('keeps the closure flow out of the runs: a run that opened a case still ended in a case', () => {
-    const e = (at: string, kind: FunnelEvent['kind'], step: string, value?: string): FunnelEvent => ({
-      at: `2026-11-20T${at}:00.000Z`,
-      conversationKey: 'k',
-      channel: 'msteams',
-      locale: 'en',
-      mode: 'self',
-      kind,
-      step,
-      ...(value ? { value } : {}),
-    });
+    const e = (at: string, kind: FunnelEvent['kind'], step: string, value?: string): FunnelEvent => event('k', `2026-11-20T${at}:00.000Z`, kind, step, value);
     const events = [
       e('09:00', 'started', 'entry'),
       e('09:01', 'outcome', 'opened', 'case_opened'),
