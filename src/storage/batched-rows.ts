@@ -51,7 +51,7 @@ export class BatchedRows<I, R> {
   ) {
     this.text = spec.statement(rowsSource(dialect, spec.columns));
     if (dialect === 'postgres') nameStatement(this.text);
-    this.batch = new TickBatch((batch) => this.flush(batch), spec.onePerKey ? { keyOf: (item) => spec.keyOf(item) } : {});
+    this.batch = new TickBatch((batch) => this.flush(batch), spec.onePerKey ? (item) => spec.keyOf(item) : undefined);
   }
 
   /** The row the statement returned for `item`, or undefined when it returned none. */

@@ -71,19 +71,12 @@ function readResults(writers: readonly BatchTurnWriter[], row: CommitResult, tur
   }
 }
 
-/** Load and commit statements of the turns running at once on an instance, each (see `loads`). */
-const STATEMENTS_IN_FLIGHT = 2;
-
 export class PgTurnBatch {
-  // Two statements of each at once at most: turns that come while both run go together in the next,
-  // so under load a statement carries several turns instead of one connection per turn or two (each
-  // statement costs a round trip, its protocol work on both sides and, for commits, a WAL flush;
-  // issue 19). The second lane keeps one slow statement from holding up every turn.
-  private readonly loads = new TickBatch<TurnLoadRequest, Record<string, unknown>>((batch) => this.flushLoads(batch), { maxInFlight: STATEMENTS_IN_FLIGHT });
-  private readonly commits = new TickBatch<CommitRequest, void>((batch) => this.flushCommits(batch), {
-    keyOf: (r) => r.commit.conversation.key,
-    maxInFlight: STATEMENTS_IN_FLIGHT,
-  });
+  private readonly loads = new TickBatch<TurnLoadRequest, Record<string, unknown>>((batch) => this.flushLoads(batch));
+  private readonly commits = new TickBatch<CommitRequest, void>(
+    (batch) => this.flushCommits(batch),
+    (r) => r.commit.conversation.key,
+  );
   /** Statements run and turns in them (for tests and the bench). */
   readonly stats = { loadStatements: 0, commitStatements: 0, turnsCommitted: 0, largestCommit: 0 };
   private statement?: CommitStatement;
