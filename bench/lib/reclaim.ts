@@ -1,7 +1,7 @@
 /**
  * Proactive reclaim: a DAMON scheme (Linux, /sys/kernel/mm/damon/admin) that pages out memory nobody
  * touched for a while, however much memory is free. The sandbox VMs this bench runs on have one: on
- * physical memory, the page cache's pages (anonymous memory excepted) idle for 60 s, up to 128 MB
+ * physical memory, the page cache's pages (anonymous memory excepted) idle for 60 s, up to 128 MiB
  * per second. A store the load does not keep touching (a million conversations, each returning person
  * one of them at random) is then read from the disk again page by page, with gigabytes free: the
  * scale phase notes the scheme and how much it paged out during each level's rounds.
