@@ -25,7 +25,7 @@ import type { TurnCommit, TurnLoadRequest } from './store';
 import { TickBatch, type Pending } from './tick-batch';
 import type { BatchTurnWriter, BatchedTurn } from './turn-writers';
 import { nameStatement } from './pg-named-statements';
-import { LOAD_TURNS_PG, TURNS_LANDED_PG, commitParams, commitTurnsSql, loadedTurn, type LoadedTurn } from './pg-turn-sql';
+import { LOAD_TURNS_PG, TURNS_LANDED_PG, commitParams, commitTurnsSql } from './pg-turn-sql';
 
 interface CommitRequest {
   commit: TurnCommit;
@@ -72,7 +72,7 @@ function readResults(writers: readonly BatchTurnWriter[], row: CommitResult, tur
 }
 
 export class PgTurnBatch {
-  private readonly loads = new TickBatch<TurnLoadRequest, LoadedTurn>((batch) => this.flushLoads(batch));
+  private readonly loads = new TickBatch<TurnLoadRequest, Record<string, unknown>>((batch) => this.flushLoads(batch));
   private readonly commits = new TickBatch<CommitRequest, void>(
     (batch) => this.flushCommits(batch),
     (r) => r.commit.conversation.key,
@@ -83,8 +83,11 @@ export class PgTurnBatch {
 
   constructor(private readonly opts: PgTurnBatchOptions) {}
 
-  /** What `loadTurn` reads: the user's language and the conversation (none when new; snapshot and parents null when it is stored at the request's `knownTurn`). */
-  load(request: TurnLoadRequest): Promise<LoadedTurn> {
+  /**
+   * The row `loadTurn` reads: `user_locale` and the conversation's columns (null when new; snapshot
+   * and parents null too when it is stored at the request's `knownTurn`).
+   */
+  load(request: TurnLoadRequest): Promise<Record<string, unknown>> {
     return this.loads.add(request);
   }
 
@@ -104,14 +107,14 @@ export class PgTurnBatch {
     readResults(statement.writers, row, turns);
   }
 
-  private async flushLoads(batch: Pending<TurnLoadRequest, LoadedTurn>[]): Promise<void> {
+  private async flushLoads(batch: Pending<TurnLoadRequest, Record<string, unknown>>[]): Promise<void> {
     const values = [batch.map((p) => p.item.conversationKey), batch.map((p) => p.item.userKey), batch.map((p) => p.item.knownTurn ?? null)];
     try {
-      const { rows } = await this.queryArrays('pce_load_turns', LOAD_TURNS_PG, values);
+      const { rows } = await this.query<Record<string, unknown>>('pce_load_turns', LOAD_TURNS_PG, values);
       this.stats.loadStatements++;
       batch.forEach((p, i) => {
         const row = rows[i];
-        if (row) p.resolve(loadedTurn(row));
+        if (row) p.resolve(row);
         else p.reject(new Error('the database returned no row for a turn'));
       });
     } catch (err) {
@@ -192,19 +195,10 @@ export class PgTurnBatch {
   }
 
   /** A named statement on a pooled connection, again on the next connection when a pooled one was dead. */
-  private query<R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
-    return this.retryingStale(() => this.pool().query<R>({ name, text, values }));
-  }
-
-  /** Rows as arrays of the columns in order (`rowMode: 'array'`). */
-  private queryArrays(name: string, text: string, values: unknown[]): Promise<pg.QueryArrayResult> {
-    return this.retryingStale(() => this.pool().query({ name, text, values, rowMode: 'array' }));
-  }
-
-  private async retryingStale<T>(run: () => Promise<T>): Promise<T> {
+  private async query<R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
     for (let n = 0; ; n++) {
       try {
-        return await run();
+        return await this.pool().query<R>({ name, text, values });
       } catch (err) {
         if (n >= this.opts.staleRetries || !isStaleConnectionError(err)) throw err;
       }

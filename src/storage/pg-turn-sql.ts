@@ -33,43 +33,6 @@ from unnest($1::text[], $2::text[], $3::int[]) with ordinality as r(conversation
 left join lateral (select * from conversations c where c.key = r.conversation_key offset 0) c on true
 order by r.n`;
 
-/** LOAD_TURNS_PG's columns, in its order. */
-export const LOAD_TURNS_COLUMNS = ['user_locale', 'key', 'channel', 'flow_id', 'flow_version', 'snapshot', 'parents', 'locale', 'turn', 'user_id', 'created_at', 'updated_at', 'recent_activities', 'channel_mark'] as const;
-
-/** A turn's load: the user's language, and the conversation's columns unless it is new. */
-export interface LoadedTurn {
-  userLocale: unknown;
-  conversation?: Record<string, unknown>;
-}
-
-/**
- * A LOAD_TURNS_PG row as pg returns it with `rowMode: 'array'`, read by position into objects of one
- * shape: pg's row objects, built key by key from the field names, left every reader of them
- * megamorphic (a `perf` profile of the bench, issue 19).
- */
-export function loadedTurn(row: readonly unknown[]): LoadedTurn {
-  const key = row[1];
-  if (key === null || key === undefined) return { userLocale: row[0] };
-  return {
-    userLocale: row[0],
-    conversation: {
-      key,
-      channel: row[2],
-      flow_id: row[3],
-      flow_version: row[4],
-      snapshot: row[5],
-      parents: row[6],
-      locale: row[7],
-      turn: row[8],
-      user_id: row[9],
-      created_at: row[10],
-      updated_at: row[11],
-      recent_activities: row[12],
-      channel_mark: row[13],
-    },
-  };
-}
-
 /** The turns stored exactly as a lost statement sent them. */
 export const TURNS_LANDED_PG = `select c.key from conversations c
 join unnest($1::text[], $2::int[], $3::timestamptz[]) as i(key, turn, updated_at)

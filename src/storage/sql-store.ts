@@ -222,8 +222,12 @@ export class SqlStore implements Store {
     let stored: Record<string, unknown> | undefined;
     let userLocale: unknown;
     if (this.pgBatch) {
-      // A left join: no conversation when it is new.
-      ({ userLocale, conversation: stored } = await this.pgBatch.load(input));
+      const row = await this.pgBatch.load(input);
+      if (!row) throw new StorageError('Could not load a turn: the database returned no row.');
+      const { user_locale, ...conversation } = row;
+      userLocale = user_locale;
+      // A left join: the conversation's columns are null when it is new.
+      stored = conversation.key === null || conversation.key === undefined ? undefined : conversation;
     } else {
       try {
         // Turns start at 1: -1 matches none.
