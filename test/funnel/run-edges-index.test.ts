@@ -24,7 +24,6 @@ const WINDOW = { from: new Date('2026-11-20T00:00:00Z'), to: new Date('2026-11-2
 /** Rows every turn writes, none of them read by kind: enough that reading them all is the costly plan. */
 const FILLER_ROWS = 20_000;
 
-
 async function seed(store: SqlStore): Promise<void> {
   const funnel: FunnelEvent[] = [
     event('msteams:a', '2026-11-20T09:00:00.000Z', 'started', 'entry'),
@@ -47,7 +46,8 @@ describe.each([
   const harness = makeHarness();
   let store: SqlStore;
   let logged: Kysely<Database>;
-  let raw: { all(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>; close(): Promise<void> };
+  // Plain queries on the same connection (`logged.destroy()` closes it).
+  let raw: { all(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> };
   const statements: { sql: string; parameters: readonly unknown[] }[] = [];
   const log = (e: { level: string; query: { sql: string; parameters: readonly unknown[] } }) => {
     if (e.level === 'query') statements.push({ sql: e.query.sql, parameters: e.query.parameters });
@@ -65,7 +65,7 @@ describe.each([
         select strftime('%Y-%m-%dT%H:%M:%fZ', '2026-11-01', '+' || (i % 2000000) || ' seconds'), 'msteams:f' || i, 'msteams', 'en', 'self', 'turn', 'entry', null from n`);
       db.exec('analyze');
       logged = new Kysely<Database>({ dialect: new SqliteDialect({ database: db }), log });
-      raw = { all: async (sql, params = []) => db.prepare(sql).all(...params) as Record<string, unknown>[], close: async () => void db.close() };
+      raw = { all: async (sql, params = []) => db.prepare(sql).all(...params) as Record<string, unknown>[] };
     } else {
       const schema = (harness as ReturnType<typeof postgresHarness>).schema;
       const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, options: `-c search_path="${schema}"`, max: 1 });
@@ -74,7 +74,7 @@ describe.each([
         from generate_series(1, ${FILLER_ROWS}) as i`);
       await pool.query('analyze funnel_events');
       logged = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
-      raw = { all: async (sql, params = []) => (await pool.query(sql, params as unknown[])).rows, close: () => pool.end() };
+      raw = { all: async (sql, params = []) => (await pool.query(sql, params as unknown[])).rows };
     }
   });
 
