@@ -119,9 +119,14 @@ export class WebexUnknownOutcomeError extends WebexApiError {
   }
 }
 
-/** Per call: `signal` cancels the call, also while it waits out a 429 or a backoff (rejects with `signal.reason`). */
+/**
+ * Per call: `signal` cancels the call, also while it waits out a 429 or a backoff (rejects with
+ * `signal.reason`); `beforeAttempt` runs before the first attempt and each retry, and stops the call
+ * by throwing (a claim that is no longer surely ours: a retry after a long wait must not go out then).
+ */
 export interface CallOptions {
   signal?: AbortSignal;
+  beforeAttempt?: () => Promise<void>;
 }
 
 export interface WebexApiOptions {
@@ -190,7 +195,7 @@ export class WebexApi {
 
   /** Deletes a message; a message that is already gone counts as deleted. */
   async deleteMessage(id: string, options: CallOptions = {}): Promise<void> {
-    await this.request('DELETE', `/messages/${encodeURIComponent(id)}`, { okStatuses: [404], signal: options.signal });
+    await this.request('DELETE', `/messages/${encodeURIComponent(id)}`, { ...options, okStatuses: [404] });
   }
 
   async listWebhooks(): Promise<WebexWebhook[]> {
@@ -231,7 +236,7 @@ export class WebexApi {
   }
 
   private async json(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<unknown> {
-    const res = await this.request(method, path, { body, signal: options.signal });
+    const res = await this.request(method, path, { ...options, body });
     return res.json();
   }
 
@@ -239,7 +244,7 @@ export class WebexApi {
   private async request(
     method: string,
     path: string,
-    { body, okStatuses = [], signal }: { body?: unknown; okStatuses?: number[]; signal?: AbortSignal } = {},
+    { body, okStatuses = [], signal, beforeAttempt }: CallOptions & { body?: unknown; okStatuses?: number[] } = {},
   ): Promise<Response> {
     const url = path.startsWith('http') ? path : `${this.base}${path}`;
     const shownPath = url.slice(this.origin.length).split('?')[0] ?? path;
@@ -247,6 +252,7 @@ export class WebexApi {
     let rateLimitWaits = 0;
     for (;;) {
       signal?.throwIfAborted();
+      await beforeAttempt?.();
       const timeout = AbortSignal.timeout(this.timeoutMs);
       let res: Response;
       try {

@@ -2,11 +2,15 @@
  * This instance's claim on one inbox notification, kept while the notification waits in its space's
  * queue and while it is handled: renewed every third of the lease, so a long wait on Webex (429
  * `Retry-After` answers can add up to minutes) never lets it lapse and another instance resume it
- * meanwhile. A claim found taken over (or not renewed in time, so another instance may have taken
- * it) is lost: `signal` aborts, which ends the Webex call in progress, and `check()` throws, so the
- * holder posts nothing more for that notification.
+ * meanwhile. Before anything a person would see (and before each attempt of such a Webex call),
+ * `hold()` makes sure the claim is still ours: a claim close to its end (a stalled event loop, a slow
+ * store kept the timer from renewing it) is renewed first, and the renewal only succeeds while no
+ * other instance has taken the notification. A claim found taken over, or that cannot be renewed
+ * once close to its end, is lost: `signal` aborts, which ends the Webex call in progress, and
+ * `hold()` throws, so the holder posts nothing more for that notification.
  */
 import type { Logger } from '../../log';
+import type { CallOptions } from './api';
 
 /** The claim on a notification was lost: its holder stops; whoever holds it now finishes it. */
 export class ClaimLostError extends Error {
@@ -62,10 +66,25 @@ export class InboxClaim {
     this.timer = undefined;
   }
 
-  /** Throws `ClaimLostError` unless the claim is still surely ours: call before anything a person would see. */
-  check(): void {
-    if (this.opts && !this.lost && this.lapsing(this.opts, this.opts.clock())) this.lose(this.opts, 'it lapsed before it could be renewed');
+  /**
+   * Resolves while the claim is surely ours; throws `ClaimLostError` when it is not. Call before
+   * anything a person would see. Close to the end of the lease it renews first: the timer may not
+   * have run in time, which alone is no reason to drop a notification nobody else has taken.
+   */
+  async hold(): Promise<void> {
+    const { opts } = this;
+    if (opts && !this.lost && this.lapsing(opts, opts.clock())) await this.renewOnce(opts);
+    this.throwIfLost();
+  }
+
+  /** Throws `ClaimLostError` if the claim was lost (after a failed call: was that why?). */
+  throwIfLost(): void {
     if (this.lost) throw this.controller.signal.reason;
+  }
+
+  /** For a Webex call made under this claim: cancelled when it is lost, held again before each attempt. */
+  get call(): CallOptions {
+    return { signal: this.signal, beforeAttempt: () => this.hold() };
   }
 
   private schedule(opts: ClaimOptions): void {
@@ -76,14 +95,19 @@ export class InboxClaim {
     this.timer.unref?.();
   }
 
+  /**
+   * Extends the claim. The renewal is conditional (still ours, still open), so it is tried even when
+   * the claim came close to its end: success proves no other instance took it meanwhile. Only then
+   * is a failed renewal (an error: not known either way) a loss; before, it is tried again.
+   */
   private async renewOnce(opts: ClaimOptions): Promise<void> {
     const now = opts.clock();
-    if (this.lapsing(opts, now)) return this.lose(opts, 'it lapsed before it could be renewed');
+    const lapsing = this.lapsing(opts, now);
     let held: boolean;
     try {
       held = await opts.renew(now);
     } catch (err) {
-      // Not known either way: go on while the last renewal holds, and try again.
+      if (lapsing) return this.lose(opts, 'it came close to its end and could not be renewed');
       opts.logger.warn({ err, notification: opts.notificationId }, 'Webex: the claim on a notification could not be renewed; trying again');
       return;
     }

@@ -59,7 +59,7 @@ export class WebexHandoffSpace implements ExpertSpace {
 
   async handle({ n, claim }: ClaimedJob): Promise<void> {
     if (n.event !== 'created') return;
-    claim.check();
+    await claim.hold();
     if (n.resource === 'attachmentActions') await this.onPress(n.data.id);
     else if (n.resource === 'messages') await this.onMessage(n);
   }

@@ -183,7 +183,7 @@ export class WebexInboxWorker {
     const { logger } = this.deps;
     const ctx = { resource: n.resource, event: n.event, notification: n.data.id, room: n.data.roomId };
     try {
-      claim.check(); // it may have waited long behind earlier notifications of its space
+      await claim.hold(); // it may have waited long behind earlier notifications of its space
       await this.handler.handle(job);
     } catch (err) {
       if (claim.lost) {

@@ -151,7 +151,7 @@ export class WebexMessages {
   }
 
   private async turn(inbound: Inbound, pressedCardId: string | undefined, claim: InboxClaim): Promise<void> {
-    claim.check();
+    await claim.hold();
     const result = await this.deps.engine.handle(inbound);
     if (result.duplicate) return;
     await this.replies.post(inbound.conversationId, result, pressedCardId, claim);

@@ -47,8 +47,8 @@ export class WebexReplies {
     const retired = !!live && live.messageId !== pressedCardId && (postsCard || live.step !== result.step) && (await this.retire(live, claim));
     let newCard: LiveCard | undefined;
     for (const { out, step } of outgoing) {
-      claim.check();
-      const posted = await this.deps.api.createMessage({ roomId, ...out }, { signal: claim.signal });
+      await claim.hold();
+      const posted = await this.deps.api.createMessage({ roomId, ...out }, claim.call);
       if (out.attachments?.length) newCard = { roomId, messageId: posted.id, step };
     }
     try {
@@ -75,13 +75,13 @@ export class WebexReplies {
   private async retirePressed(roomId: string, pressedCardId: string, locale: Locale, label: string, claim: InboxClaim): Promise<void> {
     const { api, translator, logger } = this.deps;
     try {
-      claim.check();
-      await api.deleteMessage(pressedCardId, { signal: claim.signal });
+      await claim.hold();
+      await api.deleteMessage(pressedCardId, claim.call);
       const note = translator.t(locale, 'webex:answered', { label });
-      claim.check();
-      await api.createMessage({ roomId, ...renderNote(note) }, { signal: claim.signal });
+      await claim.hold();
+      await api.createMessage({ roomId, ...renderNote(note) }, claim.call);
     } catch (err) {
-      claim.check(); // a lost claim stops the reply; anything else only costs the retirement
+      claim.throwIfLost(); // a lost claim stops the reply; anything else only costs the retirement
       logger.warn({ err, room: roomId }, 'Webex: the pressed card could not be retired');
     }
   }
@@ -89,11 +89,11 @@ export class WebexReplies {
   /** Deletes a card nobody pressed; true when it is gone. */
   private async retire(live: LiveCard, claim: InboxClaim): Promise<boolean> {
     try {
-      claim.check();
-      await this.deps.api.deleteMessage(live.messageId, { signal: claim.signal });
+      await claim.hold();
+      await this.deps.api.deleteMessage(live.messageId, claim.call);
       return true;
     } catch (err) {
-      claim.check();
+      claim.throwIfLost();
       this.deps.logger.warn({ err, room: live.roomId }, 'Webex: the earlier card could not be retired');
       return false;
     }

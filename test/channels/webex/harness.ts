@@ -42,6 +42,8 @@ export interface StartOptions {
   inbox?: WebexInboxOptions;
   /** The API client's retry and timeout settings (e.g. a short per-attempt timeout). */
   api?: Partial<Pick<WebexApiOptions, 'timeoutMs' | 'maxRetries' | 'maxRateLimitWaits' | 'maxRetryAfterMs'>>;
+  /** Runs after each turn, before its replies are posted (e.g. to stall the process there). */
+  afterTurn?: (result: TurnResult) => void | Promise<void>;
 }
 
 export async function startBot(fake: FakeWebex, dbFile: string, options: StartOptions = {}): Promise<RunningBot> {
@@ -62,6 +64,7 @@ export async function startBot(fake: FakeWebex, dbFile: string, options: StartOp
         inbounds.push(inbound);
         const result = await app!.engine.handle(inbound);
         results.push(result);
+        await options.afterTurn?.(result);
         return result;
       },
     },

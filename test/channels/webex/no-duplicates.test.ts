@@ -15,6 +15,14 @@ let fake: FakeWebex;
 const webex = useFakeWebex((f) => (fake = f), 'no-duplicates');
 
 const inboxOf = (b: RunningBot) => new WebexRepository(b.app.store as SqlStore);
+/** Blocks the whole process (event loop, timers, the claim's renewal) for `ms`, as a long GC pause or a starved CPU would. */
+function stall(ms: number): void {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    // busy on purpose: nothing else may run meanwhile
+  }
+}
+
 /** Statuses of the POST /v1/messages answers the fake gave since request number `since`. */
 const postsSince = (since: number) => fake.requests.slice(since).filter((r) => r.method === 'POST' && r.path === '/v1/messages').map((r) => r.status);
 
@@ -60,6 +68,57 @@ describe('several instances on PostgreSQL', () => {
     expect(fake.visible(room.id)).toHaveLength(1);
     expect(offeredChoices(fake, room).length).toBeGreaterThan(0);
     expect((await inboxOf(a).find(message.id))?.status).toBe('handled');
+  });
+
+  it('an instance stalled past its lease, with nobody taking the notification over, still answers it, once', async () => {
+    let stalled = false;
+    const a = await webex.start({
+      databaseUrl: TEST_DATABASE_URL,
+      databaseSchema: schema,
+      inbox: { pollMs: 3_600_000, leaseMs: LEASE_MS },
+      // The claim's timer cannot run: when the replies are due, the claim is past its end.
+      afterTurn: () => {
+        if (!stalled) stall(LEASE_MS * 1.4);
+        stalled = true;
+      },
+    });
+    const room = fake.room('direct');
+    const person = fake.person('Oksana', 'oksana@example.com');
+    const since = fake.requests.length;
+    const { message } = await fake.userSays(room, person, 'hello');
+    await a.settle();
+
+    expect(stalled).toBe(true);
+    expect(postsSince(since)).toEqual([200]);
+    expect(fake.visible(room.id)).toHaveLength(1);
+    expect(offeredChoices(fake, room).length).toBeGreaterThan(0);
+    expect(await inboxOf(a).find(message.id)).toMatchObject({ status: 'handled' });
+  });
+
+  it('an instance stalled past its lease whose notification was taken over meanwhile posts nothing for it', async () => {
+    let taken: string[] = [];
+    const a: RunningBot = await webex.start({
+      databaseUrl: TEST_DATABASE_URL,
+      databaseSchema: schema,
+      inbox: { pollMs: 3_600_000, leaseMs: LEASE_MS },
+      afterTurn: async () => {
+        if (taken.length) return;
+        // Another instance takes it over (its clock past the lease), then this one stalls past its end.
+        const claimed = await inboxOf(a).claimDue({ workerId: 'other-instance', now: new Date(Date.now() + 3_600_000), leaseMs: 3_600_000, limit: 10 });
+        taken = claimed.map((e) => e.notificationId);
+        stall(LEASE_MS * 1.4);
+      },
+    });
+    const room = fake.room('direct');
+    const person = fake.person('Taras', 'taras@example.com');
+    const since = fake.requests.length;
+    const { message } = await fake.userSays(room, person, 'hello');
+    await a.settle();
+
+    expect(taken).toEqual([message.id]);
+    expect(postsSince(since)).toEqual([]);
+    expect(fake.posted.filter((m) => m.roomId === room.id)).toEqual([]);
+    expect(await inboxOf(a).find(message.id)).toMatchObject({ status: 'turned', claimedBy: 'other-instance' });
   });
 
   it('an instance whose claim was taken over stops: it posts nothing more for that notification', async () => {
