@@ -18,6 +18,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from '../log';
 import type { Store } from '../storage/store';
+import { activeDay } from '../storage/turn-sql';
 
 /** What the job needs of the store (`SqlStore` has it). */
 export type RetentionStore = Pick<Store, 'kind' | 'runExclusive'> & {
@@ -134,6 +135,8 @@ export class RetentionJob {
   /** Idle conversations and their transcripts, each under its conversation lock. */
   private async deleteConversations(cutoff: Date, report: RetentionReport): Promise<void> {
     const before = cutoff.toISOString();
+    // `active_day` is indexed (it never leads `updated_at`, migration 0023); `updated_at` decides.
+    const lastDay = activeDay(before);
     // Keyset pagination: a conversation that became active during the run is skipped, not revisited.
     let after = '';
     while (!this.stopping) {
@@ -141,6 +144,7 @@ export class RetentionJob {
         await this.db
           .selectFrom('conversations')
           .select('key')
+          .where('active_day', '<=', lastDay)
           .where('updated_at', '<', before)
           .where('key', '>', after)
           .orderBy('key')
@@ -283,7 +287,7 @@ export class RetentionJob {
 }
 
 interface RetentionDatabase {
-  conversations: { key: string; updated_at: string };
+  conversations: { key: string; updated_at: string; active_day: number };
   transcript_entries: { conversation_key: string };
   conversation_references: { conversation_key: string };
   undelivered_replies: { conversation_key: string };

@@ -8,7 +8,7 @@
  * parses the snapshot once (issue 19).
  */
 import type { BatchTurnWriter, BatchedTurn } from './turn-writers';
-import { CONVERSATION_COLUMNS, PG_RECENT_ACTIVITIES_APPEND, conversationUpsert, recentActivityKey } from './turn-sql';
+import { CONVERSATION_COLUMNS, PG_RECENT_ACTIVITIES_APPEND, activeDay, conversationUpsert, recentActivityKey } from './turn-sql';
 
 /**
  * The user's language and the conversation (all columns, its recent activities too), one row per turn
@@ -60,7 +60,7 @@ export function commitTurnsSql(writers: readonly BatchTurnWriter[]): string {
   });
   return `with input as (
   select * from jsonb_to_recordset($1::jsonb) as i(key text, channel text, flow_id text, flow_version int, snapshot jsonb, parents jsonb,
-    locale text, turn int, user_id text, created_at timestamptz, updated_at timestamptz, activity_key text, channel_mark text, now timestamptz)
+    locale text, turn int, user_id text, created_at timestamptz, updated_at timestamptz, activity_key text, channel_mark text, active_day int, now timestamptz)
 ), dup as (
   select i.key from input i
   where i.activity_key is not null
@@ -68,7 +68,7 @@ export function commitTurnsSql(writers: readonly BatchTurnWriter[]): string {
 ), saved as (
   insert into conversations (${CONVERSATION_COLUMNS})
   select i.key, i.channel, i.flow_id, i.flow_version, coalesce(i.snapshot, 'null'::jsonb), i.parents, i.locale, i.turn, i.user_id,
-    i.created_at, i.updated_at, coalesce(i.activity_key, ''), coalesce(i.channel_mark, '')
+    i.created_at, i.updated_at, coalesce(i.activity_key, ''), coalesce(i.channel_mark, ''), i.active_day
   from input i where i.key not in (select key from dup)
   order by i.key
   ${conversationUpsert(PG_RECENT_ACTIVITIES_APPEND)}
@@ -123,6 +123,7 @@ export function commitParams(requests: readonly BatchedTurn[], writers: readonly
       updated_at: c.updatedAt,
       activity_key: commit.activityKey ? recentActivityKey(commit.activityKey) : null,
       channel_mark: c.channelMark ?? '',
+      active_day: activeDay(c.updatedAt),
       now,
     });
     for (const e of commit.transcript) transcript.push({ conversation_key: c.key, at: e.at, sender: e.from, text: e.text });

@@ -29,6 +29,8 @@ export interface ConversationsTable {
   recent_activities: ColumnType<string, string | undefined, string>;
   /** The channel's mark of what it stored beside the conversation (migration 0020). */
   channel_mark: ColumnType<string, string | undefined, string>;
+  /** UTC day of the last turn (days since 1970-01-01), written when it changes; retention's index (migration 0023). */
+  active_day: ColumnType<number, number | undefined, number>;
 }
 
 export interface TranscriptEntriesTable {

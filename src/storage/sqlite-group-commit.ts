@@ -20,7 +20,7 @@ import { ConcurrentTurnError, DuplicateActivityError } from './errors';
 import type { TurnCommit } from './store';
 import { TickBatch, type Pending } from './tick-batch';
 import type { BatchTurnWriter } from './turn-writers';
-import { CONVERSATION_COLUMNS, conversationUpsert, hasRecentActivity, withRecentActivity } from './turn-sql';
+import { CONVERSATION_COLUMNS, activeDay, conversationUpsert, hasRecentActivity, withRecentActivity } from './turn-sql';
 
 interface CommitRequest {
   commit: TurnCommit;
@@ -31,6 +31,8 @@ export class SqliteGroupCommit {
   private readonly batch = new TickBatch<CommitRequest, void>((batch) => this.flush(batch));
   private readonly storedTurn: BetterSqlite3.Statement;
   private readonly saveConversation: BetterSqlite3.Statement;
+  /** The same, for a turn on the stored row's day: `active_day` and its index left alone. */
+  private readonly saveConversationSameDay: BetterSqlite3.Statement;
   private readonly saveUserLocale: BetterSqlite3.Statement;
   /** Multi-row inserts, one prepared statement per row count (a turn has 1-5 rows of each). */
   private readonly insertTranscript: (rows: number) => BetterSqlite3.Statement;
@@ -50,9 +52,10 @@ export class SqliteGroupCommit {
     writers: readonly BatchTurnWriter[] = [],
   ) {
     // The page was just read by the turn's load: still in SQLite's cache.
-    this.storedTurn = db.prepare('select turn, recent_activities from conversations where key = ?');
-    this.saveConversation = db.prepare(`insert into conversations (${CONVERSATION_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ${conversationUpsert('excluded.recent_activities')}`);
+    this.storedTurn = db.prepare('select turn, recent_activities, active_day from conversations where key = ?');
+    const insert = `insert into conversations (${CONVERSATION_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+    this.saveConversation = db.prepare(`${insert} ${conversationUpsert('excluded.recent_activities')}`);
+    this.saveConversationSameDay = db.prepare(`${insert} ${conversationUpsert('excluded.recent_activities', false)}`);
     this.saveUserLocale = db.prepare(
       'insert into user_locales (user_key, locale, updated_at) values (?, ?, ?) on conflict (user_key) do update set locale = excluded.locale, updated_at = excluded.updated_at',
     );
@@ -128,13 +131,14 @@ export class SqliteGroupCommit {
   writeRows(commit: TurnCommit, now: string): void {
     const c = commit.conversation;
     // Refusals come before any write, so a refused turn leaves nothing behind without a savepoint.
-    const stored = this.storedTurn.get(c.key) as { turn: number; recent_activities: string } | undefined;
+    const stored = this.storedTurn.get(c.key) as { turn: number; recent_activities: string; active_day: number } | undefined;
     if (commit.activityKey && hasRecentActivity(stored?.recent_activities, commit.activityKey)) {
       throw new DuplicateActivityError(commit.activityKey);
     }
     if (stored && stored.turn >= c.turn) throw new ConcurrentTurnError(c.key, c.turn);
     const recent = stored?.recent_activities ?? '';
-    const saved = this.saveConversation.run(
+    const day = activeDay(c.updatedAt);
+    const saved = (stored?.active_day === day ? this.saveConversationSameDay : this.saveConversation).run(
       c.key,
       c.channel,
       c.flowId,
@@ -148,6 +152,7 @@ export class SqliteGroupCommit {
       c.updatedAt,
       commit.activityKey ? withRecentActivity(recent, commit.activityKey) : recent,
       c.channelMark ?? '',
+      day,
     );
     // Refused by the upsert's own turn check (another connection wrote the row in between): nothing written.
     if (saved.changes === 0) throw new ConcurrentTurnError(c.key, c.turn);

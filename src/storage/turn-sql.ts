@@ -1,17 +1,30 @@
 /** SQL and helpers shared by both dialects' turn writes (./pg-turn-batch.ts, ./sqlite-group-commit.ts). */
 import { createHash } from 'node:crypto';
 
-export const CONVERSATION_COLUMNS = 'key, channel, flow_id, flow_version, snapshot, parents, locale, turn, user_id, created_at, updated_at, recent_activities, channel_mark';
+export const CONVERSATION_COLUMNS =
+  'key, channel, flow_id, flow_version, snapshot, parents, locale, turn, user_id, created_at, updated_at, recent_activities, channel_mark, active_day';
+
+const DAY_MS = 86_400_000;
+
+/** `conversations.active_day` for a turn at `updatedAt` (ISO): whole UTC days since 1970-01-01 (migration 0023). */
+export function activeDay(updatedAt: string): number {
+  return Math.floor(Date.parse(updatedAt) / DAY_MS);
+}
 
 /**
  * The conversation upsert: only a newer turn replaces the stored row. `recentActivities` is the SQL
  * for the new `recent_activities` (SQLite computes the list before, PostgreSQL in the statement).
+ * `day: false` leaves `active_day` out of the update, for a turn on the stored row's day: SQLite
+ * rewrites the index entry of any column the SET names, changed or not (PostgreSQL compares values,
+ * so it always names it).
  */
-export function conversationUpsert(recentActivities: string): string {
+export function conversationUpsert(recentActivities: string, day = true): string {
   return `on conflict (key) do update set
     channel = excluded.channel, flow_id = excluded.flow_id, flow_version = excluded.flow_version,
     snapshot = excluded.snapshot, parents = excluded.parents, locale = excluded.locale, turn = excluded.turn,
-    user_id = excluded.user_id, updated_at = excluded.updated_at, recent_activities = ${recentActivities}, channel_mark = excluded.channel_mark
+    user_id = excluded.user_id, updated_at = excluded.updated_at, recent_activities = ${recentActivities}, channel_mark = excluded.channel_mark${
+      day ? ', active_day = excluded.active_day' : ''
+    }
   where conversations.turn < excluded.turn`;
 }
 

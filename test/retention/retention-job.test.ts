@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqlActivityLog } from '../../src/channels/directline/sql-activity-log';
 import { UploadStore } from '../../src/channels/directline/uploads';
 import { RetentionJob } from '../../src/retention/retention-job';
+import { activeDay } from '../../src/storage/turn-sql';
 import type { SqlStore } from '../../src/storage/index';
 import { CaseRepository } from '../../src/cases/repository';
 import { seedCase } from '../cases/helpers';
@@ -71,6 +72,12 @@ describe.each(dialects)('retention on %s', (_name, makeHarness) => {
     });
   }
 
+  /** A later turn of a stored conversation, at `at`. */
+  async function commitTurnAt(key: string, turn: number, at: string): Promise<void> {
+    const stored = await store.loadConversation(key);
+    await store.commitTurn({ conversation: conversation(key, turn, { createdAt: stored!.createdAt, updatedAt: at }), transcript: [{ at, from: 'user', text: 'again' }] });
+  }
+
   /** A web chat conversation with one activity at `activityAt`, its engine conversation, and one uploaded file. */
   async function webChat(createdAt: string, activityAt: string): Promise<string> {
     const id = hexId();
@@ -111,9 +118,28 @@ describe.each(dialects)('retention on %s', (_name, makeHarness) => {
     expect(await store.loadConversation('webex:edge')).toBeDefined();
   });
 
+  it('tells idle from active at the cutoff itself, on the cutoff\'s own day', async () => {
+    const cutoff = NOW.getTime() - 90 * DAY;
+    await commitAt('teams:just-idle', new Date(cutoff - 1).toISOString(), 'idle@example.com');
+    await commitAt('teams:just-active', new Date(cutoff + 1).toISOString(), 'active@example.com');
+    await job().runOnce();
+    expect(await store.loadConversation('teams:just-idle')).toBeUndefined();
+    expect(await store.loadConversation('teams:just-active')).toBeDefined();
+  });
+
+  it('keeps a conversation idle for months that came back today, and deletes one whose later turns were all on its first day', async () => {
+    await commitAt('teams:back', OLD, 'back@example.com');
+    await commitTurnAt('teams:back', 2, NOW.toISOString());
+    await commitAt('teams:one-day', OLD, 'one-day@example.com');
+    await commitTurnAt('teams:one-day', 2, new Date(Date.parse(OLD) + 3600_000).toISOString());
+    await job().runOnce();
+    expect((await store.loadConversation('teams:back'))?.turn).toBe(2);
+    expect(await store.loadConversation('teams:one-day')).toBeUndefined();
+  });
+
   it('keeps the case of a deleted conversation', async () => {
     const opened = await seedCase(store, { createdAt: OLD });
-    await store.db.updateTable('conversations').set({ updated_at: OLD }).where('key', '=', opened.conversationKey).execute();
+    await store.db.updateTable('conversations').set({ updated_at: OLD, active_day: activeDay(OLD) }).where('key', '=', opened.conversationKey).execute();
     await job().runOnce();
     expect(await store.loadConversation(opened.conversationKey)).toBeUndefined();
     const kept = await new CaseRepository(store).findByReference(opened.reference);

@@ -33,6 +33,7 @@ import { migration as lz4 } from './0019-lz4-for-churned-values';
 import { migration as channelMark } from './0020-conversation-channel-mark';
 import { migration as keptRepliesWithoutRowid } from './0021-kept-replies-without-rowid';
 import { migration as funnelRunEdges } from './0022-funnel-kind-index-for-run-edges';
+import { migration as conversationsActiveDay } from './0023-conversations-active-day';
 
 const ordered: [name: string, migration: StoreMigration][] = [
   ['0001-initial', initial],
@@ -57,6 +58,7 @@ const ordered: [name: string, migration: StoreMigration][] = [
   ['0020-conversation-channel-mark', channelMark],
   ['0021-kept-replies-without-rowid', keptRepliesWithoutRowid],
   ['0022-funnel-kind-index-for-run-edges', funnelRunEdges],
+  ['0023-conversations-active-day', conversationsActiveDay],
 ];
 
 export type { StoreMigration, StoreDialect, ColumnTypes } from './types';
