@@ -19,7 +19,8 @@ export const HELP = `npm run bench -- [options]
   --returning-share F      scale phase: share of turns that continue stored conversations (default 0.5)
   --memory-conversations N conversations served before the second RSS reading (default 100000)
   --memory-turns N         turns per conversation at most in the memory phase (default: --max-turns, full walks)
-  --start-modes LIST       startup and memory phases: tsx (npm start today), compiled (tsc output, plain node); default both
+  --start-modes LIST       startup and memory phases: bundle (npm start: the esbuild bundle), tsx (the TypeScript
+                           loader), compiled (tsc output, plain node); default bundle,tsx
   --max-turns N            a conversation is left after this many turns (default 15)
   --connector-delay-ms N   the fake connector answers after N ms (default 0)
   --pg-url URL             PostgreSQL server for the bench's own database (default postgres://postgres@127.0.0.1:5432/test)
