@@ -154,7 +154,11 @@ describe('the site token in the browser', () => {
     page.on('response', (r) => {
       if (r.request().method() === 'POST' && r.url().endsWith('/directline/conversations')) starts.push(r.status());
     });
+    // Waited for by its response: the transcript before start over already shows one greeting, so a
+    // count alone can pass before the new conversation is asked for (it did, under load).
+    const started = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/directline/conversations'), { timeout: 15_000 });
     await page.locator('#start-over').click();
+    expect((await started).status()).toBe(201);
     await expect.poll(() => botCount(page), { timeout: 15_000 }).toBe(1);
     expect(starts).toEqual([201]);
     await context.close();
