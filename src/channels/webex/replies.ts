@@ -47,7 +47,6 @@ export class WebexReplies {
     const retired = !!live && live.messageId !== pressedCardId && (postsCard || live.step !== result.step) && (await this.retire(live, claim));
     let newCard: LiveCard | undefined;
     for (const { out, step } of outgoing) {
-      await claim.hold();
       const posted = await this.deps.api.createMessage({ roomId, ...out }, claim.call);
       if (out.attachments?.length) newCard = { roomId, messageId: posted.id, step };
     }
@@ -75,10 +74,8 @@ export class WebexReplies {
   private async retirePressed(roomId: string, pressedCardId: string, locale: Locale, label: string, claim: InboxClaim): Promise<void> {
     const { api, translator, logger } = this.deps;
     try {
-      await claim.hold();
       await api.deleteMessage(pressedCardId, claim.call);
       const note = translator.t(locale, 'webex:answered', { label });
-      await claim.hold();
       await api.createMessage({ roomId, ...renderNote(note) }, claim.call);
     } catch (err) {
       claim.throwIfLost(); // a lost claim stops the reply; anything else only costs the retirement
@@ -89,7 +86,6 @@ export class WebexReplies {
   /** Deletes a card nobody pressed; true when it is gone. */
   private async retire(live: LiveCard, claim: InboxClaim): Promise<boolean> {
     try {
-      await claim.hold();
       await this.deps.api.deleteMessage(live.messageId, claim.call);
       return true;
     } catch (err) {
