@@ -21,6 +21,8 @@ export interface Measured extends LoadResult {
   cpuMsPerTurn: number;
   /** KB the target process had read from the disk per turn: 0 while its store is in the page cache. */
   diskReadKBPerTurn: number;
+  /** Of those, read by its main thread: what every turn in flight waited for (the rest, its worker threads). */
+  loopDiskReadKBPerTurn: number;
   /** PostgreSQL per turn (ms), every server process (bot on PostgreSQL only). */
   dbCpuMsPerTurn?: number;
   db?: PgCpuDelta;
@@ -60,6 +62,7 @@ export async function load(target: Running, what: What): Promise<Measured> {
   const machineBefore = machineBusyMs();
   const cpuBefore = target.cpuMs();
   const readBefore = target.diskReadBytes();
+  const loopReadBefore = target.loopDiskReadBytes();
   const clientBefore = process.cpuUsage();
   const { storage: _s, maxTurns, ...rest } = what;
   const result = await runLoad({
@@ -83,6 +86,7 @@ export async function load(target: Running, what: What): Promise<Measured> {
   if (pg && what.storage && pg.info.autovacuum !== 'on') await runStatement(what.storage.databaseUrl, 'VACUUM (ANALYZE)');
   const cpuMsPerTurn = perTurn(target.cpuMs() - cpuBefore);
   const diskReadKBPerTurn = perTurn((target.diskReadBytes() - readBefore) / 1024);
+  const loopDiskReadKBPerTurn = perTurn((target.loopDiskReadBytes() - loopReadBefore) / 1024);
   const client = process.cpuUsage(clientBefore);
   const clientCpuMsPerTurn = perTurn((client.user + client.system) / 1000);
   const machineCpuMsPerTurn = perTurn(machineBusyMs() - machineBefore);
@@ -109,6 +113,7 @@ export async function load(target: Running, what: What): Promise<Measured> {
     ...result,
     cpuMsPerTurn,
     diskReadKBPerTurn,
+    loopDiskReadKBPerTurn,
     clientCpuMsPerTurn,
     ...(db ? { db, dbCpuMsPerTurn } : {}),
     machineCpuMsPerTurn,
@@ -126,6 +131,7 @@ export interface Summary {
   p99: number;
   cpuMsPerTurn: number;
   diskReadKBPerTurn: number;
+  loopDiskReadKBPerTurn: number;
   dbCpuMsPerTurn?: number;
   /** PostgreSQL's CPU per turn by part (medians of rounds): bench backends, background processes, exited children. */
   dbParts?: { backends: number; background: number; exited: number; otherDatabasesLeftOut: number; backgroundByKind: Record<string, number> };
@@ -152,6 +158,7 @@ export function summarise(results: Measured[]): Summary {
     p99: med(results, (r) => r.latencyMs.p99, 2),
     cpuMsPerTurn: med(results, (r) => r.cpuMsPerTurn),
     diskReadKBPerTurn: med(results, (r) => r.diskReadKBPerTurn, 2),
+    loopDiskReadKBPerTurn: med(results, (r) => r.loopDiskReadKBPerTurn, 2),
     clientCpuMsPerTurn: med(results, (r) => r.clientCpuMsPerTurn),
     machineCpuMsPerTurn: med(results, (r) => r.machineCpuMsPerTurn),
     otherCpuMsPerTurn: med(results, (r) => r.otherCpuMsPerTurn),

@@ -50,9 +50,10 @@ export function cpuMs(pid: number): number {
  * page cache answered do not count, so at a level whose store no longer fits in the cache it shows
  * the disk a turn waits for (issue 19).
  */
-export function diskReadBytes(pid: number): number {
+export function diskReadBytes(pid: number, thread?: number): number {
   try {
-    return Number(/^read_bytes: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? Number.NaN);
+    const io = thread === undefined ? `/proc/${pid}/io` : `/proc/${pid}/task/${thread}/io`;
+    return Number(/^read_bytes: (\d+)$/m.exec(readFileSync(io, 'utf8'))?.[1] ?? Number.NaN);
   } catch {
     return Number.NaN; // gone, or not readable here
   }
@@ -89,6 +90,8 @@ export interface Running {
   rssMiB(): number;
   cpuMs(): number;
   diskReadBytes(): number;
+  /** The same for the process's main thread alone: the disk reads its event loop waited for. */
+  loopDiskReadBytes(): number;
   stop(): Promise<number | null>;
 }
 
@@ -140,6 +143,8 @@ export async function startNode(opts: StartOptions): Promise<Running> {
       rssMiB: () => rssMiB(child.pid!),
       cpuMs: () => cpuMs(child.pid!),
       diskReadBytes: () => diskReadBytes(child.pid!),
+      // The main thread's id is the process id.
+      loopDiskReadBytes: () => diskReadBytes(child.pid!, child.pid!),
       stop: async () => {
         const code = await stopChild(child);
         log.end();

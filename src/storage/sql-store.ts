@@ -27,6 +27,7 @@ import { PgTurnBatch } from './pg-turn-batch';
 import type { Database } from './schema';
 import type { SqliteCheckpointer } from './sqlite-checkpointer';
 import { SqliteGroupCommit } from './sqlite-group-commit';
+import { SqliteTurnLoad } from './sqlite-turn-load';
 import { STORE_TURN_FIELDS, type ConversationState, type Store, type TranscriptEntry, type TurnCommit, type TurnLoad, type TurnLoadRequest } from './store';
 import { NO_TURN_WRITERS, type TurnWriter, type TurnWriters } from './turn-writers';
 import { hasRecentActivity } from './turn-sql';
@@ -53,6 +54,8 @@ export interface SqlStoreOptions {
   checkpointIntervalMs?: number;
   /** SQLite: the page cache, MiB (0: SQLite's own). */
   sqliteCacheMiB?: number;
+  /** SQLite: read a conversation's pages on a worker thread before its turn (./sqlite-warmer.ts). */
+  warmReads?: boolean;
   clock?: () => Date;
 }
 
@@ -67,6 +70,7 @@ const DEFAULTS = {
   pruneIntervalMs: 3600_000,
   checkpointIntervalMs: 200,
   sqliteCacheMiB: 0,
+  warmReads: true,
 } as const;
 
 export class SqlStore implements Store {
@@ -81,8 +85,7 @@ export class SqlStore implements Store {
   private checkpointer?: SqliteCheckpointer;
   private sqlite?: BetterSqlite3.Database;
   private groupCommit?: SqliteGroupCommit;
-  private sqliteLoadConversation?: BetterSqlite3.Statement;
-  private sqliteLoadUserLocale?: BetterSqlite3.Statement;
+  private sqliteLoad?: SqliteTurnLoad;
   private pgBatch?: PgTurnBatch;
   private closed = false;
   private writers: TurnWriters = NO_TURN_WRITERS;
@@ -124,6 +127,7 @@ export class SqlStore implements Store {
     if (writer.mode === 'batch') {
       this.writers = { ...this.writers, batch: [...this.writers.batch, writer] };
       this.groupCommit?.addWriter(writer);
+      this.sqliteLoad?.addWriter(writer);
     } else {
       this.writers = { ...this.writers, transaction: [...this.writers.transaction, writer] };
     }
@@ -151,14 +155,7 @@ export class SqlStore implements Store {
       // Prepared after the migrations: the statements need the tables.
       if (this.sqlite) {
         this.groupCommit = new SqliteGroupCommit(this.sqlite, (fn) => root.connection().execute(async () => fn()), this.writers.batch);
-        // Two plain key lookups, not one statement joining them: a lookup by a unique key is planned
-        // once, whereas the joined form is planned again for every new key once the database has
-        // statistics (ANALYZE, `PRAGMA optimize`), which tripled a load's cost (README "Performance").
-        // Snapshot and parents, most of a row, only when the engine does not already hold the stored turn.
-        this.sqliteLoadConversation = this.sqlite.prepare(`select key, channel, flow_id, flow_version,
-  case when turn = ? then null else snapshot end as snapshot, case when turn = ? then null else parents end as parents,
-  locale, turn, user_id, created_at, updated_at, recent_activities, channel_mark from conversations where key = ?`);
-        this.sqliteLoadUserLocale = this.sqlite.prepare('select locale from user_locales where user_key = ?');
+        this.sqliteLoad = new SqliteTurnLoad(this.sqlite, this.opts.warmReads && t.dialect === 'sqlite' ? t.path : undefined, this.writers.batch, this.logger);
       } else {
         this.pgBatch = new PgTurnBatch({
           pool: () => this.turnPool,
@@ -182,7 +179,7 @@ export class SqlStore implements Store {
   async close(): Promise<void> {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.pruneTimer = undefined;
-    await this.checkpointer?.stop();
+    await Promise.all([this.checkpointer?.stop(), this.sqliteLoad?.stop()]);
     this.checkpointer = undefined;
     const root = this.root;
     this.root = undefined;
@@ -191,8 +188,7 @@ export class SqlStore implements Store {
     this.turnPool = undefined;
     this.sqlite = undefined;
     this.groupCommit = undefined;
-    this.sqliteLoadConversation = undefined;
-    this.sqliteLoadUserLocale = undefined;
+    this.sqliteLoad = undefined;
     this.pgBatch = undefined;
     this.closed = true;
     await Promise.all([root?.destroy(), turnPool?.end()]);
@@ -230,10 +226,7 @@ export class SqlStore implements Store {
       stored = conversation.key === null || conversation.key === undefined ? undefined : conversation;
     } else {
       try {
-        // Turns start at 1: -1 matches none.
-        const known = input.knownTurn ?? -1;
-        stored = this.sqliteLoadConversation!.get(known, known, input.conversationKey) as Record<string, unknown> | undefined;
-        userLocale = (this.sqliteLoadUserLocale!.get(input.userKey) as { locale: string } | undefined)?.locale;
+        ({ stored, userLocale } = await this.sqliteLoad!.load(input));
       } catch (err) {
         throw this.wrap('load a turn', err);
       }
@@ -325,6 +318,11 @@ export class SqlStore implements Store {
   /** PostgreSQL: how turns were loaded and committed in batches (undefined on SQLite). */
   get pgBatches(): PgTurnBatch['stats'] | undefined {
     return this.pgBatch?.stats;
+  }
+
+  /** SQLite: the read-ahead's counts (undefined when it does not run). */
+  get warmups(): SqliteTurnLoad['warmStats'] {
+    return this.sqliteLoad?.warmStats;
   }
 
   /** SQLite: what the background checkpointer has done (undefined when it is not running). */

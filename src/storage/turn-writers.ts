@@ -53,6 +53,12 @@ export interface BatchTurnWriter extends TurnWriterBase {
    * turn with nothing to write. Called only for turns the store accepted.
    */
   sqlite(db: BetterSqlite3.Database): (commit: TurnCommit) => void;
+  /**
+   * SQLite: a lookup that reads the pages the writer's statements will touch for a conversation
+   * (`@key`), run on a worker thread before a turn of a conversation the process does not hold live
+   * (./sqlite-warmer.ts), so the commit does not wait on the disk on the event loop.
+   */
+  readonly sqliteWarm?: string;
   pg: {
     /** How many parameters `ctes` uses (one each, from `values`). */
     readonly params: number;

@@ -215,6 +215,8 @@ export const keepTurnReplies: BatchTurnWriter = {
   mode: 'batch',
   field: 'replies',
   sqlite: sqliteTurnReplies,
+  // The conversation's kept rows, which the commit prunes and appends to.
+  sqliteWarm: 'select count(*) from bot_replies where conversation_key = @key',
   pg: { params: 10, ctes: pgTurnRepliesCtes, values: pgTurnRepliesParams, result: pgOwedResult },
 };
 

@@ -1,0 +1,113 @@
+/**
+ * Reads a conversation's pages on a worker thread before the turn reads them on the event loop.
+ *
+ * better-sqlite3 reads synchronously: when a conversation's pages are no longer in memory (a person
+ * back after hours, a store larger than the host's page cache, a VM that pages idle file cache out),
+ * each of them is a disk read that stops every turn in flight, not only the one that needs it
+ * (bench/PROFILING.md, issue 19). A turn of a conversation the engine does not hold live first asks
+ * this worker, with a read-only connection of its own (./sqlite-worker.ts), to run the same lookups:
+ * the pages then come from the OS cache when the turn loads and commits. Only the worker waits on
+ * the disk; the event loop goes on with other turns meanwhile.
+ *
+ * The statements take named parameters `@key` (the conversation) and `@user` (the user's key); a
+ * statement that fails to prepare or run is skipped. A warm-up never fails a turn: with the worker
+ * gone, `warm` resolves at once and the turn reads for itself.
+ */
+import type { Logger } from '../log';
+import { SqliteWorker } from './sqlite-worker';
+
+const JOB = `
+let statements = [];
+onMessage = (m) => {
+  if (m.type === 'statements') {
+    statements = [];
+    for (const sql of m.sql) {
+      try { statements.push(db.prepare(sql).raw(true)); } catch (err) { post({ type: 'error', message: String(err && err.message || err) }); }
+    }
+    return;
+  }
+  let found = 0;
+  for (const s of statements) {
+    try {
+      const row = s.get(m.params);
+      if (row && row[0]) found++;
+    } catch { /* the turn reads for itself */ }
+  }
+  post({ type: 'warmed', id: m.id, found });
+};
+`;
+
+export interface WarmStats {
+  /** Warm-ups asked for, and those answered by the worker. */
+  asked: number;
+  warmed: number;
+  /** Lookups that found something (a first column neither null, zero nor empty), over all warm-ups. */
+  found: number;
+}
+
+export interface WarmParams {
+  key: string;
+  user: string;
+}
+
+export class SqliteWarmer {
+  readonly stats: WarmStats = { asked: 0, warmed: 0, found: 0 };
+  private readonly worker: SqliteWorker;
+  private readonly waiting = new Map<number, () => void>();
+  private nextId = 1;
+  private alive = true;
+
+  constructor(path: string, statements: readonly string[], logger: Logger) {
+    let warned = false;
+    this.worker = new SqliteWorker({
+      path,
+      job: JOB,
+      readonly: true,
+      onMessage: (message) => {
+        const m = message as { type: string; id?: number; found?: number; message?: string };
+        if (m.type === 'warmed') {
+          this.stats.warmed++;
+          this.stats.found += m.found ?? 0;
+          this.release(m.id!);
+        } else if (m.type === 'error' && !warned) {
+          warned = true;
+          logger.warn({ err: { message: m.message } }, 'SQLite read-ahead: a statement could not be prepared; it is skipped');
+        }
+      },
+      onFailure: (err) => logger.warn({ err: { message: err.message } }, 'SQLite read-ahead worker stopped; turns read the store themselves'),
+    });
+    // However the worker ends, no turn waits for it.
+    void this.worker.stopped.then(() => {
+      this.alive = false;
+      for (const release of this.waiting.values()) release();
+      this.waiting.clear();
+    });
+    this.setStatements(statements);
+  }
+
+  /** Replaces the lookups run for each warm-up (a feature registered its writer). */
+  setStatements(statements: readonly string[]): void {
+    if (this.alive) this.worker.post({ type: 'statements', sql: [...statements] });
+  }
+
+  /** Resolves once the worker has run the lookups for this conversation (at once if it is gone). */
+  warm(params: WarmParams): Promise<void> {
+    if (!this.alive) return Promise.resolve();
+    this.stats.asked++;
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.worker.post({ type: 'warm', id, params });
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.stop();
+  }
+
+  private release(id: number): void {
+    const resolve = this.waiting.get(id);
+    this.waiting.delete(id);
+    resolve?.();
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * SQLite read-ahead (src/storage/sqlite-warmer.ts): before a turn of a conversation the engine does
+ * not hold live, a worker thread with its own read-only connection runs the store's and the batch
+ * writers' lookups for that conversation, so a page no longer in memory is waited for there, not on
+ * the event loop. It never fails or changes a turn: what the turn loads is what is stored.
+ */
+import { describe, expect, it } from 'vitest';
+import { SqliteWarmer } from '../../src/storage/sqlite-warmer';
+import type { BatchTurnWriter } from '../../src/storage/turn-writers';
+import { captureLogs, silentLogger, tempDir } from '../support';
+import { memoryStore, sqliteHarness, turnCommit } from './harness';
+
+const KEY = 'msteams:warm-1';
+const USER = 'msteams:user-1';
+
+/** A batch writer with nothing to write, only a read-ahead lookup. */
+const lookupWriter = (name: string, sqliteWarm: string): BatchTurnWriter => ({
+  name,
+  mode: 'batch',
+  sqlite: () => () => undefined,
+  sqliteWarm,
+  pg: { params: 0, ctes: () => '', values: () => [] },
+});
+
+describe('SQLite read-ahead of a returning conversation', () => {
+  it('runs the lookups of the conversation and its user on the worker before the load, and the load returns what is stored', async () => {
+    const harness = sqliteHarness();
+    try {
+      const first = await harness.open({ checkpointIntervalMs: 0 });
+      await first.commitTurn({ ...turnCommit(KEY, 1), userLocale: { userKey: USER, locale: 'uk' } });
+      await first.commitTurn(turnCommit(KEY, 2));
+      await first.close();
+
+      // A restart: nothing is live, every turn's conversation is read ahead.
+      const store = await harness.open({ checkpointIntervalMs: 0 });
+      const loaded = await store.loadTurn({ conversationKey: KEY, userKey: USER, activityKey: 'a-3' });
+      expect(loaded.conversation?.turn).toBe(2);
+      expect(loaded.userLocale).toBe('uk');
+      // Found: the conversation's row, the user's language and the conversation's last transcript entry.
+      expect(store.warmups).toEqual({ asked: 1, warmed: 1, found: 3 });
+
+      // A conversation never stored: asked and answered, nothing found, nothing loaded.
+      const fresh = await store.loadTurn({ conversationKey: 'msteams:warm-new', userKey: 'msteams:user-new' });
+      expect(fresh.conversation).toBeUndefined();
+      expect(store.warmups).toEqual({ asked: 2, warmed: 2, found: 3 });
+    } finally {
+      await harness.cleanup();
+    }
+  });
+
+  it('skips a conversation the engine holds live at the stored turn', async () => {
+    const harness = sqliteHarness();
+    try {
+      const store = await harness.open({ checkpointIntervalMs: 0 });
+      await store.commitTurn(turnCommit(KEY, 1));
+      const loaded = await store.loadTurn({ conversationKey: KEY, userKey: USER, knownTurn: 1 });
+      expect(loaded.unchanged).toBe(true);
+      expect(store.warmups).toEqual({ asked: 0, warmed: 0, found: 0 });
+    } finally {
+      await harness.cleanup();
+    }
+  });
+
+  it('adds the lookups of a batch writer registered after the store opened, and skips one that does not prepare', async () => {
+    const harness = sqliteHarness();
+    const logs = captureLogs('warn');
+    try {
+      const store = await harness.open({ checkpointIntervalMs: 0 });
+      await store.commitTurn(turnCommit(KEY, 1));
+      store.registerTurnWriter(lookupWriter('warm_count', 'select count(*) from transcript_entries where conversation_key = @key'));
+      await store.loadTurn({ conversationKey: KEY, userKey: USER });
+      // The row, the last transcript entry, and the writer's count of two entries (no language stored).
+      expect(store.warmups!.found).toBe(3);
+      await store.close();
+
+      // On the same file, with a logger the test reads.
+      const own = new SqliteWarmer(harness.path, ['select count(*) from no_such_table where k = @key', 'select turn from conversations where key = @key'], logs.logger);
+      try {
+        await own.warm({ key: KEY, user: USER });
+        expect(own.stats).toEqual({ asked: 1, warmed: 1, found: 1 });
+        expect(logs.lines.map((l) => l.msg)).toContain('SQLite read-ahead: a statement could not be prepared; it is skipped');
+      } finally {
+        await own.stop();
+      }
+    } finally {
+      await harness.cleanup();
+    }
+  });
+
+  it('lets turns go on when the worker cannot read the file, and says so once', async () => {
+    const dir = tempDir('warm-missing-');
+    const logs = captureLogs('warn');
+    try {
+      const warmer = new SqliteWarmer(dir.join('missing.sqlite'), ['select 1'], logs.logger);
+      // Asked before the worker failed, released when it did; asked after, answered at once.
+      await warmer.warm({ key: KEY, user: USER });
+      await warmer.warm({ key: KEY, user: USER });
+      expect(warmer.stats.warmed).toBe(0);
+      expect(logs.lines.filter((l) => l.msg === 'SQLite read-ahead worker stopped; turns read the store themselves')).toHaveLength(1);
+      await warmer.stop();
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('ends every wait when the read-ahead stops, and answers later ones at once', async () => {
+    const harness = sqliteHarness();
+    try {
+      const store = await harness.open({ checkpointIntervalMs: 0 });
+      await store.commitTurn(turnCommit(KEY, 1));
+      const warmer = new SqliteWarmer(harness.path, ['select turn from conversations where key = @key'], silentLogger);
+      const waits = Array.from({ length: 50 }, (_, n) => warmer.warm({ key: `${KEY}-${n}`, user: USER }));
+      await warmer.stop();
+      // Every wait ends, answered or released, with the worker gone.
+      await Promise.all(waits);
+      await warmer.warm({ key: KEY, user: USER });
+      expect(warmer.stats.asked).toBe(50);
+    } finally {
+      await harness.cleanup();
+    }
+  });
+
+  it('is off for a store in memory and when switched off', async () => {
+    const harness = sqliteHarness();
+    try {
+      const store = await harness.open({ warmReads: false });
+      await store.commitTurn(turnCommit(KEY, 1));
+      expect((await store.loadTurn({ conversationKey: KEY, userKey: USER })).conversation?.turn).toBe(1);
+      expect(store.warmups).toBeUndefined();
+      const inMemory = await memoryStore();
+      await inMemory.commitTurn(turnCommit(KEY, 1));
+      expect((await inMemory.loadTurn({ conversationKey: KEY, userKey: USER })).conversation?.turn).toBe(1);
+      expect(inMemory.warmups).toBeUndefined();
+    } finally {
+      await harness.cleanup();
+    }
+  });
+});
