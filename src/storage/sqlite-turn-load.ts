@@ -12,15 +12,17 @@ import { SqliteWarmer } from './sqlite-warmer';
 import type { BatchTurnWriter } from './turn-writers';
 
 /**
- * The pages the store's own statements of a turn touch: the conversation's row, the user's language,
- * and where the turn's transcript and funnel rows go in their conversation indexes (next to the
- * conversation's last ones).
+ * The pages the store's own statements of a turn touch at random places of the file: the
+ * conversation's row, the user's language, and where the turn's transcript rows go in the
+ * transcript's conversation index (next to the conversation's last one). The funnel's rows have no
+ * index by conversation (migration 0008): they go at the end of the table, in memory anyway. Each must
+ * be a search by an index, never a scan (test/storage/sqlite-plans.test.ts): a scan here ran for every
+ * turn and, at a million stored conversations, stopped them all.
  */
-const STORE_WARM = [
+export const STORE_WARM = [
   'select length(snapshot) + length(parents) + length(recent_activities) from conversations where key = @key',
   'select locale from user_locales where user_key = @user',
   'select max(id) from transcript_entries where conversation_key = @key',
-  'select max(id) from funnel_events where conversation_key = @key',
 ];
 
 export interface SqliteLoaded {

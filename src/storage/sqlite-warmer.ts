@@ -10,8 +10,10 @@
  * the disk; the event loop goes on with other turns meanwhile.
  *
  * The statements take named parameters `@key` (the conversation) and `@user` (the user's key); a
- * statement that fails to prepare or run is skipped. A warm-up never fails a turn: with the worker
- * gone, `warm` resolves at once and the turn reads for itself.
+ * statement that fails to prepare or run is skipped. A warm-up never fails a turn, nor holds it
+ * long: with the worker gone `warm` resolves at once, and a warm-up the worker has not answered
+ * within `maxWaitMs` (a disk that stalls, a lookup that turned into a scan) lets its turn read for
+ * itself.
  */
 import type { Logger } from '../log';
 import { SqliteWorker } from './sqlite-worker';
@@ -43,6 +45,8 @@ export interface WarmStats {
   warmed: number;
   /** Lookups that found something (a first column neither null, zero nor empty), over all warm-ups. */
   found: number;
+  /** Warm-ups whose turn stopped waiting after `maxWaitMs`. */
+  overdue: number;
 }
 
 export interface WarmParams {
@@ -51,13 +55,15 @@ export interface WarmParams {
 }
 
 export class SqliteWarmer {
-  readonly stats: WarmStats = { asked: 0, warmed: 0, found: 0 };
+  readonly stats: WarmStats = { asked: 0, warmed: 0, found: 0, overdue: 0 };
   private readonly worker: SqliteWorker;
-  private readonly waiting = new Map<number, () => void>();
+  /** Turns waiting, in the order they asked (a Map keeps it): the resolve and when they asked. */
+  private readonly waiting = new Map<number, { resolve: () => void; since: number }>();
+  private readonly overdueTimer: NodeJS.Timeout;
   private nextId = 1;
   private alive = true;
 
-  constructor(path: string, statements: readonly string[], logger: Logger) {
+  constructor(path: string, statements: readonly string[], logger: Logger, maxWaitMs = 100) {
     let warned = false;
     this.worker = new SqliteWorker({
       path,
@@ -76,10 +82,21 @@ export class SqliteWarmer {
       },
       onFailure: (err) => logger.warn({ err: { message: err.message } }, 'SQLite read-ahead worker stopped; turns read the store themselves'),
     });
+    // One timer for all waits, not one per turn: the oldest come first, so it stops at the first in time.
+    this.overdueTimer = setInterval(() => {
+      const cutoff = performance.now() - maxWaitMs;
+      for (const [id, w] of this.waiting) {
+        if (w.since > cutoff) break;
+        this.stats.overdue++;
+        this.release(id);
+      }
+    }, Math.max(10, maxWaitMs / 2));
+    this.overdueTimer.unref();
     // However the worker ends, no turn waits for it.
     void this.worker.stopped.then(() => {
       this.alive = false;
-      for (const release of this.waiting.values()) release();
+      clearInterval(this.overdueTimer);
+      for (const w of this.waiting.values()) w.resolve();
       this.waiting.clear();
     });
     this.setStatements(statements);
@@ -96,18 +113,19 @@ export class SqliteWarmer {
     this.stats.asked++;
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
+      this.waiting.set(id, { resolve, since: performance.now() });
       this.worker.post({ type: 'warm', id, params });
     });
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.overdueTimer);
     await this.worker.stop();
   }
 
   private release(id: number): void {
-    const resolve = this.waiting.get(id);
+    const w = this.waiting.get(id);
     this.waiting.delete(id);
-    resolve?.();
+    w?.resolve();
   }
 }

@@ -8,6 +8,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SQLITE_PRUNE, keepTurnReplies } from '../../src/channels/botframework/replies-repository';
 import { createStore } from '../../src/storage/index';
+import { STORE_WARM } from '../../src/storage/sqlite-turn-load';
 import { silentLogger, useTempDir } from '../support';
 
 const dir = useTempDir('sqlite-plans-');
@@ -42,6 +43,35 @@ describe('SQLite plans with statistics', () => {
         { key: 'msteams:c8', turn: 2, state: 'sent' },
         { key: 'msteams:c8', turn: 3, state: 'pending' },
       ]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('reads ahead a conversation by its keys in indexes, never by a scan of a table', async () => {
+    const file = dir.join('warm.sqlite');
+    const store = createStore(`sqlite:${file}`, silentLogger);
+    store.registerTurnWriter(keepTurnReplies);
+    await store.open();
+    for (let c = 0; c < 200; c++) {
+      const at = new Date(Date.UTC(2026, 2, 1, 10, 0, c)).toISOString();
+      await store.commitTurn({
+        conversation: { key: `msteams:c${c}`, channel: 'msteams', flowId: 'f', flowVersion: 1, snapshot: {}, locale: 'en', parents: [], turn: 1, userId: `u${c}`, createdAt: at, updatedAt: at },
+        transcript: [{ at, from: 'user', text: 'hi' }],
+        funnel: [{ at, conversationKey: `msteams:c${c}`, channel: 'msteams', locale: 'en', mode: 'self', kind: 'turn', step: 'N1' }],
+        userLocale: { userKey: `u${c}`, locale: 'en' },
+      });
+    }
+    await store.close();
+
+    const db = new BetterSqlite3(file);
+    try {
+      db.exec('analyze');
+      const statements = [...STORE_WARM, keepTurnReplies.sqliteWarm!];
+      for (const statement of statements) {
+        const plan = (db.prepare(`explain query plan ${statement}`).all({ key: 'msteams:c7', user: 'u7' }) as { detail: string }[]).map((r) => r.detail).join('\n');
+        expect(plan, statement).toMatch(/^SEARCH \w+ USING (COVERING )?(INDEX \w+|PRIMARY KEY) \((conversation_key|key|user_key)=\?\)$/);
+      }
     } finally {
       db.close();
     }

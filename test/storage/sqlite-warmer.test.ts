@@ -37,12 +37,12 @@ describe('SQLite read-ahead of a returning conversation', () => {
       expect(loaded.conversation?.turn).toBe(2);
       expect(loaded.userLocale).toBe('uk');
       // Found: the conversation's row, the user's language and the conversation's last transcript entry.
-      expect(store.warmups).toEqual({ asked: 1, warmed: 1, found: 3 });
+      expect(store.warmups).toEqual({ asked: 1, warmed: 1, found: 3, overdue: 0 });
 
       // A conversation never stored: asked and answered, nothing found, nothing loaded.
       const fresh = await store.loadTurn({ conversationKey: 'msteams:warm-new', userKey: 'msteams:user-new' });
       expect(fresh.conversation).toBeUndefined();
-      expect(store.warmups).toEqual({ asked: 2, warmed: 2, found: 3 });
+      expect(store.warmups).toEqual({ asked: 2, warmed: 2, found: 3, overdue: 0 });
     } finally {
       await harness.cleanup();
     }
@@ -55,7 +55,7 @@ describe('SQLite read-ahead of a returning conversation', () => {
       await store.commitTurn(turnCommit(KEY, 1));
       const loaded = await store.loadTurn({ conversationKey: KEY, userKey: USER, knownTurn: 1 });
       expect(loaded.unchanged).toBe(true);
-      expect(store.warmups).toEqual({ asked: 0, warmed: 0, found: 0 });
+      expect(store.warmups).toEqual({ asked: 0, warmed: 0, found: 0, overdue: 0 });
     } finally {
       await harness.cleanup();
     }
@@ -77,7 +77,7 @@ describe('SQLite read-ahead of a returning conversation', () => {
       const own = new SqliteWarmer(harness.path, ['select count(*) from no_such_table where k = @key', 'select turn from conversations where key = @key'], logs.logger);
       try {
         await own.warm({ key: KEY, user: USER });
-        expect(own.stats).toEqual({ asked: 1, warmed: 1, found: 1 });
+        expect(own.stats).toEqual({ asked: 1, warmed: 1, found: 1, overdue: 0 });
         expect(logs.lines.map((l) => l.msg)).toContain('SQLite read-ahead: a statement could not be prepared; it is skipped');
       } finally {
         await own.stop();
@@ -100,6 +100,26 @@ describe('SQLite read-ahead of a returning conversation', () => {
       await warmer.stop();
     } finally {
       dir.remove();
+    }
+  });
+
+  it('stops holding a turn whose warm-up the worker has not answered in time', async () => {
+    const harness = sqliteHarness();
+    try {
+      const store = await harness.open({ checkpointIntervalMs: 0 });
+      await store.commitTurn(turnCommit(KEY, 1));
+      // A lookup that runs for about a second here (a plan that became a scan, a disk that stalls).
+      const slow = 'with recursive n(x) as (select 1 union all select x + 1 from n where x < 5000000) select count(*) from n';
+      const warmer = new SqliteWarmer(harness.path, [slow], silentLogger, 50);
+      try {
+        await Promise.all([warmer.warm({ key: KEY, user: USER }), warmer.warm({ key: `${KEY}-2`, user: USER })]);
+        // Released while the worker was still on the first lookup.
+        expect(warmer.stats).toMatchObject({ asked: 2, warmed: 0, overdue: 2 });
+      } finally {
+        await warmer.stop();
+      }
+    } finally {
+      await harness.cleanup();
     }
   });
 
