@@ -19,6 +19,8 @@ import type { ConversationOptions } from './walker';
 export interface Measured extends LoadResult {
   /** CPU time of the target process per turn (ms): what a turn costs, and less noisy than turns/s on a shared machine. */
   cpuMsPerTurn: number;
+  /** Of which its main thread's (the event loop); the rest is V8's GC helpers and the worker threads. */
+  loopCpuMsPerTurn: number;
   /** KB the target process had read from the disk per turn: 0 while its store is in the page cache. */
   diskReadKBPerTurn: number;
   /** Of those, read by its main thread: what every turn in flight waited for (the rest, its worker threads). */
@@ -61,6 +63,7 @@ export async function load(target: Running, what: What): Promise<Measured> {
   const dbBefore = await pg?.snapshot();
   const machineBefore = machineBusyMs();
   const cpuBefore = target.cpuMs();
+  const loopCpuBefore = target.loopCpuMs();
   const readBefore = target.diskReadBytes();
   const loopReadBefore = target.loopDiskReadBytes();
   const clientBefore = process.cpuUsage();
@@ -85,6 +88,7 @@ export async function load(target: Running, what: What): Promise<Measured> {
   // round after round, which production's autovacuum clears: vacuumed here, in the round, so its CPU counts.
   if (pg && what.storage && pg.info.autovacuum !== 'on') await runStatement(what.storage.databaseUrl, 'VACUUM (ANALYZE)');
   const cpuMsPerTurn = perTurn(target.cpuMs() - cpuBefore);
+  const loopCpuMsPerTurn = perTurn(target.loopCpuMs() - loopCpuBefore);
   const diskReadKBPerTurn = perTurn((target.diskReadBytes() - readBefore) / 1024);
   const loopDiskReadKBPerTurn = perTurn((target.loopDiskReadBytes() - loopReadBefore) / 1024);
   const client = process.cpuUsage(clientBefore);
@@ -112,6 +116,7 @@ export async function load(target: Running, what: What): Promise<Measured> {
   return {
     ...result,
     cpuMsPerTurn,
+    loopCpuMsPerTurn,
     diskReadKBPerTurn,
     loopDiskReadKBPerTurn,
     clientCpuMsPerTurn,
@@ -130,6 +135,7 @@ export interface Summary {
   p95: number;
   p99: number;
   cpuMsPerTurn: number;
+  loopCpuMsPerTurn: number;
   diskReadKBPerTurn: number;
   loopDiskReadKBPerTurn: number;
   dbCpuMsPerTurn?: number;
@@ -157,6 +163,7 @@ export function summarise(results: Measured[]): Summary {
     p95: med(results, (r) => r.latencyMs.p95, 2),
     p99: med(results, (r) => r.latencyMs.p99, 2),
     cpuMsPerTurn: med(results, (r) => r.cpuMsPerTurn),
+    loopCpuMsPerTurn: med(results, (r) => r.loopCpuMsPerTurn),
     diskReadKBPerTurn: med(results, (r) => r.diskReadKBPerTurn, 2),
     loopDiskReadKBPerTurn: med(results, (r) => r.loopDiskReadKBPerTurn, 2),
     clientCpuMsPerTurn: med(results, (r) => r.clientCpuMsPerTurn),

@@ -33,10 +33,10 @@ export function rssMiB(pid: number): number {
   return kb / 1024;
 }
 
-/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux, 100 ticks/s). */
-export function cpuMs(pid: number): number {
+/** CPU time (user + system) a process (or one of its threads) has used so far, in ms, from /proc (Linux, 100 ticks/s). */
+export function cpuMs(pid: number, thread?: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
     // Fields after the command name (which may contain spaces): state is field 3, utime 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10;
@@ -89,6 +89,8 @@ export interface Running {
   startupMs: number;
   rssMiB(): number;
   cpuMs(): number;
+  /** The same for the main thread alone (the event loop), without V8's helpers and the worker threads. */
+  loopCpuMs(): number;
   diskReadBytes(): number;
   /** The same for the process's main thread alone: the disk reads its event loop waited for. */
   loopDiskReadBytes(): number;
@@ -142,6 +144,7 @@ export async function startNode(opts: StartOptions): Promise<Running> {
       startupMs,
       rssMiB: () => rssMiB(child.pid!),
       cpuMs: () => cpuMs(child.pid!),
+      loopCpuMs: () => cpuMs(child.pid!, child.pid!),
       diskReadBytes: () => diskReadBytes(child.pid!),
       // The main thread's id is the process id.
       loopDiskReadBytes: () => diskReadBytes(child.pid!, child.pid!),

@@ -50,11 +50,14 @@ function throughput(out: string[], t: { delivery: string; connections: number; r
   }
 }
 
+/** CPU per turn, the main thread's part in brackets (older reports have none). */
+const cpu = (r: { cpuMsPerTurn: number; loopCpuMsPerTurn?: number }) => `${r.cpuMsPerTurn}${r.loopCpuMsPerTurn !== undefined ? ` [${r.loopCpuMsPerTurn}]` : ''}`;
+
 /** KB read from the disk per turn, the main thread's part in brackets (older reports have none). */
 const diskRead = (r: { diskReadKBPerTurn?: number; loopDiskReadKBPerTurn?: number }) =>
   `${r.diskReadKBPerTurn ?? '?'}${r.loopDiskReadKBPerTurn !== undefined ? ` [${r.loopDiskReadKBPerTurn}]` : ''}`;
 
-type ScaleRow = Summary & { pagedOutMBDuringRounds?: number; storedAtStart: number; bytesPerConversation: number; storeBytes: number; relativeToFirst: number; pairedRelativeToFirst?: number; pairedFirst?: { storedAtStart: number; turnsPerSecond: number; cpuMsPerTurn: number; diskReadKBPerTurn?: number; loopDiskReadKBPerTurn?: number }; fresh: { p99: number }; returning: { share: number; p50: number; p99: number } };
+type ScaleRow = Summary & { pagedOutMBDuringRounds?: number; storedAtStart: number; bytesPerConversation: number; storeBytes: number; relativeToFirst: number; pairedRelativeToFirst?: number; pairedFirst?: { storedAtStart: number; turnsPerSecond: number; cpuMsPerTurn: number; loopCpuMsPerTurn?: number; diskReadKBPerTurn?: number; loopDiskReadKBPerTurn?: number }; fresh: { p99: number }; returning: { share: number; p50: number; p99: number } };
 
 export function render(report: Record<string, unknown>): string {
   const out: string[] = [];
@@ -75,7 +78,7 @@ export function render(report: Record<string, unknown>): string {
     out.push('', `Stored conversations (${s.store}), ${Math.round(s.returningShare * 100)} % of turns by returning people (one turn on a stored conversation chosen at random)`);
     out.push(
       table(
-        ['stored', 'turns/s', 'p50 ms', 'p99 ms', 'new p99', 'returning p50', 'returning p99', 'returning share', 'first level\'s copy, same rounds: turns/s', 'vs it', 'vs first level\'s rounds', 'bot CPU ms/turn (copy\'s)', 'disk KB read/turn [by the event loop] (copy\'s)', 'paged out MB (rounds)', 'store MB', 'bytes/conv'],
+        ['stored', 'turns/s', 'p50 ms', 'p99 ms', 'new p99', 'returning p50', 'returning p99', 'returning share', 'first level\'s copy, same rounds: turns/s', 'vs it', 'vs first level\'s rounds', 'bot CPU ms/turn [event loop] (copy\'s)', 'disk KB read/turn [by the event loop] (copy\'s)', 'paged out MB (rounds)', 'store MB', 'bytes/conv'],
         s.rows.map((r) => [
           r.storedAtStart,
           r.turnsPerSecond,
@@ -88,7 +91,7 @@ export function render(report: Record<string, unknown>): string {
           r.pairedFirst ? `${r.pairedFirst.turnsPerSecond} (${r.pairedFirst.storedAtStart} stored)` : '',
           r.pairedRelativeToFirst ?? '',
           r.relativeToFirst,
-          r.pairedFirst ? `${r.cpuMsPerTurn} (${r.pairedFirst.cpuMsPerTurn})` : r.cpuMsPerTurn,
+          `${cpu(r)}${r.pairedFirst ? ` (${cpu(r.pairedFirst)})` : ''}`,
           `${diskRead(r)}${r.pairedFirst?.diskReadKBPerTurn !== undefined ? ` (${diskRead(r.pairedFirst)})` : ''}`,
           r.pagedOutMBDuringRounds ?? '',
           Math.round(r.storeBytes / 1e5) / 10,

@@ -124,7 +124,7 @@ export async function scalePhase(): Promise<void> {
       ...summarise(results),
       ...groups(results),
       // The first level's copy served by its own bot in the same rounds, and this level against it round by round.
-      pairedFirst: { storedAtStart: firstStored, turnsPerSecond: paired.turnsPerSecond, p99: paired.p99, cpuMsPerTurn: paired.cpuMsPerTurn, diskReadKBPerTurn: paired.diskReadKBPerTurn, loopDiskReadKBPerTurn: paired.loopDiskReadKBPerTurn },
+      pairedFirst: { storedAtStart: firstStored, turnsPerSecond: paired.turnsPerSecond, p99: paired.p99, cpuMsPerTurn: paired.cpuMsPerTurn, loopCpuMsPerTurn: paired.loopCpuMsPerTurn, diskReadKBPerTurn: paired.diskReadKBPerTurn, loopDiskReadKBPerTurn: paired.loopDiskReadKBPerTurn },
       pairedRelativeToFirst: round(median(results.map((res, r) => res.turnsPerSecond / firstResults[r]!.turnsPerSecond)), 3),
       // What the machine's proactive reclaim paged out during both bots' rounds (../lib/reclaim.ts).
       ...(pagedOutBefore !== undefined && pagedOutAfter !== undefined ? { pagedOutMBDuringRounds: round((pagedOutAfter - pagedOutBefore) / 1e6, 0) } : {}),
