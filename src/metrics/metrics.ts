@@ -6,6 +6,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { followupMetrics, type FollowupMetrics } from './followups';
 import { handoffMetrics, type HandoffMetrics } from './handoffs';
+import { storageMetrics, type StorageMetrics } from './storage';
 
 /** What the engine's `onTurn` hook reports. */
 export interface TurnInfo {
@@ -18,7 +19,7 @@ export interface TurnInfo {
 /** How one attempt to deliver a case to a backend ended. */
 export type CaseDeliveryResult = 'delivered' | 'retrying' | 'failed';
 
-export interface BotMetrics extends FollowupMetrics, HandoffMetrics {
+export interface BotMetrics extends FollowupMetrics, HandoffMetrics, StorageMetrics {
   readonly registry: Registry;
   /** Pass as the engine's `onTurn`. */
   observeTurn(info: TurnInfo): void;
@@ -92,6 +93,8 @@ export function createMetrics(opts: MetricsOptions = {}): BotMetrics {
     ...followupMetrics(registry, prefix),
     // Talk to a person (issue 22).
     ...handoffMetrics(registry, prefix),
+    // The SQLite read-ahead (issue 19).
+    ...storageMetrics(registry, prefix),
     observeTurn(info) {
       const outcome = info.duplicate ? 'duplicate' : (info.outcome ?? 'in_progress');
       turns.inc({ channel: info.channel, outcome });

@@ -28,6 +28,7 @@ import type { Database } from './schema';
 import type { SqliteCheckpointer } from './sqlite-checkpointer';
 import { SqliteGroupCommit } from './sqlite-group-commit';
 import { SqliteTurnLoad } from './sqlite-turn-load';
+import type { WarmStats } from './sqlite-warmer';
 import { STORE_TURN_FIELDS, type ConversationState, type Store, type TranscriptEntry, type TurnCommit, type TurnLoad, type TurnLoadRequest } from './store';
 import { NO_TURN_WRITERS, type TurnWriter, type TurnWriters } from './turn-writers';
 import { hasRecentActivity } from './turn-sql';
@@ -321,7 +322,7 @@ export class SqlStore implements Store {
   }
 
   /** SQLite: the read-ahead's counts (undefined when it does not run). */
-  get warmups(): SqliteTurnLoad['warmStats'] {
+  get warmups(): WarmStats | undefined {
     return this.sqliteLoad?.warmStats;
   }
 

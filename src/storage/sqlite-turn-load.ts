@@ -64,7 +64,10 @@ export class SqliteTurnLoad {
 
   async load(input: TurnLoadRequest): Promise<SqliteLoaded> {
     // A conversation the engine holds live was read by this process a moment ago: its pages are in memory.
-    if (input.knownTurn === undefined && this.warmer) await this.warmer.warm({ key: input.conversationKey, user: input.userKey });
+    if (this.warmer) {
+      if (input.knownTurn === undefined) await this.warmer.warm({ key: input.conversationKey, user: input.userKey });
+      else this.warmer.read(input.conversationKey);
+    }
     // Turns start at 1: -1 matches none.
     const known = input.knownTurn ?? -1;
     return {

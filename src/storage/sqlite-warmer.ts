@@ -14,7 +14,12 @@
  * long: with the worker gone `warm` resolves at once, and a warm-up the worker has not answered
  * within `maxWaitMs` (a disk that stalls, a lookup that turned into a scan) lets its turn read for
  * itself.
+ *
+ * A conversation this process read within the last minute is not read ahead: its pages are in
+ * memory (the VM's reclaim pages out file cache idle for about a minute, bench/PROFILING.md), and a
+ * hand-off to the worker costs ~70 µs of CPU even when it finds everything cached.
  */
+import { LRUCache } from 'lru-cache';
 import type { Logger } from '../log';
 import { SqliteWorker } from './sqlite-worker';
 
@@ -57,6 +62,8 @@ export interface WarmStats {
   found: number;
   /** Warm-ups whose turn stopped waiting after `maxWaitMs`. */
   overdue: number;
+  /** Not asked: the conversation was read by this process within `recentMs`. */
+  recent: number;
 }
 
 export interface WarmParams {
@@ -64,8 +71,19 @@ export interface WarmParams {
   user: string;
 }
 
+export interface WarmerOptions {
+  /** How long a turn waits for its warm-up at most. */
+  maxWaitMs?: number;
+  /** How long after a conversation was read its pages count as in memory (0: always read ahead). */
+  recentMs?: number;
+  /** How many recently read conversations are remembered (the oldest are forgotten first). */
+  recentMax?: number;
+}
+
 export class SqliteWarmer {
-  readonly stats: WarmStats = { asked: 0, warmed: 0, found: 0, overdue: 0 };
+  readonly stats: WarmStats = { asked: 0, warmed: 0, found: 0, overdue: 0, recent: 0 };
+  /** Conversations read lately, by key; at most `recentMax`, each for `recentMs`. */
+  private readonly recent?: LRUCache<string, true>;
   private readonly worker: SqliteWorker;
   /** Turns waiting, in the order they asked (a Map keeps it): the resolve and when they asked. */
   private readonly waiting = new Map<number, { resolve: () => void; since: number }>();
@@ -74,7 +92,10 @@ export class SqliteWarmer {
   private nextId = 1;
   private alive = true;
 
-  constructor(path: string, statements: readonly string[], logger: Logger, maxWaitMs = 100) {
+  constructor(path: string, statements: readonly string[], logger: Logger, opts: WarmerOptions = {}) {
+    const maxWaitMs = opts.maxWaitMs ?? 100;
+    const recentMs = opts.recentMs ?? 60_000;
+    if (recentMs > 0) this.recent = new LRUCache({ max: opts.recentMax ?? 20_000, ttl: recentMs });
     let warned = false;
     this.worker = new SqliteWorker({
       path,
@@ -122,9 +143,24 @@ export class SqliteWarmer {
     if (this.alive) this.worker.post({ type: 'statements', sql: [...statements] });
   }
 
-  /** Resolves once the worker has run the lookups for this conversation (at once if it is gone). */
+  /** A conversation read without a warm-up (the engine held it live): its pages are in memory now. */
+  read(key: string): void {
+    this.recent?.set(key, true);
+  }
+
+  /**
+   * Resolves once the worker has run the lookups for this conversation (at once if it is gone, or
+   * if the conversation was read lately).
+   */
   warm(params: WarmParams): Promise<void> {
     if (!this.alive) return Promise.resolve();
+    if (this.recent) {
+      if (this.recent.has(params.key)) {
+        this.stats.recent++;
+        return Promise.resolve();
+      }
+      this.recent.set(params.key, true);
+    }
     this.stats.asked++;
     const id = this.nextId++;
     return new Promise((resolve) => {

@@ -7,6 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { Locale } from '../../dialogs/flow';
 import type { StoreDialect } from './migrations/types';
+import type { WarmStats } from './sqlite-warmer';
 import type { Database } from './schema';
 import type { ConversationState, TranscriptEntry, TurnCommit, TurnLoad, TurnLoadRequest } from './turn-commit';
 import type { TurnWriter } from './turn-writers';
@@ -54,4 +55,6 @@ export interface Store {
    * writes (`StorageError`); a database failure is a `StorageError`.
    */
   commitTurn(commit: TurnCommit): Promise<void>;
+  /** SQLite on a file: what the read-ahead of returning conversations did (./sqlite-warmer.ts); absent otherwise. */
+  readonly warmups?: WarmStats;
 }

@@ -33,6 +33,10 @@ describe('GET /metrics of the assembled app', () => {
     expect(value(before, 'pce_bot_case_outbox_pending')).toBe(1);
     expect(value(before, 'pce_bot_turns_total', { channel: 'msteams', outcome: 'in_progress' })).toBe(12);
     expect(value(before, 'pce_bot_turns_total', { channel: 'msteams', outcome: 'case_opened' })).toBe(1);
+    // The store is a SQLite file: the conversation's first turn was read ahead on the worker, the
+    // others ran on the live flow actor; no turn gave up waiting for the disk.
+    expect(value(before, 'pce_bot_sqlite_read_ahead_total', { result: 'warmed' })).toBe(1);
+    expect(value(before, 'pce_bot_sqlite_read_ahead_total', { result: 'overdue' })).toBe(0);
 
     const { url } = await app.listen(0, '127.0.0.1');
     await vi.waitFor(() => expect(env.receiver.accepted.size).toBe(1), { timeout: 10_000 });

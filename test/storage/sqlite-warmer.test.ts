@@ -37,12 +37,12 @@ describe('SQLite read-ahead of a returning conversation', () => {
       expect(loaded.conversation?.turn).toBe(2);
       expect(loaded.userLocale).toBe('uk');
       // Found: the conversation's row, the user's language and the conversation's last transcript entry.
-      expect(store.warmups).toEqual({ asked: 1, warmed: 1, found: 3, overdue: 0 });
+      expect(store.warmups).toEqual({ asked: 1, warmed: 1, found: 3, overdue: 0, recent: 0 });
 
       // A conversation never stored: asked and answered, nothing found, nothing loaded.
       const fresh = await store.loadTurn({ conversationKey: 'msteams:warm-new', userKey: 'msteams:user-new' });
       expect(fresh.conversation).toBeUndefined();
-      expect(store.warmups).toEqual({ asked: 2, warmed: 2, found: 3, overdue: 0 });
+      expect(store.warmups).toEqual({ asked: 2, warmed: 2, found: 3, overdue: 0, recent: 0 });
     } finally {
       await harness.cleanup();
     }
@@ -55,7 +55,7 @@ describe('SQLite read-ahead of a returning conversation', () => {
       await store.commitTurn(turnCommit(KEY, 1));
       const loaded = await store.loadTurn({ conversationKey: KEY, userKey: USER, knownTurn: 1 });
       expect(loaded.unchanged).toBe(true);
-      expect(store.warmups).toEqual({ asked: 0, warmed: 0, found: 0, overdue: 0 });
+      expect(store.warmups).toEqual({ asked: 0, warmed: 0, found: 0, overdue: 0, recent: 0 });
     } finally {
       await harness.cleanup();
     }
@@ -77,7 +77,7 @@ describe('SQLite read-ahead of a returning conversation', () => {
       const own = new SqliteWarmer(harness.path, ['select count(*) from no_such_table where k = @key', 'select turn from conversations where key = @key'], logs.logger);
       try {
         await own.warm({ key: KEY, user: USER });
-        expect(own.stats).toEqual({ asked: 1, warmed: 1, found: 1, overdue: 0 });
+        expect(own.stats).toEqual({ asked: 1, warmed: 1, found: 1, overdue: 0, recent: 0 });
         expect(logs.lines.map((l) => l.msg)).toContain('SQLite read-ahead: a statement could not be prepared; it is skipped');
       } finally {
         await own.stop();
@@ -110,7 +110,7 @@ describe('SQLite read-ahead of a returning conversation', () => {
       await store.commitTurn(turnCommit(KEY, 1));
       // A lookup that runs for about a second here (a plan that became a scan, a disk that stalls).
       const slow = 'with recursive n(x) as (select 1 union all select x + 1 from n where x < 5000000) select count(*) from n';
-      const warmer = new SqliteWarmer(harness.path, [slow], silentLogger, 50);
+      const warmer = new SqliteWarmer(harness.path, [slow], silentLogger, { maxWaitMs: 50 });
       try {
         await Promise.all([warmer.warm({ key: KEY, user: USER }), warmer.warm({ key: `${KEY}-2`, user: USER })]);
         // Released while the worker was still on the first lookup.
@@ -135,6 +135,39 @@ describe('SQLite read-ahead of a returning conversation', () => {
       await Promise.all(waits);
       await warmer.warm({ key: KEY, user: USER });
       expect(warmer.stats.asked).toBe(50);
+    } finally {
+      await harness.cleanup();
+    }
+  });
+
+  it('does not read ahead a conversation read within the last minute, live or warmed, and does again once it is older', async () => {
+    const harness = sqliteHarness();
+    try {
+      const store = await harness.open({ checkpointIntervalMs: 0 });
+      await store.commitTurn(turnCommit(KEY, 1));
+      await store.commitTurn(turnCommit(`${KEY}-live`, 1));
+      // Warmed once; its next turn (the engine no longer holds it live) reads without a hand-off.
+      await store.loadTurn({ conversationKey: KEY, userKey: USER });
+      const again = await store.loadTurn({ conversationKey: KEY, userKey: USER, activityKey: 'a-2' });
+      expect(again.conversation?.turn).toBe(1);
+      // A conversation the engine held live, then evicted: read a moment ago, not warmed either.
+      await store.loadTurn({ conversationKey: `${KEY}-live`, userKey: USER, knownTurn: 1 });
+      await store.loadTurn({ conversationKey: `${KEY}-live`, userKey: USER });
+      expect(store.warmups).toMatchObject({ asked: 1, warmed: 1, recent: 2 });
+      await store.close();
+
+      // Older than the window: read ahead again.
+      const warmer = new SqliteWarmer(harness.path, ['select turn from conversations where key = @key'], silentLogger, { recentMs: 30 });
+      try {
+        await warmer.warm({ key: KEY, user: USER });
+        await warmer.warm({ key: KEY, user: USER });
+        expect(warmer.stats).toMatchObject({ asked: 1, recent: 1 });
+        await new Promise((r) => setTimeout(r, 60));
+        await warmer.warm({ key: KEY, user: USER });
+        expect(warmer.stats).toMatchObject({ asked: 2, warmed: 2, found: 2, recent: 1 });
+      } finally {
+        await warmer.stop();
+      }
     } finally {
       await harness.cleanup();
     }
