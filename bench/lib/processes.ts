@@ -192,6 +192,20 @@ export async function timeNpmStart(env: Record<string, string>, port: number, lo
   }
 }
 
+/** The SQLite read-ahead's counts from the bot's /metrics (`pce_bot_sqlite_read_ahead_total{result}`); undefined when it has none. */
+export async function readAheadFromMetrics(baseUrl: string): Promise<{ warmed: number; overdue: number; recent: number } | undefined> {
+  try {
+    const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+    if (res.status !== 200) return undefined;
+    const text = await res.text();
+    const value = (result: string) => Number(new RegExp(`^\\w*sqlite_read_ahead_total\\{result="${result}"\\} ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const counts = { warmed: value('warmed'), overdue: value('overdue'), recent: value('recent') };
+    return Object.values(counts).some(Number.isNaN) ? undefined : counts;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Heap figures from the bot's own Prometheus /metrics (prom-client's default Node.js collectors), in MiB. */
 export async function heapFromMetrics(baseUrl: string): Promise<{ heapUsedMiB: number; heapTotalMiB: number; externalMiB: number } | undefined> {
   try {

@@ -57,7 +57,13 @@ const cpu = (r: { cpuMsPerTurn: number; loopCpuMsPerTurn?: number }) => `${r.cpu
 const diskRead = (r: { diskReadKBPerTurn?: number; loopDiskReadKBPerTurn?: number }) =>
   `${r.diskReadKBPerTurn ?? '?'}${r.loopDiskReadKBPerTurn !== undefined ? ` [${r.loopDiskReadKBPerTurn}]` : ''}`;
 
-type ScaleRow = Summary & { pagedOutMBDuringRounds?: number; storedAtStart: number; bytesPerConversation: number; storeBytes: number; relativeToFirst: number; pairedRelativeToFirst?: number; pairedFirst?: { storedAtStart: number; turnsPerSecond: number; cpuMsPerTurn: number; loopCpuMsPerTurn?: number; diskReadKBPerTurn?: number; loopDiskReadKBPerTurn?: number }; fresh: { p99: number }; returning: { share: number; p50: number; p99: number } };
+type ReadAheadPerTurn = { warmed: number; overdue: number; recent: number };
+type ScaleRow = Summary & { readAheadPerTurn?: ReadAheadPerTurn; pairedReadAheadPerTurn?: ReadAheadPerTurn; pagedOutMBDuringRounds?: number; storedAtStart: number; bytesPerConversation: number; storeBytes: number; relativeToFirst: number; pairedRelativeToFirst?: number; pairedFirst?: { storedAtStart: number; turnsPerSecond: number; cpuMsPerTurn: number; loopCpuMsPerTurn?: number; diskReadKBPerTurn?: number; loopDiskReadKBPerTurn?: number }; fresh: { p99: number }; returning: { share: number; p50: number; p99: number } };
+
+/** The read-ahead's warm-ups per turn and those the turn stopped waiting for (`-` when the bot has none). */
+function readAhead(r: ReadAheadPerTurn | undefined): string {
+  return r ? `${r.warmed}, ${r.overdue}` : '-';
+}
 
 export function render(report: Record<string, unknown>): string {
   const out: string[] = [];
@@ -78,7 +84,7 @@ export function render(report: Record<string, unknown>): string {
     out.push('', `Stored conversations (${s.store}), ${Math.round(s.returningShare * 100)} % of turns by returning people (one turn on a stored conversation chosen at random)`);
     out.push(
       table(
-        ['stored', 'turns/s', 'p50 ms', 'p99 ms', 'new p99', 'returning p50', 'returning p99', 'returning share', 'first level\'s copy, same rounds: turns/s', 'vs it', 'vs first level\'s rounds', 'bot CPU ms/turn [event loop] (copy\'s)', 'disk KB read/turn [by the event loop] (copy\'s)', 'paged out MB (rounds)', 'store MB', 'bytes/conv'],
+        ['stored', 'turns/s', 'p50 ms', 'p99 ms', 'new p99', 'returning p50', 'returning p99', 'returning share', 'first level\'s copy, same rounds: turns/s', 'vs it', 'vs first level\'s rounds', 'bot CPU ms/turn [event loop] (copy\'s)', 'disk KB read/turn [by the event loop] (copy\'s)', 'read ahead/turn: warmed, overdue (copy\'s)', 'paged out MB (rounds)', 'store MB', 'bytes/conv'],
         s.rows.map((r) => [
           r.storedAtStart,
           r.turnsPerSecond,
@@ -93,6 +99,7 @@ export function render(report: Record<string, unknown>): string {
           r.relativeToFirst,
           `${cpu(r)}${r.pairedFirst ? ` (${cpu(r.pairedFirst)})` : ''}`,
           `${diskRead(r)}${r.pairedFirst?.diskReadKBPerTurn !== undefined ? ` (${diskRead(r.pairedFirst)})` : ''}`,
+          readAhead(r.readAheadPerTurn) + (r.pairedReadAheadPerTurn ? ` (${readAhead(r.pairedReadAheadPerTurn)})` : ''),
           r.pagedOutMBDuringRounds ?? '',
           Math.round(r.storeBytes / 1e5) / 10,
           r.bytesPerConversation,

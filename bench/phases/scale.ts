@@ -18,11 +18,25 @@ import { newStorage, startBot, stopBot, type Storage } from '../lib/bots';
 import { progress, report, runId } from '../lib/context';
 import { load, summarise, type Measured } from '../lib/measure';
 import { StoredConversations } from '../lib/returning';
+import { readAheadFromMetrics } from '../lib/processes';
 import { pagedOutBytes } from '../lib/reclaim';
 import { replicateConversations, storedBytes } from '../lib/seed';
 import { settings } from '../lib/settings';
 import { median, round } from '../lib/stats';
 import type { WalkedConversation } from '../lib/walker';
+
+type ReadAhead = Awaited<ReturnType<typeof readAheadFromMetrics>>;
+
+/** What the read-ahead did between two readings, per turn of the rounds between them. */
+function perTurn(before: ReadAhead, after: ReadAhead, results: Measured[]) {
+  if (!before || !after) return undefined;
+  const turns = Math.max(1, results.reduce((n, r) => n + r.turns, 0));
+  return {
+    warmed: round((after.warmed - before.warmed) / turns, 3),
+    overdue: round((after.overdue - before.overdue) / turns, 3),
+    recent: round((after.recent - before.recent) / turns, 3),
+  };
+}
 
 /** Medians of the rounds for the new and the returning turns apart. */
 function groups(results: Measured[]) {
@@ -99,6 +113,7 @@ export async function scalePhase(): Promise<void> {
     const results: Measured[] = [];
     const firstResults: Measured[] = [];
     const pagedOutBefore = pagedOutBytes();
+    const readAheadBefore = await Promise.all([readAheadFromMetrics(bot.url), readAheadFromMetrics(firstBot.url)]);
     for (let r = 0; r < settings.rounds; r++) {
       // Alternating which goes first, so neither always runs right after the other.
       for (const which of r % 2 === 0 ? ['level', 'first'] : ['first', 'level']) {
@@ -110,6 +125,7 @@ export async function scalePhase(): Promise<void> {
       }
     }
     const pagedOutAfter = pagedOutBytes();
+    const readAheadAfter = await Promise.all([readAheadFromMetrics(bot.url), readAheadFromMetrics(firstBot.url)]);
     await stopBot(bot);
     await stopBot(firstBot);
     const paired = summarise(firstResults);
@@ -125,6 +141,9 @@ export async function scalePhase(): Promise<void> {
       ...groups(results),
       // The first level's copy served by its own bot in the same rounds, and this level against it round by round.
       pairedFirst: { storedAtStart: firstStored, turnsPerSecond: paired.turnsPerSecond, p99: paired.p99, cpuMsPerTurn: paired.cpuMsPerTurn, loopCpuMsPerTurn: paired.loopCpuMsPerTurn, diskReadKBPerTurn: paired.diskReadKBPerTurn, loopDiskReadKBPerTurn: paired.loopDiskReadKBPerTurn },
+      // The SQLite read-ahead in the rounds, per turn: warmed, overdue (the turn stopped waiting), recent (not needed).
+      readAheadPerTurn: perTurn(readAheadBefore[0], readAheadAfter[0], results),
+      pairedReadAheadPerTurn: perTurn(readAheadBefore[1], readAheadAfter[1], firstResults),
       pairedRelativeToFirst: round(median(results.map((res, r) => res.turnsPerSecond / firstResults[r]!.turnsPerSecond)), 3),
       // What the machine's proactive reclaim paged out during both bots' rounds (../lib/reclaim.ts).
       ...(pagedOutBefore !== undefined && pagedOutAfter !== undefined ? { pagedOutMBDuringRounds: round((pagedOutAfter - pagedOutBefore) / 1e6, 0) } : {}),

@@ -1,29 +1,35 @@
 /**
- * Reads a conversation's pages on a worker thread before the turn reads them on the event loop.
+ * Reads a conversation's pages on worker threads before the turn reads them on the event loop.
  *
  * better-sqlite3 reads synchronously: when a conversation's pages are no longer in memory (a person
  * back after hours, a store larger than the host's page cache, a VM that pages idle file cache out),
  * each of them is a disk read that stops every turn in flight, not only the one that needs it
  * (bench/PROFILING.md, issue 19). A turn of a conversation the engine does not hold live first asks
- * this worker, with a read-only connection of its own (./sqlite-worker.ts), to run the same lookups:
- * the pages then come from the OS cache when the turn loads and commits. Only the worker waits on
- * the disk; the event loop goes on with other turns meanwhile.
+ * a reader, a worker thread with a read-only connection of its own (./sqlite-worker.ts), to run the
+ * same lookups: the pages then come from the OS cache when the turn loads and commits. Only the
+ * reader waits on the disk; the event loop goes on with other turns meanwhile.
+ *
+ * Several readers, each warm-up to the one with the fewest in hand: one reader waits on one page
+ * at a time, a few milliseconds per returning person, and at a few hundred returning people a second
+ * its queue, not the disk, held their turns up (bench/PROFILING.md, twelfth round).
  *
  * The statements take named parameters `@key` (the conversation) and `@user` (the user's key); a
  * statement that fails to prepare or run is skipped. A warm-up never fails a turn, nor holds it
- * long: with the worker gone `warm` resolves at once, and a warm-up the worker has not answered
- * within `maxWaitMs` (a disk that stalls, a lookup that turned into a scan) lets its turn read for
- * itself.
+ * long: with the readers gone `warm` resolves at once, and a warm-up not answered within
+ * `maxWaitMs` (a disk that stalls, a lookup that turned into a scan) lets its turn read for itself;
+ * a reader skips warm-ups whose turn has stopped waiting, so a backlog cannot grow on itself.
  *
  * A conversation this process read within the last minute is not read ahead: its pages are in
  * memory (the VM's reclaim pages out file cache idle for about a minute, bench/PROFILING.md), and a
- * hand-off to the worker costs ~70 µs of CPU even when it finds everything cached.
+ * hand-off to a reader costs ~70 µs of CPU even when it finds everything cached.
  */
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../log';
 import { SqliteWorker } from './sqlite-worker';
 
 const JOB = `
+// Its own page cache small: what matters is that the pages reach the OS cache, which every connection shares.
+db.pragma('cache_size = -4000');
 let statements = [];
 onMessage = (m) => {
   if (m.type === 'statements') {
@@ -38,6 +44,8 @@ onMessage = (m) => {
   try { db.exec('begin'); } catch { /* each lookup then reads on its own */ }
   try {
     for (const w of m.batch) {
+      // Its turn stopped waiting: reading now would only compete with the turn's own reads.
+      if (Date.now() > w.deadline) { answers.push(w.id, -1); continue; }
       let found = 0;
       for (const s of statements) {
         try {
@@ -55,7 +63,7 @@ onMessage = (m) => {
 `;
 
 export interface WarmStats {
-  /** Warm-ups asked for, and those answered by the worker. */
+  /** Warm-ups asked for, and those a reader ran (not those it skipped: their turn had stopped waiting). */
   asked: number;
   warmed: number;
   /** Lookups that found something (a first column neither null, zero nor empty), over all warm-ups. */
@@ -72,75 +80,110 @@ export interface WarmParams {
 }
 
 export interface WarmerOptions {
+  /** Reader threads (default 4). */
+  readers?: number;
   /** How long a turn waits for its warm-up at most. */
   maxWaitMs?: number;
   /** How long after a conversation was read its pages count as in memory (0: always read ahead). */
   recentMs?: number;
   /** How many recently read conversations are remembered (the oldest are forgotten first). */
   recentMax?: number;
+  /** Milliseconds for `recentMs` (default `performance.now`; tests pass their own). */
+  now?: () => number;
+}
+
+interface Reader {
+  worker: SqliteWorker;
+  alive: boolean;
+  /** Warm-ups sent and not yet answered. */
+  inHand: number;
+}
+
+interface Queued {
+  id: number;
+  params: WarmParams;
+  deadline: number;
 }
 
 export class SqliteWarmer {
   readonly stats: WarmStats = { asked: 0, warmed: 0, found: 0, overdue: 0, recent: 0 };
   /** Conversations read lately, by key; at most `recentMax`, each for `recentMs`. */
   private readonly recent?: LRUCache<string, true>;
-  private readonly worker: SqliteWorker;
-  /** Turns waiting, in the order they asked (a Map keeps it): the resolve and when they asked. */
-  private readonly waiting = new Map<number, { resolve: () => void; since: number }>();
+  private readonly readers: Reader[] = [];
+  /** Turns waiting, in the order they asked (a Map keeps it): the resolve, when they asked, and their reader. */
+  private readonly waiting = new Map<number, { resolve: () => void; since: number; reader?: Reader }>();
   private readonly overdueTimer: NodeJS.Timeout;
-  private queued: { id: number; params: WarmParams }[] = [];
+  private readonly maxWaitMs: number;
+  private queued: Queued[] = [];
   private nextId = 1;
-  private alive = true;
 
   constructor(path: string, statements: readonly string[], logger: Logger, opts: WarmerOptions = {}) {
-    const maxWaitMs = opts.maxWaitMs ?? 100;
+    this.maxWaitMs = opts.maxWaitMs ?? 100;
     const recentMs = opts.recentMs ?? 60_000;
-    if (recentMs > 0) this.recent = new LRUCache({ max: opts.recentMax ?? 20_000, ttl: recentMs });
+    if (recentMs > 0) {
+      this.recent = new LRUCache({ max: opts.recentMax ?? 20_000, ttl: recentMs, ...(opts.now ? { ttlResolution: 0, perf: { now: opts.now } } : {}) });
+    }
     let warned = false;
-    this.worker = new SqliteWorker({
-      path,
-      job: JOB,
-      readonly: true,
-      onMessage: (message) => {
-        const m = message as { type: string; answers?: number[]; message?: string };
-        if (m.type === 'warmed') {
-          // [id, found, id, found, …]
-          const answers = m.answers ?? [];
-          for (let i = 0; i + 1 < answers.length; i += 2) {
-            this.stats.warmed++;
-            this.stats.found += answers[i + 1]!;
-            this.release(answers[i]!);
+    let failed = false;
+    for (let n = 0; n < Math.max(1, opts.readers ?? 4); n++) {
+      const reader: Reader = { alive: true, inHand: 0 } as Reader;
+      reader.worker = new SqliteWorker({
+        path,
+        job: JOB,
+        readonly: true,
+        onMessage: (message) => {
+          const m = message as { type: string; answers?: number[]; message?: string };
+          if (m.type === 'warmed') {
+            // [id, found, id, found, …]; found -1: skipped, its turn had stopped waiting.
+            const answers = m.answers ?? [];
+            for (let i = 0; i + 1 < answers.length; i += 2) {
+              reader.inHand--;
+              if (answers[i + 1]! >= 0) {
+                this.stats.warmed++;
+                this.stats.found += answers[i + 1]!;
+              }
+              this.release(answers[i]!);
+            }
+          } else if (m.type === 'error' && !warned) {
+            warned = true;
+            logger.warn({ err: { message: m.message } }, 'SQLite read-ahead: a statement could not be prepared; it is skipped');
           }
-        } else if (m.type === 'error' && !warned) {
-          warned = true;
-          logger.warn({ err: { message: m.message } }, 'SQLite read-ahead: a statement could not be prepared; it is skipped');
-        }
-      },
-      onFailure: (err) => logger.warn({ err: { message: err.message } }, 'SQLite read-ahead worker stopped; turns read the store themselves'),
-    });
+        },
+        onFailure: (err) => {
+          if (failed) return;
+          failed = true;
+          logger.warn({ err: { message: err.message } }, 'SQLite read-ahead worker stopped; turns read the store themselves');
+        },
+      });
+      // However a reader ends, no turn waits for it.
+      void reader.worker.stopped.then(() => {
+        reader.alive = false;
+        for (const [id, w] of this.waiting) if (w.reader === reader) this.release(id);
+        if (!this.alive) clearInterval(this.overdueTimer);
+      });
+      this.readers.push(reader);
+    }
     // One timer for all waits, not one per turn: the oldest come first, so it stops at the first in time.
     this.overdueTimer = setInterval(() => {
-      const cutoff = performance.now() - maxWaitMs;
+      const cutoff = performance.now() - this.maxWaitMs;
       for (const [id, w] of this.waiting) {
         if (w.since > cutoff) break;
         this.stats.overdue++;
         this.release(id);
       }
-    }, Math.max(10, maxWaitMs / 2));
+    }, Math.max(10, this.maxWaitMs / 2));
     this.overdueTimer.unref();
-    // However the worker ends, no turn waits for it.
-    void this.worker.stopped.then(() => {
-      this.alive = false;
-      clearInterval(this.overdueTimer);
-      for (const w of this.waiting.values()) w.resolve();
-      this.waiting.clear();
-    });
     this.setStatements(statements);
+  }
+
+  /** Whether any reader is still running. */
+  private get alive(): boolean {
+    return this.readers.some((r) => r.alive);
   }
 
   /** Replaces the lookups run for each warm-up (a feature registered its writer). */
   setStatements(statements: readonly string[]): void {
-    if (this.alive) this.worker.post({ type: 'statements', sql: [...statements] });
+    for (const r of this.readers) if (r.alive) r.worker.post({ type: 'statements', sql: [...statements] });
   }
 
   /** A conversation read without a warm-up (the engine held it live): its pages are in memory now. */
@@ -149,8 +192,8 @@ export class SqliteWarmer {
   }
 
   /**
-   * Resolves once the worker has run the lookups for this conversation (at once if it is gone, or
-   * if the conversation was read lately).
+   * Resolves once a reader has run the lookups for this conversation (at once if none is running,
+   * or if the conversation was read lately).
    */
   warm(params: WarmParams): Promise<void> {
     if (!this.alive) return Promise.resolve();
@@ -165,22 +208,39 @@ export class SqliteWarmer {
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.waiting.set(id, { resolve, since: performance.now() });
-      // The warm-ups asked for in one pass of the event loop go to the worker as one message: a
-      // message each way costs more than the lookups (a thread woken twice), ~70 µs here.
-      this.queued.push({ id, params });
+      // The warm-ups asked for in one pass of the event loop go out together, one message per
+      // reader: a message each way costs more than the lookups (a thread woken twice), ~70 µs here.
+      this.queued.push({ id, params, deadline: Date.now() + this.maxWaitMs });
       if (this.queued.length === 1) setImmediate(this.flush);
     });
   }
 
   private readonly flush = (): void => {
-    const batch = this.queued;
+    const queued = this.queued;
     this.queued = [];
-    if (this.alive && batch.length) this.worker.post({ type: 'warm', batch });
+    const batches = new Map<Reader, Queued[]>();
+    for (const q of queued) {
+      const w = this.waiting.get(q.id);
+      if (!w) continue;
+      // The reader with the fewest warm-ups in hand (the first of equals: fewer threads woken when quiet).
+      let best: Reader | undefined;
+      for (const r of this.readers) if (r.alive && (!best || r.inHand < best.inHand)) best = r;
+      if (!best) {
+        this.release(q.id);
+        continue;
+      }
+      best.inHand++;
+      w.reader = best;
+      const batch = batches.get(best);
+      if (batch) batch.push(q);
+      else batches.set(best, [q]);
+    }
+    for (const [reader, batch] of batches) reader.worker.post({ type: 'warm', batch });
   };
 
   async stop(): Promise<void> {
     clearInterval(this.overdueTimer);
-    await this.worker.stop();
+    await Promise.all(this.readers.map((r) => r.worker.stop()));
   }
 
   private release(id: number): void {

@@ -123,6 +123,44 @@ describe('SQLite read-ahead of a returning conversation', () => {
     }
   });
 
+  it('warms on several readers, so one slow warm-up does not hold up the next, and skips a warm-up whose turn stopped waiting', async () => {
+    const harness = sqliteHarness();
+    try {
+      const store = await harness.open({ checkpointIntervalMs: 0 });
+      await store.commitTurn(turnCommit(KEY, 1));
+      await store.close();
+      // About a second for the key 'slow' (a disk that stalls on its pages), at once for any other.
+      const lookup = `select case when @key = 'slow' then (with recursive n(x) as (select 1 union all select x + 1 from n where x < 5000000) select count(*) from n) else (select turn from conversations where key = @key) end`;
+      const two = new SqliteWarmer(harness.path, [lookup], silentLogger, { readers: 2, maxWaitMs: 10_000 });
+      try {
+        const order: string[] = [];
+        const slow = two.warm({ key: 'slow', user: USER }).then(() => order.push('slow'));
+        await new Promise((r) => setImmediate(r));
+        await two.warm({ key: KEY, user: USER }).then(() => order.push(KEY));
+        await slow;
+        // The second went to the idle reader and was answered while the first was still reading.
+        expect(order).toEqual([KEY, 'slow']);
+        expect(two.stats).toMatchObject({ asked: 2, warmed: 2, overdue: 0 });
+      } finally {
+        await two.stop();
+      }
+
+      const one = new SqliteWarmer(harness.path, [lookup], silentLogger, { readers: 1, maxWaitMs: 50 });
+      try {
+        const first = one.warm({ key: 'slow', user: USER });
+        await new Promise((r) => setImmediate(r));
+        await Promise.all([first, one.warm({ key: KEY, user: USER })]);
+        expect(one.stats).toMatchObject({ asked: 2, warmed: 0, overdue: 2 });
+      } finally {
+        // Stopping lets the reader finish its queue first: the slow one ran, the other was skipped.
+        await one.stop();
+      }
+      expect(one.stats).toMatchObject({ asked: 2, warmed: 1, overdue: 2 });
+    } finally {
+      await harness.cleanup();
+    }
+  });
+
   it('ends every wait when the read-ahead stops, and answers later ones at once', async () => {
     const harness = sqliteHarness();
     try {
@@ -157,12 +195,14 @@ describe('SQLite read-ahead of a returning conversation', () => {
       await store.close();
 
       // Older than the window: read ahead again.
-      const warmer = new SqliteWarmer(harness.path, ['select turn from conversations where key = @key'], silentLogger, { recentMs: 30 });
+      let now = 1_000;
+      const warmer = new SqliteWarmer(harness.path, ['select turn from conversations where key = @key'], silentLogger, { recentMs: 60_000, now: () => now });
       try {
         await warmer.warm({ key: KEY, user: USER });
+        now += 59_000;
         await warmer.warm({ key: KEY, user: USER });
         expect(warmer.stats).toMatchObject({ asked: 1, recent: 1 });
-        await new Promise((r) => setTimeout(r, 60));
+        now += 61_000;
         await warmer.warm({ key: KEY, user: USER });
         expect(warmer.stats).toMatchObject({ asked: 2, warmed: 2, found: 2, recent: 1 });
       } finally {
