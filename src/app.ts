@@ -223,7 +223,7 @@ export async function createApplication(config: Config, options: ApplicationOpti
       turns: proactiveTurns,
     });
     metrics.setPendingOutboxSource(cases.pendingCount);
-    metrics.setReadAheadSource(() => store.warmups);
+    metrics.setReadAheadSource(() => store.readAhead?.stats);
     metrics.setOldestPendingCaseSource(cases.oldestPendingAgeSeconds);
     const engine = new Engine({
       // With engineers' spaces configured, the guide's N9 offers a person beside a case (issue 22).

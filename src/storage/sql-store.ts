@@ -28,7 +28,7 @@ import type { Database } from './schema';
 import type { SqliteCheckpointer } from './sqlite-checkpointer';
 import { SqliteGroupCommit } from './sqlite-group-commit';
 import { SqliteTurnLoad } from './sqlite-turn-load';
-import type { WarmStats } from './sqlite-warmer';
+import type { SqliteWarmer } from './sqlite-warmer';
 import { STORE_TURN_FIELDS, type ConversationState, type Store, type TranscriptEntry, type TurnCommit, type TurnLoad, type TurnLoadRequest } from './store';
 import { NO_TURN_WRITERS, type TurnWriter, type TurnWriters } from './turn-writers';
 import { hasRecentActivity } from './turn-sql';
@@ -321,9 +321,9 @@ export class SqlStore implements Store {
     return this.pgBatch?.stats;
   }
 
-  /** SQLite: the read-ahead's counts (undefined when it does not run). */
-  get warmups(): WarmStats | undefined {
-    return this.sqliteLoad?.warmStats;
+  /** SQLite: the read-ahead, its counts and readiness (undefined when it does not run). */
+  get readAhead(): SqliteWarmer | undefined {
+    return this.sqliteLoad?.warmer;
   }
 
   /** SQLite: what the background checkpointer has done (undefined when it is not running). */

@@ -33,7 +33,8 @@ export interface SqliteLoaded {
 export class SqliteTurnLoad {
   private readonly conversation: BetterSqlite3.Statement;
   private readonly userLocale: BetterSqlite3.Statement;
-  private readonly warmer?: SqliteWarmer;
+  /** The read-ahead (undefined for `:memory:` or when switched off). */
+  readonly warmer?: SqliteWarmer;
   private readonly writerWarm: string[] = [];
 
   /** `path`: the database file, for the read-ahead worker (none for `:memory:` or when `warm` is off). */
@@ -55,11 +56,6 @@ export class SqliteTurnLoad {
     if (!writer.sqliteWarm) return;
     this.writerWarm.push(writer.sqliteWarm);
     this.warmer?.setStatements(this.warmStatements());
-  }
-
-  /** The read-ahead's counts (undefined when it does not run). */
-  get warmStats(): SqliteWarmer['stats'] | undefined {
-    return this.warmer?.stats;
   }
 
   async load(input: TurnLoadRequest): Promise<SqliteLoaded> {

@@ -37,6 +37,7 @@ onMessage = (m) => {
     for (const sql of m.sql) {
       try { statements.push(db.prepare(sql).raw(true)); } catch (err) { post({ type: 'error', message: String(err && err.message || err) }); }
     }
+    post({ type: 'ready' });
     return;
   }
   // One read transaction per batch: one look at the WAL, not one per statement.
@@ -95,6 +96,8 @@ export interface WarmerOptions {
 interface Reader {
   worker: SqliteWorker;
   alive: boolean;
+  /** Resolved once it has prepared its statements, or stopped. */
+  ready: Promise<void>;
   /** Warm-ups sent and not yet answered. */
   inHand: number;
 }
@@ -126,7 +129,8 @@ export class SqliteWarmer {
     let warned = false;
     let failed = false;
     for (let n = 0; n < Math.max(1, opts.readers ?? 4); n++) {
-      const reader: Reader = { alive: true, inHand: 0 } as Reader;
+      let prepared!: () => void;
+      const reader: Reader = { alive: true, inHand: 0, ready: new Promise<void>((resolve) => (prepared = resolve)) } as Reader;
       reader.worker = new SqliteWorker({
         path,
         job: JOB,
@@ -144,6 +148,8 @@ export class SqliteWarmer {
               }
               this.release(answers[i]!);
             }
+          } else if (m.type === 'ready') {
+            prepared();
           } else if (m.type === 'error' && !warned) {
             warned = true;
             logger.warn({ err: { message: m.message } }, 'SQLite read-ahead: a statement could not be prepared; it is skipped');
@@ -158,6 +164,7 @@ export class SqliteWarmer {
       // However a reader ends, no turn waits for it.
       void reader.worker.stopped.then(() => {
         reader.alive = false;
+        prepared();
         for (const [id, w] of this.waiting) if (w.reader === reader) this.release(id);
         if (!this.alive) clearInterval(this.overdueTimer);
       });
@@ -174,6 +181,14 @@ export class SqliteWarmer {
     }, Math.max(10, this.maxWaitMs / 2));
     this.overdueTimer.unref();
     this.setStatements(statements);
+  }
+
+  /**
+   * Resolves once every reader has started and prepared its lookups (or stopped). Turns need not
+   * wait for it (a warm-up asked before then waits at most `maxWaitMs`); tests that count do.
+   */
+  ready(): Promise<void> {
+    return Promise.all(this.readers.map((r) => r.ready)).then(() => undefined);
   }
 
   /** Whether any reader is still running. */

@@ -55,6 +55,6 @@ export interface Store {
    * writes (`StorageError`); a database failure is a `StorageError`.
    */
   commitTurn(commit: TurnCommit): Promise<void>;
-  /** SQLite on a file: what the read-ahead of returning conversations did (./sqlite-warmer.ts); absent otherwise. */
-  readonly warmups?: WarmStats;
+  /** SQLite on a file: the read-ahead of returning conversations and its counts (./sqlite-warmer.ts); absent otherwise. */
+  readonly readAhead?: { readonly stats: WarmStats; ready(): Promise<void> };
 }

@@ -33,16 +33,17 @@ describe('SQLite read-ahead of a returning conversation', () => {
 
       // A restart: nothing is live, every turn's conversation is read ahead.
       const store = await harness.open({ checkpointIntervalMs: 0 });
+      await store.readAhead!.ready();
       const loaded = await store.loadTurn({ conversationKey: KEY, userKey: USER, activityKey: 'a-3' });
       expect(loaded.conversation?.turn).toBe(2);
       expect(loaded.userLocale).toBe('uk');
       // Found: the conversation's row, the user's language and the conversation's last transcript entry.
-      expect(store.warmups).toEqual({ asked: 1, warmed: 1, found: 3, overdue: 0, recent: 0 });
+      expect(store.readAhead?.stats).toEqual({ asked: 1, warmed: 1, found: 3, overdue: 0, recent: 0 });
 
       // A conversation never stored: asked and answered, nothing found, nothing loaded.
       const fresh = await store.loadTurn({ conversationKey: 'msteams:warm-new', userKey: 'msteams:user-new' });
       expect(fresh.conversation).toBeUndefined();
-      expect(store.warmups).toEqual({ asked: 2, warmed: 2, found: 3, overdue: 0, recent: 0 });
+      expect(store.readAhead?.stats).toEqual({ asked: 2, warmed: 2, found: 3, overdue: 0, recent: 0 });
     } finally {
       await harness.cleanup();
     }
@@ -55,7 +56,7 @@ describe('SQLite read-ahead of a returning conversation', () => {
       await store.commitTurn(turnCommit(KEY, 1));
       const loaded = await store.loadTurn({ conversationKey: KEY, userKey: USER, knownTurn: 1 });
       expect(loaded.unchanged).toBe(true);
-      expect(store.warmups).toEqual({ asked: 0, warmed: 0, found: 0, overdue: 0, recent: 0 });
+      expect(store.readAhead?.stats).toEqual({ asked: 0, warmed: 0, found: 0, overdue: 0, recent: 0 });
     } finally {
       await harness.cleanup();
     }
@@ -66,15 +67,17 @@ describe('SQLite read-ahead of a returning conversation', () => {
     const logs = captureLogs('warn');
     try {
       const store = await harness.open({ checkpointIntervalMs: 0 });
+      await store.readAhead!.ready();
       await store.commitTurn(turnCommit(KEY, 1));
       store.registerTurnWriter(lookupWriter('warm_count', 'select count(*) from transcript_entries where conversation_key = @key'));
       await store.loadTurn({ conversationKey: KEY, userKey: USER });
       // The row, the last transcript entry, and the writer's count of two entries (no language stored).
-      expect(store.warmups!.found).toBe(3);
+      expect(store.readAhead!.stats.found).toBe(3);
       await store.close();
 
       // On the same file, with a logger the test reads.
       const own = new SqliteWarmer(harness.path, ['select count(*) from no_such_table where k = @key', 'select turn from conversations where key = @key'], logs.logger);
+      await own.ready();
       try {
         await own.warm({ key: KEY, user: USER });
         expect(own.stats).toEqual({ asked: 1, warmed: 1, found: 1, overdue: 0, recent: 0 });
@@ -111,6 +114,7 @@ describe('SQLite read-ahead of a returning conversation', () => {
       // A lookup that runs for about a second here (a plan that became a scan, a disk that stalls).
       const slow = 'with recursive n(x) as (select 1 union all select x + 1 from n where x < 5000000) select count(*) from n';
       const warmer = new SqliteWarmer(harness.path, [slow], silentLogger, { maxWaitMs: 50 });
+      await warmer.ready();
       try {
         await Promise.all([warmer.warm({ key: KEY, user: USER }), warmer.warm({ key: `${KEY}-2`, user: USER })]);
         // Released while the worker was still on the first lookup.
@@ -132,6 +136,7 @@ describe('SQLite read-ahead of a returning conversation', () => {
       // About a second for the key 'slow' (a disk that stalls on its pages), at once for any other.
       const lookup = `select case when @key = 'slow' then (with recursive n(x) as (select 1 union all select x + 1 from n where x < 5000000) select count(*) from n) else (select turn from conversations where key = @key) end`;
       const two = new SqliteWarmer(harness.path, [lookup], silentLogger, { readers: 2, maxWaitMs: 10_000 });
+      await two.ready();
       try {
         const order: string[] = [];
         const slow = two.warm({ key: 'slow', user: USER }).then(() => order.push('slow'));
@@ -146,6 +151,7 @@ describe('SQLite read-ahead of a returning conversation', () => {
       }
 
       const one = new SqliteWarmer(harness.path, [lookup], silentLogger, { readers: 1, maxWaitMs: 50 });
+      await one.ready();
       try {
         const first = one.warm({ key: 'slow', user: USER });
         await new Promise((r) => setImmediate(r));
@@ -167,6 +173,7 @@ describe('SQLite read-ahead of a returning conversation', () => {
       const store = await harness.open({ checkpointIntervalMs: 0 });
       await store.commitTurn(turnCommit(KEY, 1));
       const warmer = new SqliteWarmer(harness.path, ['select turn from conversations where key = @key'], silentLogger);
+      await warmer.ready();
       const waits = Array.from({ length: 50 }, (_, n) => warmer.warm({ key: `${KEY}-${n}`, user: USER }));
       await warmer.stop();
       // Every wait ends, answered or released, with the worker gone.
@@ -182,6 +189,7 @@ describe('SQLite read-ahead of a returning conversation', () => {
     const harness = sqliteHarness();
     try {
       const store = await harness.open({ checkpointIntervalMs: 0 });
+      await store.readAhead!.ready();
       await store.commitTurn(turnCommit(KEY, 1));
       await store.commitTurn(turnCommit(`${KEY}-live`, 1));
       // Warmed once; its next turn (the engine no longer holds it live) reads without a hand-off.
@@ -191,12 +199,13 @@ describe('SQLite read-ahead of a returning conversation', () => {
       // A conversation the engine held live, then evicted: read a moment ago, not warmed either.
       await store.loadTurn({ conversationKey: `${KEY}-live`, userKey: USER, knownTurn: 1 });
       await store.loadTurn({ conversationKey: `${KEY}-live`, userKey: USER });
-      expect(store.warmups).toMatchObject({ asked: 1, warmed: 1, recent: 2 });
+      expect(store.readAhead?.stats).toMatchObject({ asked: 1, warmed: 1, recent: 2 });
       await store.close();
 
       // Older than the window: read ahead again.
       let now = 1_000;
       const warmer = new SqliteWarmer(harness.path, ['select turn from conversations where key = @key'], silentLogger, { recentMs: 60_000, now: () => now });
+      await warmer.ready();
       try {
         await warmer.warm({ key: KEY, user: USER });
         now += 59_000;
@@ -219,11 +228,11 @@ describe('SQLite read-ahead of a returning conversation', () => {
       const store = await harness.open({ warmReads: false });
       await store.commitTurn(turnCommit(KEY, 1));
       expect((await store.loadTurn({ conversationKey: KEY, userKey: USER })).conversation?.turn).toBe(1);
-      expect(store.warmups).toBeUndefined();
+      expect(store.readAhead).toBeUndefined();
       const inMemory = await memoryStore();
       await inMemory.commitTurn(turnCommit(KEY, 1));
       expect((await inMemory.loadTurn({ conversationKey: KEY, userKey: USER })).conversation?.turn).toBe(1);
-      expect(inMemory.warmups).toBeUndefined();
+      expect(inMemory.readAhead).toBeUndefined();
     } finally {
       await harness.cleanup();
     }
