@@ -193,13 +193,14 @@ export async function timeNpmStart(env: Record<string, string>, port: number, lo
 }
 
 /** The SQLite read-ahead's counts from the bot's /metrics (`pce_bot_sqlite_read_ahead_total{result}`); undefined when it has none. */
-export async function readAheadFromMetrics(baseUrl: string): Promise<{ warmed: number; overdue: number; recent: number } | undefined> {
+export async function readAheadFromMetrics(baseUrl: string): Promise<{ warmed: number; overdue: number; recent: number; waitSeconds: number } | undefined> {
   try {
     const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
     if (res.status !== 200) return undefined;
     const text = await res.text();
     const value = (result: string) => Number(new RegExp(`^\\w*sqlite_read_ahead_total\\{result="${result}"\\} ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
-    const counts = { warmed: value('warmed'), overdue: value('overdue'), recent: value('recent') };
+    const wait = Number(/^\w*sqlite_read_ahead_wait_seconds_total ([0-9.e+-]+)/m.exec(text)?.[1] ?? Number.NaN);
+    const counts = { warmed: value('warmed'), overdue: value('overdue'), recent: value('recent'), waitSeconds: wait };
     return Object.values(counts).some(Number.isNaN) ? undefined : counts;
   } catch {
     return undefined;

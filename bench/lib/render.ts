@@ -57,12 +57,12 @@ const cpu = (r: { cpuMsPerTurn: number; loopCpuMsPerTurn?: number }) => `${r.cpu
 const diskRead = (r: { diskReadKBPerTurn?: number; loopDiskReadKBPerTurn?: number }) =>
   `${r.diskReadKBPerTurn ?? '?'}${r.loopDiskReadKBPerTurn !== undefined ? ` [${r.loopDiskReadKBPerTurn}]` : ''}`;
 
-type ReadAheadPerTurn = { warmed: number; overdue: number; recent: number };
+type ReadAheadPerTurn = { warmed: number; overdue: number; recent: number; waitMs?: number };
 type ScaleRow = Summary & { readAheadPerTurn?: ReadAheadPerTurn; pairedReadAheadPerTurn?: ReadAheadPerTurn; pagedOutMBDuringRounds?: number; storedAtStart: number; bytesPerConversation: number; storeBytes: number; relativeToFirst: number; pairedRelativeToFirst?: number; pairedFirst?: { storedAtStart: number; turnsPerSecond: number; cpuMsPerTurn: number; loopCpuMsPerTurn?: number; diskReadKBPerTurn?: number; loopDiskReadKBPerTurn?: number }; fresh: { p99: number }; returning: { share: number; p50: number; p99: number } };
 
 /** The read-ahead's warm-ups per turn and those the turn stopped waiting for (`-` when the bot has none). */
 function readAhead(r: ReadAheadPerTurn | undefined): string {
-  return r ? `${r.warmed}, ${r.overdue}` : '-';
+  return r ? `${r.warmed}, ${r.overdue}${r.waitMs !== undefined ? `, ${r.waitMs} ms` : ''}` : '-';
 }
 
 export function render(report: Record<string, unknown>): string {
@@ -84,7 +84,7 @@ export function render(report: Record<string, unknown>): string {
     out.push('', `Stored conversations (${s.store}), ${Math.round(s.returningShare * 100)} % of turns by returning people (one turn on a stored conversation chosen at random)`);
     out.push(
       table(
-        ['stored', 'turns/s', 'p50 ms', 'p99 ms', 'new p99', 'returning p50', 'returning p99', 'returning share', 'first level\'s copy, same rounds: turns/s', 'vs it', 'vs first level\'s rounds', 'bot CPU ms/turn [event loop] (copy\'s)', 'disk KB read/turn [by the event loop] (copy\'s)', 'read ahead/turn: warmed, overdue (copy\'s)', 'paged out MB (rounds)', 'store MB', 'bytes/conv'],
+        ['stored', 'turns/s', 'p50 ms', 'p99 ms', 'new p99', 'returning p50', 'returning p99', 'returning share', 'first level\'s copy, same rounds: turns/s', 'vs it', 'vs first level\'s rounds', 'bot CPU ms/turn [event loop] (copy\'s)', 'disk KB read/turn [by the event loop] (copy\'s)', 'read ahead/turn: warmed, overdue, mean wait (copy\'s)', 'paged out MB (rounds)', 'store MB', 'bytes/conv'],
         s.rows.map((r) => [
           r.storedAtStart,
           r.turnsPerSecond,

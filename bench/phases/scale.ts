@@ -35,6 +35,8 @@ function perTurn(before: ReadAhead, after: ReadAhead, results: Measured[]) {
     warmed: round((after.warmed - before.warmed) / turns, 3),
     overdue: round((after.overdue - before.overdue) / turns, 3),
     recent: round((after.recent - before.recent) / turns, 3),
+    // The mean wait of a warm-up, ms.
+    waitMs: round(((after.waitSeconds - before.waitSeconds) * 1000) / Math.max(1, after.warmed - before.warmed + after.overdue - before.overdue), 2),
   };
 }
 

@@ -28,5 +28,15 @@ export function storageMetrics(registry: Registry, prefix: string): StorageMetri
       for (const result of RESULTS) this.inc({ result }, stats[result]);
     },
   });
+  new Counter({
+    name: `${prefix}sqlite_read_ahead_wait_seconds_total`,
+    help: 'Seconds turns spent waiting for their SQLite read-ahead, in all (divided by warmed + overdue: the mean wait; a turn waits 0.1 s at most).',
+    registers: [registry],
+    collect() {
+      this.reset();
+      const stats = source?.();
+      if (stats) this.inc(stats.waitedMs / 1000);
+    },
+  });
   return { setReadAheadSource: (s) => void (source = s) };
 }

@@ -73,6 +73,8 @@ export interface WarmStats {
   overdue: number;
   /** Not asked: the conversation was read by this process within `recentMs`. */
   recent: number;
+  /** Milliseconds turns spent waiting for their warm-ups, in all. */
+  waitedMs: number;
 }
 
 export interface WarmParams {
@@ -109,7 +111,7 @@ interface Queued {
 }
 
 export class SqliteWarmer {
-  readonly stats: WarmStats = { asked: 0, warmed: 0, found: 0, overdue: 0, recent: 0 };
+  readonly stats: WarmStats = { asked: 0, warmed: 0, found: 0, overdue: 0, recent: 0, waitedMs: 0 };
   /** Conversations read lately, by key; at most `recentMax`, each for `recentMs`. */
   private readonly recent?: LRUCache<string, true>;
   private readonly readers: Reader[] = [];
@@ -260,7 +262,9 @@ export class SqliteWarmer {
 
   private release(id: number): void {
     const w = this.waiting.get(id);
+    if (!w) return;
     this.waiting.delete(id);
-    w?.resolve();
+    this.stats.waitedMs += performance.now() - w.since;
+    w.resolve();
   }
 }

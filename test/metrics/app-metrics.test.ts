@@ -39,6 +39,7 @@ describe('GET /metrics of the assembled app', () => {
     // others ran on the live flow actor; no turn gave up waiting for the disk.
     expect(value(before, 'pce_bot_sqlite_read_ahead_total', { result: 'warmed' })).toBe(1);
     expect(value(before, 'pce_bot_sqlite_read_ahead_total', { result: 'overdue' })).toBe(0);
+    expect(value(before, 'pce_bot_sqlite_read_ahead_wait_seconds_total')).toBeGreaterThan(0);
 
     const { url } = await app.listen(0, '127.0.0.1');
     await vi.waitFor(() => expect(env.receiver.accepted.size).toBe(1), { timeout: 10_000 });

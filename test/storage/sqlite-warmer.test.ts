@@ -38,12 +38,12 @@ describe('SQLite read-ahead of a returning conversation', () => {
       expect(loaded.conversation?.turn).toBe(2);
       expect(loaded.userLocale).toBe('uk');
       // Found: the conversation's row, the user's language and the conversation's last transcript entry.
-      expect(store.readAhead?.stats).toEqual({ asked: 1, warmed: 1, found: 3, overdue: 0, recent: 0 });
+      expect(store.readAhead?.stats).toMatchObject({ asked: 1, warmed: 1, found: 3, overdue: 0, recent: 0 });
 
       // A conversation never stored: asked and answered, nothing found, nothing loaded.
       const fresh = await store.loadTurn({ conversationKey: 'msteams:warm-new', userKey: 'msteams:user-new' });
       expect(fresh.conversation).toBeUndefined();
-      expect(store.readAhead?.stats).toEqual({ asked: 2, warmed: 2, found: 3, overdue: 0, recent: 0 });
+      expect(store.readAhead?.stats).toMatchObject({ asked: 2, warmed: 2, found: 3, overdue: 0, recent: 0 });
     } finally {
       await harness.cleanup();
     }
@@ -56,7 +56,7 @@ describe('SQLite read-ahead of a returning conversation', () => {
       await store.commitTurn(turnCommit(KEY, 1));
       const loaded = await store.loadTurn({ conversationKey: KEY, userKey: USER, knownTurn: 1 });
       expect(loaded.unchanged).toBe(true);
-      expect(store.readAhead?.stats).toEqual({ asked: 0, warmed: 0, found: 0, overdue: 0, recent: 0 });
+      expect(store.readAhead?.stats).toMatchObject({ asked: 0, warmed: 0, found: 0, overdue: 0, recent: 0 });
     } finally {
       await harness.cleanup();
     }
@@ -80,7 +80,7 @@ describe('SQLite read-ahead of a returning conversation', () => {
       await own.ready();
       try {
         await own.warm({ key: KEY, user: USER });
-        expect(own.stats).toEqual({ asked: 1, warmed: 1, found: 1, overdue: 0, recent: 0 });
+        expect(own.stats).toMatchObject({ asked: 1, warmed: 1, found: 1, overdue: 0, recent: 0 });
         expect(logs.lines.map((l) => l.msg)).toContain('SQLite read-ahead: a statement could not be prepared; it is skipped');
       } finally {
         await own.stop();
