@@ -9,9 +9,8 @@
  * same lookups: the pages then come from the OS cache when the turn loads and commits. Only the
  * reader waits on the disk; the event loop goes on with other turns meanwhile.
  *
- * Several readers, each warm-up to the one with the fewest in hand: one reader waits on one page
- * at a time, a few milliseconds per returning person, and at a few hundred returning people a second
- * its queue, not the disk, held their turns up (bench/PROFILING.md, twelfth round).
+ * Two readers, each warm-up to the one with the fewest in hand: a reader waits on one page at a
+ * time, so one warm-up stalled on the disk would otherwise hold up every warm-up behind it.
  *
  * The statements take named parameters `@key` (the conversation) and `@user` (the user's key); a
  * statement that fails to prepare or run is skipped. A warm-up never fails a turn, nor holds it
@@ -83,7 +82,7 @@ export interface WarmParams {
 }
 
 export interface WarmerOptions {
-  /** Reader threads (default 4). */
+  /** Reader threads (default 2: each costs ~7 MB of RSS; four measured no better than one at the bench's load). */
   readers?: number;
   /** How long a turn waits for its warm-up at most. */
   maxWaitMs?: number;
@@ -130,7 +129,7 @@ export class SqliteWarmer {
     }
     let warned = false;
     let failed = false;
-    for (let n = 0; n < Math.max(1, opts.readers ?? 4); n++) {
+    for (let n = 0; n < Math.max(1, opts.readers ?? 2); n++) {
       let prepared!: () => void;
       const reader: Reader = { alive: true, inHand: 0, ready: new Promise<void>((resolve) => (prepared = resolve)) } as Reader;
       reader.worker = new SqliteWorker({
