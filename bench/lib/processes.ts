@@ -192,31 +192,38 @@ export async function timeNpmStart(env: Record<string, string>, port: number, lo
   }
 }
 
-/** The SQLite read-ahead's counts from the bot's /metrics (`pce_bot_sqlite_read_ahead_total{result}`); undefined when it has none. */
-export async function readAheadFromMetrics(baseUrl: string): Promise<{ warmed: number; overdue: number; recent: number; waitSeconds: number } | undefined> {
+/**
+ * The bot's own Prometheus /metrics, as a function from a metric's name (any prefix: the bot names
+ * them pce_bot_…) and optionally its exact labels to its value (NaN when absent); undefined when the
+ * page could not be read.
+ */
+async function botMetrics(baseUrl: string): Promise<((name: string, labels?: string) => number) | undefined> {
   try {
     const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
     if (res.status !== 200) return undefined;
     const text = await res.text();
-    const value = (result: string) => Number(new RegExp(`^\\w*sqlite_read_ahead_total\\{result="${result}"\\} ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
-    const wait = Number(/^\w*sqlite_read_ahead_wait_seconds_total ([0-9.e+-]+)/m.exec(text)?.[1] ?? Number.NaN);
-    const counts = { warmed: value('warmed'), overdue: value('overdue'), recent: value('recent'), waitSeconds: wait };
-    return Object.values(counts).some(Number.isNaN) ? undefined : counts;
+    return (name, labels) => {
+      const labelled = labels === undefined ? '(?:\\{[^}]*\\})?' : `\\{${labels}\\}`;
+      return Number(new RegExp(`^(?:\\w*_)?${name}${labelled} ([-0-9.e+]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+    };
   } catch {
     return undefined;
   }
 }
 
+/** The SQLite read-ahead's counts from the bot's /metrics (`pce_bot_sqlite_read_ahead_total{result}`); undefined when it has none. */
+export async function readAheadFromMetrics(baseUrl: string): Promise<{ warmed: number; overdue: number; recent: number; waitSeconds: number } | undefined> {
+  const value = await botMetrics(baseUrl);
+  if (!value) return undefined;
+  const result = (r: string) => value('sqlite_read_ahead_total', `result="${r}"`);
+  const counts = { warmed: result('warmed'), overdue: result('overdue'), recent: result('recent'), waitSeconds: value('sqlite_read_ahead_wait_seconds_total') };
+  return Object.values(counts).some(Number.isNaN) ? undefined : counts;
+}
+
 /** Heap figures from the bot's own Prometheus /metrics (prom-client's default Node.js collectors), in MiB. */
 export async function heapFromMetrics(baseUrl: string): Promise<{ heapUsedMiB: number; heapTotalMiB: number; externalMiB: number } | undefined> {
-  try {
-    const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
-    if (res.status !== 200) return undefined;
-    const text = await res.text();
-    // Any prefix (the bot names them pce_bot_nodejs_…).
-    const value = (name: string) => Number(new RegExp(`^(?:\\w*_)?${name}(?:\\{[^}]*\\})? ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? Number.NaN) / 1048576;
-    return { heapUsedMiB: value('nodejs_heap_size_used_bytes'), heapTotalMiB: value('nodejs_heap_size_total_bytes'), externalMiB: value('nodejs_external_memory_bytes') };
-  } catch {
-    return undefined;
-  }
+  const value = await botMetrics(baseUrl);
+  if (!value) return undefined;
+  const mib = (name: string) => value(name) / 1048576;
+  return { heapUsedMiB: mib('nodejs_heap_size_used_bytes'), heapTotalMiB: mib('nodejs_heap_size_total_bytes'), externalMiB: mib('nodejs_external_memory_bytes') };
 }
