@@ -131,8 +131,8 @@ export class SqliteWarmer {
     let failed = false;
     for (let n = 0; n < Math.max(1, opts.readers ?? 2); n++) {
       let prepared!: () => void;
-      const reader: Reader = { alive: true, inHand: 0, ready: new Promise<void>((resolve) => (prepared = resolve)) } as Reader;
-      reader.worker = new SqliteWorker({
+      const ready = new Promise<void>((resolve) => (prepared = resolve));
+      const worker = new SqliteWorker({
         path,
         job: JOB,
         readonly: true,
@@ -162,8 +162,9 @@ export class SqliteWarmer {
           logger.warn({ err: { message: err.message } }, 'SQLite read-ahead worker stopped; turns read the store themselves');
         },
       });
+      const reader: Reader = { worker, alive: true, inHand: 0, ready };
       // However a reader ends, no turn waits for it.
-      void reader.worker.stopped.then(() => {
+      void worker.stopped.then(() => {
         reader.alive = false;
         prepared();
         for (const [id, w] of this.waiting) if (w.reader === reader) this.release(id);
